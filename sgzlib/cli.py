@@ -1,0 +1,56 @@
+"""The ``sgz`` command line: assembles arguments and calls the library.
+
+Each subcommand lives in its own module of ``sgzlib.commands`` with a
+``register(subparsers)`` function that adds its parser and sets ``func``.
+Library errors become Chinese messages here, at the boundary, and a non-zero
+exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from . import __version__, commands
+from .errors import ProblemsError, SgzError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sgz", description="社工站督导与个案分析工作台：台账导入、指标评估、督导报告、看板。")
+    parser.add_argument("--version", action="version", version=f"sgz {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="命令", title="命令")
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module.register(sub)
+    return parser
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    """The ``--db URL`` option every command that reads or writes the database takes."""
+    parser.add_argument("--db", metavar="URL", help="数据库地址（默认取环境变量 SGZ_DATABASE_URL，否则 data/sgz.db）")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args) or 0
+    except ProblemsError as exc:
+        print(exc.report(limit=200), file=sys.stderr)
+        return 2
+    except SgzError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

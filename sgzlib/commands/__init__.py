@@ -1,0 +1,1 @@
+"""Subcommands of ``sgz``, one module each, discovered by ``sgzlib.cli``."""

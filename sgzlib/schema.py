@@ -1,0 +1,319 @@
+"""The tables of the workbench, declared once as data.
+
+Every entity of the ledger contract (``LEDGERS.md``) is a table here: its
+English name (used in code, DataFrames and the database), its Chinese sheet
+name, its columns with the Chinese header, kind, whether it is required, and
+the natural key that makes re-import idempotent. Storage, the importer, the
+template, the exporter and the DataFrame dtypes are all derived from this.
+
+Column kinds:
+
+``code``  a natural key or reference, kept as text (``001`` stays ``001``)
+``text``  free text
+``enum``  one value of the vocabulary named by ``vocab``
+``list``  several values joined by ``、`` (beneficiary codes, photo files)
+``date``  a calendar date
+``int`` / ``money``  whole numbers / amounts in yuan
+``bool``  是/否
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table."""
+
+    name: str
+    header: str
+    kind: str = "text"
+    required: bool = False
+    vocab: str | None = None
+    ref: str | None = None  # "table.column" this code refers to
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r} for {self.name}")
+        if (self.kind == "enum") != (self.vocab is not None):
+            raise ValueError(f"column {self.name}: enum columns and only they name a vocab")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One table: a ledger sheet and a database table."""
+
+    name: str
+    sheet: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    station_column: str | None = "station_code"
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        missing = [k for k in self.key if k not in names]
+        if missing or len(set(names)) != len(names):
+            raise ValueError(f"table {self.name}: bad key {missing} or duplicate columns")
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+KINDS = ("code", "text", "enum", "list", "date", "int", "money", "bool")
+
+PANDAS_DTYPES = {
+    "code": "string",
+    "text": "string",
+    "enum": "string",
+    "list": "string",
+    "date": "datetime64[s]",
+    "int": "Int64",
+    "money": "Float64",
+    "bool": "boolean",
+}
+
+
+def C(name: str, header: str, kind: str = "text", required: bool = False,
+      vocab: str | None = None, ref: str | None = None) -> Column:
+    """Short constructor used by the declarations below."""
+    return Column(name, header, kind, required, vocab, ref)
+
+
+STATION = "stations.code"
+BENEFICIARY = "beneficiaries.code"
+
+TABLES: tuple[Table, ...] = (
+    Table("stations", "社工站", (
+        C("code", "站点编码", "code", True),
+        C("name", "站点名称", "text", True),
+        C("level", "层级", "enum", True, "level"),
+        C("parent_code", "上级站点编码", "code", ref=STATION),
+        C("district", "所属区县", "text", True),
+        C("provider", "承接机构"),
+    ), key=("code",), station_column="code"),
+    Table("projects", "项目", (
+        C("code", "项目编码", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("year", "年度", "int", True),
+        C("start", "开始日期", "date", True),
+        C("end", "结束日期", "date", True),
+        C("budget", "合同金额(元)", "money", True),
+        C("catalogue", "指标清单", "text", True),
+        C("tier", "档位"),
+        C("optional_tasks", "自选任务", "list"),
+    ), key=("code",)),
+    Table("staff", "驻站人员", (
+        C("code", "人员编码", "code", True),
+        C("name", "姓名", "text", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("role", "岗位"),
+        C("certificate", "持证等级", "enum", True, "certificate"),
+        C("joined", "入职日期", "date"),
+        C("left", "离职日期", "date"),
+    ), key=("code",)),
+    Table("beneficiaries", "服务对象", (
+        C("code", "对象编码", "code", True),
+        C("name", "姓名", "text", True),
+        C("gender", "性别", "enum", vocab="gender"),
+        C("birth_date", "出生日期", "date"),
+        C("phone", "联系电话", "code"),
+        C("id_number", "身份证号", "code"),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("category", "对象类别", "enum", True, "beneficiary_category"),
+        C("subcategory", "对象子类"),
+        C("joined", "纳入日期", "date", True),
+        C("left", "退出日期", "date"),
+        C("follow_up", "跟踪回访", "bool"),
+    ), key=("code",)),
+    Table("assessments", "需求评估", (
+        C("beneficiary_code", "对象编码", "code", True, ref=BENEFICIARY),
+        C("date", "评估日期", "date", True),
+        C("method", "评估方式", "enum", True, "assessment_method"),
+        C("assessor", "评估人"),
+        C("needs", "主要需求"),
+        C("risk", "风险等级", "enum", vocab="risk"),
+    ), key=("beneficiary_code", "date"), station_column=None),
+    Table("services", "服务记录", (
+        C("code", "记录编号", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("date", "服务日期", "date", True),
+        C("domain", "领域", "enum", True, "domain"),
+        C("category", "服务类别", "enum", True, "service_category"),
+        C("beneficiary_codes", "服务对象编码", "list", ref=BENEFICIARY),
+        C("attendance", "参与人次", "int"),
+        C("place", "地点"),
+        C("summary", "内容摘要"),
+        C("photos", "水印照片", "list"),
+        C("uploaded", "已上传中国社会工作网", "bool"),
+    ), key=("code",)),
+    Table("cases", "个案", (
+        C("code", "个案编号", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("beneficiary_code", "对象编码", "code", True, ref=BENEFICIARY),
+        C("domain", "领域", "enum", True, "domain"),
+        C("worker_code", "负责社工编码", "code", ref="staff.code"),
+        C("opened", "接案日期", "date", True),
+        C("assessed", "预估日期", "date"),
+        C("agreement", "服务协议日期", "date"),
+        C("planned", "工作计划日期", "date"),
+        C("evaluated", "评估日期", "date"),
+        C("closed", "结案日期", "date"),
+        C("close_reason", "结案原因", "enum", vocab="close_reason"),
+        C("referral_to", "转介去向"),
+        C("risk", "风险等级", "enum", vocab="risk"),
+        C("exemplary", "成功案例", "bool"),
+    ), key=("code",)),
+    Table("case_records", "个案文书", (
+        C("case_code", "个案编号", "code", True, ref="cases.code"),
+        C("kind", "文书类型", "enum", True, "case_record_kind"),
+        C("date", "完成日期", "date", True),
+    ), key=("case_code", "kind"), station_column=None),
+    Table("case_sessions", "个案服务", (
+        C("case_code", "个案编号", "code", True, ref="cases.code"),
+        C("seq", "节次", "int", True),
+        C("date", "服务日期", "date", True),
+        C("mode", "服务方式", "enum", vocab="session_mode"),
+        C("minutes", "时长(分钟)", "int"),
+        C("process_record", "过程记录表", "bool"),
+        C("photos", "水印照片", "list"),
+    ), key=("case_code", "seq"), station_column=None),
+    Table("groups", "小组", (
+        C("code", "小组编号", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("domain", "领域", "enum", True, "domain"),
+        C("name", "小组名称", "text", True),
+        C("kind", "小组类型"),
+        C("leader_code", "带领社工编码", "code", ref="staff.code"),
+        C("plan_date", "计划书日期", "date"),
+        C("report_date", "评估总结报告日期", "date"),
+        C("exemplary", "成功案例", "bool"),
+    ), key=("code",)),
+    Table("group_sessions", "小组活动", (
+        C("group_code", "小组编号", "code", True, ref="groups.code"),
+        C("seq", "节次", "int", True),
+        C("date", "活动日期", "date", True),
+        C("attendance", "签到人数", "int", True),
+        C("unit_plan", "单元计划书", "bool"),
+        C("process_record", "过程记录表", "bool"),
+        C("sign_in", "签到表", "bool"),
+        C("photos", "水印照片", "list"),
+    ), key=("group_code", "seq"), station_column=None),
+    Table("community_orgs", "社区社会组织", (
+        C("code", "组织编码", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("name", "组织名称", "text", True),
+        C("org_type", "组织类型", "enum", vocab="org_type"),
+        C("cultivation_type", "培育类型", "enum", vocab="cultivation_type"),
+        C("reformed_community", "涉改社区", "bool"),
+        C("started", "培育开始日期", "date", True),
+        C("has_rules", "制度文件", "bool"),
+        C("core_members", "骨干人数", "int"),
+        C("registered", "登记注册日期", "date"),
+    ), key=("code",)),
+    Table("volunteers", "志愿者", (
+        C("code", "志愿者编码", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("name", "姓名", "text", True),
+        C("phone", "联系电话", "code"),
+        C("registered_on", "登记日期", "date", True),
+        C("national_system", "已在全国志愿服务信息系统注册", "bool"),
+    ), key=("code",)),
+    Table("checklist", "站点建设", (
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("item", "检查项", "text", True),
+        C("done", "完成", "bool", True),
+        C("done_date", "完成日期", "date"),
+        C("evidence", "佐证"),
+    ), key=("station_code", "item")),
+    Table("charity_funds", "慈善资金", (
+        C("code", "记录编号", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("date", "日期", "date", True),
+        C("amount", "金额(元)", "money", True),
+        C("source", "来源/合作慈善组织"),
+        C("use", "用途", "enum", vocab="charity_use"),
+    ), key=("code",)),
+    Table("charity_aid", "慈善救助", (
+        C("code", "记录编号", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("date", "日期", "date", True),
+        C("beneficiary_code", "对象编码", "code", ref=BENEFICIARY),
+        C("amount", "金额(元)", "money", True),
+        C("content", "内容"),
+    ), key=("code",)),
+    Table("measurements", "前后测", (
+        C("beneficiary_code", "对象编码", "code", True, ref=BENEFICIARY),
+        C("scale", "量表", "text", True),
+        C("phase", "阶段", "enum", True, "phase"),
+        C("date", "测评日期", "date", True),
+        C("score", "得分", "money", True),
+        C("case_code", "个案编号", "code", ref="cases.code"),
+        C("group_code", "小组编号", "code", ref="groups.code"),
+    ), key=("beneficiary_code", "scale", "phase", "date"), station_column=None),
+    Table("supervisions", "督导记录", (
+        C("code", "记录编号", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("date", "督导日期", "date", True),
+        C("supervisor", "督导者", "text", True),
+        C("form", "形式", "enum", vocab="supervision_form"),
+        C("topic", "议题"),
+        C("case_codes", "讨论个案编号", "list", ref="cases.code"),
+        C("action", "行动项"),
+        C("action_due", "行动项期限", "date"),
+        C("action_status", "完成情况", "enum", vocab="action_status"),
+    ), key=("code",), note="一行一次督导；一次督导有多个行动项时，每个行动项各占一行、各有记录编号。"),
+)
+
+TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+TABLE_BY_SHEET: dict[str, Table] = {t.sheet: t for t in TABLES}
+
+# How a table without a station column reaches its station: (parent table, local column).
+STATION_VIA: dict[str, tuple[str, str]] = {
+    "assessments": ("beneficiaries", "beneficiary_code"),
+    "measurements": ("beneficiaries", "beneficiary_code"),
+    "case_records": ("cases", "case_code"),
+    "case_sessions": ("cases", "case_code"),
+    "group_sessions": ("groups", "group_code"),
+}
+
+
+def empty_frame(table: str | Table) -> pd.DataFrame:
+    """An empty DataFrame with the table's columns and dtypes."""
+    t = TABLE_BY_NAME[table] if isinstance(table, str) else table
+    return pd.DataFrame({c.name: pd.Series(dtype=PANDAS_DTYPES[c.kind]) for c in t.columns})
+
+
+def coerce_frame(table: str | Table, frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with exactly the table's columns, in order, with the declared dtypes.
+
+    Missing optional columns are added empty. Values must already be clean
+    (the importer does the tolerant parsing); this only fixes the dtypes.
+    """
+    t = TABLE_BY_NAME[table] if isinstance(table, str) else table
+    out = {}
+    for c in t.columns:
+        if c.name in frame.columns:
+            series = frame[c.name]
+        else:
+            series = pd.Series([None] * len(frame), index=frame.index, dtype="object")
+        out[c.name] = _as_dtype(series, c.kind)
+    return pd.DataFrame(out, index=frame.index).reset_index(drop=True)
+
+
+def _as_dtype(series: pd.Series, kind: str) -> pd.Series:
+    dtype = PANDAS_DTYPES[kind]
+    if kind == "date":
+        return pd.to_datetime(series).astype(dtype)
+    if kind in ("code", "text", "enum", "list"):
+        s = series.astype("object").where(series.notna(), None)
+        s = s.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+        return s.astype(dtype).replace("", pd.NA)
+    return series.astype(dtype)
