@@ -1,0 +1,1 @@
+"""Speed and memory benchmarks: `make bench` runs every ``bench_*.py`` module's ``main()``."""

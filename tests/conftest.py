@@ -1,0 +1,77 @@
+"""Shared fixtures: the demo district, databases (SQLite and PostgreSQL), isolated Jupyter dirs."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from sgzlib import demo, storage
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+ROOT = Path(__file__).resolve().parent.parent
+TEST_OUTPUT = ROOT / "test-output"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_jupyter(tmp_path_factory):
+    """Jupyter and IPython state in a folder of the test run, never the home folder."""
+    base = tmp_path_factory.mktemp("jupyter")
+    for var, sub in (("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"), ("IPYTHONDIR", "ipython")):
+        os.environ.setdefault(var, str(base / sub))
+    yield
+
+
+@pytest.fixture(scope="session")
+def demo_ds():
+    """The seeded demo district as a Dataset (built once per run; treat as read-only)."""
+    return demo.build()
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """URL of the PostgreSQL server for tests: skipped locally when unset, a failure in CI."""
+    url = os.environ.get("SGZ_TEST_POSTGRES_URL")
+    if not url:
+        if IN_CI:
+            pytest.fail("CI 中必须设置 SGZ_TEST_POSTGRES_URL：PostgreSQL 测试不能跳过")
+        pytest.skip("未设置 SGZ_TEST_POSTGRES_URL，跳过 PostgreSQL 测试")
+    return url
+
+
+@pytest.fixture
+def pg_engine(pg_url):
+    """A fresh, empty schema on the test PostgreSQL server, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+    engine = sa.create_engine(pg_url, connect_args={"options": f"-csearch_path={name}"})
+    storage.upgrade_schema(engine)
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_engine(tmp_path):
+    """A fresh SQLite file database with the schema migrated."""
+    return storage.connect(f"sqlite:///{tmp_path / 'sgz.db'}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_engine(request):
+    """Each storage test runs on SQLite and on PostgreSQL."""
+    return request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
+
+
+@pytest.fixture(scope="session")
+def output_dir():
+    """Where tests keep artefacts a person may want to look at (screenshots, reports)."""
+    TEST_OUTPUT.mkdir(exist_ok=True)
+    return TEST_OUTPUT
