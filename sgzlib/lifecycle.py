@@ -169,8 +169,7 @@ def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFram
 def _case_records_present(ds, when: pd.Timestamp, index: pd.Index) -> pd.DataFrame:
     records = ds.case_records[(ds.case_records["date"] <= when) & ds.case_records["case_code"].isin(index)]
     kinds = pd.crosstab(records["case_code"], records["kind"]).reindex(index=index).fillna(0) > 0
-    return pd.DataFrame({k: kinds[k] if k in kinds else False for k in CASE_RECORD_SET if k != "过程记录表"},
-                        index=index)
+    return pd.DataFrame({k: kinds.get(k, False) for k in CASE_RECORD_SET if k != "过程记录表"}, index=index)
 
 
 def _describe_missing(kind: str, present: pd.Series, seqs: list, sessions: int) -> str:
@@ -283,9 +282,8 @@ def group_overview(ds, as_of=None, rules: GroupRules = GroupRules()) -> pd.DataF
             gaps.append(f"单元计划书（第{_join_nums(missing_unit[code])}节）")
         if code in missing_proc.index:
             gaps.append(f"过程记录表（第{_join_nums(missing_proc[code])}节）")
-        if row["stage"] == "已结束" or rules.require_records:
-            if not reported[code]:
-                gaps.append("评估总结报告")
+        if (row["stage"] == "已结束" or rules.require_records) and not reported[code]:
+            gaps.append("评估总结报告")
         missing.append(tuple(gaps))
         reasons_ = []
         if row["counted_sessions"] < rules.min_sessions:

@@ -103,8 +103,8 @@ VOCABS: dict[str, Vocab] = {
               CULTIVATION_TYPE, CHARITY_USE, PHASE, SUPERVISION_FORM, ACTION_STATUS, GENDER)
 }
 
-TRUE_WORDS = frozenset("是 有 Y YES TRUE T 1 √ ✓ ✔ 对".split())
-FALSE_WORDS = frozenset("否 无 N NO FALSE F 0 × ✗ ✘ X 没有".split())
+TRUE_WORDS = frozenset(["是", "有", "Y", "YES", "TRUE", "T", "1", "√", "✓", "✔", "对"])
+FALSE_WORDS = frozenset(["否", "无", "N", "NO", "FALSE", "F", "0", "×", "✗", "✘", "X", "没有"])
 
 
 def parse_bool(value: object) -> bool | None:
