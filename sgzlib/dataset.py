@@ -77,10 +77,12 @@ class Dataset:
     # -- checks -------------------------------------------------------------
 
     def problems(self) -> list[Problem]:
-        """Every key, reference and lifecycle problem of the dataset."""
+        """Every key, reference, lifecycle and scale (前后测) problem of the dataset."""
         from .lifecycle import case_problems, group_problems
+        from .scales import scale_problems
 
-        return key_problems(self) + reference_problems(self) + case_problems(self) + group_problems(self)
+        return (key_problems(self) + reference_problems(self) + case_problems(self) + group_problems(self)
+                + scale_problems(self))
 
     def validate(self) -> Dataset:
         """Raise ``DataError`` with every problem, or return the dataset unchanged."""
