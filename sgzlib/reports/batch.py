@@ -1,0 +1,195 @@
+"""Running many reports at once: notebooks in parallel on long-lived kernels, PDFs from one browser.
+
+``run_jobs`` starts one worker thread per core; each owns a kernel
+(``KernelSession``) that it keeps for all its reports, executes the notebook
+with papermill and writes the HTML. The calling thread prints every HTML to
+PDF with one Chromium as soon as it is ready, and keeps the progress bar.
+A report that fails is recorded with its cell and error; the others go on.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .engine import KernelSession, notebook_path
+from .html import external_resources, to_html
+from .jobs import KIND_NAMES, Job
+
+FORMATS = ("ipynb", "html", "pdf")
+
+
+@dataclass
+class ReportResult:
+    """How one report went: the files written, or where and why it failed."""
+
+    job: Job
+    files: dict[str, Path] = field(default_factory=dict)
+    error: str | None = None
+    cell: int | None = None  # execution count of the failing code cell, when a cell failed
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def describe(self) -> str:
+        name = f"{KIND_NAMES[self.job.kind]} {self.job.label}"
+        if self.ok:
+            return f"{name}：完成（{self.seconds:.1f} 秒）" + "".join(f"\n    {p}" for p in self.files.values())
+        return f"{name}：失败。{self.error}"
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def run_one(session: KernelSession, job: Job, out_dir: Path, formats=FORMATS) -> ReportResult:
+    """Execute one report's notebook on ``session`` and write its ipynb and HTML (the PDF comes later)."""
+    import papermill as pm
+
+    started = time.perf_counter()
+    result = ReportResult(job)
+    ipynb = job.path(out_dir, ".ipynb")
+    ipynb.parent.mkdir(parents=True, exist_ok=True)
+    params = dict(job.parameters)
+    if job.kind == "assessment":
+        params["scoresheet_path"] = str(job.path(out_dir, ".xlsx").resolve())
+    try:
+        nb = session.run(notebook_path(job.notebook), ipynb, params)
+    except pm.PapermillExecutionError as exc:
+        result.cell = exc.exec_count
+        result.error = (f"第 {exc.exec_count} 个代码单元格出错（笔记本第 {exc.cell_index + 1} 格）："
+                        f"{exc.ename}: {exc.evalue}。出错的笔记本已保存：{ipynb}")
+        result.files["ipynb"] = ipynb
+        result.seconds = time.perf_counter() - started
+        return result
+    except Exception as exc:  # the kernel died or could not start: report it, go on with the others
+        result.error = f"无法运行笔记本：{type(exc).__name__}: {exc}"
+        result.seconds = time.perf_counter() - started
+        return result
+    result.files["ipynb"] = ipynb
+    if job.kind == "assessment" and job.path(out_dir, ".xlsx").exists():
+        result.files["xlsx"] = job.path(out_dir, ".xlsx")
+    if "html" in formats or "pdf" in formats:
+        html = to_html(nb, _title(nb, job))
+        remote = external_resources(html)
+        if remote:
+            result.error = f"HTML 引用了外部网络资源（离线无法打开）：{'、'.join(remote[:5])}"
+        path = job.path(out_dir, ".html")
+        path.write_text(html, encoding="utf-8")
+        result.files["html"] = path
+    if "ipynb" not in formats:
+        ipynb.unlink(missing_ok=True)
+        result.files.pop("ipynb")
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _title(nb, job: Job) -> str:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            meta = out.get("metadata") or {}
+            title = meta.get("sgz_title") if isinstance(meta, dict) else None
+            if title:
+                return title
+    return f"{KIND_NAMES[job.kind]} {job.label}"
+
+
+def run_jobs(jobs: list[Job], out_dir: str | os.PathLike, formats=FORMATS, workers: int | None = None,
+             progress: bool = True, env: dict[str, str] | None = None) -> list[ReportResult]:
+    """Run every job; returns one ``ReportResult`` per job, in the order given."""
+    out_dir = Path(out_dir)
+    workers = max(1, min(workers or default_workers(), len(jobs) or 1))
+    todo: queue.Queue = queue.Queue()
+    done: queue.Queue = queue.Queue()
+    for i, job in enumerate(jobs):
+        todo.put((i, job))
+
+    def work():
+        with KernelSession(env=env) as session:
+            while True:
+                try:
+                    i, job = todo.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    done.put((i, run_one(session, job, out_dir, formats)))
+                except Exception:  # never lose a job: an unexpected failure is its result
+                    done.put((i, ReportResult(job, error=traceback.format_exc(limit=3))))
+
+    if "pdf" in formats:
+        from .pdf import chromium_path
+
+        chromium_path()  # no browser: say so before any work starts
+    threads = [threading.Thread(target=work, name=f"sgz-report-{k}", daemon=True) for k in range(workers)]
+    for t in threads:
+        t.start()
+    results: list[ReportResult | None] = [None] * len(jobs)
+    bar = _progress(len(jobs), progress)
+    renderer = None
+    try:
+        if "pdf" in formats and jobs:
+            renderer = _start_renderer()  # while the kernels start
+        for _ in range(len(jobs)):
+            i, result = done.get()
+            if result.ok and "pdf" in formats:
+                renderer = renderer or _start_renderer()
+                _print_pdf(renderer, result, out_dir)
+            if "html" not in formats and "html" in result.files:
+                result.files.pop("html").unlink(missing_ok=True)
+            results[i] = result
+            bar.update(1)
+            if not result.ok:
+                bar.write(result.describe())
+    finally:
+        bar.close()
+        if renderer is not None:
+            renderer.close()
+        for t in threads:
+            t.join()
+    return results
+
+
+def _start_renderer():
+    from .pdf import PdfRenderer
+
+    return PdfRenderer().start()
+
+
+def _print_pdf(renderer, result: ReportResult, out_dir: Path) -> None:
+    started = time.perf_counter()
+    pdf = result.job.path(out_dir, ".pdf")
+    try:
+        blocked = renderer.render(result.files["html"], pdf)
+    except Exception as exc:
+        result.error = f"PDF 生成失败：{type(exc).__name__}: {exc}"
+        return
+    if blocked:
+        result.error = f"报告试图访问外部网络资源（已拦截）：{'、'.join(blocked[:5])}"
+    result.files["pdf"] = pdf
+    result.seconds += time.perf_counter() - started
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def write(self, text):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="生成报告", unit="份", dynamic_ncols=True)

@@ -1,0 +1,93 @@
+"""What notebook cells call to show things: tables, figures, headline figures, banners.
+
+Figures go out as HTML without plotly.js (the report's ``<head>`` carries it
+once) and as plotly JSON for JupyterLab; tables as plain escaped HTML with
+Chinese headers. Nothing here computes anything.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
+
+
+def header(title: str, subtitle: str = "") -> None:
+    """The report's title (also the HTML page title) and a line saying what it covers."""
+    display(Markdown(f"# {title}\n\n{subtitle}"), metadata={"sgz_title": title})
+
+
+def figure(fig) -> None:
+    """Show a plotly figure that renders offline in the exported HTML and in JupyterLab (``None``: nothing)."""
+    if fig is None:
+        return
+    title = fig.layout.title.text or "图表"
+    html_div = fig.to_html(full_html=False, include_plotlyjs=False, include_mathjax=False, config=PLOTLY_CONFIG)
+    display({"text/html": html_div, "application/vnd.plotly.v1+json": fig.to_plotly_json(),
+             "text/plain": f"〔图表：{title}〕"}, raw=True)
+
+
+def _cell(value) -> str:
+    if value is None or (not isinstance(value, (list, tuple, dict)) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, float):
+        return f"{value:.0f}" if value.is_integer() else f"{value:.2f}".rstrip("0")
+    if isinstance(value, (list, tuple)):
+        return "、".join(map(str, value))
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def table_html(frame: pd.DataFrame, empty: str = "无", status_column: str | None = "状态") -> str:
+    """An escaped HTML table of ``frame`` (columns already in Chinese); ``empty`` when it has no rows."""
+    if frame is None or frame.empty:
+        return f'<p class="sgz-empty">{html.escape(empty)}</p>'
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = []
+    for values in frame.itertuples(index=False):
+        cells = []
+        for col, value in zip(frame.columns, values):
+            text = html.escape(_cell(value))
+            cls = f' class="sgz-status-{text}"' if col == status_column and text else ""
+            cells.append(f"<td{cls}>{text}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f'<table class="sgz-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def figures(figs) -> None:
+    """Show several figures (e.g. one heatmap per catalogue), given as figures or (name, figure) pairs."""
+    for item in figs:
+        figure(item[1] if isinstance(item, tuple) else item)
+
+
+def table(frame: pd.DataFrame, empty: str = "无", caption: str | None = None) -> None:
+    """Show ``frame`` as a table (a note ``empty`` when it has no rows)."""
+    cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
+    display(HTML(cap + table_html(frame, empty)))
+
+
+def kpis(items: list[tuple[str, object, bool]]) -> None:
+    """Headline figures as tiles: (label, value, needs attention)."""
+    tiles = "".join(f'<div class="sgz-kpi{" bad" if bad else ""}"><div class="v">{html.escape(_cell(v))}</div>'
+                    f'<div class="l">{html.escape(label)}</div></div>' for label, v, bad in items)
+    display(HTML(f'<div class="sgz-kpis">{tiles}</div>'))
+
+
+def banner(masked: bool, extra: str = "") -> None:
+    """The privacy banner every report carries at the top."""
+    if masked:
+        text, cls = "本报告中的姓名、联系电话、身份证号均已脱敏处理。", "masked"
+    else:
+        text, cls = "本报告使用了 --unmasked：含未脱敏的个人信息（姓名、联系电话），仅限本站内部使用，不得外传。", "unmasked"
+    display(HTML(f'<div class="sgz-banner {cls}">{html.escape(text + extra)}</div>'))
+
+
+def text(markdown: str) -> None:
+    """A paragraph of Markdown computed by the library (titles, sentences with figures)."""
+    display(Markdown(markdown))

@@ -1,0 +1,141 @@
+"""What to run: one job per report (which notebook, which parameters, where its files go)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from .. import storage
+from ..errors import ConfigError, NotFoundError
+from . import data
+
+NOTEBOOKS = {"station": "station_supervision", "assessment": "year_end_assessment", "district": "district_overview"}
+KIND_NAMES = {"station": "督导报告", "assessment": "年终评估", "district": "区县概览"}
+
+
+@dataclass(frozen=True)
+class Job:
+    """One report: notebook ``kind`` for ``target`` with ``parameters``, written as ``out_dir/kind/stem.*``."""
+
+    kind: str
+    target: str
+    label: str
+    stem: str
+    parameters: dict = field(default_factory=dict, hash=False)
+
+    @property
+    def notebook(self) -> str:
+        return NOTEBOOKS[self.kind]
+
+    def path(self, out_dir: Path, suffix: str) -> Path:
+        return Path(out_dir) / self.kind / f"{self.stem}{suffix}"
+
+
+def kernel_db_url(db_url: str | None) -> str:
+    """The database URL as the kernel must see it: an absolute SQLite path (the kernel may run elsewhere)."""
+    url = sa.engine.make_url(storage.database_url(db_url))
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        url = url.set(database=str(Path(url.database).resolve()))
+    return url.render_as_string(hide_password=False)
+
+
+def notebook_db_url(db_url: str | None) -> str | None:
+    """The ``db_url`` parameter written into the notebooks: ``None`` when the URL holds a password.
+
+    A password never goes into a report file; the kernels then read the URL from ``SGZ_DATABASE_URL``
+    (see ``kernel_env``).
+    """
+    url = kernel_db_url(db_url)
+    return None if sa.engine.make_url(url).password else url
+
+
+def kernel_env(db_url: str | None) -> dict[str, str]:
+    """Environment for report kernels: the database URL, so notebooks run with ``db_url=None`` find it."""
+    return {storage.ENV_VAR: kernel_db_url(db_url)}
+
+
+def _iso(value) -> str:
+    return data.as_date(value).isoformat()
+
+
+def _default_as_of(as_of) -> str:
+    return _iso(as_of) if as_of not in (None, "") else dt.date.today().isoformat()
+
+
+def station_jobs(db_url, stations: list[str] | None, as_of=None, period: str = "month", unmasked: bool = False,
+                 district: str | None = None) -> list[Job]:
+    """Supervision reports: the given stations, or (``None``) every township station with a project."""
+    index = data.load_index(db_url)
+    when = _default_as_of(as_of)
+    data.period_bounds(data.as_date(when), period)
+    names = index.stations.set_index("code")["name"]
+    if stations is None:
+        pool = data.district_stations(index, district) if district else \
+            list(index.stations.loc[index.stations["level"] == "乡镇街道站", "code"])
+        stations = [c for c in pool if c in set(index.projects["station_code"])]
+    unknown = [c for c in stations if c not in names.index]
+    if unknown:
+        raise NotFoundError(f"站点编码不存在：{'、'.join(unknown)}")
+    url = notebook_db_url(db_url)
+    return [Job("station", code, f"{code} {names[code]}", f"{code}_{when}",
+                {"station": code, "as_of": when, "period": period, "db_url": url, "unmasked": unmasked})
+            for code in stations]
+
+
+def assessment_jobs(db_url, targets: list[str] | None, as_of=None, district: str | None = None) -> list[Job]:
+    """Year-end assessments: projects by code (or a station code: its project of ``as_of``'s year), or all."""
+    index = data.load_index(db_url)
+    projects = index.projects.set_index("code")
+    names = index.stations.set_index("code")["name"]
+    if targets is None:
+        pool = projects
+        if district:
+            pool = pool[pool["station_code"].isin(data.district_stations(index, district))]
+        chosen = list(pool.index)
+    else:
+        chosen = [_project_of(index, t, as_of) for t in targets]
+    url = notebook_db_url(db_url)
+    jobs = []
+    for code in chosen:
+        end = pd.Timestamp(projects.at[code, "end"]).date()
+        when = _iso(as_of) if as_of not in (None, "") else end.isoformat()
+        station = projects.at[code, "station_code"]
+        jobs.append(Job("assessment", code, f"{code} {names.get(station, station)}", f"{code}_{when}",
+                        {"project": code, "as_of": when, "db_url": url}))
+    return jobs
+
+
+def _project_of(index, target: str, as_of) -> str:
+    if target in set(index.projects["code"]):
+        return target
+    if target in set(index.stations["code"]):
+        when = data.as_date(as_of) if as_of not in (None, "") else dt.date.today()
+        row = data.project_for(index, target, when)
+        if row is None:
+            raise NotFoundError(f"站点 {target} 在 {when:%Y-%m-%d} 之前没有任何项目")
+        return row["code"]
+    raise NotFoundError(f"项目编码或站点编码不存在：{target}")
+
+
+def district_jobs(db_url, districts: list[str] | None, as_of=None) -> list[Job]:
+    """District overviews: the given districts (所属区县 name or county station code), or every district."""
+    index = data.load_index(db_url)
+    when = _default_as_of(as_of)
+    if districts is None:
+        districts = sorted(index.stations["district"].dropna().unique())
+    url = notebook_db_url(db_url)
+    jobs = []
+    for d in districts:
+        data.district_stations(index, d)
+        jobs.append(Job("district", d, d, f"{d}_{when}", {"district": d, "as_of": when, "db_url": url}))
+    return jobs
+
+
+def check_kind(kind: str) -> str:
+    if kind not in NOTEBOOKS:
+        raise ConfigError(f"报告类型「{kind}」无效，应为 {'、'.join(NOTEBOOKS)}")
+    return kind

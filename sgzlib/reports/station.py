@@ -1,0 +1,162 @@
+"""The per-station supervision report: everything its notebook shows, as display-ready frames and figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+
+import pandas as pd
+
+from .. import charts, supervision
+from ..dataset import Dataset
+from ..evidence import service_evidence
+from . import data
+from .tables import INDICATOR_COLUMNS, indicator_table, outcome_people
+
+PERIOD_NAMES = {"month": "月", "quarter": "季度"}
+
+
+@dataclass
+class StationReport:
+    """One station on one date, masked unless the report stays in the station."""
+
+    ds: Dataset
+    station: pd.Series
+    project: pd.Series | None
+    as_of: dt.date
+    period: str
+    masked: bool
+    results: pd.DataFrame
+    attention: supervision.Attention
+
+    @property
+    def title(self) -> str:
+        return f"{self.station['name']}督导报告"
+
+    @property
+    def subtitle(self) -> str:
+        start, end, label = data.period_bounds(self.as_of, self.period)
+        project = "（无在执行项目）" if self.project is None else \
+            f"项目 {self.project['code']}（指标清单 {self.project['catalogue']}" + \
+            (f"，{self.project['tier']}档" if pd.notna(self.project['tier']) else "") + "）"
+        return (f"站点编码 {self.station['code']}　承接机构 {self.station['provider'] or '—'}　{project}　"
+                f"截至 {data.fmt_date(self.as_of)}　督导周期：按{PERIOD_NAMES[self.period]}（本期 {label}）")
+
+    @cached_property
+    def _evidence(self) -> pd.DataFrame:
+        ev = service_evidence(self.ds)
+        return ev[ev["station_code"].isin(self.ds.descendants(self.station["code"]))
+                  & (ev["date"] <= pd.Timestamp(self.as_of))]
+
+    def headline(self) -> list[tuple[str, object, bool]]:
+        summary = self.results[self.results["period"] == "全期"] if not self.results.empty else self.results
+        counts = summary["status"].value_counts() if not summary.empty else pd.Series(dtype=int)
+        start, end, label = data.period_bounds(self.as_of, self.period)
+        ev = self._evidence
+        current = ev[ev["date"] >= start]
+        att = self.attention
+        return [
+            ("指标总数", len(summary), False),
+            ("达标", int(counts.get("达标", 0)), False),
+            ("进度正常", int(counts.get("进度正常", 0)), False),
+            ("落后", int(counts.get("落后", 0)), counts.get("落后", 0) > 0),
+            ("未达标", int(counts.get("未达标", 0)), counts.get("未达标", 0) > 0),
+            (f"本期（{label}）有效服务", f"{int(current['valid'].sum())}/{len(current)}", bool((~current['valid']).any())),
+            ("需关注个案", len(att.cases), len(att.cases) > 0),
+            ("风险小组", len(att.groups), len(att.groups) > 0),
+            ("佐证问题", len(att.evidence), len(att.evidence) > 0),
+            ("逾期行动项", int(att.actions["overdue"].sum()), bool(att.actions["overdue"].any())),
+        ]
+
+    def indicators(self) -> pd.DataFrame:
+        """Every indicator of the station's catalogue (全期 row), behind-pace ones first."""
+        return indicator_table(self.results)
+
+    def current_period(self) -> pd.DataFrame:
+        """Per-period indicators in the current month or quarter."""
+        _, _, label = data.period_bounds(self.as_of, self.period)
+        rows = self.results[self.results["period"] == label] if not self.results.empty else self.results
+        return indicator_table(rows, with_period=True)
+
+    def progress_figure(self):
+        return charts.progress_bullets(self.results, title="指标完成进度（占目标百分比，竖线为截至日期应达进度）")
+
+    def period_figure(self):
+        """Status of the per-period indicators, indicator × period (None when the catalogue has none)."""
+        kind = self.period
+        rows = self.results[self.results["period_kind"] == kind] if not self.results.empty else self.results
+        if rows.empty:
+            return None
+        rows = rows.assign(station_name=rows["indicator_name"], indicator_name=rows["period"])
+        title = f"按{PERIOD_NAMES[kind]}考核指标的各期状态"
+        fig = charts.status_heatmap(rows, title=title)
+        fig.update_xaxes(title_text="期间")
+        fig.update_yaxes(title_text="指标")
+        return fig
+
+    def services_figure(self):
+        freq = "M" if self.period == "month" else "Q"
+        ev = self._evidence
+        periods = ev["date"].dt.to_period(freq)
+        counts = ev[ev["valid"]].groupby(periods[ev["valid"]]).size()
+        index = pd.period_range(pd.Timestamp(self.as_of).replace(month=1, day=1), pd.Timestamp(self.as_of), freq=freq)
+        counts = counts.reindex(index, fill_value=0)
+        counts.index = [str(p) if freq == "M" else f"{p.year}Q{p.quarter}" for p in counts.index]
+        return charts.monthly_series(counts, title=f"每{PERIOD_NAMES[self.period]}有效服务记录数（有水印照片且未重复）",
+                                     y_title="服务记录（条）")
+
+    def cases(self) -> pd.DataFrame:
+        c = self.attention.cases
+        return pd.DataFrame({
+            "个案编号": c["code"], "服务对象": c["beneficiary_name"], "领域": c["domain"], "阶段": c["stage"],
+            "接案日期": c["opened"], "服务节次": c["sessions"], "无进展天数": c["days_idle"],
+            "风险": c["risk"], "关注原因": c["flags"].map("、".join), "缺少的文书": c["missing"]})
+
+    def groups(self) -> pd.DataFrame:
+        g = self.attention.groups
+        return pd.DataFrame({"小组编号": g["code"], "小组名称": g["name"], "领域": g["domain"], "阶段": g["stage"],
+                             "活动节次": g["sessions"], "有效节次": g["counted_sessions"], "尚缺节次": g["needed"],
+                             "原因": g["why"]})
+
+    def worsened(self) -> pd.DataFrame:
+        return outcome_people(self.ds, self.attention.worsened, worsened=True)
+
+    def missing_post(self) -> pd.DataFrame:
+        return outcome_people(self.ds, self.attention.missing_post, worsened=False, phone=True)
+
+    def evidence(self) -> pd.DataFrame:
+        e = self.attention.evidence
+        return pd.DataFrame({"问题": e["kind"], "记录": e["record"], "日期": e["date"], "领域": e["domain"],
+                             "说明": e["detail"]})
+
+    def actions(self) -> pd.DataFrame:
+        a = self.attention.actions
+        status = a["status"].where(~a["overdue"], "逾期 " + a["days_overdue"].fillna(0).astype(int).astype(str) + " 天")
+        return pd.DataFrame({"督导记录": a["code"], "督导日期": a["date"], "督导者": a["supervisor"], "行动项": a["action"],
+                             "期限": a["due"], "状态": status,
+                             "来源": a["last_session"].map({True: "上次督导", False: "以往督导"})})
+
+    def agenda(self) -> pd.DataFrame:
+        ag = self.attention.agenda
+        return pd.DataFrame({"序号": range(1, len(ag) + 1), "优先级": ag["level"], "议题": ag["topic"],
+                             "内容": ag["item"]})
+
+
+def build(db_url: str | None, station: str, as_of, period: str = "month", unmasked: bool = False) -> StationReport:
+    """Load the station's data and compute everything the supervision report shows."""
+    from .. import outcomes
+    from ..indicators import evaluate
+
+    as_of = data.as_date(as_of)
+    data.period_bounds(as_of, period)
+    ds = data.load(db_url, station, masked=not unmasked)
+    row = data.station_row(ds, station)
+    project = data.project_for(ds, station, as_of)
+    results = evaluate(ds, as_of, projects=[project["code"]]).results if project is not None \
+        else pd.DataFrame(columns=INDICATOR_COLUMNS)
+    analysis = outcomes.analyse(ds, as_of)
+    att = supervision.station_attention(ds, station, as_of, results=results,
+                                        worsened=outcomes.worsened(ds, analysis=analysis),
+                                        missing_post=outcomes.missing_post(ds, as_of, analysis=analysis))
+    return StationReport(ds, row, project, as_of, period, not unmasked, results, att)

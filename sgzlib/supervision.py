@@ -1,0 +1,293 @@
+"""What a supervisor looks at for one station on one date, and the agenda that follows.
+
+Attention lists are computed from the lifecycles (``lifecycle``), the evidence
+rules (``evidence``) and the supervision ledger, over a ``Dataset``; the
+indicator results and the outcome frames come in from their own modules so
+this one stays pure. Names are whatever the dataset holds: mask the dataset
+first (``privacy.mask_dataset``) for anything that leaves the station.
+
+Everything returns DataFrames with English column names; ``agenda`` turns
+them into Chinese items, most urgent first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from .evidence import photo_check, service_evidence
+from .lifecycle import CaseRules, GroupRules, case_overview, group_overview
+
+# The order "most urgent first" for indicator statuses (CONTRACTS.md).
+STATUS_ORDER = ("未达标", "落后", "待核验", "未开始", "进度正常", "达标")
+OPEN_ACTION = ("未开始", "进行中")
+# Agenda priorities: 1 act now, 2 discuss this session, 3 fix the records, 4 keep an eye on.
+PRIORITY_LABELS = {1: "紧急", 2: "重要", 3: "整改", 4: "关注"}
+
+
+@dataclass(frozen=True)
+class AttentionRules:
+    """When a case or a group needs the supervisor's attention."""
+
+    cases: CaseRules = CaseRules()
+    groups: GroupRules = GroupRules(min_sessions=5, min_attendance=6)
+    high_risk: tuple[str, ...] = ("高",)
+
+
+def _ts(as_of) -> pd.Timestamp:
+    return pd.Timestamp(as_of)
+
+
+def _stations(ds, station: str | list[str]) -> list[str]:
+    return ds.descendants(station)
+
+
+def _names(ds) -> pd.Series:
+    return ds.beneficiaries.set_index("code")["name"]
+
+
+def cases_needing_attention(ds, station: str | list[str], as_of, rules: AttentionRules = AttentionRules()) -> pd.DataFrame:
+    """Cases of the station that are stalled, missing records, high-risk or open too long, with what is missing.
+
+    Columns: code, station_code, beneficiary_code, beneficiary_name, domain, worker_code, stage, opened, sessions,
+    days_idle, open_days, risk, stalled, missing_records, high_risk, open_too_long, flags, missing, urgency.
+    Closed cases appear only when records are missing (they must be complete for the assessment).
+    """
+    cases = case_overview(ds, as_of, rules.cases)
+    cases = cases[cases["station_code"].isin(_stations(ds, station))].copy()
+    is_open = cases["closed"].isna()
+    assessed = cases["beneficiary_code"].map(_latest_assessment_risk(ds, as_of))
+    cases["risk"] = cases["risk"].fillna(assessed)
+    cases["high_risk"] = is_open & cases["risk"].isin(rules.high_risk)
+    cases["has_missing"] = cases["missing_records"].map(len) > 0
+    flags = {"high_risk": "高风险", "stalled": "停滞", "has_missing": "文书缺失", "open_too_long": "开案过久"}
+    wanted = cases[list(flags)].fillna(False).astype(bool)
+    cases = cases[wanted.any(axis=1)].copy()
+    wanted = wanted.loc[cases.index]
+    cases["flags"] = [tuple(label for col, label in flags.items() if row[col]) for _, row in wanted.iterrows()]
+    cases["missing"] = cases["missing_records"].map("、".join)
+    cases["urgency"] = 3 * wanted["high_risk"] + 2 * wanted["stalled"] + wanted["has_missing"] + wanted["open_too_long"]
+    cases["beneficiary_name"] = cases["beneficiary_code"].map(_names(ds))
+    cases = cases.rename(columns={"has_missing": "missing_any"})
+    columns = ["code", "station_code", "beneficiary_code", "beneficiary_name", "domain", "worker_code", "stage", "opened", "sessions",
+               "days_idle", "open_days", "risk", "stalled", "missing_any", "high_risk", "open_too_long", "flags",
+               "missing", "urgency"]
+    ordered = cases.sort_values(["urgency", "days_idle", "code"], ascending=[False, False, True])
+    return ordered[columns].reset_index(drop=True)
+
+
+def _latest_assessment_risk(ds, as_of) -> pd.Series:
+    done = ds.assessments[ds.assessments["date"] <= _ts(as_of)].sort_values("date")
+    return done.groupby("beneficiary_code")["risk"].last()
+
+
+def groups_at_risk(ds, station: str | list[str], as_of, rules: AttentionRules = AttentionRules()) -> pd.DataFrame:
+    """Groups of the station at risk of not counting, and why.
+
+    Columns: code, station_code, name, domain, leader_code, stage, sessions, counted_sessions, needed, short_sessions,
+    missing, why, days_idle.
+    """
+    groups = group_overview(ds, as_of, rules.groups)
+    groups = groups[groups["station_code"].isin(_stations(ds, station)) & groups["at_risk"]].copy()
+    groups["needed"] = (rules.groups.min_sessions - groups["counted_sessions"]).clip(lower=0)
+    groups["missing"] = groups["missing_records"].map("、".join)
+    groups["why"] = [_group_why(r) for _, r in groups.iterrows()]
+    columns = ["code", "station_code", "name", "domain", "leader_code", "stage", "sessions", "counted_sessions", "needed",
+               "short_sessions", "missing", "why", "days_idle"]
+    return groups.sort_values(["needed", "code"], ascending=[False, True])[columns].reset_index(drop=True)
+
+
+def _group_why(row) -> str:
+    parts = [row["why_not"]] if row["why_not"] else []
+    if row["stage"] == "开展中" and pd.notna(row["days_idle"]):
+        parts.append(f"已 {int(row['days_idle'])} 天没有活动")
+    if row["missing"]:
+        parts.append(f"缺{row['missing']}")
+    return "；".join(parts)
+
+
+def evidence_problems(ds, station: str | list[str], as_of) -> pd.DataFrame:
+    """Services without a watermark photo or with a reused one, and group sessions without a sign-in sheet.
+
+    Columns: kind (无水印照片 / 照片重复使用 / 无签到表), station_code, record, date, domain, detail. Sorted by kind, date.
+    """
+    when, codes = _ts(as_of), _stations(ds, station)
+    checked = service_evidence(ds)
+    bad = checked[checked["station_code"].isin(codes) & (checked["date"] <= when) & ~checked["valid"]]
+    kinds = bad["reason_code"].map({"no_photo": "无水印照片", "reused_photo": "照片重复使用"})
+    services = pd.DataFrame({"kind": kinds, "station_code": bad["station_code"], "record": bad["code"], "date": bad["date"],
+                             "domain": bad["domain"], "detail": bad["category"] + "：" + bad["reason"]})
+    sessions = ds.group_sessions.merge(ds.groups[["code", "station_code", "domain", "name"]],
+                                       left_on="group_code", right_on="code")
+    sessions = sessions[sessions["station_code"].isin(codes) & (sessions["date"] <= when)
+                        & sessions["sign_in"].ne(True)]
+    sign_in = pd.DataFrame({"kind": "无签到表", "station_code": sessions["station_code"], "record": sessions["group_code"] + " 第" + sessions["seq"].astype(str) + "节",
+                            "date": sessions["date"], "domain": sessions["domain"],
+                            "detail": sessions["name"] + "：室内活动须有含联系电话的签到表"})
+    out = pd.concat([services, sign_in], ignore_index=True)
+    order = {"无水印照片": 0, "照片重复使用": 1, "无签到表": 2}
+    return out.sort_values(["kind", "date", "record"], key=lambda s: s.map(order) if s.name == "kind" else s,
+                           ignore_index=True)
+
+
+def group_session_photos(ds, station: str | list[str], as_of) -> pd.DataFrame:
+    """``photo_check`` of the station's group sessions up to ``as_of`` (for the cases dashboard)."""
+    sessions = ds.group_sessions.merge(ds.groups[["code", "station_code"]], left_on="group_code", right_on="code")
+    sessions = sessions[sessions["station_code"].isin(_stations(ds, station)) & (sessions["date"] <= _ts(as_of))]
+    checked = photo_check(sessions.reset_index(drop=True), ["group_code", "seq"])
+    return pd.concat([sessions[["group_code", "seq", "date"]].reset_index(drop=True), checked], axis=1)
+
+
+def action_items(ds, station: str | list[str], as_of) -> pd.DataFrame:
+    """Action items of the station not yet done on ``as_of``; those from the last session are marked.
+
+    Columns: code, station_code, date, supervisor, topic, action, due, status, overdue, days_overdue, last_session.
+    """
+    when = _ts(as_of)
+    sup = ds.supervisions[ds.supervisions["station_code"].isin(_stations(ds, station)) & (ds.supervisions["date"] <= when)]
+    last = sup.groupby("station_code")["date"].transform("max")
+    items = sup[sup["action"].notna() & sup["action_status"].fillna("未开始").isin(OPEN_ACTION)].copy()
+    items["status"] = items["action_status"].fillna("未开始")
+    items["overdue"] = (items["action_due"] < when).fillna(False).astype(bool)
+    items["days_overdue"] = (when - items["action_due"]).dt.days.where(items["overdue"])
+    items["last_session"] = items["date"] == last.loc[items.index]
+    items = items.rename(columns={"action_due": "due"})
+    columns = ["code", "station_code", "date", "supervisor", "topic", "action", "due", "status", "overdue", "days_overdue",
+               "last_session"]
+    return items.sort_values(["overdue", "days_overdue", "date"], ascending=[False, False, True])[columns] \
+        .reset_index(drop=True)
+
+
+def indicators_needing_attention(results: pd.DataFrame) -> pd.DataFrame:
+    """The summary rows (全期) whose status is not 达标/进度正常, most urgent first."""
+    if results is None or results.empty:
+        return pd.DataFrame(columns=["indicator_id", "indicator_name", "status", "actual", "target", "expected", "note"])
+    rows = results[(results["period"] == "全期") & results["status"].isin(STATUS_ORDER[:4])].copy()
+    rows["_rank"] = rows["status"].map(STATUS_ORDER.index)
+    rows["_gap"] = (rows["expected"].fillna(rows["target"]) - rows["actual"]).fillna(0)
+    return rows.sort_values(["_rank", "_gap"], ascending=[True, False]).drop(columns=["_rank", "_gap"]) \
+        .reset_index(drop=True)
+
+
+@dataclass
+class Attention:
+    """Everything a supervisor looks at for one station on one date."""
+
+    station: str
+    as_of: dt.date
+    cases: pd.DataFrame
+    groups: pd.DataFrame
+    evidence: pd.DataFrame
+    actions: pd.DataFrame
+    indicators: pd.DataFrame = field(default_factory=pd.DataFrame)
+    worsened: pd.DataFrame = field(default_factory=pd.DataFrame)
+    missing_post: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rules: AttentionRules = AttentionRules()
+
+    @property
+    def agenda(self) -> pd.DataFrame:
+        return agenda(self)
+
+
+def station_attention(ds, station: str, as_of, results: pd.DataFrame | None = None,
+                      worsened: pd.DataFrame | None = None, missing_post: pd.DataFrame | None = None,
+                      rules: AttentionRules = AttentionRules()) -> Attention:
+    """All attention lists of ``station`` on ``as_of``.
+
+    ``results`` are indicator results (``Evaluation.results``), ``worsened`` and ``missing_post`` the frames of
+    ``outcomes.worsened`` / ``outcomes.missing_post``; each is filtered to the station here.
+    """
+    codes = _stations(ds, station)
+    people = set(ds.beneficiaries.loc[ds.beneficiaries["station_code"].isin(codes), "code"])
+
+    def mine(frame):
+        if frame is None or frame.empty:
+            return pd.DataFrame()
+        if "station_code" in frame:
+            return frame[frame["station_code"].isin(codes)].reset_index(drop=True)
+        return frame[frame["beneficiary_code"].isin(people)].reset_index(drop=True)
+
+    return Attention(station, pd.Timestamp(as_of).date(),
+                     cases_needing_attention(ds, station, as_of, rules), groups_at_risk(ds, station, as_of, rules),
+                     evidence_problems(ds, station, as_of), action_items(ds, station, as_of),
+                     indicators_needing_attention(mine(results)), mine(worsened), mine(missing_post), rules)
+
+
+def _codes(frame: pd.DataFrame, column: str = "code", label=None, limit: int = 8) -> str:
+    items = [f"{r[column]}（{label(r)}）" if label else str(r[column]) for _, r in frame.head(limit).iterrows()]
+    more = f" 等 {len(frame)} 个" if len(frame) > limit else ""
+    return "、".join(items) + more
+
+
+def agenda(att: Attention) -> pd.DataFrame:
+    """The suggested supervision agenda, most urgent first.
+
+    Columns: priority (1 紧急, 2 重要, 3 整改, 4 关注), level (its Chinese label), topic, item, refs (count).
+    """
+    items: list[tuple[int, int, str, str, int]] = []
+
+    def add(priority, weight, topic, text, n):
+        if n:
+            items.append((priority, -weight, topic, text, n))
+
+    ind = att.indicators
+    for status, priority in (("未达标", 1), ("落后", 2), ("待核验", 3)):
+        rows = ind[ind["status"] == status] if not ind.empty else ind
+        add(priority, len(rows), "指标进度", f"{len(rows)} 项指标{status}：" + "、".join(rows["indicator_name"].astype(str))
+            + _ind_hint(status), len(rows))
+    overdue = att.actions[att.actions["overdue"]]
+    add(1, len(overdue), "督导行动项", f"{len(overdue)} 项行动项已逾期：" + _codes(
+        overdue, "action", lambda r: f"期限 {r['due']:%Y-%m-%d}，逾期 {int(r['days_overdue'])} 天"), len(overdue))
+    cases = att.cases
+    urgent = cases[cases["high_risk"] & (cases["stalled"] | cases["missing_any"])]
+    add(1, len(urgent), "个案", f"{len(urgent)} 个高风险个案停滞或文书不全，需逐案研判：" + _codes(urgent, label=_case_label),
+        len(urgent))
+    rest_high = cases[cases["high_risk"] & ~cases.index.isin(urgent.index)]
+    add(2, len(rest_high), "个案", f"{len(rest_high)} 个高风险个案在案，复核风险与安全计划：" + _codes(rest_high, label=_case_label),
+        len(rest_high))
+    stalled = cases[cases["stalled"] & ~cases["high_risk"]]
+    add(2, len(stalled), "个案", f"{len(stalled)} 个个案停滞超过 {att.rules.cases.stalled_days} 天：" + _codes(
+        stalled, label=lambda r: f"{int(r['days_idle'])} 天无进展"), len(stalled))
+    if not att.worsened.empty:
+        w = att.worsened
+        add(2, len(w), "服务成效", f"{len(w)} 名服务对象后测变差，讨论原因与调整计划：" + _codes(w, "beneficiary_code"), len(w))
+    add(2, len(att.groups), "小组", f"{len(att.groups)} 个小组可能不被认定：" + _codes(
+        att.groups, label=lambda r: r["why"].split("；")[0]), len(att.groups))
+    for kind in ("照片重复使用", "无水印照片", "无签到表"):
+        rows = att.evidence[att.evidence["kind"] == kind]
+        add(3, len(rows), "佐证材料", f"{len(rows)} 条{kind}：" + _codes(rows, "record") + _EVIDENCE_HINT[kind], len(rows))
+    paper = cases[cases["missing_any"] & ~cases["high_risk"]]
+    add(3, len(paper), "个案", f"{len(paper)} 个个案文书缺失：" + _codes(paper, label=lambda r: "缺" + r["missing"]),
+        len(paper))
+    open_items = att.actions[~att.actions["overdue"]]
+    add(3, len(open_items), "督导行动项", f"{len(open_items)} 项行动项进行中，确认进展：" + _codes(open_items, "action"),
+        len(open_items))
+    if not att.missing_post.empty:
+        m = att.missing_post
+        add(4, len(m), "服务成效", f"{len(m)} 人有前测无后测，安排补测：" + _codes(m, "beneficiary_code"), len(m))
+    long_open = cases[cases["open_too_long"] & ~cases["stalled"] & ~cases["high_risk"]]
+    add(4, len(long_open), "个案", f"{len(long_open)} 个个案开案时间过长，评估是否结案或转介：" + _codes(
+        long_open, label=lambda r: f"已开案 {int(r['open_days'])} 天"), len(long_open))
+    not_started = ind[ind["status"] == "未开始"] if not ind.empty else ind
+    add(4, len(not_started), "指标进度", f"{len(not_started)} 项指标尚未开始：" + "、".join(
+        not_started["indicator_name"].astype(str)), len(not_started))
+    items.sort(key=lambda t: (t[0], t[1]))
+    out = pd.DataFrame(items, columns=["priority", "weight", "topic", "item", "refs"]).drop(columns="weight")
+    out.insert(1, "level", out["priority"].map(PRIORITY_LABELS))
+    return out
+
+
+_EVIDENCE_HINT = {"无水印照片": "（不认定服务次数，补拍或核实）", "照片重复使用": "（重复照片只认定一次）",
+                  "无签到表": "（补齐含联系电话的签到表）"}
+
+
+def _ind_hint(status: str) -> str:
+    return {"未达标": "（期间已结束仍未达到目标）", "落后": "（低于按时间进度应达值）", "待核验": "（检查项尚未勾选）"}[status]
+
+
+def _case_label(row) -> str:
+    parts = [row["beneficiary_name"]] if isinstance(row["beneficiary_name"], str) else []
+    parts += list(row["flags"])
+    return "，".join(parts)
