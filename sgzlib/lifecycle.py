@@ -68,16 +68,12 @@ def _ts(as_of: dt.date | str | None) -> pd.Timestamp:
     return pd.Timestamp.max.floor("D") if as_of is None else pd.Timestamp(as_of)
 
 
-def _join_nums(values) -> str:
-    return "、".join(str(int(v)) for v in values)
-
-
 def case_milestones(ds, as_of=None) -> pd.DataFrame:
     """One row per case: the date each milestone was reached by ``as_of`` (NaT if not)."""
     when = _ts(as_of)
     cases = ds.cases.set_index("code")
     records = ds.case_records[ds.case_records["date"] <= when]
-    record_dates = records.pivot_table(index="case_code", columns="kind", values="date", aggfunc="min")
+    record_dates = records.groupby(["case_code", "kind"])["date"].min().unstack()
     out = pd.DataFrame(index=cases.index)
     for _, column, kind in CASE_MILESTONES:
         own = cases[column].where(cases[column] <= when)
@@ -130,9 +126,9 @@ def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFram
         counted = sessions[sessions["photos"].notna()]
     out["counted_sessions"] = counted.groupby("case_code").size().reindex(out.index).fillna(0).astype(int)
     no_record = sessions[sessions["process_record"].ne(True)]
-    no_record_seqs = no_record.groupby("case_code")["seq"].apply(lambda s: sorted(s.tolist()))
+    no_record_seqs = _seq_lists(no_record, "case_code", out.index)
     have = _case_records_present(ds, when, out.index)
-    have["过程记录表"] = (out["sessions"] > 0) & ~out.index.isin(no_record_seqs.index)
+    have["过程记录表"] = (out["sessions"] > 0) & (no_record_seqs == "")
 
     dates = ms[["opened", "assessed", "agreement", "planned", "evaluated", "closed", "last_session"]]
     out["last_activity"] = dates.max(axis=1)
@@ -142,42 +138,51 @@ def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFram
     out["stalled"] = is_open & (out["days_idle"] > rules.stalled_days)
     out["open_too_long"] = is_open & (out["open_days"] > rules.long_open_days)
 
-    missing, missing_full, why = [], [], []
-    for code, row in out.iterrows():
-        present = have.loc[code]
-        seqs = no_record_seqs.get(code, [])
-        expected = EXPECTED_BY_STAGE[row["stage"]]
-        missing.append(tuple(_describe_missing(k, present, seqs, row["sessions"]) for k in expected if not present[k]))
-        full = tuple(_describe_missing(k, present, seqs, row["sessions"])
-                     for k in CASE_RECORD_SET if not present[k]) if rules.require_records else ()
-        missing_full.append(full)
-        reasons = []
-        if row["counted_sessions"] < rules.min_sessions:
-            extra = f"（另有 {row['sessions'] - row['counted_sessions']} 节无水印照片不计）" \
-                if row["sessions"] > row["counted_sessions"] else ""
-            reasons.append(f"仅 {row['counted_sessions']} 节服务，需 ≥{rules.min_sessions} 节{extra}")
-        if full:
-            reasons.append("文书不全：缺" + "、".join(full))
-        why.append("；".join(reasons))
-    out["missing_records"] = missing
-    out["missing_for_count"] = missing_full
-    out["why_not"] = why
+    # What each missing record is called (过程记录表 names the sessions that lack it).
+    labels = pd.DataFrame({k: k for k in CASE_RECORD_SET}, index=out.index)
+    labels["过程记录表"] = ("过程记录表（第" + no_record_seqs + "节）").where(
+        out["sessions"] > 0, "过程记录表（尚无服务节次）")
+    absent = labels.where(~have[list(CASE_RECORD_SET)])
+    expected = pd.DataFrame([[k in EXPECTED_BY_STAGE[st] for k in CASE_RECORD_SET] for st in out["stage"]],
+                            index=out.index, columns=list(CASE_RECORD_SET))
+    out["missing_records"] = _row_tuples(absent.where(expected))
+    out["missing_for_count"] = _row_tuples(absent) if rules.require_records \
+        else pd.Series([()] * len(out), index=out.index, dtype="object")
+
+    short = out["counted_sessions"] < rules.min_sessions
+    uncounted = out["sessions"] - out["counted_sessions"]
+    extra = ("（另有 " + uncounted.astype(str) + " 节无水印照片不计）").where(uncounted > 0, "")
+    count_reason = ("仅 " + out["counted_sessions"].astype(str) + f" 节服务，需 ≥{rules.min_sessions} 节" + extra)
+    record_reason = out["missing_for_count"].map(lambda m: "文书不全：缺" + "、".join(m) if m else "")
+    out["why_not"] = _join_reasons(count_reason.where(short, ""), record_reason)
     out["qualifies"] = out["why_not"] == ""
     return out.reset_index(names="code")
 
 
+def _seq_lists(sessions: pd.DataFrame, owner: str, index: pd.Index) -> pd.Series:
+    """Per owner, the session numbers of ``sessions`` joined by 、 ("" when none)."""
+    ordered = sessions.sort_values([owner, "seq"])
+    joined = ordered["seq"].astype(int).astype(str).groupby(ordered[owner]).agg("、".join)
+    return joined.reindex(index).fillna("").astype(object)
+
+
+def _row_tuples(frame: pd.DataFrame) -> pd.Series:
+    """Each row's non-null values as a tuple, in column order."""
+    values = frame.to_numpy(dtype=object)
+    return pd.Series([tuple(v for v in row if isinstance(v, str)) for row in values], index=frame.index,
+                     dtype="object")
+
+
+def _join_reasons(*parts: pd.Series) -> pd.Series:
+    """Row-wise join of the non-empty reason texts with ；."""
+    rows = zip(*(p.to_numpy(dtype=object) for p in parts))
+    return pd.Series(["；".join(r for r in row if r) for row in rows], index=parts[0].index, dtype="object")
+
+
 def _case_records_present(ds, when: pd.Timestamp, index: pd.Index) -> pd.DataFrame:
     records = ds.case_records[(ds.case_records["date"] <= when) & ds.case_records["case_code"].isin(index)]
-    kinds = pd.crosstab(records["case_code"], records["kind"]).reindex(index=index).fillna(0) > 0
+    kinds = records.groupby(["case_code", "kind"]).size().unstack().reindex(index=index).notna()
     return pd.DataFrame({k: kinds.get(k, False) for k in CASE_RECORD_SET if k != "过程记录表"}, index=index)
-
-
-def _describe_missing(kind: str, present: pd.Series, seqs: list, sessions: int) -> str:
-    if kind == "过程记录表" and sessions and seqs:
-        return f"过程记录表（第{_join_nums(seqs)}节）"
-    if kind == "过程记录表" and not sessions:
-        return "过程记录表（尚无服务节次）"
-    return kind
 
 
 def case_problems(ds) -> list[Problem]:
@@ -256,44 +261,36 @@ def group_overview(ds, as_of=None, rules: GroupRules = GroupRules()) -> pd.DataF
     out.loc[out["sessions"] > 0, "stage"] = "开展中"
     out.loc[reported & (out["sessions"] > 0), "stage"] = "已结束"
 
-    reasons = pd.Series("", index=sessions.index, dtype="object")
-    short = sessions["attendance"].fillna(0) < rules.min_attendance
-    reasons[short] = sessions.loc[short, "attendance"].map(lambda n: f"签到 {n} 人<{rules.min_attendance}")
+    parts = [("签到 " + sessions["attendance"].astype(str) + f" 人<{rules.min_attendance}")
+             .where(sessions["attendance"].fillna(0) < rules.min_attendance, "")]
     if rules.require_sign_in:
-        no_sheet = sessions["sign_in"].ne(True)
-        reasons[no_sheet] = reasons[no_sheet].map(lambda r: (r + "，" if r else "") + "无签到表")
+        parts.append(pd.Series("无签到表", index=sessions.index).where(sessions["sign_in"].ne(True), ""))
     if rules.require_photo:
-        no_photo = sessions["photos"].isna()
-        reasons[no_photo] = reasons[no_photo].map(lambda r: (r + "，" if r else "") + "无水印照片")
+        parts.append(pd.Series("无水印照片", index=sessions.index).where(sessions["photos"].isna(), ""))
+    reasons = pd.Series(["，".join(r for r in row if r) for row in zip(*(p.to_numpy(dtype=object) for p in parts))],
+                        index=sessions.index, dtype="object")
     failed = sessions[reasons != ""].assign(reason=reasons[reasons != ""]).sort_values(["group_code", "seq"])
     out["counted_sessions"] = out["sessions"] - failed.groupby("group_code").size().reindex(out.index).fillna(0).astype(int)
-    failed_text = failed.groupby("group_code").apply(
-        lambda g: tuple(f"第{s}节（{r}）" for s, r in zip(g["seq"], g["reason"])), include_groups=False)
-    out["short_sessions"] = [failed_text.get(code, ()) for code in out.index]
+    texts = "第" + failed["seq"].astype(int).astype(str) + "节（" + failed["reason"] + "）"
+    failed_text = texts.groupby(failed["group_code"]).agg(tuple)
+    out["short_sessions"] = failed_text.reindex(out.index).map(lambda t: t if isinstance(t, tuple) else ())
 
-    missing_unit = sessions[sessions["unit_plan"].ne(True)].groupby("group_code")["seq"].apply(sorted)
-    missing_proc = sessions[sessions["process_record"].ne(True)].groupby("group_code")["seq"].apply(sorted)
-    missing, why = [], []
-    for code, row in out.iterrows():
-        gaps = []
-        if pd.isna(groups.at[code, "plan_date"]) or groups.at[code, "plan_date"] > when:
-            gaps.append("小组服务计划书")
-        if code in missing_unit.index:
-            gaps.append(f"单元计划书（第{_join_nums(missing_unit[code])}节）")
-        if code in missing_proc.index:
-            gaps.append(f"过程记录表（第{_join_nums(missing_proc[code])}节）")
-        if (row["stage"] == "已结束" or rules.require_records) and not reported[code]:
-            gaps.append("评估总结报告")
-        missing.append(tuple(gaps))
-        reasons_ = []
-        if row["counted_sessions"] < rules.min_sessions:
-            detail = f"：{'、'.join(row['short_sessions'])}不计" if row["short_sessions"] else ""
-            reasons_.append(f"有效节次 {row['counted_sessions']} 节，需 ≥{rules.min_sessions} 节{detail}")
-        if rules.require_records and gaps:
-            reasons_.append("文书不全：缺" + "、".join(gaps))
-        why.append("；".join(reasons_))
-    out["missing_records"] = missing
-    out["why_not"] = why
+    unit = _seq_lists(sessions[sessions["unit_plan"].ne(True)], "group_code", out.index)
+    proc = _seq_lists(sessions[sessions["process_record"].ne(True)], "group_code", out.index)
+    no_plan = groups["plan_date"].isna() | (groups["plan_date"] > when)
+    no_report = ((out["stage"] == "已结束") | rules.require_records) & ~reported
+    gaps = pd.DataFrame({
+        "plan": pd.Series("小组服务计划书", index=out.index).where(no_plan),
+        "unit": ("单元计划书（第" + unit + "节）").where(unit != ""),
+        "proc": ("过程记录表（第" + proc + "节）").where(proc != ""),
+        "report": pd.Series("评估总结报告", index=out.index).where(no_report),
+    })
+    out["missing_records"] = _row_tuples(gaps)
+    short_text = out["short_sessions"].map(lambda t: f"：{'、'.join(t)}不计" if t else "")
+    count_reason = ("有效节次 " + out["counted_sessions"].astype(str) + f" 节，需 ≥{rules.min_sessions} 节"
+                    + short_text).where(out["counted_sessions"] < rules.min_sessions, "")
+    record_reason = out["missing_records"].map(lambda m: "文书不全：缺" + "、".join(m) if m else "")
+    out["why_not"] = _join_reasons(count_reason, record_reason) if rules.require_records else count_reason
     out["qualifies"] = out["why_not"] == ""
     out["days_idle"] = (when - out["last_session"]).dt.days.where(out["stage"] == "开展中")
     out["at_risk"] = ~out["qualifies"] & ((out["short_sessions"].map(len) > 0) | (out["stage"] == "已结束")

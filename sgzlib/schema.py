@@ -310,10 +310,11 @@ def coerce_frame(table: str | Table, frame: pd.DataFrame) -> pd.DataFrame:
 
 def _as_dtype(series: pd.Series, kind: str) -> pd.Series:
     dtype = PANDAS_DTYPES[kind]
+    if str(series.dtype) == dtype:
+        return series.mask(series == "") if dtype == "string" else series
     if kind == "date":
         return pd.to_datetime(series).astype(dtype)
     if kind in ("code", "text", "enum", "list"):
-        s = series.astype("object").where(series.notna(), None)
-        s = s.map(lambda v: v if v is None or isinstance(v, str) else str(v))
-        return s.astype(dtype).replace("", pd.NA)
+        s = series.astype(dtype)
+        return s.mask(s == "")
     return series.astype(dtype)
