@@ -112,16 +112,21 @@ def annotate(ds, as_of, registry: ScaleRegistry) -> pd.DataFrame:
     cases = ds.cases.set_index("code")
     groups = ds.groups.set_index("code")
     people = ds.beneficiaries.set_index("code")
-    own = m["beneficiary_code"].map(people["station_code"])
-    m["station_code"] = m["case_code"].map(cases["station_code"]).fillna(
-        m["group_code"].map(groups["station_code"])).fillna(own).astype("string")
-    by_category = m["beneficiary_code"].map(people["category"]).map(CATEGORY_DOMAIN).fillna("其他")
-    m["domain"] = m["case_code"].map(cases["domain"]).fillna(m["group_code"].map(groups["domain"])).fillna(
-        by_category).astype("string")
+    own = _lookup(m["beneficiary_code"], people["station_code"])
+    m["station_code"] = _lookup(m["case_code"], cases["station_code"]).fillna(
+        _lookup(m["group_code"], groups["station_code"])).fillna(own)
+    by_category = _lookup(_lookup(m["beneficiary_code"], people["category"]), pd.Series(CATEGORY_DOMAIN))
+    m["domain"] = _lookup(m["case_code"], cases["domain"]).fillna(_lookup(m["group_code"], groups["domain"])).fillna(
+        by_category.fillna("其他"))
     m["work_type"] = np.where(m["case_code"].notna(), "个案", np.where(m["group_code"].notna(), "小组", "其他"))
     m["project_code"] = _projects(ds, m)
     m["episode"] = ("个案:" + m["case_code"]).fillna("小组:" + m["group_code"]).fillna("项目:" + m["project_code"])
     return m
+
+
+def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
+    """``keys.map(values)`` as text, also when every key is blank."""
+    return keys.map(values).astype("string")
 
 
 def _projects(ds, m: pd.DataFrame) -> pd.Series:
@@ -301,10 +306,13 @@ def missing_post(ds, as_of, idle_days: int = 30, analysis: OutcomeAnalysis | Non
     groups = ds.groups.set_index("code")
     last_session = ds.group_sessions.groupby("group_code")["date"].max()
     idle_end = last_session.where(last_session <= when - pd.Timedelta(days=idle_days))
-    closed = pre["case_code"].map(cases["closed"])
-    reported = pre["group_code"].map(groups["report_date"])
-    idle = pre["group_code"].map(idle_end)
-    project_end = pre["project_code"].map(ds.projects.set_index("code")["end"])
+    def when_of(keys, dates):
+        return pd.to_datetime(keys.map(dates.dropna().to_dict())).astype("datetime64[s]")
+
+    closed = when_of(pre["case_code"], cases["closed"])
+    reported = when_of(pre["group_code"], groups["report_date"])
+    idle = when_of(pre["group_code"], idle_end)
+    project_end = when_of(pre["project_code"], ds.projects.set_index("code")["end"])
     ended = pd.Series(pd.NaT, index=pre.index, dtype="datetime64[s]")
     why = pd.Series("", index=pre.index, dtype="object")
     for mask, dates, text in (
