@@ -262,14 +262,22 @@ def scale_problems(ds, registry: ScaleRegistry | None = None) -> list[Problem]:
     registry = registry or load_scales()
     frame = ds.measurements
     t = schema.TABLE_BY_NAME["measurements"]
+    resolved = {name: registry.resolve(name) for name in frame["scale"].dropna().unique()}
+    scales = frame["scale"].map(resolved)
+    low = scales.map(lambda s: s.low if s is not None and s.low is not None else -math.inf)
+    high = scales.map(lambda s: s.high if s is not None and s.high is not None else math.inf)
+    unknown = scales.isna() & frame["scale"].notna()
+    score = frame["score"].astype(float)
+    outside = ~unknown & score.notna() & ((score < low) | (score > high))
     out: list[Problem] = []
-    for _, row in frame.iterrows():
+    for idx in frame.index[unknown | outside]:
+        row = frame.loc[idx]
         key = tuple(row[k] for k in t.key)
-        scale = registry.resolve(row["scale"])
-        if scale is None:
+        if unknown[idx]:
             out.append(Problem("unknown_scale", f"量表「{row['scale']}」未在量表库中登记（可用：{registry.known()}）",
                                where=t.sheet, column="量表", value=row["scale"], key=key))
-        elif pd.notna(row["score"]) and not scale.in_range(float(row["score"])):
+        else:
+            scale = scales[idx]
             out.append(Problem("score_out_of_range",
                                f"{scale.label}的得分必须在 {_fmt(scale.low)}–{_fmt(scale.high)} 之间",
                                where=t.sheet, column="得分", value=_fmt(row["score"]), key=key))
