@@ -1,0 +1,14 @@
+"""Indicator catalogues as data and the engine that evaluates them with explanations.
+
+- ``list_catalogues()``, ``load_catalogue(id_or_title)``: the shipped catalogues (``sgzlib/catalogues``);
+- ``evaluate(ds, as_of, projects=None)`` → ``Evaluation`` (results, summary, explanations, rollups);
+- ``RULES``: the registered rule kinds; ``STATUS_ORDER``: statuses, most urgent first.
+"""
+
+from . import rules  # noqa: F401  (registers the built-in rule kinds)
+from .catalogue import Catalogue, Indicator, OptionalTask, list_catalogues, load_catalogue, parse_catalogue
+from .engine import RESULT_COLUMNS, STATUS_ORDER, Evaluation, evaluate
+from .registry import RULES, Rule, register
+
+__all__ = ["Catalogue", "Indicator", "OptionalTask", "list_catalogues", "load_catalogue", "parse_catalogue",
+           "RESULT_COLUMNS", "STATUS_ORDER", "Evaluation", "evaluate", "RULES", "Rule", "register"]

@@ -1,0 +1,206 @@
+"""What every rule needs, prepared once for a whole dataset: projects, record ownership, evidence, periods.
+
+A project belongs to a township station; its records are those of the station
+and its village rooms dated inside the project period and on or before the
+evaluation date. Ownership is computed with array operations for every table
+at once, so a province costs a few merges, not a loop over stations.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pandas as pd
+
+from ..dataset import split_list
+from ..errors import DataError, Problem
+from ..evidence import photo_check
+from ..vocab import LIST_SEPARATOR
+from .catalogue import Catalogue, load_catalogue
+from .periods import month_number
+
+
+class Context:
+    """The dataset, the evaluation date and the projects to evaluate, with cached preparations."""
+
+    def __init__(self, ds, as_of, projects=None):
+        self.ds = ds
+        self.as_of = pd.Timestamp(as_of).normalize()
+        self.projects = resolve_projects(ds, projects)
+        self.catalogues: dict[str, Catalogue] = {c: load_catalogue(c) for c in self.projects["catalogue"].unique()}
+        self.projects["window_end"] = self.projects["end"].where(self.projects["end"] <= self.as_of, self.as_of)
+        self._township = _township_of(ds)
+        self.cache: dict = {}
+
+    # -- ownership ---------------------------------------------------------------
+
+    def assign(self, frame: pd.DataFrame, station: pd.Series, dates: pd.Series | None = None) -> pd.DataFrame:
+        """Rows of ``frame`` that belong to a project: ``pos`` (row position), ``project_code``.
+
+        With ``dates``, a row belongs to the project of its township whose period
+        contains the date (up to the evaluation date); without, to every project
+        of its township (staff, checklist, rosters).
+        """
+        stations = pd.Categorical(station)
+        town_of_cat = pd.Series(stations.categories).map(self._township).to_numpy(dtype=object)
+        codes = stations.codes
+        town = np.where(codes >= 0, town_of_cat[np.maximum(codes, 0)], None) if len(town_of_cat) else \
+            np.full(len(frame), None, dtype=object)
+        towns = pd.DataFrame({"pos": np.arange(len(frame)), "township": pd.Categorical(
+            town, categories=self.projects["station_code"].unique())})
+        towns = towns[towns["township"].notna()]
+        proj = self.projects[["code", "station_code", "start", "window_end"]].rename(
+            columns={"code": "project_code", "station_code": "township"})
+        proj["township"] = pd.Categorical(proj["township"], categories=towns["township"].cat.categories)
+        out = towns.merge(proj, on="township", how="inner")
+        if dates is not None:
+            d = dates.to_numpy(dtype="datetime64[s]")[out["pos"].to_numpy()]
+            keep = (d >= out["start"].to_numpy(dtype="datetime64[s]")) & \
+                (d <= out["window_end"].to_numpy(dtype="datetime64[s]"))
+            out = out[keep]
+        return out[["pos", "project_code"]].reset_index(drop=True)
+
+    def owned(self, table: str, date_column: str | None = None) -> pd.DataFrame:
+        """The rows of ``table`` owned by a project, with ``project_code`` first (cached)."""
+        return self._owned(table, date_column)
+
+    @functools.cache  # noqa: B019  (one context per evaluation; freed with it)
+    def _owned(self, table: str, date_column: str | None) -> pd.DataFrame:
+        frame = self.ds[table]
+        station = self.ds.station_column(table)
+        dates = frame[date_column] if date_column else None
+        owner = self.assign(frame, station, dates)
+        rows = frame.iloc[owner["pos"].to_numpy()].reset_index(drop=True)
+        rows.insert(0, "project_code", owner["project_code"].to_numpy())
+        return rows
+
+    # -- evidence ------------------------------------------------------------------
+
+    @functools.cached_property
+    def services(self) -> pd.DataFrame:
+        """Service records owned by a project, with evidence (``valid``, ``reason_code``, ``reason``) and month."""
+        s = self.ds.services
+        owner = self.assign(s, s["station_code"], s["date"])
+        pos = owner["pos"].to_numpy()
+        ev = fast_photo_check(s, ["code"])
+        out = pd.DataFrame({
+            "project_code": owner["project_code"].to_numpy(),
+            "code": s["code"].to_numpy()[pos],
+            "date": s["date"].to_numpy()[pos],
+            "domain": pd.Categorical(s["domain"].to_numpy()[pos]),
+            "category": pd.Categorical(s["category"].to_numpy()[pos]),
+            "uploaded": s["uploaded"].fillna(False).to_numpy(dtype=bool)[pos],
+            "valid": ev["valid"].to_numpy()[pos],
+            "reason_code": ev["reason_code"].to_numpy()[pos],
+            "reason": ev["reason"].to_numpy()[pos],
+            "orig": pos,
+        })
+        out["month"] = month_number(out["date"])
+        return out
+
+    @functools.cached_property
+    def service_index(self) -> dict:
+        """Row positions of ``services`` per (catalogue, domain, category)."""
+        s = self.services
+        cat = s["project_code"].map(self.projects.set_index("code")["catalogue"])
+        return s.groupby([cat, s["domain"], s["category"]], observed=True, sort=False).indices
+
+    def service_rows(self, catalogue: str, domains, categories) -> pd.DataFrame:
+        """Services of the catalogue's projects in any of the domains and categories (``None`` = all)."""
+        idx = [v for (c, d, k), v in self.service_index.items() if c == catalogue
+               and (not domains or d in domains) and (not categories or k in categories)]
+        if not idx:
+            return self.services.iloc[0:0]
+        return self.services.iloc[np.sort(np.concatenate(idx))]
+
+
+def fast_photo_check(frame: pd.DataFrame, id_columns: list[str]) -> pd.DataFrame:
+    """``evidence.photo_check`` of every row, computed only where a photo file is shared.
+
+    A record whose photo files no other record uses is valid exactly when it
+    has a photo, so only the records that share a file go through
+    ``photo_check`` (which decides who used it first); the result is the same.
+    """
+    photos = frame["photos"]
+    has = photos.notna().to_numpy()
+    out = pd.DataFrame({"valid": has, "reason_code": np.where(has, None, "no_photo"),
+                        "reason": np.where(has, None, photo_check_reason("no_photo"))}, index=frame.index)
+    text = photos[has]
+    multi = text.str.contains(LIST_SEPARATOR, regex=False).to_numpy(dtype=bool)
+    files = pd.concat([text[~multi], split_list(text[multi])]) if multi.any() else text
+    shared = files[files.duplicated(keep=False).to_numpy()]
+    if len(shared):
+        rows = frame.loc[np.unique(shared.index.to_numpy())]
+        checked = photo_check(rows, id_columns)
+        out.loc[checked.index, ["valid", "reason_code", "reason"]] = checked[["valid", "reason_code", "reason"]]
+    return out
+
+
+def photo_check_reason(code: str) -> str:
+    from ..evidence import REASONS
+
+    return REASONS[code]
+
+
+def _township_of(ds) -> pd.Series:
+    """Station code → the township station it belongs to (itself for a township, None above)."""
+    st = ds.stations.set_index("code")
+    township = pd.Series(np.where(st["level"] == "乡镇街道站", st.index, None), index=st.index, dtype=object)
+    parent = st["parent_code"]
+    for _ in range(4):  # village rooms sit one level below; allow deeper trees
+        missing = township.isna() & parent.notna()
+        if not missing.any():
+            break
+        township[missing] = parent[missing].map(township)
+        parent = parent.map(st["parent_code"]).where(missing)
+    return township
+
+
+def resolve_projects(ds, wanted=None) -> pd.DataFrame:
+    """The projects to evaluate, with catalogue id, tier and chosen optional tasks resolved.
+
+    Every project whose catalogue, tier or optional task cannot be resolved is
+    reported at once (``DataError``).
+    """
+    p = ds.projects
+    if wanted is not None:
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+        p = p[p["code"].isin(wanted)]
+    stations = ds.stations.set_index("code")
+    problems, rows = [], []
+    for r in p.itertuples(index=False):  # one per project, never per record
+        def bad(column, message, value, code=r.code):
+            problems.append(Problem("bad_project", message, where="项目", column=column, value=value, key=(code,)))
+        try:
+            cat = load_catalogue(r.catalogue)
+        except Exception as exc:  # NotFoundError carries the list of catalogues
+            bad("指标清单", f"项目 {r.code}：{exc}", r.catalogue)
+            continue
+        try:
+            tier = cat.resolve_tier(r.tier)
+        except ValueError as exc:
+            bad("档位", f"项目 {r.code}：{exc}", r.tier)
+            continue
+        chosen = split_list(pd.Series([r.optional_tasks], dtype="string")).tolist()
+        tasks = []
+        for name in chosen:
+            task = cat.resolve_task(name)
+            if task is None:
+                names = "、".join(f"{t.id} {t.name}" for t in cat.optional_tasks) or "本清单没有自选任务"
+                bad("自选任务", f"项目 {r.code}：自选任务「{name}」不在清单中（{names}）", name)
+            elif task.id not in tasks:
+                tasks.append(task.id)
+        level = stations["level"].get(r.station_code)
+        if level != "乡镇街道站":
+            bad("站点编码", f"项目 {r.code}：项目应属于乡镇街道站，站点 {r.station_code} 的层级是 {level}", r.station_code)
+            continue
+        rows.append({"code": r.code, "station_code": r.station_code, "station_name": stations["name"].get(r.station_code),
+                     "start": r.start, "end": r.end, "catalogue": cat.id, "tier": tier, "tasks": tuple(tasks)})
+    if problems:
+        raise DataError(problems)
+    cols = ["code", "station_code", "station_name", "start", "end", "catalogue", "tier", "tasks"]
+    out = pd.DataFrame(rows, columns=cols)
+    out["start"] = pd.to_datetime(out["start"])
+    out["end"] = pd.to_datetime(out["end"])
+    return out

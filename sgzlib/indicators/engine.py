@@ -1,0 +1,233 @@
+"""``evaluate``: every project's indicators on a date, with statuses, scores and explanations.
+
+The engine loops over catalogues and their indicators (a few hundred at
+most); each rule evaluates every project of its catalogue at once with
+DataFrame operations, so a province costs the same number of rule calls as a
+station. Expected values, statuses, scores and notes are derived here, the
+same way for every rule kind (``DOMAIN.md``, counting rule 8).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .context import Context
+from .periods import PERIOD_WHOLE
+from .registry import EXPLAIN_COLUMNS, RULES, STATE
+
+MET, ON_TRACK, BEHIND, NOT_STARTED, MISSED, TO_VERIFY = "达标", "进度正常", "落后", "未开始", "未达标", "待核验"
+STATUS_ORDER = (MISSED, BEHIND, TO_VERIFY, NOT_STARTED, ON_TRACK, MET)
+RESULT_COLUMNS = ["station_code", "station_name", "project_code", "catalogue", "tier", "indicator_id",
+                  "indicator_name", "domain", "mandatory", "rule", "period", "period_kind", "period_end", "actual",
+                  "target", "expected", "unit", "status", "points", "score", "note"]
+PERIOD_UNIT = {"month": "个月", "quarter": "个季度"}
+PERIOD_WORD = {"month": "每月", "quarter": "每季度"}
+EPS = 1e-9
+
+
+def evaluate(ds, as_of, projects=None) -> Evaluation:
+    """Evaluate every project (or the given project codes) of ``ds`` on ``as_of``."""
+    ctx = Context(ds, as_of, projects)
+    meta, whole, periods, expl = [], [], [], []
+    for cat_id, cat_jobs in ctx.projects.groupby("catalogue", sort=False):
+        cat = ctx.catalogues[cat_id]
+        for order, ind in enumerate(cat.indicators):
+            jobs = cat_jobs
+            if ind.tasks:
+                jobs = cat_jobs[cat_jobs["tasks"].map(lambda chosen, t=set(ind.tasks): bool(t & set(chosen)))]
+            for tier, tier_jobs in jobs.groupby(jobs["tier"].fillna(""), sort=False):
+                target = ind.target(tier or None)
+                if target is None or tier_jobs.empty:
+                    continue
+                rule = RULES[ind.rule]
+                out = rule.func(ctx, ind, ind.params_for(tier or None), float(target), tier_jobs)
+                k = len(meta)
+                meta.append({"_k": k, "_order": order, "indicator_id": ind.id, "indicator_name": ind.name,
+                             "domain": ind.domain, "mandatory": ind.mandatory, "rule": rule.name, "points": ind.points,
+                             "unit": ind.unit, "progress": rule.progress, "period_kind": ind.period,
+                             "ind_target": float(target)})
+                (whole if ind.period == "whole" else periods).append(out.results.assign(_k=k))
+                expl.append(out.explanations.assign(indicator_id=ind.id))
+    meta = pd.DataFrame(meta)
+    parts = []
+    if whole:
+        parts.append(_finish_whole(ctx, _with_meta(pd.concat(whole, ignore_index=True), meta)))
+    if periods:
+        rows = _period_rows(ctx, _with_meta(pd.concat(periods, ignore_index=True), meta))
+        parts += [_period_summary(ctx, rows), rows.assign(points=0.0)]
+    results = _assemble(parts, ctx.projects)
+    explanations = pd.concat(expl, ignore_index=True)[list(EXPLAIN_COLUMNS[:1]) + ["indicator_id"]
+                                                       + list(EXPLAIN_COLUMNS[1:])] if expl else _empty_expl()
+    return Evaluation(results, explanations, ctx.as_of)
+
+
+def _with_meta(rows: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    m = meta.set_index("_k").loc[rows["_k"].to_numpy()].reset_index(drop=True)
+    return pd.concat([rows.reset_index(drop=True), m], axis=1)
+
+
+def _empty_expl() -> pd.DataFrame:
+    return pd.DataFrame(columns=["project_code", "indicator_id", *EXPLAIN_COLUMNS[1:]])
+
+
+def _assemble(parts: list[pd.DataFrame], projects: pd.DataFrame) -> pd.DataFrame:
+    if not parts:
+        return pd.DataFrame(columns=RESULT_COLUMNS)
+    res = pd.concat(parts, ignore_index=True)
+    p = projects.set_index("code")
+    res["station_code"] = res["project_code"].map(p["station_code"])
+    res["station_name"] = res["project_code"].map(p["station_name"])
+    res["catalogue"] = res["project_code"].map(p["catalogue"])
+    res["tier"] = res["project_code"].map(p["tier"])
+    res["_sub"] = res["period"] != PERIOD_WHOLE
+    res = res.sort_values(["station_code", "project_code", "_order", "_sub", "period_end"], kind="stable")
+    res["mandatory"] = res["mandatory"].astype(bool)
+    return res[RESULT_COLUMNS].reset_index(drop=True)
+
+
+def _num(x: float) -> str:
+    return f"{x:.0f}" if abs(x - round(x)) < 1e-6 else f"{x:.1f}"
+
+
+def _flag(rows: pd.DataFrame, column: str, default) -> np.ndarray:
+    """A boolean column a rule may have set (``ok``, ``empty``), ``default`` where it did not."""
+    if column not in rows:
+        return np.asarray(default, dtype=bool)
+    values = rows[column]
+    return np.where(values.isna(), default, values.fillna(False).astype(bool)).astype(bool)
+
+
+def _project(ctx, rows: pd.DataFrame, column: str) -> np.ndarray:
+    return rows["project_code"].map(ctx.projects.set_index("code")[column]).to_numpy(dtype="datetime64[s]")
+
+
+def _finish_whole(ctx, rows: pd.DataFrame) -> pd.DataFrame:
+    """Expected value, status, score and note of whole-period rows, all indicators at once."""
+    start, end = _project(ctx, rows, "start"), _project(ctx, rows, "end")
+    as_of = np.datetime64(ctx.as_of, "s")
+    share = np.clip(((as_of - start).astype("timedelta64[D]").astype(float) + 1)
+                    / ((end - start).astype("timedelta64[D]").astype(float) + 1), 0, 1)
+    target = rows["ind_target"].to_numpy(dtype=float)
+    actual = rows["actual"].to_numpy(dtype=float)
+    state = (rows["progress"] == STATE).to_numpy()
+    expected = np.where(state, target, target * share)
+    met = _flag(rows, "ok", actual >= target - EPS)
+    empty = _flag(rows, "empty", np.zeros(len(rows), dtype=bool))
+    ended, started = end <= as_of, start <= as_of
+    status = np.select(
+        [met, ended, ~started | empty, (actual <= EPS) & (expected <= EPS), actual >= expected - EPS],
+        [MET, MISSED, NOT_STARTED, NOT_STARTED, ON_TRACK], BEHIND).astype(object)
+    status[(rows["rule"] == "checklist").to_numpy() & ~met] = TO_VERIFY
+    out = rows.assign(period=PERIOD_WHOLE, period_kind="whole", target=target, expected=expected, status=status,
+                      period_end=pd.to_datetime(end))
+    out["score"] = _score(rows["points"].to_numpy(dtype=float), actual, target, met)
+    out["note"] = [_whole_note(s, a, t, e, u, d, st)
+                   for s, a, t, e, u, d, st in zip(status, actual, target, expected, rows["unit"],
+                                                  rows["detail"].fillna(""), state)]
+    return out
+
+
+def _whole_note(status, actual, target, expected, unit, detail, state) -> str:
+    text = f"{status}：实际 {_num(actual)}{unit}，目标 {_num(target)}{unit}"
+    if status in (ON_TRACK, BEHIND) and not state:
+        text += f"，按进度截至评估日应达 {_num(expected)}{unit}"
+    return f"{text}；{detail}" if detail else text
+
+
+def _score(points, actual, target, met) -> np.ndarray:
+    ratio = np.divide(actual, target, out=np.ones(len(actual)), where=np.asarray(target) > 0)
+    return np.where(met, points, points * np.clip(ratio, 0, 1))
+
+
+def _period_rows(ctx, rows: pd.DataFrame) -> pd.DataFrame:
+    """Status of every month/quarter row: ended periods met or missed, the current one on track or behind."""
+    target = rows["target"].to_numpy(dtype=float) if "target" in rows else rows["ind_target"].to_numpy(dtype=float)
+    if "target" in rows:
+        target = np.where(np.isnan(target), rows["ind_target"].to_numpy(dtype=float), target)
+    actual = rows["actual"].to_numpy(dtype=float)
+    ended = rows["ended"].to_numpy(dtype=bool)
+    met = _flag(rows, "ok", actual >= target - EPS)
+    expected = np.where(ended, target, target * rows["share"].to_numpy(dtype=float))
+    status = np.select([met, ended, (actual <= EPS) & (expected <= EPS), actual >= expected - EPS],
+                       [MET, MISSED, NOT_STARTED, ON_TRACK], BEHIND)
+    out = rows.assign(target=target, expected=expected, status=status, met=met, score=0.0)
+    out["note"] = [f"{p}：{_num(a)}{u}，目标 ≥{_num(t)}{u}{'' if e else '（本期未结束）'}" + (f"；{d}" if d else "")
+                   for p, a, u, t, e, d in zip(rows["period"], actual, rows["unit"], target, ended,
+                                               rows["detail"].fillna(""))]
+    return out
+
+
+def _period_summary(ctx, rows: pd.DataFrame) -> pd.DataFrame:
+    """The 全期 row of each per-period indicator: periods met out of the project's periods."""
+    rows = rows.assign(missed=rows["ended"] & ~rows["met"])
+    keys = ["_k", "project_code"]
+    agg = rows.groupby(keys, sort=False).agg(
+        actual=("met", "sum"), expected=("ended", "sum"), n_missed=("missed", "sum"), target=("n_periods", "first"))
+    first = rows.drop_duplicates(keys).set_index(keys)
+    out = agg.join(first[["_order", "indicator_id", "indicator_name", "domain", "mandatory", "rule", "points",
+                          "period_kind", "ind_target", "unit"]]).reset_index()
+    missed = rows[rows["missed"]]
+    missed_text = pd.Series([f"{p}（{_num(a)}）" for p, a in zip(missed["period"], missed["actual"])],
+                            index=pd.MultiIndex.from_frame(missed[keys])).groupby(level=[0, 1]).agg("、".join)
+    end = _project(ctx, out, "end")
+    start = _project(ctx, out, "start")
+    as_of = np.datetime64(ctx.as_of, "s")
+    actual, n_total = out["actual"].to_numpy(dtype=float), out["target"].to_numpy(dtype=float)
+    n_missed, n_ended = out["n_missed"].to_numpy(dtype=float), out["expected"].to_numpy(dtype=float)
+    all_ended = end <= as_of
+    status = np.select([all_ended & (actual >= n_total - EPS), all_ended, start > as_of, n_missed > 0],
+                       [MET, MISSED, NOT_STARTED, BEHIND], ON_TRACK)
+    kinds, ind_unit = out["period_kind"].to_numpy(), out["unit"].to_numpy()
+    text = missed_text.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy()
+    out = out.assign(period=PERIOD_WHOLE, period_end=pd.to_datetime(end), status=status,
+                     unit=[PERIOD_UNIT[k] for k in kinds], actual=actual, target=n_total, expected=n_ended,
+                     score=out["points"].to_numpy(dtype=float) * np.divide(actual, n_total, out=np.zeros(len(out)),
+                                                                           where=n_total > 0))
+    out["note"] = [f"{s}：{PERIOD_WORD[k]} ≥{_num(t)}{u}；已结束 {int(e)}{PERIOD_UNIT[k]}中 {int(e - m)} 个达标"
+                   + (f"；未达标：{x}" if m else "")
+                   for s, k, t, u, e, m, x in zip(status, kinds, out["ind_target"], ind_unit, n_ended, n_missed, text)]
+    out["period_kind"] = "whole"
+    return out
+
+
+@dataclass
+class Evaluation:
+    """The result of ``evaluate``: tidy results, explanations, and the evaluation date."""
+
+    results: pd.DataFrame
+    explanations: pd.DataFrame
+    as_of: pd.Timestamp
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per project and indicator: the 全期 rows carrying the overall status."""
+        return self.results[self.results["period"] == PERIOD_WHOLE].reset_index(drop=True)
+
+    def for_station(self, code: str) -> Evaluation:
+        """Only the projects of this township station."""
+        keep = self.results["station_code"] == code
+        projects = set(self.results.loc[keep, "project_code"])
+        return Evaluation(self.results[keep].reset_index(drop=True),
+                          self.explanations[self.explanations["project_code"].isin(projects)].reset_index(drop=True),
+                          self.as_of)
+
+    def for_project(self, code: str) -> Evaluation:
+        keep = self.results["project_code"] == code
+        return Evaluation(self.results[keep].reset_index(drop=True),
+                          self.explanations[self.explanations["project_code"] == code].reset_index(drop=True),
+                          self.as_of)
+
+    def explain(self, project_code: str, indicator_id: str) -> pd.DataFrame:
+        """What counted and what did not for one indicator of one project (counted first)."""
+        e = self.explanations
+        rows = e[(e["project_code"] == project_code) & (e["indicator_id"].str.upper() == indicator_id.upper())]
+        return rows.sort_values(["counted", "period", "record_id"], ascending=[False, True, True]).reset_index(drop=True)
+
+    def rollup(self, ds, level: str = "station") -> pd.DataFrame:
+        """Status counts and shares per station, county hub or district (``level``)."""
+        from .rollup import rollup
+
+        return rollup(self.summary, ds, level)

@@ -1,0 +1,81 @@
+"""Rule kinds, registered by name, each a small pure function over DataFrames.
+
+A rule receives the evaluation context, one indicator, its parameters and
+target resolved for one budget tier, and the projects to evaluate (one row
+each), and returns a ``RuleOutput``: the actual value per project and period,
+and one explanation row per record it looked at. Statuses, expected values,
+scores and notes are derived by the engine, the same way for every rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+# How the expected-by-date value of a whole-period target grows.
+LINEAR = "linear"  # target x elapsed share of the project period
+STATE = "state"  # the target must hold at any time (staff, checklist, optional-task choice)
+
+RESULT_COLUMNS = ("project_code", "period", "actual", "detail")
+EXPLAIN_COLUMNS = ("project_code", "period", "record_table", "record_id", "counted", "reason_code", "reason")
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a rule: its type and, for text values, the allowed values."""
+
+    kind: str  # "str", "list", "int", "number", "bool", "mapping"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule kind: its function, parameters, allowed periods and how its progress is judged."""
+
+    name: str
+    func: Callable
+    params: dict[str, Param]
+    periods: tuple[str, ...] = ("whole",)
+    progress: str = LINEAR
+    unit: str = "次"
+    label: str = ""
+
+
+@dataclass
+class RuleOutput:
+    """What a rule computed: one row per project (and period) and the explanation rows."""
+
+    results: pd.DataFrame
+    explanations: pd.DataFrame = field(default_factory=lambda: empty_explanations())
+
+
+RULES: dict[str, Rule] = {}
+
+
+def register(name: str, params: dict[str, Param], periods=("whole",), progress=LINEAR, unit="次", label=""):
+    """Decorator: register ``func`` as the rule kind ``name``."""
+
+    def wrap(func):
+        if name in RULES:
+            raise ValueError(f"rule {name!r} registered twice")
+        RULES[name] = Rule(name, func, params, tuple(periods), progress, unit, label)
+        return func
+
+    return wrap
+
+
+def empty_explanations() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="bool" if c == "counted" else "object") for c in EXPLAIN_COLUMNS})
+
+
+def explanations(project_code, period, table: str, record_id, counted, reason_code=None, reason=None) -> pd.DataFrame:
+    """An explanation frame from aligned columns (scalars are broadcast)."""
+    frame = pd.DataFrame({"project_code": project_code, "period": period, "record_table": table,
+                          "record_id": record_id, "counted": counted, "reason_code": reason_code,
+                          "reason": reason})
+    frame["counted"] = frame["counted"].astype(bool)
+    return frame
