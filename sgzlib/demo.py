@@ -44,8 +44,8 @@ GIVEN = list("伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞
 
 TOWNSHIPS = (
     # code, name, catalogue, tier, optional tasks
-    ("YL01", "东湖街道", "zhalainuoer-2026", None, None),
-    ("YL02", "西山镇", "zhalainuoer-2026", None, None),
+    ("YL01", "东湖街道", "zhalainuoer-2026", None, "特殊困难老年人探访"),
+    ("YL02", "西山镇", "zhalainuoer-2026", None, "婚姻家庭辅导服务"),
     ("YL03", "南桥镇", "jiuyuan-2024", None, "社区治理、志愿服务项目、社会工作专业人才培养"),
     ("YL04", "北岭街道", "jiuyuan-2024", None, "社工站建设、社区治理、志愿服务规范化管理"),
     ("YL05", "清河镇", "civil-affairs-2024", "10万", None),
@@ -155,6 +155,7 @@ def _station(g: _Gen, i: int, code: str, town: str, catalogue: str, tier: str | 
     _charity(g, code, roster, behind)
     _checklist(g, code, behind)
     _supervisions(g, code, cases)
+    _catalogue_extras(g, code, catalogue, behind)
 
 
 def _staff(g: _Gen, code: str, behind: bool) -> list[str]:
@@ -446,3 +447,37 @@ def _supervisions(g: _Gen, code: str, cases: list[dict]) -> None:
               form=("个别", "团体", "现场")[k % 3], topic=topics[k % len(topics)], case_codes=case,
               action=f"{topics[k % len(topics)]}：整改并补齐材料", action_due=due, action_status=status)
 
+
+
+def _catalogue_extras(g: _Gen, code: str, catalogue: str, behind: bool) -> None:
+    """Records some catalogues count that the rest of the generator does not make.
+
+    Monthly charity projects (服务类别 慈善项目) everywhere, self-chosen-item
+    services (领域 自选) where the catalogue asks for them, and a charity aid
+    in every month where the catalogue counts aid per month. Drawn from an RNG
+    of their own and appended last, so every other row of the demo is unchanged.
+    """
+    rng = random.Random(f"{SEED}-{code}-extras")
+    n = sum(1 for r in g.rows["services"] if r["station_code"] == code)
+
+    def service(month, domain, category, summary):
+        nonlocal n
+        n += 1
+        date = month + dt.timedelta(days=rng.randrange(_month_end(month).day))
+        g.add("services", code=f"{code}-S{n:04d}", station_code=code, date=date, domain=domain, category=category,
+              beneficiary_codes=None, attendance=rng.randint(8, 40), place=rng.choice(("社工站", "社区活动室", "村委会")),
+              summary=summary, photos=f"{code}-{date:%Y-%m}-照片-{n:04d}.jpg", uploaded=True)
+
+    aid_months = {r["date"].month for r in g.rows["charity_aid"] if r["station_code"] == code}
+    roster = [r["code"] for r in g.rows["beneficiaries"] if r["station_code"] == code and r["joined"] == START]
+    for month in _months():
+        if not behind or month.month % 2:
+            service(month, "慈善资源", "慈善项目", "社区慈善项目")
+        if catalogue == "zhalainuoer-2026":
+            for _ in range(2 + (rng.random() < 0.3)):
+                service(month, "自选", "关爱帮扶", "自选项目服务")
+        if catalogue == "civil-affairs-2024" and month.month not in aid_months:
+            date = month + dt.timedelta(days=rng.randrange(_month_end(month).day))
+            g.add("charity_aid", code=f"{code}-A{month.month + 4:02d}", station_code=code, date=date,
+                  beneficiary_code=rng.choice(roster), amount=float(rng.choice((500, 1000, 1200, 2000))),
+                  content="慈善救助物资与救助金发放")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..dataset import split_list
 from ..errors import DataError, Problem
-from ..evidence import photo_check
+from ..evidence import REUSED_PHOTO, photo_check
 from ..vocab import LIST_SEPARATOR
 from .catalogue import Catalogue, load_catalogue
 from .periods import month_number
@@ -133,6 +133,10 @@ def fast_photo_check(frame: pd.DataFrame, id_columns: list[str]) -> pd.DataFrame
     if len(shared):
         rows = frame.loc[np.unique(shared.index.to_numpy())]
         checked = photo_check(rows, id_columns)
+        reused = checked["reason_code"] == REUSED_PHOTO
+        checked.loc[reused, "reason"] = [
+            f"照片「{p}」已由记录 {first} 使用，重复照片只认定一次"
+            for p, first in zip(rows.loc[reused[reused].index, "photos"], checked.loc[reused, "reused_from"])]
         out.loc[checked.index, ["valid", "reason_code", "reason"]] = checked[["valid", "reason_code", "reason"]]
     return out
 

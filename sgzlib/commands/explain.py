@@ -1,0 +1,73 @@
+"""``sgz explain``: for one indicator of one project, what counted and what did not, and why."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+
+import pandas as pd
+
+from ..cli import add_db_argument
+from ..dates import require_date
+from ..errors import NotFoundError
+from ..indicators import load_catalogue
+from .evaluate import EXPLAIN_HEADERS, HEADERS, display, records, run_evaluation
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "explain", help="解释一个指标：哪些记录计入、哪些未计入及原因",
+        description="列出某项目某指标的评估结果、原文依据、每期情况，以及逐条记录是否计入；"
+                    "未计入的记录给出原因（无水印照片、照片重复使用、未上传、签到不足、文书不全等）。")
+    add_db_argument(p)
+    p.add_argument("--project", metavar="CODE", required=True, help="项目编码")
+    p.add_argument("--indicator", metavar="ID", required=True, help="指标编号（见 sgz evaluate 输出）")
+    p.add_argument("--as-of", metavar="DATE", help="评估日期（默认今天）")
+    p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="输出格式（默认 table）")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    as_of = require_date(args.as_of, "评估日期") if args.as_of else dt.date.today()
+    ev = run_evaluation(args.db, as_of, project=args.project)
+    rows = ev.results[ev.results["indicator_id"].str.upper() == args.indicator.upper()]
+    if rows.empty:
+        known = "、".join(ev.summary["indicator_id"])
+        raise NotFoundError(f"项目 {args.project} 没有指标「{args.indicator}」（本项目的指标：{known}）")
+    detail = ev.explain(args.project, rows["indicator_id"].iloc[0])
+    if args.format == "json":
+        payload = {"as_of": ev.as_of.date().isoformat(), "results": records(rows), "records": records(detail)}
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(display(detail, EXPLAIN_HEADERS).to_csv(index=False))
+    else:
+        sys.stdout.write(report(rows, detail))
+    return 0
+
+
+def report(rows: pd.DataFrame, detail: pd.DataFrame) -> str:
+    """Plain-text explanation: the result, the source text, each period, then records counted and not."""
+    head = rows[rows["period"] == "全期"].iloc[0]
+    ind = load_catalogue(head["catalogue"]).indicator(head["indicator_id"])
+    lines = [f"项目 {head['project_code']}  {head['station_name']}  指标清单 {head['catalogue']}"
+             + (f"（{head['tier']}）" if isinstance(head["tier"], str) else ""),
+             f"指标 {ind.id} {ind.name}（{ind.domain}，{'必选' if ind.mandatory else '自选'}）",
+             f"原文：{ind.source_text}", f"佐证要求：{ind.evidence}", f"结果：{head['note']}"]
+    periods = rows[rows["period"] != "全期"]
+    if len(periods):
+        lines += ["", "各期："] + [f"  {n}（{s}）" for n, s in zip(periods["note"], periods["status"])]
+    counted, refused = detail[detail["counted"]], detail[~detail["counted"]]
+    lines += ["", f"计入的记录（{len(counted)} 条）："]
+    lines += [f"  {_where(r)}{r.record_table} {r.record_id}" + (f"：{r.reason}" if isinstance(r.reason, str) else "")
+              for r in counted.itertuples()]
+    lines += ["", f"未计入的记录（{len(refused)} 条）："]
+    lines += [f"  {_where(r)}{r.record_table} {r.record_id}：{r.reason}" for r in refused.itertuples()]
+    return "\n".join(lines) + "\n"
+
+
+def _where(r) -> str:
+    return "" if r.period == "全期" else f"[{r.period}] "
+
+
+__all__ = ["HEADERS", "register", "run"]
