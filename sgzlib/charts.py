@@ -55,7 +55,9 @@ def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态") 
         z=z, x=[_short(i) for i in indicators], y=stations, zmin=-0.5, zmax=n - 0.5, colorscale=scale,
         text=text.fillna("无此指标").to_numpy(), hovertemplate="%{y}<br>%{text}<extra></extra>", xgap=1, ygap=1,
         colorbar={"title": {"text": "状态"}, "tickvals": list(range(n)), "ticktext": list(HEAT_ORDER)}))
-    fig.update_xaxes(tickangle=-45, title_text="指标")
+    crowded = len(indicators) > 20
+    fig.update_xaxes(tickangle=-90 if crowded else -45, title_text="指标", dtick=1,
+                     tickfont={"size": 8 if crowded else 11})
     fig.update_yaxes(autorange="reversed", title_text="站点")
     return _layout(fig, title, height=max(260, 60 + 34 * len(stations)) + 120)
 

@@ -58,8 +58,8 @@ def cases_needing_attention(ds, station: str | list[str], as_of, rules: Attentio
     cases = case_overview(ds, as_of, rules.cases)
     cases = cases[cases["station_code"].isin(_stations(ds, station))].copy()
     is_open = cases["closed"].isna()
-    assessed = cases["beneficiary_code"].map(_latest_assessment_risk(ds, as_of))
-    cases["risk"] = cases["risk"].fillna(assessed)
+    assessed = cases["beneficiary_code"].map(_latest_assessment_risk(ds, as_of)).astype("string")
+    cases["risk"] = cases["risk"].astype("string").fillna(assessed)
     cases["high_risk"] = is_open & cases["risk"].isin(rules.high_risk)
     cases["has_missing"] = cases["missing_records"].map(len) > 0
     flags = {"high_risk": "高风险", "stalled": "停滞", "has_missing": "文书缺失", "open_too_long": "开案过久"}

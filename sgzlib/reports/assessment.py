@@ -50,7 +50,7 @@ class AssessmentReport:
         s = self.summary
         score, points = self.total()
         met = int((s["status"] == MET).sum())
-        return [("总得分", f"{score:g} / {points:g}", score < points), ("指标数", len(s), False),
+        return [("总得分", f"{round(score, 1):g} / {round(points, 1):g}", score < points), ("指标数", len(s), False),
                 ("达标", met, False), ("未达标", len(s) - met, len(s) > met),
                 ("待核验检查项", int((s["status"] == "待核验").sum()), bool((s["status"] == "待核验").any()))]
 

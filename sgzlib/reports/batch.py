@@ -31,7 +31,7 @@ class ReportResult:
     job: Job
     files: dict[str, Path] = field(default_factory=dict)
     error: str | None = None
-    cell: int | None = None  # execution count of the failing code cell, when a cell failed
+    cell: int | None = None  # the failing cell's number in the executed notebook (1-based), when a cell failed
     seconds: float = 0.0
 
     @property
@@ -63,9 +63,10 @@ def run_one(session: KernelSession, job: Job, out_dir: Path, formats=FORMATS) ->
     try:
         nb = session.run(notebook_path(job.notebook), ipynb, params)
     except pm.PapermillExecutionError as exc:
-        result.cell = exc.exec_count
-        result.error = (f"第 {exc.exec_count} 个代码单元格出错（笔记本第 {exc.cell_index + 1} 格）："
-                        f"{exc.ename}: {exc.evalue}。出错的笔记本已保存：{ipynb}")
+        result.cell = exc.cell_index + 1
+        first = next((line for line in (exc.source or "").splitlines() if line.strip()), "")
+        result.error = (f"笔记本第 {result.cell} 格（{first.strip()[:60]}）出错：{exc.ename}: {exc.evalue}"
+                        f"。出错的笔记本已保存：{ipynb}")
         result.files["ipynb"] = ipynb
         result.seconds = time.perf_counter() - started
         return result
