@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from ..dataset import split_list
-from ..errors import DataError, Problem
+from ..errors import DataError, NotFoundError, Problem
 from ..evidence import REUSED_PHOTO, photo_check
-from ..vocab import LIST_SEPARATOR
+from ..vocab import LIST_SEPARATOR, fold
 from .catalogue import Catalogue, load_catalogue
 from .periods import month_number
 
@@ -24,11 +24,12 @@ from .periods import month_number
 class Context:
     """The dataset, the evaluation date and the projects to evaluate, with cached preparations."""
 
-    def __init__(self, ds, as_of, projects=None):
+    def __init__(self, ds, as_of, projects=None, catalogues=()):
         self.ds = ds
         self.as_of = pd.Timestamp(as_of).normalize()
-        self.projects = resolve_projects(ds, projects)
-        self.catalogues: dict[str, Catalogue] = {c: load_catalogue(c) for c in self.projects["catalogue"].unique()}
+        find = catalogue_finder(catalogues)
+        self.projects = resolve_projects(ds, projects, find)
+        self.catalogues: dict[str, Catalogue] = {c: find(c) for c in self.projects["catalogue"].unique()}
         self.projects["window_end"] = self.projects["end"].where(self.projects["end"] <= self.as_of, self.as_of)
         self._township = _township_of(ds)
         self.cache: dict = {}
@@ -43,7 +44,8 @@ class Context:
         of its township (staff, checklist, rosters).
         """
         stations = pd.Categorical(station)
-        town_of_cat = pd.Series(stations.categories).map(self._township).to_numpy(dtype=object)
+        town_of_cat = pd.Series(stations.categories).map(self._township)
+        town_of_cat = town_of_cat.where(town_of_cat.isin(self.projects["station_code"])).to_numpy(dtype=object)
         codes = stations.codes
         town = np.where(codes >= 0, town_of_cat[np.maximum(codes, 0)], None) if len(town_of_cat) else \
             np.full(len(frame), None, dtype=object)
@@ -161,7 +163,20 @@ def _township_of(ds) -> pd.Series:
     return township
 
 
-def resolve_projects(ds, wanted=None) -> pd.DataFrame:
+def catalogue_finder(extra=()):
+    """A lookup by id or title that tries the given catalogues first, then the shipped ones."""
+    extra = list(extra)
+
+    def find(name: str) -> Catalogue:
+        for cat in extra:
+            if fold(name) in (fold(cat.id), fold(cat.title)):
+                return cat
+        return load_catalogue(name)
+
+    return find
+
+
+def resolve_projects(ds, wanted=None, find=load_catalogue) -> pd.DataFrame:
     """The projects to evaluate, with catalogue id, tier and chosen optional tasks resolved.
 
     Every project whose catalogue, tier or optional task cannot be resolved is
@@ -177,8 +192,8 @@ def resolve_projects(ds, wanted=None) -> pd.DataFrame:
         def bad(column, message, value, code=r.code):
             problems.append(Problem("bad_project", message, where="项目", column=column, value=value, key=(code,)))
         try:
-            cat = load_catalogue(r.catalogue)
-        except Exception as exc:  # NotFoundError carries the list of catalogues
+            cat = find(r.catalogue)
+        except NotFoundError as exc:  # carries the list of known catalogues
             bad("指标清单", f"项目 {r.code}：{exc}", r.catalogue)
             continue
         try:

@@ -28,9 +28,13 @@ PERIOD_WORD = {"month": "每月", "quarter": "每季度"}
 EPS = 1e-9
 
 
-def evaluate(ds, as_of, projects=None) -> Evaluation:
-    """Evaluate every project (or the given project codes) of ``ds`` on ``as_of``."""
-    ctx = Context(ds, as_of, projects)
+def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
+    """Evaluate every project (or the given project codes) of ``ds`` on ``as_of``.
+
+    ``catalogues``: extra ``Catalogue`` objects (e.g. from ``parse_catalogue``)
+    that projects may name besides the shipped ones.
+    """
+    ctx = Context(ds, as_of, projects, catalogues)
     meta, whole, periods, expl = [], [], [], []
     for cat_id, cat_jobs in ctx.projects.groupby("catalogue", sort=False):
         cat = ctx.catalogues[cat_id]
@@ -59,9 +63,19 @@ def evaluate(ds, as_of, projects=None) -> Evaluation:
         rows = _period_rows(ctx, _with_meta(pd.concat(periods, ignore_index=True), meta))
         parts += [_period_summary(ctx, rows), rows.assign(points=0.0)]
     results = _assemble(parts, ctx.projects)
-    explanations = pd.concat(expl, ignore_index=True)[list(EXPLAIN_COLUMNS[:1]) + ["indicator_id"]
-                                                       + list(EXPLAIN_COLUMNS[1:])] if expl else _empty_expl()
+    explanations = _tidy_explanations(expl)
     return Evaluation(results, explanations, ctx.as_of)
+
+
+def _tidy_explanations(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    if not parts:
+        return _empty_expl()
+    e = pd.concat(parts, ignore_index=True)[["project_code", "indicator_id", *EXPLAIN_COLUMNS[1:]]]
+    for col in ("reason_code", "reason"):
+        values = e[col].astype(object)
+        e[col] = values.where(values.notna(), None)
+    e["counted"] = e["counted"].astype(bool)
+    return e
 
 
 def _with_meta(rows: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
@@ -118,7 +132,7 @@ def _finish_whole(ctx, rows: pd.DataFrame) -> pd.DataFrame:
     empty = _flag(rows, "empty", np.zeros(len(rows), dtype=bool))
     ended, started = end <= as_of, start <= as_of
     status = np.select(
-        [met, ended, ~started | empty, (actual <= EPS) & (expected <= EPS), actual >= expected - EPS],
+        [met, ended, ~started | empty, (actual <= EPS) & (expected <= EPS), (actual >= expected - EPS) & ~state],
         [MET, MISSED, NOT_STARTED, NOT_STARTED, ON_TRACK], BEHIND).astype(object)
     status[(rows["rule"] == "checklist").to_numpy() & ~met] = TO_VERIFY
     out = rows.assign(period=PERIOD_WHOLE, period_kind="whole", target=target, expected=expected, status=status,
