@@ -32,6 +32,7 @@ class Context:
         self.catalogues: dict[str, Catalogue] = {c: find(c) for c in self.projects["catalogue"].unique()}
         self.projects["window_end"] = self.projects["end"].where(self.projects["end"] <= self.as_of, self.as_of)
         self._township = _township_of(ds)
+        self.project_codes = pd.Index(self.projects["code"])
         self.cache: dict = {}
 
     # -- ownership ---------------------------------------------------------------
@@ -44,24 +45,23 @@ class Context:
         of its township (staff, checklist, rosters).
         """
         stations = pd.Categorical(station)
-        town_of_cat = pd.Series(stations.categories).map(self._township)
-        town_of_cat = town_of_cat.where(town_of_cat.isin(self.projects["station_code"])).to_numpy(dtype=object)
+        towns = self.projects["station_code"].unique()
+        mapped = pd.Series(stations.categories).map(self._township)
+        town_of_cat = pd.Categorical(mapped.where(mapped.isin(towns)), categories=towns).codes
         codes = stations.codes
-        town = np.where(codes >= 0, town_of_cat[np.maximum(codes, 0)], None) if len(town_of_cat) else \
-            np.full(len(frame), None, dtype=object)
-        towns = pd.DataFrame({"pos": np.arange(len(frame)), "township": pd.Categorical(
-            town, categories=self.projects["station_code"].unique())})
-        towns = towns[towns["township"].notna()]
-        proj = self.projects[["code", "station_code", "start", "window_end"]].rename(
-            columns={"code": "project_code", "station_code": "township"})
-        proj["township"] = pd.Categorical(proj["township"], categories=towns["township"].cat.categories)
-        out = towns.merge(proj, on="township", how="inner")
+        town = np.where(codes >= 0, town_of_cat[np.maximum(codes, 0)] if len(town_of_cat) else -1, -1)
+        pos = np.flatnonzero(town >= 0)
+        proj = pd.DataFrame({"town": pd.Categorical(self.projects["station_code"], categories=towns).codes,
+                             "pidx": np.arange(len(self.projects))})
+        out = pd.DataFrame({"pos": pos, "town": town[pos]}).merge(proj, on="town", how="inner")
+        pidx = out["pidx"].to_numpy()
+        pos = out["pos"].to_numpy()
         if dates is not None:
-            d = dates.to_numpy(dtype="datetime64[s]")[out["pos"].to_numpy()]
-            keep = (d >= out["start"].to_numpy(dtype="datetime64[s]")) & \
-                (d <= out["window_end"].to_numpy(dtype="datetime64[s]"))
-            out = out[keep]
-        return out[["pos", "project_code"]].reset_index(drop=True)
+            d = dates.to_numpy(dtype="datetime64[s]")[pos]
+            keep = (d >= self.projects["start"].to_numpy(dtype="datetime64[s]")[pidx]) & \
+                (d <= self.projects["window_end"].to_numpy(dtype="datetime64[s]")[pidx])
+            pos, pidx = pos[keep], pidx[keep]
+        return pd.DataFrame({"pos": pos, "project_code": pd.Categorical.from_codes(pidx, self.project_codes)})
 
     def owned(self, table: str, date_column: str | None = None) -> pd.DataFrame:
         """The rows of ``table`` owned by a project, with ``project_code`` first (cached)."""
@@ -74,7 +74,7 @@ class Context:
         dates = frame[date_column] if date_column else None
         owner = self.assign(frame, station, dates)
         rows = frame.iloc[owner["pos"].to_numpy()].reset_index(drop=True)
-        rows.insert(0, "project_code", owner["project_code"].to_numpy())
+        rows.insert(0, "project_code", owner["project_code"].array)
         return rows
 
     # -- evidence ------------------------------------------------------------------
@@ -87,7 +87,7 @@ class Context:
         pos = owner["pos"].to_numpy()
         ev = fast_photo_check(s, ["code"])
         out = pd.DataFrame({
-            "project_code": owner["project_code"].to_numpy(),
+            "project_code": owner["project_code"].array,
             "code": s["code"].to_numpy()[pos],
             "date": s["date"].to_numpy()[pos],
             "domain": pd.Categorical(s["domain"].to_numpy()[pos]),
@@ -105,7 +105,7 @@ class Context:
     def service_index(self) -> dict:
         """Row positions of ``services`` per (catalogue, domain, category)."""
         s = self.services
-        cat = s["project_code"].map(self.projects.set_index("code")["catalogue"])
+        cat = self.projects["catalogue"].to_numpy(dtype=object)[s["project_code"].cat.codes.to_numpy()]
         return s.groupby([cat, s["domain"], s["category"]], observed=True, sort=False).indices
 
     def service_rows(self, catalogue: str, domains, categories) -> pd.DataFrame:

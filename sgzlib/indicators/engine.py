@@ -9,6 +9,7 @@ same way for every rule kind (``DOMAIN.md``, counting rule 8).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -102,6 +103,7 @@ def _assemble(parts: list[pd.DataFrame], projects: pd.DataFrame) -> pd.DataFrame
     return res[RESULT_COLUMNS].reset_index(drop=True)
 
 
+@functools.lru_cache(maxsize=4096)
 def _num(x: float) -> str:
     return f"{x:.0f}" if abs(x - round(x)) < 1e-6 else f"{x:.1f}"
 

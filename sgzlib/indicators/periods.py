@@ -30,8 +30,14 @@ def period_number(months: np.ndarray, kind: str) -> np.ndarray:
     return months // PERIOD_KINDS[kind]
 
 
-def label(numbers, kind: str) -> list[str]:
-    return month_label(numbers) if kind == "month" else quarter_label(numbers)
+def label(numbers, kind: str) -> np.ndarray:
+    """Period labels ("2025-03" / "2025Q1") of an array of period numbers (each distinct label built once)."""
+    numbers = np.asarray(numbers, dtype="int64")
+    if not len(numbers):
+        return np.array([], dtype=object)
+    lo, hi = numbers.min(), numbers.max()
+    names = month_label(range(lo, hi + 1)) if kind == "month" else quarter_label(range(lo, hi + 1))
+    return np.array(names, dtype=object)[numbers - lo]
 
 
 def grid(jobs: pd.DataFrame, kind: str, as_of: pd.Timestamp) -> pd.DataFrame:

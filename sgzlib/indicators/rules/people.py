@@ -14,6 +14,22 @@ POPULATION_DATE = {"beneficiaries": "joined", "volunteers": "registered_on", "co
 LABEL = {"beneficiaries": "名单", "volunteers": "志愿者", "community_orgs": "培育的社区社会组织"}
 
 
+def assessed(ctx, record_where: dict | None) -> pd.Index:
+    """"project|beneficiary" keys of people assessed inside their project's period (cached per filter)."""
+    key = ("assessed", repr(record_where))
+    if key not in ctx.cache:
+        a = ctx.ds.assessments
+        a = a[where_mask(a, record_where)]
+        people = ctx.owned("beneficiaries")[["project_code", "code"]]
+        a = a.merge(people, left_on="beneficiary_code", right_on="code")
+        window = ctx.projects.set_index("code")
+        inside = (a["date"] >= a["project_code"].map(window["start"]).astype("datetime64[s]")) & \
+            (a["date"] <= a["project_code"].map(window["window_end"]).astype("datetime64[s]"))
+        a = a[inside.to_numpy(dtype=bool)]
+        ctx.cache[key] = pd.Index((a["project_code"].astype(str) + "|" + a["code"].astype(str)).unique())
+    return ctx.cache[key]
+
+
 @register("coverage", {
     "population": Param("str", required=True, choices=tuple(POPULATION_DATE), help="名单来自哪张表"),
     "population_where": Param("mapping", help="名单筛选条件 {列: 值或值列表}"),
@@ -44,12 +60,9 @@ def coverage(ctx, ind, params, target, jobs) -> RuleOutput:
         on_roster &= ~(pop["left"] <= end)
     pop = pop[on_roster.to_numpy(dtype=bool)]
     if params.get("record") == "assessments":
-        a = ctx.ds.assessments
-        a = a[where_mask(a, params.get("record_where"))]
-        a = a.merge(pop[["project_code", "code"]], left_on="beneficiary_code", right_on="code")
-        a = a[(a["date"] >= a["project_code"].map(window["start"])) & (a["date"] <= a["project_code"].map(window["window_end"]))]
-        done = pd.MultiIndex.from_frame(a[["project_code", "beneficiary_code"]].drop_duplicates())
-        has = pd.MultiIndex.from_frame(pop[["project_code", "code"]]).isin(done)
+        done = assessed(ctx, params.get("record_where"))
+        key = pop["project_code"].astype(str) + "|" + pop["code"].astype(str)
+        has = key.isin(done).to_numpy(dtype=bool)
         why = "项目期内没有" + ("、".join(as_list((params.get("record_where") or {}).get("method"))) + "需求评估记录")
         reason_code = "no_assessment"
     else:

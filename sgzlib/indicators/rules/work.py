@@ -92,7 +92,8 @@ def group_table(ctx, jobs, rules: GroupRules | None) -> pd.DataFrame:
         ds = _frames(groups=groups.drop(columns="project_code"), group_sessions=sessions)
         view = group_overview(ds, ctx.as_of, rules)
         done = sessions[sessions["date"] <= ctx.as_of].sort_values(["group_code", "seq"])
-        people = done.groupby("group_code")["attendance"].agg(lambda a: "、".join(str(int(x)) for x in a.fillna(0)))
+        counts = done["attendance"].fillna(0).astype("int64").astype(str)
+        people = counts.groupby(done["group_code"].to_numpy(), sort=False).agg("、".join)
         view["attendance"] = view["code"].map(people).fillna("")
         views[key] = view.merge(groups[["code", "project_code"]], on="code")
     view = views[key]
