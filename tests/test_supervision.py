@@ -13,8 +13,7 @@ AS_OF = "2025-04-30"
 FIRST_FOUR = ("接案记录表", "预估表", "服务协议", "工作计划表")
 
 
-@pytest.fixture(scope="module")
-def station():
+def hand_station():
     """S1 on 2025-04-30: C1 stalled, C2 high-risk without 预估表, C3 complete and closed; G1 with a short session."""
     cases = [case_row("C1"),
              case_row("C2", opened="2025-03-01", risk="高"),
@@ -43,6 +42,11 @@ def station():
     return dataset(cases, case_sessions, case_records, [group_row("G1")],
                    group_sessions("G1", (8, 4, 8, 8, 8), sign_in=(True, False, True, True, True)),
                    services=services, supervisions=sup)
+
+
+@pytest.fixture(scope="module")
+def station():
+    return hand_station()
 
 
 def test_cases_needing_attention(station):

@@ -40,7 +40,8 @@ class StationReport:
         project = "（无在执行项目）" if self.project is None else \
             f"项目 {self.project['code']}（指标清单 {self.project['catalogue']}" + \
             (f"，{self.project['tier']}档" if pd.notna(self.project['tier']) else "") + "）"
-        return (f"站点编码 {self.station['code']}　承接机构 {self.station['provider'] or '—'}　{project}　"
+        provider = self.station["provider"] if pd.notna(self.station["provider"]) else "—"
+        return (f"站点编码 {self.station['code']}　承接机构 {provider}　{project}　"
                 f"截至 {data.fmt_date(self.as_of)}　督导周期：按{PERIOD_NAMES[self.period]}（本期 {label}）")
 
     @cached_property
@@ -80,6 +81,8 @@ class StationReport:
         return indicator_table(rows, with_period=True)
 
     def progress_figure(self):
+        if self.results.empty:
+            return None
         return charts.progress_bullets(self.results, title="指标完成进度（占目标百分比，竖线为截至日期应达进度）")
 
     def period_figure(self):

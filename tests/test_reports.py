@@ -1,0 +1,147 @@
+"""Report library pieces without a kernel: jobs, offline check, score sheet, CLI arguments, notebook hygiene."""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import nbformat
+import pytest
+from openpyxl import load_workbook
+
+from sgzlib import cli, storage
+from sgzlib.errors import ConfigError, NotFoundError
+from sgzlib.reports import assessment, batch, jobs
+from sgzlib.reports.engine import notebook_path
+from sgzlib.reports.html import external_resources
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory, demo_ds):
+    url = f"sqlite:///{tmp_path_factory.mktemp('reports') / 'demo.db'}"
+    storage.write_dataset(storage.connect(url), demo_ds, prune=True, scope=None)
+    return url
+
+
+@pytest.mark.parametrize("html, found", [
+    ('<script src="https://cdn.plot.ly/plotly.js"></script>', ["https://cdn.plot.ly/plotly.js"]),
+    ('<link rel="stylesheet" href="//fonts.example.com/a.css">', ["//fonts.example.com/a.css"]),
+    ('<img src="http://x.org/a.png">', ["http://x.org/a.png"]),
+    ("<style>@import 'https://x.org/a.css'; body{background:url(http://x.org/b.png)}</style>",
+     ["https://x.org/a.css", "http://x.org/b.png"]),
+    ('<div style="background: url(https://x.org/c.png)"></div>', ["https://x.org/c.png"]),
+    ('<a href="https://plotly.com/">plotly</a><script>var u = "https://cdn.plot.ly/"</script>', []),
+    ('<img src="data:image/png;base64,AAAA"><script src="report.js"></script>', []),
+])
+def test_external_resources(html, found):
+    assert external_resources(html) == found
+
+
+def test_station_jobs(demo_url):
+    all_jobs = jobs.station_jobs(demo_url, None, "2025年10月31日", "quarter")
+    # The seven township stations with a project; the county hub and the village rooms have none.
+    assert [j.target for j in all_jobs] == [f"YL0{i}" for i in range(1, 8)]
+    first = all_jobs[0]
+    assert first.parameters == {"station": "YL01", "as_of": "2025-10-31", "period": "quarter",
+                                "db_url": jobs.kernel_db_url(demo_url), "unmasked": False}
+    assert first.stem == "YL01_2025-10-31" and first.label == "YL01 东湖街道社会工作服务站"
+    with pytest.raises(NotFoundError, match="NOPE"):
+        jobs.station_jobs(demo_url, ["NOPE"], "2025-10-31")
+    with pytest.raises(ConfigError, match="督导周期"):
+        jobs.station_jobs(demo_url, ["YL01"], "2025-10-31", "week")
+
+
+def test_assessment_and_district_jobs(demo_url):
+    by_station = jobs.assessment_jobs(demo_url, ["YL03"], "2025-12-31")
+    assert [(j.target, j.parameters["as_of"]) for j in by_station] == [("P2025-YL03", "2025-12-31")]
+    # Without --as-of each project is assessed on its own end date.
+    assert {j.parameters["as_of"] for j in jobs.assessment_jobs(demo_url, None)} == {"2025-12-31"}
+    assert [j.target for j in jobs.district_jobs(demo_url, None, "2025-10-31")] == ["云岭区"]
+    with pytest.raises(NotFoundError):
+        jobs.district_jobs(demo_url, ["不存在区"], "2025-10-31")
+
+
+def test_password_never_in_parameters():
+    url = "postgresql+psycopg://sgz:secret@db.local:5432/sgz"
+    assert jobs.notebook_db_url(url) is None
+    assert jobs.kernel_env(url) == {"SGZ_DATABASE_URL": url}
+    assert jobs.notebook_db_url("sqlite:///relative.db").startswith("sqlite:////")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["report", "station"], "二者选一"),
+    (["report", "station", "YL01", "--all"], "二者选一"),
+    (["report", "district", "云岭区", "--format", "html,docx"], "输出格式"),
+])
+def test_cli_refuses(argv, message, capsys, demo_url):
+    assert cli.main([*argv, "--db", demo_url]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_passes_arguments_and_exit_code(monkeypatch, demo_url, tmp_path, capsys):
+    seen = {}
+
+    def fake_run_jobs(todo, out, formats, workers, progress, env):
+        seen.update(todo=todo, out=out, formats=formats, workers=workers, env=env)
+        return [batch.ReportResult(todo[0], error="笔记本第 3 格出错"), batch.ReportResult(todo[1])]
+
+    monkeypatch.setattr(batch, "run_jobs", fake_run_jobs)
+    rc = cli.main(["report", "station", "YL01", "YL04", "--as-of", "2025-10-31", "--unmasked", "--db", demo_url,
+                   "--out", str(tmp_path), "--format", "html,pdf", "--jobs", "3", "--quiet"])
+    assert rc == 1  # one of the two failed
+    assert [j.parameters["unmasked"] for j in seen["todo"]] == [True, True]
+    assert (seen["formats"], seen["workers"], seen["out"]) == (("html", "pdf"), 3, str(tmp_path))
+    err = capsys.readouterr().err
+    assert "成功 1 份，失败 1 份" in err and "笔记本第 3 格出错" in err and "--unmasked" in err
+
+
+ALLOWED_CALLS = {"show", "report", "rep"}
+
+
+@pytest.mark.parametrize("name", sorted(jobs.NOTEBOOKS.values()))
+def test_notebooks_hold_no_logic(name):
+    """Each notebook: a parameters cell of constants, then imports, one ``report.build`` and display calls."""
+    nb = nbformat.read(notebook_path(name), as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code[0].metadata.get("tags") == ["parameters"]
+    assert nb.metadata.kernelspec.name == "sgz"
+    for stmt in ast.parse(code[0].source).body:
+        assert isinstance(stmt, ast.Assign) and isinstance(stmt.value, ast.Constant)
+    for cell in code[1:]:
+        assert not cell.outputs
+        for stmt in ast.parse(cell.source).body:
+            if isinstance(stmt, ast.ImportFrom):
+                assert stmt.module.startswith("sgzlib")
+                continue
+            call = stmt.value
+            assert isinstance(stmt, (ast.Expr, ast.Assign)) and isinstance(call, ast.Call), ast.dump(stmt)
+            root = call.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            assert isinstance(root, ast.Name) and root.id in ALLOWED_CALLS, ast.unparse(stmt)
+
+
+def test_scoresheet(demo_url, tmp_path):
+    rep = assessment.build(demo_url, "P2025-YL01", "2025-12-31")
+    path = tmp_path / "score.xlsx"
+    rep.write_scoresheet(path)
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["评分表", "证据明细", "前后测", "待完成事项"]
+    ws = wb["评分表"]
+    header = [c.value for c in ws[4]]
+    assert header[:3] == ["序号", "领域", "指标"] and "评估员得分" in header and "评估员意见" in header
+    summary = rep.summary
+    rows = list(ws.iter_rows(min_row=5, max_row=4 + len(summary), values_only=True))
+    col = {name: i for i, name in enumerate(header)}
+    assert [r[col["指标"]] for r in rows] == list(summary["indicator_name"])
+    assert [r[col["系统得分"]] for r in rows] == pytest.approx(list(summary["score"].astype(float)))
+    total = ws.cell(5 + len(summary), col["系统得分"] + 1).value
+    assert total == f"=SUM(K5:K{4 + len(summary)})"
+    assert str(ws.data_validations.dataValidation[0].sqref) == f"L5:L{4 + len(summary)}"
+    evidence = wb["证据明细"]
+    assert evidence.max_row - 3 == len(rep.explanations)
+
+
+def test_report_parameters_are_json(demo_url):
+    for job in jobs.station_jobs(demo_url, ["YL01"], "2025-10-31"):
+        json.dumps(job.parameters)  # papermill writes them into the notebook

@@ -1,0 +1,168 @@
+"""The three report notebooks run by papermill on the demo district and on a hand-built station.
+
+One batch (two kernels, one browser) produces every report the tests read;
+each test checks content from the written files against the library's own
+results or against figures worked out by hand.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as htmllib
+import re
+import subprocess
+
+import nbformat
+import numpy as np
+import pandas as pd
+import pytest
+from test_supervision import hand_station
+
+from sgzlib import demo, privacy, storage
+from sgzlib.indicators import evaluate
+from sgzlib.reports import batch, jobs
+from sgzlib.reports.html import external_resources
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+AS_OF = demo.AS_OF.isoformat()
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, demo_ds):
+    base = tmp_path_factory.mktemp("notebooks")
+    demo_url, hand_url = f"sqlite:///{base / 'demo.db'}", f"sqlite:///{base / 'hand.db'}"
+    storage.write_dataset(storage.connect(demo_url), demo_ds, prune=True, scope=None)
+    storage.write_dataset(storage.connect(hand_url), hand_station(), prune=True, scope=None)
+    todo = (jobs.station_jobs(demo_url, ["YL01"], AS_OF)
+            + jobs.station_jobs(demo_url, ["YL04"], AS_OF, unmasked=True)
+            + jobs.station_jobs(hand_url, ["S1"], "2025-04-30")
+            + jobs.assessment_jobs(demo_url, ["P2025-YL01"], "2025-12-31")
+            + jobs.district_jobs(demo_url, ["云岭区"], AS_OF)
+            + [jobs.Job("station", "NOPE", "NOPE", "NOPE", {"station": "NOPE", "as_of": AS_OF, "db_url": demo_url})])
+    results = batch.run_jobs(todo, base / "out", workers=2, progress=False)
+    return {r.job.target: r for r in results}
+
+
+def _html(result) -> str:
+    return result.files["html"].read_text(encoding="utf-8")
+
+
+def _pdf_text(result) -> str:
+    return subprocess.run(["pdftotext", str(result.files["pdf"]), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_all_good_reports_written_and_failure_isolated(run):
+    for target in ("YL01", "YL04", "S1", "P2025-YL01", "云岭区"):
+        assert run[target].ok, run[target].error
+        assert set(run[target].files) >= {"ipynb", "html", "pdf"}
+    bad = run["NOPE"]
+    # Cell 1 parameters, 2 injected parameters, 3 the build call that raises NotFoundError.
+    assert not bad.ok and bad.cell == 3
+    assert "NotFoundError" in bad.error and "站点编码不存在：NOPE" in bad.error
+    assert bad.files["ipynb"].exists() and "pdf" not in bad.files
+
+
+def test_html_is_offline(run):
+    for target in ("YL01", "YL04", "S1", "P2025-YL01", "云岭区"):
+        page = _html(run[target])
+        assert external_resources(page) == []
+        assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", page, re.IGNORECASE)
+        assert "Plotly.newPlot" in page and "<pre" not in page.split("<body", 1)[1][:2000]
+
+
+def test_station_report_matches_library(run, demo_ds):
+    page = _html(run["YL01"])
+    ds = privacy.mask_dataset(demo_ds.subset("YL01"))
+    summary = evaluate(ds, demo.AS_OF, projects=["P2025-YL01"]).summary
+    assert f'<div class="v">{len(summary)}</div><div class="l">指标总数</div>' in page
+    met = int((summary["status"] == "达标").sum())
+    assert f'<div class="v">{met}</div><div class="l">达标</div>' in page
+    for _, row in summary.iterrows():
+        cells = re.search(r"<tr><td>" + re.escape(htmllib.escape(row["indicator_name"])) + r"</td>(.*?)</tr>", page)
+        assert cells, row["indicator_name"]
+        assert f">{row['status']}</td>" in cells.group(1)
+    for code in ("YL01-C03", "YL01-G02"):  # a planted stalled case and a planted short group
+        assert f"<td>{code}</td>" in page
+
+
+def test_hand_station_figures(run):
+    page = _html(run["S1"])
+    row = re.search(r"<tr><td>C1</td>(.*?)</tr>", page).group(1)
+    # C1: idle 86 days (02-03 → 04-30), stalled; C2 misses its 预估表; D1 is 20 days overdue (04-10 → 04-30).
+    assert "<td>86</td>" in row and "停滞" in row
+    assert re.search(r"<tr><td>C2</td>.*?预估表.*?</tr>", page)
+    assert "1 项行动项已逾期" in page and "逾期 20 天" in page
+    assert "<td>G1</td>" in page and "第2节（签到 4 人&lt;6）" in page
+    assert "张*三" in page and "张小三" not in page and "13812341234" not in page
+
+
+def test_pdf_text(run, demo_ds):
+    text = re.sub(r"\s+", "", _pdf_text(run["YL01"]))
+    assert "东湖街道社会工作服务站督导报告" in text
+    summary = evaluate(demo_ds.subset("YL01"), demo.AS_OF, projects=["P2025-YL01"]).summary
+    short = [n for n in summary["indicator_name"] if len(n) <= 8]
+    assert len(short) >= 5 and all(n in text for n in short)
+    district = re.sub(r"\s+", "", _pdf_text(run["云岭区"]))
+    assert all(name in district for name in demo_ds.stations.loc[demo_ds.stations["level"] == "乡镇街道站", "name"])
+
+
+def _personal(demo_ds):
+    people = demo_ds.beneficiaries
+    return list(people["phone"].dropna()) + [n for n in people["name"] if len(n) >= 3]
+
+
+@pytest.mark.parametrize("target", ["YL01", "P2025-YL01", "云岭区"])
+def test_masked_outputs_hold_no_personal_data(run, demo_ds, target):
+    result = run[target]
+    texts = [_html(result), result.files["ipynb"].read_text(encoding="utf-8"), _pdf_text(result)]
+    for value in _personal(demo_ds):
+        assert not any(value in t for t in texts), value
+    assert "均已脱敏" in texts[0]
+
+
+def test_unmasked_station_report_says_so(run, demo_ds):
+    page = _html(run["YL04"])
+    assert "--unmasked" in page and "不得外传" in page
+    names = demo_ds.beneficiaries.set_index("code")["name"]
+    assert names["YL04-B0023"] in page  # the beneficiary of the stalled case YL04-C02, shown in full
+
+
+def test_assessment_total_and_scoresheet(run, demo_ds):
+    result = run["P2025-YL01"]
+    summary = evaluate(demo_ds.subset("YL01"), "2025-12-31", projects=["P2025-YL01"]).summary
+    score, points = round(float(summary["score"].sum()), 1), round(float(summary["points"].sum()), 1)
+    assert f'<div class="v">{score:g} / {points:g}</div><div class="l">总得分</div>' in _html(result)
+    assert result.files["xlsx"].exists()
+
+
+def _array(value):
+    """A plotly JSON array: a list, or a typed array (dtype, base64 bytes, shape)."""
+    if isinstance(value, dict) and "bdata" in value:
+        out = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        if value.get("shape"):
+            out = out.reshape([int(n) for n in str(value["shape"]).split(",")])
+        return out.tolist()
+    return value
+
+
+def test_district_heatmaps_match_library(run, demo_ds):
+    nb = nbformat.read(run["云岭区"].files["ipynb"], as_version=4)
+    figs = [o["data"]["application/vnd.plotly.v1+json"] for c in nb.cells for o in c.get("outputs", [])
+            if "application/vnd.plotly.v1+json" in o.get("data", {})]
+    heatmaps = [f for f in figs if f["data"][0]["type"] == "heatmap"]
+    summary = evaluate(demo_ds, demo.AS_OF).summary
+    assert len(heatmaps) == summary["catalogue"].nunique()
+    order = ("未达标", "落后", "待核验", "未开始", "进度正常", "达标")
+    seen = 0
+    for fig in heatmaps:
+        trace = fig["data"][0]
+        z, text = _array(trace["z"]), trace["text"]
+        for i, station in enumerate(trace["y"]):
+            expected = summary[summary["station_name"] == station].set_index("indicator_name")["status"].to_dict()
+            # Each cell's hover text starts with the full indicator name; its colour code is the status.
+            drawn = {text[i][j].split("<br>")[0]: order[int(v)] for j, v in enumerate(z[i])
+                     if v is not None and not pd.isna(v)}
+            assert drawn == expected, station
+            seen += len(drawn)
+    assert seen == len(summary.drop_duplicates(["station_name", "indicator_name"]))
