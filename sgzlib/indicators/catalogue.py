@@ -42,8 +42,8 @@ class OptionalTask:
     aliases: tuple[str, ...] = ()
 
     def matches(self, text: str) -> bool:
-        wanted = fold(text)
-        return wanted in {fold(self.id), fold(self.name), *(fold(a) for a in self.aliases)}
+        wanted = fold(text).upper()
+        return wanted in {fold(n).upper() for n in (self.id, self.name, *self.aliases)}
 
 
 @dataclass(frozen=True)
@@ -140,9 +140,9 @@ def all_catalogues() -> list[Catalogue]:
 
 def load_catalogue(id_or_title: str) -> Catalogue:
     """The shipped catalogue whose id, Chinese title or file name is ``id_or_title``."""
-    wanted = fold(id_or_title)
+    wanted = fold(id_or_title).lower()
     for cat in all_catalogues():
-        if wanted in (fold(cat.id), fold(cat.title), fold(cat.path.stem if cat.path else "")):
+        if wanted in (fold(cat.id).lower(), fold(cat.title).lower(), fold(cat.path.stem if cat.path else "").lower()):
             return cat
     known = "、".join(f"{c.id}（{c.title}）" for c in all_catalogues())
     raise NotFoundError(f"没有名为「{id_or_title}」的指标清单；已有：{known}")
