@@ -135,8 +135,12 @@ def run_jobs(jobs: list[Job], out_dir: str | os.PathLike, formats=FORMATS, worke
     bar = _progress(len(jobs), progress)
     renderer = None
     try:
+        if "html" in formats or "pdf" in formats:
+            from .html import _exporter, plotly_js
+
+            plotly_js(), _exporter()  # load the template and plotly.js once, while the kernels start
         if "pdf" in formats and jobs:
-            renderer = _start_renderer()  # while the kernels start
+            renderer = _start_renderer()
         for _ in range(len(jobs)):
             i, result = done.get()
             if result.ok and "pdf" in formats:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
+import uuid
 from pathlib import Path
 
 import papermill as pm
@@ -70,7 +72,11 @@ class KernelSession:
 
     def start(self) -> None:
         ensure_kernel(self.kernel_name)
-        self.km = AsyncKernelManager(kernel_name=self.kernel_name)
+        if os.name == "posix":  # local sockets: no TCP port, nothing readable on the network
+            ip = os.path.join(tempfile.gettempdir(), f"sgz-kernel-{uuid.uuid4().hex[:12]}")
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name, transport="ipc", ip=ip)
+        else:
+            self.km = AsyncKernelManager(kernel_name=self.kernel_name)
         run_sync(self.km.start_kernel)(cwd=self.cwd, env=self.env)
         self.kc = self.km.client()
         self.kc.start_channels()

@@ -76,6 +76,8 @@ class PdfRenderer:
         self._pw = sync_playwright().start()
         self._browser = self._pw.chromium.launch(executable_path=self.executable or chromium_path(),
                                                  args=CHROMIUM_ARGS)
+        self._shell()  # evaluate plotly.js now, while the notebooks run
+        self._uses = 0
         return self
 
     def render(self, html_path: str | os.PathLike, pdf_path: str | os.PathLike) -> list[str]:
