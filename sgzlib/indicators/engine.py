@@ -36,7 +36,7 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
     that projects may name besides the shipped ones.
     """
     ctx = Context(ds, as_of, projects, catalogues)
-    meta, whole, periods, expl = [], [], [], []
+    meta, whole, periods, period_jobs, expl = [], [], [], [], []
     for cat_id, cat_jobs in ctx.projects.groupby("catalogue", sort=False):
         cat = ctx.catalogues[cat_id]
         for order, ind in enumerate(cat.indicators):
@@ -55,6 +55,8 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
                              "unit": ind.unit, "progress": rule.progress, "period_kind": ind.period,
                              "ind_target": float(target)})
                 (whole if ind.period == "whole" else periods).append(out.results.assign(_k=k))
+                if ind.period != "whole":
+                    period_jobs.append(pd.DataFrame({"_k": k, "project_code": tier_jobs["code"].to_numpy()}))
                 expl.append(out.explanations.assign(indicator_id=ind.id))
     meta = pd.DataFrame(meta)
     parts = []
@@ -62,7 +64,8 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
         parts.append(_finish_whole(ctx, _with_meta(pd.concat(whole, ignore_index=True), meta)))
     if periods:
         rows = _period_rows(ctx, _with_meta(pd.concat(periods, ignore_index=True), meta))
-        parts += [_period_summary(ctx, rows), rows.assign(points=0.0)]
+        jobs = _with_meta(pd.concat(period_jobs, ignore_index=True), meta)
+        parts += [_period_summary(ctx, rows, jobs), rows.assign(points=0.0)]
     results = _assemble(parts, ctx.projects)
     explanations = _tidy_explanations(expl)
     return Evaluation(results, explanations, ctx.as_of)
@@ -99,8 +102,16 @@ def _assemble(parts: list[pd.DataFrame], projects: pd.DataFrame) -> pd.DataFrame
     res["tier"] = res["project_code"].map(p["tier"])
     res["_sub"] = res["period"] != PERIOD_WHOLE
     res = res.sort_values(["station_code", "project_code", "_order", "_sub", "period_end"], kind="stable")
+    res = res[RESULT_COLUMNS].reset_index(drop=True)
     res["mandatory"] = res["mandatory"].astype(bool)
-    return res[RESULT_COLUMNS].reset_index(drop=True)
+    for col in ("actual", "target", "expected", "points", "score"):
+        res[col] = res[col].astype(float)
+    for col in ("station_code", "station_name", "project_code", "catalogue", "tier", "indicator_id", "indicator_name",
+                "domain", "rule", "period", "period_kind", "unit", "status", "note"):
+        values = res[col].astype(object)
+        res[col] = values.where(values.notna(), None)
+    res["period_end"] = res["period_end"].astype("datetime64[s]")
+    return res
 
 
 @functools.lru_cache(maxsize=4096)
@@ -176,15 +187,19 @@ def _period_rows(ctx, rows: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _period_summary(ctx, rows: pd.DataFrame) -> pd.DataFrame:
-    """The 全期 row of each per-period indicator: periods met out of the project's periods."""
+def _period_summary(ctx, rows: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame:
+    """The 全期 row of each per-period indicator and project: periods met out of the project's periods."""
     rows = rows.assign(missed=rows["ended"] & ~rows["met"])
     keys = ["_k", "project_code"]
     agg = rows.groupby(keys, sort=False).agg(
-        actual=("met", "sum"), expected=("ended", "sum"), n_missed=("missed", "sum"), target=("n_periods", "first"))
-    first = rows.drop_duplicates(keys).set_index(keys)
-    out = agg.join(first[["_order", "indicator_id", "indicator_name", "domain", "mandatory", "rule", "points",
-                          "period_kind", "ind_target", "unit"]]).reset_index()
+        actual=("met", "sum"), expected=("ended", "sum"), n_missed=("missed", "sum"))
+    out = jobs.join(agg, on=keys)
+    out[["actual", "expected", "n_missed"]] = out[["actual", "expected", "n_missed"]].fillna(0)
+    p = ctx.projects.set_index("code")
+    step = np.where(out["period_kind"] == "month", 1, 3)
+    first = (p["start"].dt.year * 12 + p["start"].dt.month - 1).reindex(out["project_code"]).to_numpy() // step
+    last = (p["end"].dt.year * 12 + p["end"].dt.month - 1).reindex(out["project_code"]).to_numpy() // step
+    out["target"] = (last - first + 1).astype(float)
     missed = rows[rows["missed"]]
     missed_text = pd.Series([f"{p}（{_num(a)}）" for p, a in zip(missed["period"], missed["actual"])],
                             index=pd.MultiIndex.from_frame(missed[keys])).groupby(level=[0, 1]).agg("、".join)
