@@ -77,12 +77,13 @@ class Dataset:
     # -- checks -------------------------------------------------------------
 
     def problems(self) -> list[Problem]:
-        """Every key, reference, lifecycle and scale (前后测) problem of the dataset."""
+        """Every key, reference, lifecycle, scale (前后测) and cross-sheet date problem of the dataset."""
+        from .checks import data_problems
         from .lifecycle import case_problems, group_problems
         from .scales import scale_problems
 
         return (key_problems(self) + reference_problems(self) + case_problems(self) + group_problems(self)
-                + scale_problems(self))
+                + scale_problems(self) + data_problems(self))
 
     def validate(self) -> Dataset:
         """Raise ``DataError`` with every problem, or return the dataset unchanged."""

@@ -190,8 +190,9 @@ def case_problems(ds) -> list[Problem]:
     cases = ds.cases.set_index("code")
     out: list[Problem] = []
 
-    def add(code, rule, message, column="", value=None):
-        out.append(Problem(rule, f"个案 {code}：{message}", where="个案", column=column, value=value, key=(code,)))
+    def add(code, rule, message, column="", value=None, where="个案", key=None):
+        out.append(Problem(rule, f"个案 {code}：{message}", where=where, column=column, value=value,
+                           key=key or (code,)))
 
     opened = cases["opened"]
     for column, label in (("assessed", "预估日期"), ("agreement", "服务协议日期"), ("planned", "工作计划日期"),
@@ -213,10 +214,10 @@ def case_problems(ds) -> list[Problem]:
     sessions = ds.case_sessions.join(cases[["opened", "closed", "evaluated"]], on="case_code")
     for _, s in sessions[sessions["date"] < sessions["opened"]].iterrows():
         add(s["case_code"], "session_before_opened", f"第{s['seq']}节（{s['date']:%Y-%m-%d}）早于接案日期"
-            f"（{s['opened']:%Y-%m-%d}）", "服务日期", f"{s['date']:%Y-%m-%d}")
+            f"（{s['opened']:%Y-%m-%d}）", "服务日期", f"{s['date']:%Y-%m-%d}", "个案服务", (s["case_code"], s["seq"]))
     for _, s in sessions[sessions["date"] > sessions["closed"]].iterrows():
         add(s["case_code"], "session_after_closed", f"第{s['seq']}节（{s['date']:%Y-%m-%d}）在结案"
-            f"（{s['closed']:%Y-%m-%d}）之后", "服务日期", f"{s['date']:%Y-%m-%d}")
+            f"（{s['closed']:%Y-%m-%d}）之后", "服务日期", f"{s['date']:%Y-%m-%d}", "个案服务", (s["case_code"], s["seq"]))
     first = ds.case_sessions.groupby("case_code")["date"].min()
     evaluated = cases["evaluated"].dropna()
     early = evaluated[~(first.reindex(evaluated.index) <= evaluated)]
@@ -227,7 +228,7 @@ def case_problems(ds) -> list[Problem]:
     records = ds.case_records.join(cases[["opened"]], on="case_code")
     for _, r in records[records["date"] < records["opened"]].iterrows():
         add(r["case_code"], "record_before_opened", f"{r['kind']}完成日期（{r['date']:%Y-%m-%d}）早于接案日期",
-            "完成日期", f"{r['date']:%Y-%m-%d}")
+            "完成日期", f"{r['date']:%Y-%m-%d}", "个案文书", (r["case_code"], r["kind"]))
     return out
 
 

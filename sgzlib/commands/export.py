@@ -1,0 +1,31 @@
+"""``sgz export [--station CODE] OUT.xlsx``: write the database back as a ledger workbook."""
+
+from __future__ import annotations
+
+from .. import ledger, schema, storage
+from ..cli import add_db_argument
+
+
+def register(sub) -> None:
+    p = sub.add_parser("export", help="把数据库导出为台账工作簿（与导入格式相同）",
+                       description="把数据库（或一个站点及其下属站点）导出为台账工作簿，格式与模板和导入相同："
+                                   "导出后原样导入不会改变任何数据。")
+    p.add_argument("out", metavar="OUT.xlsx", help="输出文件")
+    p.add_argument("--station", metavar="CODE", help="只导出这个站点及其下属站点（默认导出全部）")
+    p.add_argument("--mask", action="store_true",
+                   help="姓名、电话、身份证号脱敏（用于报送；脱敏的工作簿不能再导入）")
+    add_db_argument(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    engine = storage.connect(args.db)
+    ds = storage.load_dataset(engine, args.station)
+    source = f"站点 {args.station} 及其下属站点" if args.station else "全部站点"
+    path = ledger.export_workbook(ds, args.out, mask=args.mask, source=source)
+    sizes = {t: n for t, n in ds.sizes().items() if n}
+    print(f"已导出{source}到 {path}（{'、'.join(f'{schema.TABLE_BY_NAME[t].sheet} {n} 行' for t, n in sizes.items())}）"
+          if sizes else f"数据库中没有数据，已写入只有表头的工作簿 {path}")
+    if args.mask:
+        print("已脱敏：此工作簿不能再导入。")
+    return 0

@@ -1,0 +1,14 @@
+"""Ledger workbooks (台账工作簿): the blank template, tolerant import, export, and the errors sheet.
+
+Everything is derived from ``sgzlib.schema``: the sheets, headers, kinds,
+vocabularies and natural keys. See ``LEDGERS.md`` for the contract.
+"""
+
+from .errors_out import write_errors
+from .importer import ImportResult, SheetSummary, import_workbook, key_text
+from .ledger import Ledger, SheetRead
+from .reader import read_workbook
+from .writer import export_workbook, write_template
+
+__all__ = ["ImportResult", "Ledger", "SheetRead", "SheetSummary", "export_workbook", "import_workbook",
+           "key_text", "read_workbook", "write_errors", "write_template"]

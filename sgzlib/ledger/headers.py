@@ -1,0 +1,148 @@
+"""Recognising sheets and header rows as people actually type them.
+
+Header variants (stray spaces, line breaks, full-width brackets, a ``*``
+marking a required column, ``编号`` for ``编码``, a leading ``是否``, a
+trailing unit such as ``（元）`` or ``/人``) all reduce to the same key as the
+declared header of ``schema``. Sheet titles are matched by name (``服务记录``,
+``2026年服务记录台账``) and, failing that, by the headers they carry.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .. import schema
+from ..vocab import fold
+
+# Units a header may carry, and how values in another unit convert to the declared one.
+UNITS = ("万元", "元", "人次", "人", "次", "分钟", "小时", "个", "名", "天", "节", "户")
+CONVERSIONS = {("元", "万元"): 10000, ("分钟", "小时"): 60}
+# Other names people give the sheets, beyond those found by containment.
+SHEET_ALIASES = {"站点": "社工站", "站点信息": "社工站", "人员": "驻站人员", "工作人员": "驻站人员",
+                 "社工": "驻站人员", "项目信息": "项目", "督导": "督导记录", "慈善": "慈善资金",
+                 "测评": "前后测", "量表测评": "前后测"}
+IGNORED_SHEETS = ("说明", "填表说明", "错误清单")
+HEADER_SCAN_ROWS = 30
+
+_UNIT_RE = re.compile(r"^(.*?)(?:\((?:单位[:：]?)?([^()]*)\)|/(" + "|".join(UNITS) + r"))$")
+
+
+@dataclass(frozen=True)
+class HeaderKey:
+    """A header reduced to what identifies it, and the unit it carried."""
+
+    key: str
+    unit: str | None
+
+
+def header_key(text: object) -> HeaderKey:
+    """The comparable key of a header cell and the unit written after it, if any."""
+    t = fold(text).replace("＊", "*").strip("*※:：")
+    t = t.replace("编号", "编码")
+    unit = None
+    m = _UNIT_RE.match(t)
+    if m and m[1]:
+        t, unit = m[1], (m[2] if m[2] is not None else m[3])
+    if t.startswith("是否") and len(t) > 2:
+        t = t[2:]
+    return HeaderKey(t.strip("*:：").lower(), unit or None)
+
+
+def declared_keys(column: schema.Column) -> list[str]:
+    """The keys a declared header answers to (``来源/合作慈善组织`` also to each half)."""
+    key = header_key(column.header).key
+    parts = [p for p in key.split("/") if p] if "/" in key else []
+    return [key, *parts]
+
+
+def header_index(table: schema.Table) -> dict[str, schema.Column]:
+    """Key → declared column, for one table."""
+    out: dict[str, schema.Column] = {}
+    for c in table.columns:
+        for k in declared_keys(c):
+            out.setdefault(k, c)
+    return out
+
+
+_INDEX = {t.name: header_index(t) for t in schema.TABLES}
+
+
+def match_header(table: schema.Table, text: object) -> tuple[schema.Column | None, str | None]:
+    """The declared column a header cell names (or ``None``) and the unit it carried."""
+    if text is None:
+        return None, None
+    hk = header_key(text)
+    return _INDEX[table.name].get(hk.key), hk.unit
+
+
+def unit_factor(column: schema.Column, unit: str | None) -> float | None:
+    """Factor turning values in ``unit`` into the declared unit; ``None`` if they cannot be converted."""
+    declared = header_key(column.header).unit
+    if unit is None or declared is None or unit == declared or unit not in UNITS:
+        return 1
+    return CONVERSIONS.get((declared, unit))
+
+
+def score_row(table: schema.Table, row: list) -> int:
+    """How many distinct declared columns a row of cells names."""
+    found = {match_header(table, v)[0] for v in row if isinstance(v, str)}
+    found.discard(None)
+    return len(found)
+
+
+def find_header_row(table: schema.Table, rows: list[list]) -> int | None:
+    """Index (0-based) among ``rows`` of the header row: the first row naming the most columns."""
+    need = min(2, len(table.columns))
+    best, best_score = None, need - 1
+    for i, row in enumerate(rows):
+        score = score_row(table, row)
+        if score > best_score:
+            best, best_score = i, score
+    return best
+
+
+def _sheet_key(title: str) -> str:
+    t = re.sub(r"[(（][^)）]*[)）]", "", fold(title))
+    return re.sub(r"^\d{4}年(度)?", "", t)
+
+
+def table_for_title(title: str) -> schema.Table | None:
+    """The table a sheet title names: exactly, by alias, or by the longest sheet name it contains."""
+    key = _sheet_key(title)
+    if key in schema.TABLE_BY_SHEET:
+        return schema.TABLE_BY_SHEET[key]
+    for suffix in ("台账", "登记表", "明细表", "一览表", "名册", "明细", "表"):
+        stripped = key.removesuffix(suffix)
+        if stripped in schema.TABLE_BY_SHEET:
+            return schema.TABLE_BY_SHEET[stripped]
+        if stripped in SHEET_ALIASES:
+            return schema.TABLE_BY_SHEET[SHEET_ALIASES[stripped]]
+    contained = [s for s in schema.TABLE_BY_SHEET if s in key]
+    if contained:
+        longest = max(len(s) for s in contained)
+        best = [s for s in contained if len(s) == longest]
+        if len(best) == 1:
+            return schema.TABLE_BY_SHEET[best[0]]
+    return None
+
+
+def table_for_headers(rows: list[list]) -> schema.Table | None:
+    """The one table whose required headers all appear in one of ``rows`` and that matches best."""
+    scored = []
+    for t in schema.TABLES:
+        for row in rows:
+            found = {match_header(t, v)[0] for v in row if isinstance(v, str)} - {None}
+            if all(c in found for c in t.columns if c.required) and len(found) >= 3:
+                scored.append((len(found) / len(t.columns), t))
+                break
+    if not scored:
+        return None
+    scored.sort(key=lambda s: -s[0])
+    if len(scored) > 1 and scored[0][0] == scored[1][0]:
+        return None
+    return scored[0][1]
+
+
+def ignored_title(title: str) -> bool:
+    return fold(title) in IGNORED_SHEETS

@@ -1,0 +1,238 @@
+"""Reading a ledger workbook (.xlsx) tolerantly, keeping every problem found.
+
+``read_workbook(path)`` streams each sheet once (``xlsx.Book``),
+recognises the sheet and its header row, parses every cell by the kind its
+column declares in ``schema`` and returns a ``Ledger``: one DataFrame per
+table present, the Excel row of every row, and every problem with sheet, row,
+column, value and a Chinese reason. Nothing here touches a database.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from itertools import chain, islice
+from pathlib import Path
+
+from openpyxl.utils import get_column_letter
+
+from .. import schema
+from ..errors import ConfigError, DataError, Problem
+from ..vocab import fold
+from . import headers
+from .cells import CellError, is_blank, parser_for, shown
+from .ledger import Ledger, SheetRead
+from .xlsx import Book, SheetData, XlsxError
+
+MASK_MARK = "本工作簿已脱敏"
+_SKIP_FIRST = re.compile(r"^(合计|总计|小计)")
+_FOOTER = re.compile(r"^(填表人|制表人|审核人|填报人|负责人|填表日期|制表日期|填报日期|备注[:：]|注[:：]|说明[:：])")
+PROGRESS_MIN_ROWS = 2000
+
+Progress = Callable[[str, int | None], object]
+
+
+def read_workbook(path: str | Path, progress: Progress | None = None) -> Ledger:
+    """Read every recognised sheet of the workbook at ``path``.
+
+    ``progress(description, total_rows)`` is called for sheets of more than
+    ``PROGRESS_MIN_ROWS`` rows and must return an object with ``update(n)``
+    and ``close()`` (a ``tqdm`` bar fits).
+    """
+    book = _open(path)
+    ledger = Ledger()
+    try:
+        for ref in book.sheets:
+            data = book.sheet_data(ref)
+            if headers.ignored_title(ref.title):
+                ledger.masked |= _has_mask_mark(data)
+                continue
+            sheet = _read_sheet(ref.title, data, progress, ledger)
+            if sheet is not None:
+                ledger.add(sheet)
+    finally:
+        book.close()
+    ledger.finish()
+    return ledger
+
+
+def _open(path: str | Path) -> Book:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"找不到文件：{path}")
+    if path.suffix.lower() in (".xls", ".et", ".ods", ".csv"):
+        raise DataError([Problem("bad_file", "只能导入 .xlsx 工作簿；.xls、.et 等格式请在 Excel 或 WPS 中"
+                                 "「另存为」Excel 工作簿（*.xlsx）后再导入", where=path.name)])
+    try:
+        return Book(path)
+    except XlsxError as exc:
+        raise DataError([Problem("bad_file", f"文件无法作为 .xlsx 工作簿打开（{exc}）；请在 Excel 或 WPS 中"
+                                 "「另存为」Excel 工作簿（*.xlsx）后再导入", where=path.name)]) from exc
+
+
+def _has_mask_mark(data: SheetData) -> bool:
+    head = islice(data.rows(), 20)
+    return any(isinstance(v, str) and MASK_MARK in v for _, values, _ in head for v in values)
+
+
+def _read_sheet(title: str, data: SheetData, progress: Progress | None, ledger: Ledger) -> SheetRead | None:
+    rows = data.rows()
+    head = list(islice(rows, headers.HEADER_SCAN_ROWS))
+    head_values = [values for _, values, _ in head]
+    table = headers.table_for_title(title)
+    if table is None:
+        table = headers.table_for_headers(head_values)
+        if table is None:
+            if any(any(v is not None for v in r) for r in head_values):
+                ledger.notes.append(f"工作表「{title}」不是台账中的工作表，已忽略"
+                                    f"（可识别的工作表：{'、'.join(t.sheet for t in schema.TABLES)}）")
+            return None
+        ledger.notes.append(f"工作表「{title}」按表头识别为「{table.sheet}」")
+    sheet = SheetRead(title, table)
+    found = headers.find_header_row(table, head_values)
+    if found is None:
+        sheet.problems.append(Problem("no_header", f"找不到表头行：前 {headers.HEADER_SCAN_ROWS} 行中没有"
+                                      f"「{table.sheet}」的列名（如 {'、'.join(c.header for c in table.columns[:3])}）",
+                                      where=title))
+        return sheet
+    sheet.header_row = head[found][0]
+    _map_columns(sheet, head_values[found], ledger)
+    if not sheet.usable:
+        return sheet
+    total = data.max_row
+    bar = progress(f"读取「{title}」", total) if progress and (total or 0) > PROGRESS_MIN_ROWS else None
+    fill = _merge_fill(data, sheet.header_row, head)
+    formats = {i for name, i in sheet.index.items() if sheet.kinds[name] in _FMT_KINDS}
+    raw: list[tuple[int, list, list]] = []
+    take = lambda row: _take(sheet, row, fill, formats, data.book, raw, ledger)  # noqa: E731
+    for row in head[found + 1:]:
+        take(row)
+    done = 0
+    for row in rows:
+        take(row)
+        done += 1
+        if bar is not None and done % 1000 == 0:
+            bar.update(1000)
+    if bar is not None:
+        bar.update(done % 1000)
+        bar.close()
+    _parse(sheet, raw)
+    return sheet
+
+
+def _map_columns(sheet: SheetRead, header: list, ledger: Ledger) -> None:
+    ignored = []
+    for i, text in enumerate(header):
+        if text is None or not fold(text):
+            continue
+        column, unit = headers.match_header(sheet.table, text)
+        if column is None:
+            ignored.append(str(text).strip())
+            continue
+        letter = get_column_letter(i + 1)
+        if column.name in sheet.index:
+            sheet.problems.append(Problem("duplicate_column", f"「{column.header}」列出现了两次"
+                                          f"（{sheet.letters[column.header]}列和{letter}列），请删去一列",
+                                          where=sheet.title, row=sheet.header_row, column=column.header))
+            continue
+        factor = headers.unit_factor(column, unit)
+        if factor is None:
+            sheet.problems.append(Problem("unit_mismatch", f"单位「{unit}」无法换算为模板的单位"
+                                          f"「{headers.header_key(column.header).unit}」",
+                                          where=sheet.title, row=sheet.header_row, column=column.header,
+                                          value=str(text)))
+            continue
+        sheet.index[column.name] = i
+        sheet.factors[column.name] = factor
+        sheet.letters[column.header] = letter
+    for c in sheet.table.columns:
+        if c.required and c.name not in sheet.index:
+            sheet.problems.append(Problem("missing_column", f"缺少必填列「{c.header}」",
+                                          where=sheet.title, row=sheet.header_row, column=c.header))
+    if ignored:
+        ledger.notes.append(f"工作表「{sheet.title}」中不属于台账的列已忽略：{'、'.join(ignored)}")
+
+
+def _merge_fill(data: SheetData, header_row: int, head: list) -> dict[int, dict[int, object]]:
+    """Values of cells hidden under a merge spanning several data rows (WPS users merge repeated dates)."""
+    ranges = [b for b in data.merged() if b[1] > header_row and b[3] > b[1]]
+    if not ranges:
+        return {}
+    wanted = {(b[1], b[0]) for b in ranges}
+    top = {}
+    last = max(b[1] for b in ranges)
+    for r, values, _ in chain(head, data.rows()):
+        for c, v in enumerate(values, start=1):
+            if (r, c) in wanted:
+                top[(r, c)] = v
+        if r >= last:
+            break
+    fill: dict[int, dict[int, object]] = {}
+    for min_col, min_row, max_col, max_row in ranges:
+        for r in range(min_row, max_row + 1):
+            for c in range(min_col, max_col + 1):
+                if (r, c) != (min_row, min_col):
+                    fill.setdefault(r, {})[c - 1] = top.get((min_row, min_col))
+    return fill
+
+
+def _take(sheet: SheetRead, row: tuple[int, list, list], fill: dict, formats: set[int], book: Book,
+          raw: list, ledger: Ledger) -> None:
+    """Keep one data row unless it is blank, a total or a footer."""
+    r, values, styles = row
+    if r in fill:
+        values = list(values) + [None] * max(0, max(fill[r]) + 1 - len(values))
+        for c, v in fill[r].items():
+            values[c] = v
+    first = next((v for v in values if v is not None and (not isinstance(v, str) or v.strip())), None)
+    if first is None:
+        return
+    if isinstance(first, str):
+        text = fold(first)
+        if _SKIP_FIRST.match(text):
+            ledger.notes.append(f"工作表「{sheet.title}」第{r}行是合计行，已跳过")
+            return
+        if _FOOTER.match(text):
+            ledger.notes.append(f"工作表「{sheet.title}」第{r}行是表尾（{str(first).strip()[:20]}），已跳过")
+            return
+    n = len(values)
+    picked = [values[i] if i < n else None for i in sheet.index.values()]
+    if all(v is None or (isinstance(v, str) and not v.strip()) for v in picked):
+        return
+    fmts = [book.number_format(styles[i]) if i in formats and i < len(styles) and isinstance(values[i], (int, float))
+            else None for i in sheet.index.values()]
+    raw.append((r, picked, fmts))
+
+
+_FMT_KINDS = ("code", "list", "text")
+
+
+def _parse(sheet: SheetRead, raw: list[tuple[int, list, list]]) -> None:
+    """Parse every kept row by its columns' kinds; record cell problems."""
+    table = sheet.table
+    sheet.rows = [r for r, _, _ in raw]
+    key_ok = [True] * len(raw)
+    for j, name in enumerate(sheet.index):
+        column = table.column(name)
+        parse = parser_for(column)
+        factor = sheet.factors[name]
+        extra = {"factor": factor} if column.kind in ("int", "money") and factor != 1 else {}
+        out = []
+        for k, (r, values, formats) in enumerate(raw):
+            v = values[j]
+            if is_blank(v, column.kind):
+                out.append(None)
+                if column.required:
+                    sheet.problems.append(Problem("required", "必填，不能为空", where=sheet.title, row=r,
+                                                  column=column.header))
+                    key_ok[k] &= name not in table.key
+                continue
+            try:
+                out.append(parse(v, formats[j], **extra))
+            except CellError as exc:
+                out.append(None)
+                sheet.problems.append(Problem(f"bad_{column.kind}", str(exc), where=sheet.title, row=r,
+                                              column=column.header, value=shown(v)))
+                key_ok[k] &= name not in table.key
+        sheet.values[name] = out
+    sheet.key_ok = key_ok

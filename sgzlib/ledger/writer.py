@@ -1,0 +1,172 @@
+"""Writing ledger workbooks: the blank template and exports of the database, in the contract's layout.
+
+Both are the same workbook: a 说明 sheet first, then one sheet per table of
+``schema`` with the header in row 1 (frozen), column widths that fit the
+Chinese headers, text-formatted code columns, date-formatted date columns and
+drop-down lists for enumerated and 是/否 columns. An export is a template
+with rows, so importing it back changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .. import schema
+from ..dataset import Dataset
+from ..privacy import mask_dataset
+from . import layout
+from .reader import MASK_MARK
+
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
+REQUIRED_FONT = Font(bold=True, color="C00000")
+HEADER_FONT = Font(bold=True)
+TEMPLATE_ROWS = 2000  # rows the template's drop-down lists and formats cover
+SPARE_ROWS = 1000  # rows below an export's data that still get drop-down lists
+
+
+def write_template(path: str | Path) -> Path:
+    """The blank workbook of the contract at ``path``."""
+    return _write(Path(path), None, ["空白模板：按各工作表的表头填写，每行一条记录。"])
+
+
+def export_workbook(ds: Dataset, path: str | Path, *, mask: bool = False, source: str = "") -> Path:
+    """``ds`` as a ledger workbook at ``path`` (every sheet, even empty ones, so re-import covers all).
+
+    With ``mask`` names, phone and ID numbers are masked and the workbook is
+    marked so that the importer refuses it.
+    """
+    lines = [f"导出自数据库{('：' + source) if source else ''}，导出日期 {dt.date.today():%Y-%m-%d}。"
+             "改正后可直接重新导入；重新导入未改动的工作簿不会改变任何数据。"]
+    if mask:
+        ds = mask_dataset(ds)
+        lines = [f"{MASK_MARK}（姓名、电话、身份证号已部分隐藏），仅供查阅和报送，不能再导入。"]
+    return _write(Path(path), ds, lines)
+
+
+def _write(path: Path, ds: Dataset | None, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = Workbook(write_only=True)
+    _guide(wb, lines)
+    for t in schema.TABLES:
+        frame = None if ds is None else _sorted(ds[t.name], t)
+        _sheet(wb, t, frame)
+    wb.save(path)
+    return path
+
+
+def _sorted(frame: pd.DataFrame, t: schema.Table) -> pd.DataFrame:
+    return frame.sort_values(list(t.key), kind="stable").reset_index(drop=True)
+
+
+def _guide(wb: Workbook, lines: list[str]) -> None:
+    """The 说明 sheet: what the workbook is, the rules of filling it, each sheet and each column."""
+    ws = wb.create_sheet("说明")
+    for letter, width in zip("ABCDE", (16, 26, 12, 60, 40)):
+        ws.column_dimensions[letter].width = width
+    bold = lambda v: _styled(ws, v, Font(bold=True))  # noqa: E731
+    ws.append([_styled(ws, "社工站台账工作簿 · 填写说明", Font(bold=True, size=14))])
+    for line in lines:
+        ws.append([line])
+    ws.append([])
+    for i, rule in enumerate(layout.GENERAL_RULES, 1):
+        ws.append([f"{i}. {rule}"])
+    ws.append([])
+    ws.append([bold("工作表"), bold("唯一编码"), bold("必填列数"), bold("内容")])
+    for t in schema.TABLES:
+        required = sum(c.required for c in t.columns)
+        help_text = layout.SHEET_HELP[t.name] + (t.note and " " + t.note)
+        ws.append([t.sheet, layout.key_text(t), required, help_text])
+    ws.append([])
+    ws.append([bold("工作表"), bold("列名"), bold("必填"), bold("填写要求")])
+    for t in schema.TABLES:
+        for c in t.columns:
+            ws.append([t.sheet, c.header, "必填" if c.required else "", layout.column_hint(c)])
+
+
+def _styled(ws, value, font: Font) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=value)
+    cell.font = font
+    return cell
+
+
+def _sheet(wb: Workbook, t: schema.Table, frame: pd.DataFrame | None) -> None:
+    ws = wb.create_sheet(t.sheet)
+    n = 0 if frame is None else len(frame)
+    last = max(n + 1 + SPARE_ROWS, TEMPLATE_ROWS) if frame is not None else TEMPLATE_ROWS
+    columns = [] if frame is None else [_cells(frame[c.name], c.kind) for c in t.columns]
+    for i, c in enumerate(t.columns, 1):
+        letter = get_column_letter(i)
+        dim = ws.column_dimensions[letter]
+        dim.width = _width(c, columns[i - 1] if columns else [])
+        if c.kind in layout.NUMBER_FORMATS:
+            dim.number_format = layout.NUMBER_FORMATS[c.kind]
+        values = layout.choices(c)
+        if values:
+            dv = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
+                                errorStyle="warning", showErrorMessage=True, errorTitle="不在可选范围内",
+                                error="请从下拉列表中选择：" + "、".join(values))
+            dv.add(f"{letter}2:{letter}{last}")
+            ws.data_validations.append(dv)
+    ws.freeze_panes = "A2"
+    # the sheet's size, written up front so readers need not scan the whole sheet to learn it
+    ws.calculate_dimension = lambda: f"A1:{get_column_letter(len(t.columns))}{n + 1}"
+    ws.append([_header(ws, c) for c in t.columns])
+    for row in zip(*columns):
+        ws.append([_safe(ws, v) for v in row])
+
+
+def _header(ws, c: schema.Column) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=c.header)
+    cell.font = REQUIRED_FONT if c.required else HEADER_FONT
+    cell.fill = HEADER_FILL
+    cell.border = HEADER_BORDER
+    cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+    comment = Comment(("必填。" if c.required else "") + layout.column_hint(c), "sgz")
+    comment.width, comment.height = 240, 80
+    cell.comment = comment
+    return cell
+
+
+def _cells(series: pd.Series, kind: str) -> list:
+    """A column's values as the Python values openpyxl writes (dates as ``date``, 是/否 as text)."""
+    values = series.astype("object").where(series.notna(), None).tolist()
+    if kind == "date":
+        return [None if v is None else v.date() for v in values]
+    if kind == "bool":
+        return [None if v is None else ("是" if v else "否") for v in values]
+    if kind == "money":
+        return [None if v is None else float(v) for v in values]
+    if kind == "int":
+        return [None if v is None else int(v) for v in values]
+    return values
+
+
+def _safe(ws, value):
+    """Text as text: strip characters an .xlsx cannot hold, never let ``=…`` become a formula."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if value.startswith("="):
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
+
+
+def _width(c: schema.Column, values: list) -> float:
+    sample = [layout.display_width(v) for v in values[:200] if v is not None and not isinstance(v, dt.date)]
+    width = max([layout.display_width(c.header) + 2, *(w + 1 for w in sample)])
+    if c.kind == "date":
+        width = max(width, layout.DATE_WIDTH)
+    return min(max(width, layout.MIN_WIDTH), layout.MAX_WIDTH)
