@@ -129,7 +129,7 @@ def fast_photo_check(frame: pd.DataFrame, id_columns: list[str]) -> pd.DataFrame
     out = pd.DataFrame({"valid": has, "reason_code": np.where(has, None, "no_photo"),
                         "reason": np.where(has, None, photo_check_reason("no_photo"))}, index=frame.index)
     text = photos[has]
-    multi = text.str.contains(LIST_SEPARATOR, regex=False).to_numpy(dtype=bool)
+    multi = np.fromiter((LIST_SEPARATOR in t for t in text.to_numpy(dtype=object)), dtype=bool, count=len(text))
     files = pd.concat([text[~multi], split_list(text[multi])]) if multi.any() else text
     shared = files[files.duplicated(keep=False).to_numpy()]
     if len(shared):
@@ -188,6 +188,7 @@ def resolve_projects(ds, wanted=None, find=load_catalogue) -> pd.DataFrame:
         p = p[p["code"].isin(wanted)]
     stations = ds.stations.set_index("code")
     problems, rows = [], []
+    find = functools.cache(find)
     for r in p.itertuples(index=False):  # one per project, never per record
         def bad(column, message, value, code=r.code):
             problems.append(Problem("bad_project", message, where="项目", column=column, value=value, key=(code,)))
@@ -201,7 +202,8 @@ def resolve_projects(ds, wanted=None, find=load_catalogue) -> pd.DataFrame:
         except ValueError as exc:
             bad("档位", f"项目 {r.code}：{exc}", r.tier)
             continue
-        chosen = split_list(pd.Series([r.optional_tasks], dtype="string")).tolist()
+        chosen = [t.strip() for t in str(r.optional_tasks).split(LIST_SEPARATOR) if t.strip()] \
+            if isinstance(r.optional_tasks, str) else []
         tasks = []
         for name in chosen:
             task = cat.resolve_task(name)

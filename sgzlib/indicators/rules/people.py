@@ -14,19 +14,23 @@ POPULATION_DATE = {"beneficiaries": "joined", "volunteers": "registered_on", "co
 LABEL = {"beneficiaries": "名单", "volunteers": "志愿者", "community_orgs": "培育的社区社会组织"}
 
 
-def assessed(ctx, record_where: dict | None) -> pd.Index:
-    """"project|beneficiary" keys of people assessed inside their project's period (cached per filter)."""
+def assessed(ctx, record_where: dict | None) -> np.ndarray:
+    """For each row of the owned beneficiaries: assessed inside its project's period? (cached per filter)."""
     key = ("assessed", repr(record_where))
     if key not in ctx.cache:
         a = ctx.ds.assessments
-        a = a[where_mask(a, record_where)]
-        people = ctx.owned("beneficiaries")[["project_code", "code"]]
-        a = a.merge(people, left_on="beneficiary_code", right_on="code")
-        window = ctx.projects.set_index("code")
-        inside = (a["date"] >= a["project_code"].map(window["start"]).astype("datetime64[s]")) & \
-            (a["date"] <= a["project_code"].map(window["window_end"]).astype("datetime64[s]"))
-        a = a[inside.to_numpy(dtype=bool)]
-        ctx.cache[key] = pd.Index((a["project_code"].astype(str) + "|" + a["code"].astype(str)).unique())
+        a = a[where_mask(a, record_where)][["beneficiary_code", "date"]]
+        people = ctx.owned("beneficiaries")
+        rows = pd.DataFrame({"beneficiary_code": people["code"].to_numpy(), "row": np.arange(len(people)),
+                             "pidx": people["project_code"].cat.codes.to_numpy()})
+        a = a.merge(rows, on="beneficiary_code")
+        pidx = a["pidx"].to_numpy()
+        d = a["date"].to_numpy(dtype="datetime64[s]")
+        inside = (d >= ctx.projects["start"].to_numpy(dtype="datetime64[s]")[pidx]) & \
+            (d <= ctx.projects["window_end"].to_numpy(dtype="datetime64[s]")[pidx])
+        flags = np.zeros(len(people), dtype=bool)
+        flags[a["row"].to_numpy()[inside]] = True
+        ctx.cache[key] = flags
     return ctx.cache[key]
 
 
@@ -60,9 +64,7 @@ def coverage(ctx, ind, params, target, jobs) -> RuleOutput:
         on_roster &= ~(pop["left"] <= end)
     pop = pop[on_roster.to_numpy(dtype=bool)]
     if params.get("record") == "assessments":
-        done = assessed(ctx, params.get("record_where"))
-        key = pop["project_code"].astype(str) + "|" + pop["code"].astype(str)
-        has = key.isin(done).to_numpy(dtype=bool)
+        has = assessed(ctx, params.get("record_where"))[pop.index.to_numpy()]
         why = "项目期内没有" + ("、".join(as_list((params.get("record_where") or {}).get("method"))) + "需求评估记录")
         reason_code = "no_assessment"
     else:

@@ -39,6 +39,8 @@ def cached_grid(ctx, jobs, kind: str) -> pd.DataFrame:
     if key not in ctx.cache:
         ctx.cache[key] = grid(ctx.projects, kind, ctx.as_of)
     g = ctx.cache[key]
+    if len(jobs) == len(ctx.projects):
+        return g
     return g[g["project_code"].isin(jobs["code"])].reset_index(drop=True)
 
 
@@ -52,7 +54,8 @@ def records(ctx, ind, params, jobs) -> pd.DataFrame:
     cat = ctx.catalogues[jobs["catalogue"].iloc[0]]
     if source == "services":
         rows = ctx.service_rows(cat.id, as_list(params.get("domain")), as_list(params.get("category")))
-        rows = rows[rows["project_code"].isin(jobs["code"])]
+        if len(jobs) < (ctx.projects["catalogue"] == cat.id).sum():
+            rows = rows[rows["project_code"].isin(jobs["code"])]
         return service_evidence(rows, cat.photo_required, cat.upload_required or params.get("require_upload", False))
     date_column = params.get("date_column") or DATE_COLUMN[source]
     owned = ctx.owned(source, date_column)

@@ -91,13 +91,20 @@ def group_table(ctx, jobs, rules: GroupRules | None) -> pd.DataFrame:
         sessions = _checked_sessions(ctx, "group_sessions", ["group_code", "seq"], groups["code"])
         ds = _frames(groups=groups.drop(columns="project_code"), group_sessions=sessions)
         view = group_overview(ds, ctx.as_of, rules)
-        done = sessions[sessions["date"] <= ctx.as_of].sort_values(["group_code", "seq"])
-        counts = done["attendance"].fillna(0).astype("int64").astype(str)
-        people = counts.groupby(done["group_code"].to_numpy(), sort=False).agg("、".join)
-        view["attendance"] = view["code"].map(people).fillna("")
+        view["attendance"] = view["code"].map(_attendance(ctx)).fillna("")
         views[key] = view.merge(groups[["code", "project_code"]], on="code")
     view = views[key]
     return view[view["project_code"].isin(jobs["code"])]
+
+
+def _attendance(ctx) -> pd.Series:
+    """Group code → the people signed in at each session up to the evaluation date, "12、4、3" (cached)."""
+    if "attendance" not in ctx.cache:
+        s = ctx.ds.group_sessions
+        done = s[s["date"] <= ctx.as_of].sort_values(["group_code", "seq"])
+        counts = done["attendance"].fillna(0).astype("int64").astype(str)
+        ctx.cache["attendance"] = counts.groupby(done["group_code"].to_numpy(), sort=False).agg("、".join)
+    return ctx.cache["attendance"]
 
 
 @register("qualified_cases", {
