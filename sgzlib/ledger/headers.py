@@ -108,7 +108,7 @@ def _sheet_key(title: str) -> str:
 
 
 def table_for_title(title: str) -> schema.Table | None:
-    """The table a sheet title names: exactly, by alias, or by the longest sheet name it contains."""
+    """The table a sheet title names: exactly, by alias, or by the longest (then first) sheet name it contains."""
     key = _sheet_key(title)
     if key in schema.TABLE_BY_SHEET:
         return schema.TABLE_BY_SHEET[key]
@@ -118,13 +118,8 @@ def table_for_title(title: str) -> schema.Table | None:
             return schema.TABLE_BY_SHEET[stripped]
         if stripped in SHEET_ALIASES:
             return schema.TABLE_BY_SHEET[SHEET_ALIASES[stripped]]
-    contained = [s for s in schema.TABLE_BY_SHEET if s in key]
-    if contained:
-        longest = max(len(s) for s in contained)
-        best = [s for s in contained if len(s) == longest]
-        if len(best) == 1:
-            return schema.TABLE_BY_SHEET[best[0]]
-    return None
+    contained = sorted((-len(s), key.find(s), s) for s in schema.TABLE_BY_SHEET if s in key)
+    return schema.TABLE_BY_SHEET[contained[0][2]] if contained else None
 
 
 def table_for_headers(rows: list[list]) -> schema.Table | None:

@@ -207,8 +207,15 @@ def _take(sheet: SheetRead, row: tuple[int, list, list], fill: dict, formats: se
 _FMT_KINDS = ("code", "list", "text")
 
 
+_BLANK = object()
+
+
 def _parse(sheet: SheetRead, raw: list[tuple[int, list, list]]) -> None:
-    """Parse every kept row by its columns' kinds; record cell problems."""
+    """Parse every kept row by its columns' kinds; record cell problems.
+
+    Ledgers repeat most values (station codes, domains, dates, 是/否), so each
+    column remembers what each distinct raw value parsed to.
+    """
     table = sheet.table
     sheet.rows = [r for r, _, _ in raw]
     key_ok = [True] * len(raw)
@@ -217,22 +224,35 @@ def _parse(sheet: SheetRead, raw: list[tuple[int, list, list]]) -> None:
         parse = parser_for(column)
         factor = sheet.factors[name]
         extra = {"factor": factor} if column.kind in ("int", "money") and factor != 1 else {}
+        in_key = name in table.key
+        seen: dict[tuple, object] = {}
         out = []
         for k, (r, values, formats) in enumerate(raw):
             v = values[j]
-            if is_blank(v, column.kind):
+            memo = (type(v), v, formats[j])
+            result = seen.get(memo)
+            if result is None:
+                result = _BLANK if is_blank(v, column.kind) else _parse_one(parse, v, formats[j], extra)
+                seen[memo] = result
+            if result is _BLANK:
                 out.append(None)
                 if column.required:
                     sheet.problems.append(Problem("required", "必填，不能为空", where=sheet.title, row=r,
                                                   column=column.header))
-                    key_ok[k] &= name not in table.key
-                continue
-            try:
-                out.append(parse(v, formats[j], **extra))
-            except CellError as exc:
+                    key_ok[k] = key_ok[k] and not in_key
+            elif isinstance(result, CellError):
                 out.append(None)
-                sheet.problems.append(Problem(f"bad_{column.kind}", str(exc), where=sheet.title, row=r,
+                sheet.problems.append(Problem(f"bad_{column.kind}", str(result), where=sheet.title, row=r,
                                               column=column.header, value=shown(v)))
-                key_ok[k] &= name not in table.key
+                key_ok[k] = key_ok[k] and not in_key
+            else:
+                out.append(result)
         sheet.values[name] = out
     sheet.key_ok = key_ok
+
+
+def _parse_one(parse, value, number_format, extra):
+    try:
+        return parse(value, number_format, **extra)
+    except CellError as exc:
+        return exc
