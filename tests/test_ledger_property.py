@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ledger_books import base_sheets, digest, write_book
@@ -39,23 +40,14 @@ values = st.one_of(
 corruptions = st.lists(st.tuples(st.sampled_from(CELLS), values), min_size=1, max_size=4)
 
 
-def base_database(folder: Path) -> Path:
+@pytest.fixture(scope="module")
+def base_db(tmp_path_factory) -> Path:
+    """The base ledger imported once; each example works on a copy."""
+    folder = tmp_path_factory.mktemp("property")
     path = folder / "base.db"
     engine = storage.connect(f"sqlite:///{path}")
     import_workbook(engine, write_book(folder / "base.xlsx", SHEETS))
     engine.dispose()
-    return path
-
-
-BASE_DIR = Path(tempfile.mkdtemp(prefix="sgz-ledger-property-"))
-BASE_DB: list[Path] = []
-
-
-def fresh_db(folder: Path) -> Path:
-    if not BASE_DB:
-        BASE_DB.append(base_database(BASE_DIR))
-    path = folder / "sgz.db"
-    shutil.copyfile(BASE_DB[0], path)
     return path
 
 
@@ -64,16 +56,17 @@ def rows_in_db(engine, table: str) -> pd.DataFrame:
     return storage.load_dataset(engine)[table].sort_values(list(t.key)).reset_index(drop=True)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(corruptions)
-def test_corrupted_workbook_is_imported_faithfully_or_refused_untouched(changes):
+def test_corrupted_workbook_is_imported_faithfully_or_refused_untouched(base_db, changes):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sheets = {title: [list(r) for r in rows] for title, rows in SHEETS.items()}
         for (title, r, c), value in changes:
             sheets[title][r - 1][c] = value
         book = write_book(folder / "book.xlsx", sheets)
-        db = fresh_db(folder)
+        db = folder / "sgz.db"
+        shutil.copyfile(base_db, db)
         before = digest(db)
         engine = storage.connect(f"sqlite:///{db}", upgrade=False)
         try:

@@ -227,3 +227,21 @@ def test_unknown_sheets_are_noted_and_ignored(tmp_path):
                                                              **base_sheets()}))
     assert any(n.startswith("工作表「工作量统计」不是台账中的工作表") for n in ledger.notes)
     assert ledger.tables == list(BASE)
+
+
+@pytest.mark.parametrize("text, factor", [("合同金额(元)", 1), ("合同金额（万元）", 10000), ("合同金额", 1),
+                                          ("合同金额(美元)", None), ("合同金额（含税，按合同约定）", 1)])
+def test_units_convert_or_are_refused(text, factor):
+    t = schema.TABLE_BY_NAME["projects"]
+    column, unit = headers.match_header(t, text)
+    assert headers.unit_factor(column, unit) == factor
+
+
+def test_hours_become_minutes_and_an_unknown_unit_is_refused(tmp_path):
+    head = [*header("case_sessions")[:4], "时长（小时）"]
+    ledger = read_workbook(write_book(tmp_path / "h.xlsx", {"个案服务": [head, ["C1", 1, "2025-02-10", "入户", 1.5]]}))
+    assert ledger.frames["case_sessions"].loc[0, "minutes"] == 90  # 1.5 hours × 60
+    head = [*header("projects")[:5], "合同金额(美元)"]
+    ledger = read_workbook(write_book(tmp_path / "u.xlsx", {"项目": [head]}))
+    assert [(p.code, p.row, p.column) for p in ledger.all_problems()] == [
+        ("unit_mismatch", 1, "合同金额(元)"), ("missing_column", 1, "合同金额(元)"), ("missing_column", 1, "指标清单")]

@@ -79,8 +79,10 @@ def match_header(table: schema.Table, text: object) -> tuple[schema.Column | Non
 def unit_factor(column: schema.Column, unit: str | None) -> float | None:
     """Factor turning values in ``unit`` into the declared unit; ``None`` if they cannot be converted."""
     declared = header_key(column.header).unit
-    if unit is None or declared is None or unit == declared or unit not in UNITS:
+    if unit is None or declared is None or unit == declared:
         return 1
+    if unit not in UNITS and len(unit) > 4:
+        return 1  # a note in brackets, not a unit
     return CONVERSIONS.get((declared, unit))
 
 
