@@ -99,25 +99,27 @@ def _read_sheet(title: str, data: SheetData, progress: Progress | None, ledger: 
     _map_columns(sheet, head_values[found], ledger)
     if not sheet.usable:
         return sheet
+    _parse(sheet, _collect(sheet, data, head, found, rows, progress, ledger))
+    return sheet
+
+
+def _collect(sheet: SheetRead, data: SheetData, head: list, found: int, rows, progress: Progress | None,
+             ledger: Ledger) -> list[tuple[int, list, list]]:
+    """The data rows below the header (blank, total and footer rows left out), with a progress bar on big sheets."""
     total = data.max_row
-    bar = progress(f"读取「{title}」", total) if progress and (total or 0) > PROGRESS_MIN_ROWS else None
+    bar = progress(f"读取「{sheet.title}」", total) if progress and (total or 0) > PROGRESS_MIN_ROWS else None
     fill = _merge_fill(data, sheet.header_row, head)
     formats = {i for name, i in sheet.index.items() if sheet.kinds[name] in _FMT_KINDS}
     raw: list[tuple[int, list, list]] = []
-    take = lambda row: _take(sheet, row, fill, formats, data.book, raw, ledger)  # noqa: E731
-    for row in head[found + 1:]:
-        take(row)
-    done = 0
-    for row in rows:
-        take(row)
-        done += 1
-        if bar is not None and done % 1000 == 0:
+    n = 0
+    for n, row in enumerate(chain(head[found + 1:], rows), 1):
+        _take(sheet, row, fill, formats, data.book, raw, ledger)
+        if bar is not None and n % 1000 == 0:
             bar.update(1000)
     if bar is not None:
-        bar.update(done % 1000)
+        bar.update(n % 1000)
         bar.close()
-    _parse(sheet, raw)
-    return sheet
+    return raw
 
 
 def _map_columns(sheet: SheetRead, header: list, ledger: Ledger) -> None:
