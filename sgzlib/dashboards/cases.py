@@ -1,0 +1,181 @@
+"""个案与小组督导看板: a station's cases and groups by stage, what needs attention, one case's timeline.
+
+``build()`` returns the board the notebook shows; the functions above it
+shape the library's tables for the panels and are tested without a browser.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ipywidgets as w
+import pandas as pd
+
+from .. import lifecycle, privacy, supervision
+from ..dataset import Dataset
+from . import figures, ui
+from .data import Source, default_as_of, source, station_options
+
+# The same rules as the supervision report, so the board and the report agree.
+RULES = supervision.AttentionRules()
+
+
+def station_cases(overview: pd.DataFrame, station: str) -> pd.DataFrame:
+    return overview[overview["station_code"] == station]
+
+
+def kpis(cases: pd.DataFrame, groups: pd.DataFrame, attention: pd.DataFrame) -> list[tuple[str, object, bool]]:
+    """The key figures of a station: cases open / closed / counting, groups running / ended, warnings."""
+    open_ = cases["closed"].isna()
+    return [
+        ("个案总数", len(cases), False),
+        ("进行中个案", int(open_.sum()), False),
+        ("已结案个案", int((~open_).sum()), False),
+        ("符合计数要求的个案", int(cases["qualifies"].sum()), False),
+        ("需关注个案", len(attention), bool(len(attention))),
+        ("停滞个案", int(cases["stalled"].sum()), bool(cases["stalled"].any())),
+        ("小组总数", len(groups), False),
+        ("已结束小组", int((groups["stage"] == "已结束").sum()), False),
+        ("有不被认定风险的小组", int(groups["at_risk"].sum()), bool(groups["at_risk"].any())),
+    ]
+
+
+def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, actions: pd.DataFrame) -> str:
+    """The supervisor's attention lists as HTML: cases, groups at risk, open action items (names masked)."""
+    c = pd.DataFrame({
+        "个案": cases["code"], "服务对象": cases["beneficiary_name"].map(privacy.mask_name), "领域": cases["domain"],
+        "阶段": cases["stage"], "需关注": cases["flags"], "未活动天数": cases["days_idle"],
+        "风险": cases["risk"], "缺少的文书": cases["missing"]})
+    g = pd.DataFrame({"小组": groups["code"], "名称": groups["name"], "阶段": groups["stage"],
+                      "有效节次": groups["counted_sessions"], "还需节次": groups["needed"], "原因": groups["why"]})
+    a = pd.DataFrame({"督导日期": actions["date"], "议题": actions["topic"], "行动项": actions["action"],
+                      "期限": actions["due"], "完成情况": actions["status"],
+                      "逾期天数": actions["days_overdue"]})
+    parts = [("需关注的个案（停滞、文书缺失、高风险、开案过久）", c, "没有需要关注的个案。"),
+             ("可能不被认定的小组", g, "没有可能不被认定的小组。"),
+             ("未完成的督导行动项", a, "没有未完成的行动项。")]
+    return "".join(f'<div class="sgz-title">{title}（{len(frame)}）</div>{ui.table(frame, empty)}'
+                   for title, frame, empty in parts)
+
+
+def case_choices(ds: Dataset, cases: pd.DataFrame) -> list[tuple[str, str]]:
+    """Dropdown entries ``编号 · 姓名(遮蔽) · 领域 · 阶段`` for a station's cases."""
+    names = ds.beneficiaries.set_index("code")["name"].map(privacy.mask_name)
+    out = []
+    for _, c in cases.sort_values("code").iterrows():
+        flag = "（停滞）" if c["stalled"] else ""
+        out.append((f"{c['code']} · {names.get(c['beneficiary_code'], '')} · {c['domain']} · {c['stage']}{flag}",
+                    c["code"]))
+    return out
+
+
+def case_timeline(ds: Dataset, code: str, as_of: dt.date) -> pd.DataFrame:
+    """Every dated event of one case up to ``as_of``: milestones, sessions, records, tests, supervisions.
+
+    Columns: date, kind (节点/服务/文书/测评/督导), event (short label), detail.
+    """
+    when = pd.Timestamp(as_of)
+    case = ds.cases.set_index("code").loc[code]
+    rows = []
+    for column, label in (("opened", "接案"), ("assessed", "预估"), ("agreement", "签订服务协议"),
+                          ("planned", "制定工作计划"), ("evaluated", "评估"), ("closed", "结案")):
+        if pd.notna(case[column]):
+            detail = f"结案原因：{case['close_reason']}" if column == "closed" and pd.notna(case["close_reason"]) else ""
+            rows.append((case[column], "节点", label, detail))
+    sessions = ds.case_sessions[ds.case_sessions["case_code"] == code]
+    for _, s in sessions.iterrows():
+        parts = [p for p in (s["mode"], f"{s['minutes']}分钟" if pd.notna(s["minutes"]) else None) if pd.notna(p)]
+        if s["process_record"] is not True:
+            parts.append("缺过程记录表")
+        rows.append((s["date"], "服务", f"第{s['seq']}节", "，".join(parts)))
+    records = ds.case_records[ds.case_records["case_code"] == code]
+    for _, r in records.iterrows():
+        rows.append((r["date"], "文书", r["kind"], "完成"))
+    tests = ds.measurements[ds.measurements["case_code"] == code]
+    for _, m in tests.iterrows():
+        rows.append((m["date"], "测评", m["phase"], f"{m['scale']} 得分 {m['score']:g}"))
+    sup = ds.supervisions
+    mentioned = sup[sup["case_codes"].fillna("").str.split("、").map(lambda codes: code in codes)]
+    for _, s in mentioned.iterrows():
+        rows.append((s["date"], "督导", "督导", f"{s['topic'] or ''}（{s['supervisor']}）"))
+    frame = pd.DataFrame(rows, columns=["date", "kind", "event", "detail"])
+    frame["date"] = pd.to_datetime(frame["date"])
+    return frame[frame["date"] <= when].sort_values(["date", "kind"], kind="stable").reset_index(drop=True)
+
+
+def case_facts(ds: Dataset, overview_row: pd.Series) -> pd.DataFrame:
+    """One case's summary for the table beside its timeline (Chinese labels)."""
+    names = ds.beneficiaries.set_index("code")["name"]
+    staff = ds.staff.set_index("code")["name"]
+    c = overview_row
+    facts = [
+        ("服务对象", privacy.mask_name(names.get(c["beneficiary_code"], ""))),
+        ("领域", c["domain"]),
+        ("负责社工", privacy.mask_name(staff.get(c["worker_code"], "")) if pd.notna(c["worker_code"]) else ""),
+        ("风险等级", c["risk"] if pd.notna(c["risk"]) else "未评"),
+        ("当前阶段", c["stage"]),
+        ("服务节数", f"{c['sessions']}（计入 {c['counted_sessions']}）"),
+        ("最近一次活动", c["last_activity"]),
+        ("未活动天数", "" if pd.isna(c["days_idle"]) else int(c["days_idle"])),
+        ("缺少的文书", "、".join(c["missing_records"]) or "无"),
+        ("是否符合计数要求", "是" if c["qualifies"] else f"否：{c['why_not']}"),
+    ]
+    return pd.DataFrame(facts, columns=["项目", "内容"])
+
+
+def build(src: Source | None = None) -> w.VBox:
+    """The supervisor's board for one station."""
+    src = src or source()
+    ds = src.ds
+    board = ui.Board("个案与小组督导看板")
+    stations = station_options(ds)
+    station = board.control("station", ui.dropdown("社工站", stations, width="360px"))
+    as_of = board.control("as_of", ui.date_picker("截至日期", default_as_of(ds)))
+    case = board.control("case", ui.dropdown("查看个案", [], width="520px"))
+
+    def cases_of(state):
+        overview = src.memo(("cases", state["as_of"]), lambda: lifecycle.case_overview(ds, state["as_of"], RULES.cases))
+        return station_cases(overview, state["station"])
+
+    def groups_of(state):
+        groups = src.memo(("groups", state["as_of"]),
+                          lambda: lifecycle.group_overview(ds, state["as_of"], RULES.groups))
+        return groups[groups["station_code"] == state["station"]]
+
+    def attention(state, what):
+        key = (what, state["station"], state["as_of"])
+        lists = {"cases": supervision.cases_needing_attention, "groups": supervision.groups_at_risk,
+                 "actions": supervision.action_items}
+        return src.memo(key, lambda: lists[what](ds, state["station"], state["as_of"], *(
+            (RULES,) if what != "actions" else ())))
+
+    def relink(state):
+        urgent = attention(state, "cases")["code"]
+        board.set_options("case", case_choices(ds, cases_of(state)), default=urgent.iloc[0] if len(urgent) else None)
+
+    board.link({"station", "as_of"}, relink)
+    board.panel("kpis", "", lambda s: ui.kpis(kpis(cases_of(s), groups_of(s), attention(s, "cases"))),
+                {"station", "as_of"})
+    board.panel("pipeline", "", lambda s: figures.pipeline(cases_of(s)["stage"], groups_of(s)["stage"]),
+                {"station", "as_of"}, kind="figure")
+    board.panel("attention", "", lambda s: attention_tables(ds, attention(s, "cases"), attention(s, "groups"),
+                                                            attention(s, "actions")), {"station", "as_of"})
+
+    def timeline(state):
+        if not state["case"]:
+            return ui.message("这个社工站在所选日期还没有个案。")
+        events = case_timeline(ds, state["case"], state["as_of"])
+        return figures.timeline(events, f"个案 {state['case']} 时间线")
+
+    def facts(state):
+        row = cases_of(state).set_index("code")
+        if not state["case"] or state["case"] not in row.index:
+            return ""
+        return ui.table(case_facts(ds, row.loc[state["case"]].rename(state["case"])), scroll=False)
+
+    board.panel("timeline", "", timeline, {"case", "as_of"}, kind="figure")
+    board.panel("case_facts", "", facts, {"case", "as_of"})
+    board.update()
+    filters = w.HBox([station, as_of])
+    return w.VBox([ui.header("个案与小组督导看板", "督导前查看一个社工站的个案和小组：各阶段数量、需关注事项、单个个案的服务经过。"),
+                   filters, *[p.widget for p in board.panels[:3]], case, *[p.widget for p in board.panels[3:]]])

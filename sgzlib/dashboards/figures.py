@@ -1,0 +1,108 @@
+"""Plotly figures of the dashboards (Chinese titles, axes and legends).
+
+Each function takes the frame a view already prepared and only draws it;
+figures the reports share live in ``sgzlib.charts``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
+
+FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif"
+BLUE, RED, GREEN, GREY, ORANGE = "#1f6fb2", "#c0392b", "#2e8b57", "#9aa5b1", "#e67e22"
+STATUS_COLOURS = {
+    "未达标": "#c0392b", "落后": "#e67e22", "待核验": "#f1c40f",
+    "未开始": "#bdc3c7", "进度正常": "#5dade2", "达标": "#27ae60",
+}
+EVENT_COLOURS = {"节点": BLUE, "服务": GREEN, "文书": GREY, "测评": ORANGE, "督导": "#8e44ad"}
+
+
+def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(title={"text": title, "x": 0, "font": {"size": 15}}, height=height,
+                      font={"family": FONT, "size": 12}, margin={"l": 10, "r": 10, "t": 48, "b": 10},
+                      plot_bgcolor="#fff", paper_bgcolor="#fff", separators=".,")
+    return fig
+
+
+def pipeline(case_stages: pd.Series, group_stages: pd.Series) -> go.Figure:
+    """Cases and groups by stage, side by side (stages in process order, empty stages shown as 0)."""
+    cases = case_stages.value_counts().reindex([*CASE_STAGES, REFERRAL_STAGE], fill_value=0)
+    groups = group_stages.value_counts().reindex(list(GROUP_STAGES), fill_value=0)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.12,
+                        subplot_titles=(f"个案（共 {int(cases.sum())} 个）", f"小组（共 {int(groups.sum())} 个）"))
+    fig.add_bar(x=cases.index.tolist(), y=cases.tolist(), text=cases.tolist(), textposition="outside",
+                marker_color=BLUE, name="个案", hovertemplate="%{x}：%{y} 个<extra></extra>", row=1, col=1)
+    fig.add_bar(x=groups.index.tolist(), y=groups.tolist(), text=groups.tolist(), textposition="outside",
+                marker_color=GREEN, name="小组", hovertemplate="%{x}：%{y} 个<extra></extra>", row=1, col=2)
+    top = max(int(cases.max()), int(groups.max()), 1)
+    fig.update_yaxes(title_text="数量", range=[0, top * 1.25], gridcolor="#eef2f6", rangemode="tozero")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, "个案与小组所处阶段", 320)
+
+
+def timeline(events: pd.DataFrame, title: str) -> go.Figure:
+    """A case's events on a date axis, one row per kind of event (节点, 服务, 文书, 测评, 督导)."""
+    fig = go.Figure()
+    kinds = [k for k in EVENT_COLOURS if k in set(events["kind"])]
+    for kind in kinds:
+        part = events[events["kind"] == kind]
+        fig.add_scatter(x=part["date"], y=[kind] * len(part), mode="markers+text", name=kind,
+                        text=part["event"], textposition="top center", customdata=part[["detail"]],
+                        marker={"size": 12, "color": EVENT_COLOURS[kind], "symbol": "diamond" if kind == "节点"
+                                else "circle"},
+                        hovertemplate="%{x|%Y-%m-%d} %{text}<br>%{customdata[0]}<extra></extra>")
+    fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(kinds)), gridcolor="#eef2f6")
+    fig.update_xaxes(tickformat="%Y-%m-%d", gridcolor="#eef2f6")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, title, 140 + 60 * max(len(kinds), 1))
+
+
+CHANGE_COLOURS = {"变好": GREEN, "无变化": GREY, "变差": RED}
+
+
+def change_class(improvement: pd.Series) -> pd.Series:
+    """变好 / 无变化 / 变差 from the direction-aware improvement (positive = better)."""
+    return pd.Series(["变好" if v > 0 else "变差" if v < 0 else "无变化" for v in improvement], index=improvement.index)
+
+
+def slopes(pairs: pd.DataFrame, scale_name: str, higher_is_better: bool) -> go.Figure:
+    """One line per beneficiary from 前测 to 后测, green when better, red when worse (the scale's direction).
+
+    ``pairs`` needs pre, post, improvement, label (masked name and code) and rci_class.
+    """
+    fig = go.Figure()
+    cls = change_class(pairs["improvement"])
+    for name, colour in CHANGE_COLOURS.items():
+        part = pairs[cls == name]
+        if part.empty:
+            continue
+        xs, ys, text = [], [], []
+        for r in part.itertuples(index=False):
+            hover = f"{r.label}<br>前测 {r.pre:g} → 后测 {r.post:g}（{r.rci_class}）"
+            xs += ["前测", "后测", None]
+            ys += [r.pre, r.post, None]
+            text += [hover, hover, None]
+        fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=f"{name}（{len(part)} 人）", text=text,
+                        hovertemplate="%{text}<extra></extra>", line={"color": colour, "width": 1.5},
+                        marker={"size": 6, "color": colour}, opacity=0.75)
+    better = "越高越好" if higher_is_better else "越低越好"
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=["前测", "后测"])
+    fig.update_yaxes(title_text=f"得分（{better}）", gridcolor="#eef2f6")
+    fig.update_layout(legend={"orientation": "h", "y": -0.12})
+    return _layout(fig, f"{scale_name}：每位服务对象的前测与后测（{len(pairs)} 人次）", 460)
+
+
+def before_after(pairs: pd.DataFrame, scale_name: str, higher_is_better: bool) -> go.Figure:
+    """Distribution of the scores before and after: box plots with every point."""
+    fig = go.Figure()
+    for column, label, colour in (("pre", "前测", GREY), ("post", "后测", BLUE)):
+        fig.add_box(y=pairs[column], name=label, boxpoints="all", jitter=0.4, pointpos=0, marker_color=colour,
+                    boxmean=True, hovertemplate=f"{label}：%{{y}}<extra></extra>")
+    better = "越高越好" if higher_is_better else "越低越好"
+    fig.update_yaxes(title_text=f"得分（{better}）", gridcolor="#eef2f6")
+    fig.update_layout(showlegend=False)
+    return _layout(fig, f"{scale_name}：前测与后测得分分布（虚线为均值）", 460)

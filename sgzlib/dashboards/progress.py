@@ -1,0 +1,174 @@
+"""项目进度看板: every station's indicators against targets on a date, for a district and a catalogue.
+
+The board evaluates the stations' current projects (the latest project of
+each township station started by the as-of date) with ``sgzlib.indicators``,
+once per date and set of projects, and only filters and draws here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import ipywidgets as w
+import pandas as pd
+
+from .. import charts, indicators, supervision
+from ..dataset import Dataset
+from . import ui
+from .data import Source, default_as_of, district_options, source, station_label, townships
+
+ALL_DOMAINS = "全部领域"
+
+
+def current_projects(ds: Dataset, as_of: dt.date, district: str) -> pd.DataFrame:
+    """Per township station of ``district``: its latest project started by ``as_of``, with catalogue id and title."""
+    towns = townships(ds, district)
+    p = ds.projects[ds.projects["station_code"].isin(towns["code"]) & (ds.projects["start"] <= pd.Timestamp(as_of))]
+    p = p.sort_values(["station_code", "start", "code"]).groupby("station_code").tail(1)
+    cats = {name: indicators.load_catalogue(name) for name in p["catalogue"].unique()}
+    return p.assign(catalogue_id=p["catalogue"].map(lambda n: cats[n].id),
+                    catalogue_title=p["catalogue"].map(lambda n: cats[n].title)).reset_index(drop=True)
+
+
+def catalogue_options(projects: pd.DataFrame) -> list[tuple[str, str]]:
+    """The catalogues of these projects, the most used first: (标题（n 个站）, id)."""
+    seen = projects.drop_duplicates("catalogue_id")
+    seen = seen.assign(n=seen["catalogue_id"].map(projects["catalogue_id"].value_counts()))
+    seen = seen.sort_values(["n", "catalogue_id"], ascending=[False, True])
+    return [(f"{t}（{n} 个站）", c) for t, c, n in zip(seen["catalogue_title"], seen["catalogue_id"], seen["n"])]
+
+
+def evaluation(src: Source, as_of: dt.date, project_codes: tuple[str, ...]) -> pd.DataFrame:
+    """Indicator results of these projects on ``as_of`` (computed once per date and project set)."""
+    return src.memo(("evaluate", as_of, project_codes),
+                    lambda: indicators.evaluate(src.ds, as_of, projects=list(project_codes)).results)
+
+
+def select(results: pd.DataFrame, domain: str | None = None, station: str | None = None) -> pd.DataFrame:
+    rows = results
+    if domain and domain != ALL_DOMAINS:
+        rows = rows[rows["domain"] == domain]
+    if station:
+        rows = rows[rows["station_code"] == station]
+    return rows
+
+
+def domain_options(results: pd.DataFrame) -> list[str]:
+    return [ALL_DOMAINS, *dict.fromkeys(results["domain"].dropna())]
+
+
+def status_kpis(summary: pd.DataFrame) -> list[tuple[str, object, bool]]:
+    """Stations, indicators, and how many (station, indicator) results are in each status."""
+    counts = summary["status"].value_counts()
+    behind_stations = summary[summary["status"].isin(["落后", "未达标"])]["station_code"].nunique()
+    items = [("社工站", summary["station_code"].nunique(), False),
+             ("指标（站 × 指标）", len(summary), False)]
+    items += [(s, int(counts.get(s, 0)), s in ("未达标", "落后") and bool(counts.get(s, 0)))
+              for s in indicators.STATUS_ORDER]
+    items.append(("有落后或未达标指标的站", behind_stations, bool(behind_stations)))
+    return items
+
+
+def period_options(results: pd.DataFrame) -> list[tuple[str, str]]:
+    """Indicators of one station measured per month or quarter (for the series chart)."""
+    rows = results[results["period_kind"].isin(["month", "quarter"])].drop_duplicates("indicator_id")
+    word = {"month": "每月", "quarter": "每季度"}
+    return [(f"{n}（{word[k]}）", i) for n, i, k in zip(rows["indicator_name"], rows["indicator_id"], rows["period_kind"])]
+
+
+def period_series(results: pd.DataFrame, indicator_id: str) -> tuple[pd.Series, float | None, str]:
+    """Actual per period (ended or current) of one indicator of one station, its target and name."""
+    rows = results[(results["indicator_id"] == indicator_id) & (results["period"] != "全期")].sort_values("period")
+    if rows.empty:
+        return pd.Series(dtype=float), None, ""
+    return rows.set_index("period")["actual"], float(rows["target"].iloc[0]), rows["indicator_name"].iloc[0]
+
+
+def action_list(results: pd.DataFrame) -> pd.DataFrame:
+    """What to act on: indicators 未达标 / 落后 / 待核验 / 未开始, most urgent first, in Chinese."""
+    rows = supervision.indicators_needing_attention(results)
+    if rows.empty:
+        return pd.DataFrame(columns=["社工站", "指标", "状态", "实际", "应达", "目标", "说明"])
+    return pd.DataFrame({"社工站": rows["station_name"], "指标": rows["indicator_name"], "状态": rows["status"],
+                         "实际": rows["actual"], "应达": rows["expected"].round(1), "目标": rows["target"],
+                         "说明": rows["note"]})
+
+
+def build(src: Source | None = None) -> w.VBox:
+    """The project manager's board."""
+    src = src or source()
+    ds = src.ds
+    board = ui.Board("项目进度看板")
+    districts = district_options(ds)
+    c_district = board.control("district", ui.dropdown("区县", districts, width="200px"))
+    c_as_of = board.control("as_of", ui.date_picker("截至日期", default_as_of(ds)))
+    c_catalogue = board.control("catalogue", ui.dropdown("服务清单", [], width="680px"))
+    c_domain = board.control("domain", ui.dropdown("领域", [ALL_DOMAINS], width="220px"))
+    c_station = board.control("station", ui.dropdown("查看社工站", [], width="380px"))
+    c_indicator = board.control("indicator", ui.dropdown("按月/季度查看指标", [], width="560px"))
+
+    def projects(state) -> pd.DataFrame:
+        return src.memo(("projects", state["as_of"], state["district"]),
+                        lambda: current_projects(ds, state["as_of"], state["district"]))
+
+    def results(state) -> pd.DataFrame:
+        p = projects(state)
+        codes = tuple(sorted(p.loc[p["catalogue_id"] == state["catalogue"], "code"]))
+        return evaluation(src, state["as_of"], codes) if codes else pd.DataFrame(columns=indicators.RESULT_COLUMNS)
+
+    def summary(state) -> pd.DataFrame:
+        r = select(results(state), state["domain"])
+        return r[r["period"] == "全期"]
+
+    def on_scope(state):
+        board.set_options("catalogue", catalogue_options(projects(state)))
+
+    def on_catalogue(state):
+        r = results(state)
+        board.set_options("domain", domain_options(r))
+        names = ds.stations.set_index("code")["name"]
+        board.set_options("station", [(station_label({"name": names[c], "code": c}), c)
+                                      for c in dict.fromkeys(r["station_code"])])
+
+    def on_station(state):
+        board.set_options("indicator", period_options(select(results(state), station=state["station"])))
+
+    board.link({"district", "as_of"}, on_scope)
+    board.link({"district", "as_of", "catalogue"}, on_catalogue)
+    board.link({"district", "as_of", "catalogue", "station"}, on_station)
+    scope = {"district", "as_of", "catalogue", "domain"}
+
+    def kpis(state):
+        s = summary(state)
+        return ui.kpis(status_kpis(s)) if not s.empty else ui.message("所选区县在这一日期没有使用该清单的项目。")
+
+    def heatmap(state):
+        s = summary(state)
+        return charts.status_heatmap(s, "各社工站指标状态（站点 × 指标）") if not s.empty else ui.message("没有可显示的指标。")
+
+    def bullets(state):
+        rows = select(results(state), state["domain"], state["station"])
+        if rows.empty:
+            return ui.message("请选择社工站。")
+        name = rows["station_name"].iloc[0]
+        return charts.progress_bullets(rows, f"{name}：实际值、应达值与目标值（占目标百分比）")
+
+    def series(state):
+        counts, target, name = period_series(select(results(state), station=state["station"]), state["indicator"] or "")
+        if counts.empty:
+            return ui.message("这个社工站没有按月或按季度考核的指标。")
+        return charts.monthly_series(counts, target, f"{name}：各期实际值与目标", y_title="实际值")
+
+    board.panel("kpis", "", kpis, scope)
+    board.panel("heatmap", "", heatmap, scope, kind="figure")
+    board.panel("actions", "需要跟进的指标（最紧急的在前）", lambda s: action_list(summary(s)), scope)
+    board.panel("bullets", "", bullets, {"station", "as_of", "catalogue", "domain"}, kind="figure")
+    board.panel("series", "", series, {"station", "indicator", "as_of", "catalogue"}, kind="figure")
+    board.update()
+    panels = {p.name: p.widget for p in board.panels}
+    return w.VBox([
+        ui.header("项目进度看板", "各社工站在所选日期的指标完成情况：状态、实际值与按时间进度应达值、需要跟进的事项。"),
+        w.HBox([c_district, c_as_of, c_domain]), c_catalogue,
+        panels["kpis"], panels["heatmap"], panels["actions"],
+        c_station, panels["bullets"], c_indicator, panels["series"],
+    ])

@@ -1,0 +1,244 @@
+"""Serving the dashboards with Voila: the command line, the environment, start, wait and stop.
+
+``sgz dashboard``, the browser tests and the benchmark all start Voila the
+same way, through ``DashboardServer``: on 127.0.0.1 only, on exactly the port
+asked for (``port_retries=0``), with the notebook source stripped, tracebacks
+hidden, template and theme fixed (no override from the address bar), and a
+pool of preheated kernels per dashboard so a visit gets an already-rendered
+page. Voila itself refuses execute requests from the browser: the page can
+only talk to the widgets.
+
+The dashboards read the database named by ``SGZ_DATABASE_URL`` (made
+absolute here, since kernels run in the dashboards folder) and look from the
+date in ``SGZ_DASHBOARD_AS_OF`` when it is set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..errors import ConfigError
+from ..storage import ENV_VAR as DB_ENV_VAR
+from ..storage import database_url
+
+AS_OF_ENV_VAR = "SGZ_DASHBOARD_AS_OF"
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8866
+DEFAULT_POOL_SIZE = 1
+TEMPLATE = "sgz"
+SHARE_DIR = Path(__file__).resolve().parent / "share"
+DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboards"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    """One dashboard notebook and its Chinese title."""
+
+    path: str
+    title: str
+
+
+DASHBOARDS = (
+    Dashboard("progress.ipynb", "项目进度看板"),
+    Dashboard("outcomes.ipynb", "服务成效看板"),
+    Dashboard("cases.ipynb", "个案与小组督导看板"),
+)
+
+
+def absolute_url(url: str | None = None) -> str:
+    """The database URL with a relative SQLite path made absolute (kernels do not share our folder)."""
+    url = database_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise ConfigError(f"数据库地址无效：{url}（{exc}）") from exc
+    path = parsed.database
+    if parsed.get_backend_name() == "sqlite" and path and path != ":memory:" and not Path(path).is_absolute():
+        return parsed.set(database=str(Path(path).resolve())).render_as_string(hide_password=False)
+    return url
+
+
+def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHBOARD_DIR,
+               log_level: str = "WARN", fill_delay: float = 4.0) -> list[str]:
+    """The Voila command line serving every dashboard in ``root``."""
+    preheat = pool_size > 0
+    return [
+        sys.executable, "-m", "voila", str(root),
+        "--no-browser",
+        f"--port={port}",
+        f"--Voila.ip={HOST}",
+        "--Voila.port_retries=0",
+        f"--Voila.log_level={log_level}",
+        f"--template={TEMPLATE}",
+        "--theme=light",
+        "--VoilaConfiguration.classic_tree=True",
+        "--VoilaConfiguration.strip_sources=True",
+        "--VoilaConfiguration.show_tracebacks=False",
+        "--VoilaConfiguration.allow_template_override=NO",
+        "--VoilaConfiguration.allow_theme_override=NO",
+        f"--VoilaConfiguration.preheat_kernel={preheat}",
+        f"--VoilaConfiguration.default_pool_size={max(pool_size, 0)}",
+        # Kernels of pages left open but idle for an hour are stopped (pooled kernels are kept).
+        "--MappingKernelManager.cull_idle_timeout=3600",
+        "--MappingKernelManager.cull_interval=300",
+        # Refill a pool only after the page that took its kernel has rendered (both compete for the cores).
+        f"--VoilaKernelManager.fill_delay={fill_delay:g}",
+    ]
+
+
+def voila_env(db_url: str | None = None, as_of: str | None = None, base: dict | None = None) -> dict[str, str]:
+    """The environment of the Voila process (inherited by its kernels)."""
+    env = dict(os.environ if base is None else base)
+    env[DB_ENV_VAR] = absolute_url(db_url)
+    if as_of:
+        env[AS_OF_ENV_VAR] = str(as_of)
+    else:
+        env.pop(AS_OF_ENV_VAR, None)
+    paths = [str(SHARE_DIR)] + [p for p in env.get("JUPYTER_PATH", "").split(os.pathsep) if p]
+    env["JUPYTER_PATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return env
+
+
+def port_free(port: int, host: str = HOST) -> bool:
+    """True when nothing listens on ``host:port`` and we may bind it."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def free_port(host: str = HOST) -> int:
+    """A loopback port nobody uses right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+class DashboardServer:
+    """A Voila process serving the dashboards; a context manager that stops it on exit."""
+
+    def __init__(self, db_url: str | None = None, port: int = DEFAULT_PORT, as_of: str | None = None,
+                 pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHBOARD_DIR, log_path: Path | None = None,
+                 log_level: str = "WARN", fill_delay: float = 4.0):
+        if not port_free(port):
+            raise ConfigError(f"端口 {port} 已被占用：请关闭占用它的程序，或用 --port 换一个端口")
+        missing = [d.path for d in DASHBOARDS if not (root / d.path).exists()]
+        if missing:
+            raise ConfigError(f"找不到看板文件：{'、'.join(missing)}（应在 {root} 中）")
+        self.port = port
+        self.pool_size = pool_size
+        self.argv = voila_argv(port, pool_size, root, log_level, fill_delay)
+        self.env = voila_env(db_url, as_of)
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}/"
+
+    def page_url(self, dashboard: str) -> str:
+        """The address of one dashboard (``progress``, ``outcomes`` or ``cases``)."""
+        name = dashboard if dashboard.endswith(".ipynb") else f"{dashboard}.ipynb"
+        return f"{self.url}voila/render/{name}"
+
+    def start(self) -> DashboardServer:
+        out = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 (closed in stop)
+        self._log = out
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
+                                        start_new_session=True)
+        return self
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Block until the landing page answers; raise ``ConfigError`` if Voila exits or time runs out."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                raise ConfigError(f"看板服务未能启动（Voila 退出码 {self.process and self.process.returncode}）"
+                                  + (f"，日志见 {self.log_path}" if self.log_path else ""))
+            if _answers(self.url):
+                return
+            time.sleep(0.2)
+        raise ConfigError(f"看板服务在 {timeout:.0f} 秒内没有响应：{self.url}")
+
+    def wait_preheated(self, timeout: float = 120.0, quiet: float = 3.0) -> None:
+        """Block until every dashboard's pool kernel exists and has finished running its notebook.
+
+        Done means: the expected number of kernels is running and neither they nor Voila used
+        any CPU to speak of for ``quiet`` seconds. For tests and benchmarks, which measure a
+        visit to a preheated pool.
+        """
+        import psutil
+
+        expected = len(DASHBOARDS) * self.pool_size
+        server = psutil.Process(self.process.pid)
+        deadline = time.monotonic() + timeout
+        last, since = None, time.monotonic()
+        while time.monotonic() < deadline:
+            procs = [server, *server.children(recursive=True)]
+            kernels = [p for p in procs[1:] if _is_kernel(p)]
+            used = 0.0
+            for p in procs:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    t = p.cpu_times()
+                    used += t.user + t.system + t.children_user + t.children_system
+            if len(kernels) < expected or last is None or used - last > 0.1:
+                last, since = used, time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
+            time.sleep(0.5)
+        raise ConfigError(f"看板内核在 {timeout:.0f} 秒内没有预热完成")
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop Voila and its kernels (the whole process group it leads)."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, 15)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, 9)
+                self.process.wait(timeout)
+        if getattr(self, "_log", None):
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> DashboardServer:
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _is_kernel(proc) -> bool:
+    try:
+        return "ipykernel_launcher" in " ".join(proc.cmdline())
+    except Exception:  # the process ended meanwhile
+        return False

@@ -1,0 +1,223 @@
+"""The widget layer shared by the dashboards: filters, panels, and redrawing only what changed.
+
+A ``Board`` holds named filter widgets and panels. Each panel names the
+filters it depends on; when a filter changes, only those panels are redrawn.
+Filters that depend on other filters (the station list of a district, the
+cases of a station) are refreshed by ``link`` hooks first, in one batch, so a
+single user action redraws each affected panel once.
+
+A panel's render function returns a plotly figure, a DataFrame (shown as a
+table), an HTML string or a widget; errors become a Chinese message in the
+panel instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import logging
+from collections.abc import Callable, Iterable
+
+import ipywidgets as w
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+from IPython.display import HTML, display
+
+from ..errors import SgzError
+
+log = logging.getLogger(__name__)
+# Voila's lab front end renders plotly's own MIME type (the jupyterlab-plotly extension): no plotly.js in cells.
+pio.renderers.default = "plotly_mimetype"
+PLOTLY_CONFIG = {"displaylogo": False}
+
+
+def dropdown(label: str, options, value=None, width: str = "320px") -> w.Dropdown:
+    options = list(options)
+    if value is None and options:
+        first = options[0]
+        value = first[1] if isinstance(first, tuple) else first
+    return w.Dropdown(description=label, options=options, value=value,
+                      style={"description_width": "initial"}, layout=w.Layout(width=width))
+
+
+def date_picker(label: str, value: dt.date) -> w.DatePicker:
+    return w.DatePicker(description=label, value=value, style={"description_width": "initial"},
+                        layout=w.Layout(width="220px"))
+
+
+def toggles(label: str, options, value=None) -> w.ToggleButtons:
+    options = list(options)
+    return w.ToggleButtons(description=label, options=options, value=value or options[0],
+                           style={"description_width": "initial", "button_width": "auto"})
+
+
+class Panel:
+    """One area of a dashboard, redrawn from the board's state by ``render``.
+
+    A ``figure`` panel is an output area showing a plotly figure (or a message);
+    a ``html`` panel is a single HTML widget showing a table, key figures or a
+    message, under its title. One widget per panel keeps the page light.
+    """
+
+    def __init__(self, name: str, title: str, render: Callable[[dict], object], depends: Iterable[str],
+                 kind: str = "html"):
+        self.name = name
+        self.title = title
+        self.render = render
+        self.depends = frozenset(depends)
+        self.kind = kind
+        self.draws = 0
+        self.widget = w.Output() if kind == "figure" else w.HTML()
+        self.widget.add_class("sgz-panel")
+        self.widget.add_class(f"sgz-panel-{name}")
+
+    def draw(self, state: dict) -> None:
+        try:
+            content = self.render(state)
+        except SgzError as exc:
+            content = message(str(exc))
+        except Exception as exc:  # a panel must never leave a traceback on the page
+            log.exception("panel %s failed", self.name)
+            content = message(f"这一部分没能显示（{type(exc).__name__}：{exc}）。请联系管理员并附上当时的筛选条件。")
+        self.draws += 1
+        if isinstance(content, pd.DataFrame):
+            content = table(content)
+        if self.kind == "figure":
+            with self.widget:
+                self.widget.clear_output(wait=True)
+                display(_FigureBundle(content) if isinstance(content, go.Figure) else HTML(self._titled(content)))
+        else:
+            self.widget.value = self._titled(content or "")
+
+    def _titled(self, body: str) -> str:
+        head = f'<div class="sgz-title">{html.escape(self.title)}</div>' if self.title else ""
+        return head + body
+
+
+class _FigureBundle:
+    """A figure shown as plotly's MIME bundle with our chart config (Chinese locale, no logo)."""
+
+    def __init__(self, fig: go.Figure):
+        self.fig = fig
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        spec = self.fig.to_dict()
+        spec["config"] = PLOTLY_CONFIG
+        return {"application/vnd.plotly.v1+json": json.loads(pio.to_json(spec, validate=False, remove_uids=False))}
+
+
+class Board:
+    """Named filters and the panels that depend on them."""
+
+    def __init__(self, title: str = ""):
+        self.title = title
+        self.controls: dict[str, w.ValueWidget] = {}
+        self.panels: list[Panel] = []
+        self.links: list[tuple[frozenset, Callable[[dict], None]]] = []
+        self._pending: set[str] | None = None
+
+    def control(self, name: str, widget: w.ValueWidget) -> w.ValueWidget:
+        self.controls[name] = widget
+        widget.add_class(f"sgz-filter-{name}")
+        widget.observe(lambda change, name=name: self._changed(name), names="value")
+        return widget
+
+    def panel(self, name: str, title: str, render: Callable[[dict], object], depends: Iterable[str],
+              kind: str = "html") -> Panel:
+        panel = Panel(name, title, render, depends, kind)
+        self.panels.append(panel)
+        return panel
+
+    def link(self, depends: Iterable[str], update: Callable[[dict], None]) -> None:
+        """Run ``update(state)`` (which may reset other filters) before redrawing when ``depends`` change."""
+        self.links.append((frozenset(depends), update))
+
+    @property
+    def state(self) -> dict:
+        return {name: widget.value for name, widget in self.controls.items()}
+
+    def _changed(self, name: str) -> None:
+        if self._pending is not None:  # inside a batch: remember, redraw once at the end
+            self._pending.add(name)
+            return
+        self.update({name})
+
+    def update(self, changed: set[str] | None = None) -> None:
+        """Apply the links, then redraw the panels that depend on what changed (all when ``None``)."""
+        self._pending = set(changed or ())
+        try:
+            for depends, hook in self.links:  # in the order registered: upstream filters first
+                if changed is None or depends & self._pending:
+                    hook(self.state)
+            changed_now = None if changed is None else set(self._pending)
+        finally:
+            self._pending = None
+        for panel in self.panels:
+            if changed_now is None or panel.depends & changed_now:
+                panel.draw(self.state)
+
+    def set_options(self, name: str, options: list, default=None) -> None:
+        """Replace a dropdown's options, keeping the current value when it is still offered.
+
+        Otherwise the value becomes ``default`` (when offered) or the first option.
+        """
+        widget = self.controls[name]
+        if tuple(widget.options) == tuple(options):
+            return
+        current = widget.value
+        values = [o[1] if isinstance(o, tuple) else o for o in options]
+        widget.options = options
+        fallback = default if default in values else (values[0] if values else None)
+        widget.value = current if current in values else fallback
+
+
+def message(text: str, kind: str = "empty") -> str:
+    return f'<div class="sgz-{kind}">{html.escape(text)}</div>'
+
+
+def kpis(items: Iterable[tuple[str, object, bool]]) -> str:
+    """A row of key figures: (label, value, warn)."""
+    cells = "".join(
+        f'<div class="sgz-kpi{" warn" if warn else ""}" data-label="{html.escape(label)}">'
+        f'<div class="label">{html.escape(label)}</div><div class="value">{html.escape(str(value))}</div></div>'
+        for label, value, warn in items)
+    return f'<div class="sgz-kpis">{cells}</div>'
+
+
+def table(frame: pd.DataFrame, empty: str = "没有符合条件的记录。", scroll: bool = True) -> str:
+    """An HTML table of ``frame`` (columns already in Chinese), numbers right-aligned."""
+    if frame.empty:
+        return message(empty)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               for c in frame.columns]
+    rows = []
+    for values in frame.itertuples(index=False):
+        cells = "".join(
+            f'<td class="num">{_fmt(v)}</td>' if num else f"<td>{html.escape(_fmt(v))}</td>"
+            for v, num in zip(values, numeric))
+        rows.append(f"<tr>{cells}</tr>")
+    body = f'<table class="sgz-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    return f'<div class="sgz-scroll">{body}</div>' if scroll else body
+
+
+def _fmt(value) -> str:
+    if value is None or (not isinstance(value, (str, tuple, list)) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    if isinstance(value, pd.Timestamp | dt.date):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, tuple | list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
+def header(title: str, subtitle: str = "") -> w.HTML:
+    sub = f'<div class="sgz-note">{html.escape(subtitle)}</div>' if subtitle else ""
+    return w.HTML(f'<div class="sgz-nav"><a href="../../">← 返回看板首页</a></div>'
+                  f'<h2 style="margin:4px 0">{html.escape(title)}</h2>{sub}')

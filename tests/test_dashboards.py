@@ -1,0 +1,379 @@
+"""The dashboards in a real browser: Voila serving the demo district, Debian's Chromium driven by Playwright.
+
+One Voila server (preheated kernels) and one browser serve the whole module.
+Every figure a test expects is computed here with the library on the same
+demo district; each test also checks that the page logged no error and keeps
+a screenshot under ``test-output/``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sgzlib import demo, indicators, lifecycle, outcomes, storage, supervision
+from sgzlib.dashboards import progress as progress_view
+from sgzlib.dashboards.server import DashboardServer, free_port
+from sgzlib.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+AS_OF = demo.AS_OF
+TIMEOUT = 90_000  # ms; a loaded 2-core CI machine is slow to start kernels
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's Chromium: skipped locally when missing, a failure in CI."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if IN_CI:
+            pytest.fail("CI 中必须安装 Chromium（/usr/bin/chromium）：浏览器测试不能跳过")
+        pytest.skip("未安装 /usr/bin/chromium，跳过浏览器测试")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def server(chromium, tmp_path_factory, demo_ds, output_dir):
+    """Voila serving the dashboards on a free loopback port, against a SQLite file holding the demo district."""
+    base = tmp_path_factory.mktemp("dashboards")
+    url = f"sqlite:///{base / 'demo.db'}"
+    engine = storage.connect(url)
+    storage.write_dataset(engine, demo_ds)
+    engine.dispose()
+    # Each dashboard is opened once; a pool refill would only compete with the next test for the cores.
+    log = output_dir / "dashboards-voila.log"
+    log.unlink(missing_ok=True)
+    srv = DashboardServer(url, port=free_port(), as_of=AS_OF.isoformat(), log_path=log, log_level="INFO",
+                          fill_delay=600)
+    srv.start()
+    try:
+        srv.wait_ready(timeout=90)
+        srv.wait_preheated(timeout=240)
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser, request, output_dir):
+    """A fresh page that records console errors and uncaught exceptions, and leaves a screenshot."""
+    context = browser.new_context(viewport={"width": 1360, "height": 2400}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT)
+    pg.errors = []
+    pg.on("console", lambda m: pg.errors.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
+    pg.on("pageerror", lambda e: pg.errors.append(f"pageerror: {e}"))
+    yield pg
+    name = re.sub(r"[^\w-]+", "_", request.node.name)
+    pg.screenshot(path=str(output_dir / f"dashboard_{name}.png"), full_page=True)
+    context.close()
+
+
+# -- helpers ------------------------------------------------------------------
+
+def open_dashboard(page, server, name: str, ready: str) -> None:
+    pending = {}
+    page.on("request", lambda r: pending.__setitem__(r.url, r.method))
+    page.on("requestfinished", lambda r: pending.pop(r.url, None))
+    page.on("requestfailed", lambda r: pending.pop(r.url, None))
+    try:
+        page.goto(server.page_url(name))
+    except Exception as exc:
+        raise AssertionError(f"page did not load; requests still open: {pending}") from exc
+    page.wait_for_selector(ready, state="attached")
+
+
+def kpi(page, panel: str, label: str) -> str:
+    return page.locator(f".sgz-panel-{panel} .sgz-kpi[data-label='{label}'] .value").inner_text().strip()
+
+
+def wait_kpi(page, panel: str, label: str, value) -> None:
+    page.wait_for_function(
+        "([sel, v]) => { const e = document.querySelector(sel); return e && e.textContent.trim() === v; }",
+        arg=[f".sgz-panel-{panel} .sgz-kpi[data-label='{label}'] .value", str(value)])
+
+
+def plot_data(page, panel: str) -> list[dict]:
+    """The traces of the plotly figure shown in a panel (what the browser drew), arrays as lists."""
+    return _decoded(page.evaluate(
+        """sel => { const gd = document.querySelector(sel);
+                     const plain = v => ArrayBuffer.isView(v) ? Array.from(v)
+                       : Array.isArray(v) ? v.map(plain)
+                       : (v && typeof v === 'object') ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+                       : v;
+                     return gd ? plain(gd.data) : null; }""",
+        f".sgz-panel-{panel} .js-plotly-plot"))
+
+
+def _decoded(value):
+    """Plotly sends numeric arrays as base64 typed arrays ({dtype, bdata, shape}); turn them into lists."""
+    if isinstance(value, dict) and "bdata" in value and "dtype" in value:
+        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+        if "shape" in value:
+            array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
+        return [[None if np.isnan(v) else v.item() for v in row] for row in array] if array.ndim == 2 \
+            else [None if np.isnan(v) else v.item() for v in array.astype(float)] if array.dtype.kind == "f" \
+            else array.tolist()
+    if isinstance(value, dict):
+        return {k: _decoded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decoded(v) for v in value]
+    return value
+
+
+def wait_plot(page, panel: str, predicate_js: str, arg=None) -> None:
+    """Wait until the panel's figure satisfies ``predicate_js`` (a JS function of (data, arg))."""
+    page.wait_for_function(
+        f"""([sel, arg]) => {{ const gd = document.querySelector(sel);
+                             if (!gd || !gd.data) return false; return ({predicate_js})(gd.data, arg); }}""",
+        arg=[f".sgz-panel-{panel} .js-plotly-plot", arg])
+
+
+def options(page, control: str) -> list[str]:
+    return page.locator(f".sgz-filter-{control} select option").all_inner_texts()
+
+
+def choose(page, control: str, key: str) -> None:
+    """Select the option of a dropdown whose label is ``key`` or contains it (e.g. a code)."""
+    labels = options(page, control)
+    label = key if key in labels else next(t for t in labels if key in t)
+    page.select_option(f".sgz-filter-{control} select", label=label)
+
+
+def selected(page, control: str) -> str:
+    """The label of a dropdown's current option."""
+    return page.locator(f".sgz-filter-{control} select").evaluate("s => s.options[s.selectedIndex].text")
+
+
+def assert_clean(page) -> None:
+    assert page.errors == [], "\n".join(page.errors)
+
+
+def full_names(ds, stations) -> list[str]:
+    people = ds.beneficiaries
+    return people.loc[people["station_code"].isin(stations), "name"].tolist()
+
+
+# -- the landing page and what Voila must not expose ----------------------------------------
+
+def test_landing_page_links_the_three_dashboards_in_chinese(page, server):
+    page.goto(server.url)
+    assert page.title() == "社工站看板"
+    titles = page.locator(".sgz-cards h2").all_inner_texts()
+    assert titles == ["项目进度看板", "服务成效看板", "个案与小组督导看板"]
+    hrefs = [page.locator(f"#sgz-link-{n}").get_attribute("href") for n in ("progress", "outcomes", "cases")]
+    assert hrefs == ["/voila/render/progress.ipynb", "/voila/render/outcomes.ipynb", "/voila/render/cases.ipynb"]
+    assert_clean(page)
+
+
+def assert_source_hidden_and_code_refused(page) -> None:
+    """The page carries outputs only; an execute request sent to its kernel is dropped by Voila."""
+    html = page.content()
+    assert "from sgzlib" not in html and "build()" not in html
+    config = json.loads(page.locator("#jupyter-config-data").first.text_content())
+    marker = Path(os.environ.get("JUPYTER_RUNTIME_DIR", "/tmp")) / f"sgz-exec-{config['kernelId']}"
+    replies = page.evaluate(
+        """async ([kernel, code]) => {
+             const ws = new WebSocket(`ws://${location.host}/api/kernels/${kernel}/channels`);
+             const got = [];
+             await new Promise(r => ws.onopen = r);
+             ws.onmessage = e => { try { got.push(JSON.parse(e.data).header.msg_type); } catch (_) {} };
+             ws.send(JSON.stringify({header: {msg_id: 'x1', msg_type: 'execute_request', username: 'u',
+                                              session: 's1', version: '5.3', date: new Date().toISOString()},
+                                     parent_header: {}, metadata: {}, channel: 'shell',
+                                     content: {code, silent: false, store_history: false, user_expressions: {},
+                                               allow_stdin: false, stop_on_error: true}}));
+             await new Promise(r => setTimeout(r, 3000));
+             ws.close();
+             return got;
+           }""",
+        [config["kernelId"], f"open({str(marker)!r}, 'w').write('ran')"])
+    assert "execute_reply" not in replies and "execute_input" not in replies
+    assert not marker.exists()
+
+
+# -- 个案与小组督导看板 ------------------------------------------------------------------------
+
+def station_facts(ds, station: str):
+    rules = supervision.AttentionRules()
+    cases = lifecycle.case_overview(ds, AS_OF, rules.cases)
+    cases = cases[cases["station_code"] == station]
+    groups = lifecycle.group_overview(ds, AS_OF, rules.groups)
+    groups = groups[groups["station_code"] == station]
+    attention = supervision.cases_needing_attention(ds, station, AS_OF, rules)
+    return cases, groups, attention
+
+
+def test_cases_dashboard_shows_pipeline_attention_and_timeline_and_follows_filters(page, server, demo_ds):
+    open_dashboard(page, server, "cases", ".sgz-panel-pipeline .js-plotly-plot")
+    cases, groups, attention = station_facts(demo_ds, "YL01")  # the first station is preselected
+    assert kpi(page, "kpis", "个案总数") == str(len(cases))
+    assert kpi(page, "kpis", "进行中个案") == str(int(cases["closed"].isna().sum()))
+    assert kpi(page, "kpis", "需关注个案") == str(len(attention))
+    assert kpi(page, "kpis", "有不被认定风险的小组") == str(int(groups["at_risk"].sum()))
+    assert page.title() == "个案与小组督导看板"
+    assert_source_hidden_and_code_refused(page)
+    drawn = plot_data(page, "pipeline")
+    by_stage = cases["stage"].value_counts().reindex([*CASE_STAGES, REFERRAL_STAGE], fill_value=0)
+    assert drawn[0]["x"] == [*CASE_STAGES, REFERRAL_STAGE] and drawn[0]["y"] == by_stage.tolist()
+    assert drawn[1]["y"] == groups["stage"].value_counts().reindex(list(GROUP_STAGES), fill_value=0).tolist()
+    attention_text = page.locator(".sgz-panel-attention").inner_text()
+    # Planted in the demo: YL01-C03 stalled since spring, YL01-C05 missing records, YL01-G02 sessions under 6.
+    for code in ("YL01-C03", "YL01-C05", "YL01-G02"):
+        assert code in attention_text
+    # The most urgent case is preselected and its timeline drawn.
+    first = attention["code"].iloc[0]
+    assert selected(page, "case").startswith(first)
+    timeline = plot_data(page, "timeline")
+    sessions = demo_ds.case_sessions[demo_ds.case_sessions["case_code"] == first]
+    drawn_sessions = next(t for t in timeline if t["name"] == "服务")
+    assert len(drawn_sessions["x"]) == int((sessions["date"] <= pd.Timestamp(AS_OF)).sum())
+    text = page.locator("#rendered_cells").inner_text()
+    assert not [n for n in full_names(demo_ds, ["YL01"]) if n in text], "unmasked beneficiary name on the page"
+
+    # A filter change: the station planted as behind, then another of its cases.
+    cases, groups, attention = station_facts(demo_ds, "YL04")  # the station planted as behind
+    choose(page, "station", "YL04")
+    wait_kpi(page, "kpis", "个案总数", len(cases))
+    assert kpi(page, "kpis", "需关注个案") == str(len(attention))
+    wait_plot(page, "pipeline", "(d, n) => d[0].y.reduce((a, b) => a + b, 0) === n", len(cases))
+    assert "YL04-C01" in page.locator(".sgz-panel-attention").inner_text()  # planted stalled case
+    other = sorted(cases["code"])[-1]
+    choose(page, "case", other)
+    page.wait_for_function("c => document.querySelector('.sgz-panel-timeline .gtitle')?.textContent.includes(c)",
+                           arg=other)
+    stage = cases.set_index("code").at[other, "stage"]
+    page.wait_for_function("s => document.querySelector('.sgz-panel-case_facts')?.textContent.includes(s)", arg=stage)
+    assert_clean(page)
+
+
+# -- 项目进度看板 ---------------------------------------------------------------------------------
+
+def catalogue_results(ds, catalogue: str):
+    projects = progress_view.current_projects(ds, AS_OF, demo.DISTRICT)
+    codes = sorted(projects.loc[projects["catalogue_id"] == catalogue, "code"])
+    results = indicators.evaluate(ds, AS_OF, projects=codes).results
+    return results, results[results["period"] == "全期"]
+
+
+def heat_counts(traces) -> dict[str, int]:
+    """Cells per status in the drawn heatmap (z holds the index in charts.HEAT_ORDER)."""
+    from sgzlib.charts import HEAT_ORDER
+
+    z = [v for row in traces[0]["z"] for v in row if v is not None]
+    return {s: sum(1 for v in z if v == i) for i, s in enumerate(HEAT_ORDER) if any(v == i for v in z)}
+
+
+def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filters(page, server, demo_ds):
+    open_dashboard(page, server, "progress", ".sgz-panel-heatmap .js-plotly-plot")
+    projects = progress_view.current_projects(demo_ds, AS_OF, demo.DISTRICT)
+    catalogue = projects["catalogue_id"].value_counts().sort_index().idxmax()  # most stations, then by id
+    title = projects.drop_duplicates("catalogue_id").set_index("catalogue_id").at[catalogue, "catalogue_title"]
+    assert selected(page, "catalogue").startswith(title)
+    results, summary = catalogue_results(demo_ds, catalogue)
+    counts = summary["status"].value_counts()
+    for status in indicators.STATUS_ORDER:
+        assert kpi(page, "kpis", status) == str(int(counts.get(status, 0)))
+    heat = plot_data(page, "heatmap")
+    assert heat_counts(heat) == {s: int(n) for s, n in counts.items()}
+    assert heat[0]["y"] == list(dict.fromkeys(summary["station_name"]))
+    # The bullet chart of the preselected station: one bar per indicator with a target.
+    station = re.search(r"（(\w+)）$", selected(page, "station")).group(1)
+    mine = summary[(summary["station_code"] == station) & (summary["target"].fillna(0) > 0)]
+    bars = plot_data(page, "bullets")[0]
+    expected_share = (100 * mine["actual"].fillna(0) / mine["target"]).clip(upper=150).iloc[::-1]
+    assert bars["x"] == pytest.approx(expected_share.tolist())
+    # The monthly series of the preselected per-period indicator.
+    name = re.sub(r"（(每月|每季度)）$", "", selected(page, "indicator"))
+    periods = results[(results["station_code"] == station) & (results["indicator_name"] == name)
+                      & (results["period"] != "全期")].sort_values("period")
+    series = plot_data(page, "series")
+    assert series[0]["x"] == periods["period"].tolist()
+    assert series[0]["y"] == periods["actual"].tolist()
+    assert series[1]["y"][0] == periods["target"].iloc[0]
+    actions = page.locator(".sgz-panel-actions").inner_text()
+    urgent = supervision.indicators_needing_attention(summary)
+    assert urgent["indicator_name"].iloc[0] in actions
+
+    # A filter change: another catalogue, then one domain of it.
+    results, summary = catalogue_results(demo_ds, "jiuyuan-2024")  # YL03 and YL04 (planted behind)
+    choose(page, "catalogue", indicators.load_catalogue("jiuyuan-2024").title)
+    counts = summary["status"].value_counts()
+    wait_kpi(page, "kpis", "指标（站 × 指标）", len(summary))
+    wait_plot(page, "heatmap", "(d, names) => JSON.stringify(d[0].y) === JSON.stringify(names)",
+              list(dict.fromkeys(summary["station_name"])))
+    assert heat_counts(plot_data(page, "heatmap")) == {s: int(n) for s, n in counts.items()}
+    behind = summary[(summary["station_code"] == "YL04") & summary["status"].isin(["落后", "未达标"])]
+    assert len(behind) > 0  # the planted station is behind on something
+    domain = summary["domain"].value_counts().index[0]
+    choose(page, "domain", domain)
+    in_domain = summary[summary["domain"] == domain]
+    wait_kpi(page, "kpis", "指标（站 × 指标）", len(in_domain))
+    wait_plot(page, "heatmap", "(d, n) => d[0].x.length === n", in_domain["indicator_name"].nunique())
+    assert heat_counts(plot_data(page, "heatmap")) == {
+        s: int(n) for s, n in in_domain["status"].value_counts().items()}
+    assert_clean(page)
+
+
+# -- 服务成效看板 ---------------------------------------------------------------------------------
+
+def test_outcomes_dashboard_shows_pairs_statistics_masked_names_and_follows_filters(page, server, demo_ds):
+    open_dashboard(page, server, "outcomes", ".sgz-panel-slopes .js-plotly-plot")
+    pairs = outcomes.analyse(demo_ds, AS_OF).pairs
+    scale = re.search(r"（([^，（]+)，\d+\s人次）$", selected(page, "scale")).group(1)
+    assert scale == pairs["scale"].value_counts().index[0]  # the most used scale first
+    mine = pairs[pairs["scale"] == scale]
+    assert kpi(page, "kpis", "配对人次") == str(len(mine))
+    assert kpi(page, "kpis", "得分变好") == str(int((mine["improvement"] > 0).sum()))
+    drawn = plot_data(page, "slopes")
+    lines = {t["name"].split("（")[0]: sum(1 for x in t["x"] if x == "前测") for t in drawn}
+    better, worse = int((mine["improvement"] > 0).sum()), int((mine["improvement"] < 0).sum())
+    assert lines.get("变好", 0) == better and lines.get("变差", 0) == worse
+    boxes = plot_data(page, "distribution")
+    assert sorted(boxes[0]["y"]) == sorted(mine["pre"].tolist())
+    assert sorted(boxes[1]["y"]) == sorted(mine["post"].tolist())
+    stats = page.locator(".sgz-panel-stats").inner_text()
+    total = outcomes.summary(demo_ds, by=("scale",), as_of=AS_OF)
+    n_total = int(total.loc[total["scale"] == scale, "n"].iloc[0])
+    assert "合计" in stats and str(n_total) in stats
+
+    # A filter change: the scale of a beneficiary planted as worse, one station, then casework only.
+    person = "YL01-B0002"  # planted: post-test worse than pre-test
+    scale = pairs.loc[pairs["beneficiary_code"] == person, "scale"].iloc[0]
+    choose(page, "scale", scale)
+    choose(page, "station", "YL01")
+    mine = pairs[(pairs["scale"] == scale) & (pairs["station_code"] == "YL01")]
+    wait_kpi(page, "kpis", "配对人次", len(mine))
+    assert kpi(page, "kpis", "得分变差") == str(int((mine["improvement"] < 0).sum()))
+    worse = page.locator(".sgz-panel-worse").inner_text()
+    assert person in worse
+    name = demo_ds.beneficiaries.set_index("code").at[person, "name"]
+    assert name not in worse and name[0] + "*" in worse
+    page.locator(".sgz-filter-work button", has_text="个案").click()
+    cases_only = mine[mine["work_type"] == "个案"]
+    wait_kpi(page, "kpis", "配对人次", len(cases_only))
+    text = page.locator("#rendered_cells").inner_text()
+    assert not [n for n in full_names(demo_ds, ["YL01"]) if n in text]
+    assert_clean(page)
