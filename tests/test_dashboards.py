@@ -52,11 +52,9 @@ def server(chromium, tmp_path_factory, demo_ds, output_dir):
     engine = storage.connect(url)
     storage.write_dataset(engine, demo_ds)
     engine.dispose()
-    # Each dashboard is opened once; a pool refill would only compete with the next test for the cores.
     log = output_dir / "dashboards-voila.log"
     log.unlink(missing_ok=True)
-    srv = DashboardServer(url, port=free_port(), as_of=AS_OF.isoformat(), log_path=log, log_level="INFO",
-                          fill_delay=600)
+    srv = DashboardServer(url, port=free_port(), as_of=AS_OF.isoformat(), log_path=log, log_level="INFO")
     srv.start()
     try:
         srv.wait_ready(timeout=90)
@@ -94,14 +92,20 @@ def page(browser, request, output_dir):
 # -- helpers ------------------------------------------------------------------
 
 def open_dashboard(page, server, name: str, ready: str) -> None:
+    """Open a dashboard; a page that does not load within 45 s is reloaded once (see the report on issue 7:
+    an occasional stalled first response from Voila's preheated pool was seen on a loaded 2-core machine)."""
     pending = {}
     page.on("request", lambda r: pending.__setitem__(r.url, r.method))
     page.on("requestfinished", lambda r: pending.pop(r.url, None))
     page.on("requestfailed", lambda r: pending.pop(r.url, None))
-    try:
-        page.goto(server.page_url(name))
-    except Exception as exc:
-        raise AssertionError(f"page did not load; requests still open: {pending}") from exc
+    for attempt in (1, 2):
+        try:
+            page.goto(server.page_url(name), timeout=45_000)
+            break
+        except Exception as exc:
+            if attempt == 2:
+                raise AssertionError(f"page did not load; requests still open: {pending}") from exc
+            print(f"{name}: no page after 45 s (requests open: {list(pending)}), reloading")
     page.wait_for_selector(ready, state="attached")
 
 
@@ -259,7 +263,8 @@ def test_cases_dashboard_shows_pipeline_attention_and_timeline_and_follows_filte
     wait_kpi(page, "kpis", "个案总数", len(cases))
     assert kpi(page, "kpis", "需关注个案") == str(len(attention))
     wait_plot(page, "pipeline", "(d, n) => d[0].y.reduce((a, b) => a + b, 0) === n", len(cases))
-    assert "YL04-C01" in page.locator(".sgz-panel-attention").inner_text()  # planted stalled case
+    page.wait_for_function("() => document.querySelector('.sgz-panel-attention').textContent.includes('YL04-C01')")
+    # YL04-C01: planted stalled case of the station
     other = sorted(cases["code"])[-1]
     choose(page, "case", other)
     page.wait_for_function("c => document.querySelector('.sgz-panel-timeline .gtitle')?.textContent.includes(c)",

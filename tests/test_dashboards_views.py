@@ -1,0 +1,241 @@
+"""The dashboards without a browser: serving options, filters that redraw only what changed, panel data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from builders import D, case_row, dataset, records, sessions
+
+from sgzlib import cli, demo
+from sgzlib.dashboards import cases, data, figures, outcomes, progress, server, ui
+from sgzlib.errors import ConfigError
+
+# -- serving ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("sqlite:///data/sgz.db", f"sqlite:///{Path('data/sgz.db').resolve()}"),
+    ("sqlite:////srv/sgz.db", "sqlite:////srv/sgz.db"),
+    ("sqlite://", "sqlite://"),
+    ("postgresql+psycopg://u:p@127.0.0.1:5432/sgz", "postgresql+psycopg://u:p@127.0.0.1:5432/sgz"),
+])
+def test_database_url_is_made_absolute_for_kernels(url, expected):
+    # Kernels run in the dashboards folder: a relative SQLite path must not move with them.
+    assert server.absolute_url(url) == expected
+
+
+def test_voila_runs_on_loopback_on_the_exact_port_with_sources_hidden_and_kernels_preheated():
+    argv = server.voila_argv(8899, pool_size=2)
+    for flag in ("--Voila.ip=127.0.0.1", "--port=8899", "--Voila.port_retries=0", "--template=sgz",
+                 "--VoilaConfiguration.strip_sources=True", "--VoilaConfiguration.show_tracebacks=False",
+                 "--VoilaConfiguration.allow_template_override=NO", "--VoilaConfiguration.preheat_kernel=True",
+                 "--VoilaConfiguration.default_pool_size=2", "--VoilaConfiguration.classic_tree=True"):
+        assert flag in argv
+    assert "--VoilaConfiguration.preheat_kernel=False" in server.voila_argv(8899, pool_size=0)
+
+
+def test_voila_environment_names_the_database_the_date_and_the_template_folder():
+    env = server.voila_env("sqlite:///x.db", "2025-10-31", base={"JUPYTER_PATH": "/a"})
+    assert env["SGZ_DATABASE_URL"] == f"sqlite:///{Path('x.db').resolve()}"
+    assert env["SGZ_DASHBOARD_AS_OF"] == "2025-10-31"
+    assert env["JUPYTER_PATH"].split(":") == [str(server.SHARE_DIR), "/a"]
+    assert "SGZ_DASHBOARD_AS_OF" not in server.voila_env("sqlite:///x.db", None, base={"SGZ_DASHBOARD_AS_OF": "x"})
+
+
+def test_the_template_and_the_three_notebooks_are_shipped():
+    template = server.SHARE_DIR / "voila" / "templates" / server.TEMPLATE
+    assert {p.name for p in template.iterdir()} >= {"conf.json", "index.html.j2", "tree.html", "page.html"}
+    for d in server.DASHBOARDS:
+        assert (server.DASHBOARD_DIR / d.path).exists()
+        text = (server.DASHBOARD_DIR / d.path).read_text(encoding="utf-8")
+        assert d.title in text and '"outputs": []' in text  # saved without outputs
+
+
+def test_a_busy_port_is_refused_in_chinese():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"端口 {port} 已被占用"):
+            server.DashboardServer("sqlite://", port=port)
+
+
+def test_cli_passes_database_port_date_and_pool_to_the_server(monkeypatch, tmp_path):
+    seen = {}
+
+    class FakeServer:
+        def __init__(self, url, port, as_of, pool_size):
+            seen.update(url=url, port=port, as_of=as_of, pool_size=pool_size)
+            self.url, self.process = f"http://127.0.0.1:{port}/", self
+
+        def page_url(self, name):
+            return self.url + name
+
+        def start(self):
+            pass
+
+        def wait_ready(self):
+            pass
+
+        def wait(self):
+            raise KeyboardInterrupt
+
+        def stop(self):
+            seen["stopped"] = True
+
+    monkeypatch.setattr("sgzlib.commands.dashboard.DashboardServer", FakeServer)
+    db = tmp_path / "sgz.db"
+    code = cli.main(["dashboard", "--db", f"sqlite:///{db}", "--port", "8877", "--as-of", "2025年10月31日",
+                     "--pool-size", "2"])
+    assert code == 0
+    assert seen == {"url": f"sqlite:///{db}", "port": 8877, "as_of": "2025-10-31", "pool_size": 2, "stopped": True}
+
+
+def test_cli_refuses_a_bad_date_in_chinese(capsys):
+    assert cli.main(["dashboard", "--db", "sqlite://", "--as-of", "明天"]) == 2
+    assert "截止日期「明天」不是有效日期" in capsys.readouterr().err
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("today", "expected"), [
+    (D("2026-11-23"), D("2025-12-31")),  # after every project: the last project end
+    (D("2024-06-01"), D("2025-01-01")),  # before every project: the first project start
+    (D("2025-05-05"), D("2025-05-05")),
+])
+def test_default_as_of_is_today_kept_within_the_projects(demo_ds, monkeypatch, today, expected):
+    monkeypatch.delenv(server.AS_OF_ENV_VAR, raising=False)
+    assert data.default_as_of(demo_ds, today) == expected
+
+
+def test_default_as_of_can_be_fixed_by_the_server(demo_ds, monkeypatch):
+    monkeypatch.setenv(server.AS_OF_ENV_VAR, "2025-10-31")
+    assert data.default_as_of(demo_ds, D("2026-11-23")) == D("2025-10-31")
+
+
+def test_a_source_computes_each_derived_table_once_until_refreshed():
+    src = data.Source("sqlite://", dataset=dataset())
+    calls = []
+    for _ in range(3):
+        src.memo(("x", 1), lambda: calls.append(1) or len(calls))
+    assert calls == [1]
+    src.refresh()
+    src._dataset = dataset()
+    src.memo(("x", 1), lambda: calls.append(1) or len(calls))
+    assert calls == [1, 1]
+
+
+@pytest.mark.parametrize(("name", "short"), [
+    ("东湖街道社会工作服务站", "东湖街道"), ("西山镇社工站", "西山镇"), ("社会工作服务站", "社会工作服务站")])
+def test_short_station_names(name, short):
+    assert data.short_name(name) == short
+
+
+# -- the widget layer: redraw only what changed --------------------------------------------------
+
+def board_with_counters():
+    board = ui.Board()
+    board.control("a", ui.dropdown("甲", ["1", "2"]))
+    board.control("b", ui.dropdown("乙", ["x", "y"]))
+    board.control("c", ui.dropdown("丙", ["p"]))
+    board.link({"a"}, lambda s: board.set_options("c", [f"{s['a']}-p", f"{s['a']}-q"]))
+    pa = board.panel("pa", "", lambda s: ui.message(s["a"]), {"a"})
+    pb = board.panel("pb", "", lambda s: ui.message(s["b"]), {"b"})
+    pc = board.panel("pc", "", lambda s: ui.message(s["c"]), {"c"})
+    board.update()
+    return board, pa, pb, pc
+
+
+def test_a_filter_change_redraws_only_the_panels_that_depend_on_it():
+    board, pa, pb, pc = board_with_counters()
+    assert (pa.draws, pb.draws, pc.draws) == (1, 1, 1)
+    board.controls["b"].value = "y"
+    assert (pa.draws, pb.draws, pc.draws) == (1, 2, 1)
+    assert "y" in pb.widget.value
+
+
+def test_a_linked_filter_is_reset_first_and_each_panel_redrawn_once():
+    board, pa, pb, pc = board_with_counters()
+    board.controls["a"].value = "2"
+    # a changed, so its link offered new options for c: both panels redrawn once, pb untouched.
+    assert (pa.draws, pb.draws, pc.draws) == (2, 1, 2)
+    assert board.controls["c"].value == "2-p" and "2-p" in pc.widget.value
+
+
+def test_a_panel_error_becomes_a_chinese_message_not_a_traceback():
+    board = ui.Board()
+    board.control("a", ui.dropdown("甲", ["1"]))
+
+    def broken(state):
+        raise ConfigError("数据库地址无效")
+
+    panel = board.panel("p", "标题", broken, {"a"})
+    board.update()
+    assert panel.widget.value == '<div class="sgz-title">标题</div><div class="sgz-empty">数据库地址无效</div>'
+
+
+def test_tables_escape_text_right_align_numbers_and_say_yes_or_no():
+    frame = pd.DataFrame({"名称": ["<b>甲</b>"], "数": [1.5], "是否": [True], "日期": [pd.Timestamp("2025-03-05")]})
+    html = ui.table(frame, scroll=False)
+    assert "&lt;b&gt;甲&lt;/b&gt;" in html and '<td class="num">1.50</td>' in html
+    assert "<td>是</td>" in html and "<td>2025-03-05</td>" in html
+    assert ui.table(frame.iloc[0:0], "空") == '<div class="sgz-empty">空</div>'
+
+
+# -- panel data ------------------------------------------------------------------------------------
+
+def test_case_timeline_lists_milestones_sessions_and_records_up_to_the_date():
+    ds = dataset(cases=[case_row(assessed="2025-01-15", closed="2025-04-01", close_reason="目标达成")],
+                 case_sessions=sessions(dates=("2025-02-01", "2025-03-01"), no_record=(2,)),
+                 case_records=records(kinds=("接案记录表",)))
+    events = cases.case_timeline(ds, "C1", dt.date(2025, 3, 15))
+    # By 15 March: 接案 and 预估 milestones, the intake record, two sessions; closure (1 April) not yet.
+    assert events[["kind", "event"]].values.tolist() == [
+        ["文书", "接案记录表"], ["节点", "接案"], ["节点", "预估"], ["服务", "第1节"], ["服务", "第2节"]]
+    assert events.loc[events["event"] == "第2节", "detail"].item() == "缺过程记录表"
+    assert "结案" in cases.case_timeline(ds, "C1", dt.date(2025, 12, 31))["event"].tolist()
+
+
+def test_case_choices_mask_names_and_flag_stalled_cases():
+    ds = dataset(cases=[case_row()], case_sessions=sessions(dates=("2025-02-01",)))
+    overview = pd.DataFrame({"code": ["C1"], "beneficiary_code": ["B1"], "domain": ["社会救助"], "stage": ["介入"],
+                             "stalled": [True]})
+    assert cases.case_choices(ds, overview) == [("C1 · 张*三 · 社会救助 · 介入（停滞）", "C1")]
+
+
+def test_the_demo_stations_current_projects_and_catalogues_most_used_first(demo_ds):
+    p = progress.current_projects(demo_ds, demo.AS_OF, demo.DISTRICT)
+    assert p["station_code"].tolist() == ["YL01", "YL02", "YL03", "YL04", "YL05", "YL06", "YL07"]
+    # Two stations each on three catalogues (ties by id), one on panzhihua-2021 (demo.TOWNSHIPS).
+    assert [c for _, c in progress.catalogue_options(p)] == [
+        "civil-affairs-2024", "jiuyuan-2024", "zhalainuoer-2026", "panzhihua-2021"]
+
+
+def test_period_series_and_the_action_list_come_straight_from_the_results():
+    results = pd.DataFrame({
+        "station_code": ["S1"] * 4, "station_name": ["测试站"] * 4, "indicator_id": ["A"] * 3 + ["B"],
+        "indicator_name": ["每月走访"] * 3 + ["建档"], "period": ["全期", "2025-02", "2025-01", "全期"],
+        "period_kind": ["whole", "month", "month", "whole"], "domain": ["养老服务"] * 4,
+        "actual": [3.0, 1.0, 2.0, 10.0], "target": [2.0, 2.0, 2.0, 40.0], "expected": [2.0, 2.0, 2.0, 20.0],
+        "status": ["未达标", "未达标", "达标", "落后"], "note": ["a", "b", "c", "d"]})
+    counts, target, name = progress.period_series(results, "A")
+    assert counts.to_dict() == {"2025-01": 2.0, "2025-02": 1.0} and target == 2.0 and name == "每月走访"
+    assert progress.period_options(results) == [("每月走访（每月）", "A")]
+    actions = progress.action_list(results[results["period"] == "全期"])
+    assert actions[["指标", "状态"]].values.tolist() == [["每月走访", "未达标"], ["建档", "落后"]]
+
+
+def test_outcome_labels_mask_names_and_changes_follow_the_scale_direction(demo_ds):
+    a = outcomes.outcomes.analyse(demo_ds, demo.AS_OF)
+    person = "YL01-B0002"  # planted: worse after the service
+    rows = outcomes.labelled(demo_ds, outcomes.select(a.pairs, a.pairs.loc[
+        a.pairs["beneficiary_code"] == person, "scale"].iloc[0], station="YL01"))
+    name = demo_ds.beneficiaries.set_index("code").at[person, "name"]
+    label = rows.loc[rows["beneficiary_code"] == person, "label"].iloc[0]
+    assert label.startswith(name[0] + "*") and name not in label and person in label
+    assert person in outcomes.worse_list(rows)["服务对象"].iloc[0]
+    assert figures.change_class(pd.Series([2.0, 0.0, -1.0])).tolist() == ["变好", "无变化", "变差"]
