@@ -145,3 +145,39 @@ def test_scoresheet(demo_url, tmp_path):
 def test_report_parameters_are_json(demo_url):
     for job in jobs.station_jobs(demo_url, ["YL01"], "2025-10-31"):
         json.dumps(job.parameters)  # papermill writes them into the notebook
+
+
+def test_kernel_registration_survives_many_threads_at_once(tmp_path, monkeypatch):
+    """A batch starts its kernels from threads; on a fresh .venv they all find the spec missing.
+
+    CI once failed with FileExistsError from two threads copying the spec at the same moment.
+    """
+    import json
+    import sys
+    import threading
+
+    from sgzlib.reports import kernel
+
+    monkeypatch.setattr(kernel, "kernel_prefix", lambda: tmp_path)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
+    name = "sgz-race-test"
+    results, errors = [], []
+    start = threading.Barrier(8)
+
+    def register():
+        start.wait()
+        try:
+            results.append(kernel.ensure_kernel(name))
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever a thread raised
+            errors.append(exc)
+
+    threads = [threading.Thread(target=register) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert results == [name] * 8
+    spec = json.loads((tmp_path / "share" / "jupyter" / "kernels" / name / "kernel.json").read_text())
+    assert spec["argv"][0] == sys.executable
+    assert spec["display_name"] == kernel.DISPLAY_NAME
