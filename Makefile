@@ -9,19 +9,30 @@ export IPYTHONDIR := $(CURDIR)/.jupyter/ipython
 
 .PHONY: demo test bench lint clean
 
+# IPython refuses a profile folder whose parent does not exist yet.
+JUPYTER_DIRS := $(JUPYTER_DATA_DIR) $(JUPYTER_RUNTIME_DIR) $(IPYTHONDIR)
+$(JUPYTER_DIRS):
+	mkdir -p $@
+
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The main job on the demo district: build it, evaluate every project mid-year, then write the
+# supervision reports (31 October), the year-end assessments (31 December) and the district overview.
+demo: $(STAMP) | $(JUPYTER_DIRS)
 	$(BIN)/sgz demo
+	$(BIN)/sgz evaluate --all --as-of 2025-10-31 --out out/评估_2025-10-31.xlsx --format xlsx
+	$(BIN)/sgz report station --all --as-of 2025-10-31 --out out
+	$(BIN)/sgz report assessment --all --as-of 2025-12-31 --out out
+	$(BIN)/sgz report district 云岭区 --as-of 2025-10-31 --out out
 
-test: $(STAMP)
+test: $(STAMP) | $(JUPYTER_DIRS)
 	$(BIN)/python -m pytest
 
-bench: $(STAMP)
+bench: $(STAMP) | $(JUPYTER_DIRS)
 	$(BIN)/python -m benchmarks
 
 lint: $(STAMP)
