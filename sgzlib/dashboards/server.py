@@ -74,7 +74,7 @@ def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHB
     """The Voila command line serving every dashboard in ``root``."""
     preheat = pool_size > 0
     return [
-        sys.executable, "-m", "voila", str(root),
+        sys.executable, "-m", "sgzlib.dashboards.voila_main", str(root),
         "--no-browser",
         f"--port={port}",
         f"--Voila.ip={HOST}",
