@@ -152,8 +152,8 @@ def _finish_whole(ctx, rows: pd.DataFrame) -> pd.DataFrame:
                       period_end=pd.to_datetime(end))
     out["score"] = _score(rows["points"].to_numpy(dtype=float), actual, target, met)
     out["note"] = [_whole_note(s, a, t, e, u, d, st)
-                   for s, a, t, e, u, d, st in zip(status, actual, target, expected, rows["unit"],
-                                                  rows["detail"].fillna(""), state)]
+                   for s, a, t, e, u, d, st in zip(status, actual, target, expected, rows["unit"].to_numpy(dtype=object),
+                                                  rows["detail"].fillna("").to_numpy(dtype=object), state)]
     return out
 
 
@@ -182,8 +182,9 @@ def _period_rows(ctx, rows: pd.DataFrame) -> pd.DataFrame:
                        [MET, MISSED, NOT_STARTED, ON_TRACK], BEHIND)
     out = rows.assign(target=target, expected=expected, status=status, met=met, score=0.0)
     out["note"] = [f"{p}：{_num(a)}{u}，目标 ≥{_num(t)}{u}{'' if e else '（本期未结束）'}" + (f"；{d}" if d else "")
-                   for p, a, u, t, e, d in zip(rows["period"], actual, rows["unit"], target, ended,
-                                               rows["detail"].fillna(""))]
+                   for p, a, u, t, e, d in zip(rows["period"].to_numpy(dtype=object), actual,
+                                               rows["unit"].to_numpy(dtype=object), target, ended,
+                                               rows["detail"].fillna("").to_numpy(dtype=object))]
     return out
 
 
