@@ -33,6 +33,19 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="URL", help="数据库地址（默认取环境变量 SGZ_DATABASE_URL，否则 data/sgz.db）")
 
 
+def json_records(frame) -> list[dict]:
+    """A frame as JSON-ready rows for ``--format json``: ISO dates, plain values, null for blanks."""
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].dt.strftime("%Y-%m-%d")
+    out = out.astype(object).where(out.notna(), None)
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+            for row in out.to_dict(orient="records")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import storage
-from ..cli import add_db_argument
+from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError, NotFoundError
 from ..indicators import RESULT_COLUMNS, STATUS_ORDER, evaluate
@@ -96,7 +96,7 @@ def write(ev, fmt: str, out: str | None, periods: bool = False) -> None:
     if fmt == "csv":
         text = display(ev.results[RESULT_COLUMNS], HEADERS).to_csv(index=False)
     elif fmt == "json":
-        text = json.dumps({"as_of": ev.as_of.date().isoformat(), "results": records(ev.results[RESULT_COLUMNS])},
+        text = json.dumps({"as_of": ev.as_of.date().isoformat(), "results": json_records(ev.results[RESULT_COLUMNS])},
                           ensure_ascii=False, indent=2)
     else:
         text = table(ev, periods)
@@ -105,16 +105,6 @@ def write(ev, fmt: str, out: str | None, periods: bool = False) -> None:
         print(f"已写入 {out}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-def records(frame: pd.DataFrame) -> list[dict]:
-    """JSON-ready rows: ISO dates, plain floats and bools, null for blanks."""
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
-    out = out.astype(object).where(out.notna(), None)
-    return out.to_dict(orient="records")
 
 
 def table(ev, periods: bool = False) -> str:

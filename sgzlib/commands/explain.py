@@ -8,11 +8,11 @@ import sys
 
 import pandas as pd
 
-from ..cli import add_db_argument
+from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import NotFoundError
 from ..indicators import load_catalogue
-from .evaluate import EXPLAIN_HEADERS, HEADERS, display, records, run_evaluation
+from .evaluate import EXPLAIN_HEADERS, HEADERS, display, run_evaluation
 
 
 def register(sub) -> None:
@@ -37,7 +37,7 @@ def run(args) -> int:
         raise NotFoundError(f"项目 {args.project} 没有指标「{args.indicator}」（本项目的指标：{known}）")
     detail = ev.explain(args.project, rows["indicator_id"].iloc[0])
     if args.format == "json":
-        payload = {"as_of": ev.as_of.date().isoformat(), "results": records(rows), "records": records(detail)}
+        payload = {"as_of": ev.as_of.date().isoformat(), "results": json_records(rows), "records": json_records(detail)}
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2) + "\n")
     elif args.format == "csv":
         sys.stdout.write(display(detail, EXPLAIN_HEADERS).to_csv(index=False))

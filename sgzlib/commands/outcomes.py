@@ -14,7 +14,7 @@ import sys
 import pandas as pd
 
 from .. import outcomes, storage
-from ..cli import add_db_argument
+from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError
 from ..privacy import mask_name
@@ -73,7 +73,7 @@ def run(args) -> int:
     wanted = list(VIEW_TITLES)[:3] if view == "all" else [view]
     if args.format == "json":
         payload = {"as_of": as_of.isoformat(), "station": args.station, "scale": scale.id if scale else None}
-        payload.update({v.replace("-", "_"): _records(frames[v]) for v in wanted})
+        payload.update({v.replace("-", "_"): json_records(frames[v]) for v in wanted})
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     elif args.format == "csv":
         _display(frames[view]).to_csv(sys.stdout, index=False)
@@ -126,16 +126,6 @@ def _p(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    out = frame.copy()
-    for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
-    out = out.astype(object).where(out.notna(), None)
-    records = out.to_dict(orient="records")
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in records]
 
 
 def _table_report(frames: dict, wanted: list[str], as_of: dt.date, station: str | None, scale) -> str:

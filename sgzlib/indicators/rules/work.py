@@ -120,13 +120,8 @@ def qualified_cases(ctx, ind, params, target, jobs) -> RuleOutput:
     view = case_table(ctx, jobs, rules)
     if params.get("domain"):
         view = view[view["domain"].isin(as_list(params["domain"]))]
-    out = totals_by_project(jobs, view[view["qualifies"]].groupby("project_code").size())
-    short = view["counted_sessions"] < rules.min_sessions
-    code = np.where(view["qualifies"], None, np.where(short, "too_few_sessions", "records_missing"))
     reason = np.where(view["qualifies"], [f"{n} 节有效服务" for n in view["counted_sessions"]], view["why_not"])
-    expl = explanations(view["project_code"].to_numpy(), PERIOD_WHOLE, "个案", view["code"].to_numpy(),
-                        view["qualifies"].to_numpy(), code, reason)
-    return RuleOutput(out, expl)
+    return _qualified_output(jobs, view, rules, "个案", reason)
 
 
 @register("qualified_groups", {
@@ -145,12 +140,17 @@ def qualified_groups(ctx, ind, params, target, jobs) -> RuleOutput:
     view = group_table(ctx, jobs, rules)
     if params.get("domain"):
         view = view[view["domain"].isin(as_list(params["domain"]))]
+    base = np.where(view["qualifies"], [f"有效节次 {n} 节" for n in view["counted_sessions"]], view["why_not"])
+    reason = [f"{b}；各节签到人数：{a}" if a else f"{b}；尚无活动节次" for b, a in zip(base, view["attendance"])]
+    return _qualified_output(jobs, view, rules, "小组", reason)
+
+
+def _qualified_output(jobs, view: pd.DataFrame, rules, kind: str, reason) -> RuleOutput:
+    """Qualified cases or groups per project, and one explanation per case or group (why it did not count)."""
     out = totals_by_project(jobs, view[view["qualifies"]].groupby("project_code").size())
     short = view["counted_sessions"] < rules.min_sessions
     code = np.where(view["qualifies"], None, np.where(short, "too_few_sessions", "records_missing"))
-    base = np.where(view["qualifies"], [f"有效节次 {n} 节" for n in view["counted_sessions"]], view["why_not"])
-    reason = [f"{b}；各节签到人数：{a}" if a else f"{b}；尚无活动节次" for b, a in zip(base, view["attendance"])]
-    expl = explanations(view["project_code"].to_numpy(), PERIOD_WHOLE, "小组", view["code"].to_numpy(),
+    expl = explanations(view["project_code"].to_numpy(), PERIOD_WHOLE, kind, view["code"].to_numpy(),
                         view["qualifies"].to_numpy(), code, reason)
     return RuleOutput(out, expl)
 
