@@ -112,9 +112,13 @@ def test_zhalainuoer_2026():
         "ZL-CO-01": (1, "达标"),  # O1 has its rules document
         "ZL-CO-02": (5, "落后"),  # no organisation activity in May
         "ZL-CO-03": (6, "达标"),  # 4 + 2 core members ≥ 3
-        "ZL-CR-01": (9000, "进度正常"),  # 6000 + 3000 ≥ 10000 × 181/365 = 4959
+        # 共募资金 only (DOMAIN.md rule 11): F1 6000 ≥ 10000 × 181/365 = 4959; F2 3000 is 专项基金 and does not count
+        # (was 9000, which summed every purpose: the misreading fixed in issue 10)
+        "ZL-CR-01": (6000, "进度正常"),
         "ZL-CR-02": (2, "达标"),  # CP1, CP2
-        "ZL-CR-03": (2, "进度正常"),  # aid in Q1 (A1) and Q2 (A2)
+        # Q1's only aid A1 is 800 < 1000元/次 → does not count → Q1 missed; Q2 has A2 1200 → 1 of 2 quarters, 落后
+        # (was 2 / 进度正常, counting the 800-yuan aid: the misreading fixed in issue 10)
+        "ZL-CR-03": (1, "落后"),
         "ZL-CR-04": (1, "达标"),  # A2 1200 ≥ 1000; A1 800 does not count
         "ZL-ZX-01": (1, "达标"),  # ZX01 chosen
     })
@@ -124,10 +128,18 @@ def test_zhalainuoer_2026():
 def test_jiuyuan_2024():
     ev = evaluate(station("jiuyuan-2024", tasks="O3、志愿服务规范化管理、O7"), AS_OF)
     check(ev, {
-        "JY-M01": (60, "进度正常"),  # 入户: B1, B3, B4 of 5 = 60% ≥ 49.6
+        # each professional-service task over its own population (DOMAIN.md rule 10; was pooled: 60%, 2 cases):
+        "JY-M01-SA": (50, "进度正常"),  # 社会救助 roster B1 (入户), B2 (电话) → 1 of 2 = 50% ≥ 100 × 181/365 = 49.6
+        "JY-M01-EL": (100, "达标"),  # 困难老人 B3 入户
+        "JY-M01-CH": (100, "达标"),  # 困境儿童 B4 入户
+        "JY-M01-DI": (0, "落后"),  # 残疾人 B5 not assessed
+        "JY-M01-OT": (0, "未开始"),  # no 其他 on the roster: empty list
         "JY-M10": (80, "进度正常"),  # any method: B1–B4 of 5
-        "JY-M02": (2, "落后"),  # C1 and C3 closed with the full record set: 2 < 12 × 181/365 = 5.95
-        "JY-M03": (2, "落后"),  # G1, G2: ≥5 sessions and complete records (no attendance minimum): 2 < 4.46
+        "JY-M02-SA": (1, "落后"),  # C1 closed with the full record set (C2 has none): 1 < 12 × 181/365 = 5.95
+        # C3 is a 养老服务 case but its service object B1 is 社会救助: not the elderly task's population
+        "JY-M02-EL": (0, "落后"),
+        "JY-M03-SA": (2, "落后"),  # G1, G2 (社会救助): ≥5 sessions, complete records, no attendance minimum: 2 < 4.46
+        "JY-M03-EL": (0, "落后"),  # no 养老服务 group
         "JY-M05": (1, "达标"),
         "JY-M06": (6, "达标"),
         "JY-M07": (1, "达标"),  # TR1
@@ -139,6 +151,8 @@ def test_jiuyuan_2024():
         "JY-O10-1": (66.67, "进度正常"),  # V1, V2 of 3 registered = 66.67% ≥ 49.6
     })
     assert not ev.summary["indicator_id"].str.startswith("JY-O1-").any()  # O1 not chosen: not evaluated
+    why = ev.explain("P1", "JY-M02-EL")
+    assert why[["record_id", "counted", "reason_code"]].values.tolist() == [["C3", False, "other_population"]]
 
 
 @pytest.mark.parametrize("tier, staff, cases, groups", [
@@ -160,10 +174,10 @@ def test_civil_affairs_2024_both_tiers(tier, staff, cases, groups):
         "CA-SA-06": cases,  # only C1: ≥5 sessions
         "CA-SA-07": groups,  # G1, G2: ≥5 sessions, no attendance minimum in this catalogue
         "CA-CO-03": (6, "达标"),  # ≥5 core members
-        "CA-CR-02": (9000, "进度正常"),
+        "CA-CR-02": (6000, "进度正常"),  # 共募资金 F1 only (F2 专项基金 does not count; was 9000, the misreading)
         "CA-CR-03": (2, "落后"),  # charity projects in Jan and Feb only
         "CA-CR-04": (80, "达标"),  # 4 of 5 assessed ≥ 50%
-        "CA-CR-06": (2, "落后"),  # aid in Feb and May only, monthly needed
+        "CA-CR-06": (2, "落后"),  # aid in Feb and May only, monthly needed; 金额不限 in this seed, so A1 800 counts
         "CA-CR-07": (1, "达标"),
     })
     target = {"10万": (6, 7), "20万": (8, 9)}[tier]

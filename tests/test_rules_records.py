@@ -101,13 +101,14 @@ def test_amount_sum_and_per_occasion_minimum():
     aid = [{"code": "A1", "station_code": "S1", "date": "2025-02-01", "amount": 800.0},
            {"code": "A2", "station_code": "S1", "date": "2025-04-01", "amount": 1000.0},
            {"code": "A3", "station_code": "S1", "date": "2025-07-01", "amount": 1500.0}]
-    cat = catalogue(indicator("amount_sum", "{source: charity_funds}", 10000, id="SUM")
-                    + indicator("amount_sum", "{source: charity_funds, where: {use: 专项基金}}", 1000, id="FUND")
+    cat = catalogue(indicator("amount_sum", "{source: charity_funds, use: 共募资金}", 10000, id="SUM")
+                    + indicator("amount_sum", "{source: charity_funds, use: 专项基金}", 1000, id="FUND")
                     + indicator("per_occasion_min", "{source: charity_aid, min_amount: 1000}", 3, id="MIN"))
     ev = run(dataset(charity_funds=_dated(funds), charity_aid=_dated(aid)), "2025-12-31", cat)
-    # F1 + F2 (village room belongs to S1) = 10500 ≥ 10000; F3 is another station's
-    assert (row(ev, "SUM")["actual"], row(ev, "SUM")["status"]) == (10500, "达标")
-    assert row(ev, "FUND")["actual"] == 4500
+    # money by purpose (DOMAIN.md rule 11): SUM is F1 6000 only (F2 is 专项基金; F3 is another station's)
+    # → 6000 < 10000 at year end → 未达标 (before the fix it summed F1 + F2 = 10500, the misreading)
+    assert (row(ev, "SUM")["actual"], row(ev, "SUM")["status"]) == (6000, "未达标")
+    assert row(ev, "FUND")["actual"] == 4500  # F2, whose station S1-V1 is S1's village room
     # A1 800 < 1000 does not count: 2 occasions of 3 → 未达标 at year end
     assert (row(ev, "MIN")["actual"], row(ev, "MIN")["status"]) == (2, "未达标")
     assert reasons(ev, "MIN")["A1"] == (False, "below_minimum")

@@ -210,12 +210,40 @@ def _check_catalogue(data: dict, where: str, problems: list[Problem]) -> dict:
                                     column="id", value=ind.id))
         seen.add(ind.id)
         indicators.append(ind)
+    _check_occasion_minimums(indicators, where, problems)
     return {"id": str(data.get("id", "")), "title": str(data.get("title", "")), "region": str(data.get("region", "")),
             "year": int(data.get("year") or 0), "source": str(data.get("source", "")), "tiers": tiers,
             "default_tier": None if default_tier is None else str(default_tier),
             "photo_required": bool(evidence.get("photo_required", False)),
             "upload_required": bool(evidence.get("upload_required", False)),
             "choose_at_least": choose, "optional_tasks": tasks, "indicators": tuple(indicators)}
+
+
+COUNTING_RULES = ("period_count", "record_count")
+
+
+def _check_occasion_minimums(indicators: list[Indicator], file: str, problems: list[Problem]) -> None:
+    """Every indicator counting the occasions that carry a per-occasion minimum states that minimum.
+
+    DOMAIN.md rule 6: an occasion below "≥N元/次" does not count, in every indicator
+    that counts those occasions. A count that follows it writes ``min_amount: N``;
+    one whose source text says the amount is free (seed 002 "金额不限") writes
+    ``min_amount: 0``, so the reading is always stated, never left to a default.
+    """
+    def occasions(ind: Indicator) -> tuple:
+        p = ind.params
+        return (p.get("source", "charity_aid" if ind.rule == "per_occasion_min" else "services"),
+                repr(p.get("where") or {}))
+
+    minimums = {occasions(i): i for i in indicators if i.rule == "per_occasion_min"}
+    for ind in indicators:
+        found = minimums.get(occasions(ind)) if ind.rule in COUNTING_RULES else None
+        if found is not None and "min_amount" not in ind.params:
+            problems.append(Problem(
+                "unstated_minimum",
+                f"本指标计数的场次另有每次金额下限（指标 {found.id}：每次 ≥{found.params.get('min_amount')} 元）；"
+                f"低于下限的那次不计，须写 min_amount（原文写明金额不限时写 min_amount: 0）",
+                where=f"{file} 指标 {ind.id}", column="params.min_amount"))
 
 
 def _check_tasks(raw, bad) -> tuple[tuple[OptionalTask, ...], int]:
@@ -278,6 +306,8 @@ def _check_indicator(item, n: int, tiers: tuple[str, ...], task_ids: set[str], f
         params = {}
     if rule:
         _check_params(rule.params, params, tiers, bad)
+        for key, why in (rule.check(params) if rule.check else ()):
+            bad("bad_param", why, f"params.{key}", params.get(key))
     target = item.get("target")
     _check_target(target, tiers, bad)
     tasks = item.get("task") or ()

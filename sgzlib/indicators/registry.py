@@ -43,6 +43,8 @@ class Rule:
     progress: str = LINEAR
     unit: str = "次"
     label: str = ""
+    # Checks across parameters, beyond each one's type: ``check(params) -> [(param, Chinese message)]``.
+    check: Callable[[dict], list[tuple[str, str]]] | None = None
 
 
 @dataclass
@@ -56,13 +58,14 @@ class RuleOutput:
 RULES: dict[str, Rule] = {}
 
 
-def register(name: str, params: dict[str, Param], periods=("whole",), progress=LINEAR, unit="次", label=""):
-    """Decorator: register ``func`` as the rule kind ``name``."""
+def register(name: str, params: dict[str, Param], periods=("whole",), progress=LINEAR, unit="次", label="",
+             check=None):
+    """Decorator: register ``func`` as the rule kind ``name`` (``check``: see ``Rule.check``)."""
 
     def wrap(func):
         if name in RULES:
             raise ValueError(f"rule {name!r} registered twice")
-        RULES[name] = Rule(name, func, params, tuple(periods), progress, unit, label)
+        RULES[name] = Rule(name, func, params, tuple(periods), progress, unit, label, check)
         return func
 
     return wrap

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ...dataset import split_list
 from ...schema import TABLE_BY_NAME
+from ...vocab import CHARITY_USE
 from ..periods import PERIOD_WHOLE, grid, label, month_number, period_number
 from ..registry import Param, RuleOutput, explanations, register
 from .common import (
@@ -31,6 +32,27 @@ SERVICE_FILTER = {
 SOURCE = Param("str", choices=SOURCES, help="记录来自哪张表（默认 services）")
 WHERE = Param("mapping", help="其他表的筛选条件 {列: 值或值列表}")
 DATE = Param("str", help="按哪一日期列判断是否在项目期内（默认各表的主日期）")
+USE = Param("list", choices=CHARITY_USE.values,
+            help="慈善资金只计这些用途（其他用途的行不计，列出原因）；来源为慈善资金时必填")
+MIN_AMOUNT = Param("number", help="每次不低于的金额（元），低于的那次不计；0 表示原文写明金额不限")
+OTHER_USE = "other_use"
+BELOW_MINIMUM = "below_minimum"
+
+
+def check_charity_use(default_source: str):
+    """``Rule.check``: money by purpose (DOMAIN.md rule 11) — a charity-funds indicator names its 用途."""
+    def check(params: dict) -> list[tuple[str, str]]:
+        source = params.get("source", default_source)
+        problems = []
+        if source == "charity_funds" and not params.get("use"):
+            problems.append(("use", "慈善资金按用途计（共募资金 / 专项基金 / 慈善项目各计各的指标），须写明 use"))
+        if source == "charity_funds" and "use" in (params.get("where") or {}):
+            problems.append(("where", "慈善资金的用途写在 use 参数中，不写在 where 中"))
+        if source != "charity_funds" and params.get("use"):
+            problems.append(("use", "use 只用于来源为慈善资金（charity_funds）的指标"))
+        return problems
+
+    return check
 
 
 def cached_grid(ctx, jobs, kind: str) -> pd.DataFrame:
@@ -69,17 +91,30 @@ def records(ctx, ind, params, jobs) -> pd.DataFrame:
         minimum = params.get("min_amount")
         if minimum:
             low = out["amount"].fillna(0).to_numpy() < minimum
-            out.loc[low, ["valid", "reason_code"]] = [False, "below_minimum"]
-            out.loc[low, "reason"] = [f"金额 {a:g} 元低于每次 {minimum:g} 元，不计" for a in out.loc[low, "amount"]]
+            out.loc[low, ["valid", "reason_code"]] = [False, BELOW_MINIMUM]
+            out.loc[low, "reason"] = [f"金额 {a:g} 元低于每次 {minimum:g} 元，这次不计"
+                                      for a in out.loc[low, "amount"].fillna(0)]
+    if params.get("use"):
+        wanted = as_list(params["use"])
+        use = owned["use"].astype(object).to_numpy()
+        other = ~pd.Series(use).isin(wanted).to_numpy(dtype=bool)
+        out.loc[other, ["valid", "reason_code"]] = [False, OTHER_USE]
+        out.loc[other, "reason"] = [
+            f"用途为「{u}」，只计入该用途的指标（本指标只计{'、'.join(wanted)}）" if isinstance(u, str) and u
+            else f"未填写用途，不计入本指标（本指标只计{'、'.join(wanted)}）" for u in use[other]]
     out["month"] = month_number(out["date"])
     return out
 
 
-@register("period_count", {"source": SOURCE, **SERVICE_FILTER, "where": WHERE,
-                           "min_amount": Param("number", help="每次不低于的金额（元）")},
-          periods=("month", "quarter"), label="每月/每季度次数")
+@register("period_count", {"source": SOURCE, **SERVICE_FILTER, "where": WHERE, "use": USE,
+                           "min_amount": MIN_AMOUNT},
+          periods=("month", "quarter"), label="每月/每季度次数", check=check_charity_use("services"))
 def period_count(ctx, ind, params, target, jobs) -> RuleOutput:
-    """Valid records per calendar month or quarter; every ended period must reach the target."""
+    """Valid records per calendar month or quarter; every ended period must reach the target.
+
+    With ``min_amount`` an occasion below it does not count towards its period
+    (DOMAIN.md rule 6), and the period's note says how many fell below.
+    """
     recs = records(ctx, ind, params, jobs)
     recs["pnum"] = period_number(recs["month"].to_numpy(), ind.period)
     counts = recs[recs["valid"]].groupby(["project_code", "pnum"]).size().rename("actual")
@@ -87,14 +122,18 @@ def period_count(ctx, ind, params, target, jobs) -> RuleOutput:
     periods = periods.join(counts, on=["project_code", "pnum"])
     periods["actual"] = periods["actual"].fillna(0).astype(float)
     periods["detail"] = ""
+    if params.get("min_amount"):
+        low = recs[recs["reason_code"].to_numpy() == BELOW_MINIMUM].groupby(["project_code", "pnum"]).size()
+        n_low = periods.join(low.rename("low"), on=["project_code", "pnum"])["low"].fillna(0).astype(int)
+        periods["detail"] = [f"另有 {n} 次低于每次 {params['min_amount']:g} 元，不计" if n else "" for n in n_low]
     expl = explanations(recs["project_code"].to_numpy(), label(recs["pnum"].to_numpy(), ind.period),
                         recs.get("table", "服务记录"), recs["record_id"].to_numpy(), recs["valid"].to_numpy(),
                         recs["reason_code"].to_numpy(), recs["reason"].to_numpy())
     return RuleOutput(periods, expl)
 
 
-@register("record_count", {"source": SOURCE, **SERVICE_FILTER, "where": WHERE, "date_column": DATE,
-                           "min_amount": Param("number", help="每次不低于的金额（元）")}, label="全期累计个数")
+@register("record_count", {"source": SOURCE, **SERVICE_FILTER, "where": WHERE, "date_column": DATE, "use": USE,
+                           "min_amount": MIN_AMOUNT}, label="全期累计个数", check=check_charity_use("services"))
 def record_count(ctx, ind, params, target, jobs) -> RuleOutput:
     """Valid records over the project period up to the evaluation date."""
     recs = records(ctx, ind, params, jobs)
@@ -106,7 +145,12 @@ def record_count(ctx, ind, params, target, jobs) -> RuleOutput:
                                "min_amount": Param("number", required=True, help="每次不低于的金额（元）")},
           unit="次", label="每次金额下限")
 def per_occasion_min(ctx, ind, params, target, jobs) -> RuleOutput:
-    """Occasions whose amount reaches the per-occasion minimum; an occasion below it does not count."""
+    """Occasions whose amount reaches the per-occasion minimum; an occasion below it does not count.
+
+    Each occasion below the minimum is an explanation row (``below_minimum``, with
+    its amount); every other indicator of the catalogue that counts the same
+    occasions must state the same minimum (checked when the catalogue loads).
+    """
     params = {"source": "charity_aid", **params}
     recs = records(ctx, ind, params, jobs)
     actual = totals_by_project(jobs, recs[recs["valid"]].groupby("project_code").size())
@@ -116,14 +160,25 @@ def per_occasion_min(ctx, ind, params, target, jobs) -> RuleOutput:
     return RuleOutput(actual, _whole_explanations(recs))
 
 
-@register("amount_sum", {"source": SOURCE, "where": WHERE,
+@register("amount_sum", {"source": SOURCE, "where": WHERE, "use": USE,
                          "column": Param("str", choices=("amount", "core_members"), help="合计哪一列（默认 amount）")},
-          unit="元", label="金额合计")
+          unit="元", label="金额合计", check=check_charity_use("charity_funds"))
 def amount_sum(ctx, ind, params, target, jobs) -> RuleOutput:
-    """Sum of the amounts over the project period up to the evaluation date."""
+    """Sum of the amounts over the project period up to the evaluation date.
+
+    Money sums by purpose (DOMAIN.md rule 11): with ``use`` only rows of those
+    用途 are summed; the others are explanation rows (``other_use``) that count
+    for their own purpose's indicators.
+    """
     params = {"source": "charity_funds", **params}
     recs = records(ctx, ind, params, jobs)
-    actual = totals_by_project(jobs, recs.groupby("project_code")["amount"].sum(min_count=1))
+    valid = recs[recs["valid"].to_numpy(dtype=bool)]
+    actual = totals_by_project(jobs, valid.groupby("project_code")["amount"].sum(min_count=1))
+    other = recs[recs["reason_code"].to_numpy() == OTHER_USE]
+    if len(other):
+        left = other.groupby("project_code")["amount"].sum()
+        actual["detail"] = actual["project_code"].map(left).fillna(0).map(
+            lambda a: f"另有其他用途 {a:g} 元不计入本指标（只计{'、'.join(as_list(params['use']))}）" if a else "")
     return RuleOutput(actual, _whole_explanations(recs))
 
 

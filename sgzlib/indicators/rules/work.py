@@ -10,9 +10,13 @@ from ...lifecycle import CaseRules, GroupRules, case_overview, group_overview
 from ..context import fast_photo_check
 from ..periods import PERIOD_WHOLE
 from ..registry import Param, RuleOutput, explanations, register
-from .common import DOMAINS, as_list, totals_by_project
+from .common import DOMAINS, ROSTER_CATEGORIES, as_list, totals_by_project
 
 DOMAIN = Param("list", choices=DOMAINS, help="个案/小组的领域（不填为全部领域）")
+POPULATION = Param("list", choices=ROSTER_CATEGORIES,
+                   help="只计服务对象属于这些对象类别的个案（分项任务的服务对象）；领域只写一个时，该领域中"
+                        "类别不符的个案列为不计并说明原因")
+OTHER_POPULATION = "other_population"
 
 
 def _owned_cases(ctx, jobs) -> pd.DataFrame:
@@ -109,6 +113,7 @@ def _attendance(ctx) -> pd.Series:
 
 @register("qualified_cases", {
     "domain": DOMAIN,
+    "population": POPULATION,
     "min_sessions": Param("int", required=True, help="每个个案至少几节"),
     "require_records": Param("bool", help="须有从接案到结案的完整文书（七种）"),
 }, unit="个", label="合格个案数")
@@ -120,8 +125,29 @@ def qualified_cases(ctx, ind, params, target, jobs) -> RuleOutput:
     view = case_table(ctx, jobs, rules)
     if params.get("domain"):
         view = view[view["domain"].isin(as_list(params["domain"]))]
+    others = view.iloc[0:0]
+    if params.get("population"):
+        view, others = _split_population(ctx, view, as_list(params["population"]))
+        if len(as_list(params.get("domain"))) != 1:  # no domain of its own: the others belong to their own tasks
+            others = others.iloc[0:0]
     reason = np.where(view["qualifies"], [f"{n} 节有效服务" for n in view["counted_sessions"]], view["why_not"])
-    return _qualified_output(jobs, view, rules, "个案", reason)
+    out = _qualified_output(jobs, view, rules, "个案", reason)
+    if len(others):
+        out.explanations = pd.concat([out.explanations, explanations(
+            others["project_code"].to_numpy(), PERIOD_WHOLE, "个案", others["code"].to_numpy(), False,
+            OTHER_POPULATION, others["population_reason"].to_numpy())], ignore_index=True)
+    return out
+
+
+def _split_population(ctx, view: pd.DataFrame, wanted: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cases whose service object is in the wanted 对象类别, and the others with the reason they do not count."""
+    category = view["beneficiary_code"].map(ctx.ds.beneficiaries.set_index("code")["category"]).astype(object)
+    inside = category.isin(wanted).to_numpy(dtype=bool)
+    others = view[~inside].assign(population_reason=[
+        f"服务对象 {b} 的对象类别为「{c}」，不是本任务的服务对象（{'、'.join(wanted)}），不计入本任务"
+        if isinstance(c, str) else f"服务对象 {b} 不在服务对象表中，无法判断是否属于本任务的服务对象"
+        for b, c in zip(view["beneficiary_code"][~inside], category[~inside])])
+    return view[inside], others
 
 
 @register("qualified_groups", {
