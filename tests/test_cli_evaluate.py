@@ -108,7 +108,7 @@ def test_explain_names_the_groups_with_short_sessions(capsys, db_url):
     assert "YL01-G02" in refused and "签到 4 人<6" in refused and "签到 3 人<6" in refused
     # the other planted groups are under catalogues without a per-session minimum: counted, attendance shown
     for project, group in (("P2025-YL03", "YL03-G04"), ("P2025-YL06", "YL06-G01")):
-        indicator = "JY-M03" if project.endswith("YL03") else "CA-SA-07"
+        indicator = "JY-M03-SA" if project.endswith("YL03") else "CA-SA-07"
         _, text, _ = run(capsys, "explain", "--db", db_url, "--as-of", AS_OF, "--project", project,
                          "--indicator", indicator)
         line = next(x for x in text.splitlines() if group in x)
