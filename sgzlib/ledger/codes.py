@@ -34,6 +34,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .. import schema
@@ -117,7 +118,8 @@ def reconcile(ledger: Ledger, current: Dataset) -> None:
             if _apply(ledger, d, tbl, col, decision, notes):
                 touched.add(tbl)
     for (title, header, had_zeros), (rows, sources, example) in notes.items():
-        where = "和".join(DATABASE if s == DATABASE else f"「{s}」表" for s in sources)
+        sheets = "、".join(f"「{s}」" for s in sources if s != DATABASE)
+        where = "和".join(([sheets + "表"] if sheets else []) + ([DATABASE] if DATABASE in sources else []))
         how = "写有前导零" if had_zeros else "写成数字"
         ledger.notes.append(f"{title}「{header}」：{rows} 行{how}，已按{where}中的编码（如 {example}）匹配")
     for tbl in schema.TABLE_BY_NAME:
@@ -128,18 +130,15 @@ def reconcile(ledger: Ledger, current: Dataset) -> None:
 def _decide(d: Domain, ledger: Ledger, current: Dataset, present: list[tuple[str, str]]) -> _Decision:
     origin: dict[str, str] = {}  # workbook spelling of digits → title of the first sheet where it occurs
     for tbl, col in present:
-        values = _items(ledger.frames[tbl], tbl, col)
-        first = values[~values.duplicated()]
         places = ledger.places[tbl]
-        for idx, value in first.items():
-            if value not in origin and is_digits(value):
-                origin[value] = places[idx][0]
+        for value, i in _digit_codes(ledger.frames[tbl], tbl, col).items():
+            origin.setdefault(value, places[i][0])
     decision = _Decision({}, {}, {})
     if not origin:
         return decision
     wb_keys = set(ledger.frames[d.table][d.column].dropna()) if d.table in ledger.frames else set()
     wanted = {unpadded(s) for s in origin}
-    db_keys = {k for k in current[d.table][d.column].dropna() if is_digits(k) and unpadded(k) in wanted}
+    db_keys = {k for k in _digit_codes(current[d.table], d.table, d.column) if unpadded(k) in wanted}
     groups: dict[str, set[str]] = defaultdict(set)
     for s in (*origin, *db_keys):
         groups[unpadded(s)].add(s)
@@ -165,12 +164,17 @@ def _decide(d: Domain, ledger: Ledger, current: Dataset, present: list[tuple[str
     return decision
 
 
-def _items(frame: pd.DataFrame, tbl: str, col: str) -> pd.Series:
-    """The values of a code or list column, one per code (list cells split), index kept."""
-    values = frame[col].dropna()
-    if schema.TABLE_BY_NAME[tbl].column(col).kind == "list":
-        values = values.str.split(LIST_SEPARATOR).explode()
-    return values
+def _digit_codes(frame: pd.DataFrame, tbl: str, col: str) -> dict[str, int]:
+    """The codes of digits only of a code or list column, each with the first row it is on."""
+    values = frame[col]
+    rows = np.flatnonzero((values.notna() & ~values.duplicated()).to_numpy(dtype=bool))
+    split = schema.TABLE_BY_NAME[tbl].column(col).kind == "list"
+    out: dict[str, int] = {}
+    for i, value in zip(rows.tolist(), values.iloc[rows].tolist()):
+        for code in value.split(LIST_SEPARATOR) if split else (value,):
+            if code not in out and is_digits(code):
+                out[code] = i
+    return out
 
 
 def _apply(ledger: Ledger, d: Domain, tbl: str, col: str, decision: _Decision, notes: dict) -> bool:
@@ -178,14 +182,16 @@ def _apply(ledger: Ledger, d: Domain, tbl: str, col: str, decision: _Decision, n
     t = schema.TABLE_BY_NAME[tbl]
     column = t.column(col)
     frame, places = ledger.frames[tbl], ledger.places[tbl]
-    items = _items(frame, tbl, col)
-    hits = items[items.isin(decision.change.keys() | decision.ambiguous.keys())]
-    if hits.empty:
+    targets = decision.change.keys() | decision.ambiguous.keys()
+    new_values = frame[col].astype(object).where(frame[col].notna(), None).tolist()
+    split = column.kind == "list"
+    hits = [i for i, v in enumerate(new_values)
+            if v is not None and (any(c in targets for c in v.split(LIST_SEPARATOR)) if split else v in targets)]
+    if not hits:
         return False
-    new_values = frame[col].astype(object).tolist()
     drop = []
-    for i in hits.index.unique():
-        codes = new_values[i].split(LIST_SEPARATOR) if column.kind == "list" else [new_values[i]]
+    for i in hits:
+        codes = new_values[i].split(LIST_SEPARATOR) if split else [new_values[i]]
         kept, rewritten = [], None
         for code in codes:
             if code in decision.ambiguous:
@@ -207,7 +213,8 @@ def _apply(ledger: Ledger, d: Domain, tbl: str, col: str, decision: _Decision, n
     frame = frame.copy()
     frame[col] = pd.Series(new_values, index=frame.index, dtype=frame[col].dtype)
     if drop:
-        keep = ~frame.index.isin(drop)
+        keep = np.ones(len(frame), dtype=bool)
+        keep[drop] = False
         frame = frame[keep].reset_index(drop=True)
         places = [p for p, ok in zip(places, keep) if ok]
     ledger.frames[tbl], ledger.places[tbl] = frame, places
