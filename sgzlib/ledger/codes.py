@@ -71,10 +71,6 @@ class Domain:
     column: str
     members: tuple[tuple[str, str], ...]  # (table, column), the defining column first
 
-    @property
-    def sheet(self) -> str:
-        return schema.TABLE_BY_NAME[self.table].sheet
-
 
 def _domains() -> tuple[Domain, ...]:
     out = []
