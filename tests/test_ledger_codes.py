@@ -231,8 +231,8 @@ def test_twin_summary_says_once_per_sheet_and_column(twins):
     # 个案服务 has 5 sessions of case 1; 小组活动 5 sessions of group 1
     assert "个案服务「个案编号」：5 行写成数字，已按「个案」表中的编码（如 001）匹配" in notes
     assert "小组活动「小组编号」：5 行写成数字，已按「小组」表中的编码（如 001）匹配" in notes
-    # 服务记录 rows: "1、2" and 2 → both rows rewritten, the examples being the first row's
-    assert "服务记录「服务对象编码」：2 行写成数字，已按「服务对象」表中的编码（如 002）匹配" in notes
+    # 服务记录 rows: "1、2" and 2 → both rows rewritten; the example is the first code rewritten
+    assert "服务记录「服务对象编码」：2 行写成数字，已按「服务对象」表中的编码（如 001）匹配" in notes
     assert "社工站「上级站点编码」：1 行写成数字，已按「社工站」表中的编码（如 001）匹配" in notes
     # one line per (sheet, column)
     places = [n.split("：")[0] for n in notes]
@@ -419,7 +419,7 @@ def test_template_code_columns_are_text(tmp_path):
                 assert fmt != "@", (t.sheet, c.header)
 
 
-def test_export_leaves_the_database_untouched_and_reimports_identically(text_db, tmp_path):
+def test_export_of_the_all_text_ledger_reads_back_with_its_zeros(text_db, tmp_path):
     path, ds = text_db
     before = digest(path)
     out = export_workbook(ds, tmp_path / "e.xlsx")

@@ -194,7 +194,7 @@ def _apply(ledger: Ledger, d: Domain, tbl: str, col: str, decision: _Decision, n
                 ledger.problems.append(_ambiguous(d, column, places[i], code, decision.ambiguous[code]))
                 continue
             if code in decision.change:
-                rewritten = (code, decision.change[code])
+                rewritten = rewritten or (code, decision.change[code])
                 code = decision.change[code]
             kept.append(code)
         if rewritten is not None:
