@@ -12,7 +12,9 @@ through a custom number format made of zeros (``000`` shows 7 as ``007``, and
 the cell was plain General cannot be known and are not guessed. Numbers of
 16 digits or more (ID numbers typed as numbers) have lost their last digits
 inside Excel and are refused. The template formats code columns as text, so
-``001`` stays ``001``.
+``001`` stays ``001``. Codes typed as text: ``codes.spelling``. How codes
+without their zeros are matched across sheets and with the database is
+``codes.reconcile``'s business (the rule is in ``codes``' docstring).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import unicodedata
 
 from ..dates import parse_date
 from ..vocab import LIST_SEPARATOR, VOCABS, fold, parse_bool
+from .codes import spelling
 
 
 class CellError(ValueError):
@@ -84,7 +87,7 @@ def parse_code(value: object, number_format: str | None = None) -> str:
         return number_text(value, number_format)
     if isinstance(value, (dt.date, dt.datetime)):
         raise CellError("应为编码，却被 Excel 当成了日期；请把该列设为文本格式后重新输入")
-    return fold(value)
+    return spelling(value)
 
 
 def parse_text(value: object, number_format: str | None = None) -> str:
@@ -101,6 +104,17 @@ def parse_list(value: object, number_format: str | None = None) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return number_text(value, number_format)
     items = [fold(v) for v in _LIST_SPLIT.split(fold_keep_spaces(value))]
+    items = list(dict.fromkeys(i for i in items if i))
+    return LIST_SEPARATOR.join(items) if items else None
+
+
+def parse_code_list(value: object, number_format: str | None = None) -> str | None:
+    """A list of codes (服务对象编码, 讨论个案编号): each item read as a code."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number_text(value, number_format)
+    if isinstance(value, (dt.date, dt.datetime)):
+        raise CellError("应为编码，却被 Excel 当成了日期；请把该列设为文本格式后重新输入")
+    items = [spelling(v) for v in _LIST_SPLIT.split(fold_keep_spaces(value))]
     items = list(dict.fromkeys(i for i in items if i))
     return LIST_SEPARATOR.join(items) if items else None
 
@@ -206,4 +220,6 @@ def parser_for(column) -> callable:
     """The parser of a declared column."""
     if column.kind == "enum":
         return enum_parser(column.vocab)
+    if column.kind == "list" and column.ref:
+        return parse_code_list
     return PARSERS[column.kind]

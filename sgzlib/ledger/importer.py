@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from .. import schema, storage
 from ..dataset import Dataset
 from ..errors import DataError, Problem
+from . import codes
 from .ledger import Ledger, norm_key
 from .reader import Progress, read_workbook
 
@@ -79,6 +80,7 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
         raise _refused(ledger, [Problem("no_sheets", "工作簿中没有可识别的台账工作表（工作表名应为 "
                                  f"{'、'.join(t.sheet for t in schema.TABLES)} 之一）", where=Path(path).name)])
     current = storage.load_dataset(engine)
+    codes.reconcile(ledger, current)  # codes without their leading zeros, matched across sheets and the database
     scope = workbook_stations(ledger, current)
     after, removed = state_after(current, ledger, scope, prune)
     if ledger.all_problems():

@@ -38,7 +38,8 @@ GENERAL_RULES = (
     "一个工作簿可以是一个站点的台账，也可以是整个县区的台账；不需要的工作表可以删除，删除的工作表不影响数据库中已有的该类数据。",
     "第一行是表头，列名请勿修改；表头上方可以有标题行，表头中多余的空格、换行、全角括号和单位不影响导入。",
     "表头为红色的列是必填列。编码（编号）是每一行的唯一标识：重复导入同一工作簿不会重复计数，改过的行会更新。",
-    "编码列已设为文本格式，001 请照原样填写；日期可写 2026-03-05、2026/3/5、2026.3.5 或 2026年3月5日。",
+    "编码列已设为文本格式，001 请照原样填写；已写成数字 1 的编码按其他工作表或数据库中唯一的 001 匹配，"
+    "有两种可能（如 01 和 001）时报错。日期可写 2026-03-05、2026/3/5、2026.3.5 或 2026年3月5日。",
     "是/否列也可写 Y/N、√/×、有/无；多个编码或照片文件名用「、」分隔（也接受逗号、分号或空格）。",
     "空行和最后的合计行会被跳过。有任何错误时整个工作簿都不会写入，并列出所有错误（工作表、行号、列、原因），改正后重新导入即可。",
 )
@@ -54,6 +55,7 @@ KIND_HINTS = {
 }
 
 NUMBER_FORMATS = {"date": "yyyy-mm-dd", "code": "@", "int": "0", "money": "0.00"}
+TEXT_FORMAT = NUMBER_FORMATS["code"]
 DATE_WIDTH = 12
 MIN_WIDTH, MAX_WIDTH = 8, 40
 
@@ -61,6 +63,16 @@ MIN_WIDTH, MAX_WIDTH = 8, 40
 def display_width(text: object) -> int:
     """Width of a text in Excel columns: East Asian wide characters count twice."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+
+
+def holds_codes(column: schema.Column) -> bool:
+    """Whether a column's cells are codes, written and formatted as text (a code, or a list of codes)."""
+    return column.kind == "code" or (column.kind == "list" and column.ref is not None)
+
+
+def number_format(column: schema.Column) -> str | None:
+    """The number format of a column of the template and of exports."""
+    return TEXT_FORMAT if holds_codes(column) else NUMBER_FORMATS.get(column.kind)
 
 
 def column_hint(column: schema.Column) -> str:

@@ -93,6 +93,12 @@ class Ledger:
             self.frames[name] = frame
             self.places[name] = places
 
+    def resettle(self, name: str) -> None:
+        """Settle repeated keys of one table again, after its codes were rewritten (``codes.reconcile``)."""
+        t = schema.TABLE_BY_NAME[name]
+        self.frames[name], self.places[name] = self._settle_duplicates(t, self.frames[name], self.places[name])
+        self._rowmaps.pop(name, None)
+
     def _settle_duplicates(self, t: schema.Table, frame: pd.DataFrame, places: list[Place]):
         """Identical repeated rows count once; a key repeated with other contents is a problem."""
         key = list(t.key)

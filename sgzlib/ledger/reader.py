@@ -5,6 +5,12 @@ recognises the sheet and its header row, parses every cell by the kind its
 column declares in ``schema`` and returns a ``Ledger``: one DataFrame per
 table present, the Excel row of every row, and every problem with sheet, row,
 column, value and a Chinese reason. Nothing here touches a database.
+
+Codes follow one rule, written out in ``codes``: each cell is spelled as
+text here (full-width folded, numbers as their integer, ``1.0`` → ``1``);
+a code of digits that lost its leading zeros (``1`` for ``001``) is matched
+across sheets and with the database by ``codes.reconcile``, which the
+importer calls once, after reading.
 """
 
 from __future__ import annotations

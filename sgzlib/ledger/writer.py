@@ -2,7 +2,8 @@
 
 Both are the same workbook: a 说明 sheet first, then one sheet per table of
 ``schema`` with the header in row 1 (frozen), column widths that fit the
-Chinese headers, text-formatted code columns, date-formatted date columns and
+Chinese headers, text-formatted code columns (every code of an export is a
+text cell formatted as text, so a round trip keeps ``001``), date-formatted date columns and
 drop-down lists for enumerated and 是/否 columns. An export is a template
 with rows, so importing it back changes nothing.
 """
@@ -109,8 +110,8 @@ def _sheet(wb: Workbook, t: schema.Table, frame: pd.DataFrame | None) -> None:
         letter = get_column_letter(i)
         dim = ws.column_dimensions[letter]
         dim.width = _width(c, columns[i - 1] if columns else [])
-        if c.kind in layout.NUMBER_FORMATS:
-            dim.number_format = layout.NUMBER_FORMATS[c.kind]
+        if layout.number_format(c):
+            dim.number_format = layout.number_format(c)
         values = layout.choices(c)
         if values:
             dv = DataValidation(type="list", formula1='"' + ",".join(values) + '"', allow_blank=True,
@@ -122,8 +123,9 @@ def _sheet(wb: Workbook, t: schema.Table, frame: pd.DataFrame | None) -> None:
     # the sheet's size, written up front so readers need not scan the whole sheet to learn it
     ws.calculate_dimension = lambda: f"A1:{get_column_letter(len(t.columns))}{n + 1}"
     ws.append([_header(ws, c) for c in t.columns])
+    text = [layout.holds_codes(c) for c in t.columns]
     for row in zip(*columns):
-        ws.append([_safe(ws, v) for v in row])
+        ws.append([_code_cell(ws, v) if code else _safe(ws, v) for v, code in zip(row, text)])
 
 
 def _header(ws, c: schema.Column) -> WriteOnlyCell:
@@ -162,6 +164,16 @@ def _safe(ws, value):
         cell.data_type = "s"
         return cell
     return value
+
+
+def _code_cell(ws, value):
+    """A code as a text cell formatted as text, so ``001`` stays ``001`` when read, edited or retyped in Excel."""
+    if value is None:
+        return None
+    cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    cell.data_type = "s"
+    cell.number_format = layout.TEXT_FORMAT
+    return cell
 
 
 def _width(c: schema.Column, values: list) -> float:
