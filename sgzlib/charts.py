@@ -11,17 +11,19 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, STATUS_ORDER, TO_VERIFY
+
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 STATUS_COLORS = {
-    "达标": "#2e7d32",
-    "进度正常": "#81c784",
-    "未开始": "#bdbdbd",
-    "待核验": "#ffd54f",
-    "落后": "#fb8c00",
-    "未达标": "#c62828",
+    MET: "#2e7d32",
+    ON_TRACK: "#81c784",
+    NOT_STARTED: "#bdbdbd",
+    TO_VERIFY: "#ffd54f",
+    BEHIND: "#fb8c00",
+    MISSED: "#c62828",
 }
 # Heatmap rows: worst to best, so the colour scale reads from red to green.
-HEAT_ORDER = ("未达标", "落后", "待核验", "未开始", "进度正常", "达标")
+HEAT_ORDER = STATUS_ORDER
 
 
 def _layout(fig: go.Figure, title: str, height: int | None = None, **kw) -> go.Figure:
@@ -131,7 +133,7 @@ def ranking_bars(shares: pd.DataFrame, title: str = "各站点指标状态占比
     ``shares`` has one column per status (values 0–1); rows come in ranking order, best first.
     """
     fig = go.Figure()
-    for status in ("达标", "进度正常", "未开始", "待核验", "落后", "未达标"):
+    for status in reversed(STATUS_ORDER):
         if status not in shares:
             continue
         fig.add_bar(y=list(shares.index), x=100 * shares[status], name=status, orientation="h",

@@ -9,10 +9,9 @@ import pandas as pd
 
 from .. import charts
 from ..dataset import Dataset, split_list
+from ..labels import MANDATORY, MET, MISSED, PERIOD_WHOLE, TO_VERIFY, YES_NO
 from . import data
 from .tables import indicator_table, outcome_people, sort_by_status
-
-MET = "达标"
 
 
 @dataclass
@@ -40,7 +39,7 @@ class AssessmentReport:
 
     @property
     def summary(self) -> pd.DataFrame:
-        return self.results[self.results["period"] == "全期"]
+        return self.results[self.results["period"] == PERIOD_WHOLE]
 
     def total(self) -> tuple[float, float]:
         """(points earned, points available) by the catalogue's scoring."""
@@ -51,16 +50,16 @@ class AssessmentReport:
         score, points = self.total()
         met = int((s["status"] == MET).sum())
         return [("总得分", f"{round(score, 1):g} / {round(points, 1):g}", score < points), ("指标数", len(s), False),
-                ("达标", met, False), ("未达标", len(s) - met, len(s) > met),
-                ("待核验检查项", int((s["status"] == "待核验").sum()), bool((s["status"] == "待核验").any()))]
+                (MET, met, False), (MISSED, len(s) - met, len(s) > met),
+                (f"{TO_VERIFY}检查项", int((s["status"] == TO_VERIFY).sum()), bool((s["status"] == TO_VERIFY).any()))]
 
     def score_table(self) -> pd.DataFrame:
         """Every indicator: met or not, points and score (catalogue order)."""
         s = self.summary
         return pd.DataFrame({"序号": range(1, len(s) + 1), "领域": s["domain"], "指标": s["indicator_name"],
-                             "类型": s["mandatory"].map({True: "必选", False: "自选"}), "目标": s["target"],
+                             "类型": s["mandatory"].map(MANDATORY), "目标": s["target"],
                              "实际": s["actual"].round(2), "单位": s["unit"], "状态": s["status"],
-                             "是否达标": (s["status"] == MET).map({True: "是", False: "否"}), "分值": s["points"],
+                             "是否达标": (s["status"] == MET).map(YES_NO), "分值": s["points"],
                              "得分": s["score"], "说明": s["note"]}).reset_index(drop=True)
 
     def evidence_summary(self) -> pd.DataFrame:
@@ -69,7 +68,7 @@ class AssessmentReport:
         names = self.summary.set_index("indicator_id")["indicator_name"]
         if ex.empty:
             return pd.DataFrame()
-        whole = ex[ex["period"].isin(["全期"])] if (ex["period"] == "全期").any() else ex
+        whole = ex[ex["period"] == PERIOD_WHOLE] if (ex["period"] == PERIOD_WHOLE).any() else ex
         rows = []
         for ind, g in whole.groupby("indicator_id", sort=False):
             counted = g[g["counted"].astype(bool)]
@@ -133,8 +132,8 @@ class AssessmentReport:
         cl = self.ds.checklist
         cl = cl[(cl["station_code"] == self.station["code"]) & ~cl["done"].fillna(False).astype(bool)]
         items = pd.DataFrame({"类别": "站点建设检查项", "项目": cl["item"], "说明": "尚未完成（未勾选）"})
-        pending = self.summary[self.summary["status"] == "待核验"]
-        ind = pd.DataFrame({"类别": "待核验指标", "项目": pending["indicator_name"], "说明": pending["note"]})
+        pending = self.summary[self.summary["status"] == TO_VERIFY]
+        ind = pd.DataFrame({"类别": f"{TO_VERIFY}指标", "项目": pending["indicator_name"], "说明": pending["note"]})
         return pd.concat([items, ind], ignore_index=True)
 
     def write_scoresheet(self, path) -> None:
