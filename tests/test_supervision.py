@@ -44,12 +44,12 @@ def hand_station():
     ]
     return dataset(cases, case_sessions, case_records, [group_row("G1")],
                    group_sessions("G1", (8, 4, 8, 8, 8), sign_in=(True, False, True, True, True)),
-                   services=services, supervisions=sup, projects=[project()])
+                   services=services, supervisions=sup, projects=[project(catalogue=CATALOGUE)])
 
 
-# The station's catalogue: cases of 5 sessions, groups of 5 sessions of ≥6 people (its counting rules).
-HAND_CATALOGUE = catalogue(indicator("qualified_cases", "{min_sessions: 5}", 2, id="CASES")
-                           + indicator("qualified_groups", "{min_sessions: 5, min_attendance: 6}", 1, id="GROUPS"))
+# The station's catalogue: 社会救助 cases of ≥5 sessions (ZL-SA-06); 养老服务 groups of ≥5 sessions that each had
+# ≥6 people signed in, with a sign-in sheet (ZL-EL-07) — its counting rules, read by the engine.
+CATALOGUE = "zhalainuoer-2026"
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +59,7 @@ def station():
 
 @pytest.fixture(scope="module")
 def evaluation(station):
-    return evaluate(station, D(AS_OF), catalogues=[HAND_CATALOGUE])
+    return evaluate(station, D(AS_OF))
 
 
 def test_cases_needing_attention(station, evaluation):
@@ -94,15 +94,16 @@ def test_groups_at_risk(station, evaluation):
     g = groups.iloc[0]
     # Session 2 had 4 < 6 people: 4 of 5 sessions count, one more needed; last session 03-29 → 32 days idle.
     assert (g["counted_sessions"], g["needed"], g["days_idle"]) == (4, 1, 32)
-    assert g["why"] == "有效节次 4 节，需 ≥5 节：第2节（签到 4 人<6）不计；各节签到人数：8、4、8、8、8"
-    assert g["short_sessions"] == ("第2节（签到 4 人<6）",)
+    assert g["why"] == "有效节次 4 节，需 ≥5 节：第2节（签到 4 人<6，无签到表）不计；各节签到人数：8、4、8、8、8"
+    assert g["short_sessions"] == ("第2节（签到 4 人<6，无签到表）",)
 
 
 def test_a_catalogue_without_an_attendance_minimum_counts_the_same_group(station):
     # The same G1 under a catalogue asking 5 sessions and nothing about attendance: all 5 count → not at risk.
     lenient = catalogue(indicator("qualified_groups", "{min_sessions: 5}", 1, id="GROUPS"))
-    ev = evaluate(station, D(AS_OF), catalogues=[lenient])
-    assert supervision.groups_at_risk(station, "S1", AS_OF, ev).empty
+    ds = Dataset({**station.frames, "projects": station.projects.assign(catalogue="test-cat")})
+    ev = evaluate(ds, D(AS_OF), catalogues=[lenient])
+    assert supervision.groups_at_risk(ds, "S1", AS_OF, ev).empty
 
 
 def test_evidence_problems(station):

@@ -100,7 +100,7 @@ class AssessmentReport:
         return pd.DataFrame({"领域": s["domain"], "量表": s["scale"], "服务方式": s["work_type"], "配对人数": s["n"],
                              "平均改善": s["mean_improvement"].round(2), "配对 t": s["t"].round(2),
                              "t 检验 p": s["p_t"].map(_p), "Wilcoxon p": s["p_w"].map(_p),
-                             "效应量 d_z": s["d_z"].round(2), "可靠改善": s["improved"], "可靠恶化": s["deteriorated"],
+                             "效应量 dz": s["d_z"].round(2), "可靠改善": s["improved"], "可靠恶化": s["deteriorated"],
                              "说明": s["note"]})
 
     def outcome_figure(self):

@@ -84,7 +84,7 @@ class StationReport:
     def progress_figure(self):
         if self.results.empty:
             return None
-        return charts.progress_bullets(self.results, title="指标完成进度（占目标百分比，竖线为截至日期应达进度）")
+        return charts.progress_bullets(self.results, title="指标完成进度（占目标百分比，竖线为截至评估日应达进度）")
 
     def period_figure(self):
         """Status of the per-period indicators, indicator × period (None when the catalogue has none)."""
