@@ -56,7 +56,7 @@ def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, act
     a = pd.DataFrame({"督导日期": actions["date"], "议题": actions["topic"], "行动项": actions["action"],
                       "期限": actions["due"], "完成情况": actions["status"],
                       "逾期天数": actions["days_overdue"]})
-    parts = [("需关注的个案（停滞、文书缺失、高风险、开案过久）", c, "没有需要关注的个案。"),
+    parts = [("需关注的个案（可能不被认定、停滞、文书缺失、高风险、开案过久）", c, "没有需要关注的个案。"),
              ("可能不被认定的小组", g, "没有可能不被认定的小组。"),
              ("未完成的督导行动项", a, "没有未完成的行动项。")]
     return "".join(f'<div class="sgz-title">{title}（{len(frame)}）</div>{ui.table(frame, empty)}'
