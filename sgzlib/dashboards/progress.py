@@ -14,7 +14,7 @@ import pandas as pd
 
 from .. import charts, indicators, supervision
 from ..dataset import Dataset
-from ..labels import BEHIND, EXPECTED, MISSED, PERIOD_EVERY, PERIOD_WHOLE, STATUS_ORDER
+from ..labels import BEHIND, MISSED, PERIOD_EVERY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
 from . import ui
 from .data import Source, default_as_of, district_options, source, station_label, townships
 
@@ -86,11 +86,12 @@ def period_series(results: pd.DataFrame, indicator_id: str) -> tuple[pd.Series, 
 def action_list(results: pd.DataFrame) -> pd.DataFrame:
     """What to act on: indicators 未达标 / 落后 / 待核验 / 未开始, most urgent first, in Chinese."""
     rows = supervision.indicators_needing_attention(results)
+    h = RESULT_HEADERS
     if rows.empty:
-        return pd.DataFrame(columns=["社工站", "指标", "状态", "实际", EXPECTED, "目标", "说明"])
-    return pd.DataFrame({"社工站": rows["station_name"], "指标": rows["indicator_name"], "状态": rows["status"],
-                         "实际": rows["actual"], EXPECTED: rows["expected"].round(1), "目标": rows["target"],
-                         "说明": rows["note"]})
+        return pd.DataFrame(columns=["社工站", "指标", h["status"], h["actual"], h["expected"], h["target"], h["note"]])
+    return pd.DataFrame({"社工站": rows["station_name"], "指标": rows["indicator_name"], h["status"]: rows["status"],
+                         h["actual"]: rows["actual"], h["expected"]: rows["expected"].round(1),
+                         h["target"]: rows["target"], h["note"]: rows["note"]})
 
 
 def build(src: Source | None = None) -> w.VBox:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import charts
 from ..dataset import Dataset, split_list
-from ..labels import MANDATORY, MET, MISSED, PERIOD_WHOLE, TO_VERIFY, YES_NO
+from ..labels import MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY, YES_NO
 from . import data
 from .tables import indicator_table, outcome_people, sort_by_status
 
@@ -56,11 +56,12 @@ class AssessmentReport:
     def score_table(self) -> pd.DataFrame:
         """Every indicator: met or not, points and score (catalogue order)."""
         s = self.summary
-        return pd.DataFrame({"序号": range(1, len(s) + 1), "领域": s["domain"], "指标": s["indicator_name"],
-                             "类型": s["mandatory"].map(MANDATORY), "目标": s["target"],
-                             "实际": s["actual"].round(2), "单位": s["unit"], "状态": s["status"],
-                             "是否达标": (s["status"] == MET).map(YES_NO), "分值": s["points"],
-                             "得分": s["score"], "说明": s["note"]}).reset_index(drop=True)
+        h = RESULT_HEADERS
+        return pd.DataFrame({"序号": range(1, len(s) + 1), h["domain"]: s["domain"], "指标": s["indicator_name"],
+                             "类型": s["mandatory"].map(MANDATORY), h["target"]: s["target"],
+                             h["actual"]: s["actual"].round(2), h["unit"]: s["unit"], h["status"]: s["status"],
+                             "是否达标": (s["status"] == MET).map(YES_NO), h["points"]: s["points"],
+                             h["score"]: s["score"], h["note"]: s["note"]}).reset_index(drop=True)
 
     def evidence_summary(self) -> pd.DataFrame:
         """Per indicator: records counted, records not counted, and the reasons they did not count."""
@@ -88,7 +89,7 @@ class AssessmentReport:
         refused = ex[~ex["counted"].astype(bool)]
         refused = refused.groupby("indicator_id", sort=False).head(limit_per_indicator)
         return pd.DataFrame({"指标": refused["indicator_id"].map(names).fillna(refused["indicator_id"]),
-                             "期间": refused["period"], "台账": refused["record_table"], "记录": refused["record_id"],
+                             RESULT_HEADERS["period"]: refused["period"], "台账": refused["record_table"], "记录": refused["record_id"],
                              "原因": refused["reason"]}).reset_index(drop=True)
 
     def outcome_summary(self) -> pd.DataFrame:

@@ -77,7 +77,7 @@ def _evidence(report) -> pd.DataFrame:
     names = report.summary.set_index("indicator_id")["indicator_name"]
     h = EXPLAIN_HEADERS
     return pd.DataFrame({h["indicator_id"]: ex["indicator_id"], "指标": ex["indicator_id"].map(names),
-                         "期间": ex["period"], "台账": ex["record_table"], "记录": ex["record_id"],
+                         h["period"]: ex["period"], "台账": ex["record_table"], "记录": ex["record_id"],
                          h["counted"]: ex["counted"].astype(bool).map(YES_NO),
                          h["reason_code"]: reason_labels(ex["reason_code"]), h["reason"]: ex["reason"]})
 

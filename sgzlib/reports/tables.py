@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..indicators import RESULT_COLUMNS
-from ..labels import EXPECTED, MANDATORY, PERIOD_WHOLE, STATUS_ORDER
+from ..labels import MANDATORY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
 
 INDICATOR_COLUMNS = list(RESULT_COLUMNS)
 
@@ -22,16 +22,15 @@ def indicator_table(results: pd.DataFrame, with_period: bool = False) -> pd.Data
         return pd.DataFrame()
     rows = results if with_period else results[results["period"] == PERIOD_WHOLE]
     rows = sort_by_status(rows)
-    out = pd.DataFrame({"指标": rows["indicator_name"], "领域": rows["domain"],
+    h = RESULT_HEADERS
+    out = pd.DataFrame({"指标": rows["indicator_name"], h["domain"]: rows["domain"],
                         "类型": rows["mandatory"].map(MANDATORY)})
     if with_period:
-        out["期间"] = rows["period"]
-    out["实际"] = rows["actual"].round(2)
-    out["目标"] = rows["target"].round(2)
-    out[EXPECTED] = rows["expected"].round(2)
-    out["单位"] = rows["unit"]
-    out["状态"] = rows["status"]
-    out["说明"] = rows["note"]
+        out[h["period"]] = rows["period"]
+    for col in ("actual", "target", "expected"):
+        out[h[col]] = rows[col].round(2)
+    for col in ("unit", "status", "note"):
+        out[h[col]] = rows[col]
     return out.reset_index(drop=True)
 
 
