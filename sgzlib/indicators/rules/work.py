@@ -124,9 +124,7 @@ def qualified_cases(ctx, ind, params, target, jobs) -> RuleOutput:
     """
     photo = ctx.catalogues[jobs["catalogue"].iloc[0]].photo_required
     view = _by_domain(case_table(ctx, jobs), params)
-    sessions = _sessions(ctx, "cases", jobs)
-    with_photo = sessions[sessions["photos"].notna()].groupby("case_code").size()
-    counted = view["code"].map(with_photo).fillna(0).astype(int) if photo else view["sessions"]
+    counted = view["code"].map(_photo_sessions(ctx, jobs)).fillna(0).astype(int) if photo else view["sessions"]
     minimum = params["min_sessions"]
     short = counted < minimum
     uncounted = view["sessions"] - counted
@@ -154,11 +152,9 @@ def qualified_groups(ctx, ind, params, target, jobs) -> RuleOutput:
     """
     photo = ctx.catalogues[jobs["catalogue"].iloc[0]].photo_required
     view = _by_domain(group_table(ctx, jobs), params)
-    short_sessions = _short_sessions(_sessions(ctx, "groups", jobs), params.get("min_attendance", 0),
-                                     params.get("require_sign_in", False), photo)
-    failed = short_sessions.groupby("group_code").size()
+    failed, texts = _short_sessions(ctx, jobs, params.get("min_attendance", 0), params.get("require_sign_in", False),
+                                    photo)
     counted = view["sessions"] - view["code"].map(failed).fillna(0).astype(int)
-    texts = short_sessions.groupby("group_code")["text"].agg(tuple)
     short_text = view["code"].map(texts).map(lambda t: t if isinstance(t, tuple) else ())
     minimum = params["min_sessions"]
     short = counted < minimum
@@ -172,7 +168,25 @@ def qualified_groups(ctx, ind, params, target, jobs) -> RuleOutput:
     return _qualified_output(jobs, view, "小组", ok, short, reason, counted, minimum, missing, short_text)
 
 
-def _short_sessions(sessions: pd.DataFrame, min_attendance: int, sign_in: bool, photo: bool) -> pd.DataFrame:
+def _photo_sessions(ctx, jobs) -> pd.Series:
+    """Case code → sessions up to the evaluation date with a valid watermark photo (cached per catalogue)."""
+    key = ("photo_sessions", jobs["catalogue"].iloc[0])
+    if key not in ctx.cache:
+        sessions = _sessions(ctx, "cases", jobs)
+        ctx.cache[key] = sessions[sessions["photos"].notna()].groupby("case_code").size()
+    return ctx.cache[key]
+
+
+def _short_sessions(ctx, jobs, min_attendance: int, sign_in: bool, photo: bool) -> tuple[pd.Series, pd.Series]:
+    """Per group code, how many sessions do not count and their texts ("第2节（签到 4 人<6）", …); cached."""
+    key = ("short_sessions", jobs["catalogue"].iloc[0], min_attendance, sign_in, photo)
+    if key not in ctx.cache:
+        failed = _failed_sessions(_sessions(ctx, "groups", jobs), min_attendance, sign_in, photo)
+        ctx.cache[key] = (failed.groupby("group_code").size(), failed.groupby("group_code")["text"].agg(tuple))
+    return ctx.cache[key]
+
+
+def _failed_sessions(sessions: pd.DataFrame, min_attendance: int, sign_in: bool, photo: bool) -> pd.DataFrame:
     """Sessions that do not count, each with its text "第2节（签到 4 人<6）"."""
     parts = [("签到 " + sessions["attendance"].astype(str) + f" 人<{min_attendance}")
              .where(sessions["attendance"].fillna(0) < min_attendance, "")]
