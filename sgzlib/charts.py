@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, STATUS_ORDER, TO_VERIFY
+from .labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_WHOLE, STATUS_ORDER, TO_VERIFY
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 STATUS_COLORS = {
@@ -40,7 +40,7 @@ def _short(text: str, n: int = 14) -> str:
 
 def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态") -> go.Figure:
     """Station × indicator status, one cell per (station_name, indicator_name) of the 全期 rows."""
-    rows = summary[summary["period"] == "全期"] if "period" in summary else summary
+    rows = summary[summary["period"] == PERIOD_WHOLE] if "period" in summary else summary
     stations = list(dict.fromkeys(rows["station_name"]))
     indicators = list(dict.fromkeys(rows["indicator_name"]))
     code = {s: i for i, s in enumerate(HEAT_ORDER)}
@@ -78,7 +78,7 @@ def _num(value) -> str:
 
 def progress_bullets(results: pd.DataFrame, title: str = "指标完成进度（占目标百分比）") -> go.Figure:
     """One bar per indicator: actual as % of target, a marker at the expected-by-date share, a line at 100%."""
-    rows = results[(results["period"] == "全期") & (results["target"].fillna(0) > 0)].copy()
+    rows = results[(results["period"] == PERIOD_WHOLE) & (results["target"].fillna(0) > 0)].copy()
     rows = rows.iloc[::-1]
     share = (100 * rows["actual"].fillna(0) / rows["target"]).clip(upper=150)
     expected = 100 * rows["expected"] / rows["target"]
@@ -163,7 +163,7 @@ def prepost_dumbbell(pairs: pd.DataFrame, by: str = "scale", title: str = "前�
 
 def score_bars(results: pd.DataFrame, by: str = "domain", title: str = "各领域得分") -> go.Figure:
     """Points earned against points available, summed per ``by`` (the 全期 rows)."""
-    rows = results[results["period"] == "全期"]
+    rows = results[results["period"] == PERIOD_WHOLE]
     sums = rows.groupby(by, sort=False)[["points", "score"]].sum()
     fig = go.Figure()
     fig.add_bar(x=list(sums.index), y=sums["points"], name="满分", marker_color="#cfd8dc")

@@ -94,7 +94,7 @@ def period_count(ctx, ind, params, target, jobs) -> RuleOutput:
 
 
 @register("record_count", {"source": SOURCE, **SERVICE_FILTER, "where": WHERE, "date_column": DATE,
-                           "min_amount": Param("number", help="每次不低于的金额（元）")}, label="全期累计个数")
+                           "min_amount": Param("number", help="每次不低于的金额（元）")}, label=f"{PERIOD_WHOLE}累计个数")
 def record_count(ctx, ind, params, target, jobs) -> RuleOutput:
     """Valid records over the project period up to the evaluation date."""
     recs = records(ctx, ind, params, jobs)
