@@ -60,7 +60,8 @@ def _catalogue_jobs(ctx, jobs) -> pd.DataFrame:
 def _lifecycle_view(ctx, kind: str, jobs) -> pd.DataFrame:
     """The lifecycle overview of every case or group of the jobs' catalogue (cached), for the jobs' projects.
 
-    Sessions whose watermark photo the evidence rule refuses have ``photo_ok`` false in ``_sessions``.
+    Its sessions up to the evaluation date are kept beside it (``_sessions``), with the photo blanked where
+    the evidence rule refuses it (missing or reused).
     """
     key, views = (kind, jobs["catalogue"].iloc[0]), ctx.cache.setdefault("views", {})
     if key not in views:
