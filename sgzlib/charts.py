@@ -11,17 +11,19 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from .labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_WHOLE, STATUS_ORDER, TO_VERIFY
+
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 STATUS_COLORS = {
-    "达标": "#2e7d32",
-    "进度正常": "#81c784",
-    "未开始": "#bdbdbd",
-    "待核验": "#ffd54f",
-    "落后": "#fb8c00",
-    "未达标": "#c62828",
+    MET: "#2e7d32",
+    ON_TRACK: "#81c784",
+    NOT_STARTED: "#bdbdbd",
+    TO_VERIFY: "#ffd54f",
+    BEHIND: "#fb8c00",
+    MISSED: "#c62828",
 }
 # Heatmap rows: worst to best, so the colour scale reads from red to green.
-HEAT_ORDER = ("未达标", "落后", "待核验", "未开始", "进度正常", "达标")
+HEAT_ORDER = STATUS_ORDER
 
 
 def _layout(fig: go.Figure, title: str, height: int | None = None, **kw) -> go.Figure:
@@ -38,7 +40,7 @@ def _short(text: str, n: int = 14) -> str:
 
 def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态") -> go.Figure:
     """Station × indicator status, one cell per (station_name, indicator_name) of the 全期 rows."""
-    rows = summary[summary["period"] == "全期"] if "period" in summary else summary
+    rows = summary[summary["period"] == PERIOD_WHOLE] if "period" in summary else summary
     stations = list(dict.fromkeys(rows["station_name"]))
     indicators = list(dict.fromkeys(rows["indicator_name"]))
     code = {s: i for i, s in enumerate(HEAT_ORDER)}
@@ -76,7 +78,7 @@ def _num(value) -> str:
 
 def progress_bullets(results: pd.DataFrame, title: str = "指标完成进度（占目标百分比）") -> go.Figure:
     """One bar per indicator: actual as % of target, a marker at the expected-by-date share, a line at 100%."""
-    rows = results[(results["period"] == "全期") & (results["target"].fillna(0) > 0)].copy()
+    rows = results[(results["period"] == PERIOD_WHOLE) & (results["target"].fillna(0) > 0)].copy()
     rows = rows.iloc[::-1]
     share = (100 * rows["actual"].fillna(0) / rows["target"]).clip(upper=150)
     expected = 100 * rows["expected"] / rows["target"]
@@ -131,7 +133,7 @@ def ranking_bars(shares: pd.DataFrame, title: str = "各站点指标状态占比
     ``shares`` has one column per status (values 0–1); rows come in ranking order, best first.
     """
     fig = go.Figure()
-    for status in ("达标", "进度正常", "未开始", "待核验", "落后", "未达标"):
+    for status in reversed(STATUS_ORDER):
         if status not in shares:
             continue
         fig.add_bar(y=list(shares.index), x=100 * shares[status], name=status, orientation="h",
@@ -161,7 +163,7 @@ def prepost_dumbbell(pairs: pd.DataFrame, by: str = "scale", title: str = "前�
 
 def score_bars(results: pd.DataFrame, by: str = "domain", title: str = "各领域得分") -> go.Figure:
     """Points earned against points available, summed per ``by`` (the 全期 rows)."""
-    rows = results[results["period"] == "全期"]
+    rows = results[results["period"] == PERIOD_WHOLE]
     sums = rows.groupby(by, sort=False)[["points", "score"]].sum()
     fig = go.Figure()
     fig.add_bar(x=list(sums.index), y=sums["points"], name="满分", marker_color="#cfd8dc")

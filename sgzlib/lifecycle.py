@@ -43,24 +43,23 @@ STAGE_ORDER = {"接案": 0, "预估": 1, "计划": 2, "介入": 3, "评估": 4, 
 
 @dataclass(frozen=True)
 class CaseRules:
-    """What makes a case count, and when it needs attention."""
+    """When a case needs attention: no activity for more than ``stalled_days``, open more than ``long_open_days``.
 
-    min_sessions: int = 5
-    require_records: bool = True
-    require_photo: bool = False
+    Whether a case counts is the indicator engine's verdict (``sgzlib.indicators``, rule ``qualified_cases``),
+    read for the project's own catalogue; these thresholds are not counting rules.
+    """
+
     stalled_days: int = 30
     long_open_days: int = 180
 
 
 @dataclass(frozen=True)
 class GroupRules:
-    """What makes a group count: ≥ ``min_sessions`` sessions of ≥ ``min_attendance`` people."""
+    """When a running group needs attention: no session for more than ``stalled_days``.
 
-    min_sessions: int = 5
-    min_attendance: int = 0
-    require_records: bool = False
-    require_sign_in: bool = False
-    require_photo: bool = False
+    Whether a group counts is the indicator engine's verdict (rule ``qualified_groups``).
+    """
+
     stalled_days: int = 30
 
 
@@ -102,13 +101,13 @@ def case_stage(milestones: pd.DataFrame, close_reason: pd.Series) -> pd.Series:
 
 
 def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFrame:
-    """Every case on ``as_of``: stage, records missing, whether it counts and why not, attention flags.
+    """Every case on ``as_of``: stage, records missing, attention flags (no counting rule: see ``indicators``).
 
     Columns: code, station_code, beneficiary_code, domain, worker_code, risk,
-    exemplary, stage, opened, closed, sessions, counted_sessions,
-    last_activity, days_idle, open_days, stalled, open_too_long,
-    missing_records (expected by the stage reached), missing_for_count (the
-    full set when ``rules.require_records``), qualifies, why_not.
+    exemplary, stage, opened, closed, sessions, last_activity, days_idle,
+    open_days, stalled, open_too_long, missing_records (expected by the stage
+    reached), absent_records (every record of the complete set not there yet).
+    Records are named as users know them; 过程记录表 names the sessions that lack it.
     """
     when = _ts(as_of)
     cases = ds.cases.set_index("code")
@@ -121,10 +120,6 @@ def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFram
     out["sessions"] = ms["sessions"]
 
     sessions = ds.case_sessions[(ds.case_sessions["date"] <= when) & ds.case_sessions["case_code"].isin(cases.index)]
-    counted = sessions
-    if rules.require_photo:
-        counted = sessions[sessions["photos"].notna()]
-    out["counted_sessions"] = counted.groupby("case_code").size().reindex(out.index).fillna(0).astype(int)
     no_record = sessions[sessions["process_record"].ne(True)]
     no_record_seqs = _seq_lists(no_record, "case_code", out.index)
     have = _case_records_present(ds, when, out.index)
@@ -138,7 +133,6 @@ def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFram
     out["stalled"] = is_open & (out["days_idle"] > rules.stalled_days)
     out["open_too_long"] = is_open & (out["open_days"] > rules.long_open_days)
 
-    # What each missing record is called (过程记录表 names the sessions that lack it).
     labels = pd.DataFrame({k: k for k in CASE_RECORD_SET}, index=out.index)
     labels["过程记录表"] = ("过程记录表（第" + no_record_seqs + "节）").where(
         out["sessions"] > 0, "过程记录表（尚无服务节次）")
@@ -146,16 +140,7 @@ def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFram
     expected = pd.DataFrame([[k in EXPECTED_BY_STAGE[st] for k in CASE_RECORD_SET] for st in out["stage"]],
                             index=out.index, columns=list(CASE_RECORD_SET))
     out["missing_records"] = _row_tuples(absent.where(expected))
-    out["missing_for_count"] = _row_tuples(absent) if rules.require_records \
-        else pd.Series([()] * len(out), index=out.index, dtype="object")
-
-    short = out["counted_sessions"] < rules.min_sessions
-    uncounted = out["sessions"] - out["counted_sessions"]
-    extra = ("（另有 " + uncounted.astype(str) + " 节无水印照片不计）").where(uncounted > 0, "")
-    count_reason = ("仅 " + out["counted_sessions"].astype(str) + f" 节服务，需 ≥{rules.min_sessions} 节" + extra)
-    record_reason = out["missing_for_count"].map(lambda m: "文书不全：缺" + "、".join(m) if m else "")
-    out["why_not"] = _join_reasons(count_reason.where(short, ""), record_reason)
-    out["qualifies"] = out["why_not"] == ""
+    out["absent_records"] = _row_tuples(absent)
     return out.reset_index(names="code")
 
 
@@ -171,12 +156,6 @@ def _row_tuples(frame: pd.DataFrame) -> pd.Series:
     values = frame.to_numpy(dtype=object)
     return pd.Series([tuple(v for v in row if isinstance(v, str)) for row in values], index=frame.index,
                      dtype="object")
-
-
-def _join_reasons(*parts: pd.Series) -> pd.Series:
-    """Row-wise join of the non-empty reason texts with ；."""
-    rows = zip(*(p.to_numpy(dtype=object) for p in parts))
-    return pd.Series(["；".join(r for r in row if r) for row in rows], index=parts[0].index, dtype="object")
 
 
 def _case_records_present(ds, when: pd.Timestamp, index: pd.Index) -> pd.DataFrame:
@@ -243,12 +222,13 @@ def _order_problems(sessions: pd.DataFrame, owner: str, label: str, sheet: str) 
 
 
 def group_overview(ds, as_of=None, rules: GroupRules = GroupRules()) -> pd.DataFrame:
-    """Every group on ``as_of``: stage, sessions that count and those that fell short, records missing.
+    """Every group on ``as_of``: stage, sessions held, records missing (no counting rule: see ``indicators``).
 
     Columns: code, station_code, domain, name, leader_code, exemplary, stage,
-    sessions, counted_sessions, short_sessions (session numbers that did not
-    count, with the reason), missing_records, qualifies, why_not, at_risk,
-    last_session, days_idle.
+    sessions, missing_records (records due by now: the plan, and the unit plan
+    and process record of each session held), absent_records (those and the
+    evaluation report, which a group has once it ended),
+    last_session, days_idle, stalled.
     """
     when = _ts(as_of)
     groups = ds.groups.set_index("code")
@@ -262,40 +242,19 @@ def group_overview(ds, as_of=None, rules: GroupRules = GroupRules()) -> pd.DataF
     out.loc[out["sessions"] > 0, "stage"] = "开展中"
     out.loc[reported & (out["sessions"] > 0), "stage"] = "已结束"
 
-    parts = [("签到 " + sessions["attendance"].astype(str) + f" 人<{rules.min_attendance}")
-             .where(sessions["attendance"].fillna(0) < rules.min_attendance, "")]
-    if rules.require_sign_in:
-        parts.append(pd.Series("无签到表", index=sessions.index).where(sessions["sign_in"].ne(True), ""))
-    if rules.require_photo:
-        parts.append(pd.Series("无水印照片", index=sessions.index).where(sessions["photos"].isna(), ""))
-    reasons = pd.Series(["，".join(r for r in row if r) for row in zip(*(p.to_numpy(dtype=object) for p in parts))],
-                        index=sessions.index, dtype="object")
-    failed = sessions[reasons != ""].assign(reason=reasons[reasons != ""]).sort_values(["group_code", "seq"])
-    out["counted_sessions"] = out["sessions"] - failed.groupby("group_code").size().reindex(out.index).fillna(0).astype(int)
-    texts = "第" + failed["seq"].astype(int).astype(str) + "节（" + failed["reason"] + "）"
-    failed_text = texts.groupby(failed["group_code"]).agg(tuple)
-    out["short_sessions"] = failed_text.reindex(out.index).map(lambda t: t if isinstance(t, tuple) else ())
-
     unit = _seq_lists(sessions[sessions["unit_plan"].ne(True)], "group_code", out.index)
     proc = _seq_lists(sessions[sessions["process_record"].ne(True)], "group_code", out.index)
     no_plan = groups["plan_date"].isna() | (groups["plan_date"] > when)
-    no_report = ((out["stage"] == "已结束") | rules.require_records) & ~reported
     gaps = pd.DataFrame({
         "plan": pd.Series("小组服务计划书", index=out.index).where(no_plan),
         "unit": ("单元计划书（第" + unit + "节）").where(unit != ""),
         "proc": ("过程记录表（第" + proc + "节）").where(proc != ""),
-        "report": pd.Series("评估总结报告", index=out.index).where(no_report),
+        "report": pd.Series("评估总结报告", index=out.index).where(~reported),
     })
-    out["missing_records"] = _row_tuples(gaps)
-    short_text = out["short_sessions"].map(lambda t: f"：{'、'.join(t)}不计" if t else "")
-    count_reason = ("有效节次 " + out["counted_sessions"].astype(str) + f" 节，需 ≥{rules.min_sessions} 节"
-                    + short_text).where(out["counted_sessions"] < rules.min_sessions, "")
-    record_reason = out["missing_records"].map(lambda m: "文书不全：缺" + "、".join(m) if m else "")
-    out["why_not"] = _join_reasons(count_reason, record_reason) if rules.require_records else count_reason
-    out["qualifies"] = out["why_not"] == ""
+    out["absent_records"] = _row_tuples(gaps)
+    out["missing_records"] = _row_tuples(gaps.drop(columns="report"))
     out["days_idle"] = (when - out["last_session"]).dt.days.where(out["stage"] == "开展中")
-    out["at_risk"] = ~out["qualifies"] & ((out["short_sessions"].map(len) > 0) | (out["stage"] == "已结束")
-                                          | (out["days_idle"] > rules.stalled_days))
+    out["stalled"] = (out["days_idle"] > rules.stalled_days).fillna(False).astype(bool)
     return out.reset_index(names="code")
 
 

@@ -1,9 +1,12 @@
 """What a supervisor looks at for one station on one date, and the agenda that follows.
 
 Attention lists are computed from the lifecycles (``lifecycle``), the evidence
-rules (``evidence``) and the supervision ledger, over a ``Dataset``; the
-indicator results and the outcome frames come in from their own modules so
-this one stays pure. Names are whatever the dataset holds: mask the dataset
+rules (``evidence``) and the supervision ledger, over a ``Dataset``. Whether a
+case or group counts, and why not, is never decided here: it is the indicator
+engine's verdict for the project's own catalogue (``Evaluation.work_verdicts``),
+passed in as ``evaluation`` or computed for the stations' projects. The
+thresholds here (stalled after N days, open too long, high risk) only decide
+what needs attention. The outcome frames come in from their own module. Names are whatever the dataset holds: mask the dataset
 first (``privacy.mask_dataset``) for anything that leaves the station.
 
 Everything returns DataFrames with English column names; ``agenda`` turns
@@ -18,10 +21,16 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .evidence import photo_check, service_evidence
+from .labels import BEHIND, MISSED, NEEDS_ATTENTION, NOT_STARTED, PERIOD_WHOLE, STATUS_HINT, STATUS_ORDER, TO_VERIFY
 from .lifecycle import CaseRules, GroupRules, case_overview, group_overview
 
-# The order "most urgent first" for indicator statuses (CONTRACTS.md).
-STATUS_ORDER = ("未达标", "落后", "待核验", "未开始", "进度正常", "达标")
+__all__ = ["STATUS_ORDER", "AttentionRules", "Attention", "station_attention", "cases_needing_attention",
+           "groups_at_risk", "evidence_problems", "action_items", "indicators_needing_attention", "agenda",
+           "work_verdicts", "station_evaluation", "with_verdicts", "records_text"]
+CASE = "个案"
+GROUP = "小组"
+NOT_COUNTED = "可能不被认定"
+NOT_JUDGED = "本项目指标清单不考核"
 OPEN_ACTION = ("未开始", "进行中")
 # Agenda priorities: 1 act now, 2 discuss this session, 3 fix the records, 4 keep an eye on.
 PRIORITY_LABELS = {1: "紧急", 2: "重要", 3: "整改", 4: "关注"}
@@ -29,10 +38,10 @@ PRIORITY_LABELS = {1: "紧急", 2: "重要", 3: "整改", 4: "关注"}
 
 @dataclass(frozen=True)
 class AttentionRules:
-    """When a case or a group needs the supervisor's attention."""
+    """When a case or a group needs the supervisor's attention (thresholds, not counting rules)."""
 
     cases: CaseRules = CaseRules()
-    groups: GroupRules = GroupRules(min_sessions=5, min_attendance=6)
+    groups: GroupRules = GroupRules()
     high_risk: tuple[str, ...] = ("高",)
 
 
@@ -48,34 +57,94 @@ def _names(ds) -> pd.Series:
     return ds.beneficiaries.set_index("code")["name"]
 
 
-def cases_needing_attention(ds, station: str | list[str], as_of, rules: AttentionRules = AttentionRules()) -> pd.DataFrame:
-    """Cases of the station that are stalled, missing records, high-risk or open too long, with what is missing.
+def work_verdicts(ds, station: str | list[str], as_of, kind: str, evaluation=None) -> pd.DataFrame:
+    """The engine's verdict on each case (``kind`` 个案) or group (小组) of the stations' projects, by code.
 
-    Columns: code, station_code, beneficiary_code, beneficiary_name, domain, worker_code, stage, opened, sessions,
-    days_idle, open_days, risk, stalled, missing_records, high_risk, open_too_long, flags, missing, urgency.
-    Closed cases appear only when records are missing (they must be complete for the assessment).
+    ``evaluation`` is an ``Evaluation`` on ``as_of`` covering those projects; without it the projects are
+    evaluated here. Columns as ``Evaluation.work_verdicts``; index: the case or group code.
+    """
+    evaluation = evaluation if evaluation is not None else station_evaluation(ds, station, as_of)
+    if evaluation is None:
+        from .indicators.verdicts import COLUMNS
+
+        return pd.DataFrame(columns=COLUMNS).set_index("code")
+    return evaluation.work_verdicts(kind).drop_duplicates("code").set_index("code")
+
+
+def station_evaluation(ds, station: str | list[str], as_of):
+    """The ``Evaluation`` of the stations' projects on ``as_of`` (``None`` when they have none)."""
+    from .indicators import evaluate
+
+    projects = ds.projects[ds.projects["station_code"].isin(_stations(ds, station))]["code"].tolist() \
+        if "projects" in ds.frames else []
+    return evaluate(ds, as_of, projects=projects) if projects else None
+
+
+def with_verdicts(frame: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` (cases or groups, by ``code``) with the engine's verdict from ``work_verdicts``.
+
+    Adds counted (True/False, None when no indicator judged it), not_counted, count_reason,
+    counted_sessions, needed, engine_missing_records and engine_short_sessions.
+    """
+    frame = frame.copy()
+    v = verdicts.reindex(frame["code"])
+    judged = v["counted"].notna().to_numpy()
+    frame["counted"] = pd.Series([bool(c) if j else None for c, j in zip(v["counted"].to_numpy(dtype=object), judged)],
+                                 index=frame.index, dtype=object)
+    frame["not_counted"] = [c is False for c in frame["counted"]]
+    frame["count_reason"] = [r if j else NOT_JUDGED for r, j in zip(v["reason"].to_numpy(dtype=object), judged)]
+    for col in ("counted_sessions", "needed"):
+        frame[col] = v[col].to_numpy(dtype=object)
+    empty = [()] * len(frame)
+    for col in ("missing_records", "short_sessions"):
+        frame["engine_" + col] = [t if isinstance(t, tuple) else () for t in v[col].to_numpy(dtype=object)] \
+            if len(frame) else empty
+    return frame
+
+
+def cases_needing_attention(ds, station: str | list[str], as_of, evaluation=None,
+                            rules: AttentionRules = AttentionRules()) -> pd.DataFrame:
+    """Cases of the station that may not count, are stalled, missing records, high-risk or open too long.
+
+    Whether a case counts, why not and which records it lacks for that come from the engine (``evaluation``,
+    see ``work_verdicts``). Columns: code, station_code, beneficiary_code, beneficiary_name, domain,
+    worker_code, stage, opened, sessions, days_idle, open_days, risk, counted, count_reason, not_counted,
+    stalled, missing_any, high_risk, open_too_long, flags, missing (the records due by the stage reached and
+    those the engine names, joined by 、), urgency. Closed cases appear only when they are flagged.
     """
     cases = case_overview(ds, as_of, rules.cases)
     cases = cases[cases["station_code"].isin(_stations(ds, station))].copy()
+    cases = with_verdicts(cases, work_verdicts(ds, station, as_of, CASE, evaluation))
     is_open = cases["closed"].isna()
     assessed = cases["beneficiary_code"].map(_latest_assessment_risk(ds, as_of)).astype("string")
     cases["risk"] = cases["risk"].astype("string").fillna(assessed)
     cases["high_risk"] = is_open & cases["risk"].isin(rules.high_risk)
     cases["has_missing"] = cases["missing_records"].map(len) > 0
-    flags = {"high_risk": "高风险", "stalled": "停滞", "has_missing": "文书缺失", "open_too_long": "开案过久"}
+    flags = {"not_counted": NOT_COUNTED, "high_risk": "高风险", "stalled": "停滞", "has_missing": "文书缺失",
+             "open_too_long": "开案过久"}
     wanted = cases[list(flags)].fillna(False).astype(bool)
     cases = cases[wanted.any(axis=1)].copy()
     wanted = wanted.loc[cases.index]
     cases["flags"] = [tuple(label for col, label in flags.items() if row[col]) for _, row in wanted.iterrows()]
-    cases["missing"] = cases["missing_records"].map("、".join)
-    cases["urgency"] = 3 * wanted["high_risk"] + 2 * wanted["stalled"] + wanted["has_missing"] + wanted["open_too_long"]
+    cases["missing"] = [records_text(a, b) for a, b in zip(cases["missing_records"], cases["engine_missing_records"])]
+    cases["urgency"] = (3 * wanted["high_risk"] + 2 * wanted["stalled"] + wanted["has_missing"]
+                        + wanted["open_too_long"] + wanted["not_counted"])
     cases["beneficiary_name"] = cases["beneficiary_code"].map(_names(ds))
     cases = cases.rename(columns={"has_missing": "missing_any"})
-    columns = ["code", "station_code", "beneficiary_code", "beneficiary_name", "domain", "worker_code", "stage", "opened", "sessions",
-               "days_idle", "open_days", "risk", "stalled", "missing_any", "high_risk", "open_too_long", "flags",
-               "missing", "urgency"]
+    columns = ["code", "station_code", "beneficiary_code", "beneficiary_name", "domain", "worker_code", "stage", "opened",
+               "sessions", "days_idle", "open_days", "risk", "counted", "count_reason", "not_counted", "stalled",
+               "missing_any", "high_risk", "open_too_long", "flags", "missing", "urgency"]
     ordered = cases.sort_values(["urgency", "days_idle", "code"], ascending=[False, False, True])
     return ordered[columns].reset_index(drop=True)
+
+
+def records_text(*lists: tuple) -> str:
+    """Records of several lists, each once, in the order of the complete record set."""
+    from .vocab import CASE_RECORD_SET
+
+    items = list(dict.fromkeys(item for t in lists for item in t))
+    rank = {k: i for i, k in enumerate(CASE_RECORD_SET)}
+    return "、".join(sorted(items, key=lambda x: rank.get(x.split("（")[0], len(rank))))
 
 
 def _latest_assessment_risk(ds, as_of) -> pd.Series:
@@ -83,29 +152,23 @@ def _latest_assessment_risk(ds, as_of) -> pd.Series:
     return done.groupby("beneficiary_code")["risk"].last()
 
 
-def groups_at_risk(ds, station: str | list[str], as_of, rules: AttentionRules = AttentionRules()) -> pd.DataFrame:
-    """Groups of the station at risk of not counting, and why.
+def groups_at_risk(ds, station: str | list[str], as_of, evaluation=None,
+                   rules: AttentionRules = AttentionRules()) -> pd.DataFrame:
+    """Groups of the station that the engine does not count (on ``as_of``, for their project's catalogue), and why.
 
-    Columns: code, station_code, name, domain, leader_code, stage, sessions, counted_sessions, needed, short_sessions,
-    missing, why, days_idle.
+    Columns: code, station_code, name, domain, leader_code, stage, sessions, counted_sessions, needed,
+    short_sessions, missing, why (the engine's reason), days_idle, stalled.
     """
     groups = group_overview(ds, as_of, rules.groups)
-    groups = groups[groups["station_code"].isin(_stations(ds, station)) & groups["at_risk"]].copy()
-    groups["needed"] = (rules.groups.min_sessions - groups["counted_sessions"]).clip(lower=0)
-    groups["missing"] = groups["missing_records"].map("、".join)
-    groups["why"] = [_group_why(r) for _, r in groups.iterrows()]
+    groups = groups[groups["station_code"].isin(_stations(ds, station))].copy()
+    groups = with_verdicts(groups, work_verdicts(ds, station, as_of, GROUP, evaluation))
+    groups = groups[groups["not_counted"]].copy()
+    groups["short_sessions"] = groups["engine_short_sessions"]
+    groups["missing"] = groups["engine_missing_records"].map("、".join)
+    groups["why"] = groups["count_reason"]
     columns = ["code", "station_code", "name", "domain", "leader_code", "stage", "sessions", "counted_sessions", "needed",
-               "short_sessions", "missing", "why", "days_idle"]
+               "short_sessions", "missing", "why", "days_idle", "stalled"]
     return groups.sort_values(["needed", "code"], ascending=[False, True])[columns].reset_index(drop=True)
-
-
-def _group_why(row) -> str:
-    parts = [row["why_not"]] if row["why_not"] else []
-    if row["stage"] == "开展中" and pd.notna(row["days_idle"]):
-        parts.append(f"已 {int(row['days_idle'])} 天没有活动")
-    if row["missing"]:
-        parts.append(f"缺{row['missing']}")
-    return "；".join(parts)
 
 
 def evidence_problems(ds, station: str | list[str], as_of) -> pd.DataFrame:
@@ -164,7 +227,7 @@ def indicators_needing_attention(results: pd.DataFrame) -> pd.DataFrame:
     """The summary rows (全期) whose status is not 达标/进度正常, most urgent first."""
     if results is None or results.empty:
         return pd.DataFrame(columns=["indicator_id", "indicator_name", "status", "actual", "target", "expected", "note"])
-    rows = results[(results["period"] == "全期") & results["status"].isin(STATUS_ORDER[:4])].copy()
+    rows = results[(results["period"] == PERIOD_WHOLE) & results["status"].isin(NEEDS_ATTENTION)].copy()
     rows["_rank"] = rows["status"].map(STATUS_ORDER.index)
     rows["_gap"] = (rows["expected"].fillna(rows["target"]) - rows["actual"]).fillna(0)
     return rows.sort_values(["_rank", "_gap"], ascending=[True, False]).drop(columns=["_rank", "_gap"]) \
@@ -193,12 +256,17 @@ class Attention:
 
 def station_attention(ds, station: str, as_of, results: pd.DataFrame | None = None,
                       worsened: pd.DataFrame | None = None, missing_post: pd.DataFrame | None = None,
-                      rules: AttentionRules = AttentionRules()) -> Attention:
+                      rules: AttentionRules = AttentionRules(), evaluation=None) -> Attention:
     """All attention lists of ``station`` on ``as_of``.
 
-    ``results`` are indicator results (``Evaluation.results``), ``worsened`` and ``missing_post`` the frames of
+    ``evaluation`` is the ``Evaluation`` of the station's project on ``as_of`` (its results are used when
+    ``results`` is not given; evaluated here when neither is), ``worsened`` and ``missing_post`` the frames of
     ``outcomes.worsened`` / ``outcomes.missing_post``; each is filtered to the station here.
     """
+    if evaluation is None:
+        evaluation = station_evaluation(ds, station, as_of)
+    if results is None and evaluation is not None:
+        results = evaluation.results
     codes = _stations(ds, station)
     people = set(ds.beneficiaries.loc[ds.beneficiaries["station_code"].isin(codes), "code"])
 
@@ -210,7 +278,8 @@ def station_attention(ds, station: str, as_of, results: pd.DataFrame | None = No
         return frame[frame["beneficiary_code"].isin(people)].reset_index(drop=True)
 
     return Attention(station, pd.Timestamp(as_of).date(),
-                     cases_needing_attention(ds, station, as_of, rules), groups_at_risk(ds, station, as_of, rules),
+                     cases_needing_attention(ds, station, as_of, evaluation, rules),
+                     groups_at_risk(ds, station, as_of, evaluation, rules),
                      evidence_problems(ds, station, as_of), action_items(ds, station, as_of),
                      indicators_needing_attention(mine(results)), mine(worsened), mine(missing_post), rules)
 
@@ -233,7 +302,7 @@ def agenda(att: Attention) -> pd.DataFrame:
             items.append((priority, -weight, topic, text, n))
 
     ind = att.indicators
-    for status, priority in (("未达标", 1), ("落后", 2), ("待核验", 3)):
+    for status, priority in ((MISSED, 1), (BEHIND, 2), (TO_VERIFY, 3)):
         rows = ind[ind["status"] == status] if not ind.empty else ind
         add(priority, len(rows), "指标进度", f"{len(rows)} 项指标{status}：" + "、".join(rows["indicator_name"].astype(str))
             + _ind_hint(status), len(rows))
@@ -258,6 +327,9 @@ def agenda(att: Attention) -> pd.DataFrame:
     for kind in ("照片重复使用", "无水印照片", "无签到表"):
         rows = att.evidence[att.evidence["kind"] == kind]
         add(3, len(rows), "佐证材料", f"{len(rows)} 条{kind}：" + _codes(rows, "record") + _EVIDENCE_HINT[kind], len(rows))
+    uncounted = cases[cases["not_counted"] & ~cases["high_risk"]]
+    add(2, len(uncounted), "个案", f"{len(uncounted)} 个个案{NOT_COUNTED}：" + _codes(
+        uncounted, label=lambda r: r["count_reason"].split("；")[0]), len(uncounted))
     paper = cases[cases["missing_any"] & ~cases["high_risk"]]
     add(3, len(paper), "个案", f"{len(paper)} 个个案文书缺失：" + _codes(paper, label=lambda r: "缺" + r["missing"]),
         len(paper))
@@ -270,7 +342,7 @@ def agenda(att: Attention) -> pd.DataFrame:
     long_open = cases[cases["open_too_long"] & ~cases["stalled"] & ~cases["high_risk"]]
     add(4, len(long_open), "个案", f"{len(long_open)} 个个案开案时间过长，评估是否结案或转介：" + _codes(
         long_open, label=lambda r: f"已开案 {int(r['open_days'])} 天"), len(long_open))
-    not_started = ind[ind["status"] == "未开始"] if not ind.empty else ind
+    not_started = ind[ind["status"] == NOT_STARTED] if not ind.empty else ind
     add(4, len(not_started), "指标进度", f"{len(not_started)} 项指标尚未开始：" + "、".join(
         not_started["indicator_name"].astype(str)), len(not_started))
     items.sort(key=lambda t: (t[0], t[1]))
@@ -284,7 +356,7 @@ _EVIDENCE_HINT = {"无水印照片": "（不认定服务次数，补拍或核实
 
 
 def _ind_hint(status: str) -> str:
-    return {"未达标": "（期间已结束仍未达到目标）", "落后": "（低于按时间进度应达值）", "待核验": "（检查项尚未勾选）"}[status]
+    return STATUS_HINT[status]
 
 
 def _case_label(row) -> str:

@@ -225,8 +225,10 @@ def station_facts(ds, station: str):
     cases = cases[cases["station_code"] == station]
     groups = lifecycle.group_overview(ds, AS_OF, rules.groups)
     groups = groups[groups["station_code"] == station]
-    attention = supervision.cases_needing_attention(ds, station, AS_OF, rules)
-    return cases, groups, attention
+    ev = supervision.station_evaluation(ds, station, AS_OF)
+    attention = supervision.cases_needing_attention(ds, station, AS_OF, ev, rules)
+    at_risk = supervision.groups_at_risk(ds, station, AS_OF, ev, rules)
+    return cases, groups.assign(at_risk=groups["code"].isin(at_risk["code"])), attention
 
 
 def test_cases_dashboard_shows_pipeline_attention_and_timeline_and_follows_filters(page, server, demo_ds):

@@ -1,4 +1,4 @@
-"""Case and group lifecycles: stages, impossible histories, qualification, attention flags.
+"""Case and group lifecycles: stages, impossible histories, records missing, attention flags.
 
 Every expected value is worked out by hand from the rows written in the test.
 """
@@ -6,7 +6,7 @@ Every expected value is worked out by hand from the rows written in the test.
 from __future__ import annotations
 
 import pytest
-from builders import ALL_RECORDS, case_row, dataset, group_row, group_sessions, records, sessions
+from builders import case_row, dataset, group_row, group_sessions, records, sessions
 
 from sgzlib import lifecycle as lc
 from sgzlib.errors import DataError
@@ -89,76 +89,41 @@ def test_impossible_group_histories_are_refused(attendance, report, rule):
     assert [p.code for p in ds.problems()] == [rule]
 
 
-# -- qualification ------------------------------------------------------------------
+# -- records missing (whether a case or group counts is the engine's: tests/test_rules_work.py) ------------
 
-def test_complete_case_with_five_sessions_qualifies():
+def test_complete_closed_case_lacks_nothing():
     ds = dataset([case_row(assessed="2025-01-12", agreement="2025-01-14", planned="2025-01-14",
                            evaluated="2025-03-25", closed="2025-03-28", close_reason="目标达成")],
                  sessions(dates=FIVE), records())
     row = lc.case_overview(ds, "2025-04-30").iloc[0]
-    assert (row["sessions"], row["qualifies"], row["why_not"], row["missing_records"]) == (5, True, "", ())
+    assert (row["sessions"], row["missing_records"], row["absent_records"]) == (5, (), ())
+    assert "qualifies" not in row and "why_not" not in row  # counting is not the lifecycle's
 
 
-@pytest.mark.parametrize("n_sessions, kinds, no_record, why", [
-    # 4 sessions < 5, records complete → only the session count
-    (4, ALL_RECORDS, (), "仅 4 节服务，需 ≥5 节"),
-    # 5 sessions, but 预估表 and 评估表 missing and session 3 without 过程记录表
-    (5, ("接案记录表", "服务协议", "工作计划表", "结案表"), (3,),
-     "文书不全：缺预估表、过程记录表（第3节）、评估表"),
-    # both at once, joined by ；
-    (3, ("接案记录表", "服务协议", "工作计划表", "预估表", "评估表"), (), "仅 3 节服务，需 ≥5 节；文书不全：缺结案表"),
-])
-def test_case_that_does_not_qualify_says_exactly_why(n_sessions, kinds, no_record, why):
-    ds = dataset([case_row(evaluated="2025-03-25")], sessions(dates=FIVE[:n_sessions], no_record=no_record),
-                 records(kinds=kinds))
-    row = lc.case_overview(ds, "2025-04-30").iloc[0]
-    assert not row["qualifies"]
-    assert row["why_not"] == why
+def test_absent_records_name_the_whole_set_missing_records_only_what_the_stage_needs():
+    # in 介入 with 接案记录表, 预估表, 服务协议, 工作计划表 and three sessions (session 3 without 过程记录表):
+    # due by the stage → 过程记录表（第3节）; absent from the complete set → that and 评估表, 结案表
+    ds = dataset([case_row(assessed="2025-01-12")], sessions(dates=FIVE[:3], no_record=(3,)),
+                 records(kinds=("接案记录表", "预估表", "服务协议", "工作计划表")))
+    row = lc.case_overview(ds, "2025-03-01").iloc[0]
+    assert row["stage"] == "介入"
+    assert row["missing_records"] == ("过程记录表（第3节）",)
+    assert row["absent_records"] == ("过程记录表（第3节）", "评估表", "结案表")
 
 
-def test_sessions_without_photo_do_not_count_when_required():
-    sess = sessions(dates=FIVE)
-    sess[4]["photos"] = None  # the fifth session has no watermark photo
-    ds = dataset([case_row(evaluated="2025-03-25", closed="2025-03-28", close_reason="目标达成")], sess, records())
-    row = lc.case_overview(ds, "2025-04-30", lc.CaseRules(require_photo=True)).iloc[0]
-    # 5 sessions, 4 with photos → 4 counted
-    assert (row["sessions"], row["counted_sessions"]) == (5, 4)
-    assert row["why_not"] == "仅 4 节服务，需 ≥5 节（另有 1 节无水印照片不计）"
-
-
-@pytest.mark.parametrize("attendance, min_att, counted, short, qualifies", [
-    # all six sessions ≥6 people → 6 count
-    ((6, 7, 8, 9, 6, 10), 6, 6, (), True),
-    # sessions 2 (4 people) and 5 (5 people) below 6 → 6 − 2 = 4 count < 5
-    ((8, 4, 9, 7, 5, 6), 6, 4, ("第2节（签到 4 人<6）", "第5节（签到 5 人<6）"), False),
-    # one short session of six still leaves 5 → qualifies, but the short session is listed
-    ((8, 3, 9, 7, 6, 6), 6, 5, ("第2节（签到 3 人<6）",), True),
-    # with no minimum attendance every session counts
-    ((1, 2, 3, 4, 5), 0, 5, (), True),
-])
-def test_group_counts_only_sessions_with_enough_people(attendance, min_att, counted, short, qualifies):
-    ds = dataset(groups=[group_row()], group_sessions_=group_sessions(attendance=attendance))
-    row = lc.group_overview(ds, "2025-06-30", lc.GroupRules(min_attendance=min_att)).iloc[0]
-    assert (row["counted_sessions"], row["short_sessions"], row["qualifies"]) == (counted, short, qualifies)
-
-
-def test_group_failing_count_names_the_sessions_and_is_at_risk():
-    ds = dataset(groups=[group_row()], group_sessions_=group_sessions(attendance=(8, 4, 9, 7, 5, 6)))
-    row = lc.group_overview(ds, "2025-06-30", lc.GroupRules(min_attendance=6)).iloc[0]
-    assert row["why_not"] == "有效节次 4 节，需 ≥5 节：第2节（签到 4 人<6）、第5节（签到 5 人<6）不计"
-    assert row["at_risk"]
-
-
-def test_group_records_missing_and_sign_in_rule():
-    # no plan, session 2 without sign-in sheet, group reported (ended) on 04-20
-    ds = dataset(groups=[group_row(plan=None, report="2025-04-20")],
-                 group_sessions_=group_sessions(attendance=(8, 8, 8, 8, 8), sign_in=(True, False, True, True, True)))
-    row = lc.group_overview(ds, "2025-06-30", lc.GroupRules(require_sign_in=True, require_records=True)).iloc[0]
-    assert row["stage"] == "已结束"
-    assert row["missing_records"] == ("小组服务计划书",)
-    # 5 sessions − session 2 (no sign-in sheet) = 4 counted
-    assert row["counted_sessions"] == 4
-    assert row["why_not"] == "有效节次 4 节，需 ≥5 节：第2节（无签到表）不计；文书不全：缺小组服务计划书"
+def test_group_records_missing_and_absent():
+    # no plan, session 2 without 单元计划书, not reported yet: due now → plan and unit plan of session 2;
+    # absent → those and 评估总结报告
+    sess = group_sessions(attendance=(8, 8, 8))
+    sess[1]["unit_plan"] = False
+    ds = dataset(groups=[group_row(plan=None)], group_sessions_=sess)
+    row = lc.group_overview(ds, "2025-03-20").iloc[0]
+    assert (row["stage"], row["sessions"]) == ("开展中", 3)
+    assert row["missing_records"] == ("小组服务计划书", "单元计划书（第2节）")
+    assert row["absent_records"] == ("小组服务计划书", "单元计划书（第2节）", "评估总结报告")
+    # last session 03-15 (03-01 + 14 days) → 5 idle days on 03-20, not stalled; 31 days on 04-15 → stalled
+    assert (row["days_idle"], row["stalled"]) == (5, False)
+    assert lc.group_overview(ds, "2025-04-15").iloc[0]["stalled"]
 
 
 # -- attention flags -------------------------------------------------------------------
@@ -208,6 +173,3 @@ def test_demo_district_contains_the_planted_lifecycle_problems(demo_ds):
     assert cases.loc[list(demo.PLANTED.stalled_cases), "stalled"].all()
     missing = cases.loc[list(demo.PLANTED.cases_missing_records), "missing_records"]
     assert all("预估表" in m and "评估表" in m for m in missing)
-    groups = lc.group_overview(demo_ds, demo.AS_OF, lc.GroupRules(min_attendance=6)).set_index("code")
-    assert (groups.loc[list(demo.PLANTED.short_groups), "short_sessions"].map(len) >= 2).all()
-    assert not groups.loc[list(demo.PLANTED.short_groups), "qualifies"].any()

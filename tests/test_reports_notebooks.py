@@ -93,8 +93,32 @@ def test_hand_station_figures(run):
     assert "<td>86</td>" in row and "停滞" in row
     assert re.search(r"<tr><td>C2</td>.*?预估表.*?</tr>", page)
     assert "1 项行动项已逾期" in page and "逾期 20 天" in page
-    assert "<td>G1</td>" in page and "第2节（签到 4 人&lt;6）" in page
+    # G1 under zhalainuoer-2026 (≥6 people and a sign-in sheet a session): session 2 does not count
+    assert "<td>G1</td>" in page and "第2节（签到 4 人&lt;6，无签到表）" in page
     assert "张*三" in page and "张小三" not in page and "13812341234" not in page
+
+
+def _visible_text(page: str) -> str:
+    """The text a reader sees: no scripts, styles or tags."""
+    page = re.sub(r"<(script|style)\b.*?</\1>", " ", page, flags=re.S | re.I)
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", page))
+
+
+@pytest.mark.parametrize("target", ["YL01", "YL04", "S1", "P2025-YL01", "云岭区"])
+def test_report_html_shows_no_english_codes(run, target):
+    from test_vocabulary import english_codes
+
+    assert english_codes([_visible_text(_html(run[target]))]) == set()
+
+
+def test_stalled_jiuyuan_cases_show_what_they_lack(run):
+    # §四 of YL04 (jiuyuan-2024 asks the complete record set): the stalled cases lack 评估表 and 结案表,
+    # exactly as the engine says why they do not count
+    page = _html(run["YL04"])
+    for code in ("YL04-C01", "YL04-C02", "YL04-C03", "YL04-C04"):
+        row = re.search(rf"<tr><td>{code}</td>(.*?)</tr>", page).group(1)
+        assert "<td>评估表、结案表</td>" in row and "不计入：文书不全：缺评估表、结案表" in row
+        assert "需 ≥5 节" not in row
 
 
 def test_pdf_text(run, demo_ds):

@@ -126,3 +126,89 @@ def test_success_cases_need_a_finished_case_or_group():
     assert (row(ev, "T1")["actual"], row(ev, "T1")["status"]) == (2, "达标")
     assert reasons(ev, "T1") == {"C1": (True, None), "C2": (False, "not_finished"), "G1": (True, None),
                                  "G2": (False, "not_finished")}
+
+
+# -- why a case or group does not count, word for word (moved here from the lifecycle: the engine decides) --
+
+def why(ev, indicator, code, project_code="P1") -> str:
+    e = ev.explain(project_code, indicator).set_index("record_id")
+    return e.loc[code, "reason"]
+
+
+STRICT_CASES = indicator("qualified_cases", "{min_sessions: 5, require_records: true}", 1, id="STRICT")
+ALL_SEVEN = ("接案记录表", "预估表", "服务协议", "工作计划表", "评估表", "结案表")
+
+
+@pytest.mark.parametrize("n_sessions, kinds, no_record, reason", [
+    # 4 sessions < 5, records complete → only the session count
+    (4, ALL_SEVEN, (), "仅 4 节服务，需 ≥5 节"),
+    # 5 sessions, but 预估表 and 评估表 missing and session 3 without 过程记录表
+    (5, ("接案记录表", "服务协议", "工作计划表", "结案表"), (3,), "文书不全：缺预估表、过程记录表（第3节）、评估表"),
+    # both at once, joined by ；
+    (3, ("接案记录表", "服务协议", "工作计划表", "预估表", "评估表"), (), "仅 3 节服务，需 ≥5 节；文书不全：缺结案表"),
+])
+def test_case_that_does_not_count_says_exactly_why(n_sessions, kinds, no_record, reason):
+    sess = sessions("C1", n_sessions)
+    for s in sess:
+        s["process_record"] = s["seq"] not in no_record
+    ds = dataset(beneficiaries=[person("B1")], cases=[case("C1", closed="2025-05-01")], case_sessions=sess,
+                 case_records=records("C1", kinds))
+    ev = run(ds, "2025-06-30", catalogue(STRICT_CASES))
+    assert why(ev, "STRICT", "C1") == reason
+    v = ev.work_verdicts("个案").set_index("code").loc["C1"]
+    # the structured verdict says the same: sessions counted, how many more are needed, records missing
+    assert (v["counted"], v["reason"], v["counted_sessions"], v["needed"]) == (
+        False, reason, n_sessions, max(5 - n_sessions, 0))
+    assert all(m in reason for m in v["missing_records"])
+
+
+def test_sessions_without_photo_do_not_count_and_the_reason_says_how_many():
+    sess = sessions("C1", 5)
+    sess[4]["photos"] = None  # the fifth session has no watermark photo
+    ds = dataset(beneficiaries=[person("B1")], cases=[case("C1", closed="2025-05-01")], case_sessions=sess,
+                 case_records=records("C1"))
+    ev = run(ds, "2025-06-30", catalogue(STRICT_CASES))
+    # 5 sessions, 4 with photos → 4 counted
+    assert why(ev, "STRICT", "C1") == "仅 4 节服务，需 ≥5 节（另有 1 节无水印照片不计）"
+    # without photo_required every session counts and the case does
+    ev = run(ds, "2025-06-30", catalogue(STRICT_CASES, photo=False))
+    assert reasons(ev, "STRICT")["C1"] == (True, None)
+
+
+@pytest.mark.parametrize("attendance, counted, short", [
+    # sessions 2 (4 people) and 5 (5 people) below 6 → 6 − 2 = 4 count < 5
+    ((8, 4, 9, 7, 5, 6), 4, ("第2节（签到 4 人<6）", "第5节（签到 5 人<6）")),
+    # one short session of six still leaves 5 → counts, and the short session is still listed
+    ((8, 3, 9, 7, 6, 6), 5, ("第2节（签到 3 人<6）",)),
+])
+def test_group_verdict_names_the_sessions_that_did_not_count(attendance, counted, short):
+    ds = dataset(groups=[group("G1")], group_sessions=gsessions("G1", attendance))
+    ev = run(ds, "2025-07-31", catalogue(GROUPS))
+    v = ev.work_verdicts("小组").set_index("code").loc["G1"]
+    assert (v["counted_sessions"], v["short_sessions"], v["counted"]) == (counted, short, counted >= 5)
+    if counted < 5:
+        assert why(ev, "T1", "G1") == ("有效节次 4 节，需 ≥5 节：第2节（签到 4 人<6）、第5节（签到 5 人<6）不计；"
+                                       "各节签到人数：8、4、9、7、5、6")
+
+
+def test_group_without_plan_and_sign_in_sheet():
+    # no plan, session 2 without sign-in sheet, reported on 06-01: 5 − 1 = 4 counted
+    sess = gsessions("G1", (8,) * 5)
+    sess[1]["sign_in"] = False
+    ds = dataset(groups=[{**group("G1"), "plan_date": None}], group_sessions=sess)
+    cat = catalogue(indicator("qualified_groups", "{min_sessions: 5, require_records: true, require_sign_in: true}", 1))
+    ev = run(ds, "2025-07-31", cat)
+    assert why(ev, "T1", "G1") == ("有效节次 4 节，需 ≥5 节：第2节（无签到表）不计；文书不全：缺小组服务计划书；"
+                                   "各节签到人数：8、8、8、8、8")
+    v = ev.work_verdicts("小组").set_index("code").loc["G1"]
+    assert (v["reason_code"], v["needed"], v["missing_records"]) == ("too_few_sessions", 1, ("小组服务计划书",))
+
+
+def test_a_case_judged_by_two_indicators_counts_only_if_both_count_it():
+    # T1 asks 5 sessions (社会救助), FULL asks the complete record set: C1 has 5 sessions and no records →
+    # T1 counts it, FULL does not → one verdict: not counted, with the reason of FULL, the indicator that refused it
+    ds = dataset(beneficiaries=[person("B1")], cases=[case("C1")], case_sessions=sessions("C1", 5))
+    ev = run(ds, "2025-06-30", catalogue(CASES + FULL_CASES))
+    v = ev.work_verdicts("个案").set_index("code").loc["C1"]
+    assert (v["counted"], v["indicator_ids"]) == (False, "FULL")
+    assert v["reason"] == why(ev, "FULL", "C1")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from builders import D, case_row, dataset, group_row, group_sessions, records, sessions
+from engine_builders import catalogue, indicator, project
 
 from sgzlib import demo, supervision
+from sgzlib.dataset import Dataset
+from sgzlib.indicators import evaluate
 from sgzlib.supervision import STATUS_ORDER
 
 AS_OF = "2025-04-30"
@@ -41,7 +44,12 @@ def hand_station():
     ]
     return dataset(cases, case_sessions, case_records, [group_row("G1")],
                    group_sessions("G1", (8, 4, 8, 8, 8), sign_in=(True, False, True, True, True)),
-                   services=services, supervisions=sup)
+                   services=services, supervisions=sup, projects=[project(catalogue=CATALOGUE)])
+
+
+# The station's catalogue: 社会救助 cases of ≥5 sessions (ZL-SA-06); 养老服务 groups of ≥5 sessions that each had
+# ≥6 people signed in, with a sign-in sheet (ZL-EL-07) — its counting rules, read by the engine.
+CATALOGUE = "zhalainuoer-2026"
 
 
 @pytest.fixture(scope="module")
@@ -49,27 +57,53 @@ def station():
     return hand_station()
 
 
-def test_cases_needing_attention(station):
-    cases = supervision.cases_needing_attention(station, "S1", AS_OF).set_index("code")
-    # C3 is closed with every record: not listed. C2 (high risk 3 + missing 1 = 4) before C1 (stalled 2 + long 0).
+@pytest.fixture(scope="module")
+def evaluation(station):
+    return evaluate(station, D(AS_OF))
+
+
+def test_cases_needing_attention(station, evaluation):
+    cases = supervision.cases_needing_attention(station, "S1", AS_OF, evaluation).set_index("code")
+    # C3 is closed with every record and 5 sessions: counts, not listed. C2 (high risk 3 + missing 1 + not
+    # counted 1 = 5) before C1 (stalled 2 + not counted 1 = 3).
     assert list(cases.index) == ["C2", "C1"]
-    assert cases.at["C2", "flags"] == ("高风险", "文书缺失")
+    assert cases.at["C2", "flags"] == ("可能不被认定", "高风险", "文书缺失")
     assert cases.at["C2", "missing"] == "预估表"
-    assert cases.at["C2", "urgency"] == 4
+    assert cases.at["C2", "urgency"] == 5
+    # the engine's verdict for this catalogue, word for word: 2 and 3 sessions of the 5 asked
+    assert cases.at["C2", "count_reason"] == "仅 2 节服务，需 ≥5 节"
+    assert cases.at["C1", "count_reason"] == "仅 3 节服务，需 ≥5 节"
     assert cases.at["C2", "beneficiary_name"] == "张小三"
     # C1: last session 2025-02-03 → 2025-04-30 is 25 + 31 + 30 = 86 days idle; open since 01-10: 21 + 28 + 31 + 30 = 110.
     assert cases.at["C1", "days_idle"] == 86
     assert cases.at["C1", "open_days"] == 110
-    assert cases.at["C1", "flags"] == ("停滞",)
+    assert cases.at["C1", "flags"] == ("可能不被认定", "停滞")
 
 
-def test_groups_at_risk(station):
-    groups = supervision.groups_at_risk(station, "S1", AS_OF)
+def test_without_a_project_no_case_is_judged(station):
+    # no evaluation given and the same station without its project: nothing judges the cases
+    bare = Dataset({**station.frames, "projects": station.projects.iloc[0:0]})
+    cases = supervision.cases_needing_attention(bare, "S1", AS_OF).set_index("code")
+    assert cases["counted"].isna().all() and cases["count_reason"].eq(supervision.NOT_JUDGED).all()
+    assert "可能不被认定" not in cases.at["C1", "flags"]
+
+
+def test_groups_at_risk(station, evaluation):
+    groups = supervision.groups_at_risk(station, "S1", AS_OF, evaluation)
     assert list(groups["code"]) == ["G1"]
     g = groups.iloc[0]
     # Session 2 had 4 < 6 people: 4 of 5 sessions count, one more needed; last session 03-29 → 32 days idle.
     assert (g["counted_sessions"], g["needed"], g["days_idle"]) == (4, 1, 32)
-    assert "第2节（签到 4 人<6）" in g["why"] and "已 32 天没有活动" in g["why"]
+    assert g["why"] == "有效节次 4 节，需 ≥5 节：第2节（签到 4 人<6，无签到表）不计；各节签到人数：8、4、8、8、8"
+    assert g["short_sessions"] == ("第2节（签到 4 人<6，无签到表）",)
+
+
+def test_a_catalogue_without_an_attendance_minimum_counts_the_same_group(station):
+    # The same G1 under a catalogue asking 5 sessions and nothing about attendance: all 5 count → not at risk.
+    lenient = catalogue(indicator("qualified_groups", "{min_sessions: 5}", 1, id="GROUPS"))
+    ds = Dataset({**station.frames, "projects": station.projects.assign(catalogue="test-cat")})
+    ev = evaluate(ds, D(AS_OF), catalogues=[lenient])
+    assert supervision.groups_at_risk(ds, "S1", AS_OF, ev).empty
 
 
 def test_evidence_problems(station):
@@ -93,17 +127,19 @@ def _results(statuses: dict[str, str]) -> pd.DataFrame:
                          "expected": 2.0, "note": ""})
 
 
-def test_agenda_most_urgent_first(station):
+def test_agenda_most_urgent_first(station, evaluation):
     results = _results({"个案数": "落后", "月度服务": "未达标", "制度上墙": "达标"})
     worsened = pd.DataFrame({"beneficiary_code": ["B1"], "station_code": ["S1"]})
-    att = supervision.station_attention(station, "S1", AS_OF, results=results, worsened=worsened)
+    att = supervision.station_attention(station, "S1", AS_OF, results=results, worsened=worsened,
+                                        evaluation=evaluation)
     agenda = att.agenda
     assert list(zip(agenda["level"], agenda["topic"])) == [
         ("紧急", "指标进度"), ("紧急", "督导行动项"), ("紧急", "个案"),
-        ("重要", "指标进度"), ("重要", "个案"), ("重要", "服务成效"), ("重要", "小组"),
+        ("重要", "指标进度"), ("重要", "个案"), ("重要", "服务成效"), ("重要", "小组"), ("重要", "个案"),
         ("整改", "佐证材料"), ("整改", "佐证材料"), ("整改", "佐证材料"), ("整改", "督导行动项")]
+    assert agenda.loc[7, "item"] == "1 个个案可能不被认定：C1（仅 3 节服务，需 ≥5 节）"
     assert agenda.loc[0, "item"].startswith("1 项指标未达标：月度服务")
-    assert "C2（张小三，高风险，文书缺失）" in agenda.loc[2, "item"]
+    assert "C2（张小三，可能不被认定，高风险，文书缺失）" in agenda.loc[2, "item"]
     assert "C1（86 天无进展）" in agenda.loc[4, "item"]
     assert list(agenda["priority"]) == sorted(agenda["priority"])
 
@@ -128,9 +164,9 @@ def test_demo_planted_problems(demo_ds):
     pair = demo_ds.services.set_index("code").loc[list(demo.PLANTED.reused_by), "date"]
     later = max(pair.index, key=lambda c: (pair[c], c))
     assert list(reused["record"]) == [later]
-    for code in demo.PLANTED.short_groups:
-        groups = supervision.groups_at_risk(demo_ds, code.split("-")[0], demo.AS_OF)
-        assert code in set(groups["code"])
+    # Short sessions are a problem only where the catalogue asks for ≥6 people a session (zhalainuoer, YL01).
+    groups = supervision.groups_at_risk(demo_ds, "YL01", demo.AS_OF)
+    assert "YL01-G02" in set(groups["code"])
     for station in demo.PLANTED.overdue_action_stations:
         assert supervision.action_items(demo_ds, station, demo.AS_OF)["overdue"].any()
     for code in demo.PLANTED.cases_missing_records:

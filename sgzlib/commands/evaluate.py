@@ -2,8 +2,10 @@
 
 Only assembles arguments and calls ``sgzlib.indicators.evaluate``. Table and
 xlsx output have Chinese headers; csv has the same Chinese headers (the
-column list is documented in the README and stable); json uses the English
-column names of ``Evaluation.results``.
+column list is documented in the README and stable); codes in cells (rule,
+reason, period kind) are shown by their Chinese labels (``sgzlib.labels``).
+json uses the English column names of ``Evaluation.results`` and keeps the
+codes as they are, for programs.
 """
 
 from __future__ import annotations
@@ -19,28 +21,27 @@ from .. import storage
 from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError, NotFoundError
-from ..indicators import RESULT_COLUMNS, STATUS_ORDER, evaluate
+from ..indicators import RESULT_COLUMNS, RULES, evaluate
+from ..labels import (
+    EXPECTED,
+    EXPLAIN_HEADERS,
+    PERIOD_KIND_LABELS,
+    PERIOD_WHOLE,
+    RESULT_HEADERS,
+    STATUS_ORDER,
+    YES_NO,
+    reason_labels,
+)
 
-HEADERS = {
-    "station_code": "站点编码", "station_name": "站点名称", "project_code": "项目编码", "catalogue": "指标清单",
-    "tier": "档位", "indicator_id": "指标编号", "indicator_name": "指标名称", "domain": "领域", "mandatory": "必选",
-    "rule": "计算规则", "period": "周期", "period_kind": "周期类型", "period_end": "周期结束日", "actual": "实际",
-    "target": "目标", "expected": "截至评估日应达", "unit": "单位", "status": "状态", "points": "分值",
-    "score": "得分", "note": "说明",
-}
-EXPLAIN_HEADERS = {
-    "project_code": "项目编码", "indicator_id": "指标编号", "period": "周期", "record_table": "记录所在表",
-    "record_id": "记录编号", "counted": "是否计入", "reason_code": "原因代码", "reason": "原因",
-}
-PERIOD_KINDS = {"whole": "全期", "month": "月", "quarter": "季度"}
+HEADERS = RESULT_HEADERS
 TABLE_COLUMNS = ["indicator_id", "indicator_name", "actual", "target", "expected", "unit", "status", "note"]
 FORMATS = ("table", "csv", "json", "xlsx")
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "evaluate", help="按指标清单评估项目：实际值、目标、截至评估日应达、状态、得分",
-        description="按各项目的指标清单和档位评估全部指标：每个指标一行“全期”汇总，按月/季度考核的指标另有每期一行。"
+        "evaluate", help=f"按指标清单评估项目：实际值、目标、{EXPECTED}、状态、得分",
+        description=f"按各项目的指标清单和档位评估全部指标：每个指标一行“{PERIOD_WHOLE}”汇总，按月/季度考核的指标另有每期一行。"
                     "状态：达标、进度正常、落后、未开始、未达标（周期已结束未达到）、待核验（检查项尚未勾选）。")
     add_db_argument(p)
     scope = p.add_mutually_exclusive_group()
@@ -74,17 +75,21 @@ def run_evaluation(db: str | None, as_of: dt.date, station: str | None = None, p
 
 
 def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
-    """Chinese headers, ISO dates, 是/否, numbers rounded to two places."""
+    """Chinese headers, ISO dates, 是/否, numbers rounded to two places, codes shown by their Chinese labels."""
     out = frame.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")
         elif pd.api.types.is_bool_dtype(out[col]):
-            out[col] = out[col].map({True: "是", False: "否"})
+            out[col] = out[col].map(YES_NO)
         elif pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].round(2)
     if "period_kind" in out:
-        out["period_kind"] = out["period_kind"].map(PERIOD_KINDS)
+        out["period_kind"] = out["period_kind"].map(PERIOD_KIND_LABELS)
+    if "rule" in out:
+        out["rule"] = out["rule"].map(lambda r: RULES[r].label if r in RULES else r)
+    if "reason_code" in out:
+        out["reason_code"] = reason_labels(out["reason_code"])
     return out.rename(columns=headers)
 
 
@@ -117,13 +122,13 @@ def table(ev, periods: bool = False) -> str:
                            "display.width", 250, "display.max_rows", None):
         for (code, station, cat, tier), block in rows.groupby(
                 ["project_code", "station_name", "catalogue", "tier"], sort=False, dropna=False):
-            summary = block[block["period"] == "全期"]
+            summary = block[block["period"] == PERIOD_WHOLE]
             tally = summary["status"].value_counts()
             tier_text = f"（{tier}）" if isinstance(tier, str) else ""
             lines += ["", f"项目 {code}  {station}  指标清单 {cat}{tier_text}",
                       "  " + "  ".join(f"{s} {tally.get(s, 0)}" for s in STATUS_ORDER)
                       + f"  得分 {summary['score'].sum():.1f} / {summary['points'].sum():.0f}"]
-            shown = block.assign(indicator_id=block["indicator_id"].where(block["period"] == "全期",
+            shown = block.assign(indicator_id=block["indicator_id"].where(block["period"] == PERIOD_WHOLE,
                                                                           "  " + block["period"]))
             lines.append(display(shown[TABLE_COLUMNS], HEADERS).to_string(index=False))
     return "\n".join(lines) + "\n"

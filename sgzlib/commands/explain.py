@@ -12,7 +12,8 @@ from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import NotFoundError
 from ..indicators import load_catalogue
-from .evaluate import EXPLAIN_HEADERS, HEADERS, display, run_evaluation
+from ..labels import EXPLAIN_HEADERS, MANDATORY, PERIOD_WHOLE
+from .evaluate import HEADERS, display, run_evaluation
 
 
 def register(sub) -> None:
@@ -48,13 +49,13 @@ def run(args) -> int:
 
 def report(rows: pd.DataFrame, detail: pd.DataFrame) -> str:
     """Plain-text explanation: the result, the source text, each period, then records counted and not."""
-    head = rows[rows["period"] == "全期"].iloc[0]
+    head = rows[rows["period"] == PERIOD_WHOLE].iloc[0]
     ind = load_catalogue(head["catalogue"]).indicator(head["indicator_id"])
     lines = [f"项目 {head['project_code']}  {head['station_name']}  指标清单 {head['catalogue']}"
              + (f"（{head['tier']}）" if isinstance(head["tier"], str) else ""),
-             f"指标 {ind.id} {ind.name}（{ind.domain}，{'必选' if ind.mandatory else '自选'}）",
+             f"指标 {ind.id} {ind.name}（{ind.domain}，{MANDATORY[ind.mandatory]}）",
              f"原文：{ind.source_text}", f"佐证要求：{ind.evidence}", f"结果：{head['note']}"]
-    periods = rows[rows["period"] != "全期"]
+    periods = rows[rows["period"] != PERIOD_WHOLE]
     if len(periods):
         lines += ["", "各期："] + [f"  {n}（{s}）" for n, s in zip(periods["note"], periods["status"])]
     counted, refused = detail[detail["counted"]], detail[~detail["counted"]]
@@ -67,7 +68,7 @@ def report(rows: pd.DataFrame, detail: pd.DataFrame) -> str:
 
 
 def _where(r) -> str:
-    return "" if r.period == "全期" else f"[{r.period}] "
+    return "" if r.period == PERIOD_WHOLE else f"[{r.period}] "
 
 
 __all__ = ["HEADERS", "register", "run"]

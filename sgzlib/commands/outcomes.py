@@ -17,6 +17,7 @@ from .. import outcomes, storage
 from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError
+from ..labels import EXPLAIN_HEADERS, YES_NO, reason_labels
 from ..privacy import mask_name
 from ..scales import load_scales
 
@@ -37,7 +38,7 @@ HEADERS = {
     "note": "说明", "beneficiary_code": "对象编码", "name": "姓名", "case_code": "个案", "group_code": "小组",
     "project_code": "项目", "pre_date": "前测日期", "pre": "前测", "post_date": "后测日期", "post": "后测",
     "change": "原始变化", "improvement": "改善量", "rci": "RCI", "rci_class": "可靠变化判定", "rci_note": "RCI依据",
-    "ended": "结束日期", "days_since_end": "已过天数", "reason": "原因", "reason_code": "原因代码",
+    "ended": "结束日期", "days_since_end": "已过天数", "reason": "原因", "reason_code": EXPLAIN_HEADERS["reason_code"],
     "scale_as_recorded": "登记的量表名", "phase": "阶段", "date": "测评日期", "score": "得分",
     "follow_date": "跟踪日期", "follow": "跟踪", "improvement_at_follow": "跟踪时改善量",
     "change_since_post": "后测后变化", "maintained": "成效保持",
@@ -117,7 +118,9 @@ def _display(frame: pd.DataFrame) -> pd.DataFrame:
         elif col in ("mean_improvement", "median_improvement", "t", "d_z", "r_rb", "rci"):
             out[col] = out[col].astype(float).round(2)
         elif col == "maintained":
-            out[col] = out[col].map({True: "是", False: "否"})
+            out[col] = out[col].map(YES_NO)
+        elif col == "reason_code":
+            out[col] = reason_labels(out[col])
     out = out.astype(object).where(out.notna(), "")
     return out.rename(columns=HEADERS)
 

@@ -13,10 +13,11 @@ import pandas as pd
 
 from .. import lifecycle, privacy, supervision
 from ..dataset import Dataset
+from ..reports.tables import count_verdict
 from . import figures, ui
 from .data import Source, default_as_of, source, station_options
 
-# The same rules as the supervision report, so the board and the report agree.
+# The same attention thresholds as the supervision report; whether a case or group counts is the engine's.
 RULES = supervision.AttentionRules()
 
 
@@ -25,18 +26,22 @@ def station_cases(overview: pd.DataFrame, station: str) -> pd.DataFrame:
 
 
 def kpis(cases: pd.DataFrame, groups: pd.DataFrame, attention: pd.DataFrame) -> list[tuple[str, object, bool]]:
-    """The key figures of a station: cases open / closed / counting, groups running / ended, warnings."""
+    """The key figures of a station: cases open / closed / counting, groups running / ended, warnings.
+
+    ``cases`` and ``groups`` carry the engine's verdict (``supervision.with_verdicts``).
+    """
     open_ = cases["closed"].isna()
+    uncounted = int(groups["not_counted"].sum())
     return [
         ("个案总数", len(cases), False),
         ("进行中个案", int(open_.sum()), False),
         ("已结案个案", int((~open_).sum()), False),
-        ("符合计数要求的个案", int(cases["qualifies"].sum()), False),
+        ("符合计数要求的个案", int((cases["counted"] == True).sum()), False),  # noqa: E712  (None is not True)
         ("需关注个案", len(attention), bool(len(attention))),
         ("停滞个案", int(cases["stalled"].sum()), bool(cases["stalled"].any())),
         ("小组总数", len(groups), False),
         ("已结束小组", int((groups["stage"] == "已结束").sum()), False),
-        ("有不被认定风险的小组", int(groups["at_risk"].sum()), bool(groups["at_risk"].any())),
+        ("有不被认定风险的小组", uncounted, bool(uncounted)),
     ]
 
 
@@ -45,13 +50,13 @@ def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, act
     c = pd.DataFrame({
         "个案": cases["code"], "服务对象": cases["beneficiary_name"].map(privacy.mask_name), "领域": cases["domain"],
         "阶段": cases["stage"], "需关注": cases["flags"], "未活动天数": cases["days_idle"],
-        "风险": cases["risk"], "缺少的文书": cases["missing"]})
+        "风险": cases["risk"], "缺少的文书": cases["missing"], "是否计入": count_verdict(cases)})
     g = pd.DataFrame({"小组": groups["code"], "名称": groups["name"], "阶段": groups["stage"],
                       "有效节次": groups["counted_sessions"], "还需节次": groups["needed"], "原因": groups["why"]})
     a = pd.DataFrame({"督导日期": actions["date"], "议题": actions["topic"], "行动项": actions["action"],
                       "期限": actions["due"], "完成情况": actions["status"],
                       "逾期天数": actions["days_overdue"]})
-    parts = [("需关注的个案（停滞、文书缺失、高风险、开案过久）", c, "没有需要关注的个案。"),
+    parts = [("需关注的个案（可能不被认定、停滞、文书缺失、高风险、开案过久）", c, "没有需要关注的个案。"),
              ("可能不被认定的小组", g, "没有可能不被认定的小组。"),
              ("未完成的督导行动项", a, "没有未完成的行动项。")]
     return "".join(f'<div class="sgz-title">{title}（{len(frame)}）</div>{ui.table(frame, empty)}'
@@ -104,7 +109,7 @@ def case_timeline(ds: Dataset, code: str, as_of: dt.date) -> pd.DataFrame:
 
 
 def case_facts(ds: Dataset, overview_row: pd.Series) -> pd.DataFrame:
-    """One case's summary for the table beside its timeline (Chinese labels)."""
+    """One case's summary for the table beside its timeline (Chinese labels; the row has ``supervision.with_verdicts``)."""
     names = ds.beneficiaries.set_index("code")["name"]
     staff = ds.staff.set_index("code")["name"]
     c = overview_row
@@ -114,11 +119,13 @@ def case_facts(ds: Dataset, overview_row: pd.Series) -> pd.DataFrame:
         ("负责社工", privacy.mask_name(staff.get(c["worker_code"], "")) if pd.notna(c["worker_code"]) else ""),
         ("风险等级", c["risk"] if pd.notna(c["risk"]) else "未评"),
         ("当前阶段", c["stage"]),
-        ("服务节数", f"{c['sessions']}（计入 {c['counted_sessions']}）"),
+        ("服务节数", f"{c['sessions']}" + (f"（计入 {int(c['counted_sessions'])}）"
+                                           if isinstance(c["counted"], bool) else "")),
         ("最近一次活动", c["last_activity"]),
         ("未活动天数", "" if pd.isna(c["days_idle"]) else int(c["days_idle"])),
-        ("缺少的文书", "、".join(c["missing_records"]) or "无"),
-        ("是否符合计数要求", "是" if c["qualifies"] else f"否：{c['why_not']}"),
+        ("缺少的文书", supervision.records_text(c["missing_records"], c["engine_missing_records"]) or "无"),
+        ("是否符合计数要求", ("是" if c["counted"] else f"否：{c['count_reason']}") if isinstance(c["counted"], bool)
+         else c["count_reason"]),
     ]
     return pd.DataFrame(facts, columns=["项目", "内容"])
 
@@ -133,21 +140,28 @@ def build(src: Source | None = None) -> w.VBox:
     as_of = board.control("as_of", ui.date_picker("截至日期", default_as_of(ds)))
     case = board.control("case", ui.dropdown("查看个案", [], width="520px"))
 
+    def evaluation(state):
+        key = ("evaluation", state["station"], state["as_of"])
+        return src.memo(key, lambda: supervision.station_evaluation(ds, state["station"], state["as_of"]))
+
+    def verdicts(state, kind):
+        return supervision.work_verdicts(ds, state["station"], state["as_of"], kind, evaluation(state))
+
     def cases_of(state):
         overview = src.memo(("cases", state["as_of"]), lambda: lifecycle.case_overview(ds, state["as_of"], RULES.cases))
-        return station_cases(overview, state["station"])
+        return supervision.with_verdicts(station_cases(overview, state["station"]), verdicts(state, supervision.CASE))
 
     def groups_of(state):
         groups = src.memo(("groups", state["as_of"]),
                           lambda: lifecycle.group_overview(ds, state["as_of"], RULES.groups))
-        return groups[groups["station_code"] == state["station"]]
+        return supervision.with_verdicts(groups[groups["station_code"] == state["station"]], verdicts(state, supervision.GROUP))
 
     def attention(state, what):
         key = (what, state["station"], state["as_of"])
-        lists = {"cases": supervision.cases_needing_attention, "groups": supervision.groups_at_risk,
-                 "actions": supervision.action_items}
-        return src.memo(key, lambda: lists[what](ds, state["station"], state["as_of"], *(
-            (RULES,) if what != "actions" else ())))
+        if what == "actions":
+            return src.memo(key, lambda: supervision.action_items(ds, state["station"], state["as_of"]))
+        lists = {"cases": supervision.cases_needing_attention, "groups": supervision.groups_at_risk}
+        return src.memo(key, lambda: lists[what](ds, state["station"], state["as_of"], evaluation(state), RULES))
 
     def relink(state):
         urgent = attention(state, "cases")["code"]

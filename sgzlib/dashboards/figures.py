@@ -10,13 +10,14 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, TO_VERIFY
 from ..vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif"
 BLUE, RED, GREEN, GREY, ORANGE = "#1f6fb2", "#c0392b", "#2e8b57", "#9aa5b1", "#e67e22"
 STATUS_COLOURS = {
-    "未达标": "#c0392b", "落后": "#e67e22", "待核验": "#f1c40f",
-    "未开始": "#bdc3c7", "进度正常": "#5dade2", "达标": "#27ae60",
+    MISSED: "#c0392b", BEHIND: "#e67e22", TO_VERIFY: "#f1c40f",
+    NOT_STARTED: "#bdc3c7", ON_TRACK: "#5dade2", MET: "#27ae60",
 }
 EVENT_COLOURS = {"节点": BLUE, "服务": GREEN, "文书": GREY, "测评": ORANGE, "督导": "#8e44ad"}
 

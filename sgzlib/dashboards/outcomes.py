@@ -22,7 +22,7 @@ ALL_STATIONS, ALL_DOMAINS, ALL_WORK = "全部站点", "全部领域", "全部"
 WORK_TYPES = (ALL_WORK, "个案", "小组")
 STAT_COLUMNS = {
     "station_name": "社工站", "work_type": "服务方式", "n": "配对人次", "mean_improvement": "平均改善",
-    "median_improvement": "改善中位数", "p_t": "配对 t 检验 p", "p_w": "符号秩检验 p", "d_z": "效应量 d_z",
+    "median_improvement": "改善中位数", "p_t": "配对 t 检验 p", "p_w": "符号秩检验 p", "d_z": "效应量 dz",
     "r_rb": "效应量 r", "improved": "可靠改善", "unchanged": "无可靠变化", "deteriorated": "可靠恶化", "note": "说明",
 }
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from .. import charts, indicators, supervision
 from ..dataset import Dataset
+from ..labels import BEHIND, MISSED, PERIOD_EVERY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
 from . import ui
 from .data import Source, default_as_of, district_options, source, station_label, townships
 
@@ -60,11 +61,10 @@ def domain_options(results: pd.DataFrame) -> list[str]:
 def status_kpis(summary: pd.DataFrame) -> list[tuple[str, object, bool]]:
     """Stations, indicators, and how many (station, indicator) results are in each status."""
     counts = summary["status"].value_counts()
-    behind_stations = summary[summary["status"].isin(["落后", "未达标"])]["station_code"].nunique()
+    behind_stations = summary[summary["status"].isin([BEHIND, MISSED])]["station_code"].nunique()
     items = [("社工站", summary["station_code"].nunique(), False),
              ("指标（站 × 指标）", len(summary), False)]
-    items += [(s, int(counts.get(s, 0)), s in ("未达标", "落后") and bool(counts.get(s, 0)))
-              for s in indicators.STATUS_ORDER]
+    items += [(s, int(counts.get(s, 0)), s in (MISSED, BEHIND) and bool(counts.get(s, 0))) for s in STATUS_ORDER]
     items.append(("有落后或未达标指标的站", behind_stations, bool(behind_stations)))
     return items
 
@@ -72,13 +72,12 @@ def status_kpis(summary: pd.DataFrame) -> list[tuple[str, object, bool]]:
 def period_options(results: pd.DataFrame) -> list[tuple[str, str]]:
     """Indicators of one station measured per month or quarter (for the series chart)."""
     rows = results[results["period_kind"].isin(["month", "quarter"])].drop_duplicates("indicator_id")
-    word = {"month": "每月", "quarter": "每季度"}
-    return [(f"{n}（{word[k]}）", i) for n, i, k in zip(rows["indicator_name"], rows["indicator_id"], rows["period_kind"])]
+    return [(f"{n}（{PERIOD_EVERY[k]}）", i) for n, i, k in zip(rows["indicator_name"], rows["indicator_id"], rows["period_kind"])]
 
 
 def period_series(results: pd.DataFrame, indicator_id: str) -> tuple[pd.Series, float | None, str]:
     """Actual per period (ended or current) of one indicator of one station, its target and name."""
-    rows = results[(results["indicator_id"] == indicator_id) & (results["period"] != "全期")].sort_values("period")
+    rows = results[(results["indicator_id"] == indicator_id) & (results["period"] != PERIOD_WHOLE)].sort_values("period")
     if rows.empty:
         return pd.Series(dtype=float), None, ""
     return rows.set_index("period")["actual"], float(rows["target"].iloc[0]), rows["indicator_name"].iloc[0]
@@ -87,11 +86,12 @@ def period_series(results: pd.DataFrame, indicator_id: str) -> tuple[pd.Series, 
 def action_list(results: pd.DataFrame) -> pd.DataFrame:
     """What to act on: indicators 未达标 / 落后 / 待核验 / 未开始, most urgent first, in Chinese."""
     rows = supervision.indicators_needing_attention(results)
+    h = RESULT_HEADERS
     if rows.empty:
-        return pd.DataFrame(columns=["社工站", "指标", "状态", "实际", "应达", "目标", "说明"])
-    return pd.DataFrame({"社工站": rows["station_name"], "指标": rows["indicator_name"], "状态": rows["status"],
-                         "实际": rows["actual"], "应达": rows["expected"].round(1), "目标": rows["target"],
-                         "说明": rows["note"]})
+        return pd.DataFrame(columns=["社工站", "指标", h["status"], h["actual"], h["expected"], h["target"], h["note"]])
+    return pd.DataFrame({"社工站": rows["station_name"], "指标": rows["indicator_name"], h["status"]: rows["status"],
+                         h["actual"]: rows["actual"], h["expected"]: rows["expected"].round(1),
+                         h["target"]: rows["target"], h["note"]: rows["note"]})
 
 
 def build(src: Source | None = None) -> w.VBox:
@@ -118,7 +118,7 @@ def build(src: Source | None = None) -> w.VBox:
 
     def summary(state) -> pd.DataFrame:
         r = select(results(state), state["domain"])
-        return r[r["period"] == "全期"]
+        return r[r["period"] == PERIOD_WHOLE]
 
     def on_scope(state):
         board.set_options("catalogue", catalogue_options(projects(state)))

@@ -10,22 +10,19 @@ same way for every rule kind (``DOMAIN.md``, counting rule 8).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, PERIOD_UNIT, TO_VERIFY
 from .context import Context
 from .periods import PERIOD_WHOLE
-from .registry import EXPLAIN_COLUMNS, RULES, STATE
+from .registry import EXPLAIN_COLUMNS, RULES, STATE, VERDICT_COLUMNS
 
-MET, ON_TRACK, BEHIND, NOT_STARTED, MISSED, TO_VERIFY = "达标", "进度正常", "落后", "未开始", "未达标", "待核验"
-STATUS_ORDER = (MISSED, BEHIND, TO_VERIFY, NOT_STARTED, ON_TRACK, MET)
 RESULT_COLUMNS = ["station_code", "station_name", "project_code", "catalogue", "tier", "indicator_id",
                   "indicator_name", "domain", "mandatory", "rule", "period", "period_kind", "period_end", "actual",
                   "target", "expected", "unit", "status", "points", "score", "note"]
-PERIOD_UNIT = {"month": "个月", "quarter": "个季度"}
-PERIOD_WORD = {"month": "每月", "quarter": "每季度"}
 EPS = 1e-9
 
 
@@ -36,7 +33,7 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
     that projects may name besides the shipped ones.
     """
     ctx = Context(ds, as_of, projects, catalogues)
-    meta, whole, periods, period_jobs, expl = [], [], [], [], []
+    meta, whole, periods, period_jobs, expl, verdicts = [], [], [], [], [], []
     for cat_id, cat_jobs in ctx.projects.groupby("catalogue", sort=False):
         cat = ctx.catalogues[cat_id]
         for order, ind in enumerate(cat.indicators):
@@ -58,6 +55,8 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
                 if ind.period != "whole":
                     period_jobs.append(pd.DataFrame({"_k": k, "project_code": tier_jobs["code"].to_numpy()}))
                 expl.append(out.explanations.assign(indicator_id=ind.id))
+                if out.verdicts is not None:
+                    verdicts.append(out.verdicts.assign(indicator_id=ind.id))
     meta = pd.DataFrame(meta)
     parts = []
     if whole:
@@ -68,7 +67,12 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
         parts += [_period_summary(ctx, rows, jobs), rows.assign(points=0.0)]
     results = _assemble(parts, ctx.projects)
     explanations = _tidy_explanations(expl)
-    return Evaluation(results, explanations, ctx.as_of)
+    work = pd.concat(verdicts, ignore_index=True)[list(VERDICT_COLUMNS)] if verdicts else _empty_verdicts()
+    return Evaluation(results, explanations, ctx.as_of, work)
+
+
+def _empty_verdicts() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(VERDICT_COLUMNS))
 
 
 def _tidy_explanations(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -218,7 +222,7 @@ def _period_summary(ctx, rows: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame
                      unit=[PERIOD_UNIT[k] for k in kinds], actual=actual, target=n_total, expected=n_ended,
                      score=out["points"].to_numpy(dtype=float) * np.divide(actual, n_total, out=np.zeros(len(out)),
                                                                            where=n_total > 0))
-    out["note"] = [f"{s}：{PERIOD_WORD[k]} ≥{_num(t)}{u}；已结束 {int(e)}{PERIOD_UNIT[k]}中 {int(e - m)} 个达标"
+    out["note"] = [f"{s}：{PERIOD_EVERY[k]} ≥{_num(t)}{u}；已结束 {int(e)}{PERIOD_UNIT[k]}中 {int(e - m)} 个达标"
                    + (f"；未达标：{x}" if m else "")
                    for s, k, t, u, e, m, x in zip(status, kinds, out["ind_target"], ind_unit, n_ended, n_missed, text)]
     out["period_kind"] = "whole"
@@ -232,6 +236,7 @@ class Evaluation:
     results: pd.DataFrame
     explanations: pd.DataFrame
     as_of: pd.Timestamp
+    verdicts: pd.DataFrame = field(default_factory=_empty_verdicts)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -242,15 +247,27 @@ class Evaluation:
         """Only the projects of this township station."""
         keep = self.results["station_code"] == code
         projects = set(self.results.loc[keep, "project_code"])
-        return Evaluation(self.results[keep].reset_index(drop=True),
-                          self.explanations[self.explanations["project_code"].isin(projects)].reset_index(drop=True),
-                          self.as_of)
+        return self._only(self.results[keep], projects)
 
     def for_project(self, code: str) -> Evaluation:
-        keep = self.results["project_code"] == code
-        return Evaluation(self.results[keep].reset_index(drop=True),
-                          self.explanations[self.explanations["project_code"] == code].reset_index(drop=True),
-                          self.as_of)
+        return self._only(self.results[self.results["project_code"] == code], {code})
+
+    def _only(self, results: pd.DataFrame, projects: set[str]) -> Evaluation:
+        e, v = self.explanations, self.verdicts
+        return Evaluation(results.reset_index(drop=True), e[e["project_code"].isin(projects)].reset_index(drop=True),
+                          self.as_of, v[v["project_code"].isin(projects)].reset_index(drop=True))
+
+    def work_verdicts(self, kind: str) -> pd.DataFrame:
+        """One row per project and case (``kind`` 个案) or group (小组) the catalogue's qualification rules judged.
+
+        A case or group counts when every indicator that considers it counts it; otherwise the reasons of the
+        indicators that refused it, joined by ；, with the sessions still needed and the records missing.
+        Columns: project_code, code, counted, reason_code, reason, indicator_ids, counted_sessions, needed,
+        missing_records, short_sessions.
+        """
+        from .verdicts import combine
+
+        return combine(self.verdicts[self.verdicts["kind"] == kind])
 
     def explain(self, project_code: str, indicator_id: str) -> pd.DataFrame:
         """What counted and what did not for one indicator of one project (counted first)."""

@@ -20,6 +20,10 @@ STATE = "state"  # the target must hold at any time (staff, checklist, optional-
 
 RESULT_COLUMNS = ("project_code", "period", "actual", "detail")
 EXPLAIN_COLUMNS = ("project_code", "period", "record_table", "record_id", "counted", "reason_code", "reason")
+# One row per case or group a qualification rule judged: the same verdict as its explanation, with the parts
+# reports show (sessions that counted, how many more are needed, records missing for it to count).
+VERDICT_COLUMNS = ("project_code", "indicator_id", "kind", "code", "counted", "reason_code", "reason",
+                   "counted_sessions", "min_sessions", "needed", "missing_records", "short_sessions")
 
 
 @dataclass(frozen=True)
@@ -49,10 +53,12 @@ class Rule:
 
 @dataclass
 class RuleOutput:
-    """What a rule computed: one row per project (and period) and the explanation rows."""
+    """What a rule computed: one row per project (and period), the explanation rows and, for the case and
+    group rules, one verdict per case or group (``VERDICT_COLUMNS`` without ``indicator_id``)."""
 
     results: pd.DataFrame
     explanations: pd.DataFrame = field(default_factory=lambda: empty_explanations())
+    verdicts: pd.DataFrame | None = None
 
 
 RULES: dict[str, Rule] = {}

@@ -9,10 +9,9 @@ import pandas as pd
 
 from .. import charts
 from ..dataset import Dataset, split_list
+from ..labels import MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY, YES_NO
 from . import data
 from .tables import indicator_table, outcome_people, sort_by_status
-
-MET = "达标"
 
 
 @dataclass
@@ -40,7 +39,7 @@ class AssessmentReport:
 
     @property
     def summary(self) -> pd.DataFrame:
-        return self.results[self.results["period"] == "全期"]
+        return self.results[self.results["period"] == PERIOD_WHOLE]
 
     def total(self) -> tuple[float, float]:
         """(points earned, points available) by the catalogue's scoring."""
@@ -51,17 +50,18 @@ class AssessmentReport:
         score, points = self.total()
         met = int((s["status"] == MET).sum())
         return [("总得分", f"{round(score, 1):g} / {round(points, 1):g}", score < points), ("指标数", len(s), False),
-                ("达标", met, False), ("未达标", len(s) - met, len(s) > met),
-                ("待核验检查项", int((s["status"] == "待核验").sum()), bool((s["status"] == "待核验").any()))]
+                (MET, met, False), (MISSED, len(s) - met, len(s) > met),
+                (f"{TO_VERIFY}检查项", int((s["status"] == TO_VERIFY).sum()), bool((s["status"] == TO_VERIFY).any()))]
 
     def score_table(self) -> pd.DataFrame:
         """Every indicator: met or not, points and score (catalogue order)."""
         s = self.summary
-        return pd.DataFrame({"序号": range(1, len(s) + 1), "领域": s["domain"], "指标": s["indicator_name"],
-                             "类型": s["mandatory"].map({True: "必选", False: "自选"}), "目标": s["target"],
-                             "实际": s["actual"].round(2), "单位": s["unit"], "状态": s["status"],
-                             "是否达标": (s["status"] == MET).map({True: "是", False: "否"}), "分值": s["points"],
-                             "得分": s["score"], "说明": s["note"]}).reset_index(drop=True)
+        h = RESULT_HEADERS
+        return pd.DataFrame({"序号": range(1, len(s) + 1), h["domain"]: s["domain"], "指标": s["indicator_name"],
+                             "类型": s["mandatory"].map(MANDATORY), h["target"]: s["target"],
+                             h["actual"]: s["actual"].round(2), h["unit"]: s["unit"], h["status"]: s["status"],
+                             "是否达标": (s["status"] == MET).map(YES_NO), h["points"]: s["points"],
+                             h["score"]: s["score"], h["note"]: s["note"]}).reset_index(drop=True)
 
     def evidence_summary(self) -> pd.DataFrame:
         """Per indicator: records counted, records not counted, and the reasons they did not count."""
@@ -69,7 +69,7 @@ class AssessmentReport:
         names = self.summary.set_index("indicator_id")["indicator_name"]
         if ex.empty:
             return pd.DataFrame()
-        whole = ex[ex["period"].isin(["全期"])] if (ex["period"] == "全期").any() else ex
+        whole = ex[ex["period"] == PERIOD_WHOLE] if (ex["period"] == PERIOD_WHOLE).any() else ex
         rows = []
         for ind, g in whole.groupby("indicator_id", sort=False):
             counted = g[g["counted"].astype(bool)]
@@ -89,7 +89,7 @@ class AssessmentReport:
         refused = ex[~ex["counted"].astype(bool)]
         refused = refused.groupby("indicator_id", sort=False).head(limit_per_indicator)
         return pd.DataFrame({"指标": refused["indicator_id"].map(names).fillna(refused["indicator_id"]),
-                             "期间": refused["period"], "台账": refused["record_table"], "记录": refused["record_id"],
+                             RESULT_HEADERS["period"]: refused["period"], "台账": refused["record_table"], "记录": refused["record_id"],
                              "原因": refused["reason"]}).reset_index(drop=True)
 
     def outcome_summary(self) -> pd.DataFrame:
@@ -101,7 +101,7 @@ class AssessmentReport:
         return pd.DataFrame({"领域": s["domain"], "量表": s["scale"], "服务方式": s["work_type"], "配对人数": s["n"],
                              "平均改善": s["mean_improvement"].round(2), "配对 t": s["t"].round(2),
                              "t 检验 p": s["p_t"].map(_p), "Wilcoxon p": s["p_w"].map(_p),
-                             "效应量 d_z": s["d_z"].round(2), "可靠改善": s["improved"], "可靠恶化": s["deteriorated"],
+                             "效应量 dz": s["d_z"].round(2), "可靠改善": s["improved"], "可靠恶化": s["deteriorated"],
                              "说明": s["note"]})
 
     def outcome_figure(self):
@@ -133,8 +133,8 @@ class AssessmentReport:
         cl = self.ds.checklist
         cl = cl[(cl["station_code"] == self.station["code"]) & ~cl["done"].fillna(False).astype(bool)]
         items = pd.DataFrame({"类别": "站点建设检查项", "项目": cl["item"], "说明": "尚未完成（未勾选）"})
-        pending = self.summary[self.summary["status"] == "待核验"]
-        ind = pd.DataFrame({"类别": "待核验指标", "项目": pending["indicator_name"], "说明": pending["note"]})
+        pending = self.summary[self.summary["status"] == TO_VERIFY]
+        ind = pd.DataFrame({"类别": f"{TO_VERIFY}指标", "项目": pending["indicator_name"], "说明": pending["note"]})
         return pd.concat([items, ind], ignore_index=True)
 
     def write_scoresheet(self, path) -> None:

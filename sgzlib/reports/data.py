@@ -10,6 +10,7 @@ from .. import privacy, storage
 from ..dataset import Dataset
 from ..dates import require_date
 from ..errors import NotFoundError
+from ..labels import PERIOD_KIND_LABELS
 
 
 def load(db_url: str | None, stations: str | list[str] | None = None, masked: bool = True) -> Dataset:
@@ -99,7 +100,7 @@ def fmt_date(value) -> str:
 
 def period_bounds(as_of: dt.date, period: str) -> tuple[pd.Timestamp, pd.Timestamp, str]:
     """The calendar month or quarter holding ``as_of``: (first day, ``as_of``, label such as 2025-10 / 2025Q4)."""
-    kind = {"month": "M", "quarter": "Q", "月": "M", "季度": "Q"}.get(period)
+    kind = {"month": "M", "quarter": "Q", PERIOD_KIND_LABELS["month"]: "M", PERIOD_KIND_LABELS["quarter"]: "Q"}.get(period)
     if kind is None:
         from ..errors import ConfigError
         raise ConfigError(f"督导周期「{period}」无效，应为 month（月）或 quarter（季度）")

@@ -10,10 +10,12 @@ import pandas as pd
 from .. import charts, supervision
 from ..dataset import Dataset
 from ..evidence import service_evidence
+from ..labels import BEHIND, MET, MISSED, PERIOD_WHOLE, STATUS_ORDER
+from ..labels import ON_TRACK as ON_TRACK_STATUS
 from . import data
 
-ON_TRACK = ("达标", "进度正常")
-STATUSES = ("达标", "进度正常", "未开始", "待核验", "落后", "未达标")
+ON_TRACK = (MET, ON_TRACK_STATUS)
+STATUSES = tuple(reversed(STATUS_ORDER))  # best first
 
 
 @dataclass
@@ -25,6 +27,7 @@ class DistrictReport:
     stations: pd.DataFrame  # the township stations, code and name
     as_of: dt.date
     results: pd.DataFrame
+    evaluation: object = None  # the ``Evaluation`` behind ``results`` (its case and group verdicts)
 
     @property
     def title(self) -> str:
@@ -36,13 +39,13 @@ class DistrictReport:
 
     @property
     def summary(self) -> pd.DataFrame:
-        return self.results[self.results["period"] == "全期"]
+        return self.results[self.results["period"] == PERIOD_WHOLE]
 
     def headline(self) -> list[tuple[str, object, bool]]:
         s = self.summary
         counts = s["status"].value_counts()
         on_track = int(counts.reindex(list(ON_TRACK), fill_value=0).sum())
-        behind = int(counts.get("落后", 0) + counts.get("未达标", 0))
+        behind = int(counts.get(BEHIND, 0) + counts.get(MISSED, 0))
         share = f"{100 * on_track / len(s):.0f}%" if len(s) else "—"
         return [("站点数", len(self.stations), False), ("指标结果数", len(s), False),
                 ("达标及进度正常", on_track, False), ("达标及进度正常占比", share, False),
@@ -54,7 +57,7 @@ class DistrictReport:
         table = pd.crosstab(s["station_name"], s["status"], normalize="index").reindex(columns=list(STATUSES),
                                                                                           fill_value=0.0)
         table["on_track"] = table[list(ON_TRACK)].sum(axis=1)
-        return table.sort_values(["on_track", "达标"], ascending=False)
+        return table.sort_values(["on_track", MET], ascending=False)
 
     def ranking(self) -> pd.DataFrame:
         s = self.summary
@@ -101,7 +104,7 @@ class DistrictReport:
                             & (self.results["period_end"] <= pd.Timestamp(self.as_of))]
         if rows.empty:
             return pd.DataFrame(columns=["station", "month", "share"])
-        met = rows.assign(met=rows["status"] == "达标").groupby(["station_name", "period"])["met"].mean()
+        met = rows.assign(met=rows["status"] == MET).groupby(["station_name", "period"])["met"].mean()
         return (100 * met).round(1).rename("share").reset_index().rename(
             columns={"station_name": "station", "period": "month"})
 
@@ -118,13 +121,14 @@ class DistrictReport:
         town = data.township_of(self.ds)
         count = lambda frame: frame["station_code"].map(town).value_counts().reindex(codes, fill_value=0)
         s = self.summary
-        behind = s[s["status"].isin(["落后", "未达标"])].groupby("station_code").size().reindex(codes, fill_value=0)
+        behind = s[s["status"].isin([BEHIND, MISSED])].groupby("station_code").size().reindex(codes, fill_value=0)
         actions = supervision.action_items(self.ds, codes, self.as_of)
         out = pd.DataFrame({
             "站点": self.stations["name"].to_numpy(),
             "落后或未达标指标": behind.to_numpy(),
-            "需关注个案": count(supervision.cases_needing_attention(self.ds, codes, self.as_of)).to_numpy(),
-            "风险小组": count(supervision.groups_at_risk(self.ds, codes, self.as_of)).to_numpy(),
+            "需关注个案": count(supervision.cases_needing_attention(self.ds, codes, self.as_of,
+                                                                self.evaluation)).to_numpy(),
+            "风险小组": count(supervision.groups_at_risk(self.ds, codes, self.as_of, self.evaluation)).to_numpy(),
             "佐证问题": count(supervision.evidence_problems(self.ds, codes, self.as_of)).to_numpy(),
             "逾期行动项": count(actions[actions["overdue"]]).to_numpy()})
         weight = 3 * out["落后或未达标指标"] + 2 * out["逾期行动项"] + out["需关注个案"] + out["风险小组"] \
@@ -146,4 +150,4 @@ def build(db_url: str | None, district: str, as_of) -> DistrictReport:
     name = district if district not in set(index.stations["code"]) else \
         str(index.stations.set_index("code").at[district, "district"])
     evaluation = evaluate(ds, as_of)
-    return DistrictReport(ds, name, stations, as_of, evaluation.results)
+    return DistrictReport(ds, name, stations, as_of, evaluation.results, evaluation)

@@ -8,6 +8,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ..labels import EXPLAIN_HEADERS, YES_NO, reason_labels
+
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 EVALUATOR_FILL = PatternFill("solid", fgColor="FFF2CC")
 THIN = Side(style="thin", color="A6A6A6")
@@ -73,10 +75,11 @@ def _evidence(report) -> pd.DataFrame:
     if ex.empty:
         return pd.DataFrame()
     names = report.summary.set_index("indicator_id")["indicator_name"]
-    return pd.DataFrame({"指标编号": ex["indicator_id"], "指标": ex["indicator_id"].map(names),
-                         "期间": ex["period"], "台账": ex["record_table"], "记录": ex["record_id"],
-                         "是否计入": ex["counted"].astype(bool).map({True: "是", False: "否"}),
-                         "原因代码": ex["reason_code"], "原因": ex["reason"]})
+    h = EXPLAIN_HEADERS
+    return pd.DataFrame({h["indicator_id"]: ex["indicator_id"], "指标": ex["indicator_id"].map(names),
+                         h["period"]: ex["period"], "台账": ex["record_table"], "记录": ex["record_id"],
+                         h["counted"]: ex["counted"].astype(bool).map(YES_NO),
+                         h["reason_code"]: reason_labels(ex["reason_code"]), h["reason"]: ex["reason"]})
 
 
 def _frame_sheet(ws, frame: pd.DataFrame, title: str) -> None:

@@ -11,10 +11,11 @@ import pandas as pd
 from .. import charts, supervision
 from ..dataset import Dataset
 from ..evidence import service_evidence
+from ..labels import BEHIND, MET, MISSED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE
 from . import data
-from .tables import INDICATOR_COLUMNS, indicator_table, outcome_people
+from .tables import INDICATOR_COLUMNS, count_verdict, indicator_table, outcome_people
 
-PERIOD_NAMES = {"month": "月", "quarter": "季度"}
+PERIOD_NAMES = {k: PERIOD_KIND_LABELS[k] for k in ("month", "quarter")}
 
 
 @dataclass
@@ -51,7 +52,7 @@ class StationReport:
                   & (ev["date"] <= pd.Timestamp(self.as_of))]
 
     def headline(self) -> list[tuple[str, object, bool]]:
-        summary = self.results[self.results["period"] == "全期"] if not self.results.empty else self.results
+        summary = self.results[self.results["period"] == PERIOD_WHOLE] if not self.results.empty else self.results
         counts = summary["status"].value_counts() if not summary.empty else pd.Series(dtype=int)
         start, end, label = data.period_bounds(self.as_of, self.period)
         ev = self._evidence
@@ -59,10 +60,10 @@ class StationReport:
         att = self.attention
         return [
             ("指标总数", len(summary), False),
-            ("达标", int(counts.get("达标", 0)), False),
-            ("进度正常", int(counts.get("进度正常", 0)), False),
-            ("落后", int(counts.get("落后", 0)), counts.get("落后", 0) > 0),
-            ("未达标", int(counts.get("未达标", 0)), counts.get("未达标", 0) > 0),
+            (MET, int(counts.get(MET, 0)), False),
+            (ON_TRACK, int(counts.get(ON_TRACK, 0)), False),
+            (BEHIND, int(counts.get(BEHIND, 0)), counts.get(BEHIND, 0) > 0),
+            (MISSED, int(counts.get(MISSED, 0)), counts.get(MISSED, 0) > 0),
             (f"本期（{label}）有效服务", f"{int(current['valid'].sum())}/{len(current)}", bool((~current['valid']).any())),
             ("需关注个案", len(att.cases), len(att.cases) > 0),
             ("风险小组", len(att.groups), len(att.groups) > 0),
@@ -83,7 +84,7 @@ class StationReport:
     def progress_figure(self):
         if self.results.empty:
             return None
-        return charts.progress_bullets(self.results, title="指标完成进度（占目标百分比，竖线为截至日期应达进度）")
+        return charts.progress_bullets(self.results, title="指标完成进度（占目标百分比，竖线为截至评估日应达进度）")
 
     def period_figure(self):
         """Status of the per-period indicators, indicator × period (None when the catalogue has none)."""
@@ -114,7 +115,8 @@ class StationReport:
         return pd.DataFrame({
             "个案编号": c["code"], "服务对象": c["beneficiary_name"], "领域": c["domain"], "阶段": c["stage"],
             "接案日期": c["opened"], "服务节次": c["sessions"], "无进展天数": c["days_idle"],
-            "风险": c["risk"], "关注原因": c["flags"].map("、".join), "缺少的文书": c["missing"]})
+            "风险": c["risk"], "关注原因": c["flags"].map("、".join), "缺少的文书": c["missing"],
+            "是否计入": count_verdict(c)})
 
     def groups(self) -> pd.DataFrame:
         g = self.attention.groups
@@ -156,10 +158,10 @@ def build(db_url: str | None, station: str, as_of, period: str = "month", unmask
     ds = data.load(db_url, station, masked=not unmasked)
     row = data.station_row(ds, station)
     project = data.project_for(ds, station, as_of)
-    results = evaluate(ds, as_of, projects=[project["code"]]).results if project is not None \
-        else pd.DataFrame(columns=INDICATOR_COLUMNS)
+    evaluation = evaluate(ds, as_of, projects=[project["code"]]) if project is not None else None
+    results = evaluation.results if evaluation is not None else pd.DataFrame(columns=INDICATOR_COLUMNS)
     analysis = outcomes.analyse(ds, as_of)
-    att = supervision.station_attention(ds, station, as_of, results=results,
+    att = supervision.station_attention(ds, station, as_of, results=results, evaluation=evaluation,
                                         worsened=outcomes.worsened(ds, analysis=analysis),
                                         missing_post=outcomes.missing_post(ds, as_of, analysis=analysis))
     return StationReport(ds, row, project, as_of, period, not unmasked, results, att)

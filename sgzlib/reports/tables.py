@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..supervision import STATUS_ORDER
+from ..indicators import RESULT_COLUMNS
+from ..labels import MANDATORY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
 
-INDICATOR_COLUMNS = ["station_code", "station_name", "project_code", "catalogue", "tier", "indicator_id",
-                     "indicator_name", "domain", "mandatory", "rule", "period", "period_kind", "period_end", "actual",
-                     "target", "expected", "unit", "status", "points", "score", "note"]
+INDICATOR_COLUMNS = list(RESULT_COLUMNS)
 
 
 def sort_by_status(rows: pd.DataFrame) -> pd.DataFrame:
@@ -18,21 +17,20 @@ def sort_by_status(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def indicator_table(results: pd.DataFrame, with_period: bool = False) -> pd.DataFrame:
-    """Indicator rows as shown in reports: 指标, 领域, 实际, 目标, 应达, 单位, 状态, 说明 (behind first)."""
+    """Indicator rows as shown in reports: 指标, 领域, 实际, 目标, 截至评估日应达, 单位, 状态, 说明 (behind first)."""
     if results is None or results.empty:
         return pd.DataFrame()
-    rows = results if with_period else results[results["period"] == "全期"]
+    rows = results if with_period else results[results["period"] == PERIOD_WHOLE]
     rows = sort_by_status(rows)
-    out = pd.DataFrame({"指标": rows["indicator_name"], "领域": rows["domain"],
-                        "类型": rows["mandatory"].map({True: "必选", False: "自选"})})
+    h = RESULT_HEADERS
+    out = pd.DataFrame({"指标": rows["indicator_name"], h["domain"]: rows["domain"],
+                        "类型": rows["mandatory"].map(MANDATORY)})
     if with_period:
-        out["期间"] = rows["period"]
-    out["实际"] = rows["actual"].round(2)
-    out["目标"] = rows["target"].round(2)
-    out["截至日期应达"] = rows["expected"].round(2)
-    out["单位"] = rows["unit"]
-    out["状态"] = rows["status"]
-    out["说明"] = rows["note"]
+        out[h["period"]] = rows["period"]
+    for col in ("actual", "target", "expected"):
+        out[h[col]] = rows[col].round(2)
+    for col in ("unit", "status", "note"):
+        out[h[col]] = rows[col]
     return out.reset_index(drop=True)
 
 
@@ -51,3 +49,9 @@ def outcome_people(ds, frame: pd.DataFrame, worsened: bool, phone: bool = False)
         if col in frame:
             out[label] = frame[col].to_numpy()
     return out.reset_index(drop=True)
+
+
+def count_verdict(rows: pd.DataFrame) -> pd.Series:
+    """The engine's verdict on each case or group of an attention list: 计入, or 不计入 and why."""
+    return pd.Series([("计入" if counted else f"不计入：{why}") if isinstance(counted, bool) else why
+                      for counted, why in zip(rows["counted"], rows["count_reason"])], index=rows.index, dtype=object)

@@ -133,7 +133,7 @@ def period_count(ctx, ind, params, target, jobs) -> RuleOutput:
 
 
 @register("record_count", {"source": SOURCE, **SERVICE_FILTER, "where": WHERE, "date_column": DATE, "use": USE,
-                           "min_amount": MIN_AMOUNT}, label="全期累计个数", check=check_charity_use("services"))
+                           "min_amount": MIN_AMOUNT}, label=f"{PERIOD_WHOLE}累计个数", check=check_charity_use("services"))
 def record_count(ctx, ind, params, target, jobs) -> RuleOutput:
     """Valid records over the project period up to the evaluation date."""
     recs = records(ctx, ind, params, jobs)

@@ -1,4 +1,9 @@
-"""Casework and groupwork: qualified cases, qualified groups, success cases (via ``sgzlib.lifecycle``)."""
+"""Casework and groupwork: qualified cases, qualified groups, success cases.
+
+The stages and records of each case and group come from ``sgzlib.lifecycle``; whether one counts, and why
+not, is decided here and nowhere else. Besides the explanations, the two qualification rules return one
+structured verdict per case or group (``RuleOutput.verdicts``) that reports and dashboards read.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ...dataset import Dataset
-from ...lifecycle import CaseRules, GroupRules, case_overview, group_overview
+from ...lifecycle import case_overview, group_overview
 from ..context import fast_photo_check
 from ..periods import PERIOD_WHOLE
 from ..registry import Param, RuleOutput, explanations, register
@@ -57,49 +62,46 @@ def _catalogue_jobs(ctx, jobs) -> pd.DataFrame:
     return ctx.projects[ctx.projects["catalogue"] == jobs["catalogue"].iloc[0]]
 
 
-def _cached_view(ctx, kind: str, jobs, rules):
-    """A cached overview of every project of the jobs' catalogue, or ``None``; ``rules=None`` takes any."""
-    cat = jobs["catalogue"].iloc[0]
-    for (k, c, r), view in ctx.cache.setdefault("views", {}).items():
-        if k == kind and c == cat and (rules is None or r == rules):
-            return view[view["project_code"].isin(jobs["code"])]
-    return None
+def _lifecycle_view(ctx, kind: str, jobs) -> pd.DataFrame:
+    """The lifecycle overview of every case or group of the jobs' catalogue (cached), for the jobs' projects.
+
+    Its sessions up to the evaluation date are kept beside it (``_sessions``), with the photo blanked where
+    the evidence rule refuses it (missing or reused).
+    """
+    key, views = (kind, jobs["catalogue"].iloc[0]), ctx.cache.setdefault("views", {})
+    if key not in views:
+        if kind == "cases":
+            owned = _owned_cases(ctx, _catalogue_jobs(ctx, jobs))
+            sessions = _checked_sessions(ctx, "case_sessions", ["case_code", "seq"], owned["code"])
+            ds = _frames(cases=owned.drop(columns="project_code"), case_sessions=sessions,
+                         case_records=ctx.ds.case_records[ctx.ds.case_records["case_code"].isin(owned["code"])])
+            view = case_overview(ds, ctx.as_of)
+        else:
+            owned = _owned_groups(ctx, _catalogue_jobs(ctx, jobs))
+            sessions = _checked_sessions(ctx, "group_sessions", ["group_code", "seq"], owned["code"])
+            view = group_overview(_frames(groups=owned.drop(columns="project_code"), group_sessions=sessions),
+                                  ctx.as_of)
+            view["attendance"] = view["code"].map(_attendance(ctx)).fillna("")
+        views[key] = (view.merge(owned[["code", "project_code"]], on="code"),
+                      sessions[sessions["date"] <= ctx.as_of])
+    view, _ = views[key]
+    return view[view["project_code"].isin(jobs["code"])]
 
 
-def case_table(ctx, jobs, rules: CaseRules | None) -> pd.DataFrame:
+def case_table(ctx, jobs) -> pd.DataFrame:
     """``case_overview`` of the catalogue's cases (opened in the project period), for the jobs' projects."""
-    found = _cached_view(ctx, "cases", jobs, rules)
-    if found is not None:
-        return found
-    rules = rules or CaseRules(min_sessions=0, require_records=False)
-    key, views = ("cases", jobs["catalogue"].iloc[0], rules), ctx.cache["views"]
-    if key not in views:
-        cases = _owned_cases(ctx, _catalogue_jobs(ctx, jobs))
-        ds = _frames(cases=cases.drop(columns="project_code"),
-                     case_sessions=_checked_sessions(ctx, "case_sessions", ["case_code", "seq"], cases["code"]),
-                     case_records=ctx.ds.case_records[ctx.ds.case_records["case_code"].isin(cases["code"])])
-        view = case_overview(ds, ctx.as_of, rules)
-        views[key] = view.merge(cases[["code", "project_code"]], on="code")
-    view = views[key]
-    return view[view["project_code"].isin(jobs["code"])]
+    return _lifecycle_view(ctx, "cases", jobs)
 
 
-def group_table(ctx, jobs, rules: GroupRules | None) -> pd.DataFrame:
+def group_table(ctx, jobs) -> pd.DataFrame:
     """``group_overview`` of the catalogue's groups (started in the project period), with attendance per session."""
-    found = _cached_view(ctx, "group_view", jobs, rules)
-    if found is not None:
-        return found
-    rules = rules or GroupRules(min_sessions=0)
-    key, views = ("group_view", jobs["catalogue"].iloc[0], rules), ctx.cache["views"]
-    if key not in views:
-        groups = _owned_groups(ctx, _catalogue_jobs(ctx, jobs))
-        sessions = _checked_sessions(ctx, "group_sessions", ["group_code", "seq"], groups["code"])
-        ds = _frames(groups=groups.drop(columns="project_code"), group_sessions=sessions)
-        view = group_overview(ds, ctx.as_of, rules)
-        view["attendance"] = view["code"].map(_attendance(ctx)).fillna("")
-        views[key] = view.merge(groups[["code", "project_code"]], on="code")
-    view = views[key]
-    return view[view["project_code"].isin(jobs["code"])]
+    return _lifecycle_view(ctx, "groups", jobs)
+
+
+def _sessions(ctx, kind: str, jobs) -> pd.DataFrame:
+    """The sessions behind ``_lifecycle_view`` up to the evaluation date (photos blanked where refused)."""
+    _lifecycle_view(ctx, kind, jobs)
+    return ctx.cache["views"][(kind, jobs["catalogue"].iloc[0])][1]
 
 
 def _attendance(ctx) -> pd.Series:
@@ -112,6 +114,10 @@ def _attendance(ctx) -> pd.Series:
     return ctx.cache["attendance"]
 
 
+def _by_domain(view: pd.DataFrame, params) -> pd.DataFrame:
+    return view[view["domain"].isin(as_list(params["domain"]))] if params.get("domain") else view
+
+
 @register("qualified_cases", {
     "domain": DOMAIN,
     "population": POPULATION,
@@ -119,20 +125,28 @@ def _attendance(ctx) -> pd.Series:
     "require_records": Param("bool", help="须有从接案到结案的完整文书（七种）"),
 }, unit="个", label="合格个案数")
 def qualified_cases(ctx, ind, params, target, jobs) -> RuleOutput:
-    """Cases with at least ``min_sessions`` counted sessions (and the full record set where asked)."""
-    cat = ctx.catalogues[jobs["catalogue"].iloc[0]]
-    rules = CaseRules(min_sessions=params["min_sessions"], require_records=params.get("require_records", False),
-                      require_photo=cat.photo_required)
-    view = case_table(ctx, jobs, rules)
-    if params.get("domain"):
-        view = view[view["domain"].isin(as_list(params["domain"]))]
+    """Cases with at least ``min_sessions`` counted sessions (and the full record set where asked).
+
+    A session counts when it has a valid watermark photo, if the catalogue asks for photos.
+    """
+    photo = ctx.catalogues[jobs["catalogue"].iloc[0]].photo_required
+    view = _by_domain(case_table(ctx, jobs), params)
     others = view.iloc[0:0]
     if params.get("population"):
         view, others = _split_population(ctx, view, as_list(params["population"]))
         if len(as_list(params.get("domain"))) != 1:  # no domain of its own: the others belong to their own tasks
             others = others.iloc[0:0]
-    reason = np.where(view["qualifies"], [f"{n} 节有效服务" for n in view["counted_sessions"]], view["why_not"])
-    out = _qualified_output(jobs, view, rules, "个案", reason)
+    counted = view["code"].map(_photo_sessions(ctx, jobs)).fillna(0).astype(int) if photo else view["sessions"]
+    minimum = params["min_sessions"]
+    short = counted < minimum
+    uncounted = view["sessions"] - counted
+    extra = ("（另有 " + uncounted.astype(str) + " 节无水印照片不计）").where(uncounted > 0, "")
+    count_reason = ("仅 " + counted.astype(str) + f" 节服务，需 ≥{minimum} 节" + extra).where(short, "")
+    missing = view["absent_records"] if params.get("require_records") else view["absent_records"].map(lambda _: ())
+    why = _join(count_reason, missing.map(_records_reason))
+    ok = why == ""
+    reason = np.where(ok, [f"{n} 节有效服务" for n in counted], why)
+    out = _qualified_output(jobs, view, "个案", ok, short, reason, counted, minimum, missing, None)
     if len(others):
         out.explanations = pd.concat([out.explanations, explanations(
             others["project_code"].to_numpy(), PERIOD_WHOLE, "个案", others["code"].to_numpy(), False,
@@ -159,34 +173,94 @@ def _split_population(ctx, view: pd.DataFrame, wanted: list[str]) -> tuple[pd.Da
     "require_sign_in": Param("bool", help="每节须有签到表"),
 }, unit="个", label="合格小组数")
 def qualified_groups(ctx, ind, params, target, jobs) -> RuleOutput:
-    """Groups with at least ``min_sessions`` sessions that each had ``min_attendance`` people signed in."""
-    cat = ctx.catalogues[jobs["catalogue"].iloc[0]]
-    rules = GroupRules(min_sessions=params["min_sessions"], min_attendance=params.get("min_attendance", 0),
-                       require_records=params.get("require_records", False),
-                       require_sign_in=params.get("require_sign_in", False), require_photo=cat.photo_required)
-    view = group_table(ctx, jobs, rules)
-    if params.get("domain"):
-        view = view[view["domain"].isin(as_list(params["domain"]))]
-    base = np.where(view["qualifies"], [f"有效节次 {n} 节" for n in view["counted_sessions"]], view["why_not"])
+    """Groups with at least ``min_sessions`` sessions that each had ``min_attendance`` people signed in.
+
+    A session does not count when fewer people signed in, when the catalogue asks for a sign-in sheet and
+    it has none, or when the catalogue asks for photos and its photo is missing or refused.
+    """
+    photo = ctx.catalogues[jobs["catalogue"].iloc[0]].photo_required
+    view = _by_domain(group_table(ctx, jobs), params)
+    failed, texts = _short_sessions(ctx, jobs, params.get("min_attendance", 0), params.get("require_sign_in", False),
+                                    photo)
+    counted = view["sessions"] - view["code"].map(failed).fillna(0).astype(int)
+    short_text = view["code"].map(texts).map(lambda t: t if isinstance(t, tuple) else ())
+    minimum = params["min_sessions"]
+    short = counted < minimum
+    listed = short_text.map(lambda t: f"：{'、'.join(t)}不计" if t else "")
+    count_reason = ("有效节次 " + counted.astype(str) + f" 节，需 ≥{minimum} 节" + listed).where(short, "")
+    missing = view["absent_records"] if params.get("require_records") else view["absent_records"].map(lambda _: ())
+    why = _join(count_reason, missing.map(_records_reason))
+    ok = why == ""
+    base = np.where(ok, [f"有效节次 {n} 节" for n in counted], why)
     reason = [f"{b}；各节签到人数：{a}" if a else f"{b}；尚无活动节次" for b, a in zip(base, view["attendance"])]
-    return _qualified_output(jobs, view, rules, "小组", reason)
+    return _qualified_output(jobs, view, "小组", ok, short, reason, counted, minimum, missing, short_text)
 
 
-def _qualified_output(jobs, view: pd.DataFrame, rules, kind: str, reason) -> RuleOutput:
-    """Qualified cases or groups per project, and one explanation per case or group (why it did not count)."""
-    out = totals_by_project(jobs, view[view["qualifies"]].groupby("project_code").size())
-    short = view["counted_sessions"] < rules.min_sessions
-    code = np.where(view["qualifies"], None, np.where(short, "too_few_sessions", "records_missing"))
-    expl = explanations(view["project_code"].to_numpy(), PERIOD_WHOLE, kind, view["code"].to_numpy(),
-                        view["qualifies"].to_numpy(), code, reason)
-    return RuleOutput(out, expl)
+def _photo_sessions(ctx, jobs) -> pd.Series:
+    """Case code → sessions up to the evaluation date with a valid watermark photo (cached per catalogue)."""
+    key = ("photo_sessions", jobs["catalogue"].iloc[0])
+    if key not in ctx.cache:
+        sessions = _sessions(ctx, "cases", jobs)
+        ctx.cache[key] = sessions[sessions["photos"].notna()].groupby("case_code").size()
+    return ctx.cache[key]
+
+
+def _short_sessions(ctx, jobs, min_attendance: int, sign_in: bool, photo: bool) -> tuple[pd.Series, pd.Series]:
+    """Per group code, how many sessions do not count and their texts ("第2节（签到 4 人<6）", …); cached."""
+    key = ("short_sessions", jobs["catalogue"].iloc[0], min_attendance, sign_in, photo)
+    if key not in ctx.cache:
+        failed = _failed_sessions(_sessions(ctx, "groups", jobs), min_attendance, sign_in, photo)
+        ctx.cache[key] = (failed.groupby("group_code").size(), failed.groupby("group_code")["text"].agg(tuple))
+    return ctx.cache[key]
+
+
+def _failed_sessions(sessions: pd.DataFrame, min_attendance: int, sign_in: bool, photo: bool) -> pd.DataFrame:
+    """Sessions that do not count, each with its text "第2节（签到 4 人<6）"."""
+    parts = [("签到 " + sessions["attendance"].astype(str) + f" 人<{min_attendance}")
+             .where(sessions["attendance"].fillna(0) < min_attendance, "")]
+    if sign_in:
+        parts.append(pd.Series("无签到表", index=sessions.index).where(sessions["sign_in"].ne(True), ""))
+    if photo:
+        parts.append(pd.Series("无水印照片", index=sessions.index).where(sessions["photos"].isna(), ""))
+    why = pd.Series(["，".join(r for r in row if r) for row in zip(*(p.to_numpy(dtype=object) for p in parts))],
+                    index=sessions.index, dtype="object")
+    failed = sessions[why != ""].assign(reason=why[why != ""]).sort_values(["group_code", "seq"])
+    return failed.assign(text="第" + failed["seq"].astype(int).astype(str) + "节（" + failed["reason"] + "）")
+
+
+def _records_reason(missing: tuple) -> str:
+    return "文书不全：缺" + "、".join(missing) if missing else ""
+
+
+def _join(*parts: pd.Series) -> pd.Series:
+    """Row-wise join of the non-empty reason texts with ；."""
+    rows = zip(*(p.to_numpy(dtype=object) for p in parts))
+    return pd.Series(["；".join(r for r in row if r) for row in rows], index=parts[0].index, dtype="object")
+
+
+def _qualified_output(jobs, view: pd.DataFrame, kind: str, ok, short, reason, counted, minimum, missing,
+                      short_text) -> RuleOutput:
+    """Qualified cases or groups per project, one explanation per case or group, and the structured verdicts."""
+    ok = np.asarray(ok, dtype=bool)
+    out = totals_by_project(jobs, view[ok].groupby("project_code").size())
+    code = np.where(ok, None, np.where(short, "too_few_sessions", "records_missing"))
+    expl = explanations(view["project_code"].to_numpy(), PERIOD_WHOLE, kind, view["code"].to_numpy(), ok, code, reason)
+    verdicts = pd.DataFrame({
+        "project_code": view["project_code"].to_numpy(), "kind": kind, "code": view["code"].to_numpy(),
+        "counted": ok, "reason_code": code, "reason": np.asarray(reason, dtype=object),
+        "counted_sessions": np.asarray(counted, dtype=int), "min_sessions": int(minimum),
+        "needed": np.clip(int(minimum) - np.asarray(counted, dtype=int), 0, None),
+        "missing_records": missing.to_numpy(dtype=object),
+        "short_sessions": (short_text if short_text is not None else pd.Series([()] * len(view), dtype=object))
+        .to_numpy(dtype=object)})
+    return RuleOutput(out, expl, verdicts)
 
 
 @register("exemplary", {"domain": DOMAIN}, unit="个", label="成功案例数")
 def exemplary(ctx, ind, params, target, jobs) -> RuleOutput:
     """Cases (closed) and groups (ended, with the evaluation report) marked 成功案例 in the ledger."""
-    cases = case_table(ctx, jobs, None)
-    groups = group_table(ctx, jobs, None)
+    cases = case_table(ctx, jobs)
+    groups = group_table(ctx, jobs)
     if params.get("domain"):
         cases = cases[cases["domain"].isin(as_list(params["domain"]))]
         groups = groups[groups["domain"].isin(as_list(params["domain"]))]

@@ -1,0 +1,87 @@
+"""The words users see for the engine's codes, each defined once.
+
+Statuses and their order, period words, result and explanation columns with
+their Chinese headers, and reason codes with their Chinese labels. The
+engine, the CLI, the reports, every xlsx and the dashboards take them from
+here; nothing else spells them out. (Ledger vocabularies — what users type in
+the workbooks — live in ``vocab``.)
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# -- statuses -------------------------------------------------------------------------
+MET, ON_TRACK, BEHIND, NOT_STARTED, MISSED, TO_VERIFY = "达标", "进度正常", "落后", "未开始", "未达标", "待核验"
+# Most urgent first.
+STATUS_ORDER = (MISSED, BEHIND, TO_VERIFY, NOT_STARTED, ON_TRACK, MET)
+# Statuses that need someone's attention (the first four of the order).
+NEEDS_ATTENTION = STATUS_ORDER[:4]
+STATUS_HINT = {MISSED: "（期间已结束仍未达到目标）", BEHIND: "（低于按时间进度应达值）", TO_VERIFY: "（检查项尚未勾选）"}
+
+# -- periods ----------------------------------------------------------------------------
+PERIOD_WHOLE = "全期"
+# Period kind → its word (as in 周期类型), "every …" and the unit of a count of periods.
+PERIOD_KIND_LABELS = {"whole": PERIOD_WHOLE, "month": "月", "quarter": "季度"}
+PERIOD_EVERY = {"month": "每月", "quarter": "每季度"}
+PERIOD_UNIT = {"month": "个月", "quarter": "个季度"}
+
+# -- yes / no, mandatory / optional -------------------------------------------------------
+YES_NO = {True: "是", False: "否"}
+MANDATORY = {True: "必选", False: "自选"}
+
+# -- result and explanation columns ---------------------------------------------------------
+EXPECTED = "截至评估日应达"
+RESULT_HEADERS = {
+    "station_code": "站点编码", "station_name": "站点名称", "project_code": "项目编码", "catalogue": "指标清单",
+    "tier": "档位", "indicator_id": "指标编号", "indicator_name": "指标名称", "domain": "领域", "mandatory": "必选",
+    "rule": "计算规则", "period": "周期", "period_kind": "周期类型", "period_end": "周期结束日", "actual": "实际",
+    "target": "目标", "expected": EXPECTED, "unit": "单位", "status": "状态", "points": "分值",
+    "score": "得分", "note": "说明",
+}
+EXPLAIN_HEADERS = {
+    "project_code": "项目编码", "indicator_id": "指标编号", "period": "周期", "record_table": "记录所在表",
+    "record_id": "记录编号", "counted": "是否计入", "reason_code": "原因类别", "reason": "原因",
+}
+
+# -- reason codes -----------------------------------------------------------------------------
+# Why a record, person, case or group did not count (``explanations.reason_code``).
+REASON_LABELS = {
+    "no_photo": "无水印照片",
+    "reused_photo": "照片重复使用",
+    "not_uploaded": "未上传中国社会工作网",
+    "below_minimum": "金额低于每次下限",
+    "other_use": "资金用途不符",
+    "other_population": "不属于本任务的服务对象",
+    "too_few_visits": "回访次数不足",
+    "no_assessment": "无需求评估",
+    "flag_not_set": "台账标记未填",
+    "not_listed": "不在名单内",
+    "not_certified": "未持证",
+    "not_ticked": "检查项未勾选",
+    "too_few_sessions": "有效节次不足",
+    "records_missing": "文书不全",
+    "not_finished": "尚未结案或结束",
+    # measurements left out of a pre/post pair (``outcomes.unpaired``)
+    "no_project": "不属于任何服务",
+    "no_post": "无后测",
+    "no_pre": "无前测",
+    "extra_pre": "多余的前测",
+    "extra_post": "多余的后测",
+}
+
+
+def reason_label(code) -> str | None:
+    """The Chinese label of a reason code (``None`` for a counted row).
+
+    A code without a label comes back unchanged, so the output scan in the tests
+    (``tests/test_vocabulary.py``) names it instead of a report failing.
+    """
+    if code is None or (not isinstance(code, str) and pd.isna(code)):
+        return None
+    return REASON_LABELS.get(code, code)
+
+
+def reason_labels(codes: pd.Series) -> pd.Series:
+    """``reason_label`` of every value of ``codes``."""
+    return codes.map(reason_label).astype(object)
