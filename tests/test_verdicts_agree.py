@@ -97,8 +97,8 @@ def test_cases_board_agrees_with_the_engine(demo_ds, district, station):
 
 def test_the_issue_examples_on_2025_10_31(demo_url, district):
     engine = district["2025-10-31"]
-    # YL03-G04 has short sessions, but jiuyuan asks no attendance minimum: JY-M03 counts it (7 sessions)
-    jy = engine.explain("P2025-YL03", "JY-M03").set_index("record_id")
+    # YL03-G04 has short sessions, but jiuyuan asks no attendance minimum: JY-M03-SA (社会救助 task) counts it (7 sessions)
+    jy = engine.explain("P2025-YL03", "JY-M03-SA").set_index("record_id")
     assert jy.at["YL03-G04", "counted"] and jy.at["YL03-G04", "reason"].startswith("有效节次 7 节")
     assert "YL03-G04" not in set(station_report.build(demo_url, "YL03", "2025-10-31").groups()["小组编号"])
     # YL06-G01 likewise against CA-SA-07
