@@ -131,8 +131,13 @@ def test_unmasked_station_report_says_so(run, demo_ds):
 def test_assessment_total_and_scoresheet(run, demo_ds):
     result = run["P2025-YL01"]
     summary = evaluate(demo_ds.subset("YL01"), "2025-12-31", projects=["P2025-YL01"]).summary
-    score, points = round(float(summary["score"].sum()), 1), round(float(summary["points"].sum()), 1)
-    assert f'<div class="v">{score:g} / {points:g}</div><div class="l">总得分</div>' in _html(result)
+    page = _html(result)
+    # no scoring scheme: cards that add up to the indicators, and no points total (DOMAIN.md rule 12)
+    counts = summary["status"].value_counts()
+    assert f'<div class="v">{len(summary)}</div><div class="l">指标数</div>' in page
+    for status in ("达标", "未达标", "待核验"):
+        assert f'<div class="v">{counts.get(status, 0)}</div><div class="l">{status}</div>' in page
+    assert "总得分" not in page and "得分（按评分细则）" not in page and "不计算总分" in page
     assert result.files["xlsx"].exists()
 
 

@@ -15,6 +15,7 @@ from . import data
 from .tables import INDICATOR_COLUMNS, indicator_table, outcome_people
 
 PERIOD_NAMES = {"month": "月", "quarter": "季度"}
+PROGRESS_ROWS = 30  # indicators per progress chart: 30 bars fit on an A4 page with their heading
 
 
 @dataclass
@@ -38,7 +39,7 @@ class StationReport:
     def subtitle(self) -> str:
         start, end, label = data.period_bounds(self.as_of, self.period)
         project = "（无在执行项目）" if self.project is None else \
-            f"项目 {self.project['code']}（指标清单 {self.project['catalogue']}" + \
+            f"项目 {self.project['code']}（指标清单 {data.catalogue_title(self.project['catalogue'])}" + \
             (f"，{self.project['tier']}档" if pd.notna(self.project['tier']) else "") + "）"
         provider = self.station["provider"] if pd.notna(self.station["provider"]) else "—"
         return (f"站点编码 {self.station['code']}　承接机构 {provider}　{project}　"
@@ -80,10 +81,17 @@ class StationReport:
         rows = self.results[self.results["period"] == label] if not self.results.empty else self.results
         return indicator_table(rows, with_period=True)
 
-    def progress_figure(self):
+    def progress_figures(self) -> list:
+        """The progress chart, split into parts of at most ``PROGRESS_ROWS`` indicators so each fits on a page."""
         if self.results.empty:
-            return None
-        return charts.progress_bullets(self.results, title="指标完成进度（占目标百分比，竖线为截至日期应达进度）")
+            return []
+        whole = self.results[(self.results["period"] == "全期") & (self.results["target"].fillna(0) > 0)]
+        ids = list(dict.fromkeys(whole["indicator_id"]))
+        parts = [ids[i:i + PROGRESS_ROWS] for i in range(0, len(ids), PROGRESS_ROWS)]
+        title = "指标完成进度（占目标百分比，竖线为截至日期应达进度）"
+        return [charts.progress_bullets(whole[whole["indicator_id"].isin(part)],
+                                        title=title + (f"（{k}/{len(parts)}）" if len(parts) > 1 else ""))
+                for k, part in enumerate(parts, 1)]
 
     def period_figure(self):
         """Status of the per-period indicators, indicator × period (None when the catalogue has none)."""
@@ -93,7 +101,7 @@ class StationReport:
             return None
         rows = rows.assign(station_name=rows["indicator_name"], indicator_name=rows["period"])
         title = f"按{PERIOD_NAMES[kind]}考核指标的各期状态"
-        fig = charts.status_heatmap(rows, title=title)
+        fig = charts.status_heatmap(rows, title=title, per_period=True)
         fig.update_xaxes(title_text="期间")
         fig.update_yaxes(title_text="指标")
         return fig

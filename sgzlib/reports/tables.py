@@ -8,7 +8,7 @@ from ..supervision import STATUS_ORDER
 
 INDICATOR_COLUMNS = ["station_code", "station_name", "project_code", "catalogue", "tier", "indicator_id",
                      "indicator_name", "domain", "mandatory", "rule", "period", "period_kind", "period_end", "actual",
-                     "target", "expected", "unit", "status", "points", "score", "note"]
+                     "target", "expected", "unit", "status", "note"]
 
 
 def sort_by_status(rows: pd.DataFrame) -> pd.DataFrame:
