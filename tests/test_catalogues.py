@@ -149,7 +149,7 @@ def test_a_wrong_catalogue_is_refused_with_every_problem():
         ("bad.yaml", "id", "bad_id"),
         ("bad.yaml 指标 A1", "domain", "bad_domain"),
         ("bad.yaml 指标 A1", "mandatory", "bad_mandatory"),
-        ("bad.yaml 指标 A1", "points", "bad_points"),
+        ("bad.yaml 指标 A1", "points", "points_in_catalogue"),
         ("bad.yaml 指标 A1", "period", "bad_period"),
         ("bad.yaml 指标 A1", "params.bogus", "unknown_param"),
         ("bad.yaml 指标 A1", "params.category", "bad_param"),
