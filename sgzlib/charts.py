@@ -30,9 +30,10 @@ MIN_FONT_PX = 12
 def _layout(fig: go.Figure, title: str, height: int | None = None, **kw) -> go.Figure:
     legend = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "font": {"size": MIN_FONT_PX}}
     legend.update(kw.pop("legend", {}))
+    kw.setdefault("margin", {"l": 10, "r": 10, "t": 50, "b": 10})
     fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
                       template="plotly_white", font={"family": FONT, "size": MIN_FONT_PX},
-                      margin={"l": 10, "r": 10, "t": 50, "b": 10}, height=height, legend=legend, **kw)
+                      height=height, legend=legend, **kw)
     fig.update_xaxes(tickfont={"size": MIN_FONT_PX}, title_font={"size": MIN_FONT_PX}, automargin=True)
     fig.update_yaxes(tickfont={"size": MIN_FONT_PX}, title_font={"size": MIN_FONT_PX}, automargin=True)
     return fig
@@ -69,13 +70,20 @@ def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", 
     fig = go.Figure(go.Heatmap(
         z=z, x=x, y=[_short(s, 16) for s in stations], zmin=-0.5, zmax=n - 0.5, colorscale=scale,
         text=text.fillna("无此指标").to_numpy(), hovertemplate="%{y}<br>%{text}<extra></extra>", xgap=1, ygap=1,
-        colorbar={"title": {"text": "状态"}, "tickvals": list(range(n)), "ticktext": list(HEAT_ORDER),
-                  "tickfont": {"size": MIN_FONT_PX}}))
+        showscale=False, name="状态"))
+    # A legend of the statuses drawn (a colour bar is unreadable on a short heatmap)
+    shown = set(rows["status"])
+    for status in HEAT_ORDER:
+        if status in shown:
+            fig.add_scatter(x=[None], y=[None], mode="markers", name=status, hoverinfo="skip",
+                            marker={"symbol": "square", "size": 13, "color": STATUS_COLORS[status]})
     fig.update_xaxes(tickangle=0 if short_labels else -45, title_text="指标（编号见下表）" if short_labels else "指标",
                      dtick=1, side="top" if short_labels else "bottom", type="category")
     fig.update_yaxes(autorange="reversed", title_text="站点", type="category")
     label_room = 40 if short_labels else 8 * max((len(v) for v in x), default=4) + 30
-    return _layout(fig, title, height=max(200, 60 + 30 * len(stations) + label_room))
+    return _layout(fig, title, height=max(200, 90 + 30 * len(stations) + label_room),
+                   margin={"l": 10, "r": 10, "t": 78, "b": 10},
+                   legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": {"text": "状态："}})
 
 
 def heatmap_legend(summary: pd.DataFrame, per_period: bool = False) -> pd.DataFrame:
