@@ -260,7 +260,7 @@ def test_scoresheet_prints_and_filters(demo_url, tmp_path):
     col = {h: i + 1 for i, h in enumerate(header)}
     assert ws.auto_filter.ref.startswith("A4:") and ws.freeze_panes == ws.cell(5, col["指标"] + 1).coordinate
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4 in the OOXML paper-size table
-    assert ws.print_title_rows == "4:4" and ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.print_title_rows == "$4:$4" and ws.sheet_properties.pageSetUpPr.fitToPage
     score = ws.cell(5, col["系统得分"])
     assert isinstance(score.value, float) and score.number_format == "0.00"
     assert ws.column_dimensions["C"].width > 20 and ws.column_dimensions["A"].width < 10
@@ -269,4 +269,4 @@ def test_scoresheet_prints_and_filters(demo_url, tmp_path):
     head = [c.value for c in outcomes[3]]
     p = outcomes.cell(4, head.index("t 检验 p") + 1)
     assert isinstance(p.value, float) and p.number_format == "0.000"
-    assert outcomes.auto_filter.ref.startswith("A3:") and outcomes.print_title_rows == "3:3"
+    assert outcomes.auto_filter.ref.startswith("A3:") and outcomes.print_title_rows == "$3:$3"
