@@ -45,7 +45,7 @@ def _short(text: str, n: int = 14) -> str:
 
 
 def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", per_period: bool = False,
-                   short_labels: bool = False) -> go.Figure:
+                   short_labels: bool = False, drop_prefix: str = "") -> go.Figure:
     """Station × indicator status, one cell per (station_name, indicator_name).
 
     By default only the 全期 rows are drawn; ``per_period=True`` keeps every
@@ -66,7 +66,10 @@ def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", 
     scale = []
     for i, status in enumerate(HEAT_ORDER):
         scale += [(i / n, STATUS_COLORS[status]), ((i + 1) / n, STATUS_COLORS[status])]
-    x = [str(i + 1) for i in range(len(indicators))] if short_labels else [_short(i, 12) for i in indicators]
+    if short_labels:
+        x = [str(i + 1) for i in range(len(indicators))]
+    else:  # ``drop_prefix`` (a domain named in the title) is left out of the labels, not the hover text
+        x = [_short(i.removeprefix(f"{drop_prefix}：") if drop_prefix else i, 12) for i in indicators]
     fig = go.Figure(go.Heatmap(
         z=z, x=x, y=[_short(s, 16) for s in stations], zmin=-0.5, zmax=n - 0.5, colorscale=scale,
         text=text.fillna("无此指标").to_numpy(), hovertemplate="%{y}<br>%{text}<extra></extra>", xgap=1, ygap=1,
@@ -137,7 +140,7 @@ def progress_bullets(results: pd.DataFrame, title: str = "指标完成进度（�
     x_title = "占目标百分比（%）" + ("；超过 150% 的条形截断在 150%，标注为实际百分比并加 ↑" if cut else "")
     fig.update_xaxes(title_text=x_title, range=[0, PROGRESS_CAP + 25], tickvals=[0, 25, 50, 75, 100, 125, 150])
     fig.update_yaxes(title_text="", type="category", categoryorder="array", categoryarray=labels)
-    fig.update_layout(barmode="overlay", bargap=0.25)
+    fig.update_layout(barmode="overlay", bargap=0.25, uniformtext={"minsize": MIN_FONT_PX, "mode": "show"})
     return _layout(fig, title, height=max(240, 130 + 22 * len(rows)), showlegend=True,
                    legend={"y": -60 / max(240, 130 + 22 * len(rows)) - 0.02})
 
@@ -232,7 +235,7 @@ def domain_outcome_bars(summary: pd.DataFrame, title: str = "各领域指标达�
             fig.add_bar(y=list(counts.index), x=counts[name], name=name, orientation="h", marker_color=colour,
                         text=counts[name].where(counts[name] > 0, None), textposition="inside",
                         hovertemplate=f"%{{y}} {name}：%{{x}} 项<extra></extra>")
-    fig.update_layout(barmode="stack")
+    fig.update_layout(barmode="stack", legend_traceorder="normal")
     fig.update_xaxes(title_text="指标数（项）", dtick=1 if counts.to_numpy().sum(axis=1).max(initial=0) <= 12 else None)
     fig.update_yaxes(autorange="reversed", title_text="领域", type="category")
     height = max(240, 140 + 34 * len(counts))

@@ -90,11 +90,9 @@ class DistrictReport:
                 for k, chunk in enumerate(chunks, 1):
                     suffix = f"（{k}/{len(chunks)}）" if len(chunks) > 1 else ""
                     title = f"{name}：{domain}{suffix}"
-                    shown = part[part["indicator_name"].isin(chunk)]
                     # the title names the domain: "儿童关爱保护：名单对象需求调研" is labelled "名单对象需求调研"
-                    shown = shown.assign(indicator_name=shown["indicator_name"].str.replace(f"^{domain}[：:]", "",
-                                                                                            regex=True))
-                    out.append((title, charts.status_heatmap(shown, title=title)))
+                    out.append((title, charts.status_heatmap(part[part["indicator_name"].isin(chunk)], title=title,
+                                                             drop_prefix=domain)))
         return out
 
     def monthly_services(self) -> pd.DataFrame:
