@@ -270,3 +270,13 @@ def test_scoresheet_prints_and_filters(demo_url, tmp_path):
     p = outcomes.cell(4, head.index("t 检验 p") + 1)
     assert isinstance(p.value, float) and p.number_format == "0.000"
     assert outcomes.auto_filter.ref.startswith("A3:") and outcomes.print_title_rows == "$3:$3"
+
+
+def test_station_and_district_cards_add_up(demo_url):
+    rep = station.build(demo_url, "YL01", "2025-10-31")
+    cards = {label: value for label, value, _ in rep.headline()}
+    statuses = ("达标", "进度正常", "落后", "未达标", "待核验", "未开始")
+    assert cards["指标总数"] == sum(cards[s] for s in statuses)
+    overview = district.build(demo_url, "云岭区", "2025-10-31")
+    cards = {label: value for label, value, _ in overview.headline()}
+    assert cards["指标结果数"] == cards["达标及进度正常"] + cards["落后或未达标"] + cards["待核验或未开始"]

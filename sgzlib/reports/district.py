@@ -50,9 +50,10 @@ class DistrictReport:
         on_track = int(counts.reindex(list(ON_TRACK), fill_value=0).sum())
         behind = int(counts.get("落后", 0) + counts.get("未达标", 0))
         share = f"{100 * on_track / len(s):.0f}%" if len(s) else "—"
+        other = len(s) - on_track - behind
         return [("站点数", len(self.stations), False), ("指标结果数", len(s), False),
-                ("达标及进度正常", on_track, False), ("达标及进度正常占比", share, False),
-                ("落后或未达标", behind, behind > 0)]
+                ("达标及进度正常", on_track, False), ("落后或未达标", behind, behind > 0),
+                ("待核验或未开始", other, other > 0), ("达标及进度正常占比", share, False)]
 
     def shares(self) -> pd.DataFrame:
         """Per station (index: name) the share of its indicators in each status, best station first."""

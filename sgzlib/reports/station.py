@@ -64,6 +64,8 @@ class StationReport:
             ("进度正常", int(counts.get("进度正常", 0)), False),
             ("落后", int(counts.get("落后", 0)), counts.get("落后", 0) > 0),
             ("未达标", int(counts.get("未达标", 0)), counts.get("未达标", 0) > 0),
+            ("待核验", int(counts.get("待核验", 0)), counts.get("待核验", 0) > 0),
+            ("未开始", int(counts.get("未开始", 0)), False),
             (f"本期（{label}）有效服务", f"{int(current['valid'].sum())}/{len(current)}", bool((~current['valid']).any())),
             ("需关注个案", len(att.cases), len(att.cases) > 0),
             ("风险小组", len(att.groups), len(att.groups) > 0),
