@@ -157,9 +157,9 @@ def monthly_series(counts: pd.Series, target: float | None = None, title: str = 
     if expected is not None:
         fig.add_scatter(x=[str(i) for i in expected.index], y=expected.to_numpy(), mode="lines+markers",
                         name="应达", line={"dash": "dot", "color": "#37474f"})
-    fig.update_xaxes(title_text="期间", type="category")
+    fig.update_xaxes(title_text="期间", type="category", tickangle=-45)
     fig.update_yaxes(title_text=y_title, rangemode="tozero")
-    return _layout(fig, title, height=320)
+    return _layout(fig, title, height=360, legend={"y": -(115 / 360)}, margin={"l": 10, "r": 10, "t": 50, "b": 40})
 
 
 def trend_lines(frame: pd.DataFrame, x: str, y: str, color: str, title: str, y_title: str,
@@ -170,9 +170,10 @@ def trend_lines(frame: pd.DataFrame, x: str, y: str, color: str, title: str, y_t
         part = part.sort_values(x)
         fig.add_scatter(x=part[x].astype(str), y=part[y], mode="lines+markers", name=str(name),
                         hovertemplate=f"{name} %{{x}}：%{{y}}<extra></extra>")
-    fig.update_xaxes(title_text=x_title, type="category")
+    fig.update_xaxes(title_text=x_title, type="category", tickangle=-45)
     fig.update_yaxes(title_text=y_title, rangemode="tozero")
-    return _layout(fig, title, height=380)
+    # below the angled month labels and the axis title, never over them
+    return _layout(fig, title, height=420, legend={"y": -(115 / 420)}, margin={"l": 10, "r": 10, "t": 50, "b": 40})
 
 
 def ranking_bars(shares: pd.DataFrame, title: str = "各站点指标状态占比（按进度正常及达标占比排序）") -> go.Figure:

@@ -294,7 +294,7 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
     open_dashboard(page, server, "progress", ".sgz-panel-heatmap .js-plotly-plot")
     projects = progress_view.current_projects(demo_ds, AS_OF, demo.DISTRICT)
     # The catalogue filter opens on 全部: every station of the district, the planted YL04 among them
-    assert selected(page, "catalogue").startswith(f"全部指标清单（{len(projects)} 个站）")
+    assert selected(page, "catalogue").replace("\xa0", " ").startswith(f"全部指标清单（{len(projects)} 个站）")
     results = indicators.evaluate(demo_ds, AS_OF, projects=sorted(projects["code"])).results
     summary = results[results["period"] == "全期"]
     counts = summary["status"].value_counts()

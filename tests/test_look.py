@@ -223,10 +223,15 @@ def test_district_heatmaps_are_readable_on_a4(demo_url):
     assert cells == len(rep.summary)
 
 
-def test_ranking_legend_clears_the_axis_title():
-    fig = charts.ranking_bars(pd.DataFrame({"达标": [0.5], "落后": [0.5]}, index=["甲站"]))
-    # the legend's top sits at least 60 px below the plot, under the x-axis title
-    assert fig.layout.legend.yanchor == "top" and -fig.layout.legend.y * fig.layout.height >= 60
+@pytest.mark.parametrize("fig, room", [
+    (charts.ranking_bars(pd.DataFrame({"达标": [0.5], "落后": [0.5]}, index=["甲站"])), 60),
+    (charts.trend_lines(pd.DataFrame({"m": ["2025-01", "2025-02"], "v": [1, 2], "s": "甲站"}), "m", "v", "s", "t", "y"),
+     100),  # angled month labels take about 45 px more
+    (charts.monthly_series(pd.Series([1, 2], index=["2025-01", "2025-02"]), target=2), 100),
+])
+def test_legends_clear_the_axis_title(fig, room):
+    # the legend's top sits below the plot area by at least the x-axis labels and title
+    assert fig.layout.legend.yanchor == "top" and -fig.layout.legend.y * fig.layout.height >= room
 
 
 # -- one default date ---------------------------------------------------------------------------------------

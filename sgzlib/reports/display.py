@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+LONG_COLUMNS = {"说明", "原因", "内容", "计分规则", "未计入原因（条数）", "计入记录（前 10 条）", "关注原因", "缺少的文书"}
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 
 
@@ -71,7 +72,7 @@ def table_html(frame: pd.DataFrame, empty: str = "无", status_column: str | Non
         cells = []
         for col, value in zip(frame.columns, values):
             text = html.escape(_cell(value))
-            classes = (["sgz-num"] if col in numeric else []) + \
+            classes = (["sgz-num"] if col in numeric else []) + (["sgz-long"] if col in LONG_COLUMNS else []) + \
                 ([f"sgz-status-{text}"] if col == status_column and text else [])
             cls = f' class="{" ".join(classes)}"' if classes else ""
             cells.append(f"<td{cls}>{text}</td>")
