@@ -256,7 +256,7 @@ def test_outcome_cards_say_when_the_rci_cannot_be_computed_and_small_n_gives_no_
     cards = {label: value for label, value, _ in board.kpis(rows, dt.date(2025, 6, 30))}
     # no RCI for anyone: not a count of 0 but 无法计算 with the reason; 2 pairs < MIN_PAIRS: no mean either
     assert cards["可靠改善（RCI）"] == "无法计算" and cards["可靠恶化（RCI）"] == "无法计算"
-    assert "没有可引用的信度" in cards["RCI 无法计算的原因"]
+    assert "没有可引用的信度" in board.rci_note(rows) and board.rci_note(rows).startswith("所选全部配对")
     assert cards["平均改善"].startswith("配对不足") and cards["截至日期"] == "2025-06-30"
 
 

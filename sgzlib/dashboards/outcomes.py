@@ -75,18 +75,26 @@ def kpis(rows: pd.DataFrame, as_of: dt.date | None = None) -> list[tuple[str, ob
         ("得分变差", worse, bool(worse)),
     ]
     if len(rows) and cannot == len(rows):
-        reason = rci_reason(rows)
-        items += [("可靠改善（RCI）", CANNOT, False), ("可靠恶化（RCI）", CANNOT, False), ("RCI 无法计算的原因", reason, True)]
+        items += [("可靠改善（RCI）", CANNOT, False), ("可靠恶化（RCI）", CANNOT, False)]
     else:
         items += [("可靠改善（RCI）", int(reliable.get("改善", 0)), False),
                   ("可靠恶化（RCI）", int(reliable.get("恶化", 0)), bool(reliable.get("恶化", 0)))]
         if cannot:
-            items.append(("RCI 无法计算", f"{cannot} 人次：{rci_reason(rows)}", True))
+            items.append(("RCI 无法计算", f"{cannot} 人次", True))
     if len(rows) >= MIN_PAIRS:
         items.append(("平均改善", f"{rows['improvement'].mean():.2f}", False))
     else:
         items.append(("平均改善", f"配对不足 {MIN_PAIRS} 人次，不计算", bool(len(rows))))
     return items
+
+
+def rci_note(rows: pd.DataFrame) -> str:
+    """A sentence under the cards saying why (some) RCI values could not be computed; empty when all could."""
+    cannot = int((rows["rci_class"] == CANNOT).sum())
+    if not cannot:
+        return ""
+    who = "所选全部配对" if cannot == len(rows) else f"{cannot} 人次"
+    return f"{who}的可靠变化指数（RCI）无法计算：{rci_reason(rows)}。"
 
 
 def rci_reason(rows: pd.DataFrame) -> str:
@@ -184,7 +192,12 @@ def build(src: Source | None = None) -> w.VBox:
         return statistics(ds, analysis(src, state["as_of"]), r) if not r.empty else ui.message("所选条件下没有配对数据。")
 
     every = {"scale", "domain", "station", "work", "as_of"}
-    board.panel("kpis", "", lambda s: ui.kpis(kpis(rows(s), s["as_of"])), every)
+    def cards(state):
+        r = rows(state)
+        note = rci_note(r)
+        return ui.kpis(kpis(r, state["as_of"])) + (ui.message(note, "note") if note else "")
+
+    board.panel("kpis", "", cards, every)
     board.panel("slopes", "", figure(figures.slopes), every, kind="figure")
     board.panel("distribution", "", figure(figures.before_after), every, kind="figure")
     board.panel("stats", "统计检验（改善 = 按量表方向换算后的后测减前测，正数表示变好）", stats, every)

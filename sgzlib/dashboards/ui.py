@@ -32,8 +32,9 @@ from ..errors import SgzError
 log = logging.getLogger(__name__)
 # Voila's lab front end renders plotly's own MIME type (the jupyterlab-plotly extension): no plotly.js in cells.
 pio.renderers.default = "plotly_mimetype"
-# Every chart can be saved as PNG (the camera button of the always-visible mode bar).
-PLOTLY_CONFIG = {"displaylogo": False, "displayModeBar": True, "locale": "zh-CN",
+# Every chart can be saved as PNG (the camera button of the mode bar, shown when the pointer is on the chart,
+# so it never covers the title of a printed or captured page).
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "zh-CN",
                  "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
                  "toImageButtonOptions": {"format": "png", "filename": "sgz-图表", "scale": 2}}
 
