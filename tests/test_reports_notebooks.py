@@ -90,7 +90,7 @@ def test_hand_station_figures(run):
     page = _html(run["S1"])
     row = re.search(r"<tr><td>C1</td>(.*?)</tr>", page).group(1)
     # C1: idle 86 days (02-03 → 04-30), stalled; C2 misses its 预估表; D1 is 20 days overdue (04-10 → 04-30).
-    assert "<td>86</td>" in row and "停滞" in row
+    assert '<td class="sgz-num">86</td>' in row and "停滞" in row  # numbers carry the right-aligned class
     assert re.search(r"<tr><td>C2</td>.*?预估表.*?</tr>", page)
     assert "1 项行动项已逾期" in page and "逾期 20 天" in page
     assert "<td>G1</td>" in page and "第2节（签到 4 人&lt;6）" in page
