@@ -417,6 +417,14 @@ def test_dashboards_open_on_the_reports_default_date(chromium, tmp_path_factory,
             pg.wait_for_selector(ready, state="attached", timeout=180_000)
             shown = pg.locator(".sgz-filter-as_of input[type='date']").input_value()
             assert shown == expected, name
+            pg.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=180_000)
+            # no chart without data: every drawn figure has a trace with at least one value
+            empty = pg.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(gd => {
+                const has = v => v != null && (Array.isArray(v) || ArrayBuffer.isView(v) ? Array.from(v).flat()
+                    .some(x => x !== null && !(typeof x === 'number' && isNaN(x))) : true);
+                return !(gd.data || []).some(t => has(t.z) || has(t.x) || has(t.y)); })
+                .map(gd => (gd.layout && gd.layout.title && gd.layout.title.text) || '?')""")
+            assert empty == [], f"{name}: 没有数据的图表 {empty}"
             pg.screenshot(path=str(output_dir / f"dashboard_default_{name}.png"), full_page=True)
     finally:
         context.close()

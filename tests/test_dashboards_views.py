@@ -315,3 +315,23 @@ def test_dashboard_tables_can_be_downloaded():
     assert link and base64.b64decode(link.group(1)).decode("utf-8-sig").splitlines() == ["指标,实际", "个案,3"]
     assert 'download="需要跟进的指标.xlsx"' in html_text
     assert ui.PLOTLY_CONFIG["toImageButtonOptions"]["format"] == "png"
+
+
+def test_case_list_sorts_by_days_idle(demo_ds):
+    from sgzlib import supervision
+    from sgzlib.dashboards import cases as board
+
+    when = dt.date(2025, 10, 31)
+    # reversed, so the rules' order and the idle order differ (the rules already put the longest idle first)
+    attention = supervision.cases_needing_attention(demo_ds, "YL01", when, supervision.AttentionRules()).iloc[::-1]
+    groups = supervision.groups_at_risk(demo_ds, "YL01", when)
+    actions = supervision.action_items(demo_ds, "YL01", when)
+    html_text = board.attention_tables(demo_ds, attention, groups, actions, order="按未活动天数")
+    shown = [c for c in re.findall(r"<td>(YL01-C\d+)</td>", html_text)]
+    idle = attention.set_index("code")["days_idle"]
+    # the longest idle first; cases without a figure last
+    expected = list(idle.sort_values(ascending=False, na_position="last", kind="stable").index)
+    assert shown == expected and len(shown) >= 2
+    # the default keeps the attention rules' order
+    default = re.findall(r"<td>(YL01-C\d+)</td>", board.attention_tables(demo_ds, attention, groups, actions))
+    assert default == list(attention["code"])

@@ -40,8 +40,17 @@ def kpis(cases: pd.DataFrame, groups: pd.DataFrame, attention: pd.DataFrame) -> 
     ]
 
 
-def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, actions: pd.DataFrame) -> str:
-    """The supervisor's attention lists as HTML: cases, groups at risk, open action items (names masked)."""
+CASE_ORDERS = ("按需关注程度", "按未活动天数")
+
+
+def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, actions: pd.DataFrame,
+                     order: str = CASE_ORDERS[0]) -> str:
+    """The supervisor's attention lists as HTML: cases, groups at risk, open action items (names masked).
+
+    ``order``: cases as the attention rules rank them, or the longest idle first (按未活动天数).
+    """
+    if order == CASE_ORDERS[1] and not cases.empty:
+        cases = cases.sort_values("days_idle", ascending=False, na_position="last", kind="stable")
     c = pd.DataFrame({
         "个案": cases["code"], "服务对象": cases["beneficiary_name"].map(privacy.mask_name), "领域": cases["domain"],
         "阶段": cases["stage"], "需关注": cases["flags"], "未活动天数": cases["days_idle"],
@@ -162,6 +171,7 @@ def build(src: Source | None = None) -> w.VBox:
     station = board.control("station", ui.dropdown("社工站", stations, width="360px"))
     as_of = board.control("as_of", ui.date_picker("截至日期", default_as_of(ds)))
     case = board.control("case", ui.dropdown("查看个案", [], width="520px"))
+    order = board.control("order", ui.toggles("个案排序", CASE_ORDERS))
 
     def cases_of(state):
         overview = src.memo(("cases", state["as_of"]), lambda: lifecycle.case_overview(ds, state["as_of"], RULES.cases))
@@ -189,7 +199,8 @@ def build(src: Source | None = None) -> w.VBox:
     board.panel("pipeline", "", lambda s: figures.pipeline(cases_of(s)["stage"], groups_of(s)["stage"]),
                 {"station", "as_of"}, kind="figure")
     board.panel("attention", "", lambda s: attention_tables(ds, attention(s, "cases"), attention(s, "groups"),
-                                                            attention(s, "actions")), {"station", "as_of"})
+                                                            attention(s, "actions"), s["order"]),
+                {"station", "as_of", "order"})
     board.panel("caseload", "各社工的工作量（进行中个案、小组、本月服务节次、停滞个案）",
                 lambda s: caseload(ds, s["station"], s["as_of"], cases_of(s), groups_of(s)), {"station", "as_of"})
 
@@ -208,6 +219,6 @@ def build(src: Source | None = None) -> w.VBox:
     board.panel("timeline", "", timeline, {"case", "as_of"}, kind="figure")
     board.panel("case_facts", "", facts, {"case", "as_of"})
     board.update()
-    filters = w.HBox([station, as_of])
+    filters = w.HBox([station, as_of, order])
     return w.VBox([ui.header("个案与小组督导看板", "督导前查看一个社工站的个案和小组：各阶段数量、需关注事项、单个个案的服务经过。"),
                    filters, *[p.widget for p in board.panels[:4]], case, *[p.widget for p in board.panels[4:]]])
