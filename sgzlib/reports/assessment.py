@@ -107,7 +107,6 @@ class AssessmentReport:
                             "类型": s["mandatory"].map({True: "必选", False: "自选"}).to_numpy(),
                             "目标": s["target"].to_numpy(), "实际": s["actual"].round(2).to_numpy(),
                             "单位": s["unit"].to_numpy(), "状态": s["status"].to_numpy(),
-                            "是否达标": (s["status"] == MET).map({True: "是", False: "否"}).to_numpy(),
                             "说明": s["note"].to_numpy()})
         scores = self.scores
         if scores is not None:

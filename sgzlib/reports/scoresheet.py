@@ -28,7 +28,9 @@ EVALUATOR_COLUMNS = ("评估员得分", "评估员意见")
 FORMATS = {"t 检验 p": "0.000", "Wilcoxon p": "0.000", "分值": "General", "系统得分": "0.00", "评估员得分": "0.0"}
 INTEGER, DECIMAL = "0", "0.00"
 MIN_WIDTH, MAX_WIDTH = 6, 50
-WIDE = {"说明": 48, "计分规则": 30, "评估员意见": 30, "原因": 40, "未计入原因（条数）": 48}
+# Long text columns wrap at these widths; with the others sized to their contents the score table
+# fits one A4 landscape page wide at about 80 %.
+WIDE = {"说明": 36, "计分规则": 20, "评估员意见": 20, "原因": 36, "未计入原因（条数）": 36, "指标": 28}
 
 
 def write_scoresheet(report, path) -> None:
@@ -54,9 +56,14 @@ def _score_sheet(ws, report) -> None:
     ws["A1"].font = Font(size=14, bold=True)
     ws["A2"] = report.subtitle
     ws["A3"] = report.scoring_note() + "黄色列由评估员填写；合计行自动求和。"
-    ws["A3"].alignment = Alignment(wrap_text=False)
     last = _write_table(ws, table, FIRST_ROW)
     columns = list(table.columns)
+    # the title lines wrap inside the table's width (an overflowing line would widen the printed page)
+    end = get_column_letter(len(columns))
+    for row, height in ((2, 32), (3, 46)):
+        ws.merge_cells(f"A{row}:{end}{row}")
+        ws[f"A{row}"].alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = height
     total = last + 1
     ws.cell(total, columns.index("指标") + 1, "合计").font = Font(bold=True)
     for name in ("分值", "系统得分", "评估员得分"):
