@@ -45,13 +45,13 @@ def _short(text: str, n: int = 14) -> str:
 
 
 def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", per_period: bool = False,
-                   short_labels: bool = False, drop_prefix: str = "") -> go.Figure:
+                   drop_prefix: str = "") -> go.Figure:
     """Station × indicator status, one cell per (station_name, indicator_name).
 
     By default only the 全期 rows are drawn; ``per_period=True`` keeps every
     row given (the per-period rows of a station report, already relabelled).
-    ``short_labels=True`` numbers the columns (1, 2, …) for a legend table
-    printed next to the chart (``heatmap_legend``), so long names stay readable.
+    Long indicator lists are split by the caller (the district overview draws
+    one heatmap per domain of at most 12 indicators) so every label prints readably.
     """
     rows = summary[summary["period"] == "全期"] if "period" in summary and not per_period else summary
     stations = list(dict.fromkeys(rows["station_name"]))
@@ -66,10 +66,8 @@ def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", 
     scale = []
     for i, status in enumerate(HEAT_ORDER):
         scale += [(i / n, STATUS_COLORS[status]), ((i + 1) / n, STATUS_COLORS[status])]
-    if short_labels:
-        x = [str(i + 1) for i in range(len(indicators))]
-    else:  # ``drop_prefix`` (a domain named in the title) is left out of the labels, not the hover text
-        x = [_short(i.removeprefix(f"{drop_prefix}：") if drop_prefix else i, 12) for i in indicators]
+    # ``drop_prefix`` (a domain named in the title) is left out of the labels, not the hover text
+    x = [_short(i.removeprefix(f"{drop_prefix}：") if drop_prefix else i, 12) for i in indicators]
     fig = go.Figure(go.Heatmap(
         z=z, x=x, y=[_short(s, 16) for s in stations], zmin=-0.5, zmax=n - 0.5, colorscale=scale,
         text=text.fillna("无此指标").to_numpy(), hovertemplate="%{y}<br>%{text}<extra></extra>", xgap=1, ygap=1,
@@ -80,20 +78,12 @@ def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", 
         if status in shown:
             fig.add_scatter(x=[None], y=[None], mode="markers", name=status, hoverinfo="skip",
                             marker={"symbol": "square", "size": 13, "color": STATUS_COLORS[status]})
-    fig.update_xaxes(tickangle=0 if short_labels else -45, title_text="指标（编号见下表）" if short_labels else "指标",
-                     dtick=1, side="top" if short_labels else "bottom", type="category")
+    fig.update_xaxes(tickangle=-45, title_text="指标", dtick=1, type="category")
     fig.update_yaxes(autorange="reversed", title_text="站点", type="category")
-    label_room = 40 if short_labels else 8 * max((len(v) for v in x), default=4) + 30
+    label_room = 8 * max((len(v) for v in x), default=4) + 30
     return _layout(fig, title, height=max(200, 90 + 30 * len(stations) + label_room),
                    margin={"l": 10, "r": 10, "t": 78, "b": 10},
                    legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": {"text": "状态："}})
-
-
-def heatmap_legend(summary: pd.DataFrame, per_period: bool = False) -> pd.DataFrame:
-    """The numbered columns of ``status_heatmap(..., short_labels=True)``: 编号, 指标."""
-    rows = summary[summary["period"] == "全期"] if "period" in summary and not per_period else summary
-    names = list(dict.fromkeys(rows["indicator_name"]))
-    return pd.DataFrame({"编号": range(1, len(names) + 1), "指标": names})
 
 
 def _hover(row) -> str:
