@@ -17,6 +17,8 @@ MET, ON_TRACK, BEHIND, NOT_STARTED, MISSED, TO_VERIFY = "达标", "进度正常"
 STATUS_ORDER = (MISSED, BEHIND, TO_VERIFY, NOT_STARTED, ON_TRACK, MET)
 # Statuses that need someone's attention (the first four of the order).
 NEEDS_ATTENTION = STATUS_ORDER[:4]
+# The assessment's bucket for indicators whose period has not ended and are neither met nor to verify.
+IN_PROGRESS = "进行中"
 STATUS_HINT = {MISSED: "（期间已结束仍未达到目标）", BEHIND: "（低于按时间进度应达值）", TO_VERIFY: "（检查项尚未勾选）"}
 
 # -- periods ----------------------------------------------------------------------------
@@ -37,7 +39,7 @@ RESULT_HEADERS = {
     "tier": "档位", "indicator_id": "指标编号", "indicator_name": "指标名称", "domain": "领域", "mandatory": "必选",
     "rule": "计算规则", "period": "周期", "period_kind": "周期类型", "period_end": "周期结束日", "actual": "实际",
     "target": "目标", "expected": EXPECTED, "unit": "单位", "status": "状态", "points": "分值",
-    "score": "得分", "note": "说明",
+    "score": "得分", "credit_rule": "计分规则", "note": "说明",
 }
 EXPLAIN_HEADERS = {
     "project_code": "项目编码", "indicator_id": "指标编号", "period": "周期", "record_table": "记录所在表",

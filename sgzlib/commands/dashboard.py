@@ -20,14 +20,14 @@ def register(sub) -> None:
                     "不显示也不执行代码；服务对象姓名已遮蔽。按 Ctrl+C 停止。")
     add_db_argument(p)
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"端口（默认 {DEFAULT_PORT}）")
-    p.add_argument("--as-of", metavar="日期", help="看板默认的截止日期（默认今天，超出项目周期时取项目结束日）")
+    p.add_argument("--as-of", metavar="日期", help="看板默认的截至日期（默认：正在进行的项目周期内最近一次有记录的日期，与报告和命令行相同）")
     p.add_argument("--pool-size", type=int, default=DEFAULT_POOL_SIZE, metavar="N",
                    help=f"每个看板预先启动的内核数（默认 {DEFAULT_POOL_SIZE}；多人同时使用时可调大，0 表示不预热）")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    as_of = require_date(args.as_of, "截止日期").isoformat() if args.as_of else None
+    as_of = require_date(args.as_of, "截至日期").isoformat() if args.as_of else None
     url = absolute_url(args.db)
     engine = storage.connect(url)  # migrate now, so a bad address fails here in Chinese, not inside a kernel
     with engine.connect() as conn:

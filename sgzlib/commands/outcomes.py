@@ -13,7 +13,7 @@ import sys
 
 import pandas as pd
 
-from .. import outcomes, storage
+from .. import asof, outcomes, storage
 from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError
@@ -57,19 +57,20 @@ def register(sub) -> None:
     add_db_argument(p)
     p.add_argument("--station", metavar="CODE", help="只看该站点及其下属站点")
     p.add_argument("--scale", metavar="NAME", help="只看该量表（编码、简称、中文或英文名均可）")
-    p.add_argument("--as-of", metavar="DATE", help="截至日期（默认今天）：只用此前的测评，并据此判断服务是否已结束")
+    p.add_argument("--as-of", metavar="DATE", help=f"截至日期（默认：{asof.DEFAULT_TEXT}）：只用此前的测评，并据此判断服务是否已结束")
     p.add_argument("--view", choices=VIEWS, help="输出哪个视图（表格和 JSON 默认 all：汇总+变差+缺后测；CSV 默认 summary）")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="输出格式（默认 table）")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    as_of = require_date(args.as_of, "截至日期") if args.as_of else dt.date.today()
+    as_of = require_date(args.as_of, "截至日期") if args.as_of else None
     view = args.view or ("summary" if args.format == "csv" else "all")
     if args.format == "csv" and view == "all":
         raise ConfigError("CSV 一次只能输出一个视图，请用 --view 指定（summary / worsened / missing-post / …）")
     scale = load_scales().require(args.scale) if args.scale else None
     ds = storage.load_dataset(storage.connect(args.db), stations=args.station)
+    as_of = as_of or asof.default_as_of(ds)
     frames = build_views(ds, as_of, scale.id if scale else None)
     wanted = list(VIEW_TITLES)[:3] if view == "all" else [view]
     if args.format == "json":

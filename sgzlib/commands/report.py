@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ..asof import DEFAULT_TEXT
 from ..cli import add_db_argument
 from ..errors import ConfigError
 
@@ -31,7 +32,11 @@ def register(sub) -> None:
         if kind != "district":
             k.add_argument("--district", metavar="区县", help="与 --all 同用：只取该区县（名称或县区总站编码）")
         k.add_argument("--as-of", metavar="日期", help="截至日期（默认：" + (
-            "各项目的结束日期" if kind == "assessment" else "今天") + "）；可写 2025-10-31 或 2025年10月31日")
+            "各项目的结束日期" if kind == "assessment" else DEFAULT_TEXT) + "）；可写 2025-10-31 或 2025年10月31日")
+        if kind == "assessment":
+            k.add_argument("--scoring", metavar="FILE",
+                           help="评估方的评分细则（YAML，示例见 sgzlib/data/scoring-example.yaml）；"
+                                "不给时只报告达标 / 未达标 / 待核验与各领域完成情况，不计总分")
         if kind == "station":
             k.add_argument("--period", choices=("month", "quarter"), default="month",
                            help="督导周期：month 按月（默认）或 quarter 按季度")
@@ -65,7 +70,7 @@ def build_jobs(args) -> list:
     if args.kind == "station":
         return jobs.station_jobs(args.db, targets, args.as_of, args.period, args.unmasked, args.district)
     if args.kind == "assessment":
-        return jobs.assessment_jobs(args.db, targets, args.as_of, args.district)
+        return jobs.assessment_jobs(args.db, targets, args.as_of, args.district, scoring=args.scoring)
     return jobs.district_jobs(args.db, targets, args.as_of)
 
 

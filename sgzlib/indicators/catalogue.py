@@ -29,7 +29,7 @@ INDICATOR_DOMAINS = VOCABS["domain"].values + ("站点建设", "项目管理")
 CATALOGUE_FIELDS = {"id", "title", "region", "year", "source", "tiers", "default_tier", "evidence",
                     "optional_tasks", "indicators"}
 INDICATOR_FIELDS = {"id", "name", "domain", "mandatory", "source_text", "rule", "params", "period", "target",
-                    "unit", "evidence", "points", "task"}
+                    "unit", "evidence", "task"}
 EVIDENCE_FIELDS = {"photo_required", "upload_required"}
 
 
@@ -48,7 +48,7 @@ class OptionalTask:
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator: what it measures, how, its target (by tier) and its points."""
+    """One indicator: what it measures, how, and its target (by tier). No points: see ``sgzlib.scoring``."""
 
     id: str
     name: str
@@ -61,7 +61,6 @@ class Indicator:
     target_spec: object
     unit: str
     evidence: str
-    points: float
     tasks: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
 
@@ -279,7 +278,7 @@ def _check_indicator(item, n: int, tiers: tuple[str, ...], task_ids: set[str], f
     def bad(code, message, column, value=None):
         problems.append(Problem(code, message, where=where, column=column, value=value))
 
-    for key in sorted(set(item) - INDICATOR_FIELDS):
+    for key in sorted(set(item) - INDICATOR_FIELDS - {"points"}):
         bad("unknown_field", "不认识的字段", key)
     for key in ("id", "name", "domain", "source_text", "rule", "evidence"):
         if not item.get(key):
@@ -290,10 +289,9 @@ def _check_indicator(item, n: int, tiers: tuple[str, ...], task_ids: set[str], f
         bad("bad_domain", f"领域必须是：{'、'.join(INDICATOR_DOMAINS)}", "domain", item["domain"])
     if not isinstance(item.get("mandatory"), bool):
         bad("bad_mandatory", "mandatory 必须是 true 或 false", "mandatory", item.get("mandatory"))
-    points = item.get("points", 0)
-    if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
-        bad("bad_points", "分值必须是不小于 0 的数", "points", points)
-        points = 0
+    if "points" in item:
+        bad("points_in_catalogue", "指标清单不给分值：分值与计分方式写在评估方的评分细则里（sgz evaluate --scoring）",
+            "points", item["points"])
     rule = RULES.get(item.get("rule"))
     if item.get("rule") and rule is None:
         bad("unknown_rule", f"未知的规则类型（可用：{'、'.join(sorted(RULES))}）", "rule", item.get("rule"))
@@ -321,7 +319,7 @@ def _check_indicator(item, n: int, tiers: tuple[str, ...], task_ids: set[str], f
                      mandatory=item.get("mandatory") is True, source_text=" ".join(str(item.get("source_text", "")).split()),
                      rule=str(item.get("rule", "")), params=params, period=str(period), target_spec=target,
                      unit=str(item.get("unit") or (rule.unit if rule else "")), evidence=str(item.get("evidence", "")),
-                     points=float(points), tasks=tasks, tiers=tiers)
+                     tasks=tasks, tiers=tiers)
 
 
 def _check_target(target, tiers, bad) -> None:

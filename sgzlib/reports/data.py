@@ -94,6 +94,17 @@ def district_stations(ds: Dataset, district: str) -> list[str]:
     return list(towns["code"])
 
 
+def catalogue_title(name) -> str:
+    """The Chinese title of the catalogue a project names (by id or title); the name itself if unknown."""
+    from ..errors import NotFoundError
+    from ..indicators import load_catalogue
+
+    try:
+        return load_catalogue(str(name)).title
+    except NotFoundError:
+        return str(name)
+
+
 def fmt_date(value) -> str:
     return f"{pd.Timestamp(value):%Y-%m-%d}"
 

@@ -11,11 +11,12 @@ import pandas as pd
 from .. import charts, supervision
 from ..dataset import Dataset
 from ..evidence import service_evidence
-from ..labels import BEHIND, MET, MISSED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE
+from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE, TO_VERIFY
 from . import data
 from .tables import INDICATOR_COLUMNS, count_verdict, indicator_table, outcome_people
 
 PERIOD_NAMES = {k: PERIOD_KIND_LABELS[k] for k in ("month", "quarter")}
+PROGRESS_ROWS = 30  # indicators per progress chart: 30 bars fit on an A4 page with their heading
 
 
 @dataclass
@@ -39,7 +40,7 @@ class StationReport:
     def subtitle(self) -> str:
         start, end, label = data.period_bounds(self.as_of, self.period)
         project = "（无在执行项目）" if self.project is None else \
-            f"项目 {self.project['code']}（指标清单 {self.project['catalogue']}" + \
+            f"项目 {self.project['code']}（指标清单 {data.catalogue_title(self.project['catalogue'])}" + \
             (f"，{self.project['tier']}档" if pd.notna(self.project['tier']) else "") + "）"
         provider = self.station["provider"] if pd.notna(self.station["provider"]) else "—"
         return (f"站点编码 {self.station['code']}　承接机构 {provider}　{project}　"
@@ -64,6 +65,8 @@ class StationReport:
             (ON_TRACK, int(counts.get(ON_TRACK, 0)), False),
             (BEHIND, int(counts.get(BEHIND, 0)), counts.get(BEHIND, 0) > 0),
             (MISSED, int(counts.get(MISSED, 0)), counts.get(MISSED, 0) > 0),
+            (TO_VERIFY, int(counts.get(TO_VERIFY, 0)), counts.get(TO_VERIFY, 0) > 0),
+            (NOT_STARTED, int(counts.get(NOT_STARTED, 0)), False),
             (f"本期（{label}）有效服务", f"{int(current['valid'].sum())}/{len(current)}", bool((~current['valid']).any())),
             ("需关注个案", len(att.cases), len(att.cases) > 0),
             ("风险小组", len(att.groups), len(att.groups) > 0),
@@ -81,10 +84,17 @@ class StationReport:
         rows = self.results[self.results["period"] == label] if not self.results.empty else self.results
         return indicator_table(rows, with_period=True)
 
-    def progress_figure(self):
+    def progress_figures(self) -> list:
+        """The progress chart, split into parts of at most ``PROGRESS_ROWS`` indicators so each fits on a page."""
         if self.results.empty:
-            return None
-        return charts.progress_bullets(self.results, title="指标完成进度（占目标百分比，竖线为截至评估日应达进度）")
+            return []
+        whole = self.results[(self.results["period"] == PERIOD_WHOLE) & (self.results["target"].fillna(0) > 0)]
+        ids = list(dict.fromkeys(whole["indicator_id"]))
+        parts = [ids[i:i + PROGRESS_ROWS] for i in range(0, len(ids), PROGRESS_ROWS)]
+        title = "指标完成进度（占目标百分比，竖线为截至日期应达进度）"
+        return [charts.progress_bullets(whole[whole["indicator_id"].isin(part)],
+                                        title=title + (f"（{k}/{len(parts)}）" if len(parts) > 1 else ""))
+                for k, part in enumerate(parts, 1)]
 
     def period_figure(self):
         """Status of the per-period indicators, indicator × period (None when the catalogue has none)."""
@@ -94,7 +104,7 @@ class StationReport:
             return None
         rows = rows.assign(station_name=rows["indicator_name"], indicator_name=rows["period"])
         title = f"按{PERIOD_NAMES[kind]}考核指标的各期状态"
-        fig = charts.status_heatmap(rows, title=title)
+        fig = charts.status_heatmap(rows, title=title, per_period=True)
         fig.update_xaxes(title_text="期间")
         fig.update_yaxes(title_text="指标")
         return fig
