@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import storage
+from .. import privacy, storage
 from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError, NotFoundError
@@ -64,8 +64,8 @@ def run(args) -> int:
 
 
 def run_evaluation(db: str | None, as_of: dt.date, station: str | None = None, project: str | None = None):
-    """Load the data in scope and evaluate it (used by ``evaluate`` and ``explain``)."""
-    ds = storage.load_dataset(storage.connect(db), stations=station)
+    """Load the data in scope, masked (``privacy.shared_dataset``), and evaluate it (``evaluate``, ``explain``)."""
+    ds = privacy.shared_dataset(storage.connect(db), stations=station)
     if project:
         if not ds.projects["code"].eq(project).any():
             raise NotFoundError(f"项目编码不存在：{project}")

@@ -16,10 +16,9 @@ def load(db_url: str | None, stations: str | list[str] | None = None, masked: bo
     """The stations' data (and everything below them), with personal data masked when ``masked``."""
     engine = storage.connect(db_url)
     try:
-        ds = storage.load_dataset(engine, stations)
+        return privacy.shared_dataset(engine, stations) if masked else storage.load_dataset(engine, stations)
     finally:
         engine.dispose()
-    return privacy.mask_dataset(ds) if masked else ds
 
 
 def load_index(db_url: str | None) -> Dataset:
