@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import privacy, storage
+from .. import outputs, privacy, storage
 from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError, NotFoundError
@@ -101,7 +101,7 @@ def write(ev, fmt: str, out: str | None, periods: bool = False) -> None:
     else:
         text = table(ev, periods)
     if out:
-        Path(out).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        outputs.write_text(out, text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
         print(f"已写入 {out}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -130,8 +130,7 @@ def table(ev, periods: bool = False) -> str:
 
 
 def _write_xlsx(ev, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+    with outputs.atomic(path) as partial, pd.ExcelWriter(partial, engine="openpyxl") as xl:
         display(ev.summary[RESULT_COLUMNS], HEADERS).to_excel(xl, sheet_name="汇总", index=False)
         display(ev.results[RESULT_COLUMNS], HEADERS).to_excel(xl, sheet_name="明细", index=False)
         display(ev.explanations, EXPLAIN_HEADERS).to_excel(xl, sheet_name="计入与未计入的记录", index=False)

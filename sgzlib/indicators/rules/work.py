@@ -24,7 +24,8 @@ def _owned_groups(ctx, jobs) -> pd.DataFrame:
     key = ("groups", jobs["catalogue"].iloc[0])
     if key not in ctx.cache:
         g, s = ctx.ds.groups, ctx.ds.group_sessions
-        first = g["code"].map(s.groupby("group_code")["date"].min())
+        # reindex, not map: mapping by an empty Series (a station without group sessions) casts dates to float
+        first = pd.Series(s.groupby("group_code")["date"].min().reindex(g["code"]).to_numpy(), index=g.index)
         when = first.fillna(g["plan_date"])
         owner = ctx.assign(g, g["station_code"], when)
         rows = g.iloc[owner["pos"].to_numpy()].reset_index(drop=True)
