@@ -2,7 +2,9 @@
 
 - ``atomic(path)`` yields a temporary path in the same folder; when the block succeeds the file is flushed
   to disk and renamed over ``path`` in one step, otherwise it is removed. A command killed while saving
-  leaves the previous file as it was (never a half-written workbook, notebook, HTML or PDF).
+  leaves the previous file as it was (never a half-written workbook, notebook, HTML or PDF); the hidden
+  temporary file it leaves (``.name.xxxx.tmp.xlsx``) is removed by the next write of the same file once an
+  hour old.
 - ``contained(root, *parts)`` builds a path below ``root`` from data values (station codes, district
   names …) and refuses, in Chinese, any that would leave ``root`` even when the data is hostile.
 """
@@ -10,9 +12,11 @@
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import re
 import tempfile
+import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +34,7 @@ def atomic(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary file next to ``path`` that replaces ``path`` when the ``with`` block ends without error."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=f".tmp{path.suffix}")
     os.close(fd)
     tmp = Path(tmp)
@@ -41,6 +46,18 @@ def atomic(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+STALE_SECONDS = 3600
+
+
+def _remove_stale(path: Path) -> None:
+    """Temporary files of ``path`` left by a killed run (untouched for an hour: no writer is using them)."""
+    now = time.time()
+    for old in path.parent.glob(f".{glob.escape(path.name)}.*.tmp{glob.escape(path.suffix)}"):
+        with contextlib.suppress(OSError):
+            if now - old.stat().st_mtime > STALE_SECONDS:
+                old.unlink()
 
 
 def write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
