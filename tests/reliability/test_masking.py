@@ -104,9 +104,7 @@ def hostile(ds: Dataset) -> tuple[Dataset, dict]:
         land, lands = landline_forms(n)
         ident = f"15070219850{(n % 9) + 1}1{(n % 9) + 1}{n:04d}"[:17] + "6"
         secrets["phone"].update({mobile, land})
-        secrets["id"].add(ident)
-        if n % 4 == 3:
-            secrets["id"].add(ident[:6] + ident[8:17])
+        secrets["id"].add(ident[:6] + ident[8:17] if n % 4 == 3 else ident)  # form 3 is the 15-digit one
         return (f"走访{p['name']}，电话{phone_forms(mobile)[n % 6]}，座机{lands[n % 4]}，"
                 f"证件{id_forms(ident)[n % 4]}，2025-03-01 14:30 入户，经费1000000元")
 
