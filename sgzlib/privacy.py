@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from . import schema
@@ -252,14 +253,12 @@ def mask_frame(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def _map(series: pd.Series, func) -> pd.Series:
-    memo: dict = {}
-
-    def once(value):
-        if value not in memo:
-            memo[value] = func(value)
-        return memo[value]
-
-    return series.map(once, na_action="ignore").astype(series.dtype)
+    """``func`` applied to each distinct non-blank value once; blanks stay blank; the dtype is kept."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if len(uniques) == 0:
+        return series.copy()
+    mapped = np.array([func(u) for u in uniques] + [pd.NA], dtype=object)  # code -1 (blank) → the last
+    return pd.Series(mapped[codes], index=series.index, name=series.name).astype(series.dtype)
 
 
 def known_names(ds) -> NameIndex:
@@ -291,7 +290,9 @@ def mask_dataset(ds):
             if col in frame.columns:
                 frame[col] = _map(frame[col], lambda v: mask_text(v, names))
         frames[table] = frame
-    return Dataset(frames)
+    out = Dataset.__new__(Dataset)  # every frame already has its declared dtypes: no second coercion
+    out.frames = frames
+    return out
 
 
 def shared_dataset(engine, stations=None):
