@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import asof, scoring, storage
+from .. import asof, outputs, privacy, scoring, storage
 from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError, NotFoundError
@@ -69,8 +69,8 @@ def run(args) -> int:
 
 
 def run_evaluation(db: str | None, as_of: dt.date | None, station: str | None = None, project: str | None = None):
-    """Load the data in scope and evaluate it on ``as_of`` (default ``asof.default_as_of``)."""
-    ds = storage.load_dataset(storage.connect(db), stations=station)
+    """Load the data in scope, masked (``privacy.shared_dataset``), and evaluate it on ``as_of`` (default ``asof.default_as_of``)."""
+    ds = privacy.shared_dataset(storage.connect(db), stations=station)
     as_of = as_of or asof.default_as_of(ds)
     if project:
         if not ds.projects["code"].eq(project).any():
@@ -124,7 +124,7 @@ def write(ev, fmt: str, out: str | None, periods: bool = False, scheme=None) -> 
     else:
         text = table(ev, periods, scheme)
     if out:
-        Path(out).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        outputs.write_text(out, text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
         print(f"已写入 {out}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -165,8 +165,7 @@ def _total_text(scores, project: str, catalogue: str, scheme) -> str:
 
 
 def _write_xlsx(ev, path: Path, scheme=None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+    with outputs.atomic(path) as partial, pd.ExcelWriter(partial, engine="openpyxl") as xl:
         display(scored(ev.summary, scheme), HEADERS).to_excel(xl, sheet_name="汇总", index=False)
         display(scored(ev.results, scheme), HEADERS).to_excel(xl, sheet_name="明细", index=False)
         display(ev.explanations, EXPLAIN_HEADERS).to_excel(xl, sheet_name="计入与未计入的记录", index=False)

@@ -1,7 +1,7 @@
 """``sgz outcomes``: before/after outcomes of beneficiaries (前后测成效) from the database.
 
 Only assembles arguments and calls ``sgzlib.outcomes``; names are joined
-masked (``sgzlib.privacy.mask_name``), never in clear.
+masked: the dataset is loaded through ``sgzlib.privacy.shared_dataset``, never in clear.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import sys
 
 import pandas as pd
 
-from .. import asof, outcomes, storage
+from .. import asof, outcomes, privacy, storage
 from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError
 from ..labels import EXPLAIN_HEADERS, YES_NO, reason_labels
-from ..privacy import mask_name
 from ..scales import load_scales
 
 VIEWS = ("all", "summary", "worsened", "missing-post", "pairs", "unpaired", "follow-ups")
@@ -69,7 +68,7 @@ def run(args) -> int:
     if args.format == "csv" and view == "all":
         raise ConfigError("CSV 一次只能输出一个视图，请用 --view 指定（summary / worsened / missing-post / …）")
     scale = load_scales().require(args.scale) if args.scale else None
-    ds = storage.load_dataset(storage.connect(args.db), stations=args.station)
+    ds = privacy.shared_dataset(storage.connect(args.db), stations=args.station)
     as_of = as_of or asof.default_as_of(ds)
     frames = build_views(ds, as_of, scale.id if scale else None)
     wanted = list(VIEW_TITLES)[:3] if view == "all" else [view]
@@ -85,14 +84,17 @@ def run(args) -> int:
 
 
 def build_views(ds, as_of: dt.date, scale_id: str | None) -> dict[str, pd.DataFrame]:
-    """Every view as a DataFrame, filtered to one scale if asked, with masked names joined."""
+    """Every view as a DataFrame, filtered to one scale if asked, with the dataset's names joined.
+
+    ``ds`` must already be masked (``privacy.shared_dataset``) for anything shown outside the station.
+    """
     analysis = outcomes.analyse(ds, as_of)
     if scale_id:
         def keep(frame):
             return frame[(frame["scale"] == scale_id) | frame["scale"].str.startswith(scale_id + ".").fillna(False)]
         analysis.pairs, analysis.unpaired = keep(analysis.pairs), keep(analysis.unpaired)
         analysis.follow_ups = keep(analysis.follow_ups)
-    names = ds.beneficiaries.set_index("code")["name"].map(mask_name, na_action="ignore")
+    names = ds.beneficiaries.set_index("code")["name"]
     frames = {
         "summary": outcomes.summary(ds, analysis=analysis),
         "worsened": outcomes.worsened(ds, analysis=analysis),

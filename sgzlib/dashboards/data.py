@@ -14,7 +14,7 @@ import os
 
 import pandas as pd
 
-from .. import asof, storage
+from .. import asof, privacy, storage
 from ..dataset import Dataset
 from ..dates import parse_date
 from .server import AS_OF_ENV_VAR
@@ -34,7 +34,7 @@ class Source:
     @property
     def ds(self) -> Dataset:
         if self._dataset is None:
-            self._dataset = storage.load_dataset(storage.connect(self.url, upgrade=False))
+            self._dataset = privacy.shared_dataset(storage.connect(self.url, upgrade=False))
         return self._dataset
 
     def refresh(self) -> None:

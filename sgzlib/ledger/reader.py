@@ -26,7 +26,7 @@ from .. import schema
 from ..errors import ConfigError, DataError, Problem
 from ..vocab import fold
 from . import headers
-from .cells import CellError, is_blank, parser_for, shown
+from .cells import CellError, is_blank, parser_for, path_checked, shown
 from .ledger import Ledger, SheetRead
 from .xlsx import Book, SheetData, XlsxError
 
@@ -229,7 +229,7 @@ def _parse(sheet: SheetRead, raw: list[tuple[int, list, list]]) -> None:
     key_ok = [True] * len(raw)
     for j, name in enumerate(sheet.index):
         column = table.column(name)
-        parse = parser_for(column)
+        parse = path_checked(parser_for(column), table.name, name)
         factor = sheet.factors[name]
         extra = {"factor": factor} if column.kind in ("int", "money") and factor != 1 else {}
         in_key = name in table.key

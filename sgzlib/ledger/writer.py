@@ -24,6 +24,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from .. import schema
 from ..dataset import Dataset
+from ..outputs import atomic
 from ..privacy import mask_dataset
 from . import layout
 from .reader import MASK_MARK
@@ -62,7 +63,8 @@ def _write(path: Path, ds: Dataset | None, lines: list[str]) -> Path:
     for t in schema.TABLES:
         frame = None if ds is None else _sorted(ds[t.name], t)
         _sheet(wb, t, frame)
-    wb.save(path)
+    with atomic(path) as partial:  # killed while saving: the previous file stays whole
+        wb.save(partial)
     return path
 
 

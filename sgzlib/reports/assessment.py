@@ -206,6 +206,11 @@ class AssessmentReport:
         ind = pd.DataFrame({"类别": f"{TO_VERIFY}指标", "项目": pending["indicator_name"], "说明": pending["note"]})
         return pd.concat([items, ind], ignore_index=True)
 
+    @property
+    def no_records(self) -> str:
+        """The notice shown when the project's station has no records yet ("" once it has)."""
+        return data.no_records_note(self.ds, "本项目所在站点")
+
     def write_scoresheet(self, path) -> None:
         from .scoresheet import write_scoresheet
 

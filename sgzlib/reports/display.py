@@ -108,6 +108,12 @@ def banner(masked: bool, extra: str = "") -> None:
     display(HTML(f'<div class="sgz-banner {cls}">{html.escape(text + extra)}</div>'))
 
 
+def notice(message: str) -> None:
+    """A highlighted notice under the banner (e.g. a station without records yet); nothing when empty."""
+    if message:
+        display(HTML(f'<div class="sgz-banner notice">{html.escape(message)}</div>'))
+
+
 def text(markdown: str) -> None:
     """A paragraph of Markdown computed by the library (titles, sentences with figures)."""
     display(Markdown(markdown))

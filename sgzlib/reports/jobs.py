@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from .. import storage
 from ..errors import ConfigError, NotFoundError
+from ..outputs import contained
 from . import data
 
 NOTEBOOKS = {"station": "station_supervision", "assessment": "year_end_assessment", "district": "district_overview"}
@@ -32,7 +33,8 @@ class Job:
         return NOTEBOOKS[self.kind]
 
     def path(self, out_dir: Path, suffix: str) -> Path:
-        return Path(out_dir) / self.kind / f"{self.stem}{suffix}"
+        """``out_dir/kind/stem+suffix``, with the stem made a safe file name: it never leaves ``out_dir``."""
+        return contained(out_dir, self.kind, f"{self.stem}{suffix}")
 
 
 def kernel_db_url(db_url: str | None) -> str:

@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ..labels import EXPLAIN_HEADERS, YES_NO, reason_labels
+from ..outputs import atomic
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 EVALUATOR_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -44,7 +45,8 @@ def write_scoresheet(report, path) -> None:
     _frame_sheet(wb.create_sheet("证据明细"), _evidence(report), "各指标计入与未计入的记录（完整明细）")
     _frame_sheet(wb.create_sheet("前后测"), report.outcome_summary(numeric=True), "服务对象前后测统计")
     _frame_sheet(wb.create_sheet("待完成事项"), report.unticked(), "尚未勾选的检查项与待核验指标")
-    wb.save(path)
+    with atomic(path) as partial:
+        wb.save(partial)
 
 
 def _score_sheet(ws, report) -> None:

@@ -46,6 +46,11 @@ class StationReport:
         return (f"站点编码 {self.station['code']}　承接机构 {provider}　{project}　"
                 f"截至 {data.fmt_date(self.as_of)}　督导周期：按{PERIOD_NAMES[self.period]}（本期 {label}）")
 
+    @property
+    def no_records(self) -> str:
+        """The notice shown when the station has no records yet ("" once it has)."""
+        return data.no_records_note(self.ds, "本站")
+
     @cached_property
     def _evidence(self) -> pd.DataFrame:
         ev = service_evidence(self.ds)
