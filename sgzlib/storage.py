@@ -9,7 +9,11 @@ in one transaction. Reads return DataFrames for the analysis layers.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from . import schema
 from .dataset import Dataset
@@ -33,26 +38,181 @@ def database_url(url: str | None = None) -> str:
 
 
 def connect(url: str | None = None, upgrade: bool = True) -> sa.Engine:
-    """An engine for the database, with the schema brought up to date."""
+    """An engine for the database, with the schema brought up to date.
+
+    The revision is checked with one cheap query; the migrations run (under a
+    database lock) only when the database is behind.
+    """
     url = database_url(url)
     try:
-        engine = sa.create_engine(url)
+        engine = sa.create_engine(url, **_engine_options(url))
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise ConfigError(f"数据库地址无效：{url}（{exc}）") from exc
     if engine.url.get_backend_name() == "sqlite" and engine.url.database not in (None, "", ":memory:"):
         Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
-    if upgrade:
+    if upgrade and current_revision(engine) != head_revision():
         upgrade_schema(engine)
     return engine
 
 
-def upgrade_schema(engine: sa.Engine, revision: str = "head") -> None:
-    """Run the Alembic migrations up to ``revision`` on ``engine``."""
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": SQLITE_BUSY_SECONDS}}
+    return {}
+
+
+# A writer waits this long for another writer of the same SQLite file before giving up.
+SQLITE_BUSY_SECONDS = 300
+# PostgreSQL advisory lock key of schema migrations (any fixed 64-bit number; "sgz-migr").
+MIGRATION_LOCK = 0x73677A2D6D696772
+WRITE_OPTION = "sgz_write"
+
+
+@sa.event.listens_for(sa.Engine, "begin")
+def _sqlite_begin(conn: sa.Connection) -> None:
+    """SQLite: real transactions (DDL included); writers take the write lock at BEGIN.
+
+    The sqlite3 module on its own starts transactions only before INSERT,
+    UPDATE and DELETE, so a CREATE TABLE (a migration) ran outside any
+    transaction and a kill left half a schema; and a read-check-write began as
+    a read and let another writer in between. Here every transaction starts
+    with an explicit BEGIN: ``BEGIN IMMEDIATE`` for connections marked with
+    the ``sgz_write`` execution option (imports, migrations, writes), a
+    deferred BEGIN for readers.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    dbapi = conn.connection.driver_connection
+    if dbapi.isolation_level is not None:
+        dbapi.isolation_level = None  # no implicit transactions: we say BEGIN ourselves
+    write = conn.get_execution_options().get(WRITE_OPTION, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@functools.lru_cache(maxsize=1)
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+def _config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
-    with engine.begin() as conn:
+    return config
+
+
+def head_revision() -> str:
+    """The revision the shipped migrations end at."""
+    return _script().get_current_head()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The revision the database is at (``None`` for a new or half-built database), in one or two queries."""
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return None
+        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+
+
+@contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """One write transaction: on SQLite it holds the database's write lock from its first statement.
+
+    On PostgreSQL the writer locks what it writes with ``lock_stations``.
+    """
+    with engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
+        try:
+            with conn.begin():
+                yield conn
+        except sa.exc.OperationalError as exc:
+            if "database is locked" in str(exc):
+                raise ConfigError(f"数据库正被另一个导入或写入占用，等待 {SQLITE_BUSY_SECONDS} 秒后仍未释放，"
+                                  "请稍后重试") from exc
+            raise
+
+
+def lock_stations(conn: sa.Connection, codes, *, shared: bool = False) -> None:
+    """Lock these stations until the transaction ends (PostgreSQL advisory locks; SQLite: the write lock is held already).
+
+    Locks are taken in a fixed order. ``shared`` locks (stations only read
+    for references) let other readers in but not a writer of that station.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    for key in sorted({station_lock_key(c) for c in codes}):
+        conn.execute(sa.text(f"SELECT {fn}(:k)"), {"k": key})
+
+
+def station_lock_key(code: str) -> int:
+    """The advisory lock key of a station (64-bit, from its code; a collision only serialises more)."""
+    digest = hashlib.blake2b(f"sgz-station:{code}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def is_deadlock(exc: BaseException) -> bool:
+    """PostgreSQL chose this transaction to break a lock cycle (it may simply be run again)."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) == "40P01"
+
+
+def upgrade_schema(engine: sa.Engine, revision: str = "head") -> None:
+    """Run the Alembic migrations up to ``revision`` on ``engine``, in one transaction under a database lock.
+
+    Two first commands at once: the second waits and then finds the schema
+    made. A first creation that was killed is rolled back whole (PostgreSQL,
+    and SQLite since every migration runs inside an explicit BEGIN). A
+    database half built by an older version (tables but no revision) is
+    completed when those tables are empty, and refused in Chinese otherwise.
+    """
+    config = _config()
+    with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+        _settle_half_built(conn, engine)
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+
+
+def _settle_half_built(conn: sa.Connection, engine: sa.Engine) -> None:
+    inspector = sa.inspect(conn)
+    if inspector.has_table("alembic_version") and conn.execute(
+            sa.text("SELECT count(*) FROM alembic_version")).scalar():
+        return
+    present = [name for name in SQL_TABLES if inspector.has_table(name)]
+    if not present:
+        return
+    filled = [name for name in present if conn.execute(sa.select(sa.func.count()).select_from(SQL_TABLES[name])).scalar()]
+    if filled:
+        sheets = "、".join(schema.TABLE_BY_NAME[n].sheet for n in filled)
+        raise ConfigError(
+            f"数据库 {engine.url.render_as_string(hide_password=True)} 的结构没有建完（上次建库被中断），"
+            f"但表中已有数据（{sheets}），不能自动补全。请先备份该数据库，然后执行 "
+            f"`sgz repair-db --db 地址` 补建缺少的表并记下版本（已有数据保留）")
+    for name in present:  # empty leftovers of an interrupted first creation: build them again
+        conn.execute(sa.text(f'DROP TABLE "{name}"'))
+    if inspector.has_table("alembic_version"):
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+
+
+def repair_schema(engine: sa.Engine) -> list[str]:
+    """Complete a half-built schema that already holds data: create the missing tables, record the revision.
+
+    Returns the Chinese sheet names of the tables created. Only for a database
+    whose migration was interrupted (tables but no revision); a database at a
+    revision is left to ``upgrade_schema``.
+    """
+    with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
+        inspector = sa.inspect(conn)
+        if inspector.has_table("alembic_version") and conn.execute(
+                sa.text("SELECT count(*) FROM alembic_version")).scalar():
+            return []
+        missing = [name for name in SQL_TABLES if not inspector.has_table(name)]
+        metadata.create_all(conn, tables=[SQL_TABLES[n] for n in missing])
+        config = _config()
+        config.attributes["connection"] = conn
+        command.stamp(config, "head")
+    return [schema.TABLE_BY_NAME[n].sheet for n in missing]
 
 
 # -- reading ----------------------------------------------------------------
