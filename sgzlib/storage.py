@@ -307,24 +307,76 @@ def write_dataset(engine: sa.Engine, ds: Dataset, *, prune: bool = False, dry_ru
     only when ``prune`` is set. With ``dry_run`` nothing is written.
     """
     ds.validate()
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         existing_stations = _read(conn, sa.select(SQL_TABLES["stations"]))
         if scope is None:
             tree = Dataset({"stations": pd.concat([existing_stations, ds.stations], ignore_index=True)
                             .drop_duplicates("code", keep="last")})
             scope = tree.descendants(ds.stations["code"].tolist())
+        lock_stations(conn, set(scope) | set(ds.stations["code"].dropna()))
         changes = {}
         for t in schema.TABLES:
             old = schema.coerce_frame(t, _read(conn, _scoped_select(t, scope)))
             changes[t.name] = _diff(t, old, ds[t.name])
             changes[t.name].pruned = prune
         if not dry_run:
-            for t in reversed(schema.TABLES):
-                if prune:
-                    _delete(conn, t, changes[t.name].removed)
-            for t in schema.TABLES:
-                _upsert(conn, t, ds[t.name], changes[t.name])
+            apply_changes(conn, ds.frames, changes, prune)
     return WriteSummary(changes, dry_run)
+
+
+def apply_changes(conn: sa.Connection, frames: dict[str, pd.DataFrame], changes: dict[str, TableChange],
+                  prune: bool) -> None:
+    """Write what ``changes`` found: deletions first (children before parents) when pruning, then upserts."""
+    if prune:
+        for t in reversed(schema.TABLES):
+            if t.name in changes:
+                _delete(conn, t, changes[t.name].removed)
+    for t in schema.TABLES:
+        if t.name in changes:
+            _upsert(conn, t, frames[t.name], changes[t.name])
+
+
+# -- scoped reads for a writer (inside its transaction) ----------------------
+
+IN_CHUNK = 500
+
+
+def read_scope(conn: sa.Connection, scope: list[str] | set[str]) -> dict[str, pd.DataFrame]:
+    """Every table's rows that belong to these stations (not those below them), coerced."""
+    scope = sorted(scope)
+    return {t.name: schema.coerce_frame(t, _read(conn, _scoped_select(t, scope))) for t in schema.TABLES}
+
+
+def read_by_values(conn: sa.Connection, table: str, column: str, values, *,
+                   outside: list[str] | set[str] | None = None) -> pd.DataFrame:
+    """Rows of ``table`` whose ``column`` is one of ``values`` (optionally only rows of stations not in ``outside``)."""
+    t = schema.TABLE_BY_NAME[table]
+    sql = SQL_TABLES[table]
+    values = sorted({v for v in values if v is not None and not (isinstance(v, float) and v != v)}, key=str)
+    parts = []
+    for i in range(0, len(values), IN_CHUNK):
+        query = sa.select(sql).where(sql.c[column].in_([_plain(v) for v in values[i:i + IN_CHUNK]]))
+        if outside:
+            query = query.where(sa.not_(_station_in(t, sorted(outside))))
+        parts.append(_read(conn, query))
+    if not parts:
+        return schema.empty_frame(t)
+    return schema.coerce_frame(t, pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0])
+
+
+def _station_in(t: schema.Table, scope: list[str]):
+    table = SQL_TABLES[t.name]
+    if t.station_column:
+        return table.c[t.station_column].in_(scope)
+    parent_name, local = schema.STATION_VIA[t.name]
+    parent = SQL_TABLES[parent_name]
+    return table.c[local].in_(sa.select(parent.c.code).where(parent.c.station_code.in_(scope)))
+
+
+def read_station_tree(conn: sa.Connection) -> pd.DataFrame:
+    """Code and parent code of every station (two short columns: cheap even for a province)."""
+    table = SQL_TABLES["stations"]
+    return _read(conn, sa.select(table.c.code, table.c.parent_code))
 
 
 def _diff(t: schema.Table, old: pd.DataFrame, new: pd.DataFrame) -> TableChange:

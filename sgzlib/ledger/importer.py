@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .. import schema, storage
-from ..dataset import Dataset
+from ..dataset import Dataset, split_list
 from ..errors import DataError, Problem
 from .ledger import Ledger, norm_key
 from .reader import Progress, read_workbook
@@ -64,9 +64,22 @@ class ImportResult:
                               "未变": s.unchanged, gone: len(s.removed)} for s in self.sheets])
 
 
+DEADLOCK_RETRIES = 5
+# Problems a row outside the workbook's stations can get from this import (a reference it makes to a row
+# the import deletes); its other problems are its own station's business, not this import's.
+CONTEXT_PROBLEMS = ("unknown_reference",)
+
+
 def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False, dry_run: bool = False,
                     progress: Progress | None = None) -> ImportResult:
     """Read the workbook, check it against the database, and write it in one transaction.
+
+    The transaction locks the workbook's stations first (SQLite: the whole
+    database's write lock; PostgreSQL: an advisory lock per station, shared
+    for stations only read for references), then reads only those stations'
+    rows and the rows they refer to, checks the state after the import and
+    writes the difference. Two imports of the same stations therefore run one
+    after the other; imports of different stations run side by side.
 
     Raises ``DataError`` with every problem (sheet, Excel row, column, value,
     reason) when anything is wrong; then nothing is written.
@@ -78,18 +91,189 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     if not ledger.tables and not ledger.all_problems():
         raise _refused(ledger, [Problem("no_sheets", "工作簿中没有可识别的台账工作表（工作表名应为 "
                                  f"{'、'.join(t.sheet for t in schema.TABLES)} 之一）", where=Path(path).name)])
-    current = storage.load_dataset(engine)
-    scope = workbook_stations(ledger, current)
-    after, removed = state_after(current, ledger, scope, prune)
-    if ledger.all_problems():
-        raise _refused(ledger, ledger.sort(ledger.all_problems() + ledger.locate(after.problems())))
-    try:  # write_dataset checks the whole state first and writes nothing when it finds a problem
-        written = storage.write_dataset(engine, after, prune=prune, dry_run=dry_run)
-    except DataError as exc:
-        raise _refused(ledger, ledger.sort(ledger.locate(exc.problems))) from None
-    sheets = [SheetSummary(name, len(ledger.frames[name]), written.tables[name].new,
-                           written.tables[name].changed, removed[name]) for name in ledger.tables]
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            with storage.write_transaction(engine) as conn:
+                return _import(conn, ledger, prune, dry_run)
+        except sa.exc.DBAPIError as exc:
+            if not storage.is_deadlock(exc) or attempt == DEADLOCK_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool) -> ImportResult:
+    scope = _lock_scope(conn, ledger)
+    plan = Plan.read(conn, ledger, scope, prune)
+    problems = ledger.all_problems() + ledger.locate(plan.problems())
+    if problems:
+        raise _refused(ledger, ledger.sort(problems))
+    changes = {name: storage._diff(schema.TABLE_BY_NAME[name], plan.old(name), ledger.frames[name])
+               for name in ledger.tables}
+    if not dry_run:
+        storage.apply_changes(conn, ledger.frames, changes, prune)
+    sheets = [SheetSummary(name, len(ledger.frames[name]), changes[name].new, changes[name].changed,
+                           changes[name].removed) for name in ledger.tables]
     return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune)
+
+
+def _lock_scope(conn: sa.Connection, ledger: Ledger) -> set[str]:
+    """Lock the stations the workbook speaks for and those whose rows it takes over; return the former.
+
+    What the workbook speaks for can depend on the database (a 个案服务 sheet
+    belongs to the stations of its cases), so it is worked out again after
+    locking until nothing new turns up.
+    """
+    locked: set[str] = set()
+    while True:
+        scope, moved = _stations_of(conn, ledger)
+        wanted = scope | moved
+        if wanted <= locked:
+            return scope
+        storage.lock_stations(conn, wanted - locked)
+        locked |= wanted
+
+
+def _stations_of(conn: sa.Connection, ledger: Ledger) -> tuple[set[str], set[str]]:
+    """(the stations the workbook speaks for, the stations that now hold rows with the workbook's keys)."""
+    frames = ledger.frames
+    scope: set[str] = set()
+    moved: set[str] = set()
+    for name, frame in frames.items():
+        t = schema.TABLE_BY_NAME[name]
+        if t.station_column:
+            scope |= set(frame[t.station_column].dropna())
+            if len(t.key) == 1:
+                there = storage.read_by_values(conn, name, t.key[0], frame[t.key[0]].dropna())
+                moved |= set(there[t.station_column].dropna())
+            continue
+        parent, local = schema.STATION_VIA[name]
+        codes = set(frame[local].dropna())
+        if parent in frames:
+            lookup = frames[parent].set_index("code")["station_code"]
+            scope |= set(lookup.reindex(sorted(codes & set(lookup.index))).dropna())
+            codes -= set(lookup.index)
+        if codes:
+            scope |= set(storage.read_by_values(conn, parent, "code", codes)["station_code"].dropna())
+    return scope, moved - scope
+
+
+@dataclass
+class Plan:
+    """The rows an import reads: its stations' rows, the rows it replaces, and the rows they refer to."""
+
+    ledger: Ledger
+    scope: set[str]
+    prune: bool
+    current: dict[str, pd.DataFrame]  # the scope's rows in the database
+    replaced: dict[str, pd.DataFrame]  # rows of other stations with the workbook's keys (moved to these stations)
+    context: dict[str, pd.DataFrame] = field(default_factory=dict)  # other stations' rows, read for checks only
+    removed: dict[str, set] = field(default_factory=dict)  # table -> codes the import deletes (with prune)
+
+    @classmethod
+    def read(cls, conn: sa.Connection, ledger: Ledger, scope: set[str], prune: bool) -> Plan:
+        current = storage.read_scope(conn, scope)
+        replaced = {}
+        for name, frame in ledger.frames.items():
+            t = schema.TABLE_BY_NAME[name]
+            if t.station_column and len(t.key) == 1:
+                replaced[name] = storage.read_by_values(conn, name, t.key[0], frame[t.key[0]].dropna(),
+                                                        outside=scope)
+        plan = cls(ledger, scope, prune, current, replaced)
+        plan._read_context(conn)
+        return plan
+
+    def old(self, name: str) -> pd.DataFrame:
+        """What the database holds under this table's keys of the workbook, and the scope's rows."""
+        frames = [f for f in (self.current[name], self.replaced.get(name)) if f is not None and len(f)]
+        if not frames:
+            return self.current[name]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def after(self) -> dict[str, pd.DataFrame]:
+        """The scope's rows as they will be: the workbook's rows put in by key, pruned rows taken out."""
+        out = {}
+        for t in schema.TABLES:
+            old = self.current[t.name]
+            if t.name not in self.ledger.frames:
+                out[t.name] = old
+                continue
+            new = self.ledger.frames[t.name]
+            key = list(t.key)
+            keep = ~_key_index(old, key).isin(_key_index(new, key)) if len(old) else None
+            if keep is None or self.prune:
+                out[t.name] = new
+                if self.prune and len(old):
+                    gone = old[keep]
+                    if "code" in t.names:
+                        self.removed[t.name] = set(gone["code"].dropna())
+            else:
+                out[t.name] = pd.concat([old[keep], new], ignore_index=True)
+        return out
+
+    def _read_context(self, conn: sa.Connection) -> None:
+        """Other stations' rows the scope refers to (transitively, ancestors and their projects too), and
+        other stations' rows that refer to rows the import deletes."""
+        after = self.after()
+        context = {t.name: schema.empty_frame(t) for t in schema.TABLES}
+        while True:
+            fetched = False
+            for t in schema.TABLES:
+                for c in t.columns:
+                    if not c.ref:
+                        continue
+                    target, target_col = c.ref.split(".")
+                    values = set()
+                    for frames in (after, context):
+                        series = frames[t.name][c.name]
+                        values |= set(split_list(series) if c.kind == "list" else series.dropna())
+                    known = set(after[target][target_col].dropna()) | set(context[target][target_col].dropna())
+                    known |= self.removed.get(target, set())
+                    missing = values - known
+                    if missing:
+                        rows = storage.read_by_values(conn, target, target_col, missing, outside=self.scope)
+                        if len(rows):
+                            context[target] = pd.concat([context[target], rows], ignore_index=True)
+                            fetched = True
+            if not fetched:
+                break
+        stations = set(context["stations"]["code"].dropna()) - self.scope
+        if stations:
+            context["projects"] = pd.concat([context["projects"], storage.read_by_values(
+                conn, "projects", "station_code", stations)], ignore_index=True).drop_duplicates("code")
+        for t in schema.TABLES:  # rows elsewhere that point at rows this import deletes
+            for c in t.columns:
+                if not c.ref or c.kind == "list":
+                    continue
+                target, _ = c.ref.split(".")
+                gone = self.removed.get(target)
+                if gone:
+                    rows = storage.read_by_values(conn, t.name, c.name, gone, outside=self.scope)
+                    if len(rows):
+                        context[t.name] = pd.concat([context[t.name], rows], ignore_index=True)
+                        if t.name in schema.STATION_VIA:
+                            parent = schema.STATION_VIA[t.name][0]
+                            context[parent] = pd.concat([context[parent], storage.read_by_values(
+                                conn, parent, "code", set(rows[schema.STATION_VIA[t.name][1]]))], ignore_index=True)
+        self.context = {name: frame.drop_duplicates(list(schema.TABLE_BY_NAME[name].key))
+                        for name, frame in context.items()}
+        self._after = after
+
+    def problems(self) -> list[Problem]:
+        """The problems of the scope after the import, and the references elsewhere that it would break."""
+        after = self._after
+        frames = {name: pd.concat([after[name], self.context[name]], ignore_index=True)
+                  if len(self.context[name]) else after[name] for name in after}
+        context_keys = {schema.TABLE_BY_NAME[name].sheet: {norm_key(k) for k in frame[list(
+            schema.TABLE_BY_NAME[name].key)].itertuples(index=False, name=None)}
+            for name, frame in self.context.items() if len(frame)}
+        gone = set().union(*self.removed.values()) if self.removed else set()
+        out = []
+        for p in Dataset(frames).problems():
+            if p.where in context_keys and norm_key(p.key) in context_keys[p.where]:
+                if p.code not in CONTEXT_PROBLEMS or p.value not in gone:
+                    continue
+            out.append(p)
+        return out
 
 
 def _refused(ledger: Ledger, problems: list[Problem]) -> DataError:
@@ -102,43 +286,6 @@ def _refused(ledger: Ledger, problems: list[Problem]) -> DataError:
 def key_text(key: tuple) -> str:
     """A natural key for people: dates as 2026-03-05, parts joined by /."""
     return "/".join("" if v is None else str(v) for v in norm_key(key))
-
-
-def workbook_stations(ledger: Ledger, current: Dataset) -> set[str]:
-    """The stations the workbook speaks for: those it lists and those its rows belong to."""
-    frames = ledger.frames
-    codes: set[str] = set()
-    for name, frame in frames.items():
-        t = schema.TABLE_BY_NAME[name]
-        if t.station_column:
-            codes |= set(frame[t.station_column].dropna())
-            continue
-        parent, local = schema.STATION_VIA[name]
-        lookup = current[parent].set_index("code")["station_code"]
-        if parent in frames:
-            lookup = pd.concat([lookup, frames[parent].set_index("code")["station_code"]])
-            lookup = lookup[~lookup.index.duplicated(keep="last")]
-        codes |= set(frame[local].map(lookup).dropna())
-    return codes
-
-
-def state_after(current: Dataset, ledger: Ledger, scope: set[str], prune: bool) -> tuple[Dataset, dict]:
-    """The whole database as it would be after the import, and per table the keys no longer in the workbook."""
-    frames, removed = {}, {}
-    for t in schema.TABLES:
-        old = current[t.name]
-        if t.name not in ledger.frames:
-            frames[t.name] = old
-            continue
-        new = ledger.frames[t.name]
-        key = list(t.key)
-        in_new = _key_index(old, key).isin(_key_index(new, key))
-        in_scope = current.station_column(t.name).isin(scope).fillna(False).to_numpy(dtype=bool)
-        gone = ~in_new & in_scope
-        removed[t.name] = list(old.loc[gone, key].itertuples(index=False, name=None))
-        keep = ~in_new & (~in_scope if prune else True)
-        frames[t.name] = pd.concat([old[keep], new], ignore_index=True) if len(old) else new
-    return Dataset(frames), removed
 
 
 def _key_index(frame: pd.DataFrame, key: list[str]) -> pd.Index:
