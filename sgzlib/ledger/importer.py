@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from .. import schema, storage
-from ..dataset import Dataset, split_list
+from ..dataset import Dataset, catalogue_problems, split_list
 from ..errors import DataError, Problem
 from .ledger import Ledger, norm_key
 from .reader import Progress, read_workbook
@@ -268,7 +268,8 @@ class Plan:
             for name, frame in self.context.items() if len(frame)}
         gone = set().union(*self.removed.values()) if self.removed else set()
         out = []
-        for p in Dataset(frames).problems():
+        ds = Dataset(frames)
+        for p in ds.problems() + catalogue_problems(ds):
             if p.where in context_keys and norm_key(p.key) in context_keys[p.where]:
                 if p.code not in CONTEXT_PROBLEMS or p.value not in gone:
                     continue
