@@ -143,3 +143,30 @@ def table_for_headers(rows: list[list]) -> schema.Table | None:
 
 def ignored_title(title: str) -> bool:
     return fold(title) in IGNORED_SHEETS
+
+
+# Traditional (and a few variant) forms of the characters of the sheet names and headers, to recognise a
+# ledger sheet typed in traditional characters: such a sheet is refused, never silently ignored.
+_TRADITIONAL = str.maketrans(
+    "項駐員務對評記錄個書組區織願點設資後測導類別號碼級區縣機構稱單價簽數時長綫線態況題動計劃劃編報告紀錄"
+    "電話證齡歸檔開結轉介贊經費捐贈業醫療殘疾兒童聯網傳圖檢查項會",
+    "项驻员务对评记录个书组区织愿点设资后测导类别号码级区县机构称单价签数时长线线态况题动计划划编报告纪录"
+    "电话证龄归档开结转介赞经费捐赠业医疗残疾儿童联网传图检查项会")
+
+
+def simplified(text: object) -> str:
+    """``text`` with the traditional forms above replaced by simplified ones."""
+    return str(text).translate(_TRADITIONAL)
+
+
+def lookalike_table(title: str, rows: list[list]) -> schema.Table | None:
+    """The ledger table an unrecognised sheet looks like once its title or headers are read as simplified."""
+    plain = simplified(title)
+    if plain != title:
+        table = table_for_title(plain)
+        if table is not None:
+            return table
+    converted = [[simplified(v) if isinstance(v, str) else v for v in row] for row in rows]
+    if converted != rows:
+        return table_for_headers(converted)
+    return None

@@ -11,6 +11,7 @@ problem caused by the workbook anywhere is reported with its Excel row.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import sqlalchemy as sa
 from .. import schema, storage
 from ..dataset import Dataset, catalogue_problems, split_list
 from ..errors import DataError, Problem
+from ..privacy import PERSONAL_TABLES
 from .ledger import Ledger, norm_key
 from .reader import Progress, read_workbook
 
@@ -88,6 +90,9 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     if ledger.masked:
         raise _refused(ledger, [Problem("masked_workbook", "这是脱敏导出的工作簿（姓名、电话、身份证号已部分隐藏），"
                                  "不能导入，否则会用打星号的内容覆盖原始数据", where=Path(path).name)])
+    masked = masked_values(ledger)
+    if masked:
+        raise _refused(ledger, masked)
     if not ledger.tables and not ledger.all_problems():
         raise _refused(ledger, [Problem("no_sheets", "工作簿中没有可识别的台账工作表（工作表名应为 "
                                  f"{'、'.join(t.sheet for t in schema.TABLES)} 之一）", where=Path(path).name)])
@@ -270,11 +275,35 @@ class Plan:
         out = []
         ds = Dataset(frames)
         for p in ds.problems() + catalogue_problems(ds):
-            if p.where in context_keys and norm_key(p.key) in context_keys[p.where]:
-                if p.code not in CONTEXT_PROBLEMS or p.value not in gone:
-                    continue
+            about_context = p.where in context_keys and norm_key(p.key) in context_keys[p.where]
+            if about_context and (p.code not in CONTEXT_PROBLEMS or p.value not in gone):
+                continue
             out.append(p)
         return out
+
+
+# What masking puts in place of hidden characters (``privacy``: 张*三, 139****6250, 150702********8123), in
+# the forms a spreadsheet program or a person may turn it into.
+MASK_GLYPHS = re.compile(r"[*＊∗●•·×Ｘ]{1,}|x{4,}|X{4,}")
+
+
+def masked_values(ledger: Ledger) -> list[Problem]:
+    """Names, phones and ID numbers that are masked: such a workbook would overwrite real data with stars."""
+    out = []
+    for table, columns in PERSONAL_TABLES.items():
+        frame = ledger.frames.get(table)
+        if frame is None:
+            continue
+        t = schema.TABLE_BY_NAME[table]
+        for name in columns:
+            values = frame[name].dropna().astype(str)
+            hits = values[values.str.contains(MASK_GLYPHS).to_numpy(dtype=bool)]
+            for idx, value in hits.items():
+                title, row = ledger.places[table][idx]
+                out.append(Problem("masked_value", "这是脱敏后的内容（部分字符已用星号等隐藏），不能导入，"
+                                   "否则会用打星号的内容覆盖原始数据；请用未脱敏的台账导入", where=title, row=row,
+                                   column=t.column(name).header, value=value))
+    return ledger.sort(out)
 
 
 def _refused(ledger: Ledger, problems: list[Problem]) -> DataError:
