@@ -23,7 +23,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from . import schema
+from . import faults, schema
 from .dataset import Dataset
 from .db import SQL_TABLES, metadata
 from .errors import ConfigError
@@ -170,6 +170,7 @@ def upgrade_schema(engine: sa.Engine, revision: str = "head") -> None:
         _settle_half_built(conn, engine)
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+        faults.point("migrate-created")
 
 
 def _settle_half_built(conn: sa.Connection, engine: sa.Engine) -> None:

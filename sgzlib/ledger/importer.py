@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import schema, storage
+from .. import faults, schema, storage
 from ..dataset import Dataset, catalogue_problems, split_list
 from ..errors import DataError, Problem
 from ..privacy import PERSONAL_TABLES
@@ -109,6 +109,7 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
 def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool) -> ImportResult:
     scope = _lock_scope(conn, ledger)
     plan = Plan.read(conn, ledger, scope, prune)
+    faults.point("import-read")
     problems = ledger.all_problems() + ledger.locate(plan.problems())
     if problems:
         raise _refused(ledger, ledger.sort(problems))
@@ -116,6 +117,7 @@ def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool) -> 
                for name in ledger.tables}
     if not dry_run:
         storage.apply_changes(conn, ledger.frames, changes, prune)
+        faults.point("import-written")
     sheets = [SheetSummary(name, len(ledger.frames[name]), changes[name].new, changes[name].changed,
                            changes[name].removed) for name in ledger.tables]
     return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune)

@@ -99,15 +99,18 @@ class Book:
         if part not in self.names:
             raise XlsxError(f"文件中缺少部件 {part}")
         limit = min(MAX_PART_BYTES, MAX_TOTAL_BYTES - self.read_bytes)
+        which = (f"单个部件解压后不超过 {MAX_PART_BYTES // 2 ** 20} MB" if limit == MAX_PART_BYTES
+                 else f"全部部件解压后合计不超过 {MAX_TOTAL_BYTES // 2 ** 20} MB")
+        too_big = LimitError(f"部件 {part} 解压后超过上限（{which}），可能是被构造的压缩炸弹，已拒绝")
+        if self.zip.getinfo(part).file_size > limit:  # the zip module never yields more than the declared size
+            raise too_big
         pieces, size = [], 0
         try:
             with self.zip.open(part) as stream:
                 while piece := stream.read(_READ_CHUNK):
                     size += len(piece)
                     if size > limit:
-                        which = (f"单个部件解压后不超过 {MAX_PART_BYTES // 2 ** 20} MB" if limit == MAX_PART_BYTES
-                                 else f"全部部件解压后合计不超过 {MAX_TOTAL_BYTES // 2 ** 20} MB")
-                        raise LimitError(f"部件 {part} 解压后超过上限（{which}），可能是被构造的压缩炸弹，已拒绝")
+                        raise too_big
                     pieces.append(piece)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise XlsxError(f"部件 {part} 已损坏（{exc}），文件可能没有完整保存或传输") from exc
