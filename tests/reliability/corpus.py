@@ -139,10 +139,10 @@ def _with_shared_strings(folder: Path, src: Path) -> Path:
 def _add_part(src: Path, dst: Path, name: str, chunks, rel_type: str | None = None) -> Path:
     """Copy ``src`` and add a part written piece by piece (so a huge part never sits in memory here)."""
     shutil.copyfile(src, dst)
-    with zipfile.ZipFile(dst, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        with z.open(name, "w", force_zip64=True) as stream:
-            for chunk in chunks:
-                stream.write(chunk)
+    with zipfile.ZipFile(dst, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as z, \
+            z.open(name, "w", force_zip64=True) as stream:
+        for chunk in chunks:
+            stream.write(chunk)
     if rel_type:
         return _rezip(dst, dst.with_name("r" + dst.name), lambda n, d: d.replace(
             b"</Relationships>", f'<Relationship Id="rIdX" Type="http://schemas.openxmlformats.org/officeDocument/'
