@@ -5,6 +5,13 @@ The schema is created and upgraded by the Alembic migrations shipped in
 ``write_dataset`` compares what is there with what comes in and reports, per
 table, the rows that are new, changed, unchanged and no longer present, all
 in one transaction. Reads return DataFrames for the analysis layers.
+
+Concurrency: a writer's transaction (``write_transaction``) holds SQLite's
+write lock from its BEGIN (``BEGIN IMMEDIATE``); on PostgreSQL it takes an
+advisory lock per station it writes (``lock_stations``), so writers of
+different stations run side by side. Migrations run in one transaction under
+a lock (PostgreSQL advisory lock, SQLite write lock) and only when the
+database is behind the shipped head revision.
 """
 
 from __future__ import annotations
@@ -378,6 +385,11 @@ def read_station_tree(conn: sa.Connection) -> pd.DataFrame:
     """Code and parent code of every station (two short columns: cheap even for a province)."""
     table = SQL_TABLES["stations"]
     return _read(conn, sa.select(table.c.code, table.c.parent_code))
+
+
+def table_changes(t: schema.Table, old: pd.DataFrame, new: pd.DataFrame) -> TableChange:
+    """Keys of ``new`` not in ``old``, keys in both whose rows differ, the count of equal rows, keys only in ``old``."""
+    return _diff(t, old, new)
 
 
 def _diff(t: schema.Table, old: pd.DataFrame, new: pd.DataFrame) -> TableChange:

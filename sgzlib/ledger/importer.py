@@ -1,12 +1,18 @@
-"""Importing a ledger workbook into the database: all or nothing, keyed by codes.
+"""Importing a ledger workbook into the database: all or nothing, keyed by codes, one station at a time.
 
 The workbook speaks for the stations it names (the 社工站 sheet, and every
 station code of its rows) and for the tables whose sheets it has; a sheet
-that is absent leaves its table alone. The state the database would be in
-after the import (what it holds, with the workbook's rows put in by natural
-key and, with ``prune``, the workbook's stations' rows that the workbook no
-longer has taken out) is checked whole before anything is written, so a
-problem caused by the workbook anywhere is reported with its Excel row.
+that is absent leaves its table alone. In one write transaction the import
+locks those stations, reads their rows and the rows they refer to (other
+stations' people, cases, groups, the stations above and their projects, and,
+with ``prune``, other stations' rows that point at rows it would delete),
+checks the state those rows would be in after the import, so a problem caused
+by the workbook anywhere is reported with its Excel row, and writes the
+difference. Other stations' rows are neither read nor written.
+
+Before any of that the workbook itself is checked: a masked export (by its
+document property, its 说明 sheet, or masked values in the personal columns)
+is refused with the rows named.
 """
 
 from __future__ import annotations
@@ -113,7 +119,7 @@ def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool) -> 
     problems = ledger.all_problems() + ledger.locate(plan.problems())
     if problems:
         raise _refused(ledger, ledger.sort(problems))
-    changes = {name: storage._diff(schema.TABLE_BY_NAME[name], plan.old(name), ledger.frames[name])
+    changes = {name: storage.table_changes(schema.TABLE_BY_NAME[name], plan.old(name), ledger.frames[name])
                for name in ledger.tables}
     if not dry_run:
         storage.apply_changes(conn, ledger.frames, changes, prune)

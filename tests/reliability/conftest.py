@@ -19,16 +19,37 @@ def sqlite_url(tmp_path):
 
 
 @pytest.fixture
-def pg_schema_url(pg_url):
-    name = f"r_{uuid.uuid4().hex[:10]}"
+def new_pg_url(pg_url):
+    """Makes URLs of new, empty PostgreSQL schemas (all dropped afterwards)."""
     admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    made = []
+
+    def make() -> str:
+        name = f"r_{uuid.uuid4().hex[:10]}"
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
+        made.append(name)
+        sep = "&" if "?" in pg_url else "?"
+        return f"{pg_url}{sep}options=-csearch_path%3D{name}"
+
+    yield make
     with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{name}"'))
-    sep = "&" if "?" in pg_url else "?"
-    yield f"{pg_url}{sep}options=-csearch_path%3D{name}"
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
+        for name in made:
+            conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def pg_schema_url(new_pg_url):
+    return new_pg_url()
+
+
+@pytest.fixture
+def second_url(request, db_url, tmp_path):
+    """Another empty database of the same kind as ``db_url``, for a reference run."""
+    if db_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'reference.db'}"
+    return request.getfixturevalue("new_pg_url")()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

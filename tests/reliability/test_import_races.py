@@ -65,14 +65,6 @@ def sequential(url, *steps):
     return dump_hash(url)
 
 
-@pytest.fixture
-def second_url(request, db_url, tmp_path):
-    """A second, independent empty database of the same kind, for the one-after-the-other reference run."""
-    if db_url.startswith("sqlite"):
-        return f"sqlite:///{tmp_path / 'reference.db'}"
-    return request.getfixturevalue("pg_schema_url")
-
-
 def test_two_stations_imported_at_once_both_land_in_full(db_url, second_url, tmp_path):
     """Two first imports into a database that does not exist yet: the migration races too."""
     a, b = station_book(tmp_path, "S1"), station_book(tmp_path, "S2")
