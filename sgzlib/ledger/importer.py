@@ -73,9 +73,6 @@ class ImportResult:
 
 
 DEADLOCK_RETRIES = 5
-# Problems a row outside the workbook's stations can get from this import (a reference it makes to a row
-# the import deletes); its other problems are its own station's business, not this import's.
-CONTEXT_PROBLEMS = ("unknown_reference",)
 
 
 def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False, dry_run: bool = False,
@@ -192,8 +189,21 @@ class Plan:
                 replaced[name] = storage.read_by_values(conn, name, t.key[0], frame[t.key[0]].dropna(),
                                                         outside=scope)
         plan = cls(ledger, scope, prune, current, replaced)
-        plan._read_context(conn)
-        return plan
+        shared: set[str] = set()
+        while True:  # lock the other stations read for checks (shared), then read them again if that waited
+            plan._read_context(conn)
+            others = plan._context_stations() - scope
+            if others <= shared:
+                return plan
+            storage.lock_stations(conn, others - shared, shared=True)
+            shared |= others
+
+    def _context_stations(self) -> set[str]:
+        codes = set(self.context["stations"]["code"].dropna())
+        for t in schema.TABLES:
+            if t.station_column and len(self.context[t.name]):
+                codes |= set(self.context[t.name][t.station_column].dropna())
+        return codes
 
     def old(self, name: str) -> pd.DataFrame:
         """What the database holds under this table's keys of the workbook, and the scope's rows."""
@@ -225,7 +235,7 @@ class Plan:
 
     def _read_context(self, conn: sa.Connection) -> None:
         """Other stations' rows the scope refers to (transitively, ancestors and their projects too), and
-        other stations' rows that refer to rows the import deletes."""
+        other stations' rows that refer to rows the import deletes or rewrites (code columns)."""
         after = self.after()
         context = {t.name: schema.empty_frame(t) for t in schema.TABLES}
         while True:
@@ -253,22 +263,31 @@ class Plan:
         if stations:
             context["projects"] = pd.concat([context["projects"], storage.read_by_values(
                 conn, "projects", "station_code", stations)], ignore_index=True).drop_duplicates("code")
-        for t in schema.TABLES:  # rows elsewhere that point at rows this import deletes
+        forward = {name: frame.drop_duplicates(list(schema.TABLE_BY_NAME[name].key))
+                   for name, frame in context.items()}
+        reverse = {t.name: schema.empty_frame(t) for t in schema.TABLES}
+        for t in schema.TABLES:  # rows elsewhere that point at rows this import deletes or rewrites
             for c in t.columns:
                 if not c.ref or c.kind == "list":
                     continue
-                target, _ = c.ref.split(".")
-                gone = self.removed.get(target)
-                if gone:
-                    rows = storage.read_by_values(conn, t.name, c.name, gone, outside=self.scope)
-                    if len(rows):
-                        context[t.name] = pd.concat([context[t.name], rows], ignore_index=True)
-                        if t.name in schema.STATION_VIA:
-                            parent = schema.STATION_VIA[t.name][0]
-                            context[parent] = pd.concat([context[parent], storage.read_by_values(
-                                conn, parent, "code", set(rows[schema.STATION_VIA[t.name][1]]))], ignore_index=True)
-        self.context = {name: frame.drop_duplicates(list(schema.TABLE_BY_NAME[name].key))
-                        for name, frame in context.items()}
+                target, target_col = c.ref.split(".")
+                codes = set(self.removed.get(target, set()))
+                if target in self.ledger.frames:
+                    codes |= set(self.ledger.frames[target][target_col].dropna())
+                if not codes:
+                    continue
+                rows = storage.read_by_values(conn, t.name, c.name, codes, outside=self.scope)
+                if not len(rows):
+                    continue
+                reverse[t.name] = pd.concat([reverse[t.name], rows], ignore_index=True)
+                if t.name in schema.STATION_VIA:
+                    parent, local = schema.STATION_VIA[t.name]
+                    owners = storage.read_by_values(conn, parent, "code", set(rows[local]))
+                    forward[parent] = pd.concat([forward[parent], owners], ignore_index=True)
+        self.context = {name: pd.concat([forward[name], reverse[name]], ignore_index=True)
+                        .drop_duplicates(list(schema.TABLE_BY_NAME[name].key)) for name in forward}
+        self.reverse_keys = {schema.TABLE_BY_NAME[name].sheet: _keys(name, frame)
+                             for name, frame in reverse.items() if len(frame)}
         self._after = after
 
     def problems(self) -> list[Problem]:
@@ -276,16 +295,18 @@ class Plan:
         after = self._after
         frames = {name: pd.concat([after[name], self.context[name]], ignore_index=True)
                   if len(self.context[name]) else after[name] for name in after}
-        context_keys = {schema.TABLE_BY_NAME[name].sheet: {norm_key(k) for k in frame[list(
-            schema.TABLE_BY_NAME[name].key)].itertuples(index=False, name=None)}
-            for name, frame in self.context.items() if len(frame)}
+        context_keys = {schema.TABLE_BY_NAME[name].sheet: _keys(name, frame)
+                        for name, frame in self.context.items() if len(frame)}
         gone = set().union(*self.removed.values()) if self.removed else set()
         out = []
         ds = Dataset(frames)
         for p in ds.problems() + catalogue_problems(ds):
-            about_context = p.where in context_keys and norm_key(p.key) in context_keys[p.where]
-            if about_context and (p.code not in CONTEXT_PROBLEMS or p.value not in gone):
-                continue
+            key = norm_key(p.key)
+            if p.where in context_keys and key in context_keys[p.where]:
+                if key not in self.reverse_keys.get(p.where, ()):
+                    continue  # a row read only because the import's rows refer to it: its own business
+                if not (p.code == "before_joined" or (p.code == "unknown_reference" and p.value in gone)):
+                    continue
             out.append(p)
         return out
 
@@ -324,6 +345,10 @@ def _refused(ledger: Ledger, problems: list[Problem]) -> DataError:
 def key_text(key: tuple) -> str:
     """A natural key for people: dates as 2026-03-05, parts joined by /."""
     return "/".join("" if v is None else str(v) for v in norm_key(key))
+
+
+def _keys(name: str, frame: pd.DataFrame) -> set[tuple]:
+    return {norm_key(k) for k in frame[list(schema.TABLE_BY_NAME[name].key)].itertuples(index=False, name=None)}
 
 
 def _key_index(frame: pd.DataFrame, key: list[str]) -> pd.Index:
