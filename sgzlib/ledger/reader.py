@@ -22,7 +22,7 @@ from ..vocab import fold
 from . import headers
 from .cells import CellError, is_blank, parser_for, shown
 from .ledger import Ledger, SheetRead
-from .xlsx import Book, CellFault, SheetData, XlsxError
+from .xlsx import Book, CellFault, LimitError, SheetData, XlsxError
 
 MASK_MARK = "本工作簿已脱敏"
 MASK_PROPERTY = "sgz-masked"  # custom document property of a masked export (survives deleting the 说明 sheet)
@@ -53,8 +53,7 @@ def read_workbook(path: str | Path, progress: Progress | None = None) -> Ledger:
             if sheet is not None:
                 ledger.add(sheet)
     except XlsxError as exc:
-        raise DataError([Problem("bad_file", f"文件无法作为 .xlsx 工作簿读取：{exc}；请在 Excel 或 WPS 中"
-                                 "打开并「另存为」Excel 工作簿（*.xlsx）后再导入", where=Path(path).name)]) from None
+        raise _bad_file(f"文件无法作为 .xlsx 工作簿读取：{exc}", exc, Path(path).name) from None
     finally:
         book.close()
     ledger.finish()
@@ -71,8 +70,14 @@ def _open(path: str | Path) -> Book:
     try:
         return Book(path)
     except XlsxError as exc:
-        raise DataError([Problem("bad_file", f"文件无法作为 .xlsx 工作簿打开（{exc}）；请在 Excel 或 WPS 中"
-                                 "「另存为」Excel 工作簿（*.xlsx）后再导入", where=path.name)]) from None
+        raise _bad_file(f"文件无法作为 .xlsx 工作簿打开：{exc}", exc, path.name) from None
+
+
+def _bad_file(message: str, exc: XlsxError, name: str) -> DataError:
+    """The refusal of an unreadable file; a damaged one gets the advice to save it again, one over a limit not."""
+    if not isinstance(exc, LimitError):
+        message += "；请在 Excel 或 WPS 中打开并「另存为」Excel 工作簿（*.xlsx）后再导入"
+    return DataError([Problem("bad_file", message, where=name)])
 
 
 def _has_mask_mark(data: SheetData) -> bool:

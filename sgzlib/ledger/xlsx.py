@@ -196,11 +196,11 @@ class Book:
         if sheet.path not in self.names:
             raise XlsxError(f"工作表「{sheet.title}」的内容（{sheet.path}）在文件中缺失")
         data = SheetData(self, self.read(sheet.path), sheet.title)
-        rows = data.max_row or 0
+        rows, about = data.max_row or 0, ""
         if rows <= MAX_ROWS:  # no size stored, or a small one: count the row tags (C speed, no parsing)
-            rows = data.data.count(b"<row") + data.data.count(b":row ") + data.data.count(b":row>")
+            rows, about = data.data.count(b"<row") + data.data.count(b":row ") + data.data.count(b":row>"), "约"
         if rows > MAX_ROWS:
-            raise LimitError(f"工作表「{sheet.title}」有 {rows} 行，超过每个工作表 {MAX_ROWS} 行的上限；"
+            raise LimitError(f"工作表「{sheet.title}」{about}有 {rows} 行，超过每个工作表 {MAX_ROWS} 行的上限；"
                              "请按年度或站点拆分为几个工作簿分别导入")
         return data
 
