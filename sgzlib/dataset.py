@@ -82,7 +82,8 @@ class Dataset:
         from .lifecycle import case_problems, group_problems
         from .scales import scale_problems
 
-        return (key_problems(self) + reference_problems(self) + case_problems(self) + group_problems(self)
+        return (stored_value_problems(self) + key_problems(self) + reference_problems(self)
+                + case_problems(self) + group_problems(self)
                 + scale_problems(self) + data_problems(self))
 
     def validate(self) -> Dataset:
@@ -97,6 +98,28 @@ def split_list(series: pd.Series) -> pd.Series:
     """Explode a ``list`` column into one row per value (index kept, blanks dropped)."""
     exploded = series.dropna().str.split(LIST_SEPARATOR).explode().str.strip()
     return exploded[exploded.notna() & (exploded != "")]
+
+
+def stored_value_problems(ds: Dataset) -> list[Problem]:
+    """Values outside what every database holds alike, or below their column's minimum (``schema.value_problems``)."""
+    return [p for t in schema.TABLES for p in schema.value_problems(t, ds[t.name])]
+
+
+def catalogue_problems(ds: Dataset) -> list[Problem]:
+    """Projects whose 指标清单, 档位 or 自选任务 is not in the shipped catalogues (allowed values named).
+
+    Checked on import (``ledger.import_workbook``): data built in code may name catalogues of its own,
+    which are handed to the evaluation directly.
+    """
+    from .indicators.context import resolve_projects
+
+    if ds.projects.empty:
+        return []
+    try:
+        resolve_projects(ds)
+    except DataError as exc:
+        return exc.problems
+    return []
 
 
 def key_problems(ds: Dataset) -> list[Problem]:
