@@ -31,7 +31,7 @@ def main(clone: Path, log: Path) -> int:
             problems.append(f"index.html 中没有站点 {code} 的一节")
             continue
         rows = [r for r in re.findall(r"<tr>(.*?)</tr>", section.group(1), re.S) if "督导报告" in r]
-        links = [urllib.parse.unquote(h) for r in rows for h in re.findall(r'href="([^"]+\\.html)"', r)]
+        links = [urllib.parse.unquote(h) for r in rows for h in re.findall(r'href="([^"]+\.html)"', r)]
         if not any((out / link).is_file() for link in links):
             problems.append(f"站点 {code} 没有链接到存在的 HTML 督导报告（链接：{links}）")
     pdfs = sorted(str(p.relative_to(out)) for p in out.rglob("*.pdf"))
