@@ -128,8 +128,13 @@ def voila_env(db_url: str | None = None, as_of: str | None = None, base: dict | 
 
 
 def port_free(port: int, host: str = HOST) -> bool:
-    """True when nothing listens on ``host:port`` and we may bind it."""
+    """True when nothing listens on ``host:port`` and we may bind it.
+
+    Bound as Voila (tornado) binds, with ``SO_REUSEADDR``: connections of a stopped server left in
+    TIME_WAIT do not hold the port, only a listening socket does.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
