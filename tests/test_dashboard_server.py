@@ -211,3 +211,16 @@ def test_routine_warnings_are_dropped_and_the_rest_marked_in_chinese():
     assert not quiet.filter(record(logging.WARNING, "WebSocket ping timeout after 90000 ms."))
     kept = record(logging.ERROR, "Kernel died while waiting for execute reply.")
     assert quiet.filter(kept) and kept.getMessage() == "看板错误：Kernel died while waiting for execute reply."
+
+
+def test_console_copy_keeps_errors_and_drops_the_kernels_routine_lines(capsys):
+    import io
+
+    from sgzlib.dashboards import server
+
+    stream = io.BytesIO("[IPKernelApp] WARNING | Kernel is running over TCP without encryption. All …\n"
+                        "[SgzVoila] WARNING | Notebook cases.ipynb is not trusted\n"
+                        "[SgzVoila] ERROR | 看板错误：出错了\n"
+                        "[IPKernelApp] WARNING | Parent appears to have exited, shutting down.\n".encode())
+    server._copy_console(stream)
+    assert capsys.readouterr().err == "[SgzVoila] ERROR | 看板错误：出错了\n"

@@ -22,6 +22,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -39,6 +40,7 @@ from .voila_main import (
     HOSTS_ENV,
     MAX_KERNELS_ENV,
     QUEUE_SECONDS_ENV,
+    ROUTINE,
 )
 
 AS_OF_ENV_VAR = "SGZ_DASHBOARD_AS_OF"
@@ -102,8 +104,6 @@ def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHB
         # Kernels of closed pages (no connection) idle for cull_seconds are stopped; pooled kernels are kept.
         f"--MappingKernelManager.cull_idle_timeout={cull_seconds}",
         f"--MappingKernelManager.cull_interval={max(5, min(60, cull_seconds // 2))}",
-        # Kernels on local sockets: no TCP port another user of the machine could reach.
-        "--KernelManager.transport=ipc",
         # Refill a pool only after the page that took its kernel has rendered (both compete for the cores).
         f"--VoilaKernelManager.fill_delay={fill_delay:g}",
     ]
@@ -186,10 +186,16 @@ class DashboardServer:
         return f"{self.url}voila/render/{name}"
 
     def start(self) -> DashboardServer:
+        """Start Voila; its output (and its kernels') goes to ``log_path``, else to our stderr, routine lines dropped."""
         out = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 (closed in stop)
         self._log = out
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=out or subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self._copier = None
+        if out is None:
+            self._copier = threading.Thread(target=_copy_console, args=(self.process.stdout,), daemon=True,
+                                            name="sgz-dashboard-log")
+            self._copier.start()
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -261,6 +267,9 @@ class DashboardServer:
                 with contextlib.suppress(psutil.NoSuchProcess):
                     proc.kill()
             psutil.wait_procs(alive, timeout=5)
+        if getattr(self, "_copier", None) is not None:
+            self._copier.join(5)
+            self._copier = None
         if getattr(self, "_log", None):
             self._log.close()
             self._log = None
@@ -276,6 +285,16 @@ class DashboardServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _copy_console(stream) -> None:
+    """Voila's and its kernels' output to our stderr, without Jupyter's routine warnings."""
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", "replace")
+        if not ROUTINE.search(line):
+            sys.stderr.write(line)
+            sys.stderr.flush()
+    stream.close()
 
 
 def _answers(url: str) -> bool:

@@ -23,7 +23,7 @@ once no page is connected to it any more.
 
 **Stopping.** SIGTERM, SIGHUP and SIGINT shut every kernel down, then stop; so does the loss of the
 parent process (``sgz dashboard`` killed outright). Jupyter's routine warnings are kept out of the log
-and what remains is prefixed in Chinese.
+and what remains is prefixed in Chinese (``server._copy_console`` drops the kernels' routine lines).
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ EVICT_IDLE = 15.0
 BEACON_GRACE = 3.0
 PARENT_CHECK_MS = 2000
 # Jupyter's routine warnings, of no use to a dashboard user.
+# The kernels' own lines (TCP warning, parent gone at shutdown) are dropped by ``server._copy_console``.
 ROUTINE = re.compile(r"is not trusted|without encryption|websocket.*ping|ping.*websocket|"
-                     r"Kernel pool of .* is filled|Using pre-heated kernel", re.IGNORECASE)
+                     r"Parent appears to have exited|Kernel pool of .* is filled|Using pre-heated kernel",
+                     re.IGNORECASE)
 BUSY = "看板访问人数较多，暂时没有空闲的内核：请稍后刷新页面。"
 
 
@@ -87,6 +89,7 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
     class SgzKernelManager(cls):
         _reserved = 0
         _fill_lock: asyncio.Lock | None = None
+        _rendering: set | None = None  # pool kernels still running their notebook
 
         def __init__(self, **kw):
             kw["allowed_message_types"] = [t for t in kw.get("allowed_message_types") or PAGE_MESSAGES
@@ -95,7 +98,7 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
 
         # -- the cap ----------------------------------------------------------
         def _pooled_ids(self) -> set[str]:
-            ids = set()
+            ids = set(self._rendering or ())
             for pool in getattr(self, "_pools", {}).values():
                 for item in pool:
                     with contextlib.suppress(Exception):
@@ -112,6 +115,8 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
                 kernel = self._kernels.get(kid)
                 last = getattr(kernel, "last_activity", None)
                 if kid in pooled or self._kernel_connections.get(kid, 0) > 0 or last is None:
+                    continue
+                if getattr(kernel, "execution_state", "idle") != "idle":  # running a cell: a page is rendering
                     continue
                 if (now - last).total_seconds() >= EVICT_IDLE:
                     idle.append((last, kid))
@@ -158,7 +163,12 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
                     if not item.done():
                         raise tornado.web.HTTPError(503, BUSY, reason="Busy")
                     if pool and pool[0] is item:
-                        return await super().get_rendered_notebook(notebook_name, *args, **kw)
+                        result = await super().get_rendered_notebook(notebook_name, *args, **kw)
+                        # Handed to a visitor now: not idle, whenever it was rendered (its page is connecting).
+                        kernel = self._kernels.get(result[2])
+                        if kernel is not None:
+                            kernel.last_activity = dt.datetime.now(dt.UTC)
+                        return result
                     if time.monotonic() >= deadline:
                         raise tornado.web.HTTPError(503, BUSY, reason="Busy")
 
@@ -175,7 +185,13 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
                         self._reserved -= 1
                     # Let the notebook finish rendering before the next kernel starts; a failed render
                     # is Voila's to report when the page is visited, not ours to raise here.
-                    await asyncio.wait([content["task"]], timeout=RENDER_WAIT)
+                    if self._rendering is None:
+                        self._rendering = set()
+                    self._rendering.add(content["kernel_id"])
+                    try:
+                        await asyncio.wait([content["task"]], timeout=RENDER_WAIT)
+                    finally:
+                        self._rendering.discard(content["kernel_id"])
                 return content
 
     SgzKernelManager.__name__ = cls.__name__
@@ -269,6 +285,10 @@ class SgzVoila(voila.app.Voila):
             tornado.ioloop.IOLoop.current().add_callback(self._stop_all)
 
     async def _stop_all(self):
+        # Renders cut short by the shutdown log "Kernel died" with a traceback: nothing a user must read.
+        for name in (self.log.name, "tornado.application", "tornado.general"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        self.log.setLevel(logging.CRITICAL)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ensure_async(self.kernel_manager.shutdown_all(now=True)), 10)
         tornado.ioloop.IOLoop.current().stop()
