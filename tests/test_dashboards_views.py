@@ -38,6 +38,25 @@ def test_voila_runs_on_loopback_on_the_exact_port_with_sources_hidden_and_kernel
                  "--VoilaConfiguration.default_pool_size=2", "--VoilaConfiguration.classic_tree=True"):
         assert flag in argv
     assert "--VoilaConfiguration.preheat_kernel=False" in server.voila_argv(8899, pool_size=0)
+    # Closed pages' kernels culled after the seconds asked for (checked every half of it).
+    culled = server.voila_argv(8899, cull_seconds=40)
+    assert {"--MappingKernelManager.cull_idle_timeout=40", "--MappingKernelManager.cull_interval=20"} <= set(culled)
+
+
+def test_voila_environment_carries_the_kernel_cap_queue_and_host_names():
+    env = server.voila_env("sqlite:///x.db", None, base={}, max_kernels=5, queue_seconds=7.5,
+                           host_names=("a.example", "b.example"))
+    assert (env["SGZ_DASHBOARD_MAX_KERNELS"], env["SGZ_DASHBOARD_QUEUE_SECONDS"], env["SGZ_DASHBOARD_HOSTS"]) == \
+        ("5", "7.5", "a.example,b.example")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"max_kernels": 3, "pool_size": 1}, "上限至少应为 4"),  # 3 dashboards × 1 pool kernel + 1 visit
+    ({"host_names": ("evil/host",)}, "主机名无效"),
+])
+def test_server_settings_refused_in_chinese(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        server.DashboardServer("sqlite://", port=server.free_port(), **kwargs)
 
 
 def test_voila_environment_names_the_database_the_date_and_the_template_folder():
@@ -70,8 +89,9 @@ def test_cli_passes_database_port_date_and_pool_to_the_server(monkeypatch, tmp_p
     seen = {}
 
     class FakeServer:
-        def __init__(self, url, port, as_of, pool_size):
-            seen.update(url=url, port=port, as_of=as_of, pool_size=pool_size)
+        def __init__(self, url, port, as_of, pool_size, cull_seconds, max_kernels, queue_seconds, host_names):
+            seen.update(url=url, port=port, as_of=as_of, pool_size=pool_size, cull_seconds=cull_seconds,
+                        max_kernels=max_kernels, queue_seconds=queue_seconds, host_names=host_names)
             self.url, self.process = f"http://127.0.0.1:{port}/", self
 
         def page_url(self, name):
@@ -92,9 +112,12 @@ def test_cli_passes_database_port_date_and_pool_to_the_server(monkeypatch, tmp_p
     monkeypatch.setattr("sgzlib.commands.dashboard.DashboardServer", FakeServer)
     db = tmp_path / "sgz.db"
     code = cli.main(["dashboard", "--db", f"sqlite:///{db}", "--port", "8877", "--as-of", "2025年10月31日",
-                     "--pool-size", "2"])
+                     "--pool-size", "2", "--max-kernels", "12", "--cull-seconds", "45", "--queue-seconds", "30",
+                     "--host-name", "sgz.example.org", "--host-name", "10.0.0.5"])
     assert code == 0
-    assert seen == {"url": f"sqlite:///{db}", "port": 8877, "as_of": "2025-10-31", "pool_size": 2, "stopped": True}
+    assert seen == {"url": f"sqlite:///{db}", "port": 8877, "as_of": "2025-10-31", "pool_size": 2, "cull_seconds": 45,
+                    "max_kernels": 12, "queue_seconds": 30.0, "host_names": ("sgz.example.org", "10.0.0.5"),
+                    "stopped": True}
 
 
 def test_cli_refuses_a_bad_date_in_chinese(capsys):

@@ -44,16 +44,18 @@ def register(sub) -> None:
                            help="不脱敏（仅限站点自用的督导报告；报告上会醒目标明）")
         add_db_argument(k)
         k.add_argument("--out", metavar="目录", default="out", help="输出目录（默认 out/，按报告类型分子目录）")
-        k.add_argument("--format", metavar="格式", default="ipynb,html,pdf",
-                       help="输出格式，逗号分隔：ipynb、html、pdf（默认全部）")
+        k.add_argument("--format", metavar="格式",
+                       help="输出格式，逗号分隔：ipynb、html、pdf（默认全部；找不到 Chromium 时不生成 PDF）")
         k.add_argument("--jobs", type=int, metavar="N", help="并行数（默认为 CPU 核数）")
         k.add_argument("--quiet", action="store_true", help="不显示进度条")
         k.set_defaults(func=run)
 
 
-def formats(text: str) -> tuple[str, ...]:
-    from ..reports.batch import FORMATS
+def formats(text: str | None) -> tuple[str, ...]:
+    from ..reports.batch import FORMATS, default_formats
 
+    if text is None:
+        return default_formats()
     chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
     bad = [f for f in chosen if f not in FORMATS]
     if bad or not chosen:
@@ -75,10 +77,15 @@ def build_jobs(args) -> list:
 
 
 def run(args) -> int:
+    from ..reports import index
     from ..reports.batch import run_jobs
     from ..reports.jobs import KIND_NAMES, kernel_env
+    from ..reports.pdf import CHROMIUM_ENV_VAR
 
     chosen = formats(args.format)
+    if args.format is None and "pdf" not in chosen:
+        print(f"未找到 Chromium 浏览器（或 {CHROMIUM_ENV_VAR} 指定的路径不存在）：本次只生成 ipynb 和 HTML，不生成 PDF；"
+              "运行 sgz doctor 查看如何启用 PDF。", file=sys.stderr)
     todo = build_jobs(args)
     if not todo:
         print(f"没有可生成{KIND_NAMES[args.kind]}的对象。", file=sys.stderr)
@@ -88,11 +95,12 @@ def run(args) -> int:
     results = run_jobs(todo, args.out, formats=chosen, workers=args.jobs, progress=not args.quiet,
                        env=kernel_env(args.db))
     failed = [r for r in results if not r.ok]
+    page = index.record(args.out, index.entries_for(results, args.out, args.db))
     for r in results:
         if r.ok:
             print(r.describe())
     for r in failed:
         print(r.describe(), file=sys.stderr)
-    print(f"{KIND_NAMES[args.kind]}：成功 {len(results) - len(failed)} 份，失败 {len(failed)} 份；输出目录 {args.out}",
-          file=sys.stderr if failed else sys.stdout)
+    print(f"{KIND_NAMES[args.kind]}：成功 {len(results) - len(failed)} 份，失败 {len(failed)} 份；输出目录 {args.out}；"
+          f"目录页 {page}", file=sys.stderr if failed else sys.stdout)
     return 1 if failed else 0

@@ -25,6 +25,16 @@ from .jobs import KIND_NAMES, Job
 FORMATS = ("ipynb", "html", "pdf")
 
 
+def default_formats() -> tuple[str, ...]:
+    """What a batch writes when no format is asked for: every format, less PDF when there is no browser.
+
+    An explicit ``pdf`` is not softened: ``run_jobs`` refuses it without a browser, before any work.
+    """
+    from .pdf import find_chromium
+
+    return FORMATS if find_chromium() else tuple(f for f in FORMATS if f != "pdf")
+
+
 @dataclass
 class ReportResult:
     """How one report went: the files written, or where and why it failed."""
