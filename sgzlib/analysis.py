@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from . import stats
-from .indicators import evaluate
+from .errors import NotFoundError
+from .indicators import evaluate, load_catalogue
 from .lifecycle import case_milestones
 
 # Stages timed from intake, as (column of the timeline, Chinese stage name).
@@ -252,9 +253,15 @@ def month_ends(ds, as_of) -> list[pd.Timestamp]:
 
 def indicator_projects(ds, indicator_id: str, as_of) -> list[str]:
     """The projects of ``ds`` whose catalogue has ``indicator_id`` (case-insensitive)."""
-    ev = evaluate(ds, as_of)
-    rows = ev.summary[ev.summary["indicator_id"].str.upper() == indicator_id.upper()]
-    return sorted(rows["project_code"].unique())
+    started = ds.projects[ds.projects["start"] <= _ts(as_of)]
+    out = []
+    for code, catalogue in zip(started["code"], started["catalogue"], strict=True):
+        try:
+            load_catalogue(catalogue).indicator(indicator_id)
+        except NotFoundError:
+            continue
+        out.append(code)
+    return sorted(out)
 
 
 def indicator_track(ds, indicator_id: str, as_of) -> pd.DataFrame:
@@ -287,12 +294,10 @@ def indicator_records(ds, indicator_id: str, station_code: str, month: str, as_o
     """
     ends = {f"{e:%Y-%m}": e for e in month_ends(ds, as_of)}
     if month not in ends:
-        from .errors import NotFoundError
         raise NotFoundError(f"月份「{month}」不在可选范围内（{'、'.join(ends)}）")
     projects = [p for p in indicator_projects(ds, indicator_id, as_of)
                 if ds.projects.set_index("code").at[p, "station_code"] == station_code]
     if not projects:
-        from .errors import NotFoundError
         raise NotFoundError(f"站点 {station_code} 没有包含指标「{indicator_id}」的项目")
     ev = evaluate(ds, ends[month].date(), projects=projects)
     rows = ev.summary[ev.summary["indicator_id"].str.upper() == indicator_id.upper()]

@@ -415,6 +415,16 @@ class Workbench:
         """
         return analysis.still_open_curve(self.case_timeline(as_of), by)
 
+    def median_open_days(self, by: str | None = "domain", as_of=None) -> pd.Series:
+        """Per group of ``still_open_curve``: the day by which half the cases were closed (Kaplan–Meier median).
+
+        >>> import sgzlib as sgz
+        >>> m = sgz.demo_workbench().median_open_days(by=None)
+        >>> m.index.tolist(), bool(m.iloc[0] > 0)
+        (['全部'], True)
+        """
+        return analysis.median_open_days(self.still_open_curve(by, as_of))
+
     def closure_reasons(self, by: str = "domain", as_of=None) -> pd.DataFrame:
         """Closed cases per ``by`` value and close reason, with shares.
 
