@@ -28,7 +28,8 @@ import functools
 
 import pandas as pd
 
-from . import analysis, caseload as caseload_mod, outcomes, privacy, storage, supervision
+from . import analysis, outcomes, privacy, storage, supervision
+from . import caseload as caseload_mod
 from .dataset import Dataset
 from .dates import require_date
 from .errors import NotFoundError

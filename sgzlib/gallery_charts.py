@@ -52,10 +52,16 @@ def closure_chart(reasons: pd.DataFrame, by: str = "domain", title: str = "结�
     return _layout(fig, title, "", "结案个案数")
 
 
-def attendance_chart(attendance: pd.DataFrame, title: str = "各小组每节签到人数") -> go.Figure:
-    """One line per group: attendance by session number."""
+def attendance_chart(attendance: pd.DataFrame, groups=None, title: str = "各小组每节签到人数") -> go.Figure:
+    """One line per group (only ``groups``, in their order, when given): attendance by session number."""
     fig = go.Figure()
-    for code, g in attendance.groupby("group_code", sort=True):
+    if groups is not None:
+        order = list(groups)
+        attendance = attendance[attendance["group_code"].isin(order)]
+        parts = sorted(attendance.groupby("group_code"), key=lambda kv: order.index(kv[0]))
+    else:
+        parts = attendance.groupby("group_code", sort=True)
+    for code, g in parts:
         label = f"{g['group_name'].iloc[0]}（{code}）"
         fig.add_trace(go.Scatter(x=g["seq"], y=g["attendance"], mode="lines+markers", name=label,
                                  hovertemplate="第 %{x} 节：%{y} 人<extra>" + label + "</extra>"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from builders import D, PERSON, case_row, dataset, group_row, group_sessions, sessions
+from builders import PERSON, D, case_row, dataset, group_row, group_sessions, sessions
 
 AS_OF = D("2025-06-30")
 STAFF = [{"code": "W1", "name": "王小明", "station_code": "S1", "role": "驻站社工", "certificate": "社会工作师"},
