@@ -273,6 +273,8 @@ def indicator_track(ds, indicator_id: str, as_of) -> pd.DataFrame:
     indicator_name, actual, expected, target, unit, status.
     """
     projects = indicator_projects(ds, indicator_id, as_of)
+    if not projects:
+        raise NotFoundError(f"没有哪个项目的指标清单包含指标「{indicator_id}」（指标编号见 sgz evaluate 的输出）")
     rows = []
     for end in month_ends(ds, as_of):
         ev = evaluate(ds, end.date(), projects=projects)
@@ -281,8 +283,6 @@ def indicator_track(ds, indicator_id: str, as_of) -> pd.DataFrame:
         rows.append(s.assign(month=f"{end:%Y-%m}", month_end=end))
     cols = ["month", "month_end", "station_code", "station_name", "project_code", "indicator_id", "indicator_name",
             "actual", "expected", "target", "unit", "status"]
-    if not rows:
-        return pd.DataFrame(columns=cols)
     return pd.concat(rows, ignore_index=True)[cols]
 
 

@@ -204,3 +204,15 @@ def test_lab_command_line_and_environment(tmp_path):
     assert env["SGZ_DATABASE_URL"] == f"sqlite:///{(tmp_path.cwd() / 'data' / 'x.db').resolve()}"
     args = build_parser().parse_args(["lab", "--port", "9000", "--workspace", "w", "--no-browser"])
     assert (args.port, args.workspace, args.no_browser, args.db) == (9000, "w", True, None)
+
+
+def test_unknown_names_get_chinese_errors(ds):
+    from sgzlib.errors import NotFoundError
+
+    wb = api.Workbench(ds, as_of=AS_OF)
+    with pytest.raises(NotFoundError, match="站点编码不存在：NOPE"):
+        wb.station("NOPE")
+    with pytest.raises(NotFoundError, match="区县不存在：某区（已有：测试区）"):
+        wb.district("某区")
+    with pytest.raises(NotFoundError, match="没有哪个项目的指标清单包含指标「XX-01」"):
+        wb.indicator_track("XX-01")
