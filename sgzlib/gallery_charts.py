@@ -120,4 +120,5 @@ def indicator_heatmap(track: pd.DataFrame, value: str = "actual", title: str | N
                                customdata=status.reindex_like(grid).to_numpy(), colorscale="Blues",
                                hovertemplate="%{y} %{x}：%{z}（%{customdata}）<extra></extra>",
                                colorbar={"title": "累计实际值"}))
+    fig.update_xaxes(type="category")  # 2025-01 stays a label, not a date axis with English month names
     return _layout(fig, title or f"{name}：各站点逐月累计", "月份", "", height=max(300, 50 * len(grid) + 150))
