@@ -373,3 +373,19 @@ def compare(ref: Reference, results: pd.DataFrame) -> list[str]:
             out.append(f"{key}: 引擎 {value}，参照 {mine}")
     out += [f"{key}: 引擎没有这一行，参照 {v}" for key, v in ref.actual.items() if key not in engine]
     return out
+
+
+def engine_catalogues(ds, as_of) -> list:
+    """The catalogues of ``ds``'s projects cut down to the indicators the reference computes.
+
+    Passed as ``evaluate(..., catalogues=...)``, they time the engine on the same rules as the reference.
+    """
+    from dataclasses import replace
+
+    _, jobs, _ = jobs_of(ds, as_of)
+    wanted = {(j.catalogue, j.indicator) for j in jobs}
+    out = []
+    for cat_id in dict.fromkeys(j.catalogue for j in jobs):
+        cat = load_catalogue(cat_id)
+        out.append(replace(cat, indicators=tuple(i for i in cat.indicators if (cat.id, i.id) in wanted)))
+    return out
