@@ -8,9 +8,12 @@ in one vectorised step:
 
 - SQLite file databases are read through the ADBC SQLite driver (its own
   read-only connection to the same file);
-- PostgreSQL streams ``COPY (SELECT …) TO STDOUT`` in CSV on the engine's
-  own connection (so ``search_path`` and the other connection settings
-  hold), parsed by Arrow's CSV reader with the column types given.
+- PostgreSQL through the ADBC PostgreSQL driver (binary COPY into Arrow),
+  on its own connection to the URL's database with the engine session's
+  ``search_path``; where that connection cannot be made (settings that
+  only the engine's ``connect_args`` hold), ``COPY (SELECT …) TO STDOUT`` in
+  CSV on the engine's own connection, parsed by Arrow's CSV reader. About
+  twice as fast as the CSV path on 2 million rows.
 
 SQLAlchemy still owns the schema: the queries are the ``sa.Select``
 statements of ``storage``, compiled for the database. The frames are the
@@ -23,7 +26,8 @@ memory, ``reader_for`` returns ``None`` and the caller reads rows.
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -47,27 +51,68 @@ ARROW_TYPES = {**{k: pa.large_string() for k in STRING_KINDS}, "int": pa.int64()
 MONEY_SCALE = SQL_TABLES["charity_funds"].c["amount"].type.scale
 
 
-def reader_for(conn: sa.Connection) -> Reader | None:
-    """A bulk reader for this connection's database, or ``None`` to read rows through SQLAlchemy."""
+@contextmanager
+def reader_for(conn: sa.Connection) -> Iterator[Reader | None]:
+    """A bulk reader for this connection's database while the block runs, or ``None`` to read rows."""
     if pa is None:
-        return None
+        yield None
+        return
     name = conn.dialect.name
     if name == "sqlite":
         database = conn.engine.url.database
-        if database in (None, "", ":memory:") or database.startswith("file:"):
-            return None
         try:
             import adbc_driver_sqlite.dbapi as adbc_sqlite
         except ImportError:
-            return None
-        return lambda t, query: _sqlite(adbc_sqlite, database, conn, t, query)
-    if name == "postgresql" and conn.dialect.driver == "psycopg":
-        return lambda t, query: _postgres(conn, t, query)
-    return None
+            adbc_sqlite = None
+        if adbc_sqlite is None or database in (None, "", ":memory:") or database.startswith("file:"):
+            yield None
+        else:
+            yield lambda t, query: _sqlite(adbc_sqlite, database, conn, t, query)
+    elif name == "postgresql" and conn.dialect.driver == "psycopg":
+        adbc = _adbc_postgres(conn)
+        if adbc is None:
+            yield lambda t, query: _postgres(conn, t, query)
+            return
+        try:
+            yield lambda t, query: _adbc_postgres_read(adbc, conn, t, query)
+        finally:
+            adbc.close()
+    else:
+        yield None
+
+
+def _adbc_postgres(conn: sa.Connection):
+    """An ADBC PostgreSQL connection to the engine's database with the session's ``search_path``, or ``None``.
+
+    ``None`` (read with ``COPY`` on the engine's own connection
+    instead) when the driver is missing or cannot connect with what the URL says.
+    """
+    try:
+        import adbc_driver_postgresql.dbapi as adbc_pg
+    except ImportError:
+        return None
+    url = conn.engine.url.set(drivername="postgresql")
+    try:
+        adbc = adbc_pg.connect(url.render_as_string(hide_password=False))
+        path = conn.exec_driver_sql("SELECT current_setting('search_path')").scalar()
+        with adbc.cursor() as cur:
+            cur.execute("SELECT set_config('search_path', $1, false)", (path,))
+    except Exception:  # noqa: BLE001 - any failure: the COPY path reads the same rows
+        return None
+    return adbc
+
+
+def _adbc_postgres_read(adbc, conn: sa.Connection, t: schema.Table, query: sa.Select) -> pd.DataFrame:
+    with adbc.cursor() as cur:
+        cur.execute(_sql(conn, query))
+        table = cur.fetch_arrow_table()
+    return frame_from_arrow(t, table, money_as_stored=True)
 
 
 def _sql(conn: sa.Connection, query: sa.Select) -> str:
-    return str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    """The statement as plain SQL text, values inlined (the ``named`` style leaves ``%`` undoubled)."""
+    dialect = conn.dialect.__class__(paramstyle="named")
+    return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
 def _sqlite(adbc_sqlite, database: str, conn: sa.Connection, t: schema.Table, query: sa.Select) -> pd.DataFrame:
@@ -134,6 +179,14 @@ def _column(kind: str, col, money_as_stored: bool, few: bool = False) -> pd.Seri
     target = ARROW_TYPES[kind]
     if col.null_count == len(col):  # SQLite gives an all-blank column no type
         return pd.Series(dtype.__from_arrow__(pa.chunked_array([pa.nulls(len(col), target)])))
+    if kind == "money":
+        if money_as_stored and pa.types.is_floating(col.type):
+            values = col.to_pylist()  # PostgreSQL through COPY: the exact decimal text, parsed as float
+        elif money_as_stored:  # PostgreSQL numeric through ADBC: Decimal (or its text), exact
+            values = [None if v is None else float(str(v)) for v in col.to_pylist()]
+        else:  # SQLite: the stored float, rounded to the column's scale as SQLAlchemy returns it
+            values = [None if v is None else float(f"{v:.{MONEY_SCALE}f}") for v in col.to_pylist()]
+        return pd.Series(pd.array(values, dtype=dtype))
     col = pc.cast(col, target)
     if kind in STRING_KINDS:
         empty = pc.equal(col, "")
@@ -141,9 +194,6 @@ def _column(kind: str, col, money_as_stored: bool, few: bool = False) -> pd.Seri
             col = pc.if_else(empty, pa.scalar(None, target), col)
         if dtype.storage == "python":
             return pd.Series(_python_strings(col, few))
-    elif kind == "money" and not money_as_stored:
-        rounded = [None if v is None else float(f"{v:.{MONEY_SCALE}f}") for v in col.to_pylist()]
-        return pd.Series(pd.array(rounded, dtype=dtype))
     return pd.Series(dtype.__from_arrow__(col))
 
 

@@ -61,14 +61,13 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     """The whole database, or the given stations and everything below them, as a ``Dataset``.
 
     Tables are read in bulk into Arrow columns (``sgzlib.bulk_read``: ADBC on a
-    SQLite file, ``COPY … TO STDOUT`` on PostgreSQL) and turned into the
+    SQLite file and on PostgreSQL) and turned into the
     declared dtypes column by column; other databases, and machines without
     ``pyarrow``, read rows through SQLAlchemy. Both give the same frames.
     """
     from . import bulk_read
 
-    with engine.connect() as conn:
-        reader = bulk_read.reader_for(conn)
+    with engine.connect() as conn, bulk_read.reader_for(conn) as reader:
         read = (lambda t, scope: reader(t, _scoped_select(t, scope))) if reader else (
             lambda t, scope: schema.coerce_frame(t, _read(conn, _scoped_select(t, scope))))
         frames = {"stations": read(schema.TABLE_BY_NAME["stations"], None)}
