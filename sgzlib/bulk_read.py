@@ -66,8 +66,11 @@ def reader_for(conn: sa.Connection) -> Iterator[Reader | None]:
             adbc_sqlite = None
         if adbc_sqlite is None or database in (None, "", ":memory:") or database.startswith("file:"):
             yield None
-        else:
-            yield lambda t, query: _sqlite(adbc_sqlite, database, conn, t, query)
+            return
+        with adbc_sqlite.connect(database) as adbc:
+            with adbc.cursor() as cur:
+                cur.execute("PRAGMA busy_timeout = 5000")  # wait for a writer's commit, as pysqlite does
+            yield lambda t, query: _sqlite(adbc, conn, t, query)
     elif name == "postgresql" and conn.dialect.driver == "psycopg":
         adbc = _adbc_postgres(conn)
         if adbc is None:
@@ -115,8 +118,8 @@ def _sql(conn: sa.Connection, query: sa.Select) -> str:
     return str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
 
-def _sqlite(adbc_sqlite, database: str, conn: sa.Connection, t: schema.Table, query: sa.Select) -> pd.DataFrame:
-    with adbc_sqlite.connect(database) as adbc, adbc.cursor() as cur:
+def _sqlite(adbc, conn: sa.Connection, t: schema.Table, query: sa.Select) -> pd.DataFrame:
+    with adbc.cursor() as cur:
         # The driver infers each column's type from the first batch: one batch for the whole table.
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "100000000"})
         cur.execute(_sql(conn, query))
