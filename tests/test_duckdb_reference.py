@@ -52,6 +52,7 @@ def harder_province():
     return ds
 
 
+@pytest.mark.slow
 def test_reference_and_engine_agree_on_a_province():
     ds = harder_province()
     assert ds.problems() == []  # data the product accepts
@@ -66,6 +67,7 @@ def test_reference_and_engine_agree_on_a_province():
     assert all("source" in s for s in ref.skipped)
 
 
+@pytest.mark.slow
 def test_compare_reports_a_difference():
     ds = province(3, seed=5)
     ev = evaluate(ds, AS_OF)
