@@ -176,12 +176,14 @@ def _column(kind: str, col, money_as_stored: bool, few: bool = False) -> pd.Seri
     dtype = pd.api.types.pandas_dtype(schema.PANDAS_DTYPES[kind])
     if kind == "date":
         if col.null_count == len(col):
-            return pd.Series(np.full(len(col), np.datetime64("NaT"), dtype="datetime64[s]"))
+            return pd.Series(np.full(len(col), np.datetime64("NaT"), dtype="datetime64[s]"), copy=False)
         days = pc.cast(col, pa.date32()).to_numpy(zero_copy_only=False)
-        return pd.Series(days.astype("datetime64[s]"))
+        return pd.Series(days.astype("datetime64[s]"), copy=False)
     target = ARROW_TYPES[kind]
     if col.null_count == len(col):  # SQLite gives an all-blank column no type
-        return pd.Series(dtype.__from_arrow__(pa.chunked_array([pa.nulls(len(col), target)])))
+        if kind in STRING_KINDS and dtype.storage == "python":
+            return pd.Series(pd.arrays.StringArray(np.full(len(col), pd.NA, dtype=object)), copy=False)
+        return pd.Series(dtype.__from_arrow__(pa.chunked_array([pa.nulls(len(col), target)])), copy=False)
     if kind == "money":
         if money_as_stored and pa.types.is_floating(col.type):
             values = col.to_pylist()  # PostgreSQL through COPY: the exact decimal text, parsed as float
@@ -189,15 +191,15 @@ def _column(kind: str, col, money_as_stored: bool, few: bool = False) -> pd.Seri
             values = [None if v is None else float(str(v)) for v in col.to_pylist()]
         else:  # SQLite: the stored float, rounded to the column's scale as SQLAlchemy returns it
             values = [None if v is None else float(f"{v:.{MONEY_SCALE}f}") for v in col.to_pylist()]
-        return pd.Series(pd.array(values, dtype=dtype))
+        return pd.Series(pd.array(values, dtype=dtype), copy=False)
     col = pc.cast(col, target)
     if kind in STRING_KINDS:
         empty = pc.equal(col, "")
         if pc.any(empty).as_py():  # "" is blank, as in coerce_frame
             col = pc.if_else(empty, pa.scalar(None, target), col)
         if dtype.storage == "python":
-            return pd.Series(_python_strings(col, few))
-    return pd.Series(dtype.__from_arrow__(col))
+            return pd.Series(_python_strings(col, few), copy=False)
+    return pd.Series(dtype.__from_arrow__(col), copy=False)
 
 
 
