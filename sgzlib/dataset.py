@@ -28,6 +28,17 @@ class Dataset:
             frame = self.frames.get(t.name)
             self.frames[t.name] = schema.empty_frame(t) if frame is None else schema.coerce_frame(t, frame)
 
+    @classmethod
+    def of_declared(cls, frames: dict[str, pd.DataFrame]) -> Dataset:
+        """A dataset of frames that already have exactly the declared columns, dtypes and a default index.
+
+        For bulk readers and generators that build the frames in their declared form: skips the
+        column-by-column coercion of the constructor (which would give the same frames).
+        """
+        ds = cls.__new__(cls)
+        ds.frames = {t.name: frames[t.name] if t.name in frames else schema.empty_frame(t) for t in schema.TABLES}
+        return ds
+
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.frames[table]
 

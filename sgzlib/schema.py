@@ -363,7 +363,10 @@ def coerce_frame(table: str | Table, frame: pd.DataFrame) -> pd.DataFrame:
 def _as_dtype(series: pd.Series, kind: str) -> pd.Series:
     dtype = PANDAS_DTYPES[kind]
     if str(series.dtype) == dtype:
-        return series.mask(series == "") if dtype == "string" else series
+        if dtype == "string":
+            blank = series == ""
+            return series.mask(blank) if blank.any() else series
+        return series
     if kind == "date":
         return pd.to_datetime(series).astype(dtype)
     if kind in ("code", "text", "enum", "list"):

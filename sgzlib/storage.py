@@ -226,9 +226,19 @@ def repair_schema(engine: sa.Engine) -> list[str]:
 # -- reading ----------------------------------------------------------------
 
 def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> Dataset:
-    """The whole database, or the given stations and everything below them, as a ``Dataset``."""
-    with engine.connect() as conn:
-        frames = {"stations": _read(conn, sa.select(SQL_TABLES["stations"]))}
+    """The whole database, or the given stations and everything below them, as a ``Dataset``.
+
+    Tables are read in bulk into Arrow columns (``sgzlib.bulk_read``: ADBC on a
+    SQLite file and on PostgreSQL) and turned into the
+    declared dtypes column by column; other databases, and machines without
+    ``pyarrow``, read rows through SQLAlchemy. Both give the same frames.
+    """
+    from . import bulk_read
+
+    with engine.connect() as conn, bulk_read.reader_for(conn) as reader:
+        read = (lambda t, scope: reader(t, _scoped_select(t, scope))) if reader else (
+            lambda t, scope: schema.coerce_frame(t, _read(conn, _scoped_select(t, scope))))
+        frames = {"stations": read(schema.TABLE_BY_NAME["stations"], None)}
         scope = None
         if stations is not None:
             scope = Dataset({"stations": frames["stations"]}).descendants(stations)
@@ -242,7 +252,10 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
                 if scope is not None:
                     frames["stations"] = frames["stations"][frames["stations"]["code"].isin(scope)]
                 continue
-            frames[t.name] = _read(conn, _scoped_select(t, scope))
+            frames[t.name] = read(t, scope)
+    if reader:
+        frames["stations"] = frames["stations"].reset_index(drop=True)
+        return Dataset.of_declared(frames)
     return Dataset(frames)
 
 
