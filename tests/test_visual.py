@@ -19,7 +19,7 @@ import nbformat
 import numpy as np
 import pdfplumber
 import pytest
-from conftest import TEST_OUTPUT
+TEST_OUTPUT = Path(__file__).resolve().parent.parent / "test-output"  # as in conftest.py (two conftest modules exist)
 
 from sgzlib import demo, storage
 from sgzlib.reports import batch, jobs
