@@ -13,7 +13,7 @@ DataFrames with documented English column names::
 Names, phone numbers and ID numbers are masked (``sgzlib.privacy``) unless
 ``open(..., masked=False)`` is asked for explicitly. Every method takes an
 optional ``as_of`` (a date or ``YYYY-MM-DD``); without it the workbench's own
-date is used (``Workbench.as_of``: today, kept within the projects' periods).
+date is used (``Workbench.as_of``: the same default as the CLI and the reports, ``sgzlib.asof``).
 
 This module only assembles the library's public functions (``storage``,
 ``indicators``, ``outcomes``, ``supervision``, ``caseload``, ``analysis``); it
@@ -28,7 +28,7 @@ import functools
 
 import pandas as pd
 
-from . import analysis, outcomes, privacy, storage, supervision
+from . import analysis, asof, outcomes, privacy, storage, supervision
 from . import caseload as caseload_mod
 from .dataset import Dataset
 from .dates import require_date
@@ -39,17 +39,15 @@ __all__ = ["Workbench", "open", "demo_workbench", "default_as_of"]
 
 
 def default_as_of(ds: Dataset, today: dt.date | None = None) -> dt.date:
-    """Today, kept within the projects' periods (the first start … the last end), or today without projects.
+    """The date the CLI, the reports and the dashboards use when none is given (``sgzlib.asof``).
+
+    The latest date with records within the running project period, capped at ``today``:
 
     >>> import sgzlib as sgz
     >>> sgz.default_as_of(sgz.demo_workbench().ds, today=dt.date(2030, 1, 1))
     datetime.date(2025, 12, 31)
     """
-    today = today or dt.date.today()
-    if ds.projects.empty:
-        return today
-    first, last = ds.projects["start"].min().date(), ds.projects["end"].max().date()
-    return min(max(today, first), last)
+    return asof.default_as_of(ds, today)
 
 
 def open(url: str | None = None, *, masked: bool = True, as_of=None) -> Workbench:  # noqa: A001 (sgz.open)

@@ -21,20 +21,17 @@ so no process is left behind.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import processes
 from .dashboards.server import HOST, absolute_url, port_free
 from .errors import ConfigError
 from .reports.kernel import KERNEL_NAME, ensure_kernel
@@ -149,44 +146,18 @@ class LabServer:
             if self.process is None or self.process.poll() is not None:
                 raise ConfigError(f"JupyterLab 未能启动（退出码 {self.process and self.process.returncode}）"
                                   + (f"，日志见 {self.log_path}" if self.log_path else ""))
-            if _answers(status):
+            if processes.answers(status):
                 return
             time.sleep(0.3)
         raise ConfigError(f"JupyterLab 在 {timeout:.0f} 秒内没有响应：{self.url}")
 
     def children(self) -> list:
         """Every process the server started and that still runs (kernels run in sessions of their own)."""
-        import psutil
-
-        if self.process is None:
-            return []
-        try:
-            return psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
+        return processes.children(self.process)
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM the server (it shuts its kernels down), then end whatever it left running, by process id."""
-        import psutil
-
-        if self.process is not None and self.process.poll() is None:
-            left = self.children()
-            with contextlib.suppress(ProcessLookupError):
-                self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    self.process.kill()
-                self.process.wait(timeout)
-            alive = [p for p in left if _running(p)]
-            for p in alive:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    p.terminate()
-            _, still = psutil.wait_procs(alive, timeout=5)
-            for p in still:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    p.kill()
+        processes.stop_tree(self.process, timeout)
         if self._log:
             self._log.close()
             self._log = None
@@ -202,18 +173,3 @@ class LabServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
-
-
-def _running(proc) -> bool:
-    try:
-        return proc.is_running() and proc.status() != "zombie"
-    except Exception:  # gone meanwhile
-        return False
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False

@@ -224,3 +224,66 @@ def test_console_copy_keeps_errors_and_drops_the_kernels_routine_lines(capsys):
                         "[IPKernelApp] WARNING | Parent appears to have exited, shutting down.\n".encode())
     server._copy_console(stream)
     assert capsys.readouterr().err == "[SgzVoila] ERROR | 看板错误：出错了\n"
+
+
+class _Kernel:
+    def __init__(self, state, silent_seconds):
+        self.execution_state = state
+        self.last_activity = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=silent_seconds)
+
+
+def test_render_stalled_only_when_idle_and_silent():
+    now = dt.datetime(2026, 12, 1, 12, 0, 0, tzinfo=dt.UTC)
+    ago = lambda s: now - dt.timedelta(seconds=s)  # noqa: E731
+    assert voila_main.render_stalled("idle", ago(20), now, stall_seconds=20)       # 20 s silent, idle: stalled
+    assert not voila_main.render_stalled("idle", ago(19.9), now, stall_seconds=20)
+    assert not voila_main.render_stalled("busy", ago(300), now, stall_seconds=20)  # a long cell is not a stall
+    assert not voila_main.render_stalled("starting", ago(300), now, stall_seconds=20)
+    assert not voila_main.render_stalled("idle", None, now, stall_seconds=20)
+
+
+def test_await_render_cuts_a_stalled_render_and_waits_out_a_busy_one():
+    import asyncio
+
+    async def run(kernel, finish_after=None, timeout=1.0):
+        loop = asyncio.get_running_loop()
+        task = loop.create_future()
+        if finish_after is not None:
+            loop.call_later(finish_after, task.set_result, None)
+        start = time.monotonic()
+        result = await voila_main.await_render(task, lambda: kernel, timeout=timeout, stall_seconds=5, poll=0.05)
+        task.cancel()
+        return result, time.monotonic() - start
+
+    stalled, took = asyncio.run(run(_Kernel("idle", 6)))          # idle and silent 6 s > 5 s
+    assert stalled is False and took < 0.5                        # found at the first poll, not at the timeout
+    busy, took = asyncio.run(run(_Kernel("busy", 60), timeout=0.3))
+    assert busy is True and took >= 0.3                           # still computing: handed out after the timeout
+    done, took = asyncio.run(run(_Kernel("idle", 6), finish_after=0.01))
+    assert done is True                                           # finished before the first look
+    gone, _ = asyncio.run(run(None))
+    assert gone is True                                           # kernel ended: Voila reports it
+
+
+def test_fill_line_runs_one_fill_at_a_time_and_a_wanted_dashboard_first():
+    import asyncio
+
+    async def run():
+        line, order = voila_main.FillLine(), []
+
+        async def fill(name, hold=0.02):
+            async with line.turn(name):
+                order.append(name)
+                assert line._busy
+                await asyncio.sleep(hold)
+
+        first = asyncio.create_task(fill("cases.ipynb", hold=0.2))   # running when the others line up
+        await asyncio.sleep(0.05)
+        rest = [asyncio.create_task(fill(n)) for n in ("outcomes.ipynb", "progress.ipynb", "cases.ipynb")]
+        await asyncio.sleep(0.05)
+        async with line.wanted("progress.ipynb"):                     # a visitor waits for progress
+            await asyncio.gather(first, *rest)
+        return order
+
+    # progress jumps the line once cases' running fill is done; the others keep their order
+    assert asyncio.run(run()) == ["cases.ipynb", "progress.ipynb", "outcomes.ipynb", "cases.ipynb"]

@@ -18,19 +18,17 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from .. import processes
 from ..errors import ConfigError
 from ..storage import ENV_VAR as DB_ENV_VAR
 from ..storage import database_url
@@ -205,7 +203,7 @@ class DashboardServer:
             if self.process is None or self.process.poll() is not None:
                 raise ConfigError(f"看板服务未能启动（Voila 退出码 {self.process and self.process.returncode}）"
                                   + (f"，日志见 {self.log_path}" if self.log_path else ""))
-            if _answers(self.url):
+            if processes.answers(self.url):
                 return
             time.sleep(0.2)
         raise ConfigError(f"看板服务在 {timeout:.0f} 秒内没有响应：{self.url}")
@@ -244,29 +242,7 @@ class DashboardServer:
         Voila shuts its kernels down on SIGTERM; whatever is still running after that (a kernel that did
         not answer) is terminated, then killed.
         """
-        import psutil
-
-        if self.process is not None and self.process.poll() is None:
-            try:
-                family = psutil.Process(self.process.pid).children(recursive=True)
-            except psutil.NoSuchProcess:
-                family = []
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout)
-            for proc in family:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    proc.terminate()
-            _, alive = psutil.wait_procs(family, timeout=5)
-            for proc in alive:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    proc.kill()
-            psutil.wait_procs(alive, timeout=5)
+        processes.stop_tree(self.process, timeout, group=True)
         if getattr(self, "_copier", None) is not None:
             self._copier.join(5)
             self._copier = None
@@ -295,14 +271,6 @@ def _copy_console(stream) -> None:
             sys.stderr.write(line)
             sys.stderr.flush()
     stream.close()
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return False
 
 
 def _is_kernel(proc) -> bool:

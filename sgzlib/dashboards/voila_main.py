@@ -1,6 +1,7 @@
 """Voila as sgz serves it: ``python -m sgzlib.dashboards.voila_main`` (Voila's own command line, plus what follows).
 
-**Pools filled one kernel at a time.** Voila 0.5 fills every dashboard's pool at once when it starts.
+**Pools filled one kernel at a time, a dashboard someone waits for first** (``FillLine``). Voila 0.5
+fills every dashboard's pool at once when it starts.
 On this 2-core machine, with the three dashboards preheating together, about one visit in five stalled
 for good: the page stopped after the first cell because the pooled render never got its cell's reply
 (seen with 8 servers of one dashboard: no stall; 8 servers of three: stalls). Filling the pools one
@@ -17,6 +18,12 @@ page saying the dashboards are busy. Kernels of closed pages are also culled aft
 no ``execute_request`` (Voila's own rule), no ``shutdown_request``, interrupt or debug. The kernel
 REST endpoint answers GET only; the shutdown beacon a page sends when it closes ends its kernel only
 once no page is connected to it any more.
+
+**Stalled renders retired.** Now and then a pool kernel's render stops for good: the kernel is idle
+(its last message said so) but the render still waits for a cell's reply that never comes. A visitor
+handed that kernel would wait for ever. A pool render whose kernel has been idle for ``STALL_SECONDS``
+while the render is unfinished is cut: the kernel is shut down and the pool starts another
+(``STALL_RETRIES`` times at most).
 
 **Only our host names.** A request whose ``Host`` is not ``127.0.0.1``, ``localhost`` or a name in
 ``SGZ_DASHBOARD_HOSTS`` is refused with 403 (DNS rebinding).
@@ -56,6 +63,10 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost")
 PAGE_MESSAGES = ("comm_open", "comm_close", "comm_msg", "comm_info_request", "kernel_info_request")
 # How long one pool kernel may hold up the next (a notebook that never finishes must not starve the others).
 RENDER_WAIT = 120.0
+# A pool render whose kernel has said nothing (and is idle) for this long has stalled; how often to start over.
+STALL_SECONDS = 20.0
+STALL_RETRIES = 2
+STALL_POLL = 2.0
 # A kernel with no page connected, idle this long, may be stopped to make room for a new visit.
 EVICT_IDLE = 15.0
 # After a page's shutdown beacon, how long to wait for its websocket to close before looking again.
@@ -82,13 +93,96 @@ def allowed_hosts() -> list[str]:
     return list(dict.fromkeys([*LOCAL_HOSTS, *extra]))
 
 
+def render_stalled(execution_state: str | None, last_activity: dt.datetime | None, now: dt.datetime,
+                   stall_seconds: float = STALL_SECONDS) -> bool:
+    """True when an unfinished render's kernel is idle and has sent nothing for ``stall_seconds``.
+
+    A render in progress keeps its kernel busy (one cell after another); a kernel starting up is not
+    idle yet. Idle and silent while the render still waits means the render lost a reply.
+    """
+    if execution_state != "idle" or last_activity is None:
+        return False
+    return (now - last_activity).total_seconds() >= stall_seconds
+
+
+async def await_render(task: asyncio.Future, kernel_of, timeout: float = RENDER_WAIT,
+                       stall_seconds: float = STALL_SECONDS, poll: float = STALL_POLL) -> bool:
+    """Wait for a pool render to finish (or ``timeout`` to pass); False as soon as it has stalled.
+
+    ``kernel_of()`` gives the render's kernel (with Jupyter's ``execution_state`` and ``last_activity``),
+    or None when it has ended (then waiting is over: Voila reports the failed render to its visitor).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return True  # slow, not stalled: hand it out as it is
+        done, _ = await asyncio.wait([task], timeout=min(poll, left))
+        if done:
+            return True
+        kernel = kernel_of()
+        if kernel is None:
+            return True
+        if render_stalled(getattr(kernel, "execution_state", None), getattr(kernel, "last_activity", None),
+                          dt.datetime.now(dt.UTC), stall_seconds):
+            return False
+
+
+class FillLine:
+    """Pool fills one at a time, a dashboard someone is waiting for first.
+
+    ``turn(name)`` waits until no other fill runs and ``name`` is next: the first waiting fill of a
+    dashboard a visitor waits for (``wanted(name)``), else the fill that has waited longest.
+    """
+
+    def __init__(self):
+        self._cond = asyncio.Condition()
+        self._waiting: list[str] = []
+        self._wanted: dict[str, int] = {}
+        self._busy = False
+
+    def next(self) -> str | None:
+        for name in self._waiting:
+            if self._wanted.get(name):
+                return name
+        return self._waiting[0] if self._waiting else None
+
+    @contextlib.asynccontextmanager
+    async def turn(self, name: str):
+        async with self._cond:
+            self._waiting.append(name)
+            try:
+                await self._cond.wait_for(lambda: not self._busy and self.next() == name)
+            finally:
+                self._waiting.remove(name)
+            self._busy = True
+        try:
+            yield
+        finally:
+            async with self._cond:
+                self._busy = False
+                self._cond.notify_all()
+
+    @contextlib.asynccontextmanager
+    async def wanted(self, name: str):
+        async with self._cond:
+            self._wanted[name] = self._wanted.get(name, 0) + 1
+            self._cond.notify_all()
+        try:
+            yield
+        finally:
+            async with self._cond:
+                self._wanted[name] -= 1
+                self._cond.notify_all()
+
+
 def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_size: int, **kwargs):
     """Voila's kernel manager class with the cap, the message rule and (preheated) serial pool fills."""
     cls = voila_kernel_manager_factory(base_class, preheat_kernel, default_pool_size, **kwargs)
 
     class SgzKernelManager(cls):
         _reserved = 0
-        _fill_lock: asyncio.Lock | None = None
+        _fills: FillLine | None = None
         _rendering: set | None = None  # pool kernels still running their notebook
 
         def __init__(self, **kw):
@@ -154,6 +248,10 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
                 A pool kernel that died while rendering leaves the pool; then a new one is started and waited for.
                 """
                 deadline = time.monotonic() + queue_seconds()
+                async with self._fill_line().wanted(notebook_name):
+                    return await self._pooled_render(notebook_name, deadline, *args, **kw)
+
+            async def _pooled_render(self, notebook_name: str, deadline: float, *args, **kw):
                 while True:
                     pool = self._pools.setdefault(notebook_name, [])
                     if not pool:
@@ -172,27 +270,37 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
                     if time.monotonic() >= deadline:
                         raise tornado.web.HTTPError(503, BUSY, reason="Busy")
 
+            def _fill_line(self) -> FillLine:
+                if self._fills is None:
+                    self._fills = FillLine()
+                return self._fills
+
             async def _initialize(self, notebook_path: str, kernel_id: str | None = None, **kw):
                 if kernel_id is not None:  # a restart of a kernel in use: not a pool fill
                     return await super()._initialize(notebook_path, kernel_id, **kw)
-                await self._reserve(None)  # a pool fill holds its place in line for as long as it takes
-                if self._fill_lock is None:
-                    self._fill_lock = asyncio.Lock()
-                async with self._fill_lock:
-                    try:
-                        content = await super()._initialize(notebook_path, kernel_id, **kw)
-                    finally:
-                        self._reserved -= 1
-                    # Let the notebook finish rendering before the next kernel starts; a failed render
-                    # is Voila's to report when the page is visited, not ours to raise here.
-                    if self._rendering is None:
-                        self._rendering = set()
-                    self._rendering.add(content["kernel_id"])
-                    try:
-                        await asyncio.wait([content["task"]], timeout=RENDER_WAIT)
-                    finally:
-                        self._rendering.discard(content["kernel_id"])
-                return content
+                for attempt in range(STALL_RETRIES + 1):
+                    await self._reserve(None)  # a pool fill holds its place in line for as long as it takes
+                    async with self._fill_line().turn(notebook_path):
+                        try:
+                            content = await super()._initialize(notebook_path, kernel_id, **kw)
+                        finally:
+                            self._reserved -= 1
+                        # Let the notebook finish rendering before the next kernel starts; a failed render
+                        # is Voila's to report when the page is visited, not ours to raise here.
+                        kid = content["kernel_id"]
+                        if self._rendering is None:
+                            self._rendering = set()
+                        self._rendering.add(kid)
+                        try:
+                            finished = await await_render(content["task"], lambda kid=kid: self._kernels.get(kid))
+                        finally:
+                            self._rendering.discard(kid)
+                    if finished or attempt == STALL_RETRIES:
+                        return content
+                    self.log.warning("看板预热渲染停滞（%s，内核 %s）：停止该内核，重新预热", notebook_path, kid)
+                    content["task"].cancel()
+                    with contextlib.suppress(Exception):
+                        await ensure_async(self.shutdown_kernel(kid))
 
     SgzKernelManager.__name__ = cls.__name__
     return SgzKernelManager
@@ -286,9 +394,11 @@ class SgzVoila(voila.app.Voila):
 
     async def _stop_all(self):
         # Renders cut short by the shutdown log "Kernel died" with a traceback: nothing a user must read.
-        for name in (self.log.name, "tornado.application", "tornado.general"):
+        # Pool renders still starting end with an exception nobody retrieves; asyncio would print it.
+        for name in (self.log.name, "tornado.application", "tornado.general", "asyncio"):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         self.log.setLevel(logging.CRITICAL)
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: None)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ensure_async(self.kernel_manager.shutdown_all(now=True)), 10)
         tornado.ioloop.IOLoop.current().stop()
