@@ -72,7 +72,11 @@ class Dataset:
         for t in schema.TABLES:
             mask = self.station_column(t.name).isin(keep)
             frames[t.name] = self.frames[t.name][mask.fillna(False).to_numpy()]
-        return Dataset(frames)
+        out = Dataset(frames)
+        photos = self.frames.get("photo_files")  # the photo index (sgzlib.photos), not a ledger sheet
+        if photos is not None:
+            out.frames["photo_files"] = photos[photos["station_code"].isin(keep)].reset_index(drop=True)
+        return out
 
     # -- checks -------------------------------------------------------------
 

@@ -75,7 +75,11 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
                     frames["stations"] = frames["stations"][frames["stations"]["code"].isin(scope)]
                 continue
             frames[t.name] = _read(conn, _scoped_select(t, scope))
-    return Dataset(frames)
+    ds = Dataset(frames)
+    from .photos.store import load_index
+
+    ds.frames["photo_files"] = load_index(engine, scope)
+    return ds
 
 
 def _scoped_select(t: schema.Table, scope: list[str] | None) -> sa.Select:

@@ -51,9 +51,10 @@ KIND_HINTS = {
     "int": "整数",
     "money": "金额（元），可带两位小数",
     "bool": "是 / 否",
+    "number": "数字（经纬度写十进制度数，如 117.7536）",
 }
 
-NUMBER_FORMATS = {"date": "yyyy-mm-dd", "code": "@", "int": "0", "money": "0.00"}
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "code": "@", "int": "0", "money": "0.00", "number": "0.000000"}
 DATE_WIDTH = 12
 MIN_WIDTH, MAX_WIDTH = 8, 40
 
