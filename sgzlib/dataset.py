@@ -38,7 +38,8 @@ class Dataset:
         raise AttributeError(table)
 
     def sizes(self) -> dict[str, int]:
-        return {name: len(frame) for name, frame in self.frames.items()}
+        """Rows per ledger table (the photo index, when loaded, is not a ledger table)."""
+        return {t.name: len(self.frames[t.name]) for t in schema.TABLES}
 
     # -- the station tree -------------------------------------------------
 

@@ -9,12 +9,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sgzlib import photogen, storage
-from sgzlib.cli import main
+from sgzlib import photogen
 from sgzlib.dataset import Dataset
-from sgzlib.photos import checks, hashing, match
+from sgzlib.photos import hashing, match
 from sgzlib.photos import scan as photo_scan
-from sgzlib.photos.store import load_index, tidy_index
+from sgzlib.photos.store import tidy_index
 
 D = dt.date.fromisoformat
 T = dt.datetime.fromisoformat

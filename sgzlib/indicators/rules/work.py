@@ -8,6 +8,7 @@ import pandas as pd
 from ...dataset import Dataset
 from ...lifecycle import CaseRules, GroupRules, case_overview, group_overview
 from ..context import fast_photo_check
+from ..photos import findings_for, indexed_check
 from ..periods import PERIOD_WHOLE
 from ..registry import Param, RuleOutput, explanations, register
 from .common import DOMAINS, ROSTER_CATEGORIES, as_list, totals_by_project
@@ -45,11 +46,15 @@ def _frames(**frames) -> Dataset:
     return view
 
 
-def _checked_sessions(ctx, table: str, ids: list[str], owners: pd.Series) -> pd.DataFrame:
+def _checked_sessions(ctx, table: str, ids: list[str], owners: pd.Series, cat) -> pd.DataFrame:
     """Sessions of the given cases/groups, with photos blanked where the evidence rule refuses them."""
     sessions = ctx.ds[table]
     sessions = sessions[sessions[ids[0]].isin(owners)]
-    valid = fast_photo_check(sessions, ids)["valid"]
+    valid = fast_photo_check(sessions, ids)
+    found = findings_for(ctx, cat)
+    if found is not None:
+        valid = indexed_check(found, table, sessions, valid, cat.photo_actions)
+    valid = valid["valid"]
     return sessions.assign(photos=sessions["photos"].where(valid.to_numpy(dtype=bool)))
 
 
@@ -76,7 +81,8 @@ def case_table(ctx, jobs, rules: CaseRules | None) -> pd.DataFrame:
     if key not in views:
         cases = _owned_cases(ctx, _catalogue_jobs(ctx, jobs))
         ds = _frames(cases=cases.drop(columns="project_code"),
-                     case_sessions=_checked_sessions(ctx, "case_sessions", ["case_code", "seq"], cases["code"]),
+                     case_sessions=_checked_sessions(ctx, "case_sessions", ["case_code", "seq"], cases["code"],
+                                                                     ctx.catalogues[jobs["catalogue"].iloc[0]]),
                      case_records=ctx.ds.case_records[ctx.ds.case_records["case_code"].isin(cases["code"])])
         view = case_overview(ds, ctx.as_of, rules)
         views[key] = view.merge(cases[["code", "project_code"]], on="code")
@@ -93,7 +99,8 @@ def group_table(ctx, jobs, rules: GroupRules | None) -> pd.DataFrame:
     key, views = ("group_view", jobs["catalogue"].iloc[0], rules), ctx.cache["views"]
     if key not in views:
         groups = _owned_groups(ctx, _catalogue_jobs(ctx, jobs))
-        sessions = _checked_sessions(ctx, "group_sessions", ["group_code", "seq"], groups["code"])
+        sessions = _checked_sessions(ctx, "group_sessions", ["group_code", "seq"], groups["code"],
+                                     ctx.catalogues[jobs["catalogue"].iloc[0]])
         ds = _frames(groups=groups.drop(columns="project_code"), group_sessions=sessions)
         view = group_overview(ds, ctx.as_of, rules)
         view["attendance"] = view["code"].map(_attendance(ctx)).fillna("")
