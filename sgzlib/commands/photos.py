@@ -69,11 +69,10 @@ def run_check(args) -> int:
 
     ds = storage.load_dataset(storage.connect(args.db), args.station)
     findings = photo_findings(ds)
-    uses, unused = findings.uses, findings.unused
-    problems = uses[uses["finding"].notna()]
+    uses, problems, unused = findings.uses, findings.findings, findings.unused
     print(f"照片核查：{len(uses)} 处照片引用，{len(problems)} 处有问题，{len(unused)} 张照片未被任何记录使用")
     for r in problems.itertuples():
-        print(f"  {r.station_code} {r.record_table} {r.record_id}（{r.date:%Y-%m-%d}）「{r.name}」：{r.reason}")
+        print(f"  {r.station_code} {r.record_table} {r.record_id}（{r.date:%Y-%m-%d}）：{r.reason}")
     if len(unused):
         print("未被使用的照片：")
         for r in unused.itertuples():

@@ -65,9 +65,14 @@ def indexed_check(found: checks.PhotoFindings, table: str, frame: pd.DataFrame, 
             code = why["code"] if why is not None else NO_PHOTO
             text = f"{why['reason']}，不认定服务次数" if why is not None else REASONS[NO_PHOTO]
             out.loc[row, ["valid", "reason_code", "reason"]] = [False, code, text]
-        elif row in flag_reason.index:
-            out.loc[row, ["valid", "reason_code", "reason"]] = [
-                True, flag_reason.at[row, "code"], f"已计入，需核验：{flag_reason.at[row, 'reason']}"]
+        elif row in flag_reason.index or row in refused_reason.index:
+            notes = [flag_reason.at[row, "reason"]] if row in flag_reason.index else []
+            if row in refused_reason.index:  # another photo of the record counts; say why this one does not
+                notes.append(f"{refused_reason.at[row, 'reason']}（该照片不认定）")
+            code = flag_reason.at[row, "code"] if row in flag_reason.index else refused_reason.at[row, "code"]
+            out.loc[row, ["valid", "reason_code", "reason"]] = [True, code, f"已计入，需核验：{'；'.join(notes)}"]
         else:
             out.loc[row, ["valid", "reason_code", "reason"]] = [True, None, None]
+    for col in ("reason_code", "reason"):
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
     return out

@@ -83,7 +83,7 @@ def photo_findings(ds, max_days: float = DEFAULT_MAX_DAYS, max_km: float = DEFAU
     used = set(zip(uses["folder"], uses["path"].dropna())) | {
         (f, p) for f, c in zip(uses["folder"], uses["candidates"]) for p in (c or ())}
     keys = list(zip(index["station_code"], index["path"]))
-    unused = index[[k not in used for k in keys]][["station_code", "path", "taken_at", "size"]].reset_index(drop=True)
+    unused = index[np.array([k not in used for k in keys], dtype=bool)][["station_code", "path", "taken_at", "size"]].reset_index(drop=True)
     return PhotoFindings(uses, findings, unused, index)
 
 
@@ -187,8 +187,12 @@ def _own(uses: pd.DataFrame, index: pd.DataFrame, threshold: int) -> None:
         uses.loc[f.index, "first_name"] = uses.loc[f.to_numpy(), "name"].to_numpy()
         uses.loc[f.index, "first_path"] = uses.loc[f.to_numpy(), "path"].to_numpy()
         uses.loc[f.index, "distance"] = [
-            dist.get((min(a, b), max(a, b)), _pair_distance(index, a, b))
+            dist.get((min(int(a), int(b)), max(int(a), int(b))), None) or _pair_distance(index, int(a), int(b))
             for a, b in zip(uses.loc[f.index, "file_ix"], uses.loc[f.to_numpy(), "file_ix"])]
+    sha = index["sha256"].to_numpy(dtype=object)
+    ix = [None if pd.isna(v) else int(v) for v in uses["file_ix"]]  # uses has a RangeIndex: label = position
+    uses["same_bytes"] = [pd.notna(j) and ix[k] is not None and sha[ix[k]] == sha[ix[int(j)]]
+                          for k, j in zip(uses.index, first_row)]
 
 
 def _pair_distance(index: pd.DataFrame, a: int, b: int) -> int:
@@ -262,7 +266,7 @@ def _findings(uses: pd.DataFrame, max_days: float, max_km: float) -> pd.DataFram
             add(r, UNREADABLE, f"照片「{r.path}」无法读取，无法核对内容、时间和地点")
             continue
         if not r.owner:
-            how = "内容完全相同" if r.distance == 0 else f"内容近似（感知哈希相差 {r.distance} 位）"
+            how = "内容完全相同" if r.same_bytes else f"内容近似（感知哈希相差 {r.distance} 位）"
             add(r, REUSED_CONTENT, f"照片「{r.name}」与{r.first_record}的照片「{r.first_name}」是同一张（{how}），"
                                    "重复照片只认定一次")
         if not r.timed:

@@ -8,8 +8,8 @@ import pandas as pd
 from ...dataset import Dataset
 from ...lifecycle import CaseRules, GroupRules, case_overview, group_overview
 from ..context import fast_photo_check
-from ..photos import findings_for, indexed_check
 from ..periods import PERIOD_WHOLE
+from ..photos import findings_for, indexed_check
 from ..registry import Param, RuleOutput, explanations, register
 from .common import DOMAINS, ROSTER_CATEGORIES, as_list, totals_by_project
 
