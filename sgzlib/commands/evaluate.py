@@ -20,6 +20,7 @@ from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError, NotFoundError
 from ..indicators import RESULT_COLUMNS, STATUS_ORDER, evaluate
+from ..indicators.spending import spending_text
 
 HEADERS = {
     "station_code": "站点编码", "station_name": "站点名称", "project_code": "项目编码", "catalogue": "指标清单",
@@ -31,6 +32,11 @@ HEADERS = {
 EXPLAIN_HEADERS = {
     "project_code": "项目编码", "indicator_id": "指标编号", "period": "周期", "record_table": "记录所在表",
     "record_id": "记录编号", "counted": "是否计入", "reason_code": "原因代码", "reason": "原因",
+}
+SPENDING_HEADERS = {
+    "project_code": "项目编码", "check_id": "核查编号", "name": "核查项", "source_text": "原文", "status": "结果",
+    "n_flagged": "需核查笔数", "amount_flagged": "需核查金额(元)", "record_id": "记录编号", "date": "日期",
+    "amount": "金额(元)", "category": "类别", "item": "物品", "place": "地点", "reason": "原因",
 }
 PERIOD_KINDS = {"whole": "全期", "month": "月", "quarter": "季度"}
 TABLE_COLUMNS = ["indicator_id", "indicator_name", "actual", "target", "expected", "unit", "status", "note"]
@@ -96,7 +102,9 @@ def write(ev, fmt: str, out: str | None, periods: bool = False) -> None:
     if fmt == "csv":
         text = display(ev.results[RESULT_COLUMNS], HEADERS).to_csv(index=False)
     elif fmt == "json":
-        text = json.dumps({"as_of": ev.as_of.date().isoformat(), "results": json_records(ev.results[RESULT_COLUMNS])},
+        text = json.dumps({"as_of": ev.as_of.date().isoformat(), "results": json_records(ev.results[RESULT_COLUMNS]),
+                           "spending": {"checks": json_records(ev.spending.checks),
+                                        "records": json_records(ev.spending.records)}},
                           ensure_ascii=False, indent=2)
     else:
         text = table(ev, periods)
@@ -126,6 +134,9 @@ def table(ev, periods: bool = False) -> str:
             shown = block.assign(indicator_id=block["indicator_id"].where(block["period"] == "全期",
                                                                           "  " + block["period"]))
             lines.append(display(shown[TABLE_COLUMNS], HEADERS).to_string(index=False))
+            spending = spending_text(ev.spending, code)
+            if spending:
+                lines += ["", "  经费使用核查（「经费支出」表逐笔核对，不计分）："] + [f"  {s}" for s in spending]
     return "\n".join(lines) + "\n"
 
 
@@ -135,3 +146,6 @@ def _write_xlsx(ev, path: Path) -> None:
         display(ev.summary[RESULT_COLUMNS], HEADERS).to_excel(xl, sheet_name="汇总", index=False)
         display(ev.results[RESULT_COLUMNS], HEADERS).to_excel(xl, sheet_name="明细", index=False)
         display(ev.explanations, EXPLAIN_HEADERS).to_excel(xl, sheet_name="计入与未计入的记录", index=False)
+        if len(ev.spending.checks):
+            display(ev.spending.checks, SPENDING_HEADERS).to_excel(xl, sheet_name="经费使用核查", index=False)
+            display(ev.spending.records, SPENDING_HEADERS).to_excel(xl, sheet_name="经费需核查的支出", index=False)

@@ -10,7 +10,7 @@ same way for every rule kind (``DOMAIN.md``, counting rule 8).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ import pandas as pd
 from .context import Context
 from .periods import PERIOD_WHOLE
 from .registry import EXPLAIN_COLUMNS, RULES, STATE
+from .spending import SpendingResult, evaluate_spending
 
 MET, ON_TRACK, BEHIND, NOT_STARTED, MISSED, TO_VERIFY = "达标", "进度正常", "落后", "未开始", "未达标", "待核验"
 STATUS_ORDER = (MISSED, BEHIND, TO_VERIFY, NOT_STARTED, ON_TRACK, MET)
@@ -68,7 +69,7 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
         parts += [_period_summary(ctx, rows, jobs), rows.assign(points=0.0)]
     results = _assemble(parts, ctx.projects)
     explanations = _tidy_explanations(expl)
-    return Evaluation(results, explanations, ctx.as_of)
+    return Evaluation(results, explanations, ctx.as_of, evaluate_spending(ctx))
 
 
 def _tidy_explanations(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -232,6 +233,8 @@ class Evaluation:
     results: pd.DataFrame
     explanations: pd.DataFrame
     as_of: pd.Timestamp
+    # Spending checks (经费支出, seed 000): checklist lines and flagged expenses, per project.
+    spending: SpendingResult = field(default_factory=SpendingResult)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -244,13 +247,13 @@ class Evaluation:
         projects = set(self.results.loc[keep, "project_code"])
         return Evaluation(self.results[keep].reset_index(drop=True),
                           self.explanations[self.explanations["project_code"].isin(projects)].reset_index(drop=True),
-                          self.as_of)
+                          self.as_of, self.spending.only(projects))
 
     def for_project(self, code: str) -> Evaluation:
         keep = self.results["project_code"] == code
         return Evaluation(self.results[keep].reset_index(drop=True),
                           self.explanations[self.explanations["project_code"] == code].reset_index(drop=True),
-                          self.as_of)
+                          self.as_of, self.spending.only({code}))
 
     def explain(self, project_code: str, indicator_id: str) -> pd.DataFrame:
         """What counted and what did not for one indicator of one project (counted first)."""

@@ -49,6 +49,11 @@ class SpendingResult:
     checks: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHECK_COLUMNS))
     records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECORD_COLUMNS))
 
+    def only(self, projects) -> SpendingResult:
+        keep = set(projects)
+        return SpendingResult(self.checks[self.checks["project_code"].isin(keep)].reset_index(drop=True),
+                              self.records[self.records["project_code"].isin(keep)].reset_index(drop=True))
+
 
 CHECKS: dict[str, tuple[Callable, str]] = {}
 
