@@ -18,6 +18,7 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter
 
 # EXIF tag numbers (EXIF 2.32): IFD0, the Exif IFD and the GPS IFD.
@@ -139,3 +140,73 @@ def save(img: Image.Image, path: Path | str, quality: int = 85, **exif) -> Path:
     else:
         img.save(path, "JPEG", quality=quality, **({"exif": data} if data else {}))
     return path
+
+
+# -- the duplicate finder's measurement (benchmarks/bench_photo_dupes.py and its test) ----------------------------
+
+def duplicate_set(folder: Path | str, families: int, shots: int = 3, size: tuple[int, int] = (480, 360)) -> pd.DataFrame:
+    """Write ``families × shots`` originals and four near-duplicates of each family's first shot.
+
+    Returns one row per file: ``path``, ``picture`` (family/shot: the same picture), ``family``, ``kind``.
+    """
+    folder = Path(folder)
+    rows = []
+    for f in range(families):
+        for s in range(shots):
+            img = scene(f, s, size)
+            rel = f"{f:03d}/{s}-orig.jpg"
+            save(img, folder / rel, quality=88)
+            rows.append({"path": rel, "picture": f"{f}/{s}", "family": f, "kind": "orig"})
+            if s == 0:
+                for kind, v in variants(img, f).items():
+                    rel = f"{f:03d}/{s}-{kind}.jpg"
+                    save(v, folder / rel, quality=90 if kind != "recompress" else 95)
+                    rows.append({"path": rel, "picture": f"{f}/{s}", "family": f, "kind": kind})
+    return pd.DataFrame(rows)
+
+
+def measure_duplicates(truth: pd.DataFrame, index: pd.DataFrame, thresholds) -> pd.DataFrame:
+    """Recall and false pairs of the content grouping at each threshold.
+
+    A true pair is two files of the same picture; a found pair is two files in
+    the same content group. ``recall`` = true pairs found / true pairs;
+    ``precision`` = true pairs found / pairs found; ``false_pairs`` = found
+    pairs of different pictures (``similar_false``: of the same family, i.e.
+    different photos of a similar scene).
+    """
+    from .photos.checks import content_groups
+
+    frame = index.merge(truth, on="path")
+    pictures = frame["picture"].to_numpy()
+    family = frame["family"].to_numpy()
+    n = len(frame)
+    i, j = np.triu_indices(n, 1)
+    same = pictures[i] == pictures[j]
+    out = []
+    for t in thresholds:
+        groups, _ = content_groups(frame, int(t))
+        found = groups[i] == groups[j]
+        tp = int((found & same).sum())
+        row = {"threshold": int(t), "photos": n, "true_pairs": int(same.sum()), "found_pairs": int(found.sum()),
+               "recall": tp / max(int(same.sum()), 1), "precision": tp / max(int(found.sum()), 1),
+               "false_pairs": int((found & ~same).sum()),
+               "similar_false": int((found & ~same & (family[i] == family[j])).sum())}
+        kinds = frame["kind"].to_numpy()
+        for kind in ("resize", "recompress", "crop", "watermark"):
+            pair = same & (((kinds[i] == "orig") & (kinds[j] == kind)) | ((kinds[j] == "orig") & (kinds[i] == kind)))
+            row[f"recall_{kind}"] = int((found & pair).sum()) / max(int(pair.sum()), 1)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def duplicate_benchmark(families: int, thresholds) -> pd.DataFrame:
+    """Write ``duplicate_set`` to a temporary folder, scan it as ``sgz photos scan`` does, measure each threshold."""
+    import tempfile
+
+    from .photos.scan import scan_folder
+    from .photos.store import tidy_index
+
+    with tempfile.TemporaryDirectory() as tmp:
+        truth = duplicate_set(tmp, families)
+        index = tidy_index(pd.DataFrame(scan_folder(Path(tmp), {}).rows).assign(station_code="S"))
+    return measure_duplicates(truth, index, thresholds)

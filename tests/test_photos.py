@@ -280,3 +280,14 @@ def test_sgz_photos_scan_is_incremental_and_feeds_explain(folder, tmp_path, caps
     assert main(["explain", "--db", url, "--project", "P1", "--indicator", "ZL-SA-03", "--as-of", "2025-12-31"]) == 0
     out = capsys.readouterr().out
     assert "服务记录 R7：照片「a副本.jpg」与服务记录 R1" in out
+
+
+# -- the duplicate finder, measured ------------------------------------------------------------
+
+def test_duplicate_finder_recall_and_no_false_pair_on_350_photos():
+    """50 families × 3 shots + 50 × 4 near-duplicates = 350 photos (the benchmark uses 60 families)."""
+    row = photogen.duplicate_benchmark(families=50, thresholds=[hashing.THRESHOLD]).iloc[0]
+    assert row["photos"] == 350
+    assert row["true_pairs"] == 50 * 10  # each family: shot 0 and its 4 copies are one picture → C(5,2) = 10 pairs
+    assert row["recall"] >= 0.95
+    assert row["false_pairs"] == 0 and row["precision"] == 1.0
