@@ -23,7 +23,8 @@ $(STAMP): pyproject.toml
 # The main job on the demo district: build it, evaluate every project mid-year, then write the
 # supervision reports (31 October), the year-end assessments (31 December) and the district overview.
 demo: $(STAMP) | $(JUPYTER_DIRS)
-	$(BIN)/sgz demo
+	$(BIN)/sgz demo --photos data/照片
+	$(BIN)/sgz photos scan data/照片
 	$(BIN)/sgz evaluate --all --as-of 2025-10-31 --out out/评估_2025-10-31.xlsx --format xlsx
 	$(BIN)/sgz report station --all --as-of 2025-10-31 --out out
 	$(BIN)/sgz report assessment --all --as-of 2025-12-31 --out out

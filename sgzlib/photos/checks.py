@@ -43,8 +43,9 @@ PHOTO_TABLES = (("services", "服务记录", ("code",), True), ("case_sessions",
 USE_COLUMNS = ["table", "record_table", "record_id", "row", "station_code", "folder", "date", "name", "status",
                "path", "candidates", "content", "owner", "first_record", "first_name", "first_path", "distance",
                "taken_at", "days_off", "km_off", "timed"]
-FINDING_COLUMNS = ["table", "record_table", "record_id", "row", "station_code", "date", "name", "path", "finding",
-                   "reason", "first_record", "first_path", "taken_at", "days_off", "km_off"]
+FINDING_COLUMNS = ["table", "record_table", "record_id", "row", "station_code", "folder", "date", "name", "path",
+                   "finding", "reason", "first_record", "first_folder", "first_path", "first_date", "taken_at", "days_off",
+                   "km_off"]
 
 
 @dataclass
@@ -181,11 +182,15 @@ def _own(uses: pd.DataFrame, index: pd.DataFrame, threshold: int) -> None:
     uses["first_record"] = None
     uses["first_name"] = None
     uses["first_path"] = None
+    uses["first_folder"] = None
+    uses["first_date"] = pd.NaT
     uses["distance"] = None
     if len(f):
         uses.loc[f.index, "first_record"] = [f"{uses.at[j, 'record_table']} {uses.at[j, 'record_id']}" for j in f]
         uses.loc[f.index, "first_name"] = uses.loc[f.to_numpy(), "name"].to_numpy()
         uses.loc[f.index, "first_path"] = uses.loc[f.to_numpy(), "path"].to_numpy()
+        uses.loc[f.index, "first_folder"] = uses.loc[f.to_numpy(), "folder"].to_numpy()
+        uses.loc[f.index, "first_date"] = uses.loc[f.to_numpy(), "date"].to_numpy()
         uses.loc[f.index, "distance"] = [
             dist.get((min(int(a), int(b)), max(int(a), int(b))), None) or _pair_distance(index, int(a), int(b))
             for a, b in zip(uses.loc[f.index, "file_ix"], uses.loc[f.to_numpy(), "file_ix"])]
@@ -266,7 +271,7 @@ def _findings(uses: pd.DataFrame, max_days: float, max_km: float) -> pd.DataFram
             add(r, UNREADABLE, f"照片「{r.path}」无法读取，无法核对内容、时间和地点")
             continue
         if not r.owner:
-            how = "内容完全相同" if r.same_bytes else f"内容近似（感知哈希相差 {r.distance} 位）"
+            how = "内容完全相同" if r.same_bytes else f"内容近似，感知哈希相差 {r.distance} 位"
             add(r, REUSED_CONTENT, f"照片「{r.name}」与{r.first_record}的照片「{r.first_name}」是同一张（{how}），"
                                    "重复照片只认定一次")
         if not r.timed:

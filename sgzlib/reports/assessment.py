@@ -26,6 +26,7 @@ class AssessmentReport:
     results: pd.DataFrame
     explanations: pd.DataFrame
     analysis: object  # outcomes.OutcomeAnalysis
+    spending: object = None  # indicators.spending.SpendingResult of this project
 
     @property
     def title(self) -> str:
@@ -137,6 +138,20 @@ class AssessmentReport:
         ind = pd.DataFrame({"类别": "待核验指标", "项目": pending["indicator_name"], "说明": pending["note"]})
         return pd.concat([items, ind], ignore_index=True)
 
+    def spending_table(self) -> pd.DataFrame:
+        """The catalogue's spending checks as a checklist: rule, source text, result, flagged expenses."""
+        sp = self.spending
+        if sp is None or sp.checks.empty:
+            return pd.DataFrame()
+        recs = sp.records
+        listed = {c: "；".join(f"{r.record_id} {r.date:%Y-%m-%d} {r.amount:.2f} 元：{r.reason}"
+                               for r in recs[recs["check_id"] == c].itertuples()) for c in sp.checks["check_id"]}
+        c = sp.checks
+        return pd.DataFrame({"核查": c["status"].map(lambda s: "☑" if s == "未发现问题" else "☒"), "编号": c["check_id"],
+                             "核查项": c["name"], "原文": "“" + c["source_text"] + "”", "结果": c["status"],
+                             "需核查笔数": c["n_flagged"], "金额(元)": c["amount_flagged"].round(2),
+                             "需核查的支出": c["check_id"].map(listed)})
+
     def write_scoresheet(self, path) -> None:
         from .scoresheet import write_scoresheet
 
@@ -161,4 +176,5 @@ def build(db_url: str | None, project: str, as_of=None) -> AssessmentReport:
     mine = evaluation.results[evaluation.results["project_code"] == project]
     explanations = evaluation.explanations[evaluation.explanations["project_code"] == project]
     return AssessmentReport(ds, row, data.station_row(ds, row["station_code"]), as_of, mine.reset_index(drop=True),
-                            explanations.reset_index(drop=True), outcomes.analyse(ds, as_of))
+                            explanations.reset_index(drop=True), outcomes.analyse(ds, as_of),
+                            evaluation.spending.only({project}))
