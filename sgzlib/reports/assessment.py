@@ -27,6 +27,7 @@ class AssessmentReport:
     explanations: pd.DataFrame
     analysis: object  # outcomes.OutcomeAnalysis
     spending: object = None  # indicators.spending.SpendingResult of this project
+    db_url: str | None = None  # where the photo index and thumbnails are (the evidence page)
 
     @property
     def title(self) -> str:
@@ -138,6 +139,12 @@ class AssessmentReport:
         ind = pd.DataFrame({"类别": "待核验指标", "项目": pending["indicator_name"], "说明": pending["note"]})
         return pd.concat([items, ind], ignore_index=True)
 
+    def photo_evidence(self):
+        """The photo evidence page (``reports.photo_evidence``) of the project's station."""
+        from .photo_evidence import build as build_photos
+
+        return build_photos(self.db_url, self.station["code"], self.as_of, self.project["catalogue"])
+
     def spending_table(self) -> pd.DataFrame:
         """The catalogue's spending checks as a checklist: rule, source text, result, flagged expenses."""
         sp = self.spending
@@ -177,4 +184,4 @@ def build(db_url: str | None, project: str, as_of=None) -> AssessmentReport:
     explanations = evaluation.explanations[evaluation.explanations["project_code"] == project]
     return AssessmentReport(ds, row, data.station_row(ds, row["station_code"]), as_of, mine.reset_index(drop=True),
                             explanations.reset_index(drop=True), outcomes.analyse(ds, as_of),
-                            evaluation.spending.only({project}))
+                            evaluation.spending.only({project}), db_url)

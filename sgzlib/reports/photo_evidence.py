@@ -121,12 +121,6 @@ class PhotoEvidence:
                    "station_code": "站点", "path": "文件"}
         return out + [table_html(rows[columns].rename(columns=headers).head(60), empty="未发现")]
 
-    def show(self) -> None:
-        from IPython.display import HTML, display
-
-        display(HTML(self.html()))
-
-
 def _day(value) -> str:
     return "" if pd.isna(value) else f"{pd.Timestamp(value):%Y-%m-%d}"
 
