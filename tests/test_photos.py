@@ -291,3 +291,23 @@ def test_duplicate_finder_recall_and_no_false_pair_on_350_photos():
     assert row["true_pairs"] == 50 * 10  # each family: shot 0 and its 4 copies are one picture → C(5,2) = 10 pairs
     assert row["recall"] >= 0.95
     assert row["false_pairs"] == 0 and row["precision"] == 1.0
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_index_round_trips_through_both_databases(backend, request, folder):
+    from sgzlib.photos.store import known_files, thumbnails, write_scan
+
+    engine = request.getfixturevalue("sqlite_engine" if backend == "sqlite" else "pg_engine")
+    scan1 = photo_scan.scan_folder(folder, {})
+    write_scan(engine, "S1", scan1)
+    index = load_index(engine).set_index("path")
+    assert len(index) == 8
+    assert index.at["2025-03/b.jpg", "taken_at"] == pd.Timestamp("2025-03-01 09:00")
+    assert index.at["2025-03/d.jpg", "latitude"] == pytest.approx(FAR[0], abs=1e-6)
+    (folder / "2025-03/e.jpg").unlink()
+    scan2 = photo_scan.scan_folder(folder, known_files(engine, "S1"))
+    write_scan(engine, "S1", scan2)
+    assert (len(scan2.rows), scan2.removed) == (0, ["2025-03/e.jpg"])
+    assert len(load_index(engine)) == 7
+    thumb = thumbnails(engine, [("S1", "2025-03/a.jpg")])[("S1", "2025-03/a.jpg")]
+    assert thumb == next(r["thumbnail"] for r in scan1.rows if r["path"] == "2025-03/a.jpg")
