@@ -14,6 +14,7 @@ Column kinds:
 ``list``  several values joined by ``、`` (beneficiary codes, photo files)
 ``date``  a calendar date
 ``int`` / ``money``  whole numbers / amounts in yuan
+``number``  a decimal number kept to six places (a station's longitude and latitude)
 ``bool``  是/否
 """
 
@@ -70,7 +71,7 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-KINDS = ("code", "text", "enum", "list", "date", "int", "money", "bool")
+KINDS = ("code", "text", "enum", "list", "date", "int", "money", "bool", "number")
 
 PANDAS_DTYPES = {
     "code": "string",
@@ -81,6 +82,7 @@ PANDAS_DTYPES = {
     "int": "Int64",
     "money": "Float64",
     "bool": "boolean",
+    "number": "Float64",
 }
 
 
@@ -109,6 +111,8 @@ TABLES: tuple[Table, ...] = (
         C("parent_code", "上级站点编码", "code", ref=STATION),
         C("district", "所属区县", "text", True),
         C("provider", "承接机构"),
+        C("longitude", "经度", "number"),
+        C("latitude", "纬度", "number"),
     ), key=("code",), station_column="code"),
     Table("projects", "项目", (
         C("code", "项目编码", "code", True),
@@ -260,6 +264,17 @@ TABLES: tuple[Table, ...] = (
         C("amount", "金额(元)", "money", True, minimum=0),
         C("content", "内容"),
     ), key=("code",)),
+    Table("expenses", "经费支出", (
+        C("code", "记录编号", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("date", "日期", "date", True),
+        C("amount", "金额(元)", "money", True, minimum=0),
+        C("category", "类别", "enum", True, "expense_category"),
+        C("item", "物品"),
+        C("place", "地点"),
+        C("receipt", "领取单据", "bool"),
+        C("photos", "水印照片", "list"),
+    ), key=("code",), note="一行一笔项目经费支出；发放物品须有领取单据，小型物品须有合照或领取照片。"),
     Table("measurements", "前后测", (
         C("beneficiary_code", "对象编码", "code", True, ref=BENEFICIARY),
         C("scale", "量表", "text", True),
