@@ -346,7 +346,7 @@ def test_case_list_sorts_by_days_idle(demo_ds):
 
     when = dt.date(2025, 10, 31)
     # reversed, so the rules' order and the idle order differ (the rules already put the longest idle first)
-    attention = supervision.cases_needing_attention(demo_ds, "YL01", when, supervision.AttentionRules()).iloc[::-1]
+    attention = supervision.cases_needing_attention(demo_ds, "YL01", when, rules=supervision.AttentionRules()).iloc[::-1]
     groups = supervision.groups_at_risk(demo_ds, "YL01", when)
     actions = supervision.action_items(demo_ds, "YL01", when)
     html_text = board.attention_tables(demo_ds, attention, groups, actions, order="按未活动天数")

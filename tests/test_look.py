@@ -35,15 +35,15 @@ title: 测试评分细则
 catalogue: jiuyuan-2024
 to_verify: {to_verify}
 indicators:
-  - {{id: JY-M01, points: 5, credit: all_or_nothing}}
-  - {{id: JY-M02, points: 10, credit: proportional}}
-  - {{id: JY-M03, points: 4, credit: steps, steps: [{{at: 1.0, credit: 1.0}}, {{at: 0.75, credit: 0.5}}]}}
-  - {{id: JY-M04, points: 6, credit: all_or_nothing}}
+  - {{id: JY-M01-SA, points: 5, credit: all_or_nothing}}
+  - {{id: JY-M02-SA, points: 10, credit: proportional}}
+  - {{id: JY-M03-SA, points: 4, credit: steps, steps: [{{at: 1.0, credit: 1.0}}, {{at: 0.75, credit: 0.5}}]}}
+  - {{id: JY-M04-SA, points: 6, credit: all_or_nothing}}
   - {{id: JY-M05, points: 2, credit: all_or_nothing}}
 """
 SUMMARY = pd.DataFrame({
     "project_code": "P1", "catalogue": "jiuyuan-2024", "period": "全期",
-    "indicator_id": ["JY-M01", "JY-M02", "JY-M03", "JY-M04", "JY-M05", "JY-M06"],
+    "indicator_id": ["JY-M01-SA", "JY-M02-SA", "JY-M03-SA", "JY-M04-SA", "JY-M05", "JY-M06"],
     "status": ["达标", "未达标", "未达标", "待核验", "未达标", "未达标"],
     "actual": [100.0, 3.0, 8.0, 1.0, 1.0, 0.0], "target": [100.0, 4.0, 10.0, 3.0, 2.0, 5.0]})
 
@@ -71,12 +71,12 @@ def test_a_wrong_scheme_lists_every_problem():
         to_verify: maybe
         colour: red
         indicators:
-          - {id: JY-M01, points: -1}
+          - {id: JY-M01-SA, points: -1}
           - {id: NO-SUCH, points: 3}
-          - {id: JY-M02, points: 3, credit: generous}
-          - {id: JY-M03, points: 3, credit: steps}
-          - {id: JY-M04, points: 3, steps: [{at: 1, credit: 1}]}
-          - {id: JY-M01, points: 2}
+          - {id: JY-M02-SA, points: 3, credit: generous}
+          - {id: JY-M03-SA, points: 3, credit: steps}
+          - {id: JY-M04-SA, points: 3, steps: [{at: 1, credit: 1}]}
+          - {id: JY-M01-SA, points: 2}
           - {id: JY-M05, points: 2, credit: steps, steps: [{at: 2, credit: 1}]}
         """)
     with pytest.raises(DefinitionError) as err:
@@ -85,12 +85,12 @@ def test_a_wrong_scheme_lists_every_problem():
     assert found == {
         ("bad.yaml", "to_verify", "bad_to_verify"),
         ("bad.yaml", "colour", "unknown_field"),
-        ("bad.yaml 指标 JY-M01", "points", "bad_points"),
+        ("bad.yaml 指标 JY-M01-SA", "points", "bad_points"),
         ("bad.yaml 指标 NO-SUCH", "id", "unknown_indicator"),
-        ("bad.yaml 指标 JY-M02", "credit", "bad_credit"),
-        ("bad.yaml 指标 JY-M03", "steps", "missing_steps"),
-        ("bad.yaml 指标 JY-M04", "steps", "steps_without_steps_credit"),
-        ("bad.yaml 指标 JY-M01", "id", "duplicate_indicator"),
+        ("bad.yaml 指标 JY-M02-SA", "credit", "bad_credit"),
+        ("bad.yaml 指标 JY-M03-SA", "steps", "missing_steps"),
+        ("bad.yaml 指标 JY-M04-SA", "steps", "steps_without_steps_credit"),
+        ("bad.yaml 指标 JY-M01-SA", "id", "duplicate_indicator"),
         ("bad.yaml 指标 JY-M05", "steps", "bad_step"),
     }
     assert "评分细则 bad.yaml 有误（共 9 处）" in str(err.value)

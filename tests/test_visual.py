@@ -19,10 +19,11 @@ import nbformat
 import numpy as np
 import pdfplumber
 import pytest
-from conftest import TEST_OUTPUT
 
 from sgzlib import demo, storage
 from sgzlib.reports import batch, jobs
+
+TEST_OUTPUT = Path(__file__).resolve().parent.parent / "test-output"  # as in conftest.py (two conftest modules exist)
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 OUT = TEST_OUTPUT / "visual"

@@ -243,7 +243,7 @@ def resolve_projects(ds, wanted=None, find=load_catalogue) -> pd.DataFrame:
             elif task.id not in tasks:
                 tasks.append(task.id)
         level = stations["level"].get(r.station_code)
-        if level != "乡镇街道站":
+        if not isinstance(level, str) or level != "乡镇街道站":  # NA when the station row has no level
             bad("站点编码", f"项目 {r.code}：项目应属于乡镇街道站，站点 {r.station_code} 的层级是 {level}", r.station_code)
             continue
         rows.append({"code": r.code, "station_code": r.station_code, "station_name": stations["name"].get(r.station_code),

@@ -244,8 +244,8 @@ def produce(url: str, base: Path, pdf: bool = True) -> dict[str, str]:
     outputs["dashboards case choices"] = repr(dash_cases.case_choices(src.ds, overview))
     rules = dash_cases.RULES
     outputs["dashboards attention"] = dash_cases.attention_tables(
-        src.ds, supervision.cases_needing_attention(src.ds, STATION, demo.AS_OF, rules),
-        supervision.groups_at_risk(src.ds, STATION, demo.AS_OF, rules), supervision.action_items(src.ds, STATION, demo.AS_OF))
+        src.ds, supervision.cases_needing_attention(src.ds, STATION, demo.AS_OF, rules=rules),
+        supervision.groups_at_risk(src.ds, STATION, demo.AS_OF, rules=rules), supervision.action_items(src.ds, STATION, demo.AS_OF))
     pairs = dash_outcomes.analysis(src, demo.AS_OF).pairs
     outputs["dashboards outcome labels"] = dash_outcomes.labelled(src.ds, pairs).to_csv(index=False)
     return outputs

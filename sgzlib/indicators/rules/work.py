@@ -189,10 +189,12 @@ def qualified_groups(ctx, ind, params, target, jobs) -> RuleOutput:
     failed, texts = _short_sessions(ctx, jobs, params.get("min_attendance", 0), params.get("require_sign_in", False),
                                     photo)
     counted = view["sessions"] - view["code"].map(failed).fillna(0).astype(int)
-    short_text = view["code"].map(texts).map(lambda t: t if isinstance(t, tuple) else ())
+    # plain lists, not Series.map: with Arrow-backed strings a mapped tuple can come back as an array
+    short_text = pd.Series([tuple(t) if isinstance(t, (tuple, list, np.ndarray)) else () for t in view["code"].map(texts)],
+                           index=view.index, dtype=object)
     minimum = params["min_sessions"]
     short = counted < minimum
-    listed = short_text.map(lambda t: f"：{'、'.join(t)}不计" if t else "")
+    listed = pd.Series([f"：{'、'.join(t)}不计" if t else "" for t in short_text], index=view.index, dtype=object)
     count_reason = ("有效节次 " + counted.astype(str) + f" 节，需 ≥{minimum} 节" + listed).where(short, "")
     missing = view["absent_records"] if params.get("require_records") else view["absent_records"].map(lambda _: ())
     why = _join(count_reason, missing.map(_records_reason))
@@ -216,7 +218,7 @@ def _short_sessions(ctx, jobs, min_attendance: int, sign_in: bool, photo: bool) 
     key = ("short_sessions", jobs["catalogue"].iloc[0], min_attendance, sign_in, photo)
     if key not in ctx.cache:
         failed = _failed_sessions(_sessions(ctx, "groups", jobs), min_attendance, sign_in, photo)
-        ctx.cache[key] = (failed.groupby("group_code").size(), failed.groupby("group_code")["text"].agg(tuple))
+        ctx.cache[key] = (failed.groupby("group_code").size(), failed.groupby("group_code")["text"].agg(lambda s: tuple(s.tolist())))
     return ctx.cache[key]
 
 
