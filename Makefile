@@ -27,7 +27,8 @@ $(STAMP): pyproject.toml
 # Last, out/index.html and a summary of what was written (with the command that enables PDFs, if needed).
 demo: $(STAMP) | $(JUPYTER_DIRS)
 	$(BIN)/python -m sgzlib.system_packages
-	$(BIN)/sgz demo
+	$(BIN)/sgz demo --photos data/照片
+	$(BIN)/sgz photos scan data/照片
 	$(BIN)/sgz evaluate --all --as-of 2025-10-31 --out out/评估_2025-10-31.xlsx --format xlsx
 	$(BIN)/sgz report station --all --as-of 2025-10-31 --out out
 	$(BIN)/sgz report assessment --all --as-of 2025-12-31 --out out

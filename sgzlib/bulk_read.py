@@ -46,7 +46,7 @@ except ImportError:  # pragma: no cover - pyarrow is a declared dependency
 Reader = Callable[[schema.Table, sa.Select], pd.DataFrame]
 STRING_KINDS = ("code", "text", "enum", "list")
 ARROW_TYPES = {**{k: pa.large_string() for k in STRING_KINDS}, "int": pa.int64(), "money": pa.float64(),
-               "bool": pa.bool_()} if pa is not None else {}
+               "bool": pa.bool_(), "number": pa.float64()} if pa is not None else {}
 # Money is Numeric(14, 2): SQLAlchemy's SQLite dialect returns Decimal("%.2f" % stored float).
 MONEY_SCALE = SQL_TABLES["charity_funds"].c["amount"].type.scale
 
@@ -135,7 +135,7 @@ def _postgres(conn: sa.Connection, t: schema.Table, query: sa.Select) -> pd.Data
             data += chunk
     if not data:
         return schema.empty_frame(t)
-    types = {"date": pa.date32(), "int": pa.int64(), "money": pa.float64(), "bool": pa.bool_()}
+    types = {"date": pa.date32(), "int": pa.int64(), "money": pa.float64(), "bool": pa.bool_(), "number": pa.float64()}
     table = pa_csv.read_csv(
         io.BytesIO(data), read_options=pa_csv.ReadOptions(column_names=list(t.names)),
         parse_options=pa_csv.ParseOptions(newlines_in_values=True),

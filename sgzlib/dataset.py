@@ -49,7 +49,8 @@ class Dataset:
         raise AttributeError(table)
 
     def sizes(self) -> dict[str, int]:
-        return {name: len(frame) for name, frame in self.frames.items()}
+        """Rows per ledger table (the photo index, when loaded, is not a ledger table)."""
+        return {t.name: len(self.frames[t.name]) for t in schema.TABLES}
 
     # -- the station tree -------------------------------------------------
 
@@ -83,7 +84,11 @@ class Dataset:
         for t in schema.TABLES:
             mask = self.station_column(t.name).isin(keep)
             frames[t.name] = self.frames[t.name][mask.fillna(False).to_numpy()]
-        return Dataset(frames)
+        out = Dataset(frames)
+        photos = self.frames.get("photo_files")  # the photo index (sgzlib.photos), not a ledger sheet
+        if photos is not None:
+            out.frames["photo_files"] = photos[photos["station_code"].isin(keep)].reset_index(drop=True)
+        return out
 
     # -- checks -------------------------------------------------------------
 

@@ -14,6 +14,7 @@ Column kinds:
 ``list``  several values joined by ``、`` (beneficiary codes, photo files)
 ``date``  a calendar date
 ``int`` / ``money``  whole numbers / amounts in yuan
+``number``  a decimal number kept to six places (a station's longitude and latitude)
 ``bool``  是/否
 """
 
@@ -37,6 +38,7 @@ class Column:
     vocab: str | None = None
     ref: str | None = None  # "table.column" this code refers to
     minimum: int | None = None  # smallest value that means something (counts, amounts, 节次)
+    maximum: float | None = None  # largest such value (a longitude's 180)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -70,7 +72,7 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-KINDS = ("code", "text", "enum", "list", "date", "int", "money", "bool")
+KINDS = ("code", "text", "enum", "list", "date", "int", "money", "bool", "number")
 
 PANDAS_DTYPES = {
     "code": "string",
@@ -81,13 +83,15 @@ PANDAS_DTYPES = {
     "int": "Int64",
     "money": "Float64",
     "bool": "boolean",
+    "number": "Float64",
 }
 
 
 def C(name: str, header: str, kind: str = "text", required: bool = False,
-      vocab: str | None = None, ref: str | None = None, minimum: int | None = None) -> Column:
+      vocab: str | None = None, ref: str | None = None, minimum: float | None = None,
+      maximum: float | None = None) -> Column:
     """Short constructor used by the declarations below."""
-    return Column(name, header, kind, required, vocab, ref, minimum)
+    return Column(name, header, kind, required, vocab, ref, minimum, maximum)
 
 
 # What every database accepts alike (PostgreSQL refuses what SQLite would store): the longest text of
@@ -109,6 +113,8 @@ TABLES: tuple[Table, ...] = (
         C("parent_code", "上级站点编码", "code", ref=STATION),
         C("district", "所属区县", "text", True),
         C("provider", "承接机构"),
+        C("longitude", "经度", "number", minimum=-180, maximum=180),
+        C("latitude", "纬度", "number", minimum=-90, maximum=90),
     ), key=("code",), station_column="code"),
     Table("projects", "项目", (
         C("code", "项目编码", "code", True),
@@ -260,6 +266,17 @@ TABLES: tuple[Table, ...] = (
         C("amount", "金额(元)", "money", True, minimum=0),
         C("content", "内容"),
     ), key=("code",)),
+    Table("expenses", "经费支出", (
+        C("code", "记录编号", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("date", "日期", "date", True),
+        C("amount", "金额(元)", "money", True, minimum=0),
+        C("category", "类别", "enum", True, "expense_category"),
+        C("item", "物品"),
+        C("place", "地点"),
+        C("receipt", "领取单据", "bool"),
+        C("photos", "水印照片", "list"),
+    ), key=("code",), note="一行一笔项目经费支出；发放物品须有领取单据，小型物品须有合照或领取照片。"),
     Table("measurements", "前后测", (
         C("beneficiary_code", "对象编码", "code", True, ref=BENEFICIARY),
         C("scale", "量表", "text", True),
@@ -297,7 +314,7 @@ STATION_VIA: dict[str, tuple[str, str]] = {
 
 
 def value_problems(table: str | Table, frame: pd.DataFrame) -> list[Problem]:
-    """Values no database may hold: too long, NUL characters, whole numbers or amounts out of range, below minimum."""
+    """Values no database may hold or that mean nothing: too long, NUL characters, numbers out of range, below minimum."""
     t = TABLE_BY_NAME[table] if isinstance(table, str) else table
     out = []
 
@@ -329,6 +346,10 @@ def value_problems(table: str | Table, frame: pd.DataFrame) -> list[Problem]:
                 for idx in number.index[small.to_numpy(dtype=bool)]:
                     what = "不能为负数" if c.minimum == 0 else f"不能小于 {c.minimum}"
                     bad(idx, c, "below_minimum", what, series[idx])
+        elif c.kind == "number" and c.minimum is not None and c.maximum is not None:
+            number = pd.to_numeric(series, errors="coerce").astype("float64")
+            for idx in number.index[((number < c.minimum) | (number > c.maximum)).to_numpy(dtype=bool)]:
+                bad(idx, c, "out_of_range", f"应在 {c.minimum:g} 至 {c.maximum:g} 之间", series[idx])
     return out
 
 

@@ -255,8 +255,13 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
             frames[t.name] = read(t, scope)
     if reader:
         frames["stations"] = frames["stations"].reset_index(drop=True)
-        return Dataset.of_declared(frames)
-    return Dataset(frames)
+        ds = Dataset.of_declared(frames)
+    else:
+        ds = Dataset(frames)
+    from .photos.store import load_index
+
+    ds.frames["photo_files"] = load_index(engine, scope)  # the photo index (sgz photos scan), not a ledger sheet
+    return ds
 
 
 def _scoped_select(t: schema.Table, scope: list[str] | None) -> sa.Select:

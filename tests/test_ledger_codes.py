@@ -67,6 +67,8 @@ TEXT: dict[str, list[dict]] = {
          "group_code": "001"}],
     "supervisions": [{"code": "001", "station_code": "001", "date": D("2025-06-01"), "supervisor": "陈督导",
                       "case_codes": "001"}],
+    "expenses": [{"code": "001", "station_code": "001", "date": D("2025-05-03"), "amount": 320.0,
+                  "category": "活动物资", "item": "手工材料", "receipt": True, "photos": "e1.jpg"}],
 }
 KEYED = [t.name for t in schema.TABLES if len(t.key) == 1 and t.column(t.key[0]).kind == "code"]
 # Every column that refers to a code, straight from the schema (code columns and lists of codes).

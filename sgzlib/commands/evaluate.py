@@ -22,12 +22,14 @@ from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError, NotFoundError
 from ..indicators import RESULT_COLUMNS, RULES, evaluate
+from ..indicators.spending import spending_text
 from ..labels import (
     EXPECTED,
     EXPLAIN_HEADERS,
     PERIOD_KIND_LABELS,
     PERIOD_WHOLE,
     RESULT_HEADERS,
+    SPENDING_HEADERS,
     STATUS_ORDER,
     YES_NO,
     reason_labels,
@@ -117,7 +119,9 @@ def write(ev, fmt: str, out: str | None, periods: bool = False, scheme=None) -> 
     if fmt == "csv":
         text = display(scored(ev.results, scheme), HEADERS).to_csv(index=False)
     elif fmt == "json":
-        payload = {"as_of": ev.as_of.date().isoformat(), "results": json_records(scored(ev.results, scheme))}
+        payload = {"as_of": ev.as_of.date().isoformat(), "results": json_records(scored(ev.results, scheme)),
+                   "spending": {"checks": json_records(ev.spending.checks),
+                                "records": json_records(ev.spending.records)}}
         if scheme is not None:
             payload["scoring"] = {"title": scheme.title, "rule": scheme.describe()}
         text = json.dumps(payload, ensure_ascii=False, indent=2)
@@ -152,6 +156,9 @@ def table(ev, periods: bool = False, scheme=None) -> str:
             shown = block.assign(indicator_id=block["indicator_id"].where(block["period"] == PERIOD_WHOLE,
                                                                           "  " + block["period"]))
             lines.append(display(shown[TABLE_COLUMNS], HEADERS).to_string(index=False))
+            spending = spending_text(ev.spending, code)
+            if spending:
+                lines += ["", "  经费使用核查（「经费支出」表逐笔核对，不计分）："] + [f"  {s}" for s in spending]
     return "\n".join(lines) + "\n"
 
 
@@ -169,3 +176,6 @@ def _write_xlsx(ev, path: Path, scheme=None) -> None:
         display(scored(ev.summary, scheme), HEADERS).to_excel(xl, sheet_name="汇总", index=False)
         display(scored(ev.results, scheme), HEADERS).to_excel(xl, sheet_name="明细", index=False)
         display(ev.explanations, EXPLAIN_HEADERS).to_excel(xl, sheet_name="计入与未计入的记录", index=False)
+        if len(ev.spending.checks):
+            display(ev.spending.checks, SPENDING_HEADERS).to_excel(xl, sheet_name="经费使用核查", index=False)
+            display(ev.spending.records, SPENDING_HEADERS).to_excel(xl, sheet_name="经费需核查的支出", index=False)

@@ -85,7 +85,7 @@ class Context:
         s = self.ds.services
         owner = self.assign(s, s["station_code"], s["date"])
         pos = owner["pos"].to_numpy()
-        ev = fast_photo_check(s, ["code"])
+        ev = self._photo_verdicts(s, owner)
         out = pd.DataFrame({
             "project_code": owner["project_code"].array,
             "code": s["code"].to_numpy()[pos],
@@ -93,12 +93,31 @@ class Context:
             "domain": pd.Categorical(s["domain"].to_numpy()[pos]),
             "category": pd.Categorical(s["category"].to_numpy()[pos]),
             "uploaded": s["uploaded"].fillna(False).to_numpy(dtype=bool)[pos],
-            "valid": ev["valid"].to_numpy()[pos],
-            "reason_code": ev["reason_code"].to_numpy()[pos],
-            "reason": ev["reason"].to_numpy()[pos],
+            "valid": ev["valid"],
+            "reason_code": ev["reason_code"],
+            "reason": ev["reason"],
             "orig": pos,
         })
         out["month"] = month_number(out["date"])
+        return out
+
+    def _photo_verdicts(self, s: pd.DataFrame, owner: pd.DataFrame) -> dict[str, np.ndarray]:
+        """``valid``, ``reason_code``, ``reason`` of each owned service: by file name, or by the photo index
+        with the settings of the owning project's catalogue (``indicators.photos``)."""
+        from .photos import findings_for, indexed_check
+
+        pos = owner["pos"].to_numpy()
+        base = fast_photo_check(s, ["code"])
+        out = {k: base[k].to_numpy(dtype=bool if k == "valid" else object)[pos] for k in ("valid", "reason_code", "reason")}
+        cat_of = self.projects["catalogue"].to_numpy(dtype=object)[owner["project_code"].cat.codes.to_numpy()]
+        for cat_id, cat in self.catalogues.items():
+            found = findings_for(self, cat)
+            if found is None:
+                break
+            judged = indexed_check(found, "services", s, base, cat.photo_actions)
+            sel = cat_of == cat_id
+            for k in out:
+                out[k][sel] = judged[k].to_numpy(dtype=bool if k == "valid" else object)[pos[sel]]
         return out
 
     @functools.cached_property

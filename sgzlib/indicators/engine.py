@@ -21,6 +21,7 @@ from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, P
 from .context import Context
 from .periods import PERIOD_WHOLE
 from .registry import EXPLAIN_COLUMNS, RULES, STATE, VERDICT_COLUMNS
+from .spending import SpendingResult, evaluate_spending
 
 RESULT_COLUMNS = ["station_code", "station_name", "project_code", "catalogue", "tier", "indicator_id",
                   "indicator_name", "domain", "mandatory", "rule", "period", "period_kind", "period_end", "actual",
@@ -70,7 +71,7 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
     results = _assemble(parts, ctx.projects)
     explanations = _tidy_explanations(expl)
     work = pd.concat(verdicts, ignore_index=True)[list(VERDICT_COLUMNS)] if verdicts else _empty_verdicts()
-    return Evaluation(results, explanations, ctx.as_of, work)
+    return Evaluation(results, explanations, ctx.as_of, work, evaluate_spending(ctx))
 
 
 def _empty_verdicts() -> pd.DataFrame:
@@ -231,6 +232,8 @@ class Evaluation:
     explanations: pd.DataFrame
     as_of: pd.Timestamp
     verdicts: pd.DataFrame = field(default_factory=_empty_verdicts)
+    # Spending checks (经费支出, seed 000): checklist lines and flagged expenses, per project.
+    spending: SpendingResult = field(default_factory=SpendingResult)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -249,7 +252,8 @@ class Evaluation:
     def _only(self, results: pd.DataFrame, projects: set[str]) -> Evaluation:
         e, v = self.explanations, self.verdicts
         return Evaluation(results.reset_index(drop=True), e[e["project_code"].isin(projects)].reset_index(drop=True),
-                          self.as_of, v[v["project_code"].isin(projects)].reset_index(drop=True))
+                          self.as_of, v[v["project_code"].isin(projects)].reset_index(drop=True),
+                          self.spending.only(projects))
 
     def work_verdicts(self, kind: str) -> pd.DataFrame:
         """One row per project and case (``kind`` 个案) or group (小组) the catalogue's qualification rules judged.

@@ -212,8 +212,24 @@ def parse_bool_cell(value: object, number_format: str | None = None) -> bool:
     return found
 
 
+def parse_number(value: object, number_format: str | None = None) -> float:
+    if isinstance(value, bool):
+        raise CellError("应为数字，却是逻辑值 TRUE/FALSE")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = fold(value).replace(",", "").rstrip("°")
+        if not _NUMBER_RE.match(text):
+            raise CellError("不是数字（经纬度写十进制度数，如 117.7536）")
+        number = float(text)
+    if number != number or abs(number) >= 1e9:
+        raise CellError("不是合理的数字")
+    return round(number, 6)
+
+
 PARSERS = {"code": parse_code, "text": parse_text, "list": parse_list, "date": parse_date_cell,
-           "int": parse_int, "money": parse_money, "bool": parse_bool_cell}
+           "int": parse_int, "money": parse_money, "bool": parse_bool_cell,
+           "number": parse_number}
 
 
 def parser_for(column) -> callable:

@@ -152,7 +152,7 @@ def _cells(series: pd.Series, kind: str) -> list:
         return [None if v is None else v.date() for v in values]
     if kind == "bool":
         return [None if v is None else ("是" if v else "否") for v in values]
-    if kind == "money":
+    if kind in ("money", "number"):
         return [None if v is None else float(v) for v in values]
     if kind == "int":
         return [None if v is None else int(v) for v in values]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .. import charts
 from ..dataset import Dataset, split_list
+from ..indicators.spending import OK as SPENDING_OK
 from ..labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY
 from . import data
 from .tables import indicator_table, outcome_people, sort_by_status
@@ -32,6 +33,8 @@ class AssessmentReport:
     explanations: pd.DataFrame
     analysis: object  # outcomes.OutcomeAnalysis
     scheme: object = None  # scoring.Scheme, or None: no points anywhere
+    spending: object = None  # indicators.spending.SpendingResult of this project
+    db_url: str | None = None  # where the photo index and thumbnails are (the evidence page)
 
     @property
     def title(self) -> str:
@@ -211,6 +214,26 @@ class AssessmentReport:
         """The notice shown when the project's station has no records yet ("" once it has)."""
         return data.no_records_note(self.ds, "本项目所在站点")
 
+    def photo_evidence(self):
+        """The photo evidence page (``reports.photo_evidence``) of the project's station."""
+        from .photo_evidence import build as build_photos
+
+        return build_photos(self.db_url, self.station["code"], self.as_of, self.project["catalogue"])
+
+    def spending_table(self) -> pd.DataFrame:
+        """The catalogue's spending checks as a checklist: rule, source text, result, flagged expenses."""
+        sp = self.spending
+        if sp is None or sp.checks.empty:
+            return pd.DataFrame()
+        recs = sp.records
+        listed = {c: "；".join(f"{r.record_id} {r.date:%Y-%m-%d} {r.amount:.2f} 元：{r.reason}"
+                               for r in recs[recs["check_id"] == c].itertuples()) for c in sp.checks["check_id"]}
+        c = sp.checks
+        return pd.DataFrame({"核查": c["status"].map(lambda s: "☑" if s == SPENDING_OK else "☒"), "编号": c["check_id"],
+                             "核查项": c["name"], "原文": "“" + c["source_text"] + "”", "结果": c["status"],
+                             "需核查笔数": c["n_flagged"], "金额(元)": c["amount_flagged"].round(2),
+                             "需核查的支出": c["check_id"].map(listed)})
+
     def write_scoresheet(self, path) -> None:
         from .scoresheet import write_scoresheet
 
@@ -239,4 +262,5 @@ def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None
     mine = evaluation.results[evaluation.results["project_code"] == project]
     explanations = evaluation.explanations[evaluation.explanations["project_code"] == project]
     return AssessmentReport(ds, row, data.station_row(ds, row["station_code"]), as_of, mine.reset_index(drop=True),
-                            explanations.reset_index(drop=True), outcomes.analyse(ds, as_of), scheme)
+                            explanations.reset_index(drop=True), outcomes.analyse(ds, as_of), scheme,
+                            evaluation.spending.only({project}), db_url)

@@ -117,3 +117,8 @@ def notice(message: str) -> None:
 def text(markdown: str) -> None:
     """A paragraph of Markdown computed by the library (titles, sentences with figures)."""
     display(Markdown(markdown))
+
+
+def html_page(page) -> None:
+    """Show a page object that renders itself as HTML (e.g. ``photo_evidence.PhotoEvidence``)."""
+    display(HTML(page.html()))

@@ -31,6 +31,7 @@ class StationReport:
     masked: bool
     results: pd.DataFrame
     attention: supervision.Attention
+    db_url: str | None = None  # where the photo index and thumbnails are (the evidence page)
 
     @property
     def title(self) -> str:
@@ -150,6 +151,13 @@ class StationReport:
         return pd.DataFrame({"问题": e["kind"], "记录": e["record"], "日期": e["date"], "领域": e["domain"],
                              "说明": e["detail"]})
 
+    def photo_evidence(self):
+        """The photo evidence page (``reports.photo_evidence``) for the station and its village rooms."""
+        from .photo_evidence import build as build_photos
+
+        catalogue = self.project["catalogue"] if self.project is not None else None
+        return build_photos(self.db_url, self.station["code"], self.as_of, catalogue)
+
     def actions(self) -> pd.DataFrame:
         a = self.attention.actions
         status = a["status"].where(~a["overdue"], "逾期 " + a["days_overdue"].fillna(0).astype(int).astype(str) + " 天")
@@ -179,4 +187,4 @@ def build(db_url: str | None, station: str, as_of, period: str = "month", unmask
     att = supervision.station_attention(ds, station, as_of, results=results, evaluation=evaluation,
                                         worsened=outcomes.worsened(ds, analysis=analysis),
                                         missing_post=outcomes.missing_post(ds, as_of, analysis=analysis))
-    return StationReport(ds, row, project, as_of, period, not unmasked, results, att)
+    return StationReport(ds, row, project, as_of, period, not unmasked, results, att, db_url)

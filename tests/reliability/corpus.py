@@ -246,6 +246,8 @@ CORPUS: list[Bad] = [
     Bad("negative-minutes", _edit("个案服务", 2, "时长(分钟)", -45), "below_minimum", "不能为负数"),
     Bad("session-zero", _edit("个案服务", 2, "节次", 0), "below_minimum", "不能小于 1"),
     Bad("integer-2-31", _edit("服务记录", 2, "参与人次", 2 ** 31), "out_of_range", "2147483647"),
+    Bad("longitude-typo", _edit("社工站", 2, "经度", 1116.85), "out_of_range", "-180 至 180"),  # 111.685 mistyped
+    Bad("latitude-swapped", _edit("社工站", 2, "纬度", 111.685), "out_of_range", "-90 至 90"),   # 经度 in 纬度
     Bad("over-long-code", _edit("服务记录", 2, "记录编号", "S" * 65), "too_long", "上限 64"),
     Bad("nul-character", _edit("服务记录", 2, "地点", "社区_x0000_活动室"), "nul_character", "空字符"),
     Bad("huge-budget", _edit("项目", 2, "合同金额(元)", 1e15), "bad_money", "不是合理的金额"),

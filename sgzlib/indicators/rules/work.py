@@ -14,6 +14,7 @@ from ...dataset import Dataset
 from ...lifecycle import case_overview, group_overview
 from ..context import fast_photo_check
 from ..periods import PERIOD_WHOLE
+from ..photos import findings_for, indexed_check
 from ..registry import Param, RuleOutput, explanations, register
 from .common import DOMAINS, ROSTER_CATEGORIES, as_list, totals_by_project
 
@@ -50,11 +51,15 @@ def _frames(**frames) -> Dataset:
     return view
 
 
-def _checked_sessions(ctx, table: str, ids: list[str], owners: pd.Series) -> pd.DataFrame:
+def _checked_sessions(ctx, table: str, ids: list[str], owners: pd.Series, cat) -> pd.DataFrame:
     """Sessions of the given cases/groups, with photos blanked where the evidence rule refuses them."""
     sessions = ctx.ds[table]
     sessions = sessions[sessions[ids[0]].isin(owners)]
-    valid = fast_photo_check(sessions, ids)["valid"]
+    valid = fast_photo_check(sessions, ids)
+    found = findings_for(ctx, cat)
+    if found is not None:
+        valid = indexed_check(found, table, sessions, valid, cat.photo_actions)
+    valid = valid["valid"]
     return sessions.assign(photos=sessions["photos"].where(valid.to_numpy(dtype=bool)))
 
 
@@ -70,15 +75,16 @@ def _lifecycle_view(ctx, kind: str, jobs) -> pd.DataFrame:
     """
     key, views = (kind, jobs["catalogue"].iloc[0]), ctx.cache.setdefault("views", {})
     if key not in views:
+        cat = ctx.catalogues[jobs["catalogue"].iloc[0]]
         if kind == "cases":
             owned = _owned_cases(ctx, _catalogue_jobs(ctx, jobs))
-            sessions = _checked_sessions(ctx, "case_sessions", ["case_code", "seq"], owned["code"])
+            sessions = _checked_sessions(ctx, "case_sessions", ["case_code", "seq"], owned["code"], cat)
             ds = _frames(cases=owned.drop(columns="project_code"), case_sessions=sessions,
                          case_records=ctx.ds.case_records[ctx.ds.case_records["case_code"].isin(owned["code"])])
             view = case_overview(ds, ctx.as_of)
         else:
             owned = _owned_groups(ctx, _catalogue_jobs(ctx, jobs))
-            sessions = _checked_sessions(ctx, "group_sessions", ["group_code", "seq"], owned["code"])
+            sessions = _checked_sessions(ctx, "group_sessions", ["group_code", "seq"], owned["code"], cat)
             view = group_overview(_frames(groups=owned.drop(columns="project_code"), group_sessions=sessions),
                                   ctx.as_of)
             view["attendance"] = view["code"].map(_attendance(ctx)).fillna("")
