@@ -13,7 +13,8 @@ data is masked by role default (``ROLES``); a user may override it, except 评�
 - row-level security on every ledger table and the photo index: a row is visible (and writable) when its
   station is in ``sgz_visible_stations(current_user)``, a function that expands the user's scope roots
   (``sgz_access_users`` / ``sgz_access_scope``) to their descendants at query time, so a village room
-  imported later is covered at once;
+  imported later is covered at once; the 社工站 rows of the stations above (not their data) are readable
+  too, since a station's workbook names its 上级站点;
 - masked users get no SELECT on the personal and free-text columns of the raw tables (``SELECT name FROM
   beneficiaries`` is refused) and read them through ``masked_<table>`` views, which apply the masking rules
   of ``privacy`` in SQL (names, phones, ID numbers, and in free text mobiles, ID numbers and the names of
@@ -289,6 +290,9 @@ def _scope_predicate(table: str, alias: str = "") -> str:
     return f"{a}{_q(local)} IN (SELECT code FROM {_q(parent)} WHERE station_code IN {visible})"
 
 
+# The stations above a user's own (their 社工站 rows are readable: a workbook names its 上级站点).
+ANCESTORS = "(SELECT sgz_visible_ancestors(current_user))"
+
 FUNCTIONS = r"""
 CREATE OR REPLACE FUNCTION sgz_visible_stations(who name) RETURNS SETOF varchar
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
@@ -303,6 +307,15 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
     UNION
     SELECT s.code FROM stations s JOIN tree t ON s.parent_code = t.code)
   SELECT code FROM tree
+$$;
+CREATE OR REPLACE FUNCTION sgz_visible_ancestors(who name) RETURNS SETOF varchar
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
+  WITH RECURSIVE up(code) AS (
+    SELECT s.parent_code FROM stations s
+    WHERE s.code IN (SELECT sgz_visible_stations(who)) AND s.parent_code IS NOT NULL
+    UNION
+    SELECT s.parent_code FROM stations s JOIN up ON s.code = up.code WHERE s.parent_code IS NOT NULL)
+  SELECT code FROM up
 $$;
 CREATE OR REPLACE FUNCTION sgz_session(who name) RETURNS TABLE (login varchar, role varchar, masked boolean)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
@@ -344,7 +357,7 @@ CREATE OR REPLACE FUNCTION sgz_mask_text(t text, names text[]) RETURNS text LANG
 DECLARE out text; n text;
 BEGIN
   IF t IS NULL OR t = '' THEN RETURN t; END IF;
-  out := normalize(t, NFKC);
+  out := translate(t, '０１２３４５６７８９', '0123456789');  -- full-width digits as digits; other text as written
   out := regexp_replace(out, '(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])', '\1********\2', 'g');
   out := regexp_replace(out, '(?<![0-9])([0-9]{6})[0-9]{5}([0-9]{4})(?![0-9])', '\1*****\2', 'g');
   out := regexp_replace(out, '(?<![0-9])(1[0-9]{2})[ -]?[0-9]{4}[ -]?([0-9]{4})(?![0-9])', '\1****\2', 'g');
@@ -380,8 +393,11 @@ def view_sql(table: str) -> str:
         else:
             cols.append(f"{MASKERS_SQL[kind]}(r.{_q(c)}) AS {_q(c)}")
     names = f", (SELECT {_names_subquery()} AS names) k" if "text" in kinds.values() else ""
+    where = _scope_predicate(table, "r")
+    if table == "stations":
+        where = f"({where} OR r.code IN {ANCESTORS})"
     return (f"CREATE OR REPLACE VIEW {_q('masked_' + table)} WITH (security_barrier) AS SELECT "
-            f"{', '.join(cols)} FROM {_q(table)} r{names} WHERE {_scope_predicate(table, 'r')}")
+            f"{', '.join(cols)} FROM {_q(table)} r{names} WHERE {where}")
 
 
 # -- applying -----------------------------------------------------------------------------------------
@@ -519,6 +535,9 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
         ex(f"DROP POLICY IF EXISTS sgz_scope ON {_q(name)}")
         predicate = _scope_predicate(name)
         ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({predicate})")
+        if name == "stations":  # the rows of the stations above one's own: readable, not writable
+            ex("DROP POLICY IF EXISTS sgz_above ON stations")
+            ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
         ex(f"GRANT SELECT ON {_q(name)} TO {clear}")
         ex(f"GRANT INSERT, UPDATE, DELETE ON {_q(name)} TO {writers}")
         hidden = set(masked_columns(name)) | ({"thumbnail"} if name == "photo_files" else set())
