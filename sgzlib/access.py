@@ -39,7 +39,7 @@ import sqlalchemy as sa
 import yaml
 
 from . import schema
-from .db import ACCESS_SCOPE, ACCESS_USERS, PHOTO_FILES, SQL_TABLES
+from .db import ACCESS_SCOPE, ACCESS_USERS, SQL_TABLES
 from .errors import ConfigError, DataError, DefinitionError, Problem
 from .privacy import FREE_TEXT_COLUMNS, ID_COLUMNS, NAME_COLUMNS, PHONE_COLUMNS
 
@@ -540,9 +540,8 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
             ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
         ex(f"GRANT SELECT ON {_q(name)} TO {clear}")
         ex(f"GRANT INSERT, UPDATE, DELETE ON {_q(name)} TO {writers}")
-        hidden = set(masked_columns(name)) | ({"thumbnail"} if name == "photo_files" else set())
-        shown = [c.name for c in (PHOTO_FILES.columns if name == "photo_files" else SQL_TABLES[name].columns)
-                 if c.name not in hidden]
+        hidden = set(masked_columns(name)) if name != "photo_files" else set()  # thumbnails: as in masked reports
+        shown = [c.name for c in SQL_TABLES[name].columns if c.name not in hidden] if hidden else []
         if not hidden:
             ex(f"GRANT SELECT ON {_q(name)} TO {masked}")
         else:

@@ -270,6 +270,15 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     return ds
 
 
+def readable(conn: sa.Connection, name: str) -> sa.Table:
+    """The relation this connection's user reads table ``name`` from: the table, or for a masked user
+    under access control its ``masked_…`` view (``access``)."""
+    from . import access
+
+    me = access.session(conn)
+    return access.relation(name, bool(me and me.masked))
+
+
 def _scoped_select(t: schema.Table, scope: list[str] | None, masked: bool = False) -> sa.Select:
     from .access import relation
 

@@ -28,6 +28,7 @@ from sgzlib.cli import json_records
 from sgzlib.commands.evaluate import run_evaluation, scored
 from sgzlib.db import SQL_TABLES
 from sgzlib.errors import DefinitionError
+from sgzlib.reports.data import load_index
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -204,6 +205,8 @@ def test_evaluator_reads_masked_people_and_is_refused_the_raw_columns(district, 
     assert not set(got["name"]) & set(raw["name"]) - {privacy.mask_name(n) for n in raw["name"]}
     run = sgz("evaluate", "--db", district["evaluator_url"], "--station", "YL02", "--format", "json")
     assert run.returncode == 0, run.stderr
+    index = load_index(district["evaluator_url"])  # what the report batches read first: the masked view
+    assert len(index.stations) == len(demo_ds.stations) and len(index.projects) == len(demo_ds.projects)
     reference = run_evaluation(district["owner_url"], None, station="YL02")  # as the owner, in clear
     assert json.loads(run.stdout)["results"] == json.loads(json.dumps(json_records(scored(reference.results, None)),
                                                                       ensure_ascii=False))
