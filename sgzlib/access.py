@@ -234,8 +234,9 @@ def visible_stations(conn: sa.Connection) -> set[str]:
     return set(conn.execute(sa.text("SELECT sgz_visible_stations(current_user)")).scalars())
 
 
-def check_import(conn: sa.Connection, stations: set[str], file_name: str) -> None:
-    """Refuse (``DataError``, nothing written) an import the connection's user may not make."""
+def check_import(conn: sa.Connection, stations: set[str] | None, file_name: str) -> None:
+    """Refuse (``DataError``, nothing written) an import the connection's user may not make: any import for a
+    read-only user, and one speaking for ``stations`` outside the user's scope (``None``: the role only)."""
     me = session(conn)
     if me is None:
         return
@@ -243,6 +244,8 @@ def check_import(conn: sa.Connection, stations: set[str], file_name: str) -> Non
         why = "个人信息对该账号脱敏" if me.masked else f"角色「{me.role}」只能查看"
         raise DataError([Problem("read_only", f"账号 {me.login}（{me.role}）不能导入：{why}", where=file_name)],
                         title="无权导入，未写入任何内容")
+    if stations is None:
+        return
     outside = sorted(stations - visible_stations(conn))
     if outside:
         raise DataError([Problem("out_of_scope", f"账号 {me.login}（{me.role}）的权限范围不包括站点 "

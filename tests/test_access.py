@@ -238,6 +238,9 @@ def test_out_of_scope_import_is_refused_and_the_database_unchanged(district, tmp
     assert run.returncode == 2
     assert "权限范围不包括站点 YL02、YL02-V1、YL02-V2：" in run.stderr, run.stderr
     assert _fingerprint(owner) == before
+    run = sgz("import", str(book), "--db", district["evaluator_url"])  # 评估方: read only
+    assert run.returncode == 2 and f"账号 {district['evaluator']}（评估方）不能导入" in run.stderr
+    assert _fingerprint(owner) == before
 
 
 @pytest.mark.postgres

@@ -113,7 +113,7 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
 
 def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
             source: tuple[str, str]) -> ImportResult:
-    access.check_import(conn, _named_stations(ledger), source[0])
+    access.check_import(conn, None, source[0])  # a read-only user: refused before anything is read
     codes.reconcile(ledger, _DatabaseKeys(conn))  # codes without their leading zeros, matched across sheets and the database
     scope = _lock_scope(conn, ledger)
     access.check_import(conn, scope, source[0])
@@ -134,16 +134,6 @@ def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
     if not dry_run:
         faults.point("import-written")
     return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune)
-
-
-def _named_stations(ledger: Ledger) -> set[str]:
-    """The station codes the workbook's own rows name (before any database read)."""
-    out: set[str] = set()
-    for name, frame in ledger.frames.items():
-        column = schema.TABLE_BY_NAME[name].station_column
-        if column:
-            out |= set(frame[column].dropna())
-    return out
 
 
 def _lock_scope(conn: sa.Connection, ledger: Ledger) -> set[str]:
