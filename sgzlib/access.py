@@ -424,11 +424,21 @@ class ApplySummary:
 
 def apply(engine: sa.Engine, spec: AccessFile, file_name: str = "", sha256: str | None = None) -> ApplySummary:
     """Create or update the roles, privileges, policies and views of ``spec``, in one transaction."""
-    from . import audit, storage
-
     if engine.dialect.name != "postgresql":
         raise ConfigError("访问控制需要 PostgreSQL：SQLite 数据库只在一台电脑上使用，没有数据库账号可分配。"
                           "请用 --db postgresql+psycopg://… 指定 PostgreSQL 数据库")
+    try:
+        return _apply(engine, spec, file_name, sha256)
+    except sa.exc.DBAPIError as exc:
+        if getattr(exc.orig, "sqlstate", None) in ("42501", "42000"):  # insufficient privilege
+            raise ConfigError(f"没有权限设置访问控制：sgz access apply 须由数据库表的所有者（且能创建角色）执行"
+                              f"（数据库的说明：{str(exc.orig).splitlines()[0]}）") from None
+        raise
+
+
+def _apply(engine: sa.Engine, spec: AccessFile, file_name: str, sha256: str | None) -> ApplySummary:
+    from . import audit, storage
+
     with storage.write_transaction(engine) as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": storage.MIGRATION_LOCK})
         _check_scope(conn, spec)

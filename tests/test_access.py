@@ -21,6 +21,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+import yaml
 from ledger_books import rows, write_book
 
 from sgzlib import access, audit, cli, ledger, privacy, schema, storage
@@ -281,8 +282,12 @@ def test_ordinary_roles_cannot_change_the_audit_trail(district):
 
 
 @pytest.mark.postgres
-def test_applying_again_changes_nothing_and_removing_a_user_revokes_them(district):
+def test_applying_again_changes_nothing_and_removing_a_user_revokes_them(district, tmp_path):
     engine, spec = district["engine"], district["spec"]
+    path = tmp_path / "users.yaml"
+    path.write_text(yaml.safe_dump(district["spec_data"], allow_unicode=True), encoding="utf-8")
+    run = sgz("access", "apply", "--db", district["worker_url"], str(path))  # not the owner
+    assert run.returncode == 2 and "没有权限设置访问控制" in run.stderr, run.stderr
     before = _catalog(engine, district)
     assert not access.apply(engine, spec).changed_anything
     assert _catalog(engine, district) == before
