@@ -60,3 +60,46 @@ PHOTO_FILES = sa.Table(
     sa.Index("ix_photo_files_sha256", "sha256"),
     comment="照片索引",
 )
+
+
+# The audit trail (``sgzlib.audit``): one row per import, export, report batch and access change, written in
+# the transaction of what it records. Append-only: under PostgreSQL access control (``sgz access apply``)
+# ordinary roles may insert and read it, never update or delete it.
+AUDIT_LOG = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer(), sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("login", sa.String(128), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("file_name", sa.Text(), nullable=True),
+    sa.Column("sha256", sa.String(64), nullable=True),
+    sa.Column("stations", sa.Text(), nullable=True),  # station codes joined by "、"
+    sa.Column("new", sa.Integer(), nullable=True),
+    sa.Column("changed", sa.Integer(), nullable=True),
+    sa.Column("removed", sa.Integer(), nullable=True),
+    sa.Column("dry_run", sa.Boolean(), nullable=True),
+    sa.Column("masked", sa.Boolean(), nullable=True),
+    sa.Column("detail", sa.Text(), nullable=True),
+    sa.Index("ix_audit_log_at", "at"),
+    comment="操作记录",
+)
+
+# Who may see what (``sgzlib.access``, written by ``sgz access apply``): one row per managed login, and the
+# roots of its scope (a station, whose descendants are included, or a district by name).
+ACCESS_USERS = sa.Table(
+    "sgz_access_users", metadata,
+    sa.Column("login", sa.String(128), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=True),
+    sa.Column("role", sa.String(32), nullable=False),
+    sa.Column("masked", sa.Boolean(), nullable=False),
+    sa.Column("all_stations", sa.Boolean(), nullable=False),
+    comment="访问账号",
+)
+ACCESS_SCOPE = sa.Table(
+    "sgz_access_scope", metadata,
+    sa.Column("login", sa.String(128), sa.ForeignKey("sgz_access_users.login", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("kind", sa.String(16), primary_key=True),  # "station" or "district"
+    sa.Column("value", sa.String(128), primary_key=True),
+    comment="访问范围",
+)

@@ -101,3 +101,11 @@ def reason_label(code) -> str | None:
 def reason_labels(codes: pd.Series) -> pd.Series:
     """``reason_label`` of every value of ``codes``."""
     return codes.map(reason_label).astype(object)
+
+# -- the audit trail (sgz audit) ------------------------------------------------------------
+AUDIT_ACTIONS = {"import": "导入", "export": "导出", "report": "报告批次", "access": "权限变更"}
+AUDIT_HEADERS = {
+    "at": "时间", "login": "账号", "action": "操作", "file_name": "文件", "stations": "站点", "new": "新增",
+    "changed": "修改", "removed": "删除", "dry_run": "试运行", "masked": "脱敏", "sha256": "文件SHA-256",
+    "detail": "说明",
+}

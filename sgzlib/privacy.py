@@ -131,7 +131,7 @@ def _digits(value: str) -> str:
 
 def mask_phone(phone: object) -> object:
     """13812341234 → 138****1234; any other number keeps its last four digits only (short ones: all ``*``)."""
-    if not isinstance(phone, str) or not phone.strip():
+    if not isinstance(phone, str) or not phone.strip() or "*" in phone:  # blank, or masked already
         return phone
     digits = _digits(phone)
     if len(digits) == 11 and digits[0] == "1":

@@ -232,12 +232,18 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     SQLite file and on PostgreSQL) and turned into the
     declared dtypes column by column; other databases, and machines without
     ``pyarrow``, read rows through SQLAlchemy. Both give the same frames.
+
+    Under access control (``sgz access apply``) PostgreSQL returns only the
+    rows of the user's stations, and a masked user's session reads the
+    ``masked_…`` views in place of the tables: callers need not know.
     """
-    from . import bulk_read
+    from . import access, bulk_read
 
     with engine.connect() as conn, bulk_read.reader_for(conn) as reader:
-        read = (lambda t, scope: reader(t, _scoped_select(t, scope))) if reader else (
-            lambda t, scope: schema.coerce_frame(t, _read(conn, _scoped_select(t, scope))))
+        me = access.session(conn)  # a masked user reads the masked views (``access``)
+        masked = bool(me and me.masked)
+        read = (lambda t, scope: reader(t, _scoped_select(t, scope, masked))) if reader else (
+            lambda t, scope: schema.coerce_frame(t, _read(conn, _scoped_select(t, scope, masked))))
         frames = {"stations": read(schema.TABLE_BY_NAME["stations"], None)}
         scope = None
         if stations is not None:
@@ -264,8 +270,19 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     return ds
 
 
-def _scoped_select(t: schema.Table, scope: list[str] | None) -> sa.Select:
-    table = SQL_TABLES[t.name]
+def readable(conn: sa.Connection, name: str) -> sa.Table:
+    """The relation this connection's user reads table ``name`` from: the table, or for a masked user
+    under access control its ``masked_…`` view (``access``)."""
+    from . import access
+
+    me = access.session(conn)
+    return access.relation(name, bool(me and me.masked))
+
+
+def _scoped_select(t: schema.Table, scope: list[str] | None, masked: bool = False) -> sa.Select:
+    from .access import relation
+
+    table = relation(t.name, masked)
     query = sa.select(table)
     if scope is None:
         return query

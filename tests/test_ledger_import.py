@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import sqlalchemy as sa
 from ledger_books import BASE, D, base_sheets, digest, rows, set_cell, write_book
 from openpyxl import load_workbook
 
-from sgzlib import cli, storage
+from sgzlib import audit, cli, storage
 from sgzlib.errors import DataError
 from sgzlib.ledger import import_workbook
 from sgzlib.ledger.ledger import DB_PREFIX
@@ -202,10 +203,21 @@ def _refused_prune(db_path, book):
 def test_dry_run_reports_and_writes_nothing(db, tmp_path):
     services = BASE["services"] + [dict(BASE["services"][1], code="S003")]
     book = write_book(tmp_path / "more.xlsx", base_sheets(services=rows("services", services)))
-    before = digest(db)
-    result = import_workbook(engine_of(db), book, dry_run=True)
+    engine = engine_of(db)
+    before = _ledger_rows(engine)
+    result = import_workbook(engine, book, dry_run=True)
     assert next(s for s in result.sheets if s.table == "services").new == [("S003",)]
-    assert digest(db) == before
+    assert _ledger_rows(engine) == before  # only the audit trail records the dry run
+    last = audit.read(engine).iloc[-1]
+    assert (last["action"], bool(last["dry_run"]), last["new"], last["file_name"]) == ("import", True, 1, "more.xlsx")
+
+
+def _ledger_rows(engine) -> dict:
+    from sgzlib.db import SQL_TABLES
+
+    with engine.connect() as conn:
+        return {name: sorted(map(tuple, conn.execute(sa.select(t)).fetchall()), key=repr)
+                for name, t in SQL_TABLES.items()}
 
 
 def test_masked_export_is_refused(db, tmp_path):

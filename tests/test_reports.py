@@ -94,6 +94,11 @@ def test_cli_passes_arguments_and_exit_code(monkeypatch, demo_url, tmp_path, cap
     assert (seen["formats"], seen["workers"], seen["out"]) == (("html", "pdf"), 3, str(tmp_path))
     err = capsys.readouterr().err
     assert "成功 1 份，失败 1 份" in err and "笔记本第 3 格出错" in err and "--unmasked" in err
+    from sgzlib import audit, storage
+
+    last = audit.read(storage.connect(demo_url)).iloc[-1]  # the batch is in the audit trail, unmasked
+    assert (last["action"], last["stations"], bool(last["masked"])) == ("report", "YL01、YL04", False)
+    assert "成功 1 份，失败 1 份" in last["detail"]
 
 
 ALLOWED_CALLS = {"show", "report", "rep"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .. import ledger, schema, storage
+from pathlib import Path
+
+from .. import access, audit, ledger, schema, storage
 from ..cli import add_db_argument
 
 
@@ -21,11 +23,18 @@ def register(sub) -> None:
 def run(args) -> int:
     engine = storage.connect(args.db)
     ds = storage.load_dataset(engine, args.station)
-    source = f"站点 {args.station} 及其下属站点" if args.station else "全部站点"
-    path = ledger.export_workbook(ds, args.out, mask=args.mask, source=source)
+    with storage.write_transaction(engine) as conn:  # the audit row commits only with the written workbook
+        me = access.session(conn)
+        mask = args.mask or bool(me and me.masked)  # a masked user's data is masked already: say so in the file
+        stations = sorted(ds.stations["code"].dropna())
+        source = f"站点 {args.station} 及其下属站点" if args.station else \
+            ("全部站点" if me is None else f"账号 {me.login} 可见的站点")
+        audit.record(conn, "export", file_name=Path(args.out).name, stations=stations, masked=mask,
+                     detail=source)
+        path = ledger.export_workbook(ds, args.out, mask=mask, source=source)
     sizes = {t: n for t, n in ds.sizes().items() if n}
     print(f"已导出{source}到 {path}（{'、'.join(f'{schema.TABLE_BY_NAME[t].sheet} {n} 行' for t, n in sizes.items())}）"
           if sizes else f"数据库中没有数据，已写入只有表头的工作簿 {path}")
-    if args.mask:
+    if mask:
         print("已脱敏：此工作簿不能再导入。")
     return 0

@@ -95,6 +95,7 @@ def run(args) -> int:
     results = run_jobs(todo, args.out, formats=chosen, workers=args.jobs, progress=not args.quiet,
                        env=kernel_env(args.db))
     failed = [r for r in results if not r.ok]
+    _audit(args, todo, len(results) - len(failed), len(failed), KIND_NAMES[args.kind])
     page = index.record(args.out, index.entries_for(results, args.out, args.db))
     for r in results:
         if r.ok:
@@ -104,3 +105,18 @@ def run(args) -> int:
     print(f"{KIND_NAMES[args.kind]}：成功 {len(results) - len(failed)} 份，失败 {len(failed)} 份；输出目录 {args.out}；"
           f"目录页 {page}", file=sys.stderr if failed else sys.stdout)
     return 1 if failed else 0
+
+
+def _audit(args, todo: list, ok: int, failed: int, kind_name: str) -> None:
+    """One audit row for the batch: its kind, targets, masked or not, and how many succeeded."""
+    from .. import audit, storage
+
+    engine = storage.connect(args.db)
+    try:
+        with storage.write_transaction(engine) as conn:
+            masked = not (args.kind == "station" and args.unmasked)
+            audit.record(conn, "report", stations=[j.target for j in todo] if args.kind == "station" else (),
+                         masked=masked, detail=f"{kind_name}：{'、'.join(j.target for j in todo)}；"
+                                               f"成功 {ok} 份，失败 {failed} 份；输出目录 {args.out}")
+    finally:
+        engine.dispose()

@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import faults, schema, storage
+from .. import access, audit, faults, schema, storage
 from ..dataset import Dataset, catalogue_problems, split_list
 from ..errors import DataError, Problem
 from ..privacy import PERSONAL_TABLES
@@ -100,19 +100,23 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     if not ledger.tables and not ledger.all_problems():
         raise _refused(ledger, [Problem("no_sheets", "工作簿中没有可识别的台账工作表（工作表名应为 "
                                  f"{'、'.join(t.sheet for t in schema.TABLES)} 之一）", where=Path(path).name)])
+    source = (Path(path).name, audit.file_sha256(path))
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with storage.write_transaction(engine) as conn:
-                return _import(conn, ledger, prune, dry_run)
+                return _import(conn, ledger, prune, dry_run, source)
         except sa.exc.DBAPIError as exc:
             if not storage.is_deadlock(exc) or attempt == DEADLOCK_RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool) -> ImportResult:
+def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
+            source: tuple[str, str]) -> ImportResult:
+    access.check_import(conn, None, source[0])  # a read-only user: refused before anything is read
     codes.reconcile(ledger, _DatabaseKeys(conn))  # codes without their leading zeros, matched across sheets and the database
     scope = _lock_scope(conn, ledger)
+    access.check_import(conn, scope, source[0])
     plan = Plan.read(conn, ledger, scope, prune)
     faults.point("import-read")
     problems = ledger.all_problems() + ledger.locate(plan.problems())
@@ -122,9 +126,13 @@ def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool) -> 
                for name in ledger.tables}
     if not dry_run:
         storage.apply_changes(conn, ledger.frames, changes, prune)
-        faults.point("import-written")
     sheets = [SheetSummary(name, len(ledger.frames[name]), changes[name].new, changes[name].changed,
                            changes[name].removed) for name in ledger.tables]
+    audit.record(conn, "import", file_name=source[0], sha256=source[1], stations=scope,
+                 new=sum(len(s.new) for s in sheets), changed=sum(len(s.changed) for s in sheets),
+                 removed=sum(len(s.removed) for s in sheets) if prune else 0, dry_run=dry_run)
+    if not dry_run:
+        faults.point("import-written")
     return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune)
 
 

@@ -37,12 +37,11 @@ def load_index(db_url: str | None) -> Dataset:
     """Only the stations and projects (to find what to report on), without the ledgers."""
     import sqlalchemy as sa
 
-    from ..db import SQL_TABLES
-
     engine = storage.connect(db_url)
     try:
         with engine.connect() as conn:
-            frames = {name: pd.read_sql(sa.select(SQL_TABLES[name]), conn) for name in ("stations", "projects")}
+            frames = {name: pd.read_sql(sa.select(storage.readable(conn, name)), conn)
+                      for name in ("stations", "projects")}
     finally:
         engine.dispose()
     return Dataset(frames)

@@ -1,0 +1,65 @@
+"""The audit trail: who imported, exported, ran reports or changed access, when, and on which stations.
+
+``record`` adds one row to ``audit_log`` on the connection it is given, inside the transaction of what it
+records: an import's row commits with the import's rows or not at all. The user is the database login
+(PostgreSQL ``current_user``) or, on SQLite, the operating-system user. Under access control
+(``sgz access apply``) ordinary roles may insert and read the table but never update or delete it.
+``read`` gives the rows for ``sgz audit``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import hashlib
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from .db import AUDIT_LOG
+
+STATION_SEP = "、"
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def current_login(conn: sa.Connection) -> str:
+    if conn.dialect.name == "postgresql":
+        return conn.execute(sa.text("SELECT current_user")).scalar()
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a container)
+        return "未知用户"
+
+
+def record(conn: sa.Connection, action: str, *, file_name: str | None = None, sha256: str | None = None,
+           stations=(), new: int | None = None, changed: int | None = None, removed: int | None = None,
+           dry_run: bool | None = None, masked: bool | None = None, detail: str | None = None) -> None:
+    """One row of the audit trail, in ``conn``'s transaction."""
+    conn.execute(AUDIT_LOG.insert().values(
+        at=dt.datetime.now(dt.UTC), login=current_login(conn), action=action, file_name=file_name,
+        sha256=sha256, stations=STATION_SEP.join(sorted(set(stations))) or None, new=new, changed=changed,
+        removed=removed, dry_run=dry_run, masked=masked, detail=detail))
+
+
+def read(engine: sa.Engine, since: dt.date | None = None, station: str | None = None) -> pd.DataFrame:
+    """The audit rows (oldest first), from ``since`` on and touching ``station`` if given."""
+    query = sa.select(AUDIT_LOG).order_by(AUDIT_LOG.c.id)
+    if since is not None:
+        start = dt.datetime.combine(since, dt.time(), tzinfo=dt.UTC)
+        query = query.where(AUDIT_LOG.c.at >= (start if engine.dialect.name == "postgresql"
+                                               else start.replace(tzinfo=None)))
+    with engine.connect() as conn:
+        result = conn.execute(query)
+        frame = pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+    if station is not None and len(frame):
+        mine = frame["stations"].fillna("").map(lambda s: station in s.split(STATION_SEP))
+        frame = frame[mine.to_numpy(dtype=bool)]
+    return frame.reset_index(drop=True)
