@@ -17,15 +17,36 @@ from . import __version__, commands
 from .errors import ProblemsError, SgzError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of every subcommand; given ``argv`` that names one, of that subcommand alone.
+
+    Each command module imports what its command needs, and some need a lot
+    (``sgz dashboard`` loads Voila and Jupyter Server, seconds of start-up):
+    a command line that names its command imports that module only. Without
+    one (``sgz``, ``sgz --help``, a misspelt command) every command is
+    registered, so help and errors list them all.
+    """
     parser = argparse.ArgumentParser(
         prog="sgz", description="社工站督导与个案分析工作台：台账导入、指标评估、督导报告、看板。")
     parser.add_argument("--version", action="version", version=f"sgz {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="命令", title="命令")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
-        module.register(sub)
+    modules = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
+    named = _command_module(argv, modules)
+    for name in [named] if named else modules:
+        importlib.import_module(f"{commands.__name__}.{name}").register(sub)
     return parser
+
+
+def _command_module(argv: list[str] | None, modules: list[str]) -> str | None:
+    """The module of the command ``argv`` names first (``import`` → ``import_``, ``repair-db`` → ``repair_db``)."""
+    first = next((a for a in argv or () if not a.startswith("-")), None)
+    if first is None or first.startswith("_"):
+        return None
+    name = first.replace("-", "_")
+    for candidate in (name, f"{name}_"):
+        if candidate in modules:
+            return candidate
+    return None
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -47,7 +68,8 @@ def json_records(frame) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

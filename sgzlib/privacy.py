@@ -245,7 +245,7 @@ MASKERS = {"name": mask_name, "phone": mask_phone, "id_number": mask_id_number}
 
 def mask_frame(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     """A copy of ``frame`` with the named columns masked; ``columns`` maps column → kind."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the masked columns are new, the others shared read-only
     for col, kind in columns.items():
         if col in out.columns:
             out[col] = _map(out[col], MASKERS[kind])
@@ -262,15 +262,15 @@ def _map(series: pd.Series, func) -> pd.Series:
 
 
 def known_names(ds) -> NameIndex:
-    """Every name in the dataset's name columns."""
-    values = []
+    """Every name in the dataset's name columns (each distinct value folded once)."""
+    values: set = set()
     for table, cols in NAME_COLUMNS.items():
         frame = ds.frames.get(table)
         if frame is None:
             continue
         for col in cols:
             if col in frame.columns:
-                values += list(frame[col].dropna())
+                values.update(frame[col].dropna().unique())
     return NameIndex(values)
 
 

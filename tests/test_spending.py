@@ -153,3 +153,21 @@ def test_expenses_and_station_position_flow_through_the_scoped_import(any_engine
                                                                                                       "米面油")
     assert (one.stations.at[0, "longitude"], one.stations.at[0, "latitude"]) == (117.7536, 49.4562)
     assert list(storage.load_dataset(any_engine, "S2").expenses["code"]) == ["E9"]
+
+
+def test_checks_of_many_projects_count_each_projects_own_expenses():
+    # 130 projects (more than an int8 category code holds): the spending checks once failed with an
+    # OverflowError here. Only P007 buys a fixed asset: ZL-JF-01 flags it once (1 record, 3200 元),
+    # every other project reads 0 and 0.0.
+    stations = [{**STATION, "code": f"S{i:03d}", "name": f"第{i}街道社会工作服务站"} for i in range(130)]
+    projects = [{**PROJECT, "code": f"P{i:03d}", "station_code": f"S{i:03d}"} for i in range(130)]
+    expense = {**_expense("E1", "设备购置", 3200, "档案柜"), "station_code": "S007"}
+    ds = Dataset({"stations": pd.DataFrame(stations), "projects": pd.DataFrame(projects),
+                  "expenses": pd.DataFrame([expense])})
+    checks = evaluate(ds, "2026-12-31").spending.checks
+    assets = checks[checks["check_id"] == "ZL-JF-01"].set_index("project_code")
+    assert len(assets) == 130
+    assert (assets.loc["P007", "status"], assets.loc["P007", "n_flagged"], assets.loc["P007", "amount_flagged"]) == \
+        (FLAGGED, 1, 3200.0)
+    others = assets.drop(index="P007")
+    assert set(others["status"]) == {OK} and others["n_flagged"].sum() == 0 and others["amount_flagged"].sum() == 0.0

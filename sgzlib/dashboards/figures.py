@@ -86,16 +86,29 @@ def change_class(improvement: pd.Series) -> pd.Series:
     return pd.Series(["变好" if v > 0 else "变差" if v < 0 else "无变化" for v in improvement], index=improvement.index)
 
 
+# Above this many pairs the slope chart merges pairs with the same 前测 and 后测 into one line (its width and
+# hover text give how many people it stands for), and the box plots draw only their outliers as points:
+# thousands of SVG lines and points made the outcomes board slow to draw and to redraw.
+MANY_PAIRS = 300
+
+
 def slopes(pairs: pd.DataFrame, scale_name: str, higher_is_better: bool) -> go.Figure:
     """One line per beneficiary from 前测 to 后测, green when better, red when worse (the scale's direction).
 
-    ``pairs`` needs pre, post, improvement, label (masked name and code) and rci_class.
+    ``pairs`` needs pre, post, improvement, label (masked name and code) and rci_class. With more than
+    ``MANY_PAIRS`` pairs, the pairs with the same scores share one line, as wide as the number of
+    people it stands for allows (the legend and title still count every pair).
     """
     fig = go.Figure()
     cls = change_class(pairs["improvement"])
+    merged = len(pairs) > MANY_PAIRS
     for name, colour in CHANGE_COLOURS.items():
         part = pairs[cls == name]
         if part.empty:
+            continue
+        legend = f"{name}（{len(part)} 人）"
+        if merged:
+            _merged_slopes(fig, part, legend, colour)
             continue
         xs, ys, text = [], [], []
         for r in part.itertuples(index=False):
@@ -103,23 +116,37 @@ def slopes(pairs: pd.DataFrame, scale_name: str, higher_is_better: bool) -> go.F
             xs += ["前测", "后测", None]
             ys += [r.pre, r.post, None]
             text += [hover, hover, None]
-        fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=f"{name}（{len(part)} 人）", text=text,
+        fig.add_scatter(x=xs, y=ys, mode="lines+markers", name=legend, text=text,
                         hovertemplate="%{text}<extra></extra>", line={"color": colour, "width": 1.5},
                         marker={"size": 6, "color": colour}, opacity=0.75)
     better = "越高越好" if higher_is_better else "越低越好"
     fig.update_xaxes(type="category", categoryorder="array", categoryarray=["前测", "后测"])
     fig.update_yaxes(title_text=f"得分（{better}）", gridcolor="#eef2f6")
     fig.update_layout(legend={"orientation": "h", "y": -0.12})
-    return _layout(fig, f"{scale_name}：每位服务对象的前测与后测（{len(pairs)} 人次）", 460)
+    how = "；同分合并，线越粗人越多" if merged else ""
+    return _layout(fig, f"{scale_name}：每位服务对象的前测与后测（{len(pairs)} 人次{how}）", 460)
+
+
+def _merged_slopes(fig: go.Figure, part: pd.DataFrame, legend: str, colour: str) -> None:
+    """One line per distinct (前测, 后测) of ``part``, its width growing with the people on it; one legend entry."""
+    same = part.groupby(["pre", "post"]).size().rename("n").reset_index().sort_values("n")
+    top = int(same["n"].max())
+    for k, r in enumerate(same.itertuples(index=False)):
+        hover = f"前测 {r.pre:g} → 后测 {r.post:g}：{int(r.n)} 人次"
+        fig.add_scatter(x=["前测", "后测"], y=[r.pre, r.post], mode="lines", name=legend, legendgroup=legend,
+                        showlegend=k == 0, text=[hover, hover], hovertemplate="%{text}<extra></extra>",
+                        line={"color": colour, "width": 1 + 7 * r.n / top}, opacity=0.6)
 
 
 def before_after(pairs: pd.DataFrame, scale_name: str, higher_is_better: bool) -> go.Figure:
-    """Distribution of the scores before and after: box plots with every point."""
+    """Distribution of the scores before and after: box plots with every point (outliers only above ``MANY_PAIRS``)."""
+    many = len(pairs) > MANY_PAIRS
     fig = go.Figure()
     for column, label, colour in (("pre", "前测", GREY), ("post", "后测", BLUE)):
-        fig.add_box(y=pairs[column], name=label, boxpoints="all", jitter=0.4, pointpos=0, marker_color=colour,
-                    boxmean=True, hovertemplate=f"{label}：%{{y}}<extra></extra>")
+        fig.add_box(y=pairs[column], name=label, boxpoints="outliers" if many else "all", jitter=0.4, pointpos=0,
+                    marker_color=colour, boxmean=True, hovertemplate=f"{label}：%{{y}}<extra></extra>")
     better = "越高越好" if higher_is_better else "越低越好"
     fig.update_yaxes(title_text=f"得分（{better}）", gridcolor="#eef2f6")
     fig.update_layout(showlegend=False)
-    return _layout(fig, f"{scale_name}：前测与后测得分分布（虚线为均值）", 460)
+    points = f"{len(pairs)} 人次，只画离群点" if many else "每点一人次"
+    return _layout(fig, f"{scale_name}：前测与后测得分分布（虚线为均值；{points}）", 460)

@@ -205,8 +205,11 @@ def evaluate_spending(ctx) -> SpendingResult:
             reasons = func(rows, words(), dict(c.params), ctx) if len(rows) else np.array([], dtype=object)
             hit = rows[pd.notna(reasons)].assign(reason=[r for r in reasons if r is not None], check_id=c.id)
             records.append(hit)
-            n = hit.groupby("project_code", observed=True).size()
-            amount = hit.groupby("project_code", observed=True)["amount"].sum()
+            # Plain dicts by code: ``Series.get`` on a grouped categorical index overflowed its int8 codes
+            # for a code outside it once the catalogue had more than 127 projects (a 1,000-station province).
+            by_project = hit.groupby(hit["project_code"].astype(object))
+            n = by_project.size().to_dict()
+            amount = by_project["amount"].sum().to_dict()
             for p in jobs["code"]:
                 k = int(n.get(p, 0))
                 checks.append({"project_code": p, "check_id": c.id, "name": c.name, "source_text": c.source_text,

@@ -14,10 +14,13 @@ stamped). The threshold is chosen from the measurement (``THRESHOLD``).
 
 from __future__ import annotations
 
-import imagehash
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.fftpack
-from PIL import Image
+
+if TYPE_CHECKING:
+    import imagehash
+    from PIL import Image
 
 # Bits (of 64) within which two hashes are taken for the same picture, chosen from the measurement
 # (benchmarks/bench_photo_dupes.py, 420 generated photos): at 4 bits a tenth of the 5–10 % crops are
@@ -52,6 +55,9 @@ def fingerprint(img: Image.Image) -> np.ndarray:
     Each hash is ``imagehash.phash`` of one window (the test compares them with
     ``imagehash`` itself); the DCTs of all windows are computed in one call.
     """
+    import imagehash  # here, not at the top: evaluating indicators needs this module but not image decoding
+    from PIL import Image
+
     gray = img.convert("L")
     if max(gray.size) > BASE:
         gray = gray.resize(_fit(gray.size, BASE), Image.Resampling.BILINEAR)
@@ -68,6 +74,8 @@ def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
 
 def phash_batch(pixels: np.ndarray) -> np.ndarray:
     """``imagehash.phash`` (hash_size 8) of each 32 × 32 grey array in ``pixels``, as uint64."""
+    import scipy.fftpack
+
     dct = scipy.fftpack.dct(scipy.fftpack.dct(pixels.astype(float), axis=1), axis=2)[:, :8, :8]
     bits = dct.reshape(len(pixels), 64) > np.median(dct.reshape(len(pixels), 64), axis=1)[:, None]
     return np.packbits(bits, axis=1).view(">u8").ravel().astype(np.uint64)

@@ -115,8 +115,16 @@ def _attendance(ctx) -> pd.Series:
     if "attendance" not in ctx.cache:
         s = ctx.ds.group_sessions
         done = s[s["date"] <= ctx.as_of].sort_values(["group_code", "seq"])
-        counts = done["attendance"].fillna(0).astype("int64").astype(str)
-        ctx.cache["attendance"] = counts.groupby(done["group_code"].to_numpy(), sort=False).agg("、".join)
+        counts = done["attendance"].fillna(0).astype("int64").astype(str).to_numpy(dtype=object)
+        keys = done["group_code"].to_numpy(dtype=object)
+        keep = pd.notna(keys)
+        keys, counts = keys[keep], counts[keep]
+        # sorted by group: each group's sessions are one run of rows (a groupby with "、".join, without
+        # calling Python once per group through pandas)
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype=int)
+        ends = np.r_[starts[1:], len(keys)]
+        ctx.cache["attendance"] = pd.Series(["、".join(counts[i:j]) for i, j in zip(starts, ends)],
+                                            index=pd.Index(keys[starts], dtype=str), dtype=str, name="attendance")
     return ctx.cache["attendance"]
 
 
@@ -162,13 +170,20 @@ def qualified_cases(ctx, ind, params, target, jobs) -> RuleOutput:
 
 def _split_population(ctx, view: pd.DataFrame, wanted: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cases whose service object is in the wanted 对象类别, and the others with the reason they do not count."""
-    category = view["beneficiary_code"].map(ctx.ds.beneficiaries.set_index("code")["category"]).astype(object)
+    category = view["beneficiary_code"].map(_category_of(ctx)).astype(object)
     inside = category.isin(wanted).to_numpy(dtype=bool)
     others = view[~inside].assign(population_reason=[
         f"服务对象 {b} 的对象类别为「{c}」，不是本任务的服务对象（{'、'.join(wanted)}），不计入本任务"
         if isinstance(c, str) else f"服务对象 {b} 不在服务对象表中，无法判断是否属于本任务的服务对象"
         for b, c in zip(view["beneficiary_code"][~inside], category[~inside])])
     return view[inside], others
+
+
+def _category_of(ctx) -> pd.Series:
+    """Beneficiary code → 对象类别 (cached: every population task maps its cases through it)."""
+    if "category_of" not in ctx.cache:
+        ctx.cache["category_of"] = ctx.ds.beneficiaries.set_index("code")["category"]
+    return ctx.cache["category_of"]
 
 
 @register("qualified_groups", {
