@@ -34,12 +34,14 @@ ABOUT_BENEFICIARY = (("services", "beneficiary_codes", "date"), ("cases", "benef
 # (table, earlier column, later column): the later date may not come before the earlier one.
 ORDERED_DATES = (("projects", "start", "end"), ("staff", "joined", "left"), ("beneficiaries", "joined", "left"),
                  ("beneficiaries", "birth_date", "joined"), ("groups", "plan_date", "report_date"),
-                 ("supervisions", "date", "action_due"))
+                 ("supervisions", "date", "action_due"), ("supervision_items", "date", "due"))
 
 
 def data_problems(ds) -> list[Problem]:
     """Every problem of the rules of this module."""
-    return project_period_problems(ds) + before_joined_problems(ds) + date_order_problems(ds)
+    from .supervision_cycle import record_problems
+
+    return project_period_problems(ds) + before_joined_problems(ds) + date_order_problems(ds) + record_problems(ds)
 
 
 def _fmt(value) -> str:

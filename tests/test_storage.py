@@ -109,7 +109,7 @@ def test_schema_is_created_by_migrations(sqlite_engine):
     tables = set(sa.inspect(sqlite_engine).get_table_names())
     assert tables == {t.name for t in schema.TABLES} | {"alembic_version"}
     with sqlite_engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0001"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0002"
 
 
 def test_database_url_precedence(monkeypatch):

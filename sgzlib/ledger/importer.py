@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import schema, storage
+from .. import schema, storage, supervision_cycle
 from ..dataset import Dataset
 from ..errors import DataError, Problem
 from . import codes
@@ -81,6 +81,7 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
                                  f"{'、'.join(t.sheet for t in schema.TABLES)} 之一）", where=Path(path).name)])
     current = storage.load_dataset(engine)
     codes.reconcile(ledger, current)  # codes without their leading zeros, matched across sheets and the database
+    supervision_cycle.add_history(ledger, current)  # a recorded session appends to the action item history
     scope = workbook_stations(ledger, current)
     after, removed = state_after(current, ledger, scope, prune)
     if ledger.all_problems():

@@ -32,6 +32,8 @@ SHEET_HELP = {
     "charity_aid": "慈善救助：一行一次救助发放。",
     "measurements": "前后测：一行一次量表测评（前测、后测或跟踪）。",
     "supervisions": "督导记录：一行一次督导的一个行动项。",
+    "supervision_items": "督导议程记录：由督导报告预填的本次督导议程，一行一个议程项，督导时填写讨论、决定和行动项。",
+    "action_history": "行动项历史：每个行动项在每次督导中的完成情况，导入督导议程记录时自动追加。",
 }
 
 GENERAL_RULES = (
