@@ -15,7 +15,7 @@ key (``key``), so the importer can send each back to its Excel row.
 - A row's own dates must be in order: a project ending before it starts,
   leaving before joining, being born after being taken in, a group's
   evaluation report before its plan, an action item due before the
-  supervision that set it.
+  supervision that set it (for recorded sessions, ``supervision_cycle.record_problems``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ ABOUT_BENEFICIARY = (("services", "beneficiary_codes", "date"), ("cases", "benef
 # (table, earlier column, later column): the later date may not come before the earlier one.
 ORDERED_DATES = (("projects", "start", "end"), ("staff", "joined", "left"), ("beneficiaries", "joined", "left"),
                  ("beneficiaries", "birth_date", "joined"), ("groups", "plan_date", "report_date"),
-                 ("supervisions", "date", "action_due"), ("supervision_items", "date", "due"))
+                 ("supervisions", "date", "action_due"))
 
 
 def data_problems(ds) -> list[Problem]:

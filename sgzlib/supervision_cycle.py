@@ -183,6 +183,14 @@ def record_problems(ds) -> list[Problem]:
             out.append(Problem("session_mixed", f"同一督导编号「{code}」的各行{ITEMS.column(col).header}不一致",
                                where=sheet, column=ITEMS.column(col).header, value=str(row[col]), key=key(row)))
     hist = history(ds)
+    set_on = pd.concat([hist[["action_code", "date"]], items[["action_code", "date"]].dropna()]) \
+        .groupby("action_code")["date"].min()
+    new_items = items[items["action_code"].notna() & items["due"].notna()]
+    for _, row in new_items[new_items["date"].to_numpy() <= new_items["action_code"].map(set_on).to_numpy()].iterrows():
+        if row["due"] < row["date"]:
+            out.append(Problem("dates_out_of_order", f"期限（{row['due']:%Y-%m-%d}）早于督导日期（{row['date']:%Y-%m-%d}）",
+                               where=sheet, column=ITEMS.column("due").header, value=f"{row['due']:%Y-%m-%d}",
+                               key=key(row)))
     places = set(zip(items["session_code"], items["item_no"]))
     for code, rows in hist.groupby("action_code"):
         rows = rows.sort_values("date")
