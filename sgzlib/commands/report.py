@@ -82,6 +82,11 @@ def run(args) -> int:
         print("注意：--unmasked 生成的督导报告含未脱敏个人信息，仅限站内使用。", file=sys.stderr)
     results = run_jobs(todo, args.out, formats=chosen, workers=args.jobs, progress=not args.quiet,
                        env=kernel_env(args.db))
+    if args.kind == "station":
+        results = [*results]
+        for job, r in zip(todo, results):
+            if r.ok:
+                print(f"督导记录工作簿（预填本次议程，督导后填写并用 sgz import 导入）：{session_workbook(args, job)}")
     failed = [r for r in results if not r.ok]
     for r in results:
         if r.ok:
@@ -91,3 +96,16 @@ def run(args) -> int:
     print(f"{KIND_NAMES[args.kind]}：成功 {len(results) - len(failed)} 份，失败 {len(failed)} 份；输出目录 {args.out}",
           file=sys.stderr if failed else sys.stdout)
     return 1 if failed else 0
+
+
+def session_workbook(args, job):
+    """The pre-filled 督导记录 workbook of the station's coming session, next to its report."""
+    from pathlib import Path
+
+    from ..reports import station
+    from ..supervision_cycle import write_session_workbook
+
+    p = job.parameters
+    rep = station.build(args.db, p["station"], p["as_of"], p["period"], p["unmasked"])
+    path = Path(args.out) / job.kind / f"{job.stem}_督导记录.xlsx"
+    return write_session_workbook(rep.ds, p["station"], rep.as_of, rep.attention.agenda, path)

@@ -148,6 +148,85 @@ class StationReport:
                              "内容": ag["item"]})
 
 
+    # -- the supervision cycle: since the last session, caseload (``supervision_cycle``) ----------------------
+
+    def _since(self):
+        from .. import supervision_cycle
+
+        if "_since_last" not in self.__dict__:
+            self.__dict__["_since_last"] = supervision_cycle.since_last(
+                self.ds, self.station["code"], self.as_of, after_results=self.results if not self.results.empty else None)
+        return self.__dict__["_since_last"]
+
+
+    def since_summary(self) -> str:
+        """One line: the previous session's date and what changed in the cases since then."""
+        s = self._since()
+        if s.previous is None:
+            return "本站此前没有督导记录。"
+        c = s.counts()
+        from ..labels import SINCE_CHANGES
+
+        parts = "，".join(f"{SINCE_CHANGES[k]} {v} 个" for k, v in c.items())
+        return (f"上次督导：{data.fmt_date(s.previous)}（距今 {(self.as_of - s.previous).days} 天）。此后：{parts}；"
+                f"个案服务 {int(s.case_sessions['sessions'].sum()) if len(s.case_sessions) else 0} 节，"
+                f"小组活动 {int(s.group_sessions['sessions'].sum()) if len(s.group_sessions) else 0} 节，"
+                f"指标状态变化 {len(s.indicators)} 项，前后测 {int(s.outcomes['measured'].sum()) if len(s.outcomes) else 0} 次。")
+
+
+    def since_cases(self) -> pd.DataFrame:
+        from ..labels import SINCE_CHANGES
+
+        c = self._since().cases
+        return pd.DataFrame({"变化": c["change"].map(SINCE_CHANGES), "个案编号": c["code"], "负责社工": c["worker_code"],
+                             "日期": c["date"]}) if len(c) else pd.DataFrame()
+
+
+    def since_sessions(self) -> pd.DataFrame:
+        s = self._since()
+        cases = pd.DataFrame({"类型": "个案", "编号": s.case_sessions.get("case_code", []), "名称": "",
+                              "服务节次": s.case_sessions.get("sessions", [])})
+        groups = pd.DataFrame({"类型": "小组", "编号": s.group_sessions.get("group_code", []),
+                               "名称": s.group_sessions.get("name", []), "服务节次": s.group_sessions.get("sessions", [])})
+        return pd.concat([cases, groups], ignore_index=True)
+
+
+    def since_indicators(self) -> pd.DataFrame:
+        i = self._since().indicators
+        if i.empty:
+            return pd.DataFrame()
+        return pd.DataFrame({"指标": i["indicator_name"], "上次督导时": i["status_before"], "实际（上次）": i["actual_before"],
+                             "应达（上次）": i["expected_before"], "现在": i["status_after"], "实际（现在）": i["actual_after"],
+                             "应达（现在）": i["expected_after"], "状态": i["status_after"]})
+
+
+    def since_outcomes(self) -> pd.DataFrame:
+        o = self._since().outcomes
+        return pd.DataFrame({"量表": o["scale"], "阶段": o["phase"], "测评次数": o["measured"], "人数": o["people"]}) \
+            if len(o) else pd.DataFrame()
+
+
+    def since_actions(self) -> pd.DataFrame:
+        """The action items the last session set or reviewed: their status then, now, and the whole trail."""
+        a = self._since().actions
+        if a.empty:
+            return pd.DataFrame()
+        trail = a["trail"].map(lambda t: " → ".join(f"{s}（{d:%m-%d}）" for d, s in t))
+        return pd.DataFrame({"行动项编号": a["code"], "行动项": a["action"], "责任人": a["owner_code"], "期限": a["due"],
+                             "上次督导时": a["status_then"], "现在": a["status"], "经过": trail,
+                             "标记": a["flags"].map("、".join)})
+
+
+    def caseload(self) -> pd.DataFrame:
+        """Caseload per social worker (``supervision_cycle.caseload``), Chinese headers."""
+        from .. import supervision_cycle
+        from ..labels import CASELOAD_HEADERS, YES_NO
+
+        c = supervision_cycle.caseload(self.ds, self.station["code"], self.as_of)
+        c["overloaded"] = c["overloaded"].map(YES_NO)
+        return c.rename(columns=CASELOAD_HEADERS)
+
+
 def build(db_url: str | None, station: str, as_of, period: str = "month", unmasked: bool = False) -> StationReport:
     """Load the station's data and compute everything the supervision report shows."""
     from .. import outcomes
@@ -165,3 +244,4 @@ def build(db_url: str | None, station: str, as_of, period: str = "month", unmask
                                         worsened=outcomes.worsened(ds, analysis=analysis),
                                         missing_post=outcomes.missing_post(ds, as_of, analysis=analysis))
     return StationReport(ds, row, project, as_of, period, not unmasked, results, att)
+
