@@ -22,12 +22,19 @@ $(STAMP): pyproject.toml
 
 # The main job on the demo district: build it, evaluate every project mid-year, then write the
 # supervision reports (31 October), the year-end assessments (31 December) and the district overview.
+# First, when root or passwordless sudo on Debian/Ubuntu, install Chromium and CJK fonts for the PDFs
+# (SGZ_SYSTEM_PACKAGES=no: leave the system alone); without a browser the reports are ipynb and HTML.
+# Last, out/index.html and a summary of what was written (with the command that enables PDFs, if needed).
 demo: $(STAMP) | $(JUPYTER_DIRS)
-	$(BIN)/sgz demo
+	$(BIN)/python -m sgzlib.system_packages
+	$(BIN)/sgz demo --photos data/照片
+	$(BIN)/sgz photos scan data/照片
 	$(BIN)/sgz evaluate --all --as-of 2025-10-31 --out out/评估_2025-10-31.xlsx --format xlsx
 	$(BIN)/sgz report station --all --as-of 2025-10-31 --out out
 	$(BIN)/sgz report assessment --all --as-of 2025-12-31 --out out
 	$(BIN)/sgz report district 云岭区 --as-of 2025-10-31 --out out
+	@echo "== 演示完成"
+	@$(BIN)/sgz index --out out
 
 test: $(STAMP) | $(JUPYTER_DIRS)
 	$(BIN)/python -m pytest

@@ -88,12 +88,16 @@ def _people(rng, town, frames) -> pd.DataFrame:
     seq = np.arange(len(owner)) - np.repeat(np.cumsum(per) - per, per)
     codes = _codes(town[owner], "-B", seq + 1, 4)
     category = np.array(ROSTER)[seq % 4]
-    joined = np.where(rng.random(len(owner)) < 0.85, START, _days(rng, len(owner), START, END - 120))
+    follow_up = rng.random(len(owner)) < 0.3
+    # People taken in during the year are neither on the follow-up roster (visited every quarter from
+    # January) nor among the first 24 of a station (the case beneficiaries, opened from January on):
+    # no record about a person may be dated before the person joined (checks.before_joined_problems).
+    late = (rng.random(len(owner)) >= 0.85) & ~follow_up & (seq >= 24)
+    joined = np.where(late, _days(rng, len(owner), START, END - 120), START)
     station = np.where(rng.random(len(owner)) < 0.3, np.char.add(town[owner], "-V1"), town[owner])
     frames["beneficiaries"] = _frame("beneficiaries", {
         "code": codes, "name": np.full(len(owner), "某某", dtype=object), "station_code": station.astype(object),
-        "category": category.astype(object), "joined": joined.astype("datetime64[s]"),
-        "follow_up": rng.random(len(owner)) < 0.3})
+        "category": category.astype(object), "joined": joined.astype("datetime64[s]"), "follow_up": follow_up})
     assessed = rng.random(len(owner)) < 0.95
     frames["assessments"] = _frame("assessments", {
         "beneficiary_code": codes[assessed], "date": (joined[assessed].astype("datetime64[D]")

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_WHOLE, STATUS_ORDER, TO_VERIFY
+from .labels import BEHIND, IN_PROGRESS, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_WHOLE, STATUS_ORDER, TO_VERIFY
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 STATUS_COLORS = {
@@ -24,12 +24,20 @@ STATUS_COLORS = {
 }
 # Heatmap rows: worst to best, so the colour scale reads from red to green.
 HEAT_ORDER = STATUS_ORDER
+# Smallest font of any chart text, in CSS px: charts are laid out at the printable A4 width
+# (``reports.pdf.PRINT_WIDTH_PX``), so 12 px prints at 9 pt.
+MIN_FONT_PX = 12
 
 
 def _layout(fig: go.Figure, title: str, height: int | None = None, **kw) -> go.Figure:
-    fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left"}, template="plotly_white",
-                      font={"family": FONT, "size": 12}, margin={"l": 10, "r": 10, "t": 50, "b": 10},
-                      height=height, legend={"orientation": "h", "y": -0.15}, **kw)
+    legend = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0, "font": {"size": MIN_FONT_PX}}
+    legend.update(kw.pop("legend", {}))
+    kw.setdefault("margin", {"l": 10, "r": 10, "t": 50, "b": 10})
+    fig.update_layout(title={"text": title, "x": 0.01, "xanchor": "left", "font": {"size": 15}},
+                      template="plotly_white", font={"family": FONT, "size": MIN_FONT_PX},
+                      height=height, legend=legend, **kw)
+    fig.update_xaxes(tickfont={"size": MIN_FONT_PX}, title_font={"size": MIN_FONT_PX}, automargin=True)
+    fig.update_yaxes(tickfont={"size": MIN_FONT_PX}, title_font={"size": MIN_FONT_PX}, automargin=True)
     return fig
 
 
@@ -38,9 +46,16 @@ def _short(text: str, n: int = 14) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态") -> go.Figure:
-    """Station × indicator status, one cell per (station_name, indicator_name) of the 全期 rows."""
-    rows = summary[summary["period"] == PERIOD_WHOLE] if "period" in summary else summary
+def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", per_period: bool = False,
+                   drop_prefix: str = "") -> go.Figure:
+    """Station × indicator status, one cell per (station_name, indicator_name).
+
+    By default only the 全期 rows are drawn; ``per_period=True`` keeps every
+    row given (the per-period rows of a station report, already relabelled).
+    Long indicator lists are split by the caller (the district overview draws
+    one heatmap per domain of at most 12 indicators) so every label prints readably.
+    """
+    rows = summary[summary["period"] == PERIOD_WHOLE] if "period" in summary and not per_period else summary
     stations = list(dict.fromkeys(rows["station_name"]))
     indicators = list(dict.fromkeys(rows["indicator_name"]))
     code = {s: i for i, s in enumerate(HEAT_ORDER)}
@@ -53,15 +68,24 @@ def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态") 
     scale = []
     for i, status in enumerate(HEAT_ORDER):
         scale += [(i / n, STATUS_COLORS[status]), ((i + 1) / n, STATUS_COLORS[status])]
+    # ``drop_prefix`` (a domain named in the title) is left out of the labels, not the hover text
+    x = [_short(i.removeprefix(f"{drop_prefix}：") if drop_prefix else i, 12) for i in indicators]
     fig = go.Figure(go.Heatmap(
-        z=z, x=[_short(i) for i in indicators], y=stations, zmin=-0.5, zmax=n - 0.5, colorscale=scale,
+        z=z, x=x, y=[_short(s, 16) for s in stations], zmin=-0.5, zmax=n - 0.5, colorscale=scale,
         text=text.fillna("无此指标").to_numpy(), hovertemplate="%{y}<br>%{text}<extra></extra>", xgap=1, ygap=1,
-        colorbar={"title": {"text": "状态"}, "tickvals": list(range(n)), "ticktext": list(HEAT_ORDER)}))
-    crowded = len(indicators) > 20
-    fig.update_xaxes(tickangle=-90 if crowded else -45, title_text="指标", dtick=1,
-                     tickfont={"size": 8 if crowded else 11})
-    fig.update_yaxes(autorange="reversed", title_text="站点")
-    return _layout(fig, title, height=max(260, 60 + 34 * len(stations)) + 120)
+        showscale=False, name="状态"))
+    # A legend of the statuses drawn (a colour bar is unreadable on a short heatmap)
+    shown = set(rows["status"])
+    for status in HEAT_ORDER:
+        if status in shown:
+            fig.add_scatter(x=[None], y=[None], mode="markers", name=status, hoverinfo="skip",
+                            marker={"symbol": "square", "size": 13, "color": STATUS_COLORS[status]})
+    fig.update_xaxes(tickangle=-45, title_text="指标", dtick=1, type="category")
+    fig.update_yaxes(autorange="reversed", title_text="站点", type="category")
+    label_room = 8 * max((len(v) for v in x), default=4) + 30
+    return _layout(fig, title, height=max(200, 90 + 30 * len(stations) + label_room),
+                   margin={"l": 10, "r": 10, "t": 78, "b": 10},
+                   legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": {"text": "状态："}})
 
 
 def _hover(row) -> str:
@@ -76,25 +100,41 @@ def _num(value) -> str:
     return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
+PROGRESS_CAP = 150  # bars stop at 150 % of target; the label still gives the real share
+
+
 def progress_bullets(results: pd.DataFrame, title: str = "指标完成进度（占目标百分比）") -> go.Figure:
-    """One bar per indicator: actual as % of target, a marker at the expected-by-date share, a line at 100%."""
+    """One bar per indicator: actual as % of target, a marker at the expected-by-date share, a line at 100%.
+
+    Bars are coloured by status, with one legend entry per status shown; a bar
+    above 150 % is cut there and its label says the real share (“210%↑”);
+    0 % rows are labelled “0%”.
+    """
     rows = results[(results["period"] == PERIOD_WHOLE) & (results["target"].fillna(0) > 0)].copy()
     rows = rows.iloc[::-1]
-    share = (100 * rows["actual"].fillna(0) / rows["target"]).clip(upper=150)
+    real = 100 * rows["actual"].fillna(0) / rows["target"]
+    share = real.clip(upper=PROGRESS_CAP)
     expected = 100 * rows["expected"] / rows["target"]
     labels = [_short(n, 18) for n in rows["indicator_name"]]
     fig = go.Figure()
-    fig.add_bar(x=share, y=labels, orientation="h", name="实际完成", text=[f"{v:.0f}%" for v in share],
-                textposition="auto", marker_color=[STATUS_COLORS.get(s, "#90a4ae") for s in rows["status"]],
-                customdata=rows[["indicator_name", "status"]].to_numpy(),
-                hovertext=rows.apply(_hover, axis=1), hoverinfo="text")
-    fig.add_scatter(x=expected, y=labels, mode="markers", name="按时间进度应达",
-                    marker={"symbol": "line-ns", "size": 18, "line": {"width": 3, "color": "#37474f"}},
+    for status in [s for s in STATUS_COLORS if s in set(rows["status"])]:
+        mine = (rows["status"] == status).to_numpy()
+        text = [f"{v:.0f}%↑" if v > PROGRESS_CAP else f"{v:.0f}%" for v in real[mine]]
+        fig.add_bar(x=share[mine], y=[lab for lab, m in zip(labels, mine) if m], orientation="h", name=status,
+                    text=text, textposition="outside", cliponaxis=False, marker_color=STATUS_COLORS[status],
+                    textfont={"size": MIN_FONT_PX}, hovertext=rows[mine].apply(_hover, axis=1), hoverinfo="text")
+    fig.add_scatter(x=expected, y=labels, mode="markers", name="截至日期应达",
+                    marker={"symbol": "line-ns", "size": 16, "line": {"width": 3, "color": "#37474f"}},
                     hovertemplate="应达 %{x:.0f}%<extra></extra>")
-    fig.add_vline(x=100, line_dash="dash", line_color="#c62828", annotation_text="目标", annotation_position="top")
-    fig.update_xaxes(title_text="占目标百分比（%）", range=[0, max(110, float(share.max() if len(share) else 0) + 10)])
-    fig.update_yaxes(title_text="")
-    return _layout(fig, title, height=max(240, 90 + 26 * len(rows)), showlegend=True)
+    fig.add_vline(x=100, line_dash="dash", line_color="#c62828", annotation_text="目标 100%",
+                  annotation_position="top", annotation_font_size=MIN_FONT_PX)
+    cut = bool((real > PROGRESS_CAP).any())
+    x_title = "占目标百分比（%）" + ("；超过 150% 的条形截断在 150%，标注为实际百分比并加 ↑" if cut else "")
+    fig.update_xaxes(title_text=x_title, range=[0, PROGRESS_CAP + 25], tickvals=[0, 25, 50, 75, 100, 125, 150])
+    fig.update_yaxes(title_text="", type="category", categoryorder="array", categoryarray=labels)
+    fig.update_layout(barmode="overlay", bargap=0.25, uniformtext={"minsize": MIN_FONT_PX, "mode": "show"})
+    return _layout(fig, title, height=max(240, 130 + 22 * len(rows)), showlegend=True,
+                   legend={"y": -60 / max(240, 130 + 22 * len(rows)) - 0.02})
 
 
 def monthly_series(counts: pd.Series, target: float | None = None, title: str = "每月服务次数",
@@ -109,9 +149,9 @@ def monthly_series(counts: pd.Series, target: float | None = None, title: str = 
     if expected is not None:
         fig.add_scatter(x=[str(i) for i in expected.index], y=expected.to_numpy(), mode="lines+markers",
                         name="应达", line={"dash": "dot", "color": "#37474f"})
-    fig.update_xaxes(title_text="期间", type="category")
+    fig.update_xaxes(title_text="期间", type="category", tickangle=-45)
     fig.update_yaxes(title_text=y_title, rangemode="tozero")
-    return _layout(fig, title, height=320)
+    return _layout(fig, title, height=360, legend={"y": -(115 / 360)}, margin={"l": 10, "r": 10, "t": 50, "b": 40})
 
 
 def trend_lines(frame: pd.DataFrame, x: str, y: str, color: str, title: str, y_title: str,
@@ -122,9 +162,10 @@ def trend_lines(frame: pd.DataFrame, x: str, y: str, color: str, title: str, y_t
         part = part.sort_values(x)
         fig.add_scatter(x=part[x].astype(str), y=part[y], mode="lines+markers", name=str(name),
                         hovertemplate=f"{name} %{{x}}：%{{y}}<extra></extra>")
-    fig.update_xaxes(title_text=x_title, type="category")
+    fig.update_xaxes(title_text=x_title, type="category", tickangle=-45)
     fig.update_yaxes(title_text=y_title, rangemode="tozero")
-    return _layout(fig, title, height=380)
+    # below the angled month labels and the axis title, never over them
+    return _layout(fig, title, height=420, legend={"y": -(115 / 420)}, margin={"l": 10, "r": 10, "t": 50, "b": 40})
 
 
 def ranking_bars(shares: pd.DataFrame, title: str = "各站点指标状态占比（按进度正常及达标占比排序）") -> go.Figure:
@@ -139,36 +180,68 @@ def ranking_bars(shares: pd.DataFrame, title: str = "各站点指标状态占比
         fig.add_bar(y=list(shares.index), x=100 * shares[status], name=status, orientation="h",
                     marker_color=STATUS_COLORS[status], hovertemplate=f"%{{y}} {status}：%{{x:.0f}}%<extra></extra>")
     fig.update_layout(barmode="stack")
-    fig.update_xaxes(title_text="占指标数百分比（%）", range=[0, 100])
+    fig.update_xaxes(title_text="占指标数百分比（%）", range=[0, 100], title_standoff=6)
     fig.update_yaxes(autorange="reversed", title_text="站点")
-    return _layout(fig, title, height=max(260, 100 + 32 * len(shares)))
+    height = max(300, 150 + 32 * len(shares))
+    # the legend sits below the axis title (not over it): offset in figure heights
+    return _layout(fig, title, height=height, legend={"y": -(70 / height)})
 
 
-def prepost_dumbbell(pairs: pd.DataFrame, by: str = "scale", title: str = "前后测平均分对比") -> go.Figure:
-    """Mean pre-test and post-test score per ``by`` value, joined by a line (one row per pair in ``pairs``)."""
+def prepost_dumbbell(pairs: pd.DataFrame, by: str = "scale", title: str = "前后测平均分对比",
+                     lower_better: set[str] | frozenset = frozenset()) -> go.Figure:
+    """Mean pre-test and post-test score per ``by`` value, joined by a line (one row per pair in ``pairs``).
+
+    Raw means are plotted; every row's label says which way is better
+    (``lower_better`` holds the ``by`` values of lower-is-better scales), and the
+    line is green when the mean moved the better way, red when it moved the worse way.
+    """
     means = pairs.groupby(by).agg(pre=("pre", "mean"), post=("post", "mean"), n=("pre", "size")).reset_index()
-    labels = [f"{v}（n={n}）" for v, n in zip(means[by], means["n"])]
+    lower = means[by].isin(set(lower_better)).to_numpy()
+    labels = [f"{v}（n={n}，{'越低越好' if low else '越高越好'}）" for v, n, low in zip(means[by], means["n"], lower)]
     fig = go.Figure()
-    for label, pre, post in zip(labels, means["pre"], means["post"]):
-        fig.add_scatter(x=[pre, post], y=[label, label], mode="lines", line={"color": "#b0bec5", "width": 4},
-                        showlegend=False, hoverinfo="skip")
+    for label, pre, post, low in zip(labels, means["pre"], means["post"], lower):
+        better = (post < pre) if low else (post > pre)
+        fig.add_scatter(x=[pre, post], y=[label, label], mode="lines", showlegend=False, hoverinfo="skip",
+                        line={"color": "#81c784" if better else "#e57373", "width": 4})
     fig.add_scatter(x=means["pre"], y=labels, mode="markers", name="前测", marker={"size": 12, "color": "#90a4ae"},
                     hovertemplate="%{y} 前测均分 %{x:.1f}<extra></extra>")
     fig.add_scatter(x=means["post"], y=labels, mode="markers", name="后测", marker={"size": 12, "color": "#1565c0"},
                     hovertemplate="%{y} 后测均分 %{x:.1f}<extra></extra>")
-    fig.update_xaxes(title_text="平均得分")
-    fig.update_yaxes(title_text="量表")
-    return _layout(fig, title, height=max(220, 100 + 40 * len(means)))
+    fig.add_scatter(x=[None], y=[None], mode="lines", name="向好的方向变化", line={"color": "#81c784", "width": 4})
+    fig.add_scatter(x=[None], y=[None], mode="lines", name="向差的方向变化", line={"color": "#e57373", "width": 4})
+    fig.update_xaxes(title_text="平均得分（原始分；每行注明越高越好或越低越好）")
+    fig.update_yaxes(title_text="量表", type="category")
+    height = max(240, 140 + 40 * len(means))
+    return _layout(fig, title, height=height, legend={"y": -(70 / height)})
 
 
-def score_bars(results: pd.DataFrame, by: str = "domain", title: str = "各领域得分") -> go.Figure:
-    """Points earned against points available, summed per ``by`` (the 全期 rows)."""
-    rows = results[results["period"] == PERIOD_WHOLE]
-    sums = rows.groupby(by, sort=False)[["points", "score"]].sum()
+def domain_outcome_bars(summary: pd.DataFrame, title: str = "各领域指标达标情况") -> go.Figure:
+    """Per domain, the number of indicators 达标 / 未达标 / 待核验 / other (stacked; they add up to the indicators)."""
+    rows = summary[summary["period"] == PERIOD_WHOLE] if "period" in summary else summary
+    status = rows["status"].where(rows["status"].isin([MET, MISSED, TO_VERIFY]), IN_PROGRESS)
+    counts = pd.crosstab(rows["domain"], status).reindex(list(dict.fromkeys(rows["domain"])))
+    colours = {MET: STATUS_COLORS[MET], MISSED: STATUS_COLORS[MISSED], TO_VERIFY: STATUS_COLORS[TO_VERIFY],
+               IN_PROGRESS: STATUS_COLORS[ON_TRACK]}
+    fig = go.Figure()
+    for name, colour in colours.items():
+        if name in counts:
+            fig.add_bar(y=list(counts.index), x=counts[name], name=name, orientation="h", marker_color=colour,
+                        text=counts[name].where(counts[name] > 0, None), textposition="inside",
+                        hovertemplate=f"%{{y}} {name}：%{{x}} 项<extra></extra>")
+    fig.update_layout(barmode="stack", legend_traceorder="normal")
+    fig.update_xaxes(title_text="指标数（项）", dtick=1 if counts.to_numpy().sum(axis=1).max(initial=0) <= 12 else None)
+    fig.update_yaxes(autorange="reversed", title_text="领域", type="category")
+    height = max(240, 140 + 34 * len(counts))
+    return _layout(fig, title, height=height, legend={"y": -(70 / height)})
+
+
+def score_bars(scores: pd.DataFrame, by: str = "domain", title: str = "各领域得分") -> go.Figure:
+    """Points earned against points available, summed per ``by`` (``scoring.Scheme.score`` rows with ``by``)."""
+    sums = scores.groupby(by, sort=False)[["points", "score"]].sum()
     fig = go.Figure()
     fig.add_bar(x=list(sums.index), y=sums["points"], name="满分", marker_color="#cfd8dc")
     fig.add_bar(x=list(sums.index), y=sums["score"], name="得分", marker_color="#2e7d32")
     fig.update_layout(barmode="overlay")
-    fig.update_xaxes(title_text="领域")
+    fig.update_xaxes(title_text="领域", type="category")
     fig.update_yaxes(title_text="分值", rangemode="tozero")
-    return _layout(fig, title, height=340)
+    return _layout(fig, title, height=360)

@@ -28,6 +28,17 @@ class Dataset:
             frame = self.frames.get(t.name)
             self.frames[t.name] = schema.empty_frame(t) if frame is None else schema.coerce_frame(t, frame)
 
+    @classmethod
+    def of_declared(cls, frames: dict[str, pd.DataFrame]) -> Dataset:
+        """A dataset of frames that already have exactly the declared columns, dtypes and a default index.
+
+        For bulk readers and generators that build the frames in their declared form: skips the
+        column-by-column coercion of the constructor (which would give the same frames).
+        """
+        ds = cls.__new__(cls)
+        ds.frames = {t.name: frames[t.name] if t.name in frames else schema.empty_frame(t) for t in schema.TABLES}
+        return ds
+
     def __getitem__(self, table: str) -> pd.DataFrame:
         return self.frames[table]
 
@@ -38,7 +49,8 @@ class Dataset:
         raise AttributeError(table)
 
     def sizes(self) -> dict[str, int]:
-        return {name: len(frame) for name, frame in self.frames.items()}
+        """Rows per ledger table (the photo index, when loaded, is not a ledger table)."""
+        return {t.name: len(self.frames[t.name]) for t in schema.TABLES}
 
     # -- the station tree -------------------------------------------------
 
@@ -72,7 +84,11 @@ class Dataset:
         for t in schema.TABLES:
             mask = self.station_column(t.name).isin(keep)
             frames[t.name] = self.frames[t.name][mask.fillna(False).to_numpy()]
-        return Dataset(frames)
+        out = Dataset(frames)
+        photos = self.frames.get("photo_files")  # the photo index (sgzlib.photos), not a ledger sheet
+        if photos is not None:
+            out.frames["photo_files"] = photos[photos["station_code"].isin(keep)].reset_index(drop=True)
+        return out
 
     # -- checks -------------------------------------------------------------
 
@@ -82,7 +98,8 @@ class Dataset:
         from .lifecycle import case_problems, group_problems
         from .scales import scale_problems
 
-        return (key_problems(self) + reference_problems(self) + case_problems(self) + group_problems(self)
+        return (stored_value_problems(self) + key_problems(self) + reference_problems(self)
+                + case_problems(self) + group_problems(self)
                 + scale_problems(self) + data_problems(self))
 
     def validate(self) -> Dataset:
@@ -97,6 +114,28 @@ def split_list(series: pd.Series) -> pd.Series:
     """Explode a ``list`` column into one row per value (index kept, blanks dropped)."""
     exploded = series.dropna().str.split(LIST_SEPARATOR).explode().str.strip()
     return exploded[exploded.notna() & (exploded != "")]
+
+
+def stored_value_problems(ds: Dataset) -> list[Problem]:
+    """Values outside what every database holds alike, or below their column's minimum (``schema.value_problems``)."""
+    return [p for t in schema.TABLES for p in schema.value_problems(t, ds[t.name])]
+
+
+def catalogue_problems(ds: Dataset) -> list[Problem]:
+    """Projects whose 指标清单, 档位 or 自选任务 is not in the shipped catalogues (allowed values named).
+
+    Checked on import (``ledger.import_workbook``): data built in code may name catalogues of its own,
+    which are handed to the evaluation directly.
+    """
+    from .indicators.context import resolve_projects
+
+    if ds.projects.empty:
+        return []
+    try:
+        resolve_projects(ds)
+    except DataError as exc:
+        return exc.problems
+    return []
 
 
 def key_problems(ds: Dataset) -> list[Problem]:

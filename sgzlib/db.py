@@ -15,6 +15,7 @@ SQL_TYPES = {
     "int": lambda: sa.Integer(),
     "money": lambda: sa.Numeric(14, 2),
     "bool": lambda: sa.Boolean(),
+    "number": lambda: sa.Float(),
 }
 
 metadata = sa.MetaData()
@@ -34,3 +35,28 @@ def _table(t: schema.Table) -> sa.Table:
 
 
 SQL_TABLES: dict[str, sa.Table] = {t.name: _table(t) for t in schema.TABLES}
+
+
+# The photo index (``sgz photos scan``): one row per image file of a station's photo folder.
+# Not a ledger sheet; written by ``sgzlib.photos.store`` only.
+PHOTO_FILES = sa.Table(
+    "photo_files", metadata,
+    sa.Column("station_code", sa.String(64), primary_key=True),
+    sa.Column("path", sa.String(512), primary_key=True),
+    sa.Column("size", sa.BigInteger(), nullable=False),
+    sa.Column("mtime", sa.Float(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=True),
+    sa.Column("phash", sa.Text(), nullable=True),
+    sa.Column("taken_at", sa.DateTime(), nullable=True),
+    sa.Column("latitude", sa.Float(), nullable=True),
+    sa.Column("longitude", sa.Float(), nullable=True),
+    sa.Column("camera", sa.Text(), nullable=True),
+    sa.Column("software", sa.Text(), nullable=True),
+    sa.Column("width", sa.Integer(), nullable=True),
+    sa.Column("height", sa.Integer(), nullable=True),
+    sa.Column("readable", sa.Boolean(), nullable=False),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("thumbnail", sa.LargeBinary(), nullable=True),
+    sa.Index("ix_photo_files_sha256", "sha256"),
+    comment="照片索引",
+)

@@ -17,6 +17,9 @@ demos can point at them:
 - two recorded supervision sessions per township station (``RECORDED_SESSIONS``, the 督导议程记录 of the
   supervision cycle) with action items done, in progress, cancelled and overdue, and in the stations of
   ``overdue_action_stations`` a 督导记录 item carried over three sessions.
+- in 西山镇's photo folder and the 经费支出 sheets: see ``demo_photos.PHOTO_PLANTED``
+  (a photo re-saved for a second record, photos taken weeks early or far away,
+  photos never delivered, unused files, one expense against each spending rule).
 
 Nothing here is a real person: names are drawn from common surnames and
 given-name characters, phone numbers and ID numbers are made up (ID numbers
@@ -31,6 +34,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from . import demo_photos
 from .dataset import Dataset
 
 SEED = 20251231
@@ -133,13 +137,15 @@ def build(seed: int = SEED) -> Dataset:
           district=DISTRICT, provider=PROVIDERS[0])
     for i, (code, town, catalogue, tier, options) in enumerate(TOWNSHIPS):
         _station(g, i, code, town, catalogue, tier, options)
+    demo_photos.expenses(g.rows)
     return Dataset({name: pd.DataFrame(rows) for name, rows in g.rows.items()}).validate()
 
 
 def _station(g: _Gen, i: int, code: str, town: str, catalogue: str, tier: str | None, options: str | None) -> None:
     behind = code == BEHIND
+    lat, lon = demo_photos.position(code)
     g.add("stations", code=code, name=f"{town}社会工作服务站", level="乡镇街道站", parent_code=HUB,
-          district=DISTRICT, provider=PROVIDERS[i % len(PROVIDERS)])
+          district=DISTRICT, provider=PROVIDERS[i % len(PROVIDERS)], latitude=lat, longitude=lon)
     for v in range(2):
         village = VILLAGES[(2 * i + v) % len(VILLAGES)]
         g.add("stations", code=f"{code}-V{v + 1}", name=f"{village}社会工作服务室", level="村社区室",

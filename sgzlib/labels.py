@@ -17,6 +17,8 @@ MET, ON_TRACK, BEHIND, NOT_STARTED, MISSED, TO_VERIFY = "达标", "进度正常"
 STATUS_ORDER = (MISSED, BEHIND, TO_VERIFY, NOT_STARTED, ON_TRACK, MET)
 # Statuses that need someone's attention (the first four of the order).
 NEEDS_ATTENTION = STATUS_ORDER[:4]
+# The assessment's bucket for indicators whose period has not ended and are neither met nor to verify.
+IN_PROGRESS = "进行中"
 STATUS_HINT = {MISSED: "（期间已结束仍未达到目标）", BEHIND: "（低于按时间进度应达值）", TO_VERIFY: "（检查项尚未勾选）"}
 
 # -- periods ----------------------------------------------------------------------------
@@ -37,11 +39,17 @@ RESULT_HEADERS = {
     "tier": "档位", "indicator_id": "指标编号", "indicator_name": "指标名称", "domain": "领域", "mandatory": "必选",
     "rule": "计算规则", "period": "周期", "period_kind": "周期类型", "period_end": "周期结束日", "actual": "实际",
     "target": "目标", "expected": EXPECTED, "unit": "单位", "status": "状态", "points": "分值",
-    "score": "得分", "note": "说明",
+    "score": "得分", "credit_rule": "计分规则", "note": "说明",
 }
 EXPLAIN_HEADERS = {
     "project_code": "项目编码", "indicator_id": "指标编号", "period": "周期", "record_table": "记录所在表",
     "record_id": "记录编号", "counted": "是否计入", "reason_code": "原因类别", "reason": "原因",
+}
+# Spending checks (``indicators.spending``): a checklist line per project × check, and each flagged expense.
+SPENDING_HEADERS = {
+    "project_code": "项目编码", "check_id": "核查编号", "name": "核查项", "source_text": "原文", "status": "结果",
+    "n_flagged": "需核查笔数", "amount_flagged": "需核查金额(元)", "record_id": "记录编号", "date": "日期",
+    "amount": "金额(元)", "category": "类别", "item": "物品", "place": "地点", "reason": "原因",
 }
 
 # -- reason codes -----------------------------------------------------------------------------
@@ -62,6 +70,14 @@ REASON_LABELS = {
     "too_few_sessions": "有效节次不足",
     "records_missing": "文书不全",
     "not_finished": "尚未结案或结束",
+    # photo findings once a station's photo folder is indexed (``photos.checks.FINDINGS``)
+    "missing_file": "照片文件缺失",
+    "ambiguous_file": "照片名对应多个文件",
+    "unreadable": "照片无法读取",
+    "reused_content": "照片内容重复",
+    "time_mismatch": "拍摄时间不符",
+    "no_capture_time": "照片无拍摄时间",
+    "place_mismatch": "拍摄地点不符",
     # measurements left out of a pre/post pair (``outcomes.unpaired``)
     "no_project": "不属于任何服务",
     "no_post": "无后测",

@@ -266,8 +266,9 @@ def scale_problems(ds, registry: ScaleRegistry | None = None) -> list[Problem]:
     t = schema.TABLE_BY_NAME["measurements"]
     resolved = {name: registry.resolve(name) for name in frame["scale"].dropna().unique()}
     scales = frame["scale"].map(resolved)
-    low = scales.map(lambda s: s.low if s is not None and s.low is not None else -math.inf)
-    high = scales.map(lambda s: s.high if s is not None and s.high is not None else math.inf)
+    # float: the map of an empty column keeps the column's (string) dtype
+    low = scales.map(lambda s: s.low if s is not None and s.low is not None else -math.inf).astype(float)
+    high = scales.map(lambda s: s.high if s is not None and s.high is not None else math.inf).astype(float)
     unknown = scales.isna() & frame["scale"].notna()
     score = frame["score"].astype(float)
     outside = ~unknown & score.notna() & ((score < low) | (score > high))

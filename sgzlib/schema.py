@@ -14,6 +14,7 @@ Column kinds:
 ``list``  several values joined by ``、`` (beneficiary codes, photo files)
 ``date``  a calendar date
 ``int`` / ``money``  whole numbers / amounts in yuan
+``number``  a decimal number kept to six places (a station's longitude and latitude)
 ``bool``  是/否
 """
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pandas as pd
+
+from .errors import Problem
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Column:
     required: bool = False
     vocab: str | None = None
     ref: str | None = None  # "table.column" this code refers to
+    minimum: int | None = None  # smallest value that means something (counts, amounts, 节次)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -67,7 +71,7 @@ class Table:
         return next(c for c in self.columns if c.name == name)
 
 
-KINDS = ("code", "text", "enum", "list", "date", "int", "money", "bool")
+KINDS = ("code", "text", "enum", "list", "date", "int", "money", "bool", "number")
 
 PANDAS_DTYPES = {
     "code": "string",
@@ -78,13 +82,22 @@ PANDAS_DTYPES = {
     "int": "Int64",
     "money": "Float64",
     "bool": "boolean",
+    "number": "Float64",
 }
 
 
 def C(name: str, header: str, kind: str = "text", required: bool = False,
-      vocab: str | None = None, ref: str | None = None) -> Column:
+      vocab: str | None = None, ref: str | None = None, minimum: int | None = None) -> Column:
     """Short constructor used by the declarations below."""
-    return Column(name, header, kind, required, vocab, ref)
+    return Column(name, header, kind, required, vocab, ref, minimum)
+
+
+# What every database accepts alike (PostgreSQL refuses what SQLite would store): the longest text of
+# each kind (codes and vocabulary words are VARCHAR columns; other text as Excel's cell limit), the
+# range of whole numbers (INTEGER) and of amounts (NUMERIC(14, 2)). NUL characters are refused in all text.
+MAX_LENGTH = {"code": 64, "enum": 32, "text": 32767, "list": 32767}
+INT_RANGE = (-(2 ** 31), 2 ** 31 - 1)
+MONEY_LIMIT = 10 ** 12
 
 
 STATION = "stations.code"
@@ -98,14 +111,16 @@ TABLES: tuple[Table, ...] = (
         C("parent_code", "上级站点编码", "code", ref=STATION),
         C("district", "所属区县", "text", True),
         C("provider", "承接机构"),
+        C("longitude", "经度", "number"),
+        C("latitude", "纬度", "number"),
     ), key=("code",), station_column="code"),
     Table("projects", "项目", (
         C("code", "项目编码", "code", True),
         C("station_code", "站点编码", "code", True, ref=STATION),
-        C("year", "年度", "int", True),
+        C("year", "年度", "int", True, minimum=1900),
         C("start", "开始日期", "date", True),
         C("end", "结束日期", "date", True),
-        C("budget", "合同金额(元)", "money", True),
+        C("budget", "合同金额(元)", "money", True, minimum=0),
         C("catalogue", "指标清单", "text", True),
         C("tier", "档位"),
         C("optional_tasks", "自选任务", "list"),
@@ -148,7 +163,7 @@ TABLES: tuple[Table, ...] = (
         C("domain", "领域", "enum", True, "domain"),
         C("category", "服务类别", "enum", True, "service_category"),
         C("beneficiary_codes", "服务对象编码", "list", ref=BENEFICIARY),
-        C("attendance", "参与人次", "int"),
+        C("attendance", "参与人次", "int", minimum=0),
         C("place", "地点"),
         C("summary", "内容摘要"),
         C("photos", "水印照片", "list"),
@@ -178,10 +193,10 @@ TABLES: tuple[Table, ...] = (
     ), key=("case_code", "kind"), station_column=None),
     Table("case_sessions", "个案服务", (
         C("case_code", "个案编号", "code", True, ref="cases.code"),
-        C("seq", "节次", "int", True),
+        C("seq", "节次", "int", True, minimum=1),
         C("date", "服务日期", "date", True),
         C("mode", "服务方式", "enum", vocab="session_mode"),
-        C("minutes", "时长(分钟)", "int"),
+        C("minutes", "时长(分钟)", "int", minimum=0),
         C("process_record", "过程记录表", "bool"),
         C("photos", "水印照片", "list"),
     ), key=("case_code", "seq"), station_column=None),
@@ -198,9 +213,9 @@ TABLES: tuple[Table, ...] = (
     ), key=("code",)),
     Table("group_sessions", "小组活动", (
         C("group_code", "小组编号", "code", True, ref="groups.code"),
-        C("seq", "节次", "int", True),
+        C("seq", "节次", "int", True, minimum=1),
         C("date", "活动日期", "date", True),
-        C("attendance", "签到人数", "int", True),
+        C("attendance", "签到人数", "int", True),  # a negative count: lifecycle.group_problems
         C("unit_plan", "单元计划书", "bool"),
         C("process_record", "过程记录表", "bool"),
         C("sign_in", "签到表", "bool"),
@@ -215,7 +230,7 @@ TABLES: tuple[Table, ...] = (
         C("reformed_community", "涉改社区", "bool"),
         C("started", "培育开始日期", "date", True),
         C("has_rules", "制度文件", "bool"),
-        C("core_members", "骨干人数", "int"),
+        C("core_members", "骨干人数", "int", minimum=0),
         C("registered", "登记注册日期", "date"),
     ), key=("code",)),
     Table("volunteers", "志愿者", (
@@ -237,7 +252,7 @@ TABLES: tuple[Table, ...] = (
         C("code", "记录编号", "code", True),
         C("station_code", "站点编码", "code", True, ref=STATION),
         C("date", "日期", "date", True),
-        C("amount", "金额(元)", "money", True),
+        C("amount", "金额(元)", "money", True, minimum=0),
         C("source", "来源/合作慈善组织"),
         C("use", "用途", "enum", vocab="charity_use"),
     ), key=("code",)),
@@ -246,9 +261,20 @@ TABLES: tuple[Table, ...] = (
         C("station_code", "站点编码", "code", True, ref=STATION),
         C("date", "日期", "date", True),
         C("beneficiary_code", "对象编码", "code", ref=BENEFICIARY),
-        C("amount", "金额(元)", "money", True),
+        C("amount", "金额(元)", "money", True, minimum=0),
         C("content", "内容"),
     ), key=("code",)),
+    Table("expenses", "经费支出", (
+        C("code", "记录编号", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("date", "日期", "date", True),
+        C("amount", "金额(元)", "money", True, minimum=0),
+        C("category", "类别", "enum", True, "expense_category"),
+        C("item", "物品"),
+        C("place", "地点"),
+        C("receipt", "领取单据", "bool"),
+        C("photos", "水印照片", "list"),
+    ), key=("code",), note="一行一笔项目经费支出；发放物品须有领取单据，小型物品须有合照或领取照片。"),
     Table("measurements", "前后测", (
         C("beneficiary_code", "对象编码", "code", True, ref=BENEFICIARY),
         C("scale", "量表", "text", True),
@@ -316,6 +342,47 @@ STATION_VIA: dict[str, tuple[str, str]] = {
 }
 
 
+def value_problems(table: str | Table, frame: pd.DataFrame) -> list[Problem]:
+    """Values no database may hold: too long, NUL characters, whole numbers or amounts out of range, below minimum."""
+    t = TABLE_BY_NAME[table] if isinstance(table, str) else table
+    out = []
+
+    def bad(idx, c: Column, code: str, message: str, value) -> None:
+        out.append(Problem(code, message, where=t.sheet, column=c.header, value=_short(value),
+                           key=tuple(frame.at[idx, k] for k in t.key)))
+
+    for c in t.columns:
+        if c.name not in frame.columns:
+            continue
+        series = frame[c.name].dropna()
+        if series.empty:
+            continue
+        if c.kind in MAX_LENGTH:
+            text = series.astype(str)
+            for idx in text.index[text.str.contains("\x00", regex=False).to_numpy(dtype=bool)]:
+                bad(idx, c, "nul_character", "含有空字符（NUL，常见于从其他系统复制的内容），请删去后重新填写",
+                    text[idx].replace("\x00", "\\0"))
+            limit = MAX_LENGTH[c.kind]
+            for idx in text.index[(text.str.len() > limit).to_numpy(dtype=bool)]:
+                bad(idx, c, "too_long", f"长度 {len(text[idx])} 个字符，超过上限 {limit} 个字符", text[idx])
+        elif c.kind in ("int", "money"):
+            number = pd.to_numeric(series, errors="coerce").astype("float64")
+            low, high = INT_RANGE if c.kind == "int" else (-MONEY_LIMIT, MONEY_LIMIT)
+            for idx in number.index[((number < low) | (number > high)).to_numpy(dtype=bool)]:
+                bad(idx, c, "out_of_range", f"数值超出可保存的范围（{low} 至 {high}）", series[idx])
+            if c.minimum is not None:
+                small = (number < c.minimum) & (number >= low)
+                for idx in number.index[small.to_numpy(dtype=bool)]:
+                    what = "不能为负数" if c.minimum == 0 else f"不能小于 {c.minimum}"
+                    bad(idx, c, "below_minimum", what, series[idx])
+    return out
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:40] + f"……（共 {len(text)} 个字符）"
+
+
 def empty_frame(table: str | Table) -> pd.DataFrame:
     """An empty DataFrame with the table's columns and dtypes."""
     t = TABLE_BY_NAME[table] if isinstance(table, str) else table
@@ -342,7 +409,10 @@ def coerce_frame(table: str | Table, frame: pd.DataFrame) -> pd.DataFrame:
 def _as_dtype(series: pd.Series, kind: str) -> pd.Series:
     dtype = PANDAS_DTYPES[kind]
     if str(series.dtype) == dtype:
-        return series.mask(series == "") if dtype == "string" else series
+        if dtype == "string":
+            blank = series == ""
+            return series.mask(blank) if blank.any() else series
+        return series
     if kind == "date":
         return pd.to_datetime(series).astype(dtype)
     if kind in ("code", "text", "enum", "list"):

@@ -220,3 +220,19 @@ def describe(d) -> dict:
         "d_z": cohens_dz(x), "r_rb": rank_biserial(x),
         "note": "；".join(notes),
     }
+
+
+def mean_ci(d, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``d`` and its two-sided t confidence interval at ``level``: mean ± t(n−1) · SD / √n.
+
+    NaN bounds when fewer than two values (no spread to estimate); a zero spread gives the mean as both bounds.
+    """
+    x = _clean(d)
+    n = len(x)
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(np.mean(x))
+    if n < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * np.std(x, ddof=1) / math.sqrt(n))
+    return mean, mean - half, mean + half

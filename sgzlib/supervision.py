@@ -91,7 +91,8 @@ def with_verdicts(frame: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
     judged = v["counted"].notna().to_numpy()
     frame["counted"] = pd.Series([bool(c) if j else None for c, j in zip(v["counted"].to_numpy(dtype=object), judged)],
                                  index=frame.index, dtype=object)
-    frame["not_counted"] = [c is False for c in frame["counted"]]
+    # a bool Series, so that selecting by it on an empty frame selects rows, not (no) columns
+    frame["not_counted"] = pd.Series([c is False for c in frame["counted"]], index=frame.index, dtype=bool)
     frame["count_reason"] = [r if j else NOT_JUDGED for r, j in zip(v["reason"].to_numpy(dtype=object), judged)]
     for col in ("counted_sessions", "needed"):
         frame[col] = v[col].to_numpy(dtype=object)

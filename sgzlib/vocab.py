@@ -95,12 +95,20 @@ SUPERVISION_FORM = _vocab("supervision_form", "形式", "个别 团体 现场")
 ACTION_STATUS = _vocab("action_status", "完成情况", "未开始 进行中 已完成 已取消",
                        {"完成": "已完成", "未完成": "进行中", "待办": "未开始", "取消": "已取消"})
 GENDER = _vocab("gender", "性别", "男 女")
+EXPENSE_CATEGORY = _vocab(
+    "expense_category",
+    "经费类别",
+    "活动物资 发放物品 办公耗材 宣传印刷 培训会务 交通燃油 餐饮 设备购置 米面油 其他",
+    {"物资": "活动物资", "发放": "发放物品", "慰问品": "发放物品", "办公用品": "办公耗材", "印刷": "宣传印刷",
+     "宣传": "宣传印刷", "培训": "培训会务", "会务": "培训会务", "燃油费": "交通燃油", "燃油": "交通燃油",
+     "油费": "交通燃油", "交通": "交通燃油", "固定资产": "设备购置", "设备": "设备购置", "粮油": "米面油"},
+)
 
 VOCABS: dict[str, Vocab] = {
     v.name: v
     for v in (LEVEL, CERTIFICATE, BENEFICIARY_CATEGORY, ASSESSMENT_METHOD, RISK, DOMAIN,
               SERVICE_CATEGORY, CLOSE_REASON, CASE_RECORD_KIND, SESSION_MODE, ORG_TYPE,
-              CULTIVATION_TYPE, CHARITY_USE, PHASE, SUPERVISION_FORM, ACTION_STATUS, GENDER)
+              CULTIVATION_TYPE, CHARITY_USE, PHASE, SUPERVISION_FORM, ACTION_STATUS, GENDER, EXPENSE_CATEGORY)
 }
 
 TRUE_WORDS = frozenset(["是", "有", "Y", "YES", "TRUE", "T", "1", "√", "✓", "✔", "对"])

@@ -92,5 +92,4 @@ def indicator(rule: str, params: str = "{}", target="1", period: str = "whole", 
           period: {period}
           target: {target}
           evidence: 测试佐证
-          points: 10
         """) + textwrap.indent(textwrap.dedent(extra), "  ")

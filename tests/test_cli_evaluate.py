@@ -75,7 +75,8 @@ def test_xlsx_has_summary_detail_and_records(capsys, db_url, tmp_path, expected)
     code, out, _ = run(capsys, "evaluate", "--db", db_url, "--as-of", AS_OF, "--format", "xlsx", "--out", str(path))
     assert code == 0 and "已写入" in out
     book = openpyxl.load_workbook(path, read_only=True)
-    assert book.sheetnames == ["汇总", "明细", "计入与未计入的记录"]
+    # the demo's zhalainuoer-2026 projects carry spending checks: their checklist and flagged expenses follow
+    assert book.sheetnames == ["汇总", "明细", "计入与未计入的记录", "经费使用核查", "经费需核查的支出"]
     assert book["汇总"].max_row == len(expected.summary) + 1  # plus the header row
     assert [c.value for c in next(book["汇总"].iter_rows(max_row=1))] == [HEADERS[c] for c in RESULT_COLUMNS]
 

@@ -295,22 +295,24 @@ def heat_counts(traces) -> dict[str, int]:
 def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filters(page, server, demo_ds):
     open_dashboard(page, server, "progress", ".sgz-panel-heatmap .js-plotly-plot")
     projects = progress_view.current_projects(demo_ds, AS_OF, demo.DISTRICT)
-    catalogue = projects["catalogue_id"].value_counts().sort_index().idxmax()  # most stations, then by id
-    title = projects.drop_duplicates("catalogue_id").set_index("catalogue_id").at[catalogue, "catalogue_title"]
-    assert selected(page, "catalogue").startswith(title)
-    results, summary = catalogue_results(demo_ds, catalogue)
+    # The catalogue filter opens on 全部: every station of the district, the planted YL04 among them
+    assert selected(page, "catalogue").replace("\xa0", " ").startswith(f"全部指标清单（{len(projects)} 个站）")
+    results = indicators.evaluate(demo_ds, AS_OF, projects=sorted(projects["code"])).results
+    summary = results[results["period"] == "全期"]
     counts = summary["status"].value_counts()
+    assert kpi(page, "kpis", "社工站") == str(len(projects))
     for status in indicators.STATUS_ORDER:
         assert kpi(page, "kpis", status) == str(int(counts.get(status, 0)))
-    heat = plot_data(page, "heatmap")
-    assert heat_counts(heat) == {s: int(n) for s, n in counts.items()}
-    assert heat[0]["y"] == list(dict.fromkeys(summary["station_name"]))
-    # The bullet chart of the preselected station: one bar per indicator with a target.
+    # across catalogues the panel compares shares per station (no indicator is shared)
+    bars = plot_data(page, "heatmap")
+    shares = progress_view.station_shares(summary)
+    assert bars[0]["y"] == list(shares.index) and "北岭街道社会工作服务站" in bars[0]["y"]
+    # The bullet chart of the preselected station: one bar per indicator with a target, one trace per status.
     station = re.search(r"（(\w+)）$", selected(page, "station")).group(1)
     mine = summary[(summary["station_code"] == station) & (summary["target"].fillna(0) > 0)]
-    bars = plot_data(page, "bullets")[0]
-    expected_share = (100 * mine["actual"].fillna(0) / mine["target"]).clip(upper=150).iloc[::-1]
-    assert bars["x"] == pytest.approx(expected_share.tolist())
+    drawn = {y: x for t in plot_data(page, "bullets") if t["type"] == "bar" for y, x in zip(t["y"], t["x"])}
+    expected_share = (100 * mine["actual"].fillna(0) / mine["target"]).clip(upper=150)
+    assert sorted(drawn.values()) == pytest.approx(sorted(expected_share.tolist()))
     # The monthly series of the preselected per-period indicator.
     name = re.sub(r"（(每月|每季度)）$", "", selected(page, "indicator"))
     periods = results[(results["station_code"] == station) & (results["indicator_name"] == name)
@@ -322,6 +324,12 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
     actions = page.locator(".sgz-panel-actions").inner_text()
     urgent = supervision.indicators_needing_attention(summary)
     assert urgent["indicator_name"].iloc[0] in actions
+    # every table can be taken away as CSV and Excel, every chart as PNG (the mode bar's camera)
+    assert page.locator(".sgz-panel-actions a[download$='.csv']").count() == 1
+    assert page.locator(".sgz-panel-actions a[download$='.xlsx']").count() == 1
+    assert page.locator(".sgz-panel-heatmap .modebar-btn[data-title*='PNG'], "
+                        ".sgz-panel-heatmap .modebar-btn[data-title*='png'], "
+                        ".sgz-panel-heatmap .modebar-btn[data-title*='下载']").count() >= 1
 
     # A filter change: another catalogue, then one domain of it.
     results, summary = catalogue_results(demo_ds, "jiuyuan-2024")  # YL03 and YL04 (planted behind)
@@ -383,3 +391,45 @@ def test_outcomes_dashboard_shows_pairs_statistics_masked_names_and_follows_filt
     text = page.locator("#rendered_cells").inner_text()
     assert not [n for n in full_names(demo_ds, ["YL01"]) if n in text]
     assert_clean(page)
+
+
+def test_dashboards_open_on_the_reports_default_date(chromium, tmp_path_factory, demo_ds, browser, output_dir):
+    """Without --as-of the dashboards open on the date the CLI and the reports use by default (asof.default_as_of)."""
+    from sgzlib import asof
+    from sgzlib.reports import jobs
+
+    base = tmp_path_factory.mktemp("default-date")
+    url = f"sqlite:///{base / 'demo.db'}"
+    engine = storage.connect(url)
+    storage.write_dataset(engine, demo_ds)
+    engine.dispose()
+    expected = asof.default_as_of(demo_ds).isoformat()
+    assert jobs.station_jobs(url, ["YL01"])[0].parameters["as_of"] == expected
+    env_before = os.environ.pop("SGZ_DASHBOARD_AS_OF", None)
+    srv = DashboardServer(url, port=free_port(), log_path=output_dir / "dashboards-default-date.log")
+    srv.start()
+    context = browser.new_context(viewport={"width": 1360, "height": 1600}, locale="zh-CN")
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT)
+    try:
+        srv.wait_ready(timeout=90)
+        for name, ready in (("progress", ".sgz-panel-kpis .sgz-kpi"), ("outcomes", ".sgz-panel-kpis .sgz-kpi"),
+                            ("cases", ".sgz-panel-kpis .sgz-kpi")):
+            pg.goto(srv.page_url(name), timeout=120_000)
+            pg.wait_for_selector(ready, state="attached", timeout=180_000)
+            shown = pg.locator(".sgz-filter-as_of input[type='date']").input_value()
+            assert shown == expected, name
+            pg.wait_for_selector(".js-plotly-plot .main-svg", state="attached", timeout=180_000)
+            # no chart without data: every drawn figure has a trace with at least one value
+            empty = pg.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(gd => {
+                const has = v => v != null && (Array.isArray(v) || ArrayBuffer.isView(v) ? Array.from(v).flat()
+                    .some(x => x !== null && !(typeof x === 'number' && isNaN(x))) : true);
+                return !(gd.data || []).some(t => has(t.z) || has(t.x) || has(t.y)); })
+                .map(gd => (gd.layout && gd.layout.title && gd.layout.title.text) || '?')""")
+            assert empty == [], f"{name}: 没有数据的图表 {empty}"
+            pg.screenshot(path=str(output_dir / f"dashboard_default_{name}.png"), full_page=True)
+    finally:
+        context.close()
+        srv.stop()
+        if env_before is not None:
+            os.environ["SGZ_DASHBOARD_AS_OF"] = env_before

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import re
 import socket
 from pathlib import Path
 
@@ -36,6 +38,25 @@ def test_voila_runs_on_loopback_on_the_exact_port_with_sources_hidden_and_kernel
                  "--VoilaConfiguration.default_pool_size=2", "--VoilaConfiguration.classic_tree=True"):
         assert flag in argv
     assert "--VoilaConfiguration.preheat_kernel=False" in server.voila_argv(8899, pool_size=0)
+    # Closed pages' kernels culled after the seconds asked for (checked every half of it).
+    culled = server.voila_argv(8899, cull_seconds=40)
+    assert {"--MappingKernelManager.cull_idle_timeout=40", "--MappingKernelManager.cull_interval=20"} <= set(culled)
+
+
+def test_voila_environment_carries_the_kernel_cap_queue_and_host_names():
+    env = server.voila_env("sqlite:///x.db", None, base={}, max_kernels=5, queue_seconds=7.5,
+                           host_names=("a.example", "b.example"))
+    assert (env["SGZ_DASHBOARD_MAX_KERNELS"], env["SGZ_DASHBOARD_QUEUE_SECONDS"], env["SGZ_DASHBOARD_HOSTS"]) == \
+        ("5", "7.5", "a.example,b.example")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"max_kernels": 3, "pool_size": 1}, "上限至少应为 4"),  # 3 dashboards × 1 pool kernel + 1 visit
+    ({"host_names": ("evil/host",)}, "主机名无效"),
+])
+def test_server_settings_refused_in_chinese(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        server.DashboardServer("sqlite://", port=server.free_port(), **kwargs)
 
 
 def test_voila_environment_names_the_database_the_date_and_the_template_folder():
@@ -68,8 +89,9 @@ def test_cli_passes_database_port_date_and_pool_to_the_server(monkeypatch, tmp_p
     seen = {}
 
     class FakeServer:
-        def __init__(self, url, port, as_of, pool_size):
-            seen.update(url=url, port=port, as_of=as_of, pool_size=pool_size)
+        def __init__(self, url, port, as_of, pool_size, cull_seconds, max_kernels, queue_seconds, host_names):
+            seen.update(url=url, port=port, as_of=as_of, pool_size=pool_size, cull_seconds=cull_seconds,
+                        max_kernels=max_kernels, queue_seconds=queue_seconds, host_names=host_names)
             self.url, self.process = f"http://127.0.0.1:{port}/", self
 
         def page_url(self, name):
@@ -90,14 +112,17 @@ def test_cli_passes_database_port_date_and_pool_to_the_server(monkeypatch, tmp_p
     monkeypatch.setattr("sgzlib.commands.dashboard.DashboardServer", FakeServer)
     db = tmp_path / "sgz.db"
     code = cli.main(["dashboard", "--db", f"sqlite:///{db}", "--port", "8877", "--as-of", "2025年10月31日",
-                     "--pool-size", "2"])
+                     "--pool-size", "2", "--max-kernels", "12", "--cull-seconds", "45", "--queue-seconds", "30",
+                     "--host-name", "sgz.example.org", "--host-name", "10.0.0.5"])
     assert code == 0
-    assert seen == {"url": f"sqlite:///{db}", "port": 8877, "as_of": "2025-10-31", "pool_size": 2, "stopped": True}
+    assert seen == {"url": f"sqlite:///{db}", "port": 8877, "as_of": "2025-10-31", "pool_size": 2, "cull_seconds": 45,
+                    "max_kernels": 12, "queue_seconds": 30.0, "host_names": ("sgz.example.org", "10.0.0.5"),
+                    "stopped": True}
 
 
 def test_cli_refuses_a_bad_date_in_chinese(capsys):
     assert cli.main(["dashboard", "--db", "sqlite://", "--as-of", "明天"]) == 2
-    assert "截止日期「明天」不是有效日期" in capsys.readouterr().err
+    assert "截至日期「明天」不是有效日期" in capsys.readouterr().err
 
 
 # -- data ----------------------------------------------------------------------------------------
@@ -210,9 +235,14 @@ def test_case_choices_mask_names_and_flag_stalled_cases():
 def test_the_demo_stations_current_projects_and_catalogues_most_used_first(demo_ds):
     p = progress.current_projects(demo_ds, demo.AS_OF, demo.DISTRICT)
     assert p["station_code"].tolist() == ["YL01", "YL02", "YL03", "YL04", "YL05", "YL06", "YL07"]
-    # Two stations each on three catalogues (ties by id), one on panzhihua-2021 (demo.TOWNSHIPS).
-    assert [c for _, c in progress.catalogue_options(p)] == [
-        "civil-affairs-2024", "jiuyuan-2024", "zhalainuoer-2026", "panzhihua-2021"]
+    # 全部 first (the default, all 7 stations); then two stations each on three catalogues (ties by id),
+    # one on panzhihua-2021 (demo.TOWNSHIPS).
+    options = progress.catalogue_options(p)
+    assert [c for _, c in options] == [
+        progress.ALL_CATALOGUES, "civil-affairs-2024", "jiuyuan-2024", "zhalainuoer-2026", "panzhihua-2021"]
+    assert options[0][0] == "全部指标清单（7 个站）"
+    assert len(progress.scope_codes(p, progress.ALL_CATALOGUES)) == 7
+    assert progress.scope_codes(p, "jiuyuan-2024") == ("P2025-YL03", "P2025-YL04")
 
 
 def test_period_series_and_the_action_list_come_straight_from_the_results():
@@ -239,3 +269,92 @@ def test_outcome_labels_mask_names_and_changes_follow_the_scale_direction(demo_d
     assert label.startswith(name[0] + "*") and name not in label and person in label
     assert person in outcomes.worse_list(rows)["服务对象"].iloc[0]
     assert figures.change_class(pd.Series([2.0, 0.0, -1.0])).tolist() == ["变好", "无变化", "变差"]
+
+
+def test_outcome_cards_say_when_the_rci_cannot_be_computed_and_small_n_gives_no_statistic():
+    from sgzlib.dashboards import outcomes as board
+
+    rows = pd.DataFrame({"improvement": [2.0, -1.0], "rci_class": ["无法计算", "无法计算"],
+                         "rci_note": ["SDQ 在量表库中没有可引用的信度，RCI 无法计算"] * 2})
+    cards = {label: value for label, value, _ in board.kpis(rows, dt.date(2025, 6, 30))}
+    # no RCI for anyone: not a count of 0 but 无法计算 with the reason; 2 pairs < MIN_PAIRS: no mean either
+    assert cards["可靠改善（RCI）"] == "无法计算" and cards["可靠恶化（RCI）"] == "无法计算"
+    assert "没有可引用的信度" in board.rci_note(rows) and board.rci_note(rows).startswith("所选全部配对")
+    assert cards["平均改善"].startswith("配对不足") and cards["截至日期"] == "2025-06-30"
+
+
+def test_outcome_statistics_below_the_minimum_n_show_no_statistic(demo_ds):
+    from sgzlib import outcomes
+    from sgzlib.dashboards import outcomes as board
+
+    a = outcomes.analyse(demo_ds, demo.AS_OF)
+    one = board.labelled(demo_ds, a.pairs[a.pairs["scale"] == "UCLA-3"].head(1))
+    table = board.statistics(demo_ds, a, one)
+    # a single pair: effect size and tests are not shown (r = 1.00 for n = 1 means nothing); the pairs are
+    assert (table["效应量 r"] == "—").all() and (table["配对 t 检验 p"] == "—").all()
+    assert table["说明"].str.contains("不计算统计量").all()
+    assert len(board.pairs_table(one)) == 1
+
+
+def test_caseload_per_social_worker(demo_ds):
+    from sgzlib import lifecycle, supervision
+    from sgzlib.dashboards import cases as board
+
+    rules = supervision.AttentionRules()
+    when = dt.date(2025, 10, 31)
+    cases = lifecycle.case_overview(demo_ds, when, rules.cases)
+    cases = cases[cases["station_code"] == "YL01"]
+    groups = lifecycle.group_overview(demo_ds, when, rules.groups)
+    groups = groups[groups["station_code"] == "YL01"]
+    load = board.caseload(demo_ds, "YL01", when, cases, groups)
+    # independent count: open cases (not closed by the date) per worker, summed over workers
+    open_cases = cases[cases["closed"].isna() | (cases["closed"] > pd.Timestamp(when))]
+    assert load["进行中个案"].sum() == open_cases["worker_code"].notna().sum()
+    assert load["停滞个案"].sum() == int(open_cases["stalled"].astype(bool).sum())
+    month = demo_ds.case_sessions[(demo_ds.case_sessions["date"] >= "2025-10-01")
+                                  & (demo_ds.case_sessions["date"] <= "2025-10-31")
+                                  & demo_ds.case_sessions["case_code"].isin(cases["code"])]
+    gmonth = demo_ds.group_sessions[(demo_ds.group_sessions["date"] >= "2025-10-01")
+                                    & (demo_ds.group_sessions["date"] <= "2025-10-31")
+                                    & demo_ds.group_sessions["group_code"].isin(groups["code"])]
+    assert load["本月服务节次"].sum() == len(month) + len(gmonth)
+    assert load["社工"].str.contains("*", regex=False).all()  # names masked
+
+
+def test_timeline_labels_of_close_events_take_turns():
+    from sgzlib.dashboards import figures
+
+    dates = pd.Series(pd.to_datetime(["2025-03-01", "2025-03-05", "2025-03-09", "2025-03-12", "2025-06-01"]))
+    # 接案 03-01, 预估 03-05, 协议 03-09, 计划 03-12 each within 21 days of the previous: four different spots;
+    # 06-01 is far from 03-12: back to the top
+    assert figures.label_positions(dates) == ["top center", "bottom center", "top right", "bottom right", "top center"]
+
+
+def test_dashboard_tables_can_be_downloaded():
+    from sgzlib.dashboards import ui
+
+    html_text = ui.table(pd.DataFrame({"指标": ["个案"], "实际": [3]}), name="需要跟进的指标")
+    link = re.search(r'download="需要跟进的指标.csv" href="data:text/csv;base64,([^"]+)"', html_text)
+    assert link and base64.b64decode(link.group(1)).decode("utf-8-sig").splitlines() == ["指标,实际", "个案,3"]
+    assert 'download="需要跟进的指标.xlsx"' in html_text
+    assert ui.PLOTLY_CONFIG["toImageButtonOptions"]["format"] == "png"
+
+
+def test_case_list_sorts_by_days_idle(demo_ds):
+    from sgzlib import supervision
+    from sgzlib.dashboards import cases as board
+
+    when = dt.date(2025, 10, 31)
+    # reversed, so the rules' order and the idle order differ (the rules already put the longest idle first)
+    attention = supervision.cases_needing_attention(demo_ds, "YL01", when, rules=supervision.AttentionRules()).iloc[::-1]
+    groups = supervision.groups_at_risk(demo_ds, "YL01", when)
+    actions = supervision.action_items(demo_ds, "YL01", when)
+    html_text = board.attention_tables(demo_ds, attention, groups, actions, order="按未活动天数")
+    shown = [c for c in re.findall(r"<td>(YL01-C\d+)</td>", html_text)]
+    idle = attention.set_index("code")["days_idle"]
+    # the longest idle first; cases without a figure last
+    expected = list(idle.sort_values(ascending=False, na_position="last", kind="stable").index)
+    assert shown == expected and len(shown) >= 2
+    # the default keeps the attention rules' order
+    default = re.findall(r"<td>(YL01-C\d+)</td>", board.attention_tables(demo_ds, attention, groups, actions))
+    assert default == list(attention["code"])

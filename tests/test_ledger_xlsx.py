@@ -10,7 +10,7 @@ from openpyxl import Workbook
 
 from sgzlib.errors import DataError
 from sgzlib.ledger import read_workbook
-from sgzlib.ledger.xlsx import Book, children, shared_strings
+from sgzlib.ledger.xlsx import Book, CellFault, children, shared_strings
 
 NS = b'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
 
@@ -46,8 +46,9 @@ def test_cells_of_every_type(tmp_path):
     book = Book(path)
     data = book.sheet_data(book.sheets[0])
     r, values, styles = next(data.rows())
-    # a formula written by openpyxl has no cached result: read as empty
-    assert (r, values[:6], values[6]) == (1, ["文字", 12, 1.5, True, dt.datetime(2026, 3, 5), None], None)
+    # a formula written by openpyxl has no cached result: read as a fault naming the cell and the formula
+    assert (r, values[:6], values[6]) == (1, ["文字", 12, 1.5, True, dt.datetime(2026, 3, 5), None],
+                                          CellFault("G1", "no_value", "1+1"))
     assert book.number_format(styles[7]) == "000"
     assert data.merged() == [(1, 3, 1, 5)]
     book.close()

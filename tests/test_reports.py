@@ -8,6 +8,7 @@ import json
 import nbformat
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from sgzlib import cli, storage
 from sgzlib.errors import ConfigError, NotFoundError
@@ -134,10 +135,12 @@ def test_scoresheet(demo_url, tmp_path):
     rows = list(ws.iter_rows(min_row=5, max_row=4 + len(summary), values_only=True))
     col = {name: i for i, name in enumerate(header)}
     assert [r[col["指标"]] for r in rows] == list(summary["indicator_name"])
-    assert [r[col["系统得分"]] for r in rows] == pytest.approx(list(summary["score"].astype(float)))
-    total = ws.cell(5 + len(summary), col["系统得分"] + 1).value
-    assert total == f"=SUM(K5:K{4 + len(summary)})"
-    assert str(ws.data_validations.dataValidation[0].sqref) == f"L5:L{4 + len(summary)}"
+    # no scheme given: no points and no system score anywhere (DOMAIN.md rule 12)
+    assert "系统得分" not in header and "分值" not in header and "不计算总分" in ws["A3"].value
+    score = get_column_letter(col["评估员得分"] + 1)
+    total = ws.cell(5 + len(summary), col["评估员得分"] + 1).value
+    assert total == f"=SUM({score}5:{score}{4 + len(summary)})"
+    assert str(ws.data_validations.dataValidation[0].sqref) == f"{score}5:{score}{4 + len(summary)}"
     evidence = wb["证据明细"]
     assert evidence.max_row - 3 == len(rep.explanations)
 

@@ -104,10 +104,10 @@ def test_checklist_items_wait_for_a_person():
              {"station_code": "S1", "item": "财务管理制度", "done": False},
              {"station_code": "S1", "item": "志愿者管理制度", "done": True}]
     ev = run(dataset(checklist=items), "2025-12-31", catalogue(CHECK))
-    # 1 of 3 ticked → 待核验 even after the year ended (never 未达标, never silently met); score 10 × 1/3
+    # 1 of 3 ticked → 待核验 even after the year ended (never 未达标, never silently met); no points (rule 12)
     r = row(ev, "T1")
     assert (r["actual"], r["status"]) == (1, "待核验")
-    assert r["score"] == pytest.approx(10 / 3)
+    assert "score" not in r and "points" not in r
     assert reasons(ev, "T1") == {"人员管理制度": (True, None), "财务管理制度": (False, "not_ticked"),
                                  "组织架构图": (False, "not_listed")}
 

@@ -53,8 +53,8 @@ def test_period_count_year_end_missed_and_met():
     cat = catalogue(indicator("period_count", "{source: charity_aid}", 1, "quarter"))
     ev = run(dataset(charity_aid=_dated(aid)), "2026-01-05", cat)
     assert [row(ev, "T1", q)["status"] for q in ("2025Q1", "2025Q2", "2025Q3", "2025Q4")] == ["达标", "达标", "未达标", "未达标"]
-    # 2 of 4 quarters met, project ended → 未达标, score 10 × 2/4 = 5
-    assert (row(ev, "T1")["status"], row(ev, "T1")["score"]) == ("未达标", 5.0)
+    # 2 of 4 quarters met, project ended → 未达标 (2 of 4 periods)
+    assert (row(ev, "T1")["status"], row(ev, "T1")["actual"], row(ev, "T1")["target"]) == ("未达标", 2, 4)
 
 
 def _dated(rows):

@@ -107,7 +107,7 @@ def test_load_one_station_includes_its_village_rooms(sqlite_engine, demo_ds):
 
 def test_schema_is_created_by_migrations(sqlite_engine):
     tables = set(sa.inspect(sqlite_engine).get_table_names())
-    assert tables == {t.name for t in schema.TABLES} | {"alembic_version"}
+    assert tables == {t.name for t in schema.TABLES} | {"photo_files", "alembic_version"}
     with sqlite_engine.connect() as conn:
         assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0002"
 

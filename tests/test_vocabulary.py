@@ -69,6 +69,14 @@ def test_every_reason_code_of_the_demo_has_a_chinese_label(district_eval):
     assert codes and codes <= set(labels.REASON_LABELS)
 
 
+def test_every_photo_finding_has_a_chinese_label():
+    # a photo finding becomes a reason_code of explanations once a folder is indexed (indicators.photos)
+    from sgzlib.photos.checks import FINDINGS
+
+    assert set(FINDINGS) <= set(labels.REASON_LABELS)
+    assert all(labels.reason_label(code) != code for code in FINDINGS)
+
+
 @pytest.fixture(scope="module")
 def district_eval(demo_ds):
     return evaluate(demo_ds, AS_OF)

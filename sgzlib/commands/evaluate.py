@@ -17,23 +17,26 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import storage
+from .. import asof, outputs, privacy, scoring, storage
 from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError, NotFoundError
 from ..indicators import RESULT_COLUMNS, RULES, evaluate
+from ..indicators.spending import spending_text
 from ..labels import (
     EXPECTED,
     EXPLAIN_HEADERS,
     PERIOD_KIND_LABELS,
     PERIOD_WHOLE,
     RESULT_HEADERS,
+    SPENDING_HEADERS,
     STATUS_ORDER,
     YES_NO,
     reason_labels,
 )
 
 HEADERS = RESULT_HEADERS
+SCORE_COLUMNS = ["points", "score", "credit_rule"]
 TABLE_COLUMNS = ["indicator_id", "indicator_name", "actual", "target", "expected", "unit", "status", "note"]
 FORMATS = ("table", "csv", "json", "xlsx")
 
@@ -48,7 +51,9 @@ def register(sub) -> None:
     scope.add_argument("--station", metavar="CODE", help="只评估该站点（含下属站点）的项目")
     scope.add_argument("--project", metavar="CODE", help="只评估该项目")
     scope.add_argument("--all", action="store_true", help="评估数据库中的全部项目（默认）")
-    p.add_argument("--as-of", metavar="DATE", help="评估日期（默认今天），如 2025-10-31")
+    p.add_argument("--as-of", metavar="DATE", help=f"评估日期（默认：{asof.DEFAULT_TEXT}），如 2025-10-31")
+    p.add_argument("--scoring", metavar="FILE",
+                   help="评估方的评分细则（YAML，见 sgzlib/data/scoring-example.yaml）；不给时只报告达标 / 未达标 / 待核验，不计分")
     p.add_argument("--format", choices=FORMATS, default="table", help="输出格式（默认 table）")
     p.add_argument("--periods", action="store_true", help="表格中也列出每月/每季度的明细行（csv/json/xlsx 总是包含）")
     p.add_argument("--out", metavar="FILE", help="写入文件而不是屏幕（xlsx 必须指定）")
@@ -56,17 +61,19 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    as_of = require_date(args.as_of, "评估日期") if args.as_of else dt.date.today()
+    as_of = require_date(args.as_of, "评估日期") if args.as_of else None
     if args.format == "xlsx" and not args.out:
         raise ConfigError("xlsx 格式需要用 --out 指定输出文件，例如 --out 评估结果.xlsx")
+    scheme = scoring.load_scheme(args.scoring) if args.scoring else None
     ev = run_evaluation(args.db, as_of, station=args.station, project=args.project)
-    write(ev, args.format, args.out, periods=args.periods)
+    write(ev, args.format, args.out, periods=args.periods, scheme=scheme)
     return 0
 
 
-def run_evaluation(db: str | None, as_of: dt.date, station: str | None = None, project: str | None = None):
-    """Load the data in scope and evaluate it (used by ``evaluate`` and ``explain``)."""
-    ds = storage.load_dataset(storage.connect(db), stations=station)
+def run_evaluation(db: str | None, as_of: dt.date | None, station: str | None = None, project: str | None = None):
+    """Load the data in scope, masked (``privacy.shared_dataset``), and evaluate it on ``as_of`` (default ``asof.default_as_of``)."""
+    ds = privacy.shared_dataset(storage.connect(db), stations=station)
+    as_of = as_of or asof.default_as_of(ds)
     if project:
         if not ds.projects["code"].eq(project).any():
             raise NotFoundError(f"项目编码不存在：{project}")
@@ -93,30 +100,48 @@ def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
     return out.rename(columns=headers)
 
 
-def write(ev, fmt: str, out: str | None, periods: bool = False) -> None:
+def scored(results: pd.DataFrame, scheme) -> pd.DataFrame:
+    """``results`` with 分值 / 得分 / 计分规则 under ``scheme`` (全期 rows it lists; blank elsewhere)."""
+    if scheme is None:
+        return results[RESULT_COLUMNS]
+    s = scheme.score(results).rename(columns={"rule": "credit_rule"})
+    whole = results["period"] == PERIOD_WHOLE
+    out = results[RESULT_COLUMNS].merge(s.drop(columns="credit"), on=["project_code", "indicator_id"], how="left")
+    out.loc[~whole.to_numpy(), SCORE_COLUMNS] = None
+    return out
+
+
+def write(ev, fmt: str, out: str | None, periods: bool = False, scheme=None) -> None:
     if fmt == "xlsx":
-        _write_xlsx(ev, Path(out))
+        _write_xlsx(ev, Path(out), scheme)
         print(f"已写入 {out}（{len(ev.summary)} 个指标结果）")
         return
     if fmt == "csv":
-        text = display(ev.results[RESULT_COLUMNS], HEADERS).to_csv(index=False)
+        text = display(scored(ev.results, scheme), HEADERS).to_csv(index=False)
     elif fmt == "json":
-        text = json.dumps({"as_of": ev.as_of.date().isoformat(), "results": json_records(ev.results[RESULT_COLUMNS])},
-                          ensure_ascii=False, indent=2)
+        payload = {"as_of": ev.as_of.date().isoformat(), "results": json_records(scored(ev.results, scheme)),
+                   "spending": {"checks": json_records(ev.spending.checks),
+                                "records": json_records(ev.spending.records)}}
+        if scheme is not None:
+            payload["scoring"] = {"title": scheme.title, "rule": scheme.describe()}
+        text = json.dumps(payload, ensure_ascii=False, indent=2)
     else:
-        text = table(ev, periods)
+        text = table(ev, periods, scheme)
     if out:
-        Path(out).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        outputs.write_text(out, text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
         print(f"已写入 {out}")
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def table(ev, periods: bool = False) -> str:
+def table(ev, periods: bool = False, scheme=None) -> str:
     """A terminal report: one block per project, indicators in catalogue order, and a status tally."""
     if ev.results.empty:
         return f"评估日期 {ev.as_of:%Y-%m-%d}：没有可评估的项目。"
     lines = [f"评估日期：{ev.as_of:%Y-%m-%d}"]
+    scores = scheme.score(ev.summary) if scheme is not None else None
+    if scheme is not None:
+        lines.append(scheme.describe())
     rows = ev.results if periods else ev.summary
     with pd.option_context("display.unicode.east_asian_width", True, "display.max_colwidth", 80,
                            "display.width", 250, "display.max_rows", None):
@@ -127,16 +152,30 @@ def table(ev, periods: bool = False) -> str:
             tier_text = f"（{tier}）" if isinstance(tier, str) else ""
             lines += ["", f"项目 {code}  {station}  指标清单 {cat}{tier_text}",
                       "  " + "  ".join(f"{s} {tally.get(s, 0)}" for s in STATUS_ORDER)
-                      + f"  得分 {summary['score'].sum():.1f} / {summary['points'].sum():.0f}"]
+                      + _total_text(scores, code, cat, scheme)]
             shown = block.assign(indicator_id=block["indicator_id"].where(block["period"] == PERIOD_WHOLE,
                                                                           "  " + block["period"]))
             lines.append(display(shown[TABLE_COLUMNS], HEADERS).to_string(index=False))
+            spending = spending_text(ev.spending, code)
+            if spending:
+                lines += ["", "  经费使用核查（「经费支出」表逐笔核对，不计分）："] + [f"  {s}" for s in spending]
     return "\n".join(lines) + "\n"
 
 
-def _write_xlsx(ev, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        display(ev.summary[RESULT_COLUMNS], HEADERS).to_excel(xl, sheet_name="汇总", index=False)
-        display(ev.results[RESULT_COLUMNS], HEADERS).to_excel(xl, sheet_name="明细", index=False)
+def _total_text(scores, project: str, catalogue: str, scheme) -> str:
+    if scheme is None:
+        return ""
+    if catalogue != scheme.catalogue:
+        return f"  （评分细则只适用于指标清单 {scheme.catalogue}，本项目不计分）"
+    mine = scores[scores["project_code"] == project]
+    return f"  得分 {mine['score'].sum():.1f} / {mine['points'].sum():g}"
+
+
+def _write_xlsx(ev, path: Path, scheme=None) -> None:
+    with outputs.atomic(path) as partial, pd.ExcelWriter(partial, engine="openpyxl") as xl:
+        display(scored(ev.summary, scheme), HEADERS).to_excel(xl, sheet_name="汇总", index=False)
+        display(scored(ev.results, scheme), HEADERS).to_excel(xl, sheet_name="明细", index=False)
         display(ev.explanations, EXPLAIN_HEADERS).to_excel(xl, sheet_name="计入与未计入的记录", index=False)
+        if len(ev.spending.checks):
+            display(ev.spending.checks, SPENDING_HEADERS).to_excel(xl, sheet_name="经费使用核查", index=False)
+            display(ev.spending.records, SPENDING_HEADERS).to_excel(xl, sheet_name="经费需核查的支出", index=False)

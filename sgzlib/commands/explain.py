@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 
 import pandas as pd
 
+from .. import asof
 from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import NotFoundError
@@ -24,13 +24,13 @@ def register(sub) -> None:
     add_db_argument(p)
     p.add_argument("--project", metavar="CODE", required=True, help="项目编码")
     p.add_argument("--indicator", metavar="ID", required=True, help="指标编号（见 sgz evaluate 输出）")
-    p.add_argument("--as-of", metavar="DATE", help="评估日期（默认今天）")
+    p.add_argument("--as-of", metavar="DATE", help=f"评估日期（默认：{asof.DEFAULT_TEXT}）")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="输出格式（默认 table）")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    as_of = require_date(args.as_of, "评估日期") if args.as_of else dt.date.today()
+    as_of = require_date(args.as_of, "评估日期") if args.as_of else None
     ev = run_evaluation(args.db, as_of, project=args.project)
     rows = ev.results[ev.results["indicator_id"].str.upper() == args.indicator.upper()]
     if rows.empty:

@@ -1,7 +1,7 @@
 """``sgz outcomes``: before/after outcomes of beneficiaries (前后测成效) from the database.
 
 Only assembles arguments and calls ``sgzlib.outcomes``; names are joined
-masked (``sgzlib.privacy.mask_name``), never in clear.
+masked: the dataset is loaded through ``sgzlib.privacy.shared_dataset``, never in clear.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ import sys
 
 import pandas as pd
 
-from .. import outcomes, storage
+from .. import asof, outcomes, privacy, storage
 from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError
 from ..labels import EXPLAIN_HEADERS, YES_NO, reason_labels
-from ..privacy import mask_name
 from ..scales import load_scales
 
 VIEWS = ("all", "summary", "worsened", "missing-post", "pairs", "unpaired", "follow-ups")
@@ -57,19 +56,20 @@ def register(sub) -> None:
     add_db_argument(p)
     p.add_argument("--station", metavar="CODE", help="只看该站点及其下属站点")
     p.add_argument("--scale", metavar="NAME", help="只看该量表（编码、简称、中文或英文名均可）")
-    p.add_argument("--as-of", metavar="DATE", help="截至日期（默认今天）：只用此前的测评，并据此判断服务是否已结束")
+    p.add_argument("--as-of", metavar="DATE", help=f"截至日期（默认：{asof.DEFAULT_TEXT}）：只用此前的测评，并据此判断服务是否已结束")
     p.add_argument("--view", choices=VIEWS, help="输出哪个视图（表格和 JSON 默认 all：汇总+变差+缺后测；CSV 默认 summary）")
     p.add_argument("--format", choices=("table", "csv", "json"), default="table", help="输出格式（默认 table）")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    as_of = require_date(args.as_of, "截至日期") if args.as_of else dt.date.today()
+    as_of = require_date(args.as_of, "截至日期") if args.as_of else None
     view = args.view or ("summary" if args.format == "csv" else "all")
     if args.format == "csv" and view == "all":
         raise ConfigError("CSV 一次只能输出一个视图，请用 --view 指定（summary / worsened / missing-post / …）")
     scale = load_scales().require(args.scale) if args.scale else None
-    ds = storage.load_dataset(storage.connect(args.db), stations=args.station)
+    ds = privacy.shared_dataset(storage.connect(args.db), stations=args.station)
+    as_of = as_of or asof.default_as_of(ds)
     frames = build_views(ds, as_of, scale.id if scale else None)
     wanted = list(VIEW_TITLES)[:3] if view == "all" else [view]
     if args.format == "json":
@@ -84,14 +84,17 @@ def run(args) -> int:
 
 
 def build_views(ds, as_of: dt.date, scale_id: str | None) -> dict[str, pd.DataFrame]:
-    """Every view as a DataFrame, filtered to one scale if asked, with masked names joined."""
+    """Every view as a DataFrame, filtered to one scale if asked, with the dataset's names joined.
+
+    ``ds`` must already be masked (``privacy.shared_dataset``) for anything shown outside the station.
+    """
     analysis = outcomes.analyse(ds, as_of)
     if scale_id:
         def keep(frame):
             return frame[(frame["scale"] == scale_id) | frame["scale"].str.startswith(scale_id + ".").fillna(False)]
         analysis.pairs, analysis.unpaired = keep(analysis.pairs), keep(analysis.unpaired)
         analysis.follow_ups = keep(analysis.follow_ups)
-    names = ds.beneficiaries.set_index("code")["name"].map(mask_name, na_action="ignore")
+    names = ds.beneficiaries.set_index("code")["name"]
     frames = {
         "summary": outcomes.summary(ds, analysis=analysis),
         "worsened": outcomes.worsened(ds, analysis=analysis),

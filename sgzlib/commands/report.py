@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ..asof import DEFAULT_TEXT
 from ..cli import add_db_argument
 from ..errors import ConfigError
 
@@ -31,7 +32,11 @@ def register(sub) -> None:
         if kind != "district":
             k.add_argument("--district", metavar="区县", help="与 --all 同用：只取该区县（名称或县区总站编码）")
         k.add_argument("--as-of", metavar="日期", help="截至日期（默认：" + (
-            "各项目的结束日期" if kind == "assessment" else "今天") + "）；可写 2025-10-31 或 2025年10月31日")
+            "各项目的结束日期" if kind == "assessment" else DEFAULT_TEXT) + "）；可写 2025-10-31 或 2025年10月31日")
+        if kind == "assessment":
+            k.add_argument("--scoring", metavar="FILE",
+                           help="评估方的评分细则（YAML，示例见 sgzlib/data/scoring-example.yaml）；"
+                                "不给时只报告达标 / 未达标 / 待核验与各领域完成情况，不计总分")
         if kind == "station":
             k.add_argument("--period", choices=("month", "quarter"), default="month",
                            help="督导周期：month 按月（默认）或 quarter 按季度")
@@ -39,16 +44,18 @@ def register(sub) -> None:
                            help="不脱敏（仅限站点自用的督导报告；报告上会醒目标明）")
         add_db_argument(k)
         k.add_argument("--out", metavar="目录", default="out", help="输出目录（默认 out/，按报告类型分子目录）")
-        k.add_argument("--format", metavar="格式", default="ipynb,html,pdf",
-                       help="输出格式，逗号分隔：ipynb、html、pdf（默认全部）")
+        k.add_argument("--format", metavar="格式",
+                       help="输出格式，逗号分隔：ipynb、html、pdf（默认全部；找不到 Chromium 时不生成 PDF）")
         k.add_argument("--jobs", type=int, metavar="N", help="并行数（默认为 CPU 核数）")
         k.add_argument("--quiet", action="store_true", help="不显示进度条")
         k.set_defaults(func=run)
 
 
-def formats(text: str) -> tuple[str, ...]:
-    from ..reports.batch import FORMATS
+def formats(text: str | None) -> tuple[str, ...]:
+    from ..reports.batch import FORMATS, default_formats
 
+    if text is None:
+        return default_formats()
     chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
     bad = [f for f in chosen if f not in FORMATS]
     if bad or not chosen:
@@ -65,15 +72,20 @@ def build_jobs(args) -> list:
     if args.kind == "station":
         return jobs.station_jobs(args.db, targets, args.as_of, args.period, args.unmasked, args.district)
     if args.kind == "assessment":
-        return jobs.assessment_jobs(args.db, targets, args.as_of, args.district)
+        return jobs.assessment_jobs(args.db, targets, args.as_of, args.district, scoring=args.scoring)
     return jobs.district_jobs(args.db, targets, args.as_of)
 
 
 def run(args) -> int:
+    from ..reports import index
     from ..reports.batch import run_jobs
     from ..reports.jobs import KIND_NAMES, kernel_env
+    from ..reports.pdf import CHROMIUM_ENV_VAR
 
     chosen = formats(args.format)
+    if args.format is None and "pdf" not in chosen:
+        print(f"未找到 Chromium 浏览器（或 {CHROMIUM_ENV_VAR} 指定的路径不存在）：本次只生成 ipynb 和 HTML，不生成 PDF；"
+              "运行 sgz doctor 查看如何启用 PDF。", file=sys.stderr)
     todo = build_jobs(args)
     if not todo:
         print(f"没有可生成{KIND_NAMES[args.kind]}的对象。", file=sys.stderr)
@@ -88,13 +100,14 @@ def run(args) -> int:
             if r.ok:
                 print(f"督导记录工作簿（预填本次议程，督导后填写并用 sgz import 导入）：{session_workbook(args, job)}")
     failed = [r for r in results if not r.ok]
+    page = index.record(args.out, index.entries_for(results, args.out, args.db))
     for r in results:
         if r.ok:
             print(r.describe())
     for r in failed:
         print(r.describe(), file=sys.stderr)
-    print(f"{KIND_NAMES[args.kind]}：成功 {len(results) - len(failed)} 份，失败 {len(failed)} 份；输出目录 {args.out}",
-          file=sys.stderr if failed else sys.stdout)
+    print(f"{KIND_NAMES[args.kind]}：成功 {len(results) - len(failed)} 份，失败 {len(failed)} 份；输出目录 {args.out}；"
+          f"目录页 {page}", file=sys.stderr if failed else sys.stdout)
     return 1 if failed else 0
 
 

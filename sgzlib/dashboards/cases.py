@@ -45,8 +45,17 @@ def kpis(cases: pd.DataFrame, groups: pd.DataFrame, attention: pd.DataFrame) -> 
     ]
 
 
-def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, actions: pd.DataFrame) -> str:
-    """The supervisor's attention lists as HTML: cases, groups at risk, open action items (names masked)."""
+CASE_ORDERS = ("按需关注程度", "按未活动天数")
+
+
+def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, actions: pd.DataFrame,
+                     order: str = CASE_ORDERS[0]) -> str:
+    """The supervisor's attention lists as HTML: cases, groups at risk, open action items (names masked).
+
+    ``order``: cases as the attention rules rank them, or the longest idle first (按未活动天数).
+    """
+    if order == CASE_ORDERS[1] and not cases.empty:
+        cases = cases.sort_values("days_idle", ascending=False, na_position="last", kind="stable")
     c = pd.DataFrame({
         "个案": cases["code"], "服务对象": cases["beneficiary_name"].map(privacy.mask_name), "领域": cases["domain"],
         "阶段": cases["stage"], "需关注": cases["flags"], "未活动天数": cases["days_idle"],
@@ -59,8 +68,38 @@ def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, act
     parts = [("需关注的个案（可能不被认定、停滞、文书缺失、高风险、开案过久）", c, "没有需要关注的个案。"),
              ("可能不被认定的小组", g, "没有可能不被认定的小组。"),
              ("未完成的督导行动项", a, "没有未完成的行动项。")]
-    return "".join(f'<div class="sgz-title">{title}（{len(frame)}）</div>{ui.table(frame, empty)}'
+    return "".join(f'<div class="sgz-title">{title}（{len(frame)}）</div>{ui.table(frame, empty, name=title)}'
                    for title, frame, empty in parts)
+
+
+def caseload(ds: Dataset, station: str, as_of: dt.date, cases: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """Per social worker of the station: open cases, running groups, sessions this month, stalled cases.
+
+    ``cases`` / ``groups``: the station's rows of ``lifecycle.case_overview`` / ``group_overview`` on ``as_of``.
+    Sessions this month are the case sessions of the worker's cases and the group sessions of the groups they
+    lead, from the first of ``as_of``'s month to ``as_of``. Names are masked.
+    """
+    staff = ds.staff[ds.staff["station_code"].isin(ds.descendants(station))]
+    when = pd.Timestamp(as_of)
+    month = when.replace(day=1)
+    open_cases = cases[cases["closed"].isna() | (cases["closed"] > when)]
+    running = groups[groups["stage"] != "已结束"]
+    cs = ds.case_sessions[(ds.case_sessions["date"] >= month) & (ds.case_sessions["date"] <= when)]
+    gs = ds.group_sessions[(ds.group_sessions["date"] >= month) & (ds.group_sessions["date"] <= when)]
+    case_worker = cases.set_index("code")["worker_code"]
+    group_leader = groups.set_index("code")["leader_code"]
+    sessions = pd.concat([cs["case_code"].map(case_worker), gs["group_code"].map(group_leader)]).value_counts()
+    codes = staff["code"]
+    out = pd.DataFrame({
+        "社工": [f"{privacy.mask_name(n)}（{c}）" for n, c in zip(staff["name"], codes)],
+        "岗位": staff["role"].to_numpy(),
+        "进行中个案": codes.map(open_cases["worker_code"].value_counts()).fillna(0).astype(int).to_numpy(),
+        "停滞个案": codes.map(open_cases.loc[open_cases["stalled"].astype(bool), "worker_code"].value_counts())
+        .fillna(0).astype(int).to_numpy(),
+        "进行中小组": codes.map(running["leader_code"].value_counts()).fillna(0).astype(int).to_numpy(),
+        "本月服务节次": codes.map(sessions).fillna(0).astype(int).to_numpy()})
+    out = out[out[["进行中个案", "进行中小组", "本月服务节次"]].sum(axis=1) > 0]
+    return out.sort_values(["进行中个案", "停滞个案"], ascending=False).reset_index(drop=True)
 
 
 def case_choices(ds: Dataset, cases: pd.DataFrame) -> list[tuple[str, str]]:
@@ -139,6 +178,7 @@ def build(src: Source | None = None) -> w.VBox:
     station = board.control("station", ui.dropdown("社工站", stations, width="360px"))
     as_of = board.control("as_of", ui.date_picker("截至日期", default_as_of(ds)))
     case = board.control("case", ui.dropdown("查看个案", [], width="520px"))
+    order = board.control("order", ui.toggles("个案排序", CASE_ORDERS))
 
     def evaluation(state):
         key = ("evaluation", state["station"], state["as_of"])
@@ -173,7 +213,10 @@ def build(src: Source | None = None) -> w.VBox:
     board.panel("pipeline", "", lambda s: figures.pipeline(cases_of(s)["stage"], groups_of(s)["stage"]),
                 {"station", "as_of"}, kind="figure")
     board.panel("attention", "", lambda s: attention_tables(ds, attention(s, "cases"), attention(s, "groups"),
-                                                            attention(s, "actions")), {"station", "as_of"})
+                                                            attention(s, "actions"), s["order"]),
+                {"station", "as_of", "order"})
+    board.panel("caseload", "各社工的工作量（进行中个案、小组、本月服务节次、停滞个案）",
+                lambda s: caseload(ds, s["station"], s["as_of"], cases_of(s), groups_of(s)), {"station", "as_of"})
 
     def timeline(state):
         if not state["case"]:
@@ -190,6 +233,6 @@ def build(src: Source | None = None) -> w.VBox:
     board.panel("timeline", "", timeline, {"case", "as_of"}, kind="figure")
     board.panel("case_facts", "", facts, {"case", "as_of"})
     board.update()
-    filters = w.HBox([station, as_of])
+    filters = w.HBox([station, as_of, order])
     return w.VBox([ui.header("个案与小组督导看板", "督导前查看一个社工站的个案和小组：各阶段数量、需关注事项、单个个案的服务经过。"),
-                   filters, *[p.widget for p in board.panels[:3]], case, *[p.widget for p in board.panels[3:]]])
+                   filters, *[p.widget for p in board.panels[:4]], case, *[p.widget for p in board.panels[4:]]])

@@ -14,7 +14,7 @@ import os
 
 import pandas as pd
 
-from .. import storage
+from .. import asof, privacy, storage
 from ..dataset import Dataset
 from ..dates import parse_date
 from .server import AS_OF_ENV_VAR
@@ -34,7 +34,7 @@ class Source:
     @property
     def ds(self) -> Dataset:
         if self._dataset is None:
-            self._dataset = storage.load_dataset(storage.connect(self.url, upgrade=False))
+            self._dataset = privacy.shared_dataset(storage.connect(self.url, upgrade=False))
         return self._dataset
 
     def refresh(self) -> None:
@@ -56,16 +56,11 @@ def source(url: str | None = None) -> Source:
 
 
 def default_as_of(ds: Dataset, today: dt.date | None = None) -> dt.date:
-    """``SGZ_DASHBOARD_AS_OF`` when set, else today kept within the projects' periods."""
+    """``SGZ_DASHBOARD_AS_OF`` when set, else the default the CLI and reports use (``asof.default_as_of``)."""
     fixed = os.environ.get(AS_OF_ENV_VAR)
     if fixed:
         return parse_date(fixed)
-    today = today or dt.date.today()
-    projects = ds.projects
-    if projects.empty:
-        return today
-    first, last = projects["start"].min().date(), projects["end"].max().date()
-    return min(max(today, first), last)
+    return asof.default_as_of(ds, today)
 
 
 def station_label(row) -> str:

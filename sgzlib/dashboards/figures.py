@@ -50,16 +50,32 @@ def timeline(events: pd.DataFrame, title: str) -> go.Figure:
     fig = go.Figure()
     kinds = [k for k in EVENT_COLOURS if k in set(events["kind"])]
     for kind in kinds:
-        part = events[events["kind"] == kind]
+        part = events[events["kind"] == kind].sort_values("date")
         fig.add_scatter(x=part["date"], y=[kind] * len(part), mode="markers+text", name=kind,
-                        text=part["event"], textposition="top center", customdata=part[["detail"]],
+                        text=part["event"], textposition=label_positions(part["date"]), customdata=part[["detail"]],
                         marker={"size": 12, "color": EVENT_COLOURS[kind], "symbol": "diamond" if kind == "节点"
                                 else "circle"},
                         hovertemplate="%{x|%Y-%m-%d} %{text}<br>%{customdata[0]}<extra></extra>")
     fig.update_yaxes(categoryorder="array", categoryarray=list(reversed(kinds)), gridcolor="#eef2f6")
     fig.update_xaxes(tickformat="%Y-%m-%d", gridcolor="#eef2f6")
     fig.update_layout(showlegend=False)
-    return _layout(fig, title, 140 + 60 * max(len(kinds), 1))
+    return _layout(fig, title, 160 + 80 * max(len(kinds), 1))
+
+
+LABEL_GAP_DAYS = 21  # labels of events closer than this take turns above, below, and to the side
+LABEL_SPOTS = ("top center", "bottom center", "top right", "bottom right")
+
+
+def label_positions(dates: pd.Series) -> list[str]:
+    """Text positions for events on one row (sorted by date): a label whose event is within
+    ``LABEL_GAP_DAYS`` of the previous one takes the next spot, so 接案 / 预估 / 协议 / 计划 do not overlap."""
+    out, previous, side = [], None, 0
+    for when in pd.to_datetime(dates):
+        close = previous is not None and (when - previous).days < LABEL_GAP_DAYS
+        side = (side + 1) % len(LABEL_SPOTS) if close else 0
+        out.append(LABEL_SPOTS[side])
+        previous = when
+    return out
 
 
 CHANGE_COLOURS = {"变好": GREEN, "无变化": GREY, "变差": RED}

@@ -19,6 +19,8 @@ from . import figures, ui
 from .data import Source, default_as_of, source, station_options
 
 ALL_STATIONS, ALL_DOMAINS, ALL_WORK = "全部站点", "全部领域", "全部"
+MIN_PAIRS = 5  # below this many pairs no statistic is shown, only the pairs themselves
+CANNOT = "无法计算"
 WORK_TYPES = (ALL_WORK, "个案", "小组")
 STAT_COLUMNS = {
     "station_name": "社工站", "work_type": "服务方式", "n": "配对人次", "mean_improvement": "平均改善",
@@ -59,19 +61,53 @@ def labelled(ds: Dataset, pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs.assign(label=label.astype(str))
 
 
-def kpis(rows: pd.DataFrame) -> list[tuple[str, object, bool]]:
+def kpis(rows: pd.DataFrame, as_of: dt.date | None = None) -> list[tuple[str, object, bool]]:
+    """Key figures of the selected pairs; RCI counts read 无法计算 (with the reason) where no RCI exists."""
     better = int((rows["improvement"] > 0).sum())
     worse = int((rows["improvement"] < 0).sum())
     reliable = rows["rci_class"].value_counts()
-    return [
+    cannot = int(reliable.get(CANNOT, 0))
+    items = [("截至日期", f"{as_of:%Y-%m-%d}", False)] if as_of else []
+    items += [
         ("配对人次", len(rows), False),
         ("得分变好", better, False),
         ("得分不变", len(rows) - better - worse, False),
         ("得分变差", worse, bool(worse)),
-        ("可靠改善（RCI）", int(reliable.get("改善", 0)), False),
-        ("可靠恶化（RCI）", int(reliable.get("恶化", 0)), bool(reliable.get("恶化", 0))),
-        ("平均改善", f"{rows['improvement'].mean():.2f}" if len(rows) else "—", False),
     ]
+    if len(rows) and cannot == len(rows):
+        items += [("可靠改善（RCI）", CANNOT, False), ("可靠恶化（RCI）", CANNOT, False)]
+    else:
+        items += [("可靠改善（RCI）", int(reliable.get("改善", 0)), False),
+                  ("可靠恶化（RCI）", int(reliable.get("恶化", 0)), bool(reliable.get("恶化", 0)))]
+        if cannot:
+            items.append(("RCI 无法计算", f"{cannot} 人次", True))
+    if len(rows) >= MIN_PAIRS:
+        items.append(("平均改善", f"{rows['improvement'].mean():.2f}", False))
+    else:
+        items.append(("平均改善", f"配对不足 {MIN_PAIRS} 人次，不计算", bool(len(rows))))
+    return items
+
+
+def rci_note(rows: pd.DataFrame) -> str:
+    """A sentence under the cards saying why (some) RCI values could not be computed; empty when all could."""
+    cannot = int((rows["rci_class"] == CANNOT).sum())
+    if not cannot:
+        return ""
+    who = "所选全部配对" if cannot == len(rows) else f"{cannot} 人次"
+    return f"{who}的可靠变化指数（RCI）无法计算：{rci_reason(rows)}。"
+
+
+def rci_reason(rows: pd.DataFrame) -> str:
+    """Why the RCI could not be computed for (some of) these pairs, from ``outcomes``' notes."""
+    notes = rows.loc[rows["rci_class"] == CANNOT, "rci_note"].dropna().unique()
+    return "；".join(notes) if len(notes) else "量表缺少信度或标准差"
+
+
+def pairs_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The pairs themselves (shown instead of statistics when there are fewer than ``MIN_PAIRS``)."""
+    return pd.DataFrame({"服务对象": rows["label"], "服务方式": rows["work_type"], "前测日期": rows["pre_date"],
+                         "前测": rows["pre"], "后测日期": rows["post_date"], "后测": rows["post"],
+                         "改善": rows["improvement"], "可靠变化": rows["rci_class"]}).reset_index(drop=True)
 
 
 def statistics(ds: Dataset, a: outcomes.OutcomeAnalysis, rows: pd.DataFrame) -> pd.DataFrame:
@@ -88,6 +124,16 @@ def statistics(ds: Dataset, a: outcomes.OutcomeAnalysis, rows: pd.DataFrame) -> 
         out[column] = out[column].map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
     for column in ("p_t", "p_w"):
         out[column] = out[column].map(_p)
+    # below MIN_PAIRS no statistic (an effect size of 1.00 from one pair means nothing): the pairs are listed
+    few = out["n"] < MIN_PAIRS
+    for column in ("mean_improvement", "median_improvement", "p_t", "p_w", "d_z", "r_rb"):
+        out.loc[few, column] = "—"
+    out.loc[few, "note"] = f"配对少于 {MIN_PAIRS} 人次，不计算统计量，见下方配对明细"
+    for column in ("improved", "unchanged", "deteriorated"):
+        out[column] = out[column].astype(object)
+    if "rci_unavailable" in out:
+        all_cannot = out["rci_unavailable"] == out["n"]
+        out.loc[all_cannot, ["improved", "unchanged", "deteriorated"]] = CANNOT
     return out[list(STAT_COLUMNS)].rename(columns=STAT_COLUMNS)
 
 
@@ -146,17 +192,30 @@ def build(src: Source | None = None) -> w.VBox:
         return statistics(ds, analysis(src, state["as_of"]), r) if not r.empty else ui.message("所选条件下没有配对数据。")
 
     every = {"scale", "domain", "station", "work", "as_of"}
-    board.panel("kpis", "", lambda s: ui.kpis(kpis(rows(s))), every)
+    def cards(state):
+        r = rows(state)
+        note = rci_note(r)
+        return ui.kpis(kpis(r, state["as_of"])) + (ui.message(note, "note") if note else "")
+
+    board.panel("kpis", "", cards, every)
     board.panel("slopes", "", figure(figures.slopes), every, kind="figure")
     board.panel("distribution", "", figure(figures.before_after), every, kind="figure")
     board.panel("stats", "统计检验（改善 = 按量表方向换算后的后测减前测，正数表示变好）", stats, every)
-    board.panel("worse", "得分变差的服务对象（姓名已遮蔽）", lambda s: ui.table(worse_list(rows(s)), "没有得分变差的服务对象。"),
-                every)
+    board.panel("worse", "得分变差的服务对象（姓名已遮蔽）",
+                lambda s: ui.table(worse_list(rows(s)), "没有得分变差的服务对象。", name="得分变差的服务对象"), every)
+
+    def pairs(state):
+        r = rows(state)
+        if len(r) >= MIN_PAIRS:
+            return ui.message(f"共 {len(r)} 人次配对；不足 {MIN_PAIRS} 人次时这里逐一列出。")
+        return pairs_table(r) if not r.empty else ui.message("所选条件下没有配对数据。")
+
+    board.panel("pairs", "配对明细（配对不足时代替统计量）", pairs, every)
     board.update()
     p = {panel.name: panel.widget for panel in board.panels}
     return w.VBox([
         ui.header("服务成效看板", "前后测配对结果：每位服务对象的变化、得分分布、统计检验和可靠变化指数（RCI）；姓名已遮蔽。"),
         w.HBox([c_scale, c_domain, c_as_of]), w.HBox([c_station, c_work]),
         p["kpis"], w.HBox([p["slopes"], p["distribution"]], layout=w.Layout(width="100%")),
-        p["stats"], p["worse"],
+        p["stats"], p["pairs"], p["worse"],
     ])

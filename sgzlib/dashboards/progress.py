@@ -19,6 +19,8 @@ from . import ui
 from .data import Source, default_as_of, district_options, source, station_label, townships
 
 ALL_DOMAINS = "全部领域"
+ALL_CATALOGUES = "全部"
+RANK_STATUSES = ("达标", "进度正常", "未开始", "待核验", "落后", "未达标")
 
 
 def current_projects(ds: Dataset, as_of: dt.date, district: str) -> pd.DataFrame:
@@ -32,11 +34,29 @@ def current_projects(ds: Dataset, as_of: dt.date, district: str) -> pd.DataFrame
 
 
 def catalogue_options(projects: pd.DataFrame) -> list[tuple[str, str]]:
-    """The catalogues of these projects, the most used first: (标题（n 个站）, id)."""
+    """全部指标清单 first (the default: every station), then each catalogue, the most used first."""
     seen = projects.drop_duplicates("catalogue_id")
     seen = seen.assign(n=seen["catalogue_id"].map(projects["catalogue_id"].value_counts()))
     seen = seen.sort_values(["n", "catalogue_id"], ascending=[False, True])
-    return [(f"{t}（{n} 个站）", c) for t, c, n in zip(seen["catalogue_title"], seen["catalogue_id"], seen["n"])]
+    every = [(f"全部指标清单（{len(projects)} 个站）", ALL_CATALOGUES)] if len(projects) else []
+    return every + [(f"{t}（{n} 个站）", c) for t, c, n in zip(seen["catalogue_title"], seen["catalogue_id"], seen["n"])]
+
+
+def scope_codes(projects: pd.DataFrame, catalogue: str | None) -> tuple[str, ...]:
+    """The project codes the catalogue filter selects (all of them for 全部)."""
+    chosen = projects if catalogue == ALL_CATALOGUES else projects[projects["catalogue_id"] == catalogue]
+    return tuple(sorted(chosen["code"]))
+
+
+def station_shares(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per station (index: name) the share of its indicators in each status, most 达标 + 进度正常 first.
+
+    Shares, not counts, so stations on catalogues of 16 and of 60 indicators compare.
+    """
+    table = pd.crosstab(summary["station_name"], summary["status"], normalize="index")
+    table = table.reindex(columns=list(RANK_STATUSES), fill_value=0.0)
+    return table.assign(_k=table["达标"] + table["进度正常"]).sort_values(["_k", "达标"], ascending=False) \
+        .drop(columns="_k")
 
 
 def evaluation(src: Source, as_of: dt.date, project_codes: tuple[str, ...]) -> pd.DataFrame:
@@ -102,7 +122,7 @@ def build(src: Source | None = None) -> w.VBox:
     districts = district_options(ds)
     c_district = board.control("district", ui.dropdown("区县", districts, width="200px"))
     c_as_of = board.control("as_of", ui.date_picker("截至日期", default_as_of(ds)))
-    c_catalogue = board.control("catalogue", ui.dropdown("服务清单", [], width="680px"))
+    c_catalogue = board.control("catalogue", ui.dropdown("指标清单", [], width="680px"))
     c_domain = board.control("domain", ui.dropdown("领域", [ALL_DOMAINS], width="220px"))
     c_station = board.control("station", ui.dropdown("查看社工站", [], width="380px"))
     c_indicator = board.control("indicator", ui.dropdown("按月/季度查看指标", [], width="560px"))
@@ -113,7 +133,7 @@ def build(src: Source | None = None) -> w.VBox:
 
     def results(state) -> pd.DataFrame:
         p = projects(state)
-        codes = tuple(sorted(p.loc[p["catalogue_id"] == state["catalogue"], "code"]))
+        codes = scope_codes(p, state["catalogue"])
         return evaluation(src, state["as_of"], codes) if codes else pd.DataFrame(columns=indicators.RESULT_COLUMNS)
 
     def summary(state) -> pd.DataFrame:
@@ -140,11 +160,16 @@ def build(src: Source | None = None) -> w.VBox:
 
     def kpis(state):
         s = summary(state)
-        return ui.kpis(status_kpis(s)) if not s.empty else ui.message("所选区县在这一日期没有使用该清单的项目。")
+        return ui.kpis(status_kpis(s)) if not s.empty else ui.message("所选区县在这一日期没有使用该指标清单的项目。")
 
     def heatmap(state):
         s = summary(state)
-        return charts.status_heatmap(s, "各社工站指标状态（站点 × 指标）") if not s.empty else ui.message("没有可显示的指标。")
+        if s.empty:
+            return ui.message("没有可显示的指标。")
+        if state["catalogue"] == ALL_CATALOGUES and s["catalogue"].nunique() > 1:
+            # stations on different catalogues share no indicators: compare their shares instead
+            return charts.ranking_bars(station_shares(s), "各社工站指标状态占比（按达标及进度正常占比排序；选择一个指标清单可看站点 × 指标）")
+        return charts.status_heatmap(s, "各社工站指标状态（站点 × 指标）")
 
     def bullets(state):
         rows = select(results(state), state["domain"], state["station"])

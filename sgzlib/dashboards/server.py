@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,11 +34,20 @@ import sqlalchemy as sa
 from ..errors import ConfigError
 from ..storage import ENV_VAR as DB_ENV_VAR
 from ..storage import database_url
+from .voila_main import (
+    DEFAULT_MAX_KERNELS,
+    DEFAULT_QUEUE_SECONDS,
+    HOSTS_ENV,
+    MAX_KERNELS_ENV,
+    QUEUE_SECONDS_ENV,
+    ROUTINE,
+)
 
 AS_OF_ENV_VAR = "SGZ_DASHBOARD_AS_OF"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
 DEFAULT_POOL_SIZE = 1
+DEFAULT_CULL_SECONDS = 120
 TEMPLATE = "sgz"
 SHARE_DIR = Path(__file__).resolve().parent / "share"
 DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboards"
@@ -70,7 +82,7 @@ def absolute_url(url: str | None = None) -> str:
 
 
 def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHBOARD_DIR,
-               log_level: str = "WARN", fill_delay: float = 4.0) -> list[str]:
+               log_level: str = "WARN", fill_delay: float = 4.0, cull_seconds: int = DEFAULT_CULL_SECONDS) -> list[str]:
     """The Voila command line serving every dashboard in ``root``."""
     preheat = pool_size > 0
     return [
@@ -89,17 +101,22 @@ def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHB
         "--VoilaConfiguration.allow_theme_override=NO",
         f"--VoilaConfiguration.preheat_kernel={preheat}",
         f"--VoilaConfiguration.default_pool_size={max(pool_size, 0)}",
-        # Kernels of pages left open but idle for an hour are stopped (pooled kernels are kept).
-        "--MappingKernelManager.cull_idle_timeout=3600",
-        "--MappingKernelManager.cull_interval=300",
+        # Kernels of closed pages (no connection) idle for cull_seconds are stopped; pooled kernels are kept.
+        f"--MappingKernelManager.cull_idle_timeout={cull_seconds}",
+        f"--MappingKernelManager.cull_interval={max(5, min(60, cull_seconds // 2))}",
         # Refill a pool only after the page that took its kernel has rendered (both compete for the cores).
         f"--VoilaKernelManager.fill_delay={fill_delay:g}",
     ]
 
 
-def voila_env(db_url: str | None = None, as_of: str | None = None, base: dict | None = None) -> dict[str, str]:
+def voila_env(db_url: str | None = None, as_of: str | None = None, base: dict | None = None,
+              max_kernels: int = DEFAULT_MAX_KERNELS, queue_seconds: float = DEFAULT_QUEUE_SECONDS,
+              host_names: tuple[str, ...] = ()) -> dict[str, str]:
     """The environment of the Voila process (inherited by its kernels)."""
     env = dict(os.environ if base is None else base)
+    env[MAX_KERNELS_ENV] = str(max_kernels)
+    env[QUEUE_SECONDS_ENV] = f"{queue_seconds:g}"
+    env[HOSTS_ENV] = ",".join(host_names)
     env[DB_ENV_VAR] = absolute_url(db_url)
     if as_of:
         env[AS_OF_ENV_VAR] = str(as_of)
@@ -111,8 +128,13 @@ def voila_env(db_url: str | None = None, as_of: str | None = None, base: dict | 
 
 
 def port_free(port: int, host: str = HOST) -> bool:
-    """True when nothing listens on ``host:port`` and we may bind it."""
+    """True when nothing listens on ``host:port`` and we may bind it.
+
+    Bound as Voila (tornado) binds, with ``SO_REUSEADDR``: connections of a stopped server left in
+    TIME_WAIT do not hold the port, only a listening socket does.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -132,16 +154,25 @@ class DashboardServer:
 
     def __init__(self, db_url: str | None = None, port: int = DEFAULT_PORT, as_of: str | None = None,
                  pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHBOARD_DIR, log_path: Path | None = None,
-                 log_level: str = "WARN", fill_delay: float = 4.0):
+                 log_level: str = "WARN", fill_delay: float = 4.0, cull_seconds: int = DEFAULT_CULL_SECONDS,
+                 max_kernels: int = DEFAULT_MAX_KERNELS, queue_seconds: float = DEFAULT_QUEUE_SECONDS,
+                 host_names: tuple[str, ...] = ()):
         if not port_free(port):
             raise ConfigError(f"端口 {port} 已被占用：请关闭占用它的程序，或用 --port 换一个端口")
         missing = [d.path for d in DASHBOARDS if not (root / d.path).exists()]
         if missing:
             raise ConfigError(f"找不到看板文件：{'、'.join(missing)}（应在 {root} 中）")
+        if max_kernels < len(DASHBOARDS) * pool_size + 1:
+            raise ConfigError(f"内核上限 {max_kernels} 太小：{len(DASHBOARDS)} 个看板各预热 {pool_size} 个内核，"
+                              f"上限至少应为 {len(DASHBOARDS) * pool_size + 1}（--max-kernels 调大或 --pool-size 调小）")
+        bad = [h for h in host_names if not re.fullmatch(r"[A-Za-z0-9.-]+", h)]
+        if bad:
+            raise ConfigError(f"主机名无效：{'、'.join(bad)}（只能含字母、数字、点和连字符）")
         self.port = port
         self.pool_size = pool_size
-        self.argv = voila_argv(port, pool_size, root, log_level, fill_delay)
-        self.env = voila_env(db_url, as_of)
+        self.argv = voila_argv(port, pool_size, root, log_level, fill_delay, cull_seconds)
+        self.env = voila_env(db_url, as_of, max_kernels=max_kernels, queue_seconds=queue_seconds,
+                             host_names=tuple(host_names))
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
@@ -155,10 +186,16 @@ class DashboardServer:
         return f"{self.url}voila/render/{name}"
 
     def start(self) -> DashboardServer:
+        """Start Voila; its output (and its kernels') goes to ``log_path``, else to our stderr, routine lines dropped."""
         out = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 (closed in stop)
         self._log = out
-        self.process = subprocess.Popen(self.argv, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(self.argv, env=self.env, stdout=out or subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self._copier = None
+        if out is None:
+            self._copier = threading.Thread(target=_copy_console, args=(self.process.stdout,), daemon=True,
+                                            name="sgz-dashboard-log")
+            self._copier.start()
         return self
 
     def wait_ready(self, timeout: float = 60.0) -> None:
@@ -202,16 +239,37 @@ class DashboardServer:
         raise ConfigError(f"看板内核在 {timeout:.0f} 秒内没有预热完成")
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop Voila and its kernels (the whole process group it leads)."""
+        """Stop Voila and every process it started: its process group, and the kernels in their own sessions.
+
+        Voila shuts its kernels down on SIGTERM; whatever is still running after that (a kernel that did
+        not answer) is terminated, then killed.
+        """
+        import psutil
+
         if self.process is not None and self.process.poll() is None:
+            try:
+                family = psutil.Process(self.process.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                family = []
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, 15)
+                os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, 9)
+                    os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout)
+            for proc in family:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    proc.terminate()
+            _, alive = psutil.wait_procs(family, timeout=5)
+            for proc in alive:
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    proc.kill()
+            psutil.wait_procs(alive, timeout=5)
+        if getattr(self, "_copier", None) is not None:
+            self._copier.join(5)
+            self._copier = None
         if getattr(self, "_log", None):
             self._log.close()
             self._log = None
@@ -227,6 +285,16 @@ class DashboardServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _copy_console(stream) -> None:
+    """Voila's and its kernels' output to our stderr, without Jupyter's routine warnings."""
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", "replace")
+        if not ROUTINE.search(line):
+            sys.stderr.write(line)
+            sys.stderr.flush()
+    stream.close()
 
 
 def _answers(url: str) -> bool:

@@ -13,8 +13,10 @@ panel instead of a traceback.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import html
+import io
 import json
 import logging
 from collections.abc import Callable, Iterable
@@ -30,7 +32,11 @@ from ..errors import SgzError
 log = logging.getLogger(__name__)
 # Voila's lab front end renders plotly's own MIME type (the jupyterlab-plotly extension): no plotly.js in cells.
 pio.renderers.default = "plotly_mimetype"
-PLOTLY_CONFIG = {"displaylogo": False}
+# Every chart can be saved as PNG (the camera button of the mode bar, shown when the pointer is on the chart,
+# so it never covers the title of a printed or captured page).
+PLOTLY_CONFIG = {"displaylogo": False, "locale": "zh-CN",
+                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
+                 "toImageButtonOptions": {"format": "png", "filename": "sgz-图表", "scale": 2}}
 
 
 def dropdown(label: str, options, value=None, width: str = "320px") -> w.Dropdown:
@@ -83,7 +89,7 @@ class Panel:
             content = message(f"这一部分没能显示（{type(exc).__name__}：{exc}）。请联系管理员并附上当时的筛选条件。")
         self.draws += 1
         if isinstance(content, pd.DataFrame):
-            content = table(content)
+            content = table(content, name=self.title or self.name)
         if self.kind == "figure":
             with self.widget:
                 self.widget.clear_output(wait=True)
@@ -186,8 +192,23 @@ def kpis(items: Iterable[tuple[str, object, bool]]) -> str:
     return f'<div class="sgz-kpis">{cells}</div>'
 
 
-def table(frame: pd.DataFrame, empty: str = "没有符合条件的记录。", scroll: bool = True) -> str:
-    """An HTML table of ``frame`` (columns already in Chinese), numbers right-aligned."""
+def downloads(frame: pd.DataFrame, name: str = "表格") -> str:
+    """Links that save ``frame`` as CSV (UTF-8 with BOM, opens in Excel and WPS) and as an Excel workbook."""
+    csv = base64.b64encode(frame.to_csv(index=False).encode("utf-8-sig")).decode("ascii")
+    buffer = io.BytesIO()
+    frame.to_excel(buffer, index=False, sheet_name="数据", engine="openpyxl")
+    xlsx = base64.b64encode(buffer.getvalue()).decode("ascii")
+    mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    safe = html.escape(name)
+    return (f'<div class="sgz-downloads">下载本表：<a download="{safe}.csv" href="data:text/csv;base64,{csv}">CSV</a>'
+            f' · <a download="{safe}.xlsx" href="data:{mime};base64,{xlsx}">Excel</a></div>')
+
+
+def table(frame: pd.DataFrame, empty: str = "没有符合条件的记录。", scroll: bool = True, name: str | None = None) -> str:
+    """An HTML table of ``frame`` (columns already in Chinese), numbers right-aligned.
+
+    ``name``: offer CSV and Excel downloads of the table under this file name.
+    """
     if frame.empty:
         return message(empty)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
@@ -200,7 +221,8 @@ def table(frame: pd.DataFrame, empty: str = "没有符合条件的记录。", sc
             for v, num in zip(values, numeric))
         rows.append(f"<tr>{cells}</tr>")
     body = f'<table class="sgz-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
-    return f'<div class="sgz-scroll">{body}</div>' if scroll else body
+    body = f'<div class="sgz-scroll">{body}</div>' if scroll else body
+    return body + (downloads(frame, name) if name else "")
 
 
 def _fmt(value) -> str:

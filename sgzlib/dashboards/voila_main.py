@@ -1,55 +1,302 @@
-"""Voila, with its preheated kernel pools filled one kernel at a time: ``python -m sgzlib.dashboards.voila_main``.
+"""Voila as sgz serves it: ``python -m sgzlib.dashboards.voila_main`` (Voila's own command line, plus what follows).
 
-Voila 0.5 fills every dashboard's pool at once when it starts. On this 2-core machine, with the three
-dashboards preheating together, about one visit in five stalled for good: the page stopped after the
-first cell because the pooled render never got its cell's reply (seen with 8 servers of one dashboard:
-no stall; 8 servers of three: stalls). Filling the pools one after another (start a kernel, run its
-notebook, then the next) removed the stall, and each notebook runs alone on the cores, so the pools are
-ready no later than before. A visit that arrives while its kernel is still rendering waits for it, as
-it would without the pool.
+**Pools filled one kernel at a time.** Voila 0.5 fills every dashboard's pool at once when it starts.
+On this 2-core machine, with the three dashboards preheating together, about one visit in five stalled
+for good: the page stopped after the first cell because the pooled render never got its cell's reply
+(seen with 8 servers of one dashboard: no stall; 8 servers of three: stalls). Filling the pools one
+after another (start a kernel, run its notebook, then the next) removed the stall, and each notebook
+runs alone on the cores, so the pools are ready no later than before.
 
-Everything else is Voila's own command line (``voila.app.main``).
+**A cap on kernels.** At most ``SGZ_DASHBOARD_MAX_KERNELS`` kernels run at once (pool kernels
+included). A visit beyond the cap first frees a kernel whose page was closed (no connection, idle for
+``EVICT_IDLE`` seconds), else waits in line; after ``SGZ_DASHBOARD_QUEUE_SECONDS`` it gets a 503
+page saying the dashboards are busy. Kernels of closed pages are also culled after the
+``--MappingKernelManager.cull_idle_timeout`` the server sets.
+
+**Pages only talk to widgets.** The websocket passes widget (comm) messages and kernel info only:
+no ``execute_request`` (Voila's own rule), no ``shutdown_request``, interrupt or debug. The kernel
+REST endpoint answers GET only; the shutdown beacon a page sends when it closes ends its kernel only
+once no page is connected to it any more.
+
+**Only our host names.** A request whose ``Host`` is not ``127.0.0.1``, ``localhost`` or a name in
+``SGZ_DASHBOARD_HOSTS`` is refused with 403 (DNS rebinding).
+
+**Stopping.** SIGTERM, SIGHUP and SIGINT shut every kernel down, then stop; so does the loss of the
+parent process (``sgz dashboard`` killed outright). Jupyter's routine warnings are kept out of the log
+and what remains is prefixed in Chinese (``server._copy_console`` drops the kernels' routine lines).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import re
+import signal
+import tempfile
+import time
 
+import tornado.ioloop
+import tornado.web
 import voila.app
+from jupyter_core.utils import ensure_async
+from jupyter_server.services.kernels.handlers import KernelHandler
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.voila_kernel_manager import voila_kernel_manager_factory
 
+MAX_KERNELS_ENV = "SGZ_DASHBOARD_MAX_KERNELS"
+QUEUE_SECONDS_ENV = "SGZ_DASHBOARD_QUEUE_SECONDS"
+HOSTS_ENV = "SGZ_DASHBOARD_HOSTS"
+DEFAULT_MAX_KERNELS = 8
+DEFAULT_QUEUE_SECONDS = 120.0
+LOCAL_HOSTS = ("127.0.0.1", "localhost")
+# What a page may send its kernel: widget traffic and the kernel's info.
+PAGE_MESSAGES = ("comm_open", "comm_close", "comm_msg", "comm_info_request", "kernel_info_request")
 # How long one pool kernel may hold up the next (a notebook that never finishes must not starve the others).
 RENDER_WAIT = 120.0
+# A kernel with no page connected, idle this long, may be stopped to make room for a new visit.
+EVICT_IDLE = 15.0
+# After a page's shutdown beacon, how long to wait for its websocket to close before looking again.
+BEACON_GRACE = 3.0
+PARENT_CHECK_MS = 2000
+# Jupyter's routine warnings, of no use to a dashboard user.
+# The kernels' own lines (TCP warning, parent gone at shutdown) are dropped by ``server._copy_console``.
+ROUTINE = re.compile(r"is not trusted|without encryption|websocket.*ping|ping.*websocket|"
+                     r"Parent appears to have exited|Kernel pool of .* is filled|Using pre-heated kernel",
+                     re.IGNORECASE)
+BUSY = "看板访问人数较多，暂时没有空闲的内核：请稍后刷新页面。"
 
 
-def serial_pool_factory(base_class, preheat_kernel: bool, default_pool_size: int, **kwargs):
-    """Voila's kernel manager class, with pool kernels started and rendered one at a time."""
+def max_kernels() -> int:
+    return max(1, int(os.environ.get(MAX_KERNELS_ENV) or DEFAULT_MAX_KERNELS))
+
+
+def queue_seconds() -> float:
+    return float(os.environ.get(QUEUE_SECONDS_ENV) or DEFAULT_QUEUE_SECONDS)
+
+
+def allowed_hosts() -> list[str]:
+    extra = [h.strip().lower() for h in os.environ.get(HOSTS_ENV, "").split(",") if h.strip()]
+    return list(dict.fromkeys([*LOCAL_HOSTS, *extra]))
+
+
+def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_size: int, **kwargs):
+    """Voila's kernel manager class with the cap, the message rule and (preheated) serial pool fills."""
     cls = voila_kernel_manager_factory(base_class, preheat_kernel, default_pool_size, **kwargs)
-    if not preheat_kernel:
-        return cls
 
-    class SerialPoolKernelManager(cls):
+    class SgzKernelManager(cls):
+        _reserved = 0
         _fill_lock: asyncio.Lock | None = None
+        _rendering: set | None = None  # pool kernels still running their notebook
 
-        async def _initialize(self, notebook_path: str, kernel_id: str | None = None, **kwargs):
-            if kernel_id is not None:  # a restart of a kernel in use: not a pool fill
-                return await super()._initialize(notebook_path, kernel_id, **kwargs)
-            if self._fill_lock is None:
-                self._fill_lock = asyncio.Lock()
-            async with self._fill_lock:
-                content = await super()._initialize(notebook_path, kernel_id, **kwargs)
-                # Let the notebook finish rendering before the next kernel starts; a failed render
-                # is Voila's to report when the page is visited, not ours to raise here.
-                await asyncio.wait([content["task"]], timeout=RENDER_WAIT)
-            return content
+        def __init__(self, **kw):
+            kw["allowed_message_types"] = [t for t in kw.get("allowed_message_types") or PAGE_MESSAGES
+                                           if t in PAGE_MESSAGES]
+            super().__init__(**kw)
 
-    SerialPoolKernelManager.__name__ = cls.__name__
-    return SerialPoolKernelManager
+        # -- the cap ----------------------------------------------------------
+        def _pooled_ids(self) -> set[str]:
+            ids = set(self._rendering or ())
+            for pool in getattr(self, "_pools", {}).values():
+                for item in pool:
+                    with contextlib.suppress(Exception):
+                        if item.done():
+                            ids.add(item.result()["kernel_id"])
+            return ids
+
+        async def _evict_one(self) -> bool:
+            """Stop the longest-idle kernel no page is connected to (never a pool kernel); False if none."""
+            now = dt.datetime.now(dt.UTC)
+            pooled = self._pooled_ids()
+            idle = []
+            for kid in self.list_kernel_ids():
+                kernel = self._kernels.get(kid)
+                last = getattr(kernel, "last_activity", None)
+                if kid in pooled or self._kernel_connections.get(kid, 0) > 0 or last is None:
+                    continue
+                if getattr(kernel, "execution_state", "idle") != "idle":  # running a cell: a page is rendering
+                    continue
+                if (now - last).total_seconds() >= EVICT_IDLE:
+                    idle.append((last, kid))
+            if not idle:
+                return False
+            kid = min(idle)[1]
+            self.log.warning("看板内核已满（%d 个）：停止一个页面已关闭的空闲内核 %s", max_kernels(), kid)
+            await ensure_async(self.shutdown_kernel(kid))
+            return True
+
+        async def _reserve(self, timeout: float | None) -> None:
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                if len(self.list_kernel_ids()) + self._reserved < max_kernels():
+                    self._reserved += 1
+                    return
+                if await self._evict_one():
+                    continue
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise tornado.web.HTTPError(503, BUSY, reason="Busy")
+                await asyncio.sleep(0.5)
+
+        async def start_kernel(self, *args, **kw):
+            """A visit's own kernel (no pool): wait for room first."""
+            await self._reserve(queue_seconds())
+            try:
+                return await ensure_async(super().start_kernel(*args, **kw))
+            finally:
+                self._reserved -= 1
+
+        if preheat_kernel:
+            async def get_rendered_notebook(self, notebook_name: str, *args, **kw):
+                """Wait (up to the queue time) for the pool's next kernel, leaving it in the pool when it is late.
+
+                A pool kernel that died while rendering leaves the pool; then a new one is started and waited for.
+                """
+                deadline = time.monotonic() + queue_seconds()
+                while True:
+                    pool = self._pools.setdefault(notebook_name, [])
+                    if not pool:
+                        self.fill_if_needed(delay=0, notebook_name=notebook_name)
+                    item = pool[0]
+                    await asyncio.wait([item], timeout=max(0.0, deadline - time.monotonic()))
+                    if not item.done():
+                        raise tornado.web.HTTPError(503, BUSY, reason="Busy")
+                    if pool and pool[0] is item:
+                        result = await super().get_rendered_notebook(notebook_name, *args, **kw)
+                        # Handed to a visitor now: not idle, whenever it was rendered (its page is connecting).
+                        kernel = self._kernels.get(result[2])
+                        if kernel is not None:
+                            kernel.last_activity = dt.datetime.now(dt.UTC)
+                        return result
+                    if time.monotonic() >= deadline:
+                        raise tornado.web.HTTPError(503, BUSY, reason="Busy")
+
+            async def _initialize(self, notebook_path: str, kernel_id: str | None = None, **kw):
+                if kernel_id is not None:  # a restart of a kernel in use: not a pool fill
+                    return await super()._initialize(notebook_path, kernel_id, **kw)
+                await self._reserve(None)  # a pool fill holds its place in line for as long as it takes
+                if self._fill_lock is None:
+                    self._fill_lock = asyncio.Lock()
+                async with self._fill_lock:
+                    try:
+                        content = await super()._initialize(notebook_path, kernel_id, **kw)
+                    finally:
+                        self._reserved -= 1
+                    # Let the notebook finish rendering before the next kernel starts; a failed render
+                    # is Voila's to report when the page is visited, not ours to raise here.
+                    if self._rendering is None:
+                        self._rendering = set()
+                    self._rendering.add(content["kernel_id"])
+                    try:
+                        await asyncio.wait([content["task"]], timeout=RENDER_WAIT)
+                    finally:
+                        self._rendering.discard(content["kernel_id"])
+                return content
+
+    SgzKernelManager.__name__ = cls.__name__
+    return SgzKernelManager
+
+
+class ReadOnlyKernelHandler(KernelHandler):
+    """``/api/kernels/<id>``: a page may read its kernel's model, never delete it."""
+
+    async def delete(self, kernel_id):
+        raise tornado.web.HTTPError(403, "kernel shutdown from a page refused")
+
+
+class ClosedPageShutdownHandler(VoilaShutdownKernelHandler):
+    """The beacon of a closing page: end its kernel once no page is connected to it (else do nothing)."""
+
+    @tornado.web.authenticated
+    async def post(self, kernel_id):
+        manager = self.kernel_manager
+        if kernel_id in manager.list_kernel_ids():
+            tornado.ioloop.IOLoop.current().call_later(BEACON_GRACE, _end_if_unused, manager, kernel_id)
+        self.set_status(204)
+        self.finish()
+
+
+async def _end_if_unused(manager, kernel_id: str) -> None:
+    if kernel_id in manager.list_kernel_ids() and manager._kernel_connections.get(kernel_id, 0) == 0:
+        with contextlib.suppress(Exception):
+            await ensure_async(manager.shutdown_kernel(kernel_id))
+
+
+class ForeignHostHandler(tornado.web.RequestHandler):
+    """Every request whose Host is not one of ours."""
+
+    def prepare(self):
+        self.set_status(403)
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish("拒绝访问：看板只接受本机地址（127.0.0.1、localhost）或 sgz dashboard --host-name 配置的主机名。\n")
+
+
+class RoutineFilter(logging.Filter):
+    """Drops Jupyter's routine warnings and says, in Chinese, that what remains comes from the dashboards."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:
+            return True
+        if ROUTINE.search(message):
+            return False
+        if record.levelno >= logging.WARNING and not getattr(record, "sgz_marked", False):
+            record.msg, record.args = f"看板{'错误' if record.levelno >= logging.ERROR else '提示'}：{message}", ()
+            record.sgz_marked = True
+        return True
+
+
+class SgzVoila(voila.app.Voila):
+    """Voila with our handlers, host check, signals and log."""
+
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        quiet = RoutineFilter()
+        for name in (self.log.name, "tornado.access", "tornado.application", "tornado.general", "traitlets"):
+            logging.getLogger(name).addFilter(quiet)
+        for handler in self.log.handlers:
+            handler.addFilter(quiet)
+
+    def init_handlers(self):
+        swap = {KernelHandler: ReadOnlyKernelHandler, VoilaShutdownKernelHandler: ClosedPageShutdownHandler}
+        return [(h[0], swap.get(h[1], h[1]), *h[2:]) for h in super().init_handlers()]
+
+    def start(self):
+        # Voila.start, with the handlers bound to our host names and everything else refused.
+        self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
+        settings = self.init_settings()
+        self.app = tornado.web.Application(**settings)
+        self.app.settings.update(self.tornado_settings)
+        hosts = "|".join(re.escape(h) for h in allowed_hosts())
+        self.app.add_handlers(rf"^({hosts})$", self.init_handlers())
+        self.app.add_handlers(r".*$", [(r".*", ForeignHostHandler)])
+        loop = tornado.ioloop.IOLoop.current().asyncio_loop
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+            loop.add_signal_handler(sig, lambda: asyncio.ensure_future(self._stop_all()))
+        parent = os.getppid()
+        tornado.ioloop.PeriodicCallback(lambda: self._parent_gone(parent), PARENT_CHECK_MS).start()
+        self.listen()
+
+    def _parent_gone(self, parent: int) -> None:
+        if os.getppid() != parent:
+            self.log.warning("启动看板的进程已退出：看板停止。")
+            tornado.ioloop.IOLoop.current().add_callback(self._stop_all)
+
+    async def _stop_all(self):
+        # Renders cut short by the shutdown log "Kernel died" with a traceback: nothing a user must read.
+        for name in (self.log.name, "tornado.application", "tornado.general"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        self.log.setLevel(logging.CRITICAL)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(ensure_async(self.kernel_manager.shutdown_all(now=True)), 10)
+        tornado.ioloop.IOLoop.current().stop()
 
 
 def main() -> None:
-    voila.app.voila_kernel_manager_factory = serial_pool_factory
-    voila.app.main()
+    voila.app.voila_kernel_manager_factory = sgz_kernel_manager_factory
+    SgzVoila.launch_instance()
 
 
 if __name__ == "__main__":

@@ -27,10 +27,10 @@ PERIODS = ("whole", "month", "quarter")
 # Indicator domains: the ledger's 领域 plus the two groups of station-level standards.
 INDICATOR_DOMAINS = VOCABS["domain"].values + ("站点建设", "项目管理")
 CATALOGUE_FIELDS = {"id", "title", "region", "year", "source", "tiers", "default_tier", "evidence",
-                    "optional_tasks", "indicators"}
+                    "optional_tasks", "indicators", "spending"}
 INDICATOR_FIELDS = {"id", "name", "domain", "mandatory", "source_text", "rule", "params", "period", "target",
-                    "unit", "evidence", "points", "task"}
-EVIDENCE_FIELDS = {"photo_required", "upload_required"}
+                    "unit", "evidence", "task"}
+EVIDENCE_FIELDS = {"photo_required", "upload_required", "photo_checks", "photo_max_days", "photo_max_km"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class OptionalTask:
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator: what it measures, how, its target (by tier) and its points."""
+    """One indicator: what it measures, how, and its target (by tier). No points: see ``sgzlib.scoring``."""
 
     id: str
     name: str
@@ -61,7 +61,6 @@ class Indicator:
     target_spec: object
     unit: str
     evidence: str
-    points: float
     tasks: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
 
@@ -91,6 +90,18 @@ class Catalogue:
     optional_tasks: tuple[OptionalTask, ...]
     indicators: tuple[Indicator, ...]
     path: Path | None = field(default=None, compare=False)
+    # Photo checks once a folder is indexed (sgzlib.indicators.photos): finding → refuse/flag, and the limits.
+    photo_checks: tuple[tuple[str, str], ...] = ()
+    photo_max_days: float = 1.0
+    photo_max_km: float = 5.0
+    # Spending checks (sgzlib.indicators.spending), each with the source text it enforces.
+    spending: tuple = ()
+
+    @property
+    def photo_actions(self) -> dict[str, str]:
+        from .photos import photo_actions
+
+        return photo_actions(self.photo_required, dict(self.photo_checks))
 
     def indicator(self, indicator_id: str) -> Indicator:
         for ind in self.indicators:
@@ -194,6 +205,10 @@ def _check_catalogue(data: dict, where: str, problems: list[Problem]) -> dict:
     if not isinstance(evidence, dict) or set(evidence) - EVIDENCE_FIELDS:
         bad("bad_evidence", f"evidence 只能含 {'、'.join(sorted(EVIDENCE_FIELDS))}", "evidence", evidence)
         evidence = {}
+    photo = _check_photo_settings(evidence, bad)
+    from .spending import check_spending
+
+    spending = check_spending(data.get("spending"), bad)
     tasks, choose = _check_tasks(data.get("optional_tasks"), bad)
     indicators = []
     seen: set[str] = set()
@@ -216,7 +231,36 @@ def _check_catalogue(data: dict, where: str, problems: list[Problem]) -> dict:
             "default_tier": None if default_tier is None else str(default_tier),
             "photo_required": bool(evidence.get("photo_required", False)),
             "upload_required": bool(evidence.get("upload_required", False)),
-            "choose_at_least": choose, "optional_tasks": tasks, "indicators": tuple(indicators)}
+            "choose_at_least": choose, "optional_tasks": tasks, "indicators": tuple(indicators), **photo,
+            "spending": spending}
+
+
+def _check_photo_settings(evidence: dict, bad) -> dict:
+    """``photo_checks`` (finding → refuse/flag), ``photo_max_days`` and ``photo_max_km`` of ``evidence``."""
+    from ..photos.checks import DEFAULT_MAX_DAYS, DEFAULT_MAX_KM, FINDINGS
+    from .photos import ACTIONS
+
+    stated = evidence.get("photo_checks") or {}
+    if not isinstance(stated, dict):
+        bad("bad_photo_checks", "evidence.photo_checks 必须是 核查项: refuse/flag 的键值对", "evidence.photo_checks", stated)
+        stated = {}
+    checks = []
+    for code, action in stated.items():
+        if code not in FINDINGS:
+            bad("bad_photo_checks", f"不认识的照片核查项（可选：{'、'.join(FINDINGS)}）", "evidence.photo_checks", code)
+        elif action not in ACTIONS:
+            bad("bad_photo_checks", f"照片核查项 {code} 只能是 refuse（不认定）或 flag（提示核验）",
+                "evidence.photo_checks", action)
+        else:
+            checks.append((str(code), str(action)))
+    limits = {}
+    for key, default in (("photo_max_days", DEFAULT_MAX_DAYS), ("photo_max_km", DEFAULT_MAX_KM)):
+        value = evidence.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            bad("bad_photo_limit", "必须是不小于 0 的数字", f"evidence.{key}", value)
+            value = default
+        limits[key] = float(value)
+    return {"photo_checks": tuple(checks), **limits}
 
 
 COUNTING_RULES = ("period_count", "record_count")
@@ -279,7 +323,7 @@ def _check_indicator(item, n: int, tiers: tuple[str, ...], task_ids: set[str], f
     def bad(code, message, column, value=None):
         problems.append(Problem(code, message, where=where, column=column, value=value))
 
-    for key in sorted(set(item) - INDICATOR_FIELDS):
+    for key in sorted(set(item) - INDICATOR_FIELDS - {"points"}):
         bad("unknown_field", "不认识的字段", key)
     for key in ("id", "name", "domain", "source_text", "rule", "evidence"):
         if not item.get(key):
@@ -290,10 +334,9 @@ def _check_indicator(item, n: int, tiers: tuple[str, ...], task_ids: set[str], f
         bad("bad_domain", f"领域必须是：{'、'.join(INDICATOR_DOMAINS)}", "domain", item["domain"])
     if not isinstance(item.get("mandatory"), bool):
         bad("bad_mandatory", "mandatory 必须是 true 或 false", "mandatory", item.get("mandatory"))
-    points = item.get("points", 0)
-    if not isinstance(points, (int, float)) or isinstance(points, bool) or points < 0:
-        bad("bad_points", "分值必须是不小于 0 的数", "points", points)
-        points = 0
+    if "points" in item:
+        bad("points_in_catalogue", "指标清单不给分值：分值与计分方式写在评估方的评分细则里（sgz evaluate --scoring）",
+            "points", item["points"])
     rule = RULES.get(item.get("rule"))
     if item.get("rule") and rule is None:
         bad("unknown_rule", f"未知的规则类型（可用：{'、'.join(sorted(RULES))}）", "rule", item.get("rule"))
@@ -321,7 +364,7 @@ def _check_indicator(item, n: int, tiers: tuple[str, ...], task_ids: set[str], f
                      mandatory=item.get("mandatory") is True, source_text=" ".join(str(item.get("source_text", "")).split()),
                      rule=str(item.get("rule", "")), params=params, period=str(period), target_spec=target,
                      unit=str(item.get("unit") or (rule.unit if rule else "")), evidence=str(item.get("evidence", "")),
-                     points=float(points), tasks=tasks, tiers=tiers)
+                     tasks=tasks, tiers=tiers)
 
 
 def _check_target(target, tiers, bad) -> None:

@@ -85,7 +85,7 @@ class Context:
         s = self.ds.services
         owner = self.assign(s, s["station_code"], s["date"])
         pos = owner["pos"].to_numpy()
-        ev = fast_photo_check(s, ["code"])
+        ev = self._photo_verdicts(s, owner)
         out = pd.DataFrame({
             "project_code": owner["project_code"].array,
             "code": s["code"].to_numpy()[pos],
@@ -93,12 +93,31 @@ class Context:
             "domain": pd.Categorical(s["domain"].to_numpy()[pos]),
             "category": pd.Categorical(s["category"].to_numpy()[pos]),
             "uploaded": s["uploaded"].fillna(False).to_numpy(dtype=bool)[pos],
-            "valid": ev["valid"].to_numpy()[pos],
-            "reason_code": ev["reason_code"].to_numpy()[pos],
-            "reason": ev["reason"].to_numpy()[pos],
+            "valid": ev["valid"],
+            "reason_code": ev["reason_code"],
+            "reason": ev["reason"],
             "orig": pos,
         })
         out["month"] = month_number(out["date"])
+        return out
+
+    def _photo_verdicts(self, s: pd.DataFrame, owner: pd.DataFrame) -> dict[str, np.ndarray]:
+        """``valid``, ``reason_code``, ``reason`` of each owned service: by file name, or by the photo index
+        with the settings of the owning project's catalogue (``indicators.photos``)."""
+        from .photos import findings_for, indexed_check
+
+        pos = owner["pos"].to_numpy()
+        base = fast_photo_check(s, ["code"])
+        out = {k: base[k].to_numpy(dtype=bool if k == "valid" else object)[pos] for k in ("valid", "reason_code", "reason")}
+        cat_of = self.projects["catalogue"].to_numpy(dtype=object)[owner["project_code"].cat.codes.to_numpy()]
+        for cat_id, cat in self.catalogues.items():
+            found = findings_for(self, cat)
+            if found is None:
+                break
+            judged = indexed_check(found, "services", s, base, cat.photo_actions)
+            sel = cat_of == cat_id
+            for k in out:
+                out[k][sel] = judged[k].to_numpy(dtype=bool if k == "valid" else object)[pos[sel]]
         return out
 
     @functools.cached_property
@@ -131,7 +150,7 @@ def fast_photo_check(frame: pd.DataFrame, id_columns: list[str]) -> pd.DataFrame
     text = photos[has]
     multi = np.fromiter((LIST_SEPARATOR in t for t in text.to_numpy(dtype=object)), dtype=bool, count=len(text))
     files = pd.concat([text[~multi], split_list(text[multi])]) if multi.any() else text
-    shared = files[files.duplicated(keep=False).to_numpy()]
+    shared = files[_maybe_shared(files)]
     if len(shared):
         rows = frame.loc[np.unique(shared.index.to_numpy())]
         checked = photo_check(rows, id_columns)
@@ -141,6 +160,17 @@ def fast_photo_check(frame: pd.DataFrame, id_columns: list[str]) -> pd.DataFrame
             for p, first in zip(rows.loc[reused[reused].index, "photos"], checked.loc[reused, "reused_from"])]
         out.loc[checked.index, ["valid", "reason_code", "reason"]] = checked[["valid", "reason_code", "reason"]]
     return out
+
+
+def _maybe_shared(files: pd.Series) -> np.ndarray:
+    """Files that may occur more than once: every repeated file, and the rare file whose 64-bit hash repeats.
+
+    Hashing the strings once and finding repeated integers is about twice as fast as
+    finding repeated strings; a hash collision only sends a record through the exact
+    ``photo_check``, which gives an unshared record the same verdict.
+    """
+    hashes = pd.util.hash_array(files.to_numpy(dtype=object), categorize=False)
+    return pd.Series(hashes).duplicated(keep=False).to_numpy()
 
 
 def photo_check_reason(code: str) -> str:
@@ -213,7 +243,7 @@ def resolve_projects(ds, wanted=None, find=load_catalogue) -> pd.DataFrame:
             elif task.id not in tasks:
                 tasks.append(task.id)
         level = stations["level"].get(r.station_code)
-        if level != "乡镇街道站":
+        if not isinstance(level, str) or level != "乡镇街道站":  # NA when the station row has no level
             bad("站点编码", f"项目 {r.code}：项目应属于乡镇街道站，站点 {r.station_code} 的层级是 {level}", r.station_code)
             continue
         rows.append({"code": r.code, "station_code": r.station_code, "station_name": stations["name"].get(r.station_code),

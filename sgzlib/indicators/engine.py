@@ -1,10 +1,12 @@
-"""``evaluate``: every project's indicators on a date, with statuses, scores and explanations.
+"""``evaluate``: every project's indicators on a date, with statuses and explanations.
 
 The engine loops over catalogues and their indicators (a few hundred at
 most); each rule evaluates every project of its catalogue at once with
 DataFrame operations, so a province costs the same number of rule calls as a
-station. Expected values, statuses, scores and notes are derived here, the
-same way for every rule kind (``DOMAIN.md``, counting rule 8).
+station. Expected values, statuses and notes are derived here, the same way
+for every rule kind (``DOMAIN.md``, counting rule 8). The engine gives no
+points: a score exists only under an evaluator's scheme (``sgzlib.scoring``,
+rule 12).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, P
 from .context import Context
 from .periods import PERIOD_WHOLE
 from .registry import EXPLAIN_COLUMNS, RULES, STATE, VERDICT_COLUMNS
+from .spending import SpendingResult, evaluate_spending
 
 RESULT_COLUMNS = ["station_code", "station_name", "project_code", "catalogue", "tier", "indicator_id",
                   "indicator_name", "domain", "mandatory", "rule", "period", "period_kind", "period_end", "actual",
-                  "target", "expected", "unit", "status", "points", "score", "note"]
+                  "target", "expected", "unit", "status", "note"]
 EPS = 1e-9
 
 
@@ -48,7 +51,7 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
                 out = rule.func(ctx, ind, ind.params_for(tier or None), float(target), tier_jobs)
                 k = len(meta)
                 meta.append({"_k": k, "_order": order, "indicator_id": ind.id, "indicator_name": ind.name,
-                             "domain": ind.domain, "mandatory": ind.mandatory, "rule": rule.name, "points": ind.points,
+                             "domain": ind.domain, "mandatory": ind.mandatory, "rule": rule.name,
                              "unit": ind.unit, "progress": rule.progress, "period_kind": ind.period,
                              "ind_target": float(target)})
                 (whole if ind.period == "whole" else periods).append(out.results.assign(_k=k))
@@ -64,11 +67,11 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
     if periods:
         rows = _period_rows(ctx, _with_meta(pd.concat(periods, ignore_index=True), meta))
         jobs = _with_meta(pd.concat(period_jobs, ignore_index=True), meta)
-        parts += [_period_summary(ctx, rows, jobs), rows.assign(points=0.0)]
+        parts += [_period_summary(ctx, rows, jobs), rows]
     results = _assemble(parts, ctx.projects)
     explanations = _tidy_explanations(expl)
     work = pd.concat(verdicts, ignore_index=True)[list(VERDICT_COLUMNS)] if verdicts else _empty_verdicts()
-    return Evaluation(results, explanations, ctx.as_of, work)
+    return Evaluation(results, explanations, ctx.as_of, work, evaluate_spending(ctx))
 
 
 def _empty_verdicts() -> pd.DataFrame:
@@ -108,7 +111,7 @@ def _assemble(parts: list[pd.DataFrame], projects: pd.DataFrame) -> pd.DataFrame
     res = res.sort_values(["station_code", "project_code", "_order", "_sub", "period_end"], kind="stable")
     res = res[RESULT_COLUMNS].reset_index(drop=True)
     res["mandatory"] = res["mandatory"].astype(bool)
-    for col in ("actual", "target", "expected", "points", "score"):
+    for col in ("actual", "target", "expected"):
         res[col] = res[col].astype(float)
     for col in ("station_code", "station_name", "project_code", "catalogue", "tier", "indicator_id", "indicator_name",
                 "domain", "rule", "period", "period_kind", "unit", "status", "note"):
@@ -136,7 +139,7 @@ def _project(ctx, rows: pd.DataFrame, column: str) -> np.ndarray:
 
 
 def _finish_whole(ctx, rows: pd.DataFrame) -> pd.DataFrame:
-    """Expected value, status, score and note of whole-period rows, all indicators at once."""
+    """Expected value, status and note of whole-period rows, all indicators at once."""
     start, end = _project(ctx, rows, "start"), _project(ctx, rows, "end")
     as_of = np.datetime64(ctx.as_of, "s")
     share = np.clip(((as_of - start).astype("timedelta64[D]").astype(float) + 1)
@@ -154,7 +157,6 @@ def _finish_whole(ctx, rows: pd.DataFrame) -> pd.DataFrame:
     status[(rows["rule"] == "checklist").to_numpy() & ~met] = TO_VERIFY
     out = rows.assign(period=PERIOD_WHOLE, period_kind="whole", target=target, expected=expected, status=status,
                       period_end=pd.to_datetime(end))
-    out["score"] = _score(rows["points"].to_numpy(dtype=float), actual, target, met)
     out["note"] = [_whole_note(s, a, t, e, u, d, st)
                    for s, a, t, e, u, d, st in zip(status, actual, target, expected, rows["unit"].to_numpy(dtype=object),
                                                   rows["detail"].fillna("").to_numpy(dtype=object), state)]
@@ -168,11 +170,6 @@ def _whole_note(status, actual, target, expected, unit, detail, state) -> str:
     return f"{text}；{detail}" if detail else text
 
 
-def _score(points, actual, target, met) -> np.ndarray:
-    ratio = np.divide(actual, target, out=np.ones(len(actual)), where=np.asarray(target) > 0)
-    return np.where(met, points, points * np.clip(ratio, 0, 1))
-
-
 def _period_rows(ctx, rows: pd.DataFrame) -> pd.DataFrame:
     """Status of every month/quarter row: ended periods met or missed, the current one on track or behind."""
     target = rows["target"].to_numpy(dtype=float) if "target" in rows else rows["ind_target"].to_numpy(dtype=float)
@@ -184,7 +181,7 @@ def _period_rows(ctx, rows: pd.DataFrame) -> pd.DataFrame:
     expected = np.where(ended, target, target * rows["share"].to_numpy(dtype=float))
     status = np.select([met, ended, (actual <= EPS) & (expected <= EPS), actual >= expected - EPS],
                        [MET, MISSED, NOT_STARTED, ON_TRACK], BEHIND)
-    out = rows.assign(target=target, expected=expected, status=status, met=met, score=0.0)
+    out = rows.assign(target=target, expected=expected, status=status, met=met)
     out["note"] = [f"{p}：{_num(a)}{u}，目标 ≥{_num(t)}{u}{'' if e else '（本期未结束）'}" + (f"；{d}" if d else "")
                    for p, a, u, t, e, d in zip(rows["period"].to_numpy(dtype=object), actual,
                                                rows["unit"].to_numpy(dtype=object), target, ended,
@@ -219,9 +216,7 @@ def _period_summary(ctx, rows: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame
     kinds, ind_unit = out["period_kind"].to_numpy(), out["unit"].to_numpy()
     text = missed_text.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy()
     out = out.assign(period=PERIOD_WHOLE, period_end=pd.to_datetime(end), status=status,
-                     unit=[PERIOD_UNIT[k] for k in kinds], actual=actual, target=n_total, expected=n_ended,
-                     score=out["points"].to_numpy(dtype=float) * np.divide(actual, n_total, out=np.zeros(len(out)),
-                                                                           where=n_total > 0))
+                     unit=[PERIOD_UNIT[k] for k in kinds], actual=actual, target=n_total, expected=n_ended)
     out["note"] = [f"{s}：{PERIOD_EVERY[k]} ≥{_num(t)}{u}；已结束 {int(e)}{PERIOD_UNIT[k]}中 {int(e - m)} 个达标"
                    + (f"；未达标：{x}" if m else "")
                    for s, k, t, u, e, m, x in zip(status, kinds, out["ind_target"], ind_unit, n_ended, n_missed, text)]
@@ -237,6 +232,8 @@ class Evaluation:
     explanations: pd.DataFrame
     as_of: pd.Timestamp
     verdicts: pd.DataFrame = field(default_factory=_empty_verdicts)
+    # Spending checks (经费支出, seed 000): checklist lines and flagged expenses, per project.
+    spending: SpendingResult = field(default_factory=SpendingResult)
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -255,7 +252,8 @@ class Evaluation:
     def _only(self, results: pd.DataFrame, projects: set[str]) -> Evaluation:
         e, v = self.explanations, self.verdicts
         return Evaluation(results.reset_index(drop=True), e[e["project_code"].isin(projects)].reset_index(drop=True),
-                          self.as_of, v[v["project_code"].isin(projects)].reset_index(drop=True))
+                          self.as_of, v[v["project_code"].isin(projects)].reset_index(drop=True),
+                          self.spending.only(projects))
 
     def work_verdicts(self, kind: str) -> pd.DataFrame:
         """One row per project and case (``kind`` 个案) or group (小组) the catalogue's qualification rules judged.

@@ -10,7 +10,7 @@ LEVELS = ("station", "county", "district")
 
 
 def rollup(summary: pd.DataFrame, ds, level: str = "station") -> pd.DataFrame:
-    """Per unit of ``level``: stations, indicators, count per status, shares met / on track / behind, score.
+    """Per unit of ``level``: stations, indicators, count per status, shares met / on track / behind.
 
     ``behind`` counts 落后 and 未达标; ``stations_behind`` counts stations with
     at least one mandatory indicator 落后 or 未达标.
@@ -32,8 +32,7 @@ def rollup(summary: pd.DataFrame, ds, level: str = "station") -> pd.DataFrame:
     s["bad"] = s["status"].isin([BEHIND, MISSED])
     per_station = s[s["mandatory"]].groupby(["unit_code", "station_code"])["bad"].any().groupby("unit_code").sum()
     agg = s.groupby(["unit_code", "unit_name"]).agg(stations=("station_code", "nunique"),
-                                                    indicators=("indicator_id", "size"),
-                                                    points=("points", "sum"), score=("score", "sum"))
+                                                    indicators=("indicator_id", "size"))
     out = agg.join(counts).reset_index()
     n = out["indicators"].where(out["indicators"] > 0, 1)
     out["share_met"] = out[MET] / n
@@ -41,5 +40,5 @@ def rollup(summary: pd.DataFrame, ds, level: str = "station") -> pd.DataFrame:
     out["share_behind"] = (out[BEHIND] + out[MISSED]) / n
     out["stations_behind"] = out["unit_code"].map(per_station).fillna(0).astype(int)
     cols = ["unit_code", "unit_name", "stations", "indicators", MET, ON_TRACK, BEHIND, MISSED, TO_VERIFY, NOT_STARTED,
-            "share_met", "share_on_track", "share_behind", "stations_behind", "points", "score"]
+            "share_met", "share_on_track", "share_behind", "stations_behind"]
     return out[cols].rename(columns={"unit_code": "code", "unit_name": "name"})

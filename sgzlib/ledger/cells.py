@@ -212,8 +212,24 @@ def parse_bool_cell(value: object, number_format: str | None = None) -> bool:
     return found
 
 
+def parse_number(value: object, number_format: str | None = None) -> float:
+    if isinstance(value, bool):
+        raise CellError("应为数字，却是逻辑值 TRUE/FALSE")
+    if isinstance(value, (int, float)):
+        number = float(value)
+    else:
+        text = fold(value).replace(",", "").rstrip("°")
+        if not _NUMBER_RE.match(text):
+            raise CellError("不是数字（经纬度写十进制度数，如 117.7536）")
+        number = float(text)
+    if number != number or abs(number) >= 1e9:
+        raise CellError("不是合理的数字")
+    return round(number, 6)
+
+
 PARSERS = {"code": parse_code, "text": parse_text, "list": parse_list, "date": parse_date_cell,
-           "int": parse_int, "money": parse_money, "bool": parse_bool_cell}
+           "int": parse_int, "money": parse_money, "bool": parse_bool_cell,
+           "number": parse_number}
 
 
 def parser_for(column) -> callable:
@@ -223,3 +239,54 @@ def parser_for(column) -> callable:
     if column.kind == "list" and column.ref:
         return parse_code_list
     return PARSERS[column.kind]
+
+
+# Values that become file or folder names: reports are named after station and project codes
+# (``out/station/YL01_2025-10-31.html``) and districts (``out/district/云岭区_….html``).
+PATH_CODES = frozenset({("stations", "code"), ("projects", "code")})
+PATH_NAMES = frozenset({("stations", "name"), ("stations", "district")})
+PATH_CODE_PUNCTUATION = "-_."
+MAX_PATH_CODE = 64
+_SEPARATORS = "/\\"
+
+
+def path_value_error(table: str, column: str, value: str) -> str | None:
+    """Why ``value`` cannot be used in ``table.column`` because it would become part of a file name, or None.
+
+    Codes (站点编码, 项目编码): letters (Latin or Chinese), digits and ``- _ .``, not starting with a dot,
+    at most 64 characters. Names (站点名称, 所属区县): no path separators or control characters, not only dots.
+    """
+    if (table, column) in PATH_CODES:
+        bad = sorted({ch for ch in value if not (ch.isalnum() or ch in PATH_CODE_PUNCTUATION)})
+        if bad:
+            shown_bad = "、".join("空格" if ch.isspace() else repr(ch)[1:-1] if not ch.isprintable() else ch
+                                  for ch in bad)
+            return (f"含有不能用于编码的字符（{shown_bad}）：编码只能由字母、汉字、数字和 - _ . 组成，"
+                    "因为报告文件以编码命名")
+        if value.startswith("."):
+            return "编码不能以 . 开头（报告文件以编码命名）"
+        if len(value) > MAX_PATH_CODE:
+            return f"编码太长（{len(value)} 个字符），最多 {MAX_PATH_CODE} 个字符"
+    elif (table, column) in PATH_NAMES:
+        if any(ch in _SEPARATORS for ch in value):
+            return "不能含有 / 或 \\（报告文件和文件夹以它命名）"
+        if any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value):
+            return "含有控制字符或不可见字符，请删除后重新输入"
+        if not value.strip("."):
+            return "不能只由 . 组成（报告文件以它命名）"
+    return None
+
+
+def path_checked(parse, table: str, column: str):
+    """``parse`` followed by ``path_value_error`` for the columns whose values become file names."""
+    if (table, column) not in PATH_CODES | PATH_NAMES:
+        return parse
+
+    def checked(value, number_format=None, **extra):
+        result = parse(value, number_format, **extra)
+        reason = path_value_error(table, column, result) if isinstance(result, str) else None
+        if reason:
+            raise CellError(reason)
+        return result
+
+    return checked

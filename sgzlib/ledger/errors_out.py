@@ -8,6 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from ..errors import Problem
+from ..outputs import atomic
 from .layout import display_width
 
 COLUMNS = ("序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法", "问题代码")
@@ -39,5 +40,6 @@ def write_errors(problems: list[Problem], path: str | Path,
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = ws.dimensions
-    wb.save(path)
+    with atomic(path) as partial:
+        wb.save(partial)
     return path

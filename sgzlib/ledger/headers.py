@@ -143,3 +143,26 @@ def table_for_headers(rows: list[list]) -> schema.Table | None:
 
 def ignored_title(title: str) -> bool:
     return fold(title) in IGNORED_SHEETS
+
+
+# Traditional (and a few variant) forms of the characters of the sheet names and headers, to recognise a
+# ledger sheet typed in traditional characters: such a sheet is refused, never silently ignored.
+_TRADITIONAL = str.maketrans({p[0]: p[1] for p in ["項项", "駐驻", "員员", "務务", "對对", "評评", "記记", "錄录", "個个", "書书", "組组", "區区", "織织", "願愿", "點点", "設设", "資资", "後后", "測测", "導导", "類类", "號号", "碼码", "級级", "縣县", "機机", "構构", "稱称", "單单", "價价", "簽签", "數数", "時时", "長长", "綫线", "線线", "態态", "況况", "題题", "動动", "劃划", "編编", "報报", "紀纪", "電电", "話话", "證证", "齡龄", "歸归", "檔档", "開开", "結结", "轉转", "贊赞", "經经", "費费", "贈赠", "業业", "醫医", "療疗", "殘残", "兒儿", "聯联", "網网", "傳传", "圖图", "檢检", "查查", "會会", "領领", "參参", "與与", "內内", "國国", "體体", "歷历", "貧贫", "來来", "礙碍", "齊齐", "門门", "負负", "責责", "間间", "條条", "據据", "練练", "習习", "戶户", "鄉乡", "鎮镇", "實实", "際际", "應应", "達达", "準准", "產产", "權权", "認认", "註注", "冊册", "誌志", "險险", "幫帮", "關关", "愛爱", "護护", "養养", "復复", "訪访", "問问", "師师", "築筑", "襪袜", "齡龄", "陽阳", "樂乐", "齡龄", "輔辅", "濟济", "救救", "災灾"]})
+
+
+def simplified(text: object) -> str:
+    """``text`` with the traditional forms above replaced by simplified ones."""
+    return str(text).translate(_TRADITIONAL)
+
+
+def lookalike_table(title: str, rows: list[list]) -> schema.Table | None:
+    """The ledger table an unrecognised sheet looks like once its title or headers are read as simplified."""
+    plain = simplified(title)
+    if plain != title:
+        table = table_for_title(plain)
+        if table is not None:
+            return table
+    converted = [[simplified(v) if isinstance(v, str) else v for v in row] for row in rows]
+    if converted != rows:
+        return table_for_headers(converted)
+    return None

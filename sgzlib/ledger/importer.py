@@ -1,25 +1,33 @@
-"""Importing a ledger workbook into the database: all or nothing, keyed by codes.
+"""Importing a ledger workbook into the database: all or nothing, keyed by codes, one station at a time.
 
 The workbook speaks for the stations it names (the 社工站 sheet, and every
 station code of its rows) and for the tables whose sheets it has; a sheet
-that is absent leaves its table alone. The state the database would be in
-after the import (what it holds, with the workbook's rows put in by natural
-key and, with ``prune``, the workbook's stations' rows that the workbook no
-longer has taken out) is checked whole before anything is written, so a
-problem caused by the workbook anywhere is reported with its Excel row.
+that is absent leaves its table alone. In one write transaction the import
+locks those stations, reads their rows and the rows they refer to (other
+stations' people, cases, groups, the stations above and their projects, and,
+with ``prune``, other stations' rows that point at rows it would delete),
+checks the state those rows would be in after the import, so a problem caused
+by the workbook anywhere is reported with its Excel row, and writes the
+difference. Other stations' rows are neither read nor written.
+
+Before any of that the workbook itself is checked: a masked export (by its
+document property, its 说明 sheet, or masked values in the personal columns)
+is refused with the rows named.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import schema, storage, supervision_cycle
-from ..dataset import Dataset
+from .. import faults, schema, storage, supervision_cycle
+from ..dataset import Dataset, catalogue_problems, split_list
 from ..errors import DataError, Problem
+from ..privacy import PERSONAL_TABLES
 from . import codes
 from .ledger import Ledger, norm_key
 from .reader import Progress, read_workbook
@@ -65,9 +73,19 @@ class ImportResult:
                               "未变": s.unchanged, gone: len(s.removed)} for s in self.sheets])
 
 
+DEADLOCK_RETRIES = 5
+
+
 def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False, dry_run: bool = False,
                     progress: Progress | None = None) -> ImportResult:
     """Read the workbook, check it against the database, and write it in one transaction.
+
+    The transaction locks the workbook's stations first (SQLite: the whole
+    database's write lock; PostgreSQL: an advisory lock per station, shared
+    for stations only read for references), then reads only those stations'
+    rows and the rows they refer to, checks the state after the import and
+    writes the difference. Two imports of the same stations therefore run one
+    after the other; imports of different stations run side by side.
 
     Raises ``DataError`` with every problem (sheet, Excel row, column, value,
     reason) when anything is wrong; then nothing is written.
@@ -76,23 +94,277 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     if ledger.masked:
         raise _refused(ledger, [Problem("masked_workbook", "这是脱敏导出的工作簿（姓名、电话、身份证号已部分隐藏），"
                                  "不能导入，否则会用打星号的内容覆盖原始数据", where=Path(path).name)])
+    masked = masked_values(ledger)
+    if masked:
+        raise _refused(ledger, masked)
     if not ledger.tables and not ledger.all_problems():
         raise _refused(ledger, [Problem("no_sheets", "工作簿中没有可识别的台账工作表（工作表名应为 "
                                  f"{'、'.join(t.sheet for t in schema.TABLES)} 之一）", where=Path(path).name)])
-    current = storage.load_dataset(engine)
-    codes.reconcile(ledger, current)  # codes without their leading zeros, matched across sheets and the database
-    supervision_cycle.add_history(ledger, current)  # a recorded session appends to the action item history
-    scope = workbook_stations(ledger, current)
-    after, removed = state_after(current, ledger, scope, prune)
-    if ledger.all_problems():
-        raise _refused(ledger, ledger.sort(ledger.all_problems() + ledger.locate(after.problems())))
-    try:  # write_dataset checks the whole state first and writes nothing when it finds a problem
-        written = storage.write_dataset(engine, after, prune=prune, dry_run=dry_run)
-    except DataError as exc:
-        raise _refused(ledger, ledger.sort(ledger.locate(exc.problems))) from None
-    sheets = [SheetSummary(name, len(ledger.frames[name]), written.tables[name].new,
-                           written.tables[name].changed, removed[name]) for name in ledger.tables]
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            with storage.write_transaction(engine) as conn:
+                return _import(conn, ledger, prune, dry_run)
+        except sa.exc.DBAPIError as exc:
+            if not storage.is_deadlock(exc) or attempt == DEADLOCK_RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool) -> ImportResult:
+    codes.reconcile(ledger, _DatabaseKeys(conn))  # codes without their leading zeros, matched across sheets and the database
+    scope = _lock_scope(conn, ledger)
+    _record_history(conn, ledger)
+    plan = Plan.read(conn, ledger, scope, prune)
+    faults.point("import-read")
+    problems = ledger.all_problems() + ledger.locate(plan.problems())
+    if problems:
+        raise _refused(ledger, ledger.sort(problems))
+    written = [t.name for t in schema.TABLES if t.name in ledger.frames]  # the sheets', and what they derive
+    changes = {name: storage.table_changes(schema.TABLE_BY_NAME[name], plan.old(name), ledger.frames[name])
+               for name in written}
+    if not dry_run:
+        storage.apply_changes(conn, ledger.frames, changes, prune)
+        faults.point("import-written")
+    shown = [name for name in written if name in ledger.tables or changes[name].new or changes[name].changed]
+    sheets = [SheetSummary(name, len(ledger.frames[name]), changes[name].new, changes[name].changed,
+                           changes[name].removed) for name in shown]
     return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune)
+
+
+def _record_history(conn: sa.Connection, ledger: Ledger) -> None:
+    """A 督导议程记录 sheet also appends to the action item history (``supervision_cycle.add_history``).
+
+    Runs inside the import's transaction, after its stations are locked: the history read here is the
+    locked stations' own, and what the hook adds is written (or refused) with the rest of the workbook.
+    """
+    items = ledger.frames.get("supervision_items")
+    if items is None:
+        return
+    stations = set(items["station_code"].dropna())
+    current = Dataset({name: storage.read_by_values(conn, name, "station_code", stations)
+                       for name in ("supervisions", "supervision_items", "action_history")})
+    supervision_cycle.add_history(ledger, current)
+
+
+def _lock_scope(conn: sa.Connection, ledger: Ledger) -> set[str]:
+    """Lock the stations the workbook speaks for and those whose rows it takes over; return the former.
+
+    What the workbook speaks for can depend on the database (a 个案服务 sheet
+    belongs to the stations of its cases), so it is worked out again after
+    locking until nothing new turns up.
+    """
+    locked: set[str] = set()
+    while True:
+        scope, moved = _stations_of(conn, ledger)
+        wanted = scope | moved
+        if wanted <= locked:
+            return scope
+        storage.lock_stations(conn, wanted - locked)
+        locked |= wanted
+
+
+def _stations_of(conn: sa.Connection, ledger: Ledger) -> tuple[set[str], set[str]]:
+    """(the stations the workbook speaks for, the stations that now hold rows with the workbook's keys)."""
+    frames = ledger.frames
+    scope: set[str] = set()
+    moved: set[str] = set()
+    for name, frame in frames.items():
+        t = schema.TABLE_BY_NAME[name]
+        if t.station_column:
+            scope |= set(frame[t.station_column].dropna())
+            if len(t.key) == 1:
+                there = storage.read_by_values(conn, name, t.key[0], frame[t.key[0]].dropna())
+                moved |= set(there[t.station_column].dropna())
+            continue
+        parent, local = schema.STATION_VIA[name]
+        codes = set(frame[local].dropna())
+        if parent in frames:
+            lookup = frames[parent].set_index("code")["station_code"]
+            scope |= set(lookup.reindex(sorted(codes & set(lookup.index))).dropna())
+            codes -= set(lookup.index)
+        if codes:
+            scope |= set(storage.read_by_values(conn, parent, "code", codes)["station_code"].dropna())
+    return scope, moved - scope
+
+
+class _DatabaseKeys:
+    """The database's code columns, read one column at a time and only when ``codes.reconcile`` asks for one."""
+
+    def __init__(self, conn: sa.Connection):
+        self.conn, self.frames = conn, {}
+
+    def __getitem__(self, table: str) -> pd.DataFrame:
+        if table not in self.frames:
+            self.frames[table] = storage.read_column(self.conn, table, schema.TABLE_BY_NAME[table].key[0])
+        return self.frames[table]
+
+
+@dataclass
+class Plan:
+    """The rows an import reads: its stations' rows, the rows it replaces, and the rows they refer to."""
+
+    ledger: Ledger
+    scope: set[str]
+    prune: bool
+    current: dict[str, pd.DataFrame]  # the scope's rows in the database
+    replaced: dict[str, pd.DataFrame]  # rows of other stations with the workbook's keys (moved to these stations)
+    context: dict[str, pd.DataFrame] = field(default_factory=dict)  # other stations' rows, read for checks only
+    removed: dict[str, set] = field(default_factory=dict)  # table -> codes the import deletes (with prune)
+
+    @classmethod
+    def read(cls, conn: sa.Connection, ledger: Ledger, scope: set[str], prune: bool) -> Plan:
+        current = storage.read_scope(conn, scope)
+        replaced = {}
+        for name, frame in ledger.frames.items():
+            t = schema.TABLE_BY_NAME[name]
+            if t.station_column and len(t.key) == 1:
+                replaced[name] = storage.read_by_values(conn, name, t.key[0], frame[t.key[0]].dropna(),
+                                                        outside=scope)
+        plan = cls(ledger, scope, prune, current, replaced)
+        shared: set[str] = set()
+        while True:  # lock the other stations read for checks (shared), then read them again if that waited
+            plan._read_context(conn)
+            others = plan._context_stations() - scope
+            if others <= shared:
+                return plan
+            storage.lock_stations(conn, others - shared, shared=True)
+            shared |= others
+
+    def _context_stations(self) -> set[str]:
+        codes = set(self.context["stations"]["code"].dropna())
+        for t in schema.TABLES:
+            if t.station_column and len(self.context[t.name]):
+                codes |= set(self.context[t.name][t.station_column].dropna())
+        return codes
+
+    def old(self, name: str) -> pd.DataFrame:
+        """What the database holds under this table's keys of the workbook, and the scope's rows."""
+        frames = [f for f in (self.current[name], self.replaced.get(name)) if f is not None and len(f)]
+        if not frames:
+            return self.current[name]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+    def after(self) -> dict[str, pd.DataFrame]:
+        """The scope's rows as they will be: the workbook's rows put in by key, pruned rows taken out."""
+        out = {}
+        for t in schema.TABLES:
+            old = self.current[t.name]
+            if t.name not in self.ledger.frames:
+                out[t.name] = old
+                continue
+            new = self.ledger.frames[t.name]
+            key = list(t.key)
+            keep = ~_key_index(old, key).isin(_key_index(new, key)) if len(old) else None
+            if keep is None or self.prune:
+                out[t.name] = new
+                if self.prune and len(old):
+                    gone = old[keep]
+                    if "code" in t.names:
+                        self.removed[t.name] = set(gone["code"].dropna())
+            else:
+                out[t.name] = pd.concat([old[keep], new], ignore_index=True)
+        return out
+
+    def _read_context(self, conn: sa.Connection) -> None:
+        """Other stations' rows the scope refers to (transitively, ancestors and their projects too), and
+        other stations' rows that refer to rows the import deletes or rewrites (code columns)."""
+        after = self.after()
+        context = {t.name: schema.empty_frame(t) for t in schema.TABLES}
+        while True:
+            fetched = False
+            for t in schema.TABLES:
+                for c in t.columns:
+                    if not c.ref:
+                        continue
+                    target, target_col = c.ref.split(".")
+                    values = set()
+                    for frames in (after, context):
+                        series = frames[t.name][c.name]
+                        values |= set(split_list(series) if c.kind == "list" else series.dropna())
+                    known = set(after[target][target_col].dropna()) | set(context[target][target_col].dropna())
+                    known |= self.removed.get(target, set())
+                    missing = values - known
+                    if missing:
+                        rows = storage.read_by_values(conn, target, target_col, missing, outside=self.scope)
+                        if len(rows):
+                            context[target] = pd.concat([context[target], rows], ignore_index=True)
+                            fetched = True
+            if not fetched:
+                break
+        stations = set(context["stations"]["code"].dropna()) - self.scope
+        if stations:
+            context["projects"] = pd.concat([context["projects"], storage.read_by_values(
+                conn, "projects", "station_code", stations)], ignore_index=True).drop_duplicates("code")
+        forward = {name: frame.drop_duplicates(list(schema.TABLE_BY_NAME[name].key))
+                   for name, frame in context.items()}
+        reverse = {t.name: schema.empty_frame(t) for t in schema.TABLES}
+        for t in schema.TABLES:  # rows elsewhere that point at rows this import deletes or rewrites
+            for c in t.columns:
+                if not c.ref or c.kind == "list":
+                    continue
+                target, target_col = c.ref.split(".")
+                codes = set(self.removed.get(target, set()))
+                if target in self.ledger.frames:
+                    codes |= set(self.ledger.frames[target][target_col].dropna())
+                if not codes:
+                    continue
+                rows = storage.read_by_values(conn, t.name, c.name, codes, outside=self.scope)
+                if not len(rows):
+                    continue
+                reverse[t.name] = pd.concat([reverse[t.name], rows], ignore_index=True)
+                if t.name in schema.STATION_VIA:
+                    parent, local = schema.STATION_VIA[t.name]
+                    owners = storage.read_by_values(conn, parent, "code", set(rows[local]))
+                    forward[parent] = pd.concat([forward[parent], owners], ignore_index=True)
+        self.context = {name: pd.concat([forward[name], reverse[name]], ignore_index=True)
+                        .drop_duplicates(list(schema.TABLE_BY_NAME[name].key)) for name in forward}
+        self.reverse_keys = {schema.TABLE_BY_NAME[name].sheet: _keys(name, frame)
+                             for name, frame in reverse.items() if len(frame)}
+        self._after = after
+
+    def problems(self) -> list[Problem]:
+        """The problems of the scope after the import, and the references elsewhere that it would break."""
+        after = self._after
+        frames = {name: pd.concat([after[name], self.context[name]], ignore_index=True)
+                  if len(self.context[name]) else after[name] for name in after}
+        context_keys = {schema.TABLE_BY_NAME[name].sheet: _keys(name, frame)
+                        for name, frame in self.context.items() if len(frame)}
+        gone = set().union(*self.removed.values()) if self.removed else set()
+        out = []
+        ds = Dataset(frames)
+        for p in ds.problems() + catalogue_problems(ds):
+            key = norm_key(p.key)
+            if p.where in context_keys and key in context_keys[p.where]:
+                if key not in self.reverse_keys.get(p.where, ()):
+                    continue  # a row read only because the import's rows refer to it: its own business
+                if not (p.code == "before_joined" or (p.code == "unknown_reference" and p.value in gone)):
+                    continue
+            out.append(p)
+        return out
+
+
+# What masking puts in place of hidden characters (``privacy``: 张*三, 139****6250, 150702********8123), in
+# the forms a spreadsheet program or a person may turn it into.
+MASK_GLYPHS = re.compile(r"[*＊∗●•·×Ｘ]{1,}|x{4,}|X{4,}")
+
+
+def masked_values(ledger: Ledger) -> list[Problem]:
+    """Names, phones and ID numbers that are masked: such a workbook would overwrite real data with stars."""
+    out = []
+    for table, columns in PERSONAL_TABLES.items():
+        frame = ledger.frames.get(table)
+        if frame is None:
+            continue
+        t = schema.TABLE_BY_NAME[table]
+        for name in columns:
+            values = frame[name].dropna().astype(str)
+            hits = values[values.str.contains(MASK_GLYPHS).to_numpy(dtype=bool)]
+            for idx, value in hits.items():
+                title, row = ledger.places[table][idx]
+                out.append(Problem("masked_value", "这是脱敏后的内容（部分字符已用星号等隐藏），不能导入，"
+                                   "否则会用打星号的内容覆盖原始数据；请用未脱敏的台账导入", where=title, row=row,
+                                   column=t.column(name).header, value=value))
+    return ledger.sort(out)
 
 
 def _refused(ledger: Ledger, problems: list[Problem]) -> DataError:
@@ -107,41 +379,8 @@ def key_text(key: tuple) -> str:
     return "/".join("" if v is None else str(v) for v in norm_key(key))
 
 
-def workbook_stations(ledger: Ledger, current: Dataset) -> set[str]:
-    """The stations the workbook speaks for: those it lists and those its rows belong to."""
-    frames = ledger.frames
-    codes: set[str] = set()
-    for name, frame in frames.items():
-        t = schema.TABLE_BY_NAME[name]
-        if t.station_column:
-            codes |= set(frame[t.station_column].dropna())
-            continue
-        parent, local = schema.STATION_VIA[name]
-        lookup = current[parent].set_index("code")["station_code"]
-        if parent in frames:
-            lookup = pd.concat([lookup, frames[parent].set_index("code")["station_code"]])
-            lookup = lookup[~lookup.index.duplicated(keep="last")]
-        codes |= set(frame[local].map(lookup).dropna())
-    return codes
-
-
-def state_after(current: Dataset, ledger: Ledger, scope: set[str], prune: bool) -> tuple[Dataset, dict]:
-    """The whole database as it would be after the import, and per table the keys no longer in the workbook."""
-    frames, removed = {}, {}
-    for t in schema.TABLES:
-        old = current[t.name]
-        if t.name not in ledger.frames:
-            frames[t.name] = old
-            continue
-        new = ledger.frames[t.name]
-        key = list(t.key)
-        in_new = _key_index(old, key).isin(_key_index(new, key))
-        in_scope = current.station_column(t.name).isin(scope).fillna(False).to_numpy(dtype=bool)
-        gone = ~in_new & in_scope
-        removed[t.name] = list(old.loc[gone, key].itertuples(index=False, name=None))
-        keep = ~in_new & (~in_scope if prune else True)
-        frames[t.name] = pd.concat([old[keep], new], ignore_index=True) if len(old) else new
-    return Dataset(frames), removed
+def _keys(name: str, frame: pd.DataFrame) -> set[tuple]:
+    return {norm_key(k) for k in frame[list(schema.TABLE_BY_NAME[name].key)].itertuples(index=False, name=None)}
 
 
 def _key_index(frame: pd.DataFrame, key: list[str]) -> pd.Index:

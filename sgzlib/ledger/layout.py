@@ -14,7 +14,7 @@ from ..vocab import VOCABS
 
 # What a sheet holds and what one row is.
 SHEET_HELP = {
-    "stations": "站点名录：县区总站、乡镇（街道）社工站、村（社区）社工室，一行一个站点。",
+    "stations": "站点名录：县区总站、乡镇（街道）社工站、村（社区）社工室，一行一个站点；经度、纬度（可不填）用于核对照片拍摄地点。",
     "projects": "政府购买服务项目：一行一个项目（合同），写明年度、起止日期、金额和所用指标清单。",
     "staff": "驻站人员：一行一人，写明持证等级和入职、离职日期。",
     "beneficiaries": "服务对象名册：一行一人，写明对象类别和纳入日期。",
@@ -30,6 +30,7 @@ SHEET_HELP = {
     "checklist": "站点建设：一行一个检查项（制度、组织架构图、场地设备等），写明是否完成。",
     "charity_funds": "慈善资金：一行一笔链接或募集的资金。",
     "charity_aid": "慈善救助：一行一次救助发放。",
+    "expenses": "经费支出：一行一笔项目经费支出（类别从下拉列表选择）；发放物品填是否有领取单据，并写合照或领取照片的文件名。",
     "measurements": "前后测：一行一次量表测评（前测、后测或跟踪）。",
     "supervisions": "督导记录：一行一次督导的一个行动项。",
     "supervision_items": "督导议程记录：由督导报告预填的本次督导议程，一行一个议程项，督导时填写讨论、决定和行动项。",
@@ -54,9 +55,10 @@ KIND_HINTS = {
     "int": "整数",
     "money": "金额（元），可带两位小数",
     "bool": "是 / 否",
+    "number": "数字（经纬度写十进制度数，如 117.7536）",
 }
 
-NUMBER_FORMATS = {"date": "yyyy-mm-dd", "code": "@", "int": "0", "money": "0.00"}
+NUMBER_FORMATS = {"date": "yyyy-mm-dd", "code": "@", "int": "0", "money": "0.00", "number": "0.000000"}
 TEXT_FORMAT = NUMBER_FORMATS["code"]
 DATE_WIDTH = 12
 MIN_WIDTH, MAX_WIDTH = 8, 40

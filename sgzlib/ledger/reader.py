@@ -26,11 +26,12 @@ from .. import schema
 from ..errors import ConfigError, DataError, Problem
 from ..vocab import fold
 from . import headers
-from .cells import CellError, is_blank, parser_for, shown
+from .cells import CellError, is_blank, parser_for, path_checked, shown
 from .ledger import Ledger, SheetRead
-from .xlsx import Book, SheetData, XlsxError
+from .xlsx import Book, CellFault, LimitError, SheetData, XlsxError
 
 MASK_MARK = "本工作簿已脱敏"
+MASK_PROPERTY = "sgz-masked"  # custom document property of a masked export (survives deleting the 说明 sheet)
 _SKIP_FIRST = re.compile(r"^(合计|总计|小计)")
 _FOOTER = re.compile(r"^(填表人|制表人|审核人|填报人|负责人|填表日期|制表日期|填报日期|备注[:：]|注[:：]|说明[:：])")
 PROGRESS_MIN_ROWS = 2000
@@ -47,15 +48,18 @@ def read_workbook(path: str | Path, progress: Progress | None = None) -> Ledger:
     """
     book = _open(path)
     ledger = Ledger()
+    ledger.masked = MASK_PROPERTY in book.custom_properties
     try:
         for ref in book.sheets:
             data = book.sheet_data(ref)
             if headers.ignored_title(ref.title):
                 ledger.masked |= _has_mask_mark(data)
                 continue
-            sheet = _read_sheet(ref.title, data, progress, ledger)
+            sheet = _read_sheet(ref.title, data, progress, ledger, ref.hidden)
             if sheet is not None:
                 ledger.add(sheet)
+    except XlsxError as exc:
+        raise _bad_file(f"文件无法作为 .xlsx 工作簿读取：{exc}", exc, Path(path).name) from None
     finally:
         book.close()
     ledger.finish()
@@ -72,8 +76,14 @@ def _open(path: str | Path) -> Book:
     try:
         return Book(path)
     except XlsxError as exc:
-        raise DataError([Problem("bad_file", f"文件无法作为 .xlsx 工作簿打开（{exc}）；请在 Excel 或 WPS 中"
-                                 "「另存为」Excel 工作簿（*.xlsx）后再导入", where=path.name)]) from exc
+        raise _bad_file(f"文件无法作为 .xlsx 工作簿打开：{exc}", exc, path.name) from None
+
+
+def _bad_file(message: str, exc: XlsxError, name: str) -> DataError:
+    """The refusal of an unreadable file; a damaged one gets the advice to save it again, one over a limit not."""
+    if not isinstance(exc, LimitError):
+        message += "；请在 Excel 或 WPS 中打开并「另存为」Excel 工作簿（*.xlsx）后再导入"
+    return DataError([Problem("bad_file", message, where=name)])
 
 
 def _has_mask_mark(data: SheetData) -> bool:
@@ -81,7 +91,8 @@ def _has_mask_mark(data: SheetData) -> bool:
     return any(isinstance(v, str) and MASK_MARK in v for _, values, _ in head for v in values)
 
 
-def _read_sheet(title: str, data: SheetData, progress: Progress | None, ledger: Ledger) -> SheetRead | None:
+def _read_sheet(title: str, data: SheetData, progress: Progress | None, ledger: Ledger,
+                hidden: bool = False) -> SheetRead | None:
     rows = data.rows()
     head = list(islice(rows, headers.HEADER_SCAN_ROWS))
     head_values = [values for _, values, _ in head]
@@ -89,11 +100,24 @@ def _read_sheet(title: str, data: SheetData, progress: Progress | None, ledger: 
     if table is None:
         table = headers.table_for_headers(head_values)
         if table is None:
-            if any(any(v is not None for v in r) for r in head_values):
+            alike = headers.lookalike_table(title, head_values)
+            if alike is not None:
+                ledger.problems.append(Problem(
+                    "lookalike_sheet", f"工作表「{title}」看起来是台账「{alike.sheet}」（繁体字或异体字），"
+                    f"但名称和表头不能识别，不会导入；请把工作表名和表头改为模板中的简体写法（「{alike.sheet}」）后再导入",
+                    where=title))
+            elif hidden:
+                ledger.notes.append(f"工作表「{title}」是隐藏工作表，不是台账中的工作表，已忽略")
+            elif any(any(v is not None for v in r) for r in head_values):
                 ledger.notes.append(f"工作表「{title}」不是台账中的工作表，已忽略"
                                     f"（可识别的工作表：{'、'.join(t.sheet for t in schema.TABLES)}）")
             return None
         ledger.notes.append(f"工作表「{title}」按表头识别为「{table.sheet}」")
+    if hidden:
+        ledger.problems.append(Problem(
+            "hidden_sheet", f"工作表「{title}」是隐藏的工作表，其内容是台账「{table.sheet}」：隐藏的内容容易未经核对就被导入，"
+            "请在 Excel 或 WPS 中取消隐藏、核对后再导入，或删除该工作表", where=title))
+        return None
     sheet = SheetRead(title, table)
     found = headers.find_header_row(table, head_values)
     if found is None:
@@ -229,7 +253,7 @@ def _parse(sheet: SheetRead, raw: list[tuple[int, list, list]]) -> None:
     key_ok = [True] * len(raw)
     for j, name in enumerate(sheet.index):
         column = table.column(name)
-        parse = parser_for(column)
+        parse = path_checked(parser_for(column), table.name, name)
         factor = sheet.factors[name]
         extra = {"factor": factor} if column.kind in ("int", "money") and factor != 1 else {}
         in_key = name in table.key
@@ -240,7 +264,10 @@ def _parse(sheet: SheetRead, raw: list[tuple[int, list, list]]) -> None:
             memo = (type(v), v, formats[j])
             result = seen.get(memo)
             if result is None:
-                result = _BLANK if is_blank(v, column.kind) else _parse_one(parse, v, formats[j], extra)
+                if isinstance(v, CellFault):
+                    result = CellError(_fault_text(v))
+                else:
+                    result = _BLANK if is_blank(v, column.kind) else _parse_one(parse, v, formats[j], extra)
                 seen[memo] = result
             if result is _BLANK:
                 out.append(None)
@@ -250,13 +277,21 @@ def _parse(sheet: SheetRead, raw: list[tuple[int, list, list]]) -> None:
                     key_ok[k] = key_ok[k] and not in_key
             elif isinstance(result, CellError):
                 out.append(None)
-                sheet.problems.append(Problem(f"bad_{column.kind}", str(result), where=sheet.title, row=r,
+                code = f"formula_{v.kind}" if isinstance(v, CellFault) else f"bad_{column.kind}"
+                sheet.problems.append(Problem(code, str(result), where=sheet.title, row=r,
                                               column=column.header, value=shown(v)))
                 key_ok[k] = key_ok[k] and not in_key
             else:
                 out.append(result)
         sheet.values[name] = out
     sheet.key_ok = key_ok
+
+
+def _fault_text(fault: CellFault) -> str:
+    if fault.kind == "error":
+        return (f"单元格 {fault.ref} 的公式结果是错误值 {fault.text}，不能导入；请改正公式或填入数值")
+    return (f"单元格 {fault.ref} 是公式（={fault.text}），文件中没有保存计算结果（多由程序生成而未经 Excel 计算）；"
+            "请在 Excel 或 WPS 中打开、重新计算并保存后再导入，或把公式改为数值")
 
 
 def _parse_one(parse, value, number_format, extra):

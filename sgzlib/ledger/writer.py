@@ -18,15 +18,17 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
+from openpyxl.packaging.custom import StringProperty
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from .. import schema
 from ..dataset import Dataset
+from ..outputs import atomic
 from ..privacy import mask_dataset
 from . import layout
-from .reader import MASK_MARK
+from .reader import MASK_MARK, MASK_PROPERTY
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
@@ -52,17 +54,20 @@ def export_workbook(ds: Dataset, path: str | Path, *, mask: bool = False, source
     if mask:
         ds = mask_dataset(ds)
         lines = [f"{MASK_MARK}（姓名、电话、身份证号已部分隐藏），仅供查阅和报送，不能再导入。"]
-    return _write(Path(path), ds, lines)
+    return _write(Path(path), ds, lines, masked=mask)
 
 
-def _write(path: Path, ds: Dataset | None, lines: list[str]) -> Path:
+def _write(path: Path, ds: Dataset | None, lines: list[str], masked: bool = False) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     wb = Workbook(write_only=True)
+    if masked:  # a workbook property: it stays when the 说明 sheet is deleted or renamed
+        wb.custom_doc_props.append(StringProperty(name=MASK_PROPERTY, value=MASK_MARK))
     _guide(wb, lines)
     for t in schema.TABLES:
         frame = None if ds is None else _sorted(ds[t.name], t)
         _sheet(wb, t, frame)
-    wb.save(path)
+    with atomic(path) as partial:  # killed while saving: the previous file stays whole
+        wb.save(partial)
     return path
 
 
@@ -147,7 +152,7 @@ def _cells(series: pd.Series, kind: str) -> list:
         return [None if v is None else v.date() for v in values]
     if kind == "bool":
         return [None if v is None else ("是" if v else "否") for v in values]
-    if kind == "money":
+    if kind in ("money", "number"):
         return [None if v is None else float(v) for v in values]
     if kind == "int":
         return [None if v is None else int(v) for v in values]

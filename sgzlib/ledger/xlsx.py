@@ -19,6 +19,7 @@ import posixpath
 import re
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -36,29 +37,87 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*[0-9]*:?[A-Z]*([0-9]
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 
 
+# Limits on what one workbook may make us hold, checked before the parts are parsed (a zip bomb, a sheet of
+# a million rows): uncompressed size of one part and of all parts read, rows of a sheet, shared strings, and
+# characters of a cell (Excel's own limit).
+MAX_PART_BYTES = 256 * 2 ** 20
+MAX_TOTAL_BYTES = 1024 * 2 ** 20
+MAX_ROWS = 200_000
+MAX_SHARED_STRINGS = 2_000_000
+MAX_CELL_CHARS = 32_767
+_READ_CHUNK = 1 << 20
+
+
 @dataclass(frozen=True)
 class SheetRef:
     title: str
     path: str  # part name inside the zip
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class CellFault:
+    """A cell whose value cannot be used: a formula error (``#DIV/0!``) or a formula saved without its result."""
+
+    ref: str
+    kind: str  # "error" or "no_value"
+    text: str  # the error value, or the formula
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class XlsxError(ValueError):
     """The file is not a readable .xlsx workbook."""
 
 
+class LimitError(XlsxError):
+    """The file is beyond one of the limits above (its message names the limit)."""
+
+
 class Book:
     """An open .xlsx file: its sheets, shared strings and number formats."""
 
     def __init__(self, path) -> None:
+        self.read_bytes = 0
         try:
             self.zip = zipfile.ZipFile(path)
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise XlsxError(str(exc)) from exc
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise XlsxError(f"不是有效的 zip 容器（{exc}）") from exc
+        self.names = set(self.zip.namelist())
         try:
             self._load()
-        except (KeyError, ET.ParseError, ValueError) as exc:
+        except XlsxError:
+            self.zip.close()
+            raise
+        except (KeyError, ET.ParseError, ValueError, IndexError) as exc:
             self.zip.close()
             raise XlsxError(f"工作簿结构无法识别（{exc}）") from exc
+
+    def read(self, part: str) -> bytes:
+        """A part's bytes, read in pieces and stopped at the size limits (the sizes the zip declares may lie)."""
+        if part not in self.names:
+            raise XlsxError(f"文件中缺少部件 {part}")
+        limit = min(MAX_PART_BYTES, MAX_TOTAL_BYTES - self.read_bytes)
+        which = (f"单个部件解压后不超过 {MAX_PART_BYTES // 2 ** 20} MB" if limit == MAX_PART_BYTES
+                 else f"全部部件解压后合计不超过 {MAX_TOTAL_BYTES // 2 ** 20} MB")
+        too_big = LimitError(f"部件 {part} 解压后超过上限（{which}），可能是被构造的压缩炸弹，已拒绝")
+        if self.zip.getinfo(part).file_size > limit:  # the zip module never yields more than the declared size
+            raise too_big
+        pieces, size = [], 0
+        try:
+            with self.zip.open(part) as stream:
+                while piece := stream.read(_READ_CHUNK):
+                    size += len(piece)
+                    if size > limit:
+                        raise too_big
+                    pieces.append(piece)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise XlsxError(f"部件 {part} 已损坏（{exc}），文件可能没有完整保存或传输") from exc
+        except (NotImplementedError, RuntimeError) as exc:  # unknown compression, encryption
+            raise XlsxError(f"部件 {part} 无法读取（{exc}）；加密或特殊压缩的工作簿请另存为普通 .xlsx") from exc
+        self.read_bytes += size
+        return b"".join(pieces)
 
     def close(self) -> None:
         self.zip.close()
@@ -67,11 +126,13 @@ class Book:
 
     def _load(self) -> None:
         root_rels = self._rels("_rels/.rels", "")
+        custom = next((t for kind, t in root_rels.values() if kind.endswith("/custom-properties")), None)
+        self.custom_properties = self._custom(custom)
         workbook = next((t for kind, t in root_rels.values() if kind.endswith("/officeDocument")), "xl/workbook.xml")
-        if workbook not in self.zip.namelist():
-            raise ValueError("缺少 workbook.xml")
+        if workbook not in self.names:
+            raise XlsxError("缺少 workbook.xml")
         folder = posixpath.dirname(workbook)
-        tree = ET.fromstring(self.zip.read(workbook))
+        tree = ET.fromstring(self.read(workbook))
         self.ns = tree.tag.split("}")[0] + "}"
         rels = self._rels(posixpath.join(folder, "_rels", posixpath.basename(workbook) + ".rels"), folder)
         pr = tree.find(f"{self.ns}workbookPr")
@@ -82,32 +143,42 @@ class Book:
             rid = next((sheet.get(f"{{{ns}}}id") for ns in DOC_REL if sheet.get(f"{{{ns}}}id")), None)
             kind, target = rels.get(rid, ("", ""))
             if kind.endswith("/worksheet"):
-                self.sheets.append(SheetRef(sheet.get("name", ""), target))
+                hidden = sheet.get("state", "visible") in ("hidden", "veryHidden")
+                self.sheets.append(SheetRef(sheet.get("name", ""), target, hidden))
         by_kind = {kind.rsplit("/", 1)[-1]: target for kind, target in rels.values()}
         self.strings = self._strings(by_kind.get("sharedStrings"))
         self._styles(by_kind.get("styles"))
 
     def _rels(self, part: str, folder: str) -> dict[str, tuple[str, str]]:
-        if part not in self.zip.namelist():
+        if part not in self.names:
             return {}
         out = {}
-        for rel in ET.fromstring(self.zip.read(part)).iter(f"{{{REL_NS}}}Relationship"):
+        for rel in ET.fromstring(self.read(part)).iter(f"{{{REL_NS}}}Relationship"):
             target = rel.get("Target", "")
             target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
             out[rel.get("Id")] = (rel.get("Type", ""), target)
         return out
 
+    def _custom(self, part: str | None) -> dict[str, str]:
+        """Custom document properties (name → text)."""
+        if not part or part not in self.names:
+            return {}
+        out = {}
+        for prop in ET.fromstring(self.read(part)):
+            out[prop.get("name", "")] = "".join(prop.itertext())
+        return out
+
     def _strings(self, part: str | None) -> list[str]:
-        if not part or part not in self.zip.namelist():
+        if not part or part not in self.names:
             return []
-        return shared_strings(self.zip.read(part))
+        return shared_strings(self.read(part))
 
     def _styles(self, part: str | None) -> None:
         self.formats: list[str] = []
         self.date_styles: frozenset[int] = frozenset()
-        if not part or part not in self.zip.namelist():
+        if not part or part not in self.names:
             return
-        tree = ET.fromstring(self.zip.read(part))
+        tree = ET.fromstring(self.read(part))
         custom = {int(f.get("numFmtId")): f.get("formatCode", "") for f in tree.iter(f"{self.ns}numFmt")}
         xfs = tree.find(f"{self.ns}cellXfs")
         ids = [int(xf.get("numFmtId", "0")) for xf in (xfs if xfs is not None else [])]
@@ -121,14 +192,24 @@ class Book:
     # -- cells ----------------------------------------------------------------
 
     def sheet_data(self, sheet: SheetRef) -> SheetData:
-        return SheetData(self, self.zip.read(sheet.path))
+        """The sheet's XML; refused when its part is missing or it has more rows than ``MAX_ROWS``."""
+        if sheet.path not in self.names:
+            raise XlsxError(f"工作表「{sheet.title}」的内容（{sheet.path}）在文件中缺失")
+        data = SheetData(self, self.read(sheet.path), sheet.title)
+        rows, about = data.max_row or 0, ""
+        if rows <= MAX_ROWS:  # no size stored, or a small one: count the row tags (C speed, no parsing)
+            rows, about = data.data.count(b"<row") + data.data.count(b":row ") + data.data.count(b":row>"), "约"
+        if rows > MAX_ROWS:
+            raise LimitError(f"工作表「{sheet.title}」{about}有 {rows} 行，超过每个工作表 {MAX_ROWS} 行的上限；"
+                             "请按年度或站点拆分为几个工作簿分别导入")
+        return data
 
 
 class SheetData:
     """One sheet's XML, read whole (for its size and merges) and streamed row by row."""
 
-    def __init__(self, book: Book, data: bytes) -> None:
-        self.book, self.data = book, data
+    def __init__(self, book: Book, data: bytes, title: str = "") -> None:
+        self.book, self.data, self.title = book, data, title
 
     @property
     def max_row(self) -> int | None:
@@ -143,9 +224,21 @@ class SheetData:
         return [range_boundaries(ref.decode()) for ref in _MERGE.findall(self.data, start)]
 
     def rows(self) -> Iterator[tuple[int, list, list[int]]]:
-        """(Excel row number, values by column from A, style index of each value) for every stored row."""
+        """(Excel row number, values by column from A, style index of each value) for every stored row.
+
+        A formula error or a formula saved without its result comes as a ``CellFault``.
+        Raises ``XlsxError`` for XML or cell references that cannot be read.
+        """
+        try:
+            yield from self._rows()
+        except (ET.ParseError, ValueError, IndexError, KeyError) as exc:
+            if isinstance(exc, XlsxError):
+                raise
+            raise XlsxError(f"工作表「{self.title}」的内容无法识别（{exc}）") from exc
+
+    def _rows(self) -> Iterator[tuple[int, list, list[int]]]:
         ns = self.book.ns
-        v_tag, is_tag, t_tag, r_tag = (f"{ns}{n}" for n in ("v", "is", "t", "r"))
+        v_tag, is_tag, t_tag, r_tag, f_tag = (f"{ns}{n}" for n in ("v", "is", "t", "r", "f"))
         strings, dates, epoch = self.book.strings, self.book.date_styles, self.book.epoch
         last = 0
         for el in children(self.data, "sheetData", "row"):
@@ -168,9 +261,18 @@ class SheetData:
                     direct = None if box is None else box.find(t_tag)
                     value = None if box is None else _unescape(
                         (direct.text or "") if direct is not None else "".join(x.findtext(t_tag) or "" for x in box.iter(r_tag)))
+                    if value is not None and len(value) > MAX_CELL_CHARS:
+                        raise LimitError(f"工作表「{self.title}」单元格 {ref or ''} 有 {len(value)} 个字符，"
+                                         f"超过每个单元格 {MAX_CELL_CHARS} 个字符的上限")
                 else:
                     text = c.findtext(v_tag)
-                    value = None if not text else _value(kind, text, style, strings, dates, epoch)
+                    if kind == "e":
+                        value = CellFault(ref or "", "error", text or "")
+                    elif not text:
+                        formula = c.find(f_tag)
+                        value = None if formula is None else CellFault(ref or "", "no_value", formula.text or "")
+                    else:
+                        value = _value(kind, text, style, strings, dates, epoch)
                 values.append(value)
                 styles.append(style)
             yield last, values, styles
@@ -225,6 +327,9 @@ def shared_strings(data: bytes) -> list[str]:
     expressions instead of building an element per run: LibreOffice writes a
     run with its own font for every switch between Chinese and Latin text.
     """
+    count = data.count(b"<si") + data.count(b":si>") + data.count(b":si ")
+    if count > MAX_SHARED_STRINGS:
+        raise LimitError(f"共享字符串表有约 {count} 项，超过 {MAX_SHARED_STRINGS} 项的上限，可能是被构造的文件，已拒绝")
     if b"rPh" in data:
         data = _PHONETIC.sub(b"", data)
     out = []
@@ -237,6 +342,9 @@ def shared_strings(data: bytes) -> list[str]:
         text = (texts[0] if len(texts) == 1 else b"".join(texts)).decode("utf-8")
         if "&" in text:
             text = html.unescape(text)
+        if len(text) > MAX_CELL_CHARS:
+            raise LimitError(f"共享字符串表第 {len(out) + 1} 项有 {len(text)} 个字符，"
+                             f"超过每个单元格 {MAX_CELL_CHARS} 个字符的上限")
         out.append(_unescape(text))
     return out
 
@@ -254,7 +362,10 @@ def _value(kind: str, text: str, style: int, strings: list[str], dates: frozense
                 return number
         return number
     if kind == "s":
-        return strings[int(text)]
+        try:
+            return strings[int(text)]
+        except IndexError:
+            raise XlsxError(f"共享字符串编号 {text} 不存在（文件损坏）") from None
     if kind == "b":
         return text.strip() in ("1", "true")
     if kind == "d":

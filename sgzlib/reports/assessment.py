@@ -1,4 +1,10 @@
-"""The year-end assessment of one project: score per indicator, evidence, outcomes, and the Excel score sheet."""
+"""The year-end assessment of one project: status per indicator, evidence, outcomes, and the Excel score sheet.
+
+Without a scoring scheme the assessment reports met / not met / to verify
+counts and per-domain completion, never a points total (``DOMAIN.md`` rule 12);
+with the evaluator's scheme (``sgzlib.scoring``) it adds points, scores and
+the total, with the scheme's rule printed next to the total.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,8 @@ import pandas as pd
 
 from .. import charts
 from ..dataset import Dataset, split_list
-from ..labels import MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY, YES_NO
+from ..indicators.spending import OK as SPENDING_OK
+from ..labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY
 from . import data
 from .tables import indicator_table, outcome_people, sort_by_status
 
@@ -25,6 +32,9 @@ class AssessmentReport:
     results: pd.DataFrame
     explanations: pd.DataFrame
     analysis: object  # outcomes.OutcomeAnalysis
+    scheme: object = None  # scoring.Scheme, or None: no points anywhere
+    spending: object = None  # indicators.spending.SpendingResult of this project
+    db_url: str | None = None  # where the photo index and thumbnails are (the evidence page)
 
     @property
     def title(self) -> str:
@@ -34,34 +44,80 @@ class AssessmentReport:
     def subtitle(self) -> str:
         p = self.project
         tier = f"，{p['tier']}档" if pd.notna(p["tier"]) else ""
-        return (f"项目 {p['code']}　指标清单 {p['catalogue']}{tier}　合同金额 {p['budget']:,.0f} 元　"
+        return (f"项目 {p['code']}　指标清单 {data.catalogue_title(p['catalogue'])}{tier}　合同金额 {p['budget']:,.0f} 元　"
                 f"项目周期 {data.fmt_date(p['start'])} 至 {data.fmt_date(p['end'])}　评估截至 {data.fmt_date(self.as_of)}")
 
     @property
     def summary(self) -> pd.DataFrame:
         return self.results[self.results["period"] == PERIOD_WHOLE]
 
-    def total(self) -> tuple[float, float]:
-        """(points earned, points available) by the catalogue's scoring."""
-        return float(self.summary["score"].fillna(0).sum()), float(self.summary["points"].fillna(0).sum())
+    @property
+    def scores(self) -> pd.DataFrame | None:
+        """Per indicator points, credit and score under the scheme (``None`` without a scheme)."""
+        if self.scheme is None or self.project["catalogue"] != self.scheme.catalogue:
+            return None
+        return self.scheme.score(self.summary)
+
+    def scoring_note(self) -> str:
+        """What the assessment's numbers mean: the scheme's rule, or why there is no total."""
+        if self.scheme is None:
+            return ("种子文件与指标清单都没有给出分值，本报告不计算总分：只报告每项指标达标、未达标或待核验，"
+                    "以及各领域的完成情况。评估方可用 --scoring 提供自己的评分细则。")
+        if self.scores is None:
+            return f"评分细则《{self.scheme.title}》只适用于指标清单 {self.scheme.catalogue}，本项目不计分。"
+        return self.scheme.describe() + "。"
+
+    def total(self) -> tuple[float, float] | None:
+        """(score, maximum) under the scheme; ``None`` without one."""
+        scores = self.scores
+        return None if scores is None else self.scheme.total(scores)
+
+    def status_counts(self) -> dict[str, int]:
+        """Indicators per outcome: 达标, 未达标, 待核验, and 进行中 (any other status before the period ends)."""
+        status = self.summary["status"]
+        met, missed, pending = int((status == MET).sum()), int((status == MISSED).sum()), int((status == TO_VERIFY).sum())
+        return {MET: met, MISSED: missed, TO_VERIFY: pending, IN_PROGRESS: len(status) - met - missed - pending}
 
     def headline(self) -> list[tuple[str, object, bool]]:
+        """Cards that add up: 指标数 = 达标 + 未达标 + 待核验 (+ 进行中 when the period has not ended)."""
+        counts = self.status_counts()
+        cards = [("指标数", len(self.summary), False), (MET, counts[MET], False),
+                 (MISSED, counts[MISSED], counts[MISSED] > 0), (TO_VERIFY, counts[TO_VERIFY], counts[TO_VERIFY] > 0)]
+        if counts["进行中"]:
+            cards.append(("进行中（周期未结束）", counts["进行中"], False))
+        total = self.total()
+        if total is not None:
+            cards.insert(0, ("得分（按评分细则）", f"{round(total[0], 1):g} / {round(total[1], 1):g}", total[0] < total[1]))
+        return cards
+
+    def domain_table(self) -> pd.DataFrame:
+        """Per domain: indicators, 达标 / 未达标 / 待核验 / 进行中 counts and the share met."""
         s = self.summary
-        score, points = self.total()
-        met = int((s["status"] == MET).sum())
-        return [("总得分", f"{round(score, 1):g} / {round(points, 1):g}", score < points), ("指标数", len(s), False),
-                (MET, met, False), (MISSED, len(s) - met, len(s) > met),
-                (f"{TO_VERIFY}检查项", int((s["status"] == TO_VERIFY).sum()), bool((s["status"] == TO_VERIFY).any()))]
+        status = s["status"].where(s["status"].isin([MET, MISSED, TO_VERIFY]), IN_PROGRESS)
+        counts = pd.crosstab(s["domain"], status).reindex(columns=[MET, MISSED, TO_VERIFY, IN_PROGRESS], fill_value=0)
+        counts = counts.reindex(list(dict.fromkeys(s["domain"])))
+        out = counts.reset_index().rename(columns={"domain": "领域"})
+        out.insert(1, "指标数", counts.sum(axis=1).to_numpy())
+        out["达标占比"] = (100 * out[MET] / out["指标数"]).round(1).map(lambda v: f"{v:g}%")
+        return out
 
     def score_table(self) -> pd.DataFrame:
-        """Every indicator: met or not, points and score (catalogue order)."""
+        """Every indicator: met or not (catalogue order); with a scheme also points, score and credit rule."""
         s = self.summary
-        h = RESULT_HEADERS
-        return pd.DataFrame({"序号": range(1, len(s) + 1), h["domain"]: s["domain"], "指标": s["indicator_name"],
-                             "类型": s["mandatory"].map(MANDATORY), h["target"]: s["target"],
-                             h["actual"]: s["actual"].round(2), h["unit"]: s["unit"], h["status"]: s["status"],
-                             "是否达标": (s["status"] == MET).map(YES_NO), h["points"]: s["points"],
-                             h["score"]: s["score"], h["note"]: s["note"]}).reset_index(drop=True)
+        out = pd.DataFrame({"序号": range(1, len(s) + 1), "领域": s["domain"].to_numpy(),
+                            "指标": s["indicator_name"].to_numpy(),
+                            "类型": s["mandatory"].map(MANDATORY).to_numpy(),
+                            "目标": s["target"].to_numpy(), "实际": s["actual"].round(2).to_numpy(),
+                            "单位": s["unit"].to_numpy(), "状态": s["status"].to_numpy(),
+                            "说明": s["note"].to_numpy()})
+        scores = self.scores
+        if scores is not None:
+            by_id = scores.set_index("indicator_id")
+            ids = s["indicator_id"]
+            out.insert(out.columns.get_loc("说明"), "分值", ids.map(by_id["points"]).to_numpy())
+            out.insert(out.columns.get_loc("说明"), "得分", ids.map(by_id["score"]).round(2).to_numpy())
+            out.insert(out.columns.get_loc("说明"), "计分规则", ids.map(by_id["rule"]).fillna("细则未列，不计分").to_numpy())
+        return out
 
     def evidence_summary(self) -> pd.DataFrame:
         """Per indicator: records counted, records not counted, and the reasons they did not count."""
@@ -92,7 +148,8 @@ class AssessmentReport:
                              RESULT_HEADERS["period"]: refused["period"], "台账": refused["record_table"], "记录": refused["record_id"],
                              "原因": refused["reason"]}).reset_index(drop=True)
 
-    def outcome_summary(self) -> pd.DataFrame:
+    def outcome_summary(self, numeric: bool = False) -> pd.DataFrame:
+        """Outcome statistics per domain, scale and work type (p-values as text, or as numbers for Excel)."""
         from .. import outcomes
 
         s = outcomes.summary(self.ds, by=("domain", "scale", "work_type"), analysis=self.analysis)
@@ -100,16 +157,31 @@ class AssessmentReport:
             return pd.DataFrame()
         return pd.DataFrame({"领域": s["domain"], "量表": s["scale"], "服务方式": s["work_type"], "配对人数": s["n"],
                              "平均改善": s["mean_improvement"].round(2), "配对 t": s["t"].round(2),
-                             "t 检验 p": s["p_t"].map(_p), "Wilcoxon p": s["p_w"].map(_p),
+                             "t 检验 p": s["p_t"] if numeric else s["p_t"].map(_p),
+                             "Wilcoxon p": s["p_w"] if numeric else s["p_w"].map(_p),
                              "效应量 dz": s["d_z"].round(2), "可靠改善": s["improved"], "可靠恶化": s["deteriorated"],
                              "说明": s["note"]})
 
     def outcome_figure(self):
+        from ..scales import load_scales
+
         pairs = self.analysis.pairs
-        return charts.prepost_dumbbell(pairs, by="scale", title="各量表前测与后测平均分") if not pairs.empty else None
+        if pairs.empty:
+            return None
+        registry = load_scales()
+        lower = {s for s in pairs["scale"].unique() if (sc := registry.resolve(s)) is not None and not sc.higher_is_better}
+        return charts.prepost_dumbbell(pairs, by="scale", title="各量表前测与后测平均分（原始分）", lower_better=lower)
 
     def score_figure(self):
-        return charts.score_bars(self.results, by="domain", title="各领域得分与满分")
+        """Per domain: indicators by outcome (always); points earned against available under a scheme."""
+        return charts.domain_outcome_bars(self.summary, title="各领域指标达标情况")
+
+    def points_figure(self):
+        scores = self.scores
+        if scores is None or scores.empty:
+            return None
+        by_domain = scores.assign(domain=scores["indicator_id"].map(self.summary.set_index("indicator_id")["domain"]))
+        return charts.score_bars(by_domain, by="domain", title="各领域得分与满分（按评分细则）")
 
     def worsened(self) -> pd.DataFrame:
         from .. import outcomes
@@ -137,6 +209,31 @@ class AssessmentReport:
         ind = pd.DataFrame({"类别": f"{TO_VERIFY}指标", "项目": pending["indicator_name"], "说明": pending["note"]})
         return pd.concat([items, ind], ignore_index=True)
 
+    @property
+    def no_records(self) -> str:
+        """The notice shown when the project's station has no records yet ("" once it has)."""
+        return data.no_records_note(self.ds, "本项目所在站点")
+
+    def photo_evidence(self):
+        """The photo evidence page (``reports.photo_evidence``) of the project's station."""
+        from .photo_evidence import build as build_photos
+
+        return build_photos(self.db_url, self.station["code"], self.as_of, self.project["catalogue"])
+
+    def spending_table(self) -> pd.DataFrame:
+        """The catalogue's spending checks as a checklist: rule, source text, result, flagged expenses."""
+        sp = self.spending
+        if sp is None or sp.checks.empty:
+            return pd.DataFrame()
+        recs = sp.records
+        listed = {c: "；".join(f"{r.record_id} {r.date:%Y-%m-%d} {r.amount:.2f} 元：{r.reason}"
+                               for r in recs[recs["check_id"] == c].itertuples()) for c in sp.checks["check_id"]}
+        c = sp.checks
+        return pd.DataFrame({"核查": c["status"].map(lambda s: "☑" if s == SPENDING_OK else "☒"), "编号": c["check_id"],
+                             "核查项": c["name"], "原文": "“" + c["source_text"] + "”", "结果": c["status"],
+                             "需核查笔数": c["n_flagged"], "金额(元)": c["amount_flagged"].round(2),
+                             "需核查的支出": c["check_id"].map(listed)})
+
     def write_scoresheet(self, path) -> None:
         from .scoresheet import write_scoresheet
 
@@ -149,11 +246,15 @@ def _p(value) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def build(db_url: str | None, project: str, as_of=None) -> AssessmentReport:
-    """Load the project's station and compute the assessment (``as_of`` defaults to the project's end)."""
-    from .. import outcomes
+def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None = None) -> AssessmentReport:
+    """Load the project's station and compute the assessment (``as_of`` defaults to the project's end).
+
+    ``scoring_path``: the evaluator's scoring file; without it no points are given.
+    """
+    from .. import outcomes, scoring
     from ..indicators import evaluate
 
+    scheme = scoring.load_scheme(scoring_path) if scoring_path else None
     row = data.project_row(data.load_index(db_url), project)
     as_of = data.as_date(as_of) if as_of not in (None, "") else pd.Timestamp(row["end"]).date()
     ds = data.load(db_url, row["station_code"], masked=True)
@@ -161,4 +262,5 @@ def build(db_url: str | None, project: str, as_of=None) -> AssessmentReport:
     mine = evaluation.results[evaluation.results["project_code"] == project]
     explanations = evaluation.explanations[evaluation.explanations["project_code"] == project]
     return AssessmentReport(ds, row, data.station_row(ds, row["station_code"]), as_of, mine.reset_index(drop=True),
-                            explanations.reset_index(drop=True), outcomes.analyse(ds, as_of))
+                            explanations.reset_index(drop=True), outcomes.analyse(ds, as_of), scheme,
+                            evaluation.spending.only({project}), db_url)

@@ -17,11 +17,22 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import outputs
 from .engine import KernelSession, notebook_path
 from .html import external_resources, to_html
 from .jobs import KIND_NAMES, Job
 
 FORMATS = ("ipynb", "html", "pdf")
+
+
+def default_formats() -> tuple[str, ...]:
+    """What a batch writes when no format is asked for: every format, less PDF when there is no browser.
+
+    An explicit ``pdf`` is not softened: ``run_jobs`` refuses it without a browser, before any work.
+    """
+    from .pdf import find_chromium
+
+    return FORMATS if find_chromium() else tuple(f for f in FORMATS if f != "pdf")
 
 
 @dataclass
@@ -61,7 +72,12 @@ def run_one(session: KernelSession, job: Job, out_dir: Path, formats=FORMATS) ->
     if job.kind == "assessment":
         params["scoresheet_path"] = str(job.path(out_dir, ".xlsx").resolve())
     try:
-        nb = session.run(notebook_path(job.notebook), ipynb, params)
+        with outputs.atomic(ipynb) as partial:  # a failed notebook is kept too (it shows the error)
+            try:
+                nb = session.run(notebook_path(job.notebook), partial, params)
+            except pm.PapermillExecutionError:
+                os.replace(partial, ipynb)
+                raise
     except pm.PapermillExecutionError as exc:
         result.cell = exc.cell_index + 1
         first = next((line for line in (exc.source or "").splitlines() if line.strip()), "")
@@ -83,7 +99,7 @@ def run_one(session: KernelSession, job: Job, out_dir: Path, formats=FORMATS) ->
         if remote:
             result.error = f"HTML 引用了外部网络资源（离线无法打开）：{'、'.join(remote[:5])}"
         path = job.path(out_dir, ".html")
-        path.write_text(html, encoding="utf-8")
+        outputs.write_text(path, html)
         result.files["html"] = path
     if "ipynb" not in formats:
         ipynb.unlink(missing_ok=True)
@@ -171,7 +187,8 @@ def _print_pdf(renderer, result: ReportResult, out_dir: Path) -> None:
     started = time.perf_counter()
     pdf = result.job.path(out_dir, ".pdf")
     try:
-        blocked = renderer.render(result.files["html"], pdf)
+        with outputs.atomic(pdf) as partial:
+            blocked = renderer.render(result.files["html"], partial)
     except Exception as exc:
         result.error = f"PDF 生成失败：{type(exc).__name__}: {exc}"
         return

@@ -17,10 +17,20 @@ def load(db_url: str | None, stations: str | list[str] | None = None, masked: bo
     """The stations' data (and everything below them), with personal data masked when ``masked``."""
     engine = storage.connect(db_url)
     try:
-        ds = storage.load_dataset(engine, stations)
+        return privacy.shared_dataset(engine, stations) if masked else storage.load_dataset(engine, stations)
     finally:
         engine.dispose()
-    return privacy.mask_dataset(ds) if masked else ds
+
+
+LEDGER_ONLY = ("stations", "projects")  # a station with rows only here has no records yet
+
+
+def no_records_note(ds: Dataset, who: str) -> str:
+    """A Chinese notice when the loaded stations have nothing but station and project rows, else ""."""
+    if any(len(frame) for name, frame in ds.frames.items() if name not in LEDGER_ONLY):
+        return ""
+    return (f"{who}还没有任何台账记录（服务对象、服务记录、个案、小组、前后测等均为空）：以下各部分都是空的，"
+            "各项指标的实际值均为 0。导入台账后重新生成本报告即可。")
 
 
 def load_index(db_url: str | None) -> Dataset:
@@ -92,6 +102,17 @@ def district_stations(ds: Dataset, district: str) -> list[str]:
         raise NotFoundError(f"区县或站点不存在：{district}")
     towns = chosen[chosen["level"] == "乡镇街道站"]
     return list(towns["code"])
+
+
+def catalogue_title(name) -> str:
+    """The Chinese title of the catalogue a project names (by id or title); the name itself if unknown."""
+    from ..errors import NotFoundError
+    from ..indicators import load_catalogue
+
+    try:
+        return load_catalogue(str(name)).title
+    except NotFoundError:
+        return str(name)
 
 
 def fmt_date(value) -> str:

@@ -8,10 +8,13 @@ Chinese headers. Nothing here computes anything.
 from __future__ import annotations
 
 import html
+import numbers
 
+import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+LONG_COLUMNS = {"说明", "原因", "内容", "计分规则", "未计入原因（条数）", "计入记录（前 10 条）", "关注原因", "缺少的文书"}
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 
 
@@ -44,17 +47,34 @@ def _cell(value) -> str:
     return str(value)
 
 
+def is_numeric_column(values: pd.Series) -> bool:
+    """True when every non-blank value is a number (those cells are right-aligned; all text is left-aligned)."""
+    present = values.dropna()
+    if present.empty:
+        return False
+    return bool(present.map(lambda v: isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))).all())
+
+
+def note(text: str) -> None:
+    """A boxed sentence saying how to read what follows (a rule, a scheme, a caveat)."""
+    display(HTML(f'<div class="sgz-note">{html.escape(text)}</div>'))
+
+
 def table_html(frame: pd.DataFrame, empty: str = "无", status_column: str | None = "状态") -> str:
     """An escaped HTML table of ``frame`` (columns already in Chinese); ``empty`` when it has no rows."""
     if frame is None or frame.empty:
         return f'<p class="sgz-empty">{html.escape(empty)}</p>'
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    numeric = {c for c in frame.columns if is_numeric_column(frame[c])}
+    num_class = ' class="sgz-num"'
+    head = "".join(f"<th{num_class if c in numeric else ''}>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
     for values in frame.itertuples(index=False):
         cells = []
         for col, value in zip(frame.columns, values):
             text = html.escape(_cell(value))
-            cls = f' class="sgz-status-{text}"' if col == status_column and text else ""
+            classes = (["sgz-num"] if col in numeric else []) + (["sgz-long"] if col in LONG_COLUMNS else []) + \
+                ([f"sgz-status-{text}"] if col == status_column and text else [])
+            cls = f' class="{" ".join(classes)}"' if classes else ""
             cells.append(f"<td{cls}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f'<table class="sgz-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
@@ -88,6 +108,17 @@ def banner(masked: bool, extra: str = "") -> None:
     display(HTML(f'<div class="sgz-banner {cls}">{html.escape(text + extra)}</div>'))
 
 
+def notice(message: str) -> None:
+    """A highlighted notice under the banner (e.g. a station without records yet); nothing when empty."""
+    if message:
+        display(HTML(f'<div class="sgz-banner notice">{html.escape(message)}</div>'))
+
+
 def text(markdown: str) -> None:
     """A paragraph of Markdown computed by the library (titles, sentences with figures)."""
     display(Markdown(markdown))
+
+
+def html_page(page) -> None:
+    """Show a page object that renders itself as HTML (e.g. ``photo_evidence.PhotoEvidence``)."""
+    display(HTML(page.html()))

@@ -16,6 +16,12 @@ from . import data
 
 ON_TRACK = (MET, ON_TRACK_STATUS)
 STATUSES = tuple(reversed(STATUS_ORDER))  # best first
+VISIT_BELOW = 0.6  # stations whose share of indicators 达标 or 进度正常 is below this get a visit first
+HEATMAP_COLUMNS = 12  # at most this many indicators per heatmap, so every label prints readably on A4
+RANKING_RULE = "按「达标 + 进度正常」的指标占该站指标总数的比例从高到低排序（各站指标清单的指标数不同，比较占比而不是个数）。"
+VISIT_RULE = (f"与站点排名同一标准、顺序相反：「达标 + 进度正常」指标占比最低的站点排在最前；占比低于 {VISIT_BELOW:.0%} 的站点"
+              "建议优先督导走访，其余常规跟进。占比相同时，逾期行动项多、需关注个案多的站点在前。"
+              "个案、小组、佐证问题与行动项的数目列出供参考。")
 
 
 @dataclass
@@ -47,9 +53,10 @@ class DistrictReport:
         on_track = int(counts.reindex(list(ON_TRACK), fill_value=0).sum())
         behind = int(counts.get(BEHIND, 0) + counts.get(MISSED, 0))
         share = f"{100 * on_track / len(s):.0f}%" if len(s) else "—"
+        other = len(s) - on_track - behind
         return [("站点数", len(self.stations), False), ("指标结果数", len(s), False),
-                ("达标及进度正常", on_track, False), ("达标及进度正常占比", share, False),
-                ("落后或未达标", behind, behind > 0)]
+                ("达标及进度正常", on_track, False), ("落后或未达标", behind, behind > 0),
+                ("待核验或未开始", other, other > 0), ("达标及进度正常占比", share, False)]
 
     def shares(self) -> pd.DataFrame:
         """Per station (index: name) the share of its indicators in each status, best station first."""
@@ -76,12 +83,20 @@ class DistrictReport:
         return charts.ranking_bars(shares.drop(columns="on_track"))
 
     def heatmaps(self) -> list[tuple[str, object]]:
-        """One station × indicator heatmap per catalogue (stations sharing a catalogue share its indicators)."""
+        """Station × indicator heatmaps: per catalogue (its Chinese title), one per domain of at most 12 indicators."""
         out = []
         for catalogue, rows in self.summary.groupby("catalogue", sort=True):
             tiers = "、".join(sorted(rows["tier"].dropna().astype(str).unique()))
-            title = f"指标清单 {catalogue}" + (f"（{tiers}）" if tiers else "") + "：各站点 × 指标状态"
-            out.append((catalogue, charts.status_heatmap(rows, title=title)))
+            name = data.catalogue_title(catalogue) + (f"（{tiers}）" if tiers else "")
+            for domain, part in rows.groupby("domain", sort=False):
+                names = list(dict.fromkeys(part["indicator_name"]))
+                chunks = [names[i:i + HEATMAP_COLUMNS] for i in range(0, len(names), HEATMAP_COLUMNS)]
+                for k, chunk in enumerate(chunks, 1):
+                    suffix = f"（{k}/{len(chunks)}）" if len(chunks) > 1 else ""
+                    title = f"{name}：{domain}{suffix}"
+                    # the title names the domain: "儿童关爱保护：名单对象需求调研" is labelled "名单对象需求调研"
+                    out.append((title, charts.status_heatmap(part[part["indicator_name"].isin(chunk)], title=title,
+                                                             drop_prefix=domain)))
         return out
 
     def monthly_services(self) -> pd.DataFrame:
@@ -116,26 +131,29 @@ class DistrictReport:
                                   title="各站点按月考核指标的月度达标率", y_title="达标率（%）")
 
     def visits(self) -> pd.DataFrame:
-        """Per station what needs attention, stations needing a visit most first."""
+        """Per station what needs attention, in the order of ``VISIT_RULE`` (the ranking reversed)."""
         codes = list(self.stations["code"])
         town = data.township_of(self.ds)
         count = lambda frame: frame["station_code"].map(town).value_counts().reindex(codes, fill_value=0)
         s = self.summary
-        behind = s[s["status"].isin([BEHIND, MISSED])].groupby("station_code").size().reindex(codes, fill_value=0)
+        n = s.groupby("station_code").size().reindex(codes, fill_value=0)
+        on_track = s[s["status"].isin(ON_TRACK)].groupby("station_code").size().reindex(codes, fill_value=0)
+        share = (on_track / n.where(n > 0)).fillna(0.0)
         actions = supervision.action_items(self.ds, codes, self.as_of)
         out = pd.DataFrame({
             "站点": self.stations["name"].to_numpy(),
-            "落后或未达标指标": behind.to_numpy(),
-            "需关注个案": count(supervision.cases_needing_attention(self.ds, codes, self.as_of,
-                                                                self.evaluation)).to_numpy(),
+            "达标及进度正常占比": share.to_numpy(),
+            "指标数": n.to_numpy(),
+            "逾期行动项": count(actions[actions["overdue"]]).to_numpy(),
+            "需关注个案": count(supervision.cases_needing_attention(self.ds, codes, self.as_of, self.evaluation)).to_numpy(),
             "风险小组": count(supervision.groups_at_risk(self.ds, codes, self.as_of, self.evaluation)).to_numpy(),
-            "佐证问题": count(supervision.evidence_problems(self.ds, codes, self.as_of)).to_numpy(),
-            "逾期行动项": count(actions[actions["overdue"]]).to_numpy()})
-        weight = 3 * out["落后或未达标指标"] + 2 * out["逾期行动项"] + out["需关注个案"] + out["风险小组"] \
-            + out["佐证问题"] / 5
-        out["建议"] = ["优先督导走访" if w >= weight.median() and w > 0 else "常规跟进" for w in weight]
-        return out.assign(_w=weight).sort_values("_w", ascending=False, kind="stable").drop(columns="_w") \
-            .reset_index(drop=True)
+            "佐证问题": count(supervision.evidence_problems(self.ds, codes, self.as_of)).to_numpy()})
+        out["建议"] = ["优先督导走访" if v < VISIT_BELOW else "常规跟进" for v in out["达标及进度正常占比"]]
+        out = out.sort_values(["达标及进度正常占比", "逾期行动项", "需关注个案"], ascending=[True, False, False],
+                              kind="stable").reset_index(drop=True)
+        out.insert(0, "顺序", range(1, len(out) + 1))
+        out["达标及进度正常占比"] = (100 * out["达标及进度正常占比"]).round(1).map(lambda v: f"{v:g}%")
+        return out
 
 
 def build(db_url: str | None, district: str, as_of) -> DistrictReport:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from .. import storage
 from ..errors import ConfigError, NotFoundError
+from ..outputs import contained
 from . import data
 
 NOTEBOOKS = {"station": "station_supervision", "assessment": "year_end_assessment", "district": "district_overview"}
@@ -32,7 +33,8 @@ class Job:
         return NOTEBOOKS[self.kind]
 
     def path(self, out_dir: Path, suffix: str) -> Path:
-        return Path(out_dir) / self.kind / f"{self.stem}{suffix}"
+        """``out_dir/kind/stem+suffix``, with the stem made a safe file name: it never leaves ``out_dir``."""
+        return contained(out_dir, self.kind, f"{self.stem}{suffix}")
 
 
 def kernel_db_url(db_url: str | None) -> str:
@@ -62,15 +64,25 @@ def _iso(value) -> str:
     return data.as_date(value).isoformat()
 
 
-def _default_as_of(as_of) -> str:
-    return _iso(as_of) if as_of not in (None, "") else dt.date.today().isoformat()
+def _default_as_of(as_of, db_url=None) -> str:
+    """``as_of``, or the same default as the CLI and dashboards (``asof.default_as_of``)."""
+    if as_of not in (None, ""):
+        return _iso(as_of)
+    from .. import asof
+
+    engine = storage.connect(db_url)
+    try:
+        ds = storage.load_dataset(engine)
+    finally:
+        engine.dispose()
+    return asof.default_as_of(ds).isoformat()
 
 
 def station_jobs(db_url, stations: list[str] | None, as_of=None, period: str = "month", unmasked: bool = False,
                  district: str | None = None) -> list[Job]:
     """Supervision reports: the given stations, or (``None``) every township station with a project."""
     index = data.load_index(db_url)
-    when = _default_as_of(as_of)
+    when = _default_as_of(as_of, db_url)
     data.period_bounds(data.as_date(when), period)
     names = index.stations.set_index("code")["name"]
     if stations is None:
@@ -86,8 +98,17 @@ def station_jobs(db_url, stations: list[str] | None, as_of=None, period: str = "
             for code in stations]
 
 
-def assessment_jobs(db_url, targets: list[str] | None, as_of=None, district: str | None = None) -> list[Job]:
-    """Year-end assessments: projects by code (or a station code: its project of ``as_of``'s year), or all."""
+def assessment_jobs(db_url, targets: list[str] | None, as_of=None, district: str | None = None,
+                    scoring: str | None = None) -> list[Job]:
+    """Year-end assessments: projects by code (or a station code: its project of ``as_of``'s year), or all.
+
+    ``scoring``: the evaluator's scoring file, checked here (every problem at once) before any report runs.
+    """
+    if scoring:
+        from ..scoring import load_scheme
+
+        load_scheme(scoring)
+        scoring = str(Path(scoring).resolve())
     index = data.load_index(db_url)
     projects = index.projects.set_index("code")
     names = index.stations.set_index("code")["name"]
@@ -105,7 +126,7 @@ def assessment_jobs(db_url, targets: list[str] | None, as_of=None, district: str
         when = _iso(as_of) if as_of not in (None, "") else end.isoformat()
         station = projects.at[code, "station_code"]
         jobs.append(Job("assessment", code, f"{code} {names.get(station, station)}", f"{code}_{when}",
-                        {"project": code, "as_of": when, "db_url": url}))
+                        {"project": code, "as_of": when, "db_url": url, "scoring_path": scoring}))
     return jobs
 
 
@@ -124,7 +145,7 @@ def _project_of(index, target: str, as_of) -> str:
 def district_jobs(db_url, districts: list[str] | None, as_of=None) -> list[Job]:
     """District overviews: the given districts (所属区县 name or county station code), or every district."""
     index = data.load_index(db_url)
-    when = _default_as_of(as_of)
+    when = _default_as_of(as_of, db_url)
     if districts is None:
         districts = sorted(index.stations["district"].dropna().unique())
     url = notebook_db_url(db_url)

@@ -11,11 +11,12 @@ import pandas as pd
 from .. import charts, supervision
 from ..dataset import Dataset
 from ..evidence import service_evidence
-from ..labels import BEHIND, MET, MISSED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE
+from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE, TO_VERIFY
 from . import data
 from .tables import INDICATOR_COLUMNS, count_verdict, indicator_table, outcome_people
 
 PERIOD_NAMES = {k: PERIOD_KIND_LABELS[k] for k in ("month", "quarter")}
+PROGRESS_ROWS = 30  # indicators per progress chart: 30 bars fit on an A4 page with their heading
 
 
 @dataclass
@@ -30,6 +31,7 @@ class StationReport:
     masked: bool
     results: pd.DataFrame
     attention: supervision.Attention
+    db_url: str | None = None  # where the photo index and thumbnails are (the evidence page)
 
     @property
     def title(self) -> str:
@@ -39,11 +41,16 @@ class StationReport:
     def subtitle(self) -> str:
         start, end, label = data.period_bounds(self.as_of, self.period)
         project = "（无在执行项目）" if self.project is None else \
-            f"项目 {self.project['code']}（指标清单 {self.project['catalogue']}" + \
+            f"项目 {self.project['code']}（指标清单 {data.catalogue_title(self.project['catalogue'])}" + \
             (f"，{self.project['tier']}档" if pd.notna(self.project['tier']) else "") + "）"
         provider = self.station["provider"] if pd.notna(self.station["provider"]) else "—"
         return (f"站点编码 {self.station['code']}　承接机构 {provider}　{project}　"
                 f"截至 {data.fmt_date(self.as_of)}　督导周期：按{PERIOD_NAMES[self.period]}（本期 {label}）")
+
+    @property
+    def no_records(self) -> str:
+        """The notice shown when the station has no records yet ("" once it has)."""
+        return data.no_records_note(self.ds, "本站")
 
     @cached_property
     def _evidence(self) -> pd.DataFrame:
@@ -64,6 +71,8 @@ class StationReport:
             (ON_TRACK, int(counts.get(ON_TRACK, 0)), False),
             (BEHIND, int(counts.get(BEHIND, 0)), counts.get(BEHIND, 0) > 0),
             (MISSED, int(counts.get(MISSED, 0)), counts.get(MISSED, 0) > 0),
+            (TO_VERIFY, int(counts.get(TO_VERIFY, 0)), counts.get(TO_VERIFY, 0) > 0),
+            (NOT_STARTED, int(counts.get(NOT_STARTED, 0)), False),
             (f"本期（{label}）有效服务", f"{int(current['valid'].sum())}/{len(current)}", bool((~current['valid']).any())),
             ("需关注个案", len(att.cases), len(att.cases) > 0),
             ("风险小组", len(att.groups), len(att.groups) > 0),
@@ -81,10 +90,17 @@ class StationReport:
         rows = self.results[self.results["period"] == label] if not self.results.empty else self.results
         return indicator_table(rows, with_period=True)
 
-    def progress_figure(self):
+    def progress_figures(self) -> list:
+        """The progress chart, split into parts of at most ``PROGRESS_ROWS`` indicators so each fits on a page."""
         if self.results.empty:
-            return None
-        return charts.progress_bullets(self.results, title="指标完成进度（占目标百分比，竖线为截至评估日应达进度）")
+            return []
+        whole = self.results[(self.results["period"] == PERIOD_WHOLE) & (self.results["target"].fillna(0) > 0)]
+        ids = list(dict.fromkeys(whole["indicator_id"]))
+        parts = [ids[i:i + PROGRESS_ROWS] for i in range(0, len(ids), PROGRESS_ROWS)]
+        title = "指标完成进度（占目标百分比，竖线为截至日期应达进度）"
+        return [charts.progress_bullets(whole[whole["indicator_id"].isin(part)],
+                                        title=title + (f"（{k}/{len(parts)}）" if len(parts) > 1 else ""))
+                for k, part in enumerate(parts, 1)]
 
     def period_figure(self):
         """Status of the per-period indicators, indicator × period (None when the catalogue has none)."""
@@ -94,7 +110,7 @@ class StationReport:
             return None
         rows = rows.assign(station_name=rows["indicator_name"], indicator_name=rows["period"])
         title = f"按{PERIOD_NAMES[kind]}考核指标的各期状态"
-        fig = charts.status_heatmap(rows, title=title)
+        fig = charts.status_heatmap(rows, title=title, per_period=True)
         fig.update_xaxes(title_text="期间")
         fig.update_yaxes(title_text="指标")
         return fig
@@ -134,6 +150,13 @@ class StationReport:
         e = self.attention.evidence
         return pd.DataFrame({"问题": e["kind"], "记录": e["record"], "日期": e["date"], "领域": e["domain"],
                              "说明": e["detail"]})
+
+    def photo_evidence(self):
+        """The photo evidence page (``reports.photo_evidence``) for the station and its village rooms."""
+        from .photo_evidence import build as build_photos
+
+        catalogue = self.project["catalogue"] if self.project is not None else None
+        return build_photos(self.db_url, self.station["code"], self.as_of, catalogue)
 
     def actions(self) -> pd.DataFrame:
         a = self.attention.actions
@@ -243,5 +266,4 @@ def build(db_url: str | None, station: str, as_of, period: str = "month", unmask
     att = supervision.station_attention(ds, station, as_of, results=results, evaluation=evaluation,
                                         worsened=outcomes.worsened(ds, analysis=analysis),
                                         missing_post=outcomes.missing_post(ds, as_of, analysis=analysis))
-    return StationReport(ds, row, project, as_of, period, not unmasked, results, att)
-
+    return StationReport(ds, row, project, as_of, period, not unmasked, results, att, db_url)

@@ -14,6 +14,7 @@ from ...dataset import Dataset
 from ...lifecycle import case_overview, group_overview
 from ..context import fast_photo_check
 from ..periods import PERIOD_WHOLE
+from ..photos import findings_for, indexed_check
 from ..registry import Param, RuleOutput, explanations, register
 from .common import DOMAINS, ROSTER_CATEGORIES, as_list, totals_by_project
 
@@ -50,11 +51,15 @@ def _frames(**frames) -> Dataset:
     return view
 
 
-def _checked_sessions(ctx, table: str, ids: list[str], owners: pd.Series) -> pd.DataFrame:
+def _checked_sessions(ctx, table: str, ids: list[str], owners: pd.Series, cat) -> pd.DataFrame:
     """Sessions of the given cases/groups, with photos blanked where the evidence rule refuses them."""
     sessions = ctx.ds[table]
     sessions = sessions[sessions[ids[0]].isin(owners)]
-    valid = fast_photo_check(sessions, ids)["valid"]
+    valid = fast_photo_check(sessions, ids)
+    found = findings_for(ctx, cat)
+    if found is not None:
+        valid = indexed_check(found, table, sessions, valid, cat.photo_actions)
+    valid = valid["valid"]
     return sessions.assign(photos=sessions["photos"].where(valid.to_numpy(dtype=bool)))
 
 
@@ -70,15 +75,16 @@ def _lifecycle_view(ctx, kind: str, jobs) -> pd.DataFrame:
     """
     key, views = (kind, jobs["catalogue"].iloc[0]), ctx.cache.setdefault("views", {})
     if key not in views:
+        cat = ctx.catalogues[jobs["catalogue"].iloc[0]]
         if kind == "cases":
             owned = _owned_cases(ctx, _catalogue_jobs(ctx, jobs))
-            sessions = _checked_sessions(ctx, "case_sessions", ["case_code", "seq"], owned["code"])
+            sessions = _checked_sessions(ctx, "case_sessions", ["case_code", "seq"], owned["code"], cat)
             ds = _frames(cases=owned.drop(columns="project_code"), case_sessions=sessions,
                          case_records=ctx.ds.case_records[ctx.ds.case_records["case_code"].isin(owned["code"])])
             view = case_overview(ds, ctx.as_of)
         else:
             owned = _owned_groups(ctx, _catalogue_jobs(ctx, jobs))
-            sessions = _checked_sessions(ctx, "group_sessions", ["group_code", "seq"], owned["code"])
+            sessions = _checked_sessions(ctx, "group_sessions", ["group_code", "seq"], owned["code"], cat)
             view = group_overview(_frames(groups=owned.drop(columns="project_code"), group_sessions=sessions),
                                   ctx.as_of)
             view["attendance"] = view["code"].map(_attendance(ctx)).fillna("")
@@ -183,10 +189,12 @@ def qualified_groups(ctx, ind, params, target, jobs) -> RuleOutput:
     failed, texts = _short_sessions(ctx, jobs, params.get("min_attendance", 0), params.get("require_sign_in", False),
                                     photo)
     counted = view["sessions"] - view["code"].map(failed).fillna(0).astype(int)
-    short_text = view["code"].map(texts).map(lambda t: t if isinstance(t, tuple) else ())
+    # plain lists, not Series.map: with Arrow-backed strings a mapped tuple can come back as an array
+    short_text = pd.Series([tuple(t) if isinstance(t, (tuple, list, np.ndarray)) else () for t in view["code"].map(texts)],
+                           index=view.index, dtype=object)
     minimum = params["min_sessions"]
     short = counted < minimum
-    listed = short_text.map(lambda t: f"：{'、'.join(t)}不计" if t else "")
+    listed = pd.Series([f"：{'、'.join(t)}不计" if t else "" for t in short_text], index=view.index, dtype=object)
     count_reason = ("有效节次 " + counted.astype(str) + f" 节，需 ≥{minimum} 节" + listed).where(short, "")
     missing = view["absent_records"] if params.get("require_records") else view["absent_records"].map(lambda _: ())
     why = _join(count_reason, missing.map(_records_reason))
@@ -210,7 +218,7 @@ def _short_sessions(ctx, jobs, min_attendance: int, sign_in: bool, photo: bool) 
     key = ("short_sessions", jobs["catalogue"].iloc[0], min_attendance, sign_in, photo)
     if key not in ctx.cache:
         failed = _failed_sessions(_sessions(ctx, "groups", jobs), min_attendance, sign_in, photo)
-        ctx.cache[key] = (failed.groupby("group_code").size(), failed.groupby("group_code")["text"].agg(tuple))
+        ctx.cache[key] = (failed.groupby("group_code").size(), failed.groupby("group_code")["text"].agg(lambda s: tuple(s.tolist())))
     return ctx.cache[key]
 
 

@@ -1,0 +1,96 @@
+"""Every input of the bad-input corpus is refused in Chinese, with no traceback and the database unchanged.
+
+For each input and each database (SQLite, PostgreSQL): a database holding the
+base ledger; ``import_workbook`` must raise ``DataError`` (any other exception
+is a traceback for the user) with the expected reason and Chinese text; the
+command line must exit 2 and print the same text; and the fingerprint of every
+row of every table must be what it was before.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from corpus import CORPUS
+from ledger_books import base_sheets, write_book
+from rel_helpers import ROOT, dump_hash
+
+from sgzlib import cli, storage
+from sgzlib.errors import DataError
+from sgzlib.ledger import import_workbook
+
+CJK = "\u4e00-\u9fff"
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("corpus")
+
+
+_built: dict[str, object] = {}
+
+
+def built(entry, folder):
+    if entry.id not in _built:
+        place = folder / entry.id
+        place.mkdir()
+        _built[entry.id] = entry.build(place)
+    return _built[entry.id]
+
+
+@pytest.fixture
+def base_url(db_url, tmp_path):
+    engine = storage.connect(db_url)
+    import_workbook(engine, write_book(tmp_path / "base.xlsx", base_sheets()))
+    engine.dispose()
+    return db_url
+
+
+@pytest.mark.parametrize("entry", CORPUS, ids=[e.id for e in CORPUS])
+def test_bad_input_refused_cleanly_and_database_unchanged(entry, corpus_dir, base_url, capsys):
+    path = built(entry, corpus_dir)
+    before = dump_hash(base_url)
+    engine = storage.connect(base_url)
+    try:
+        with pytest.raises(DataError) as info:
+            import_workbook(engine, path)
+    finally:
+        engine.dispose()
+    problems = info.value.problems
+    hits = [p for p in problems if p.code == entry.code]
+    assert hits, [(p.code, str(p)) for p in problems]
+    assert any(entry.says in str(p) for p in hits), [str(p) for p in hits]
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in p.message) for p in problems)
+    assert dump_hash(base_url) == before
+
+    capsys.readouterr()
+    assert cli.main(["import", str(path), "--db", base_url]) == 2
+    err = capsys.readouterr().err
+    assert entry.says in err and "Traceback" not in err
+    assert dump_hash(base_url) == before
+
+
+BIG = ["shared-strings-bomb", "million-rows", "million-rows-no-size"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", BIG)
+def test_hostile_files_are_refused_in_bounded_memory(name, corpus_dir, tmp_path):
+    """The refusal of a zip bomb or a million-row sheet stays under 700 MB of memory (it took 2 GB and more)."""
+    entry = next(e for e in CORPUS if e.id == name)
+    path = built(entry, corpus_dir)
+    # VmHWM: the peak resident memory of this process image (ru_maxrss would include the parent's before exec)
+    code = ("import sys\n"
+            "from sgzlib import cli\n"
+            f"rc = cli.main(['import', {str(path)!r}, '--db', 'sqlite:///{tmp_path / 'x.db'}'])\n"
+            "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))\n"
+            "sys.exit(rc)\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, timeout=300)
+    assert run.returncode == 2, run.stderr[-2000:]
+    assert entry.says in run.stderr
+    peak_mb = int(run.stdout.split()[-1]) / 1024
+    print(f"{name}: peak {peak_mb:.0f} MB")
+    assert peak_mb < 700, peak_mb

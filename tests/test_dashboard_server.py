@@ -1,0 +1,226 @@
+"""The dashboard server under stress and attack: signals, host names, kernel cap and culling, page messages.
+
+Real Voila processes on free loopback ports over the demo district (no browser needed: plain HTTP and
+the kernel websocket a page would use). Slow; CI runs them all.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import datetime as dt
+import http.client
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import psutil
+import pytest
+
+from sgzlib import storage
+from sgzlib.dashboards import voila_main
+from sgzlib.dashboards.server import DashboardServer, free_port, port_free
+
+pytestmark = [pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory, demo_ds):
+    url = f"sqlite:///{tmp_path_factory.mktemp('dash-server') / 'demo.db'}"
+    engine = storage.connect(url)
+    storage.write_dataset(engine, demo_ds, prune=True, scope=None)
+    engine.dispose()
+    return url
+
+
+def _request(port: int, path: str, method: str = "GET", host: str | None = None, timeout: float = 240):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.request(method, path, headers={"Host": host or f"127.0.0.1:{port}"})
+    resp = conn.getresponse()
+    body = resp.read().decode("utf-8", "replace")
+    conn.close()
+    return resp.status, body
+
+
+def _kernels(pid: int) -> list[psutil.Process]:
+    try:
+        family = psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    out = []
+    for p in family:
+        try:
+            if "ipykernel_launcher" in " ".join(p.cmdline()):
+                out.append(p)
+        except psutil.Error:
+            pass
+    return out
+
+
+def _alive(procs) -> list[int]:
+    left = []
+    for p in procs:
+        try:
+            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                left.append(p.pid)
+        except psutil.NoSuchProcess:
+            pass
+    return left
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_signal_stops_server_and_kernels_without_traceback(demo_url, tmp_path, signum):
+    port = free_port()
+    with open(tmp_path / "out.txt", "wb") as out, open(tmp_path / "err.txt", "wb") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "sgzlib.cli", "dashboard", "--db", demo_url,
+                                 "--port", str(port)], stdout=out, stderr=err, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not ("按 Ctrl+C 停止" in (tmp_path / "out.txt").read_text("utf-8")
+                                                   and _kernels(proc.pid)):
+            assert proc.poll() is None, (tmp_path / "err.txt").read_text("utf-8")
+            time.sleep(0.5)
+        family = psutil.Process(proc.pid).children(recursive=True)
+        assert _kernels(proc.pid), "no kernel started"
+        proc.send_signal(signum)
+        assert proc.wait(60) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    stderr = (tmp_path / "err.txt").read_text("utf-8")
+    assert "Traceback" not in stderr, stderr
+    assert "看板已停止" in (tmp_path / "out.txt").read_text("utf-8")
+    time.sleep(1)
+    assert _alive(family) == []
+    assert port_free(port)
+
+
+def _ws_message(msg_type: str, channel: str, content: dict | None = None) -> str:
+    return json.dumps({"header": {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "username": "test",
+                                  "session": uuid.uuid4().hex, "date": dt.datetime.now(dt.UTC).isoformat(),
+                                  "version": "5.3"},
+                       "parent_header": {}, "metadata": {}, "content": content or {}, "channel": channel,
+                       "buffers": []})
+
+
+async def _talk_to_kernel(port: int, kernel_id: str, hold: float = 0.0) -> dict:
+    """Send what a hostile page might (shutdown, interrupt, execute), then ask for the kernel's info."""
+    from tornado.websocket import websocket_connect
+
+    ws = await websocket_connect(f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?session_id=t")
+    ws.write_message(_ws_message("shutdown_request", "control", {"restart": False}))
+    ws.write_message(_ws_message("interrupt_request", "control"))
+    ws.write_message(_ws_message("execute_request", "shell", {"code": "import os; os._exit(3)", "silent": False}))
+    ws.write_message(_ws_message("kernel_info_request", "shell"))
+    seen = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "kernel_info_reply" not in seen:
+        raw = await ws.read_message()
+        if raw is None:
+            break
+        if isinstance(raw, str):
+            msg = json.loads(raw)
+            seen[msg["header"]["msg_type"]] = msg
+    import asyncio
+
+    await asyncio.sleep(hold)
+    ws.close()
+    return seen
+
+
+def test_foreign_host_refused_and_page_cannot_stop_or_run_code_in_its_kernel(demo_url, tmp_path):
+    import asyncio
+
+    port = free_port()
+    srv = DashboardServer(demo_url, port=port, pool_size=0, max_kernels=1, queue_seconds=20, cull_seconds=600,
+                          host_names=("sgz.example.org",), log_path=tmp_path / "voila.log")
+    with srv:
+        status, body = _request(port, "/", host="evil.example")
+        assert status == 403 and "拒绝访问" in body
+        assert _request(port, "/voila/render/cases.ipynb", host="rebind.attacker.test")[0] == 403
+        assert _request(port, "/", host=f"localhost:{port}")[0] == 200
+        assert _request(port, "/", host="sgz.example.org")[0] == 200
+
+        status, page = _request(port, "/voila/render/cases.ipynb")
+        assert status == 200
+        kernel_id = re.search(r'"kernelId": "([0-9a-f-]+)"', page).group(1)
+        [kernel] = _kernels(srv.process.pid)
+        assert _request(port, f"/api/kernels/{kernel_id}", method="DELETE")[0] == 403
+        seen = asyncio.run(_talk_to_kernel(port, kernel_id))
+        assert "kernel_info_reply" in seen
+        assert "shutdown_reply" not in seen and "execute_reply" not in seen
+        time.sleep(2)
+        assert kernel.is_running() and _kernels(srv.process.pid) == [kernel]
+        assert _request(port, f"/api/kernels/{kernel_id}")[0] == 200
+
+
+def test_kernel_cap_queues_then_frees_a_closed_page_and_culls_idle_kernels(demo_url, tmp_path):
+    import asyncio
+
+    port = free_port()
+    srv = DashboardServer(demo_url, port=port, pool_size=0, max_kernels=1, queue_seconds=25, cull_seconds=40,
+                          log_path=tmp_path / "voila.log")
+    with srv:
+        status, page = _request(port, "/voila/render/cases.ipynb")
+        assert status == 200
+        first = re.search(r'"kernelId": "([0-9a-f-]+)"', page).group(1)
+
+        # While a page holds the only kernel, a second visit waits its 25 s in line and is told to come back.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            page_open = pool.submit(asyncio.run, _talk_to_kernel(port, first, hold=30))
+            time.sleep(3)
+            started = time.monotonic()
+            status, body = _request(port, "/voila/render/progress.ipynb")
+            waited = time.monotonic() - started
+            assert status == 503 and waited >= 24, (status, waited)
+            assert len(_kernels(srv.process.pid)) == 1
+            page_open.result()
+
+        # The page closed: the next visit stops its idle kernel (after EVICT_IDLE seconds) and gets one.
+        status, page = _request(port, "/voila/render/progress.ipynb")
+        assert status == 200
+        second = re.search(r'"kernelId": "([0-9a-f-]+)"', page).group(1)
+        assert second != first and _request(port, f"/api/kernels/{first}")[0] == 404
+        assert len(_kernels(srv.process.pid)) <= 1  # the cap held (the new one may already be culled on a slow machine)
+
+        # Nobody opens the page: the culler stops its kernel after 40 s idle (checked every 20 s).
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and _kernels(srv.process.pid):
+            time.sleep(2)
+        assert _kernels(srv.process.pid) == []
+        assert _request(port, f"/api/kernels/{second}")[0] == 404
+
+
+def test_page_messages_exclude_control():
+    assert "shutdown_request" not in voila_main.PAGE_MESSAGES and "execute_request" not in voila_main.PAGE_MESSAGES
+
+
+def test_routine_warnings_are_dropped_and_the_rest_marked_in_chinese():
+    import logging
+
+    quiet = voila_main.RoutineFilter()
+
+    def record(level, msg, *args):
+        return logging.LogRecord("Voila", level, __file__, 1, msg, args, None)
+
+    assert not quiet.filter(record(logging.WARNING, "Notebook %s is not trusted", "cases.ipynb"))
+    assert not quiet.filter(record(logging.WARNING, "Kernel is running over TCP without encryption."))
+    assert not quiet.filter(record(logging.WARNING, "WebSocket ping timeout after 90000 ms."))
+    kept = record(logging.ERROR, "Kernel died while waiting for execute reply.")
+    assert quiet.filter(kept) and kept.getMessage() == "看板错误：Kernel died while waiting for execute reply."
+
+
+def test_console_copy_keeps_errors_and_drops_the_kernels_routine_lines(capsys):
+    import io
+
+    from sgzlib.dashboards import server
+
+    stream = io.BytesIO("[IPKernelApp] WARNING | Kernel is running over TCP without encryption. All …\n"
+                        "[SgzVoila] WARNING | Notebook cases.ipynb is not trusted\n"
+                        "[SgzVoila] ERROR | 看板错误：出错了\n"
+                        "[IPKernelApp] WARNING | Parent appears to have exited, shutting down.\n".encode())
+    server._copy_console(stream)
+    assert capsys.readouterr().err == "[SgzVoila] ERROR | 看板错误：出错了\n"
