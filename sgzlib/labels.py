@@ -122,9 +122,9 @@ SESSION_FILLED = ("discussion", "decision", "action", "owner_code", "due", "stat
 ACTION_FATE_UNREVIEWED = "尚未复核"
 # Case and group changes since the last supervision.
 SINCE_CHANGES = {"opened": "新开个案", "closed": "结案", "stalled": "转为停滞", "unstalled": "恢复服务"}
-# Caseload columns (per social worker).
+# Caseload columns (per social worker, ``caseload.caseload``), in the order shown.
 CASELOAD_HEADERS = {
-    "staff_code": "人员编码", "staff_name": "姓名", "open_cases": "在案个案", "active_groups": "在开展小组",
-    "sessions_month": "本月服务节次", "stalled_cases": "停滞个案", "overdue_records": "逾期文书",
-    "overloaded": "个案过多",
+    "worker_code": "人员编码", "worker_name": "社工", "station_code": "站点编码", "role": "岗位",
+    "open_cases": "在案个案", "active_groups": "在开展小组", "sessions_month": "本月服务节次",
+    "stalled_cases": "停滞个案", "overdue_records": "逾期文书", "overloaded": "个案过多",
 }

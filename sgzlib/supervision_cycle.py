@@ -9,7 +9,7 @@
 - ``write_session_workbook`` / ``add_history``: the pre-filled 督导记录 workbook of the coming session (one
   row per agenda item and per open action item) and the import hook that turns its rows into history.
 - ``since_last``: what changed since the previous session (cases, sessions, indicators, outcomes, actions).
-- ``caseload``: open cases, active groups, sessions this month, stalled cases and overdue records per worker.
+- caseload per worker lives in ``caseload`` (one home for the report, the dashboard and the lab API).
 
 Counting rules stay in ``indicators``: indicator figures come from the engine evaluated at both dates.
 """
@@ -32,14 +32,13 @@ from .labels import (
     ACTION_TRANSITIONS,
     PERIOD_WHOLE,
 )
-from .lifecycle import CaseRules, GroupRules, case_overview, group_overview
+from .lifecycle import CaseRules, case_overview
 
-__all__ = ["CARRY_LIMIT", "MAX_OPEN_CASES", "session_code", "sessions", "history", "action_register",
+__all__ = ["CARRY_LIMIT", "session_code", "sessions", "history", "action_register",
            "transition_problem", "record_problems", "add_history", "session_rows", "write_session_workbook",
-           "SinceLast", "since_last", "caseload"]
+           "SinceLast", "since_last"]
 
 CARRY_LIMIT = 3  # an open item carried over this many sessions or more is flagged
-MAX_OPEN_CASES = 15  # a worker with more open cases than this is flagged
 ITEMS = schema.TABLE_BY_NAME["supervision_items"]
 HISTORY = schema.TABLE_BY_NAME["action_history"]
 ACTION_TOPIC = "督导行动项"
@@ -472,52 +471,3 @@ def _indicator_changes(ds, station, prev, when, before, after) -> pd.DataFrame:
     b, a = whole(before, prev), whole(after, when)
     both = b.merge(a, on=["indicator_id", "indicator_name"], suffixes=("_before", "_after"))
     return both[both["status_before"] != both["status_after"]].reset_index(drop=True)
-
-
-# -- caseload ---------------------------------------------------------------------------------------
-
-def caseload(ds, station, as_of, max_open: int = MAX_OPEN_CASES, case_rules: CaseRules = CaseRules(),
-             group_rules: GroupRules = GroupRules()) -> pd.DataFrame:
-    """Per social worker of the station(s) on ``as_of``: open cases, active groups, sessions this month,
-    stalled cases, overdue records, and whether the open cases exceed ``max_open``.
-
-    Workers are the staff in post on ``as_of`` plus anyone still named on a case or group. Open: opened on or
-    before ``as_of`` and not closed by then. Active group: stage 开展中. Sessions this month: case sessions of the
-    worker's cases and group sessions of the groups they lead, from the first of ``as_of``'s month to ``as_of``.
-    Overdue records: records the case's stage calls for but that are absent (``missing_records``), over the
-    worker's open cases. Columns: staff_code, staff_name, open_cases, active_groups, sessions_month,
-    stalled_cases, overdue_records, overloaded.
-    """
-    when = _ts(as_of)
-    codes = ds.descendants(station)
-    staff = ds.staff[ds.staff["station_code"].isin(codes)]
-    in_post = staff[(staff["joined"].isna() | (staff["joined"] <= when)) & (staff["left"].isna() | (staff["left"] > when))]
-    cases = case_overview(ds, when, case_rules)
-    cases = cases[cases["station_code"].isin(codes) & (cases["opened"] <= when)]
-    open_cases = cases[cases["closed"].isna() | (cases["closed"] > when)]
-    groups = group_overview(ds, when, group_rules)
-    groups = groups[groups["station_code"].isin(codes)]
-    month = when.replace(day=1)
-    cs = ds.case_sessions[(ds.case_sessions["date"] >= month) & (ds.case_sessions["date"] <= when)]
-    cs = cs.assign(worker=cs["case_code"].map(ds.cases.set_index("code")["worker_code"]))
-    gs = ds.group_sessions[(ds.group_sessions["date"] >= month) & (ds.group_sessions["date"] <= when)]
-    gs = gs.assign(worker=gs["group_code"].map(ds.groups.set_index("code")["leader_code"]))
-    gs = gs[gs["group_code"].isin(groups["code"])]
-    cs = cs[cs["case_code"].isin(cases["code"])]
-    workers = list(dict.fromkeys(list(in_post["code"]) + list(open_cases["worker_code"].dropna())
-                                 + list(groups.loc[groups["stage"] == "开展中", "leader_code"].dropna())))
-    names = ds.staff.set_index("code")["name"]
-    rows = []
-    for w in workers:
-        mine = open_cases[open_cases["worker_code"] == w]
-        rows.append({
-            "staff_code": w, "staff_name": names.get(w), "open_cases": len(mine),
-            "active_groups": int(((groups["leader_code"] == w) & (groups["stage"] == "开展中")).sum()),
-            "sessions_month": int((cs["worker"] == w).sum() + (gs["worker"] == w).sum()),
-            "stalled_cases": int(mine["stalled"].sum()),
-            "overdue_records": int(sum(len(t) for t in mine["missing_records"])),
-        })
-    out = pd.DataFrame(rows, columns=["staff_code", "staff_name", "open_cases", "active_groups", "sessions_month",
-                                      "stalled_cases", "overdue_records"])
-    out["overloaded"] = out["open_cases"] > max_open
-    return out.sort_values(["open_cases", "staff_code"], ascending=[False, True], ignore_index=True)

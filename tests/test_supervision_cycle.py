@@ -196,17 +196,22 @@ def test_since_last_supervision_on_a_hand_built_station():
 
 
 def test_caseload_per_worker():
+    from sgzlib import caseload
+    from sgzlib.lifecycle import case_overview
+
     ds = hand_built()
-    c = sc.caseload(ds, "S1", "2025-04-30", max_open=2).set_index("staff_code")
+    c = caseload.caseload(ds, "S1", "2025-04-30", max_open_cases=2).set_index("worker_code")
     # S1-W1: C1, C2, C4 open (3 > 2: overloaded); C1 stalled (69 days idle); April sessions C2 ×2 + C4 ×1 = 3
     assert c.loc["S1-W1", ["open_cases", "stalled_cases", "sessions_month"]].tolist() == [3, 1, 3]
     assert bool(c.loc["S1-W1", "overloaded"])
     # S1-W2: C3 closed 04-01 → 0 open; leads G1 (sessions, no report → 开展中), April group sessions 04-10, 04-24 = 2
     assert c.loc["S1-W2", ["open_cases", "active_groups", "sessions_month"]].tolist() == [0, 1, 2]
     assert not bool(c.loc["S1-W2", "overloaded"])
+    # with the default limit (15) nobody is flagged
+    assert not caseload.caseload(ds, "S1", "2025-04-30")["overloaded"].any()
     # overdue records: C1, C2, C4 have sessions but no 接案记录表 etc.; counted from the lifecycle's missing records
-    from sgzlib.lifecycle import case_overview
-
     expected = sum(len(t) for t in case_overview(ds, "2025-04-30").set_index("code").loc[["C1", "C2", "C4"],
                                                                                         "missing_records"])
     assert c.loc["S1-W1", "overdue_records"] == expected
+    shown = caseload.table(c.reset_index())
+    assert list(shown.columns[:2]) == ["人员编码", "社工"] and shown.set_index("人员编码").loc["S1-W1", "个案过多"] == "是"

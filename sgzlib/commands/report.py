@@ -42,6 +42,8 @@ def register(sub) -> None:
                            help="督导周期：month 按月（默认）或 quarter 按季度")
             k.add_argument("--unmasked", action="store_true",
                            help="不脱敏（仅限站点自用的督导报告；报告上会醒目标明）")
+            k.add_argument("--max-open-cases", type=int, metavar="N",
+                           help="社工个案负荷：在案个案超过 N 个的社工标为个案过多（默认 15）")
         add_db_argument(k)
         k.add_argument("--out", metavar="目录", default="out", help="输出目录（默认 out/，按报告类型分子目录）")
         k.add_argument("--format", metavar="格式",
@@ -70,7 +72,10 @@ def build_jobs(args) -> list:
         raise ConfigError("请给出要生成报告的编码，或使用 --all（二者选一）")
     targets = None if args.all else args.targets
     if args.kind == "station":
-        return jobs.station_jobs(args.db, targets, args.as_of, args.period, args.unmasked, args.district)
+        if args.max_open_cases is not None and args.max_open_cases < 0:
+            raise ConfigError(f"--max-open-cases 应为不小于 0 的整数（现为 {args.max_open_cases}）")
+        return jobs.station_jobs(args.db, targets, args.as_of, args.period, args.unmasked, args.district,
+                                 args.max_open_cases)
     if args.kind == "assessment":
         return jobs.assessment_jobs(args.db, targets, args.as_of, args.district, scoring=args.scoring)
     return jobs.district_jobs(args.db, targets, args.as_of)
@@ -119,6 +124,7 @@ def session_workbook(args, job):
     from ..supervision_cycle import write_session_workbook
 
     p = job.parameters
-    rep = station.build(args.db, p["station"], p["as_of"], p["period"], p["unmasked"])
+    rep = station.build(args.db, p["station"], p["as_of"], p["period"], p["unmasked"],
+                        **({"max_open_cases": p["max_open_cases"]} if "max_open_cases" in p else {}))
     path = Path(args.out) / job.kind / f"{job.stem}_督导记录.xlsx"
     return write_session_workbook(rep.ds, p["station"], rep.as_of, rep.attention.agenda, path)

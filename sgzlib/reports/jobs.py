@@ -79,8 +79,11 @@ def _default_as_of(as_of, db_url=None) -> str:
 
 
 def station_jobs(db_url, stations: list[str] | None, as_of=None, period: str = "month", unmasked: bool = False,
-                 district: str | None = None) -> list[Job]:
-    """Supervision reports: the given stations, or (``None``) every township station with a project."""
+                 district: str | None = None, max_open_cases: int | None = None) -> list[Job]:
+    """Supervision reports: the given stations, or (``None``) every township station with a project.
+
+    ``max_open_cases``: the caseload limit (the notebook's default, ``caseload.MAX_OPEN_CASES``, when None).
+    """
     index = data.load_index(db_url)
     when = _default_as_of(as_of, db_url)
     data.period_bounds(data.as_date(when), period)
@@ -94,7 +97,8 @@ def station_jobs(db_url, stations: list[str] | None, as_of=None, period: str = "
         raise NotFoundError(f"站点编码不存在：{'、'.join(unknown)}")
     url = notebook_db_url(db_url)
     return [Job("station", code, f"{code} {names[code]}", f"{code}_{when}",
-                {"station": code, "as_of": when, "period": period, "db_url": url, "unmasked": unmasked})
+                {"station": code, "as_of": when, "period": period, "db_url": url, "unmasked": unmasked}
+                | ({} if max_open_cases is None else {"max_open_cases": max_open_cases}))
             for code in stations]
 
 
