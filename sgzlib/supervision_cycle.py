@@ -36,7 +36,7 @@ from .lifecycle import CaseRules, case_overview
 
 __all__ = ["CARRY_LIMIT", "session_code", "sessions", "history", "action_register",
            "transition_problem", "record_problems", "add_history", "session_rows", "write_session_workbook",
-           "SinceLast", "since_last"]
+           "SinceLast", "since_last", "supervisor_stations", "stations_of_supervisor"]
 
 CARRY_LIMIT = 3  # an open item carried over this many sessions or more is flagged
 ITEMS = schema.TABLE_BY_NAME["supervision_items"]
@@ -471,3 +471,36 @@ def _indicator_changes(ds, station, prev, when, before, after) -> pd.DataFrame:
     b, a = whole(before, prev), whole(after, when)
     both = b.merge(a, on=["indicator_id", "indicator_name"], suffixes=("_before", "_after"))
     return both[both["status_before"] != both["status_after"]].reset_index(drop=True)
+
+
+# -- who supervises which station --------------------------------------------------------------
+
+def supervisor_stations(ds, as_of=None) -> pd.DataFrame:
+    """The stations each supervisor has led a session at up to ``as_of`` (督导记录 and 督导议程记录 alike).
+
+    The ledgers name no supervisor of a station; the sessions do: a supervisor covers the stations whose
+    sessions they led. Columns: supervisor, station_code, sessions, last (their latest session there);
+    by supervisor, then station code.
+    """
+    columns = ["supervisor", "station_code", "sessions", "last"]
+    s = sessions(ds, None, as_of)
+    s = s[s["supervisor"].notna()]
+    if s.empty:
+        return pd.DataFrame(columns=columns)
+    out = s.groupby(["supervisor", "station_code"], as_index=False).agg(sessions=("date", "size"), last=("date", "max"))
+    return out.sort_values(["supervisor", "station_code"], ignore_index=True)[columns]
+
+
+def stations_of_supervisor(ds, supervisor: str, as_of=None) -> list[str]:
+    """The station codes ``supervisor`` covers (``supervisor_stations``); a Chinese ``NotFoundError`` naming the
+    known supervisors when the name led no session up to ``as_of``."""
+    from .errors import NotFoundError
+
+    cover = supervisor_stations(ds, as_of)
+    mine = cover.loc[cover["supervisor"] == supervisor.strip(), "station_code"].tolist()
+    if mine:
+        return mine
+    known = "、".join(dict.fromkeys(cover["supervisor"])) or "（无：还没有任何督导记录）"
+    when = f"在 {_ts(as_of):%Y-%m-%d} 之前" if as_of is not None else ""
+    raise NotFoundError(f"督导者「{supervisor}」{when}没有带领过任何督导（按督导记录和督导议程记录中的「督导者」）；"
+                        f"已知的督导者：{known}")

@@ -1,4 +1,4 @@
-"""``sgz report station|assessment|district``: run the report notebooks through papermill."""
+"""``sgz report station|assessment|district|digest``: run the report notebooks through papermill."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ KINDS = {
                    "PROJECT", "项目编码，或站点编码（取其截至日期所在年度的项目）"),
     "district": ("区县概览：站点 × 指标状态热力图、站点排名、月度趋势、建议走访站点", "DISTRICT",
                  "区县名称（所属区县）或县区总站编码"),
+    "digest": ("督导简报：一位督导者所督导的各站每站一页（最需讨论的议程、逾期行动项、自上次督导以来的变化）",
+               "STATION", "站点编码（可写多个，合成一份简报；或用 --supervisor 按督导者）"),
 }
 
 
 def register(sub) -> None:
-    p = sub.add_parser("report", help="生成督导报告、年终评估、区县概览（ipynb、离线 HTML、PDF）",
+    p = sub.add_parser("report", help="生成督导报告、年终评估、区县概览、督导简报（ipynb、离线 HTML、PDF）",
                        description="用 papermill 运行报告笔记本，为一个或全部站点生成报告：执行后的 .ipynb、"
                                    "可离线打开的单文件 HTML（不访问任何外部网址）和 PDF。多份报告按 CPU 核数并行。"
                                    "离开站点的报告（区县概览、年终评估）中的姓名、电话、身份证号一律脱敏。")
@@ -28,7 +30,8 @@ def register(sub) -> None:
         k = kinds.add_parser(kind, help=help_text, description=help_text)
         k.add_argument("targets", nargs="*", metavar=metavar, help=target_help)
         k.add_argument("--all", action="store_true",
-                       help="全部" + {"station": "乡镇（街道）社工站", "assessment": "项目", "district": "区县"}[kind])
+                       help="全部" + {"station": "乡镇（街道）社工站", "assessment": "项目", "district": "区县",
+                                     "digest": "督导者（每人一份）"}[kind])
         if kind != "district":
             k.add_argument("--district", metavar="区县", help="与 --all 同用：只取该区县（名称或县区总站编码）")
         k.add_argument("--as-of", metavar="日期", help="截至日期（默认：" + (
@@ -37,6 +40,9 @@ def register(sub) -> None:
             k.add_argument("--scoring", metavar="FILE",
                            help="评估方的评分细则（YAML，示例见 sgzlib/data/scoring-example.yaml）；"
                                 "不给时只报告达标 / 未达标 / 待核验与各领域完成情况，不计总分")
+        if kind == "digest":
+            k.add_argument("--supervisor", action="append", metavar="姓名",
+                           help="督导者姓名（督导记录中的「督导者」）：简报包括其督导过的全部站点；可写多次，每人一份")
         if kind == "station":
             k.add_argument("--period", choices=("month", "quarter"), default="month",
                            help="督导周期：month 按月（默认）或 quarter 按季度")
@@ -68,6 +74,13 @@ def formats(text: str | None) -> tuple[str, ...]:
 def build_jobs(args) -> list:
     from ..reports import jobs
 
+    if args.kind == "digest":
+        chosen = [bool(args.targets), bool(args.supervisor), bool(args.all)]
+        if sum(chosen) != 1:
+            raise ConfigError("督导简报：请给出站点编码、--supervisor 督导者姓名或 --all（三者选一）")
+        if args.district and not args.all:
+            raise ConfigError("--district 只能与 --all 同用")
+        return jobs.digest_jobs(args.db, args.targets or None, args.as_of, args.supervisor, args.district)
     if bool(args.targets) == bool(args.all):
         raise ConfigError("请给出要生成报告的编码，或使用 --all（二者选一）")
     targets = None if args.all else args.targets

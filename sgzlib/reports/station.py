@@ -174,17 +174,17 @@ class StationReport:
 
     # -- the supervision cycle: since the last session, caseload (``supervision_cycle``) ----------------------
 
-    def _since(self):
+    @cached_property
+    def since_last(self):
+        """What changed since the station's previous session (``supervision_cycle.since_last``)."""
         from .. import supervision_cycle
 
-        if "_since_last" not in self.__dict__:
-            self.__dict__["_since_last"] = supervision_cycle.since_last(
-                self.ds, self.station["code"], self.as_of, after_results=self.results if not self.results.empty else None)
-        return self.__dict__["_since_last"]
+        return supervision_cycle.since_last(self.ds, self.station["code"], self.as_of,
+                                            after_results=self.results if not self.results.empty else None)
 
     def since_summary(self) -> str:
         """One line: the previous session's date and what changed in the cases since then."""
-        s = self._since()
+        s = self.since_last
         if s.previous is None:
             return "本站此前没有督导记录。"
         c = s.counts()
@@ -199,12 +199,12 @@ class StationReport:
     def since_cases(self) -> pd.DataFrame:
         from ..labels import SINCE_CHANGES
 
-        c = self._since().cases
+        c = self.since_last.cases
         return pd.DataFrame({"变化": c["change"].map(SINCE_CHANGES), "个案编号": c["code"], "负责社工": c["worker_code"],
                              "日期": c["date"]}) if len(c) else pd.DataFrame()
 
     def since_sessions(self) -> pd.DataFrame:
-        s = self._since()
+        s = self.since_last
         cases = pd.DataFrame({"类型": "个案", "编号": s.case_sessions.get("case_code", []), "名称": "",
                               "服务节次": s.case_sessions.get("sessions", [])})
         groups = pd.DataFrame({"类型": "小组", "编号": s.group_sessions.get("group_code", []),
@@ -212,7 +212,7 @@ class StationReport:
         return pd.concat([cases, groups], ignore_index=True)
 
     def since_indicators(self) -> pd.DataFrame:
-        i = self._since().indicators
+        i = self.since_last.indicators
         if i.empty:
             return pd.DataFrame()
         return pd.DataFrame({"指标": i["indicator_name"], "上次督导时": i["status_before"], "实际（上次）": i["actual_before"],
@@ -220,13 +220,13 @@ class StationReport:
                              "应达（现在）": i["expected_after"], "状态": i["status_after"]})
 
     def since_outcomes(self) -> pd.DataFrame:
-        o = self._since().outcomes
+        o = self.since_last.outcomes
         return pd.DataFrame({"量表": o["scale"], "阶段": o["phase"], "测评次数": o["measured"], "人数": o["people"]}) \
             if len(o) else pd.DataFrame()
 
     def since_actions(self) -> pd.DataFrame:
         """The action items the last session set or reviewed: their status then, now, and the whole trail."""
-        a = self._since().actions
+        a = self.since_last.actions
         if a.empty:
             return pd.DataFrame()
         trail = a["trail"].map(lambda t: " → ".join(f"{s}（{d:%m-%d}）" for d, s in t))
