@@ -215,3 +215,16 @@ def test_caseload_per_worker():
     assert c.loc["S1-W1", "overdue_records"] == expected
     shown = caseload.table(c.reset_index())
     assert list(shown.columns[:2]) == ["人员编码", "社工"] and shown.set_index("人员编码").loc["S1-W1", "个案过多"] == "是"
+
+
+def test_supervisor_stations_come_from_the_sessions_they_led():
+    from sgzlib.errors import NotFoundError
+
+    ds = hand_built()
+    # one session: S1-D1, 2025-03-01, led by 王督导
+    cover = sc.supervisor_stations(ds, "2025-04-30")
+    assert cover[["supervisor", "station_code", "sessions"]].values.tolist() == [["王督导", "S1", 1]]
+    assert sc.stations_of_supervisor(ds, "王督导", "2025-04-30") == ["S1"]
+    with pytest.raises(NotFoundError, match="督导者「李督导」在 2025-04-30 之前没有带领过任何督导.*已知的督导者：王督导"):
+        sc.stations_of_supervisor(ds, "李督导", "2025-04-30")
+    assert sc.supervisor_stations(ds, "2025-02-28").empty  # before the session
