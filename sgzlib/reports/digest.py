@@ -60,8 +60,8 @@ class StationPage:
 
     def top_items(self) -> pd.DataFrame:
         ag = self.agenda.head(TOP_ITEMS)
-        return pd.DataFrame({"序号": range(1, len(ag) + 1), "优先级": ag["level"], "议题": ag["topic"],
-                             "事项": ag["what"], "涉及": ag["records"].map(_clip)})
+        return pd.DataFrame({"优先级": ag["level"], "议题": ag["topic"], "内容": ag["what"],
+                             "涉及": ag["records"].map(_clip)})
 
     @cached_property
     def overdue(self) -> pd.DataFrame:
