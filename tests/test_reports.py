@@ -209,3 +209,15 @@ def test_kernel_registration_survives_many_threads_at_once(tmp_path, monkeypatch
     spec = json.loads((tmp_path / "share" / "jupyter" / "kernels" / name / "kernel.json").read_text())
     assert spec["argv"][0] == sys.executable
     assert spec["display_name"] == kernel.DISPLAY_NAME
+
+
+def test_station_notebook_caseload_limit_is_the_library_default(demo_url):
+    from sgzlib import caseload
+
+    nb = nbformat.read(notebook_path("station_supervision"), as_version=4)
+    params = {}
+    exec(nb.cells[0].source, {}, params)  # the parameters cell: constants only (test_notebooks_hold_no_logic)
+    assert params["max_open_cases"] == caseload.MAX_OPEN_CASES
+    # --max-open-cases reaches the notebook; without it the notebook's default applies
+    assert jobs.station_jobs(demo_url, ["YL01"], "2025-10-31", max_open_cases=3)[0].parameters["max_open_cases"] == 3
+    assert "max_open_cases" not in jobs.station_jobs(demo_url, ["YL01"], "2025-10-31")[0].parameters
