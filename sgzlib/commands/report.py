@@ -133,11 +133,15 @@ def session_workbook(args, job):
     """The pre-filled 督导记录 workbook of the station's coming session, next to its report."""
     from pathlib import Path
 
-    from ..reports import station
-    from ..supervision_cycle import write_session_workbook
+    from ..reports import data, station
+    from ..supervision_cycle import sessions, write_session_workbook
 
     p = job.parameters
     rep = station.build(args.db, p["station"], p["as_of"], p["period"], p["unmasked"],
                         **({"max_open_cases": p["max_open_cases"]} if "max_open_cases" in p else {}))
     path = Path(args.out) / job.kind / f"{job.stem}_督导记录.xlsx"
-    return write_session_workbook(rep.ds, p["station"], rep.as_of, rep.attention.agenda, path)
+    # the supervisor's name as recorded (the report's dataset is masked): the workbook is imported back, and
+    # a masked name would be refused there
+    past = sessions(data.load(args.db, p["station"], masked=False), p["station"], rep.as_of)
+    supervisor = past["supervisor"].iloc[-1] if len(past) else None
+    return write_session_workbook(rep.ds, p["station"], rep.as_of, rep.attention.agenda, path, supervisor)
