@@ -21,7 +21,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The main job on the demo district: build it, evaluate every project mid-year, then write the
-# supervision reports (31 October), the year-end assessments (31 December) and the district overview.
+# supervision reports (31 October), the year-end assessments (31 December), the district overview and
+# one digest per supervisor of the demo (王督导, 李督导: every station whose sessions they led).
 # First, when root or passwordless sudo on Debian/Ubuntu, install Chromium and CJK fonts for the PDFs
 # (SGZ_SYSTEM_PACKAGES=no: leave the system alone); without a browser the reports are ipynb and HTML.
 # Last, out/index.html and a summary of what was written (with the command that enables PDFs, if needed).
@@ -33,6 +34,7 @@ demo: $(STAMP) | $(JUPYTER_DIRS)
 	$(BIN)/sgz report station --all --as-of 2025-10-31 --out out
 	$(BIN)/sgz report assessment --all --as-of 2025-12-31 --out out
 	$(BIN)/sgz report district 云岭区 --as-of 2025-10-31 --out out
+	$(BIN)/sgz report digest --all --as-of 2025-10-31 --out out
 	@echo "== 演示完成"
 	@$(BIN)/sgz index --out out
 

@@ -165,11 +165,11 @@ class Workbench:
         return self._memo[key]
 
     def stations(self) -> pd.DataFrame:
-        """The stations in scope. Columns: code, name, level, parent_code, district, provider.
+        """The stations in scope. Columns: code, name, level, parent_code, district, provider, longitude, latitude.
 
         >>> import sgzlib as sgz
         >>> sgz.demo_workbench().stations().columns.tolist()
-        ['code', 'name', 'level', 'parent_code', 'district', 'provider']
+        ['code', 'name', 'level', 'parent_code', 'district', 'provider', 'longitude', 'latitude']
         """
         return self.ds.stations.reset_index(drop=True)
 
@@ -364,18 +364,20 @@ class Workbench:
         """
         return supervision.action_items(self.ds, self._codes(), self._when(as_of))
 
-    def caseload(self, as_of=None) -> pd.DataFrame:
+    def caseload(self, as_of=None, max_open_cases: int = caseload_mod.MAX_OPEN_CASES) -> pd.DataFrame:
         """Per worker: open cases, active groups, sessions this month, stalled cases, overdue records.
 
         Columns: ``caseload.COLUMNS`` (worker_code, worker_name (masked), station_code, role, open_cases,
-        active_groups, case_sessions_month, group_sessions_month, sessions_month, stalled_cases, overdue_records).
+        active_groups, case_sessions_month, group_sessions_month, sessions_month, stalled_cases, overdue_records,
+        overloaded: more than ``max_open_cases`` open cases). The same figures as the station report's and the
+        cases dashboard's.
 
         >>> import sgzlib as sgz
         >>> load = sgz.demo_workbench().station("YL01").caseload()
         >>> load["worker_code"].tolist()
         ['YL01-W1', 'YL01-W2', 'YL01-W3']
         """
-        return caseload_mod.caseload(self.ds, self._codes(), self._when(as_of))
+        return caseload_mod.caseload(self.ds, self._codes(), self._when(as_of), max_open_cases=max_open_cases)
 
     # -- case and group analysis ------------------------------------------------
 

@@ -15,22 +15,34 @@ group to its 带领社工 (``groups.leader_code``).
   already requires and that are missing (``missing_records``), summed over the
   worker's cases and groups.
 
-Names are whatever the dataset holds: mask it first for anything shown.
+A worker with more than ``max_open_cases`` open cases (``MAX_OPEN_CASES`` unless
+configured: ``sgz report station --max-open-cases``, the report notebook's
+parameter) is flagged ``overloaded``. This is the one computation of caseload:
+the station report, the cases dashboard and the lab API (``Workbench.caseload``)
+all call ``caseload``; ``table`` gives the shown form with the headers of
+``labels.CASELOAD_HEADERS``.
+
+Names are whatever the dataset holds: mask it first for anything shown (or pass
+``table`` a mask).
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from .labels import CASELOAD_HEADERS, YES_NO
 from .lifecycle import CaseRules, GroupRules, case_overview, group_overview
 
 COLUMNS = ["worker_code", "worker_name", "station_code", "role", "open_cases", "active_groups", "case_sessions_month",
-           "group_sessions_month", "sessions_month", "stalled_cases", "overdue_records"]
+           "group_sessions_month", "sessions_month", "stalled_cases", "overdue_records", "overloaded"]
+MAX_OPEN_CASES = 15  # a worker with more open cases than this is flagged (a threshold, not a counting rule)
 
 
 def caseload(ds, station: str | list[str], as_of, case_rules: CaseRules = CaseRules(),
-             group_rules: GroupRules = GroupRules()) -> pd.DataFrame:
+             group_rules: GroupRules = GroupRules(), max_open_cases: int = MAX_OPEN_CASES) -> pd.DataFrame:
     """One row per worker of the station (and the stations below it) on ``as_of``; columns ``COLUMNS``.
+
+    ``overloaded``: more than ``max_open_cases`` open cases.
 
     Workers who left before the month of ``as_of`` are listed only while they still hold an open case or an
     active group. Sorted by station, then most open cases first.
@@ -69,8 +81,19 @@ def caseload(ds, station: str | list[str], as_of, case_rules: CaseRules = CaseRu
     out["worker_name"] = staff["name"].reindex(out.index)
     out["station_code"] = staff["station_code"].reindex(out.index)
     out["role"] = staff["role"].reindex(out.index)
+    out["overloaded"] = out["open_cases"] > max_open_cases
     gone = staff["left"].reindex(out.index) < month_start
     out = out[~gone.fillna(False).astype(bool) | (out["open_cases"] + out["active_groups"] > 0)]
     out = out.reset_index(names="worker_code")[COLUMNS]
     return out.sort_values(["station_code", "open_cases", "worker_code"], ascending=[True, False, True]) \
         .reset_index(drop=True)
+
+
+def table(load: pd.DataFrame, mask=None) -> pd.DataFrame:
+    """``caseload``'s rows as shown (report, dashboard): the headers of ``labels.CASELOAD_HEADERS``.
+
+    ``mask``: applied to the names (``privacy.mask_name``) when the dataset was not masked already.
+    """
+    names = load["worker_name"].map(mask) if mask is not None else load["worker_name"]
+    out = load.assign(worker_name=names, overloaded=load["overloaded"].map(YES_NO))
+    return out[list(CASELOAD_HEADERS)].rename(columns=CASELOAD_HEADERS).reset_index(drop=True)

@@ -15,7 +15,7 @@ key (``key``), so the importer can send each back to its Excel row.
 - A row's own dates must be in order: a project ending before it starts,
   leaving before joining, being born after being taken in, a group's
   evaluation report before its plan, an action item due before the
-  supervision that set it.
+  supervision that set it (for recorded sessions, ``supervision_cycle.record_problems``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ ORDERED_DATES = (("projects", "start", "end"), ("staff", "joined", "left"), ("be
 
 def data_problems(ds) -> list[Problem]:
     """Every problem of the rules of this module."""
-    return project_period_problems(ds) + before_joined_problems(ds) + date_order_problems(ds)
+    from .supervision_cycle import record_problems
+
+    return project_period_problems(ds) + before_joined_problems(ds) + date_order_problems(ds) + record_problems(ds)
 
 
 def _fmt(value) -> str:

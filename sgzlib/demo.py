@@ -14,6 +14,9 @@ demos can point at them:
 - beneficiaries whose post-test is worse than their pre-test, and pre-tests
   with no post-test;
 - overdue supervision action items;
+- two recorded supervision sessions per township station (``RECORDED_SESSIONS``, the 督导议程记录 of the
+  supervision cycle) with action items done, in progress, cancelled and overdue, and in the stations of
+  ``overdue_action_stations`` a 督导记录 item carried over three sessions.
 - in 西山镇's photo folder and the 经费支出 sheets: see ``demo_photos.PHOTO_PLANTED``
   (a photo re-saved for a second record, photos taken weeks early or far away,
   photos never delivered, unused files, one expense against each spending rule).
@@ -162,6 +165,7 @@ def _station(g: _Gen, i: int, code: str, town: str, catalogue: str, tier: str | 
     _checklist(g, code, behind)
     _supervisions(g, code, cases)
     _catalogue_extras(g, code, catalogue, behind)
+    _recorded_sessions(g, code, staff)
 
 
 def _staff(g: _Gen, code: str, behind: bool) -> list[str]:
@@ -453,6 +457,67 @@ def _supervisions(g: _Gen, code: str, cases: list[dict]) -> None:
               form=("个别", "团体", "现场")[k % 3], topic=topics[k % len(topics)], case_codes=case,
               action=f"{topics[k % len(topics)]}：整改并补齐材料", action_due=due, action_status=status)
 
+
+
+# The two recorded sessions of every township station (the supervision cycle's 督导议程记录).
+RECORDED_SESSIONS = (dt.date(YEAR, 9, 18), dt.date(YEAR, 10, 20))
+
+
+def _recorded_sessions(g: _Gen, code: str, staff: list[str]) -> None:
+    """Two recorded sessions with their agenda items and action item history (no RNG: other rows stay as they are).
+
+    Session 1 sets two action items and reviews the open 督导记录 items; session 2 closes one, keeps one in
+    progress, sets two more (one already past due by ``AS_OF``) and cancels the 督导记录 item of October in
+    half of the stations. In the stations of ``overdue_action_stations`` the June item (D3) is still in
+    progress at the August 督导记录 session and at both recorded sessions: carried over three times.
+    """
+    from .supervision_cycle import session_code
+
+    first, second = RECORDED_SESSIONS
+    s1, s2 = session_code(code, first), session_code(code, second)
+    owner, other = staff[0], staff[-1]
+    planted = code in PLANTED.overdue_action_stations
+    odd = int(code[-1]) % 2 == 1
+
+    def item(session, date, no, topic, text, why, discussion, decision, action=None, action_code=None, who=None,
+             due=None, status=None, supervisor="王督导"):
+        g.add("supervision_items", session_code=session, item_no=no, station_code=code, date=date, supervisor=supervisor,
+              level="重要", topic=topic, item=text, why=why, records=None, discussion=discussion, decision=decision,
+              action_code=action_code, action=action, owner_code=who, due=due, status=status)
+        if action_code:
+            g.add("action_history", action_code=action_code, session_code=session, station_code=code, date=date,
+                  item_no=no, status=status)
+
+    item(s1, first, 1, "个案", "停滞个案逐案研判", "超过 30 天无服务或文书进展", "逐案梳理停滞原因", "本月内恢复联系",
+         "停滞个案逐案制定跟进计划", f"{s1}-01", owner, dt.date(YEAR, 10, 10), "未开始")
+    item(s1, first, 2, "台账规范", "个案文书缺失", "按所处阶段应有的文书未完成", "核对文书清单", "补齐文书",
+         "补齐缺失的个案文书", f"{s1}-02", other, dt.date(YEAR, 11, 30), "未开始")
+    item(s1, first, 3, "服务成效", "前后测安排", "部分对象无后测", "讨论后测时间", "下次督导再议")
+    no = 4
+    legacy = [("D3", "进行中")] if planted else []
+    if planted:
+        legacy.append(("D4", "进行中"))
+        g.add("action_history", action_code=f"{code}-D3", session_code=session_code(code, dt.date(YEAR, 8, 16)),
+              station_code=code, date=dt.date(YEAR, 8, 16), item_no=None, status="进行中")
+    for d, status in legacy:
+        item(s1, first, no, "督导行动项", f"复核行动项 {code}-{d}", "上次督导的行动项", "仍在整改", "继续跟进",
+             "整改并补齐材料", f"{code}-{d}", owner, None, status)
+        no += 1
+    item(s2, second, 1, "督导行动项", f"复核行动项 {s1}-01", "上次督导的行动项", "已恢复联系并制定计划", "完成",
+         "停滞个案逐案制定跟进计划", f"{s1}-01", owner, dt.date(YEAR, 10, 10), "已完成", "李督导")
+    item(s2, second, 2, "督导行动项", f"复核行动项 {s1}-02", "上次督导的行动项", "已补齐一半", "继续",
+         "补齐缺失的个案文书", f"{s1}-02", other, dt.date(YEAR, 11, 30), "进行中", "李督导")
+    item(s2, second, 3, "服务成效", "有前测无后测", "无法比较前后测", "排出补测时间", "本月完成补测",
+         "安排前测未后测对象补测", f"{s2}-03", other, dt.date(YEAR, 11, 20), "未开始", "李督导")
+    item(s2, second, 4, "佐证材料", "签到表不全", "室内活动须有含联系电话的签到表", "核对签到表", "一周内补齐",
+         "整理小组签到表", f"{s2}-04", owner, dt.date(YEAR, 10, 27), "进行中", "李督导")
+    no = 5
+    for d, status in legacy:
+        item(s2, second, no, "督导行动项", f"复核行动项 {code}-{d}", "上次督导的行动项", "仍未完成", "继续跟进",
+             "整改并补齐材料", f"{code}-{d}", owner, None, status, "李督导")
+        no += 1
+    item(s2, second, no, "督导行动项", f"复核行动项 {code}-D5", "上次督导的行动项", "情况变化" if odd else "推进中",
+         "取消" if odd else "继续", "整改并补齐材料", f"{code}-D5", owner, None, "已取消" if odd else "进行中", "李督导")
 
 
 def _catalogue_extras(g: _Gen, code: str, catalogue: str, behind: bool) -> None:

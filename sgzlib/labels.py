@@ -109,3 +109,29 @@ AUDIT_HEADERS = {
     "changed": "修改", "removed": "删除", "dry_run": "试运行", "masked": "脱敏", "sha256": "文件SHA-256",
     "detail": "说明",
 }
+
+# -- the supervision cycle (``supervision_cycle``) ---------------------------------------------
+# Action item statuses (the ledger vocabulary ``action_status`` holds the same words).
+ACTION_NOT_STARTED, ACTION_IN_PROGRESS, ACTION_DONE, ACTION_CANCELLED = "未开始", "进行中", "已完成", "已取消"
+ACTION_OPEN = (ACTION_NOT_STARTED, ACTION_IN_PROGRESS)
+# The state machine of an action item: status → the statuses a later session may record.
+ACTION_TRANSITIONS = {
+    ACTION_NOT_STARTED: (ACTION_NOT_STARTED, ACTION_IN_PROGRESS, ACTION_DONE, ACTION_CANCELLED),
+    ACTION_IN_PROGRESS: (ACTION_IN_PROGRESS, ACTION_DONE, ACTION_CANCELLED),
+    ACTION_DONE: (ACTION_DONE,),
+    ACTION_CANCELLED: (ACTION_CANCELLED,),
+}
+ACTION_FLAG_OVERDUE = "已逾期"
+ACTION_FLAG_CARRIED = "多次延续"
+# Columns of the pre-filled 督导记录 workbook that the supervisor fills in (the rest is pre-filled).
+SESSION_FILLED = ("discussion", "decision", "action", "owner_code", "due", "status")
+# What became of an action item since it was set / last reviewed.
+ACTION_FATE_UNREVIEWED = "尚未复核"
+# Case and group changes since the last supervision.
+SINCE_CHANGES = {"opened": "新开个案", "closed": "结案", "stalled": "转为停滞", "unstalled": "恢复服务"}
+# Caseload columns (per social worker, ``caseload.caseload``), in the order shown.
+CASELOAD_HEADERS = {
+    "worker_code": "人员编码", "worker_name": "社工", "station_code": "站点编码", "role": "岗位",
+    "open_cases": "在案个案", "active_groups": "在开展小组", "sessions_month": "本月服务节次",
+    "stalled_cases": "停滞个案", "overdue_records": "逾期文书", "overloaded": "个案过多",
+}

@@ -47,6 +47,7 @@ NAME_COLUMNS: dict[str, tuple[str, ...]] = {
     "volunteers": ("name",),
     "assessments": ("assessor",),
     "supervisions": ("supervisor",),
+    "supervision_items": ("supervisor",),
 }
 PHONE_COLUMNS: dict[str, tuple[str, ...]] = {"beneficiaries": ("phone",), "volunteers": ("phone",)}
 ID_COLUMNS: dict[str, tuple[str, ...]] = {"beneficiaries": ("id_number",)}

@@ -261,6 +261,8 @@ def scale_problems(ds, registry: ScaleRegistry | None = None) -> list[Problem]:
     """Measurements naming an unknown scale, or scoring outside the scale's range."""
     registry = registry or load_scales()
     frame = ds.measurements
+    if frame.empty:  # an empty frame's mapped bounds have no numeric dtype to compare
+        return []
     t = schema.TABLE_BY_NAME["measurements"]
     resolved = {name: registry.resolve(name) for name in frame["scale"].dropna().unique()}
     scales = frame["scale"].map(resolved)

@@ -298,6 +298,37 @@ TABLES: tuple[Table, ...] = (
         C("action_due", "行动项期限", "date"),
         C("action_status", "完成情况", "enum", vocab="action_status"),
     ), key=("code",), note="一行一次督导；一次督导有多个行动项时，每个行动项各占一行、各有记录编号。"),
+    # The supervision cycle (``supervision_cycle``): the pre-filled 督导记录 workbook of one session comes
+    # back as one row per agenda item; each action item's status at each session is kept in the history.
+    Table("supervision_items", "督导议程记录", (
+        C("session_code", "督导编号", "code", True),
+        C("item_no", "议程序号", "int", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("date", "督导日期", "date", True),
+        C("supervisor", "督导者", "text", True),
+        C("level", "优先级"),
+        C("topic", "议题"),
+        C("item", "议程内容"),
+        C("why", "原因"),
+        C("records", "涉及记录"),
+        C("discussion", "讨论情况"),
+        C("decision", "决定"),
+        C("action_code", "行动项编号", "code"),
+        C("action", "行动项"),
+        C("owner_code", "责任人编码", "code", ref="staff.code"),
+        C("due", "期限", "date"),
+        C("status", "完成情况", "enum", vocab="action_status"),
+    ), key=("session_code", "item_no"),
+        note="一行一个议程项；行动项编号相同的行是同一行动项在不同督导中的记录（沿用上次的编号即为延续）。"),
+    Table("action_history", "行动项历史", (
+        C("action_code", "行动项编号", "code", True),
+        C("session_code", "督导编号", "code", True),
+        C("station_code", "站点编码", "code", True, ref=STATION),
+        C("date", "记录日期", "date", True),
+        C("item_no", "议程序号", "int"),
+        C("status", "完成情况", "enum", True, "action_status"),
+    ), key=("action_code", "session_code"),
+        note="由「督导议程记录」导入时自动追加：每个行动项每次督导记录一行，只增不改。"),
 )
 
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}

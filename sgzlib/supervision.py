@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from .evidence import photo_check, service_evidence
+from .labels import ACTION_OPEN as OPEN_ACTION
 from .labels import BEHIND, MISSED, NEEDS_ATTENTION, NOT_STARTED, PERIOD_WHOLE, STATUS_HINT, STATUS_ORDER, TO_VERIFY
 from .lifecycle import CaseRules, GroupRules, case_overview, group_overview
 
@@ -31,7 +32,6 @@ CASE = "个案"
 GROUP = "小组"
 NOT_COUNTED = "可能不被认定"
 NOT_JUDGED = "本项目指标清单不考核"
-OPEN_ACTION = ("未开始", "进行中")
 # Agenda priorities: 1 act now, 2 discuss this session, 3 fix the records, 4 keep an eye on.
 PRIORITY_LABELS = {1: "紧急", 2: "重要", 3: "整改", 4: "关注"}
 
@@ -207,21 +207,17 @@ def group_session_photos(ds, station: str | list[str], as_of) -> pd.DataFrame:
 def action_items(ds, station: str | list[str], as_of) -> pd.DataFrame:
     """Action items of the station not yet done on ``as_of``; those from the last session are marked.
 
-    Columns: code, station_code, date, supervisor, topic, action, due, status, overdue, days_overdue, last_session.
+    Items of the 督导记录 sheet and of recorded sessions alike (``supervision_cycle.action_register``), with their
+    latest status. Columns: code, station_code, date, supervisor, topic, action, due, status, overdue,
+    days_overdue, last_session, owner_code, carried_over, flags.
     """
-    when = _ts(as_of)
-    sup = ds.supervisions[ds.supervisions["station_code"].isin(_stations(ds, station)) & (ds.supervisions["date"] <= when)]
-    last = sup.groupby("station_code")["date"].transform("max")
-    items = sup[sup["action"].notna() & sup["action_status"].fillna("未开始").isin(OPEN_ACTION)].copy()
-    items["status"] = items["action_status"].fillna("未开始")
-    items["overdue"] = (items["action_due"] < when).fillna(False).astype(bool)
-    items["days_overdue"] = (when - items["action_due"]).dt.days.where(items["overdue"])
-    items["last_session"] = items["date"] == last.loc[items.index]
-    items = items.rename(columns={"action_due": "due"})
+    from .supervision_cycle import action_register
+
+    reg = action_register(ds, station, as_of)
+    items = reg[reg["status"].isin(OPEN_ACTION)]
     columns = ["code", "station_code", "date", "supervisor", "topic", "action", "due", "status", "overdue", "days_overdue",
-               "last_session"]
-    return items.sort_values(["overdue", "days_overdue", "date"], ascending=[False, False, True])[columns] \
-        .reset_index(drop=True)
+               "last_session", "owner_code", "carried_over", "flags"]
+    return items[columns].reset_index(drop=True)
 
 
 def indicators_needing_attention(results: pd.DataFrame) -> pd.DataFrame:
@@ -294,60 +290,69 @@ def _codes(frame: pd.DataFrame, column: str = "code", label=None, limit: int = 8
 def agenda(att: Attention) -> pd.DataFrame:
     """The suggested supervision agenda, most urgent first.
 
-    Columns: priority (1 紧急, 2 重要, 3 整改, 4 关注), level (its Chinese label), topic, item, refs (count).
+    Columns: priority (1 紧急, 2 重要, 3 整改, 4 关注), level (its Chinese label), topic, item (the whole line),
+    what, why, records (its parts, for the pre-filled 督导记录 workbook), refs (count).
     """
-    items: list[tuple[int, int, str, str, int]] = []
+    items: list[tuple] = []
 
-    def add(priority, weight, topic, text, n):
+    def add(priority, weight, topic, what, records, n, why="", suffix=""):
         if n:
-            items.append((priority, -weight, topic, text, n))
+            items.append((priority, -weight, topic, f"{what}：{records}{suffix}", what, why or suffix.strip("（）"),
+                          records, n))
 
     ind = att.indicators
     for status, priority in ((MISSED, 1), (BEHIND, 2), (TO_VERIFY, 3)):
         rows = ind[ind["status"] == status] if not ind.empty else ind
-        add(priority, len(rows), "指标进度", f"{len(rows)} 项指标{status}：" + "、".join(rows["indicator_name"].astype(str))
-            + _ind_hint(status), len(rows))
+        add(priority, len(rows), "指标进度", f"{len(rows)} 项指标{status}", "、".join(rows["indicator_name"].astype(str)),
+            len(rows), suffix=_ind_hint(status))
     overdue = att.actions[att.actions["overdue"]]
-    add(1, len(overdue), "督导行动项", f"{len(overdue)} 项行动项已逾期：" + _codes(
-        overdue, "action", lambda r: f"期限 {r['due']:%Y-%m-%d}，逾期 {int(r['days_overdue'])} 天"), len(overdue))
+    add(1, len(overdue), "督导行动项", f"{len(overdue)} 项行动项已逾期", _codes(
+        overdue, "action", lambda r: f"期限 {r['due']:%Y-%m-%d}，逾期 {int(r['days_overdue'])} 天"), len(overdue),
+        why="超过期限仍未完成")
     cases = att.cases
     urgent = cases[cases["high_risk"] & (cases["stalled"] | cases["missing_any"])]
-    add(1, len(urgent), "个案", f"{len(urgent)} 个高风险个案停滞或文书不全，需逐案研判：" + _codes(urgent, label=_case_label),
-        len(urgent))
+    add(1, len(urgent), "个案", f"{len(urgent)} 个高风险个案停滞或文书不全，需逐案研判", _codes(urgent, label=_case_label),
+        len(urgent), why="高风险且停滞或文书不全")
     rest_high = cases[cases["high_risk"] & ~cases.index.isin(urgent.index)]
-    add(2, len(rest_high), "个案", f"{len(rest_high)} 个高风险个案在案，复核风险与安全计划：" + _codes(rest_high, label=_case_label),
-        len(rest_high))
+    add(2, len(rest_high), "个案", f"{len(rest_high)} 个高风险个案在案，复核风险与安全计划",
+        _codes(rest_high, label=_case_label), len(rest_high), why="风险等级为高")
     stalled = cases[cases["stalled"] & ~cases["high_risk"]]
-    add(2, len(stalled), "个案", f"{len(stalled)} 个个案停滞超过 {att.rules.cases.stalled_days} 天：" + _codes(
-        stalled, label=lambda r: f"{int(r['days_idle'])} 天无进展"), len(stalled))
+    add(2, len(stalled), "个案", f"{len(stalled)} 个个案停滞超过 {att.rules.cases.stalled_days} 天", _codes(
+        stalled, label=lambda r: f"{int(r['days_idle'])} 天无进展"), len(stalled),
+        why=f"超过 {att.rules.cases.stalled_days} 天无服务或文书进展")
     if not att.worsened.empty:
         w = att.worsened
-        add(2, len(w), "服务成效", f"{len(w)} 名服务对象后测变差，讨论原因与调整计划：" + _codes(w, "beneficiary_code"), len(w))
-    add(2, len(att.groups), "小组", f"{len(att.groups)} 个小组可能不被认定：" + _codes(
-        att.groups, label=lambda r: r["why"].split("；")[0]), len(att.groups))
+        add(2, len(w), "服务成效", f"{len(w)} 名服务对象后测变差，讨论原因与调整计划", _codes(w, "beneficiary_code"), len(w),
+            why="后测得分差于前测")
+    add(2, len(att.groups), "小组", f"{len(att.groups)} 个小组可能不被认定", _codes(
+        att.groups, label=lambda r: r["why"].split("；")[0]), len(att.groups), why="有效节次或文书不足")
     for kind in ("照片重复使用", "无水印照片", "无签到表"):
         rows = att.evidence[att.evidence["kind"] == kind]
-        add(3, len(rows), "佐证材料", f"{len(rows)} 条{kind}：" + _codes(rows, "record") + _EVIDENCE_HINT[kind], len(rows))
+        add(3, len(rows), "佐证材料", f"{len(rows)} 条{kind}", _codes(rows, "record"), len(rows),
+            suffix=_EVIDENCE_HINT[kind])
     uncounted = cases[cases["not_counted"] & ~cases["high_risk"]]
-    add(2, len(uncounted), "个案", f"{len(uncounted)} 个个案{NOT_COUNTED}：" + _codes(
-        uncounted, label=lambda r: r["count_reason"].split("；")[0]), len(uncounted))
+    add(2, len(uncounted), "个案", f"{len(uncounted)} 个个案{NOT_COUNTED}", _codes(
+        uncounted, label=lambda r: r["count_reason"].split("；")[0]), len(uncounted), why="指标清单的认定条件未满足")
     paper = cases[cases["missing_any"] & ~cases["high_risk"]]
-    add(3, len(paper), "个案", f"{len(paper)} 个个案文书缺失：" + _codes(paper, label=lambda r: "缺" + r["missing"]),
-        len(paper))
+    add(3, len(paper), "个案", f"{len(paper)} 个个案文书缺失", _codes(paper, label=lambda r: "缺" + r["missing"]),
+        len(paper), why="按所处阶段应有的文书未完成")
     open_items = att.actions[~att.actions["overdue"]]
-    add(3, len(open_items), "督导行动项", f"{len(open_items)} 项行动项进行中，确认进展：" + _codes(open_items, "action"),
-        len(open_items))
+    add(3, len(open_items), "督导行动项", f"{len(open_items)} 项行动项进行中，确认进展", _codes(open_items, "action"),
+        len(open_items), why="尚未完成")
     if not att.missing_post.empty:
         m = att.missing_post
-        add(4, len(m), "服务成效", f"{len(m)} 人有前测无后测，安排补测：" + _codes(m, "beneficiary_code"), len(m))
+        add(4, len(m), "服务成效", f"{len(m)} 人有前测无后测，安排补测", _codes(m, "beneficiary_code"), len(m),
+            why="无法比较前后测")
     long_open = cases[cases["open_too_long"] & ~cases["stalled"] & ~cases["high_risk"]]
-    add(4, len(long_open), "个案", f"{len(long_open)} 个个案开案时间过长，评估是否结案或转介：" + _codes(
-        long_open, label=lambda r: f"已开案 {int(r['open_days'])} 天"), len(long_open))
+    add(4, len(long_open), "个案", f"{len(long_open)} 个个案开案时间过长，评估是否结案或转介", _codes(
+        long_open, label=lambda r: f"已开案 {int(r['open_days'])} 天"), len(long_open),
+        why=f"开案超过 {att.rules.cases.long_open_days} 天")
     not_started = ind[ind["status"] == NOT_STARTED] if not ind.empty else ind
-    add(4, len(not_started), "指标进度", f"{len(not_started)} 项指标尚未开始：" + "、".join(
-        not_started["indicator_name"].astype(str)), len(not_started))
+    add(4, len(not_started), "指标进度", f"{len(not_started)} 项指标尚未开始", "、".join(
+        not_started["indicator_name"].astype(str)), len(not_started), why="截至评估日尚无计入记录")
     items.sort(key=lambda t: (t[0], t[1]))
-    out = pd.DataFrame(items, columns=["priority", "weight", "topic", "item", "refs"]).drop(columns="weight")
+    out = pd.DataFrame(items, columns=["priority", "weight", "topic", "item", "what", "why", "records", "refs"]) \
+        .drop(columns="weight")
     out.insert(1, "level", out["priority"].map(PRIORITY_LABELS))
     return out
 

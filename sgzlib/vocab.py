@@ -92,8 +92,8 @@ CULTIVATION_TYPE = _vocab("cultivation_type", "培育类型", "功能服务型 �
 CHARITY_USE = _vocab("charity_use", "用途", "共募资金 专项基金 慈善项目")
 PHASE = _vocab("phase", "阶段", "前测 后测 跟踪", {"跟踪测": "跟踪", "随访": "跟踪"})
 SUPERVISION_FORM = _vocab("supervision_form", "形式", "个别 团体 现场")
-ACTION_STATUS = _vocab("action_status", "完成情况", "未开始 进行中 已完成",
-                       {"完成": "已完成", "未完成": "进行中", "待办": "未开始"})
+ACTION_STATUS = _vocab("action_status", "完成情况", "未开始 进行中 已完成 已取消",
+                       {"完成": "已完成", "未完成": "进行中", "待办": "未开始", "取消": "已取消"})
 GENDER = _vocab("gender", "性别", "男 女")
 EXPENSE_CATEGORY = _vocab(
     "expense_category",

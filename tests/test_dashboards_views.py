@@ -306,11 +306,12 @@ def test_caseload_per_social_worker(demo_ds):
     cases = cases[cases["station_code"] == "YL01"]
     groups = lifecycle.group_overview(demo_ds, when, rules.groups)
     groups = groups[groups["station_code"] == "YL01"]
-    load = board.caseload(demo_ds, "YL01", when, cases, groups)
+    load = board.caseload_table(demo_ds, "YL01", when)
     # independent count: open cases (not closed by the date) per worker, summed over workers
     open_cases = cases[cases["closed"].isna() | (cases["closed"] > pd.Timestamp(when))]
-    assert load["进行中个案"].sum() == open_cases["worker_code"].notna().sum()
+    assert load["在案个案"].sum() == open_cases["worker_code"].notna().sum()
     assert load["停滞个案"].sum() == int(open_cases["stalled"].astype(bool).sum())
+    assert load["在开展小组"].sum() == int((groups["stage"] == "开展中").sum())
     month = demo_ds.case_sessions[(demo_ds.case_sessions["date"] >= "2025-10-01")
                                   & (demo_ds.case_sessions["date"] <= "2025-10-31")
                                   & demo_ds.case_sessions["case_code"].isin(cases["code"])]
@@ -319,6 +320,7 @@ def test_caseload_per_social_worker(demo_ds):
                                     & demo_ds.group_sessions["group_code"].isin(groups["code"])]
     assert load["本月服务节次"].sum() == len(month) + len(gmonth)
     assert load["社工"].str.contains("*", regex=False).all()  # names masked
+    assert set(load["个案过多"]) <= {"是", "否"}
 
 
 def test_timeline_labels_of_close_events_take_turns():

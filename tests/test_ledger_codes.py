@@ -67,8 +67,15 @@ TEXT: dict[str, list[dict]] = {
          "group_code": "001"}],
     "supervisions": [{"code": "001", "station_code": "001", "date": D("2025-06-01"), "supervisor": "陈督导",
                       "case_codes": "001"}],
-    "expenses": [{"code": "001", "station_code": "001", "date": D("2025-05-03"), "amount": 320.0,
-                  "category": "活动物资", "item": "手工材料", "receipt": True, "photos": "e1.jpg"}],
+    "expenses": [{"code": "001", "station_code": "001", "date": D("2025-05-03"), "amount": 800.0,
+                  "category": "活动物资", "item": "小组活动材料", "receipt": True}],
+    # a recorded session (the supervision cycle): its action item's status is also its first history row
+    "supervision_items": [{"session_code": "001-S20250701", "item_no": 1, "station_code": "001",
+                           "date": D("2025-07-01"), "supervisor": "陈督导", "item": "个案文书", "action": "补齐文书",
+                           "action_code": "001-S20250701-01", "owner_code": "01", "due": D("2025-07-31"),
+                           "status": "未开始"}],
+    "action_history": [{"action_code": "001-S20250701-01", "session_code": "001-S20250701", "station_code": "001",
+                        "date": D("2025-07-01"), "item_no": 1, "status": "未开始"}],
 }
 KEYED = [t.name for t in schema.TABLES if len(t.key) == 1 and t.column(t.key[0]).kind == "code"]
 # Every column that refers to a code, straight from the schema (code columns and lists of codes).

@@ -37,6 +37,21 @@ def _links(page: str) -> list[str]:
     return re.findall(r'<a href="([^"]+)"', page)
 
 
+def test_index_lists_supervisor_digests_in_their_own_section(demo_url, tmp_path):
+    out = tmp_path / "out"
+    digests = jobs.digest_jobs(demo_url, None, "2025-10-31") + jobs.digest_jobs(demo_url, ["YL02"], "2025-10-31")
+    station = jobs.station_jobs(demo_url, ["YL01"], "2025-10-31")
+    results = [_written(j, out, ("html", "pdf")) for j in digests + station]
+    page = index.record(out, index.entries_for(results, out, demo_url)).read_text(encoding="utf-8")
+    section = page.split("<h2>督导简报</h2>", 1)[1].split("<h2", 1)[0]
+    # 李督导, 王督导 and the one over YL02, each with HTML and PDF; not under a station's heading
+    assert [re.sub("<[^>]+>", "", r).split("2025")[0] for r in re.findall(r"<tr><td>(.*?)</td>", section)] == [
+        "YL02", "李督导", "王督导"]
+    assert len(_links(section)) == 6 and "digest/YL02_2025-10-31.pdf" in _links(section)
+    assert 'id="station-YL02"' not in page and 'id="station-YL01"' in page
+    assert "督导简报 3 份" in "\n".join(index.summary(out))
+
+
 def test_index_groups_every_report_by_station_with_its_date(demo_url, tmp_path):
     out = tmp_path / "out"
     stations = jobs.station_jobs(demo_url, ["YL01", "YL04"], "2025-10-31")

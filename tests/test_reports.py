@@ -62,6 +62,26 @@ def test_assessment_and_district_jobs(demo_url):
         jobs.district_jobs(demo_url, ["不存在区"], "2025-10-31")
 
 
+def test_digest_jobs(demo_url):
+    # the demo's sessions are led by 王督导 (odd 督导记录, the September recorded session) and 李督导 (even
+    # 督导记录, the October recorded session) at every township station: one digest each, over YL01–YL07
+    every = jobs.digest_jobs(demo_url, None, "2025-10-31")
+    stations = [f"YL0{i}" for i in range(1, 8)]
+    assert [(j.target, j.parameters["stations"]) for j in every] == [("李督导", stations), ("王督导", stations)]
+    assert every[1].parameters["supervisor"] == "王督导" and every[1].stem == "王督导_2025-10-31"
+    picked = jobs.digest_jobs(demo_url, ["YL02", "YL05"], "2025-10-31")
+    assert [(j.target, j.parameters["supervisor"], j.parameters["stations"]) for j in picked] == [
+        ("YL02、YL05", None, ["YL02", "YL05"])]
+    json.dumps(every[0].parameters)
+    with pytest.raises(NotFoundError, match="督导者「张督导」.*已知的督导者：李督导、王督导"):
+        jobs.digest_jobs(demo_url, None, "2025-10-31", ["张督导"])
+    # before any session (the first 督导记录 is on 02-13) nobody supervises yet
+    with pytest.raises(NotFoundError, match="还没有任何督导记录"):
+        jobs.digest_jobs(demo_url, None, "2025-01-31", ["王督导"])
+    with pytest.raises(NotFoundError, match="NOPE"):
+        jobs.digest_jobs(demo_url, ["NOPE"], "2025-10-31")
+
+
 def test_password_never_in_parameters():
     url = "postgresql+psycopg://sgz:secret@db.local:5432/sgz"
     assert jobs.notebook_db_url(url) is None
@@ -73,6 +93,11 @@ def test_password_never_in_parameters():
     (["report", "station"], "二者选一"),
     (["report", "station", "YL01", "--all"], "二者选一"),
     (["report", "district", "云岭区", "--format", "html,docx"], "输出格式"),
+    (["report", "digest"], "三者选一"),
+    (["report", "digest", "YL01", "--supervisor", "王督导"], "三者选一"),
+    (["report", "digest", "--supervisor", "王督导", "--district", "云岭区"], "只能与 --all 同用"),
+    (["report", "digest", "--supervisor", "张督导"], "已知的督导者：李督导、王督导"),
+    (["report", "station", "YL01", "--max-open-cases", "-1"], "不小于 0"),
 ])
 def test_cli_refuses(argv, message, capsys, demo_url):
     assert cli.main([*argv, "--db", demo_url]) == 2
@@ -189,3 +214,15 @@ def test_kernel_registration_survives_many_threads_at_once(tmp_path, monkeypatch
     spec = json.loads((tmp_path / "share" / "jupyter" / "kernels" / name / "kernel.json").read_text())
     assert spec["argv"][0] == sys.executable
     assert spec["display_name"] == kernel.DISPLAY_NAME
+
+
+def test_station_notebook_caseload_limit_is_the_library_default(demo_url):
+    from sgzlib import caseload
+
+    nb = nbformat.read(notebook_path("station_supervision"), as_version=4)
+    params = {}
+    exec(nb.cells[0].source, {}, params)  # the parameters cell: constants only (test_notebooks_hold_no_logic)
+    assert params["max_open_cases"] == caseload.MAX_OPEN_CASES
+    # --max-open-cases reaches the notebook; without it the notebook's default applies
+    assert jobs.station_jobs(demo_url, ["YL01"], "2025-10-31", max_open_cases=3)[0].parameters["max_open_cases"] == 3
+    assert "max_open_cases" not in jobs.station_jobs(demo_url, ["YL01"], "2025-10-31")[0].parameters

@@ -1,4 +1,4 @@
-"""The three report notebooks run by papermill on the demo district and on a hand-built station.
+"""The report notebooks run by papermill on the demo district and on a hand-built station.
 
 One batch (two kernels, one browser) produces every report the tests read;
 each test checks content from the written files against the library's own
@@ -38,6 +38,7 @@ def run(tmp_path_factory, demo_ds):
             + jobs.station_jobs(hand_url, ["S1"], "2025-04-30")
             + jobs.assessment_jobs(demo_url, ["P2025-YL01"], "2025-12-31")
             + jobs.district_jobs(demo_url, ["云岭区"], AS_OF)
+            + jobs.digest_jobs(demo_url, None, AS_OF)  # one per demo supervisor: 李督导, 王督导
             + [jobs.Job("station", "NOPE", "NOPE", "NOPE", {"station": "NOPE", "as_of": AS_OF, "db_url": demo_url})])
     results = batch.run_jobs(todo, base / "out", workers=2, progress=False)
     return {r.job.target: r for r in results}
@@ -200,3 +201,39 @@ def test_district_heatmaps_match_library(run, demo_ds):
     for station, cells in drawn.items():
         assert cells == summary[summary["station_name"] == station].set_index("indicator_name")["status"].to_dict()
     assert seen == len(summary.drop_duplicates(["station_name", "indicator_name"]))
+
+
+@pytest.mark.parametrize("supervisor", ["李督导", "王督导"])
+def test_supervisor_digest_pages(run, demo_ds, supervisor):
+    """One PDF page per station, each naming its station and the engine's most urgent agenda item."""
+    import pdfplumber
+
+    from sgzlib import outcomes, supervision, supervision_cycle
+
+    result = run[supervisor]
+    assert result.ok, result.error
+    page_html = _html(result)
+    assert external_resources(page_html) == [] and "均已脱敏" in page_html
+    assert not any(value in page_html or value in _pdf_text(result) for value in _personal(demo_ds))
+    cover = supervision_cycle.supervisor_stations(demo_ds, AS_OF)
+    stations = cover.loc[cover["supervisor"] == supervisor, "station_code"].tolist()
+    assert len(stations) == 7
+    with pdfplumber.open(result.files["pdf"]) as pdf:
+        count = len(pdf.pages)
+    # pdftotext, not pdfplumber, for the words: the CJK font's ToUnicode maps some characters to radicals
+    # (⼯ for 工) that pdfplumber passes on; pdftotext separates pages with form feeds
+    pages = [re.sub(r"\s+", "", p) for p in _pdf_text(result).split("\f")][:count]
+    assert len(pages) == len(stations)  # at most one page per station, and every station has its page
+    names = demo_ds.stations.set_index("code")["name"]
+    for page, code in zip(pages, stations):
+        # the engine's agenda, computed here without the report modules: evaluation, outcomes, attention
+        ds = privacy.mask_dataset(demo_ds.subset(code))
+        project = ds.projects.loc[ds.projects["station_code"] == code, "code"].iloc[0]
+        analysis = outcomes.analyse(ds, demo.AS_OF)
+        att = supervision.station_attention(ds, code, demo.AS_OF, evaluation=evaluate(ds, demo.AS_OF, projects=[project]),
+                                            worsened=outcomes.worsened(ds, analysis=analysis),
+                                            missing_post=outcomes.missing_post(ds, demo.AS_OF, analysis=analysis))
+        top = att.agenda.iloc[0]
+        assert names[code] in page and re.sub(r"\s+", "", top["what"]) in page, (code, top["what"])
+        overdue = int(att.actions["overdue"].sum())
+        assert f"逾期行动项{overdue}项" in page and f"逾期行动项（{overdue}）" in page

@@ -110,7 +110,20 @@ def test_schema_is_created_by_migrations(sqlite_engine):
     assert tables == {t.name for t in schema.TABLES} | {"photo_files", "alembic_version", "audit_log",
                                                         "sgz_access_users", "sgz_access_scope"}
     with sqlite_engine.connect() as conn:
-        assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == "0004"
+        assert conn.execute(sa.text("select version_num from alembic_version")).scalar() == storage.head_revision()
+
+
+def test_a_database_at_the_photos_revision_gains_the_supervision_cycle_tables(tmp_path):
+    """0001 → 0002 (photos, spending) → 0003 (supervision cycle) → 0004 (access, audit): one line; a 0002 database upgrades in place."""
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    storage.upgrade_schema(engine, "0002")
+    before = set(sa.inspect(engine).get_table_names())
+    assert "photo_files" in before and not {"supervision_items", "action_history"} & before
+    chain = [(r.revision, r.down_revision) for r in storage._script().walk_revisions()]
+    assert chain == [("0004", "0003"), ("0003", "0002"), ("0002", "0001"), ("0001", None)]
+    storage.upgrade_schema(engine)
+    assert {"supervision_items", "action_history", "audit_log"} <= set(sa.inspect(engine).get_table_names())
+    assert storage.current_revision(engine) == storage.head_revision()
 
 
 def test_database_url_precedence(monkeypatch):

@@ -1,4 +1,4 @@
-"""``sgz report station|assessment|district``: run the report notebooks through papermill."""
+"""``sgz report station|assessment|district|digest``: run the report notebooks through papermill."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ KINDS = {
                    "PROJECT", "项目编码，或站点编码（取其截至日期所在年度的项目）"),
     "district": ("区县概览：站点 × 指标状态热力图、站点排名、月度趋势、建议走访站点", "DISTRICT",
                  "区县名称（所属区县）或县区总站编码"),
+    "digest": ("督导简报：一位督导者所督导的各站每站一页（最需讨论的议程、逾期行动项、自上次督导以来的变化）",
+               "STATION", "站点编码（可写多个，合成一份简报；或用 --supervisor 按督导者）"),
 }
 
 
 def register(sub) -> None:
-    p = sub.add_parser("report", help="生成督导报告、年终评估、区县概览（ipynb、离线 HTML、PDF）",
+    p = sub.add_parser("report", help="生成督导报告、年终评估、区县概览、督导简报（ipynb、离线 HTML、PDF）",
                        description="用 papermill 运行报告笔记本，为一个或全部站点生成报告：执行后的 .ipynb、"
                                    "可离线打开的单文件 HTML（不访问任何外部网址）和 PDF。多份报告按 CPU 核数并行。"
                                    "离开站点的报告（区县概览、年终评估）中的姓名、电话、身份证号一律脱敏。")
@@ -28,7 +30,8 @@ def register(sub) -> None:
         k = kinds.add_parser(kind, help=help_text, description=help_text)
         k.add_argument("targets", nargs="*", metavar=metavar, help=target_help)
         k.add_argument("--all", action="store_true",
-                       help="全部" + {"station": "乡镇（街道）社工站", "assessment": "项目", "district": "区县"}[kind])
+                       help="全部" + {"station": "乡镇（街道）社工站", "assessment": "项目", "district": "区县",
+                                     "digest": "督导者（每人一份）"}[kind])
         if kind != "district":
             k.add_argument("--district", metavar="区县", help="与 --all 同用：只取该区县（名称或县区总站编码）")
         k.add_argument("--as-of", metavar="日期", help="截至日期（默认：" + (
@@ -37,11 +40,16 @@ def register(sub) -> None:
             k.add_argument("--scoring", metavar="FILE",
                            help="评估方的评分细则（YAML，示例见 sgzlib/data/scoring-example.yaml）；"
                                 "不给时只报告达标 / 未达标 / 待核验与各领域完成情况，不计总分")
+        if kind == "digest":
+            k.add_argument("--supervisor", action="append", metavar="姓名",
+                           help="督导者姓名（督导记录中的「督导者」）：简报包括其督导过的全部站点；可写多次，每人一份")
         if kind == "station":
             k.add_argument("--period", choices=("month", "quarter"), default="month",
                            help="督导周期：month 按月（默认）或 quarter 按季度")
             k.add_argument("--unmasked", action="store_true",
                            help="不脱敏（仅限站点自用的督导报告；报告上会醒目标明）")
+            k.add_argument("--max-open-cases", type=int, metavar="N",
+                           help="社工个案负荷：在案个案超过 N 个的社工标为个案过多（默认 15）")
         add_db_argument(k)
         k.add_argument("--out", metavar="目录", default="out", help="输出目录（默认 out/，按报告类型分子目录）")
         k.add_argument("--format", metavar="格式",
@@ -66,11 +74,21 @@ def formats(text: str | None) -> tuple[str, ...]:
 def build_jobs(args) -> list:
     from ..reports import jobs
 
+    if args.kind == "digest":
+        chosen = [bool(args.targets), bool(args.supervisor), bool(args.all)]
+        if sum(chosen) != 1:
+            raise ConfigError("督导简报：请给出站点编码、--supervisor 督导者姓名或 --all（三者选一）")
+        if args.district and not args.all:
+            raise ConfigError("--district 只能与 --all 同用")
+        return jobs.digest_jobs(args.db, args.targets or None, args.as_of, args.supervisor, args.district)
     if bool(args.targets) == bool(args.all):
         raise ConfigError("请给出要生成报告的编码，或使用 --all（二者选一）")
     targets = None if args.all else args.targets
     if args.kind == "station":
-        return jobs.station_jobs(args.db, targets, args.as_of, args.period, args.unmasked, args.district)
+        if args.max_open_cases is not None and args.max_open_cases < 0:
+            raise ConfigError(f"--max-open-cases 应为不小于 0 的整数（现为 {args.max_open_cases}）")
+        return jobs.station_jobs(args.db, targets, args.as_of, args.period, args.unmasked, args.district,
+                                 args.max_open_cases)
     if args.kind == "assessment":
         return jobs.assessment_jobs(args.db, targets, args.as_of, args.district, scoring=args.scoring)
     return jobs.district_jobs(args.db, targets, args.as_of)
@@ -94,6 +112,11 @@ def run(args) -> int:
         print("注意：--unmasked 生成的督导报告含未脱敏个人信息，仅限站内使用。", file=sys.stderr)
     results = run_jobs(todo, args.out, formats=chosen, workers=args.jobs, progress=not args.quiet,
                        env=kernel_env(args.db))
+    if args.kind == "station":
+        results = [*results]
+        for job, r in zip(todo, results):
+            if r.ok:
+                print(f"督导记录工作簿（预填本次议程，督导后填写并用 sgz import 导入）：{session_workbook(args, job)}")
     failed = [r for r in results if not r.ok]
     _audit(args, todo, len(results) - len(failed), len(failed), KIND_NAMES[args.kind])
     page = index.record(args.out, index.entries_for(results, args.out, args.db))
@@ -120,3 +143,21 @@ def _audit(args, todo: list, ok: int, failed: int, kind_name: str) -> None:
                                                f"成功 {ok} 份，失败 {failed} 份；输出目录 {args.out}")
     finally:
         engine.dispose()
+
+
+def session_workbook(args, job):
+    """The pre-filled 督导记录 workbook of the station's coming session, next to its report."""
+    from pathlib import Path
+
+    from ..reports import data, station
+    from ..supervision_cycle import sessions, write_session_workbook
+
+    p = job.parameters
+    rep = station.build(args.db, p["station"], p["as_of"], p["period"], p["unmasked"],
+                        **({"max_open_cases": p["max_open_cases"]} if "max_open_cases" in p else {}))
+    path = Path(args.out) / job.kind / f"{job.stem}_督导记录.xlsx"
+    # the supervisor's name as recorded (the report's dataset is masked): the workbook is imported back, and
+    # a masked name would be refused there
+    past = sessions(data.load(args.db, p["station"], masked=False), p["station"], rep.as_of)
+    supervisor = past["supervisor"].iloc[-1] if len(past) else None
+    return write_session_workbook(rep.ds, p["station"], rep.as_of, rep.attention.agenda, path, supervisor)

@@ -11,7 +11,7 @@ import datetime as dt
 import ipywidgets as w
 import pandas as pd
 
-from .. import lifecycle, privacy, supervision
+from .. import caseload, lifecycle, privacy, supervision
 from ..dataset import Dataset
 from ..reports.tables import count_verdict
 from . import figures, ui
@@ -72,34 +72,10 @@ def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, act
                    for title, frame, empty in parts)
 
 
-def caseload(ds: Dataset, station: str, as_of: dt.date, cases: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
-    """Per social worker of the station: open cases, running groups, sessions this month, stalled cases.
-
-    ``cases`` / ``groups``: the station's rows of ``lifecycle.case_overview`` / ``group_overview`` on ``as_of``.
-    Sessions this month are the case sessions of the worker's cases and the group sessions of the groups they
-    lead, from the first of ``as_of``'s month to ``as_of``. Names are masked.
-    """
-    staff = ds.staff[ds.staff["station_code"].isin(ds.descendants(station))]
-    when = pd.Timestamp(as_of)
-    month = when.replace(day=1)
-    open_cases = cases[cases["closed"].isna() | (cases["closed"] > when)]
-    running = groups[groups["stage"] != "已结束"]
-    cs = ds.case_sessions[(ds.case_sessions["date"] >= month) & (ds.case_sessions["date"] <= when)]
-    gs = ds.group_sessions[(ds.group_sessions["date"] >= month) & (ds.group_sessions["date"] <= when)]
-    case_worker = cases.set_index("code")["worker_code"]
-    group_leader = groups.set_index("code")["leader_code"]
-    sessions = pd.concat([cs["case_code"].map(case_worker), gs["group_code"].map(group_leader)]).value_counts()
-    codes = staff["code"]
-    out = pd.DataFrame({
-        "社工": [f"{privacy.mask_name(n)}（{c}）" for n, c in zip(staff["name"], codes)],
-        "岗位": staff["role"].to_numpy(),
-        "进行中个案": codes.map(open_cases["worker_code"].value_counts()).fillna(0).astype(int).to_numpy(),
-        "停滞个案": codes.map(open_cases.loc[open_cases["stalled"].astype(bool), "worker_code"].value_counts())
-        .fillna(0).astype(int).to_numpy(),
-        "进行中小组": codes.map(running["leader_code"].value_counts()).fillna(0).astype(int).to_numpy(),
-        "本月服务节次": codes.map(sessions).fillna(0).astype(int).to_numpy()})
-    out = out[out[["进行中个案", "进行中小组", "本月服务节次"]].sum(axis=1) > 0]
-    return out.sort_values(["进行中个案", "停滞个案"], ascending=False).reset_index(drop=True)
+def caseload_table(ds: Dataset, station: str, as_of: dt.date) -> pd.DataFrame:
+    """Caseload per social worker of the station (``caseload.caseload``, the report's figures), names masked."""
+    load = caseload.caseload(ds, station, as_of, RULES.cases, RULES.groups)
+    return caseload.table(load, mask=privacy.mask_name)
 
 
 def case_choices(ds: Dataset, cases: pd.DataFrame) -> list[tuple[str, str]]:
@@ -215,8 +191,9 @@ def build(src: Source | None = None) -> w.VBox:
     board.panel("attention", "", lambda s: attention_tables(ds, attention(s, "cases"), attention(s, "groups"),
                                                             attention(s, "actions"), s["order"]),
                 {"station", "as_of", "order"})
-    board.panel("caseload", "各社工的工作量（进行中个案、小组、本月服务节次、停滞个案）",
-                lambda s: caseload(ds, s["station"], s["as_of"], cases_of(s), groups_of(s)), {"station", "as_of"})
+    board.panel("caseload", f"社工个案负荷（在案个案超过 {caseload.MAX_OPEN_CASES} 个的标为个案过多）",
+                lambda s: ui.table(caseload_table(ds, s["station"], s["as_of"]), "本站没有驻站社工",
+                                   name="社工个案负荷"), {"station", "as_of"})
 
     def timeline(state):
         if not state["case"]:

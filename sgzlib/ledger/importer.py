@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import access, audit, faults, schema, storage
+from .. import access, audit, faults, schema, storage, supervision_cycle
 from ..dataset import Dataset, catalogue_problems, split_list
 from ..errors import DataError, Problem
 from ..privacy import PERSONAL_TABLES
@@ -117,23 +117,41 @@ def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
     codes.reconcile(ledger, _DatabaseKeys(conn))  # codes without their leading zeros, matched across sheets and the database
     scope = _lock_scope(conn, ledger)
     access.check_import(conn, scope, source[0])
+    _record_history(conn, ledger)
     plan = Plan.read(conn, ledger, scope, prune)
     faults.point("import-read")
     problems = ledger.all_problems() + ledger.locate(plan.problems())
     if problems:
         raise _refused(ledger, ledger.sort(problems))
+    written = [t.name for t in schema.TABLES if t.name in ledger.frames]  # the sheets', and what they derive
     changes = {name: storage.table_changes(schema.TABLE_BY_NAME[name], plan.old(name), ledger.frames[name])
-               for name in ledger.tables}
+               for name in written}
     if not dry_run:
         storage.apply_changes(conn, ledger.frames, changes, prune)
+    shown = [name for name in written if name in ledger.tables or changes[name].new or changes[name].changed]
     sheets = [SheetSummary(name, len(ledger.frames[name]), changes[name].new, changes[name].changed,
-                           changes[name].removed) for name in ledger.tables]
+                           changes[name].removed) for name in shown]
     audit.record(conn, "import", file_name=source[0], sha256=source[1], stations=scope,
                  new=sum(len(s.new) for s in sheets), changed=sum(len(s.changed) for s in sheets),
                  removed=sum(len(s.removed) for s in sheets) if prune else 0, dry_run=dry_run)
     if not dry_run:
         faults.point("import-written")
     return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune)
+
+
+def _record_history(conn: sa.Connection, ledger: Ledger) -> None:
+    """A 督导议程记录 sheet also appends to the action item history (``supervision_cycle.add_history``).
+
+    Runs inside the import's transaction, after its stations are locked: the history read here is the
+    locked stations' own, and what the hook adds is written (or refused) with the rest of the workbook.
+    """
+    items = ledger.frames.get("supervision_items")
+    if items is None:
+        return
+    stations = set(items["station_code"].dropna())
+    current = Dataset({name: storage.read_by_values(conn, name, "station_code", stations)
+                       for name in ("supervisions", "supervision_items", "action_history")})
+    supervision_cycle.add_history(ledger, current)
 
 
 def _lock_scope(conn: sa.Connection, ledger: Ledger) -> set[str]:

@@ -30,6 +30,8 @@ FORMAT_NAMES = {"html": "网页（HTML）", "pdf": "PDF", "ipynb": "笔记本（
 FORMAT_ORDER = ("html", "pdf", "xlsx", "ipynb")
 # Spreadsheets and tables written next to the report folders (e.g. by `sgz evaluate --out out/…`).
 OTHER_SUFFIXES = (".xlsx", ".csv", ".json")
+# Reports about several stations: listed in sections of their own, not under a station.
+ACROSS_STATIONS = ("district", "digest")
 
 
 @dataclass
@@ -120,7 +122,8 @@ def other_files(out_dir: Path) -> list[str]:
 
 
 def render(entries: list[Entry], others: list[str] = (), generated: dt.datetime | None = None) -> str:
-    """The index page: district overviews first, then one section per station, then other tables."""
+    """The index page: district overviews and supervisors' digests first, then one section per station, then
+    other tables."""
     import nbformat
 
     from .html import _exporter
@@ -137,9 +140,10 @@ def render(entries: list[Entry], others: list[str] = (), generated: dt.datetime 
 
 def _body(entries: list[Entry], others, generated: dt.datetime) -> str:
     districts = sorted((e for e in entries if e.kind == "district"), key=lambda e: (e.target, e.as_of))
+    digests = sorted((e for e in entries if e.kind == "digest"), key=lambda e: (e.target, e.as_of))
     by_station: dict[str, list[Entry]] = {}
     for e in entries:
-        if e.kind != "district":
+        if e.kind not in ACROSS_STATIONS:
             by_station.setdefault(e.station or e.target, []).append(e)
     parts = [f"<h1>{TITLE}</h1>",
              f'<p class="sgz-empty">生成于 {generated:%Y-%m-%d %H:%M}；共 {len(entries)} 份报告。'
@@ -149,6 +153,9 @@ def _body(entries: list[Entry], others, generated: dt.datetime) -> str:
     if districts:
         parts.append("<h2>区县概览</h2>")
         parts.append(_table(districts, first="区县"))
+    if digests:
+        parts.append("<h2>督导简报</h2>")
+        parts.append(_table(digests, first="督导者或站点"))
     order = sorted(by_station, key=lambda s: (_district_of(by_station[s]), s))
     for station in order:
         items = sorted(by_station[station], key=lambda e: (list(KIND_NAMES).index(e.kind), e.as_of, e.target))
@@ -171,7 +178,7 @@ def _district_of(items: list[Entry]) -> str:
 def _table(items: list[Entry], first: str) -> str:
     rows = []
     for e in items:
-        what = e.target if e.kind == "district" else f"{KIND_NAMES[e.kind]}（{e.target}）"
+        what = e.label if e.kind in ACROSS_STATIONS else f"{KIND_NAMES[e.kind]}（{e.target}）"
         links = "　".join(f'<a href="{_href(e.files[fmt])}">{FORMAT_NAMES.get(fmt, fmt)}</a>'
                           for fmt in sorted(e.files, key=_format_rank))
         rows.append(f"<tr><td>{html.escape(what)}</td><td>{html.escape(e.as_of)}</td><td>{links}</td></tr>")

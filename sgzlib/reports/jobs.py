@@ -14,8 +14,9 @@ from ..errors import ConfigError, NotFoundError
 from ..outputs import contained
 from . import data
 
-NOTEBOOKS = {"station": "station_supervision", "assessment": "year_end_assessment", "district": "district_overview"}
-KIND_NAMES = {"station": "督导报告", "assessment": "年终评估", "district": "区县概览"}
+NOTEBOOKS = {"station": "station_supervision", "assessment": "year_end_assessment", "district": "district_overview",
+             "digest": "supervisor_digest"}
+KIND_NAMES = {"station": "督导报告", "assessment": "年终评估", "district": "区县概览", "digest": "督导简报"}
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,11 @@ def _default_as_of(as_of, db_url=None) -> str:
 
 
 def station_jobs(db_url, stations: list[str] | None, as_of=None, period: str = "month", unmasked: bool = False,
-                 district: str | None = None) -> list[Job]:
-    """Supervision reports: the given stations, or (``None``) every township station with a project."""
+                 district: str | None = None, max_open_cases: int | None = None) -> list[Job]:
+    """Supervision reports: the given stations, or (``None``) every township station with a project.
+
+    ``max_open_cases``: the caseload limit (the notebook's default, ``caseload.MAX_OPEN_CASES``, when None).
+    """
     index = data.load_index(db_url)
     when = _default_as_of(as_of, db_url)
     data.period_bounds(data.as_date(when), period)
@@ -94,7 +98,8 @@ def station_jobs(db_url, stations: list[str] | None, as_of=None, period: str = "
         raise NotFoundError(f"站点编码不存在：{'、'.join(unknown)}")
     url = notebook_db_url(db_url)
     return [Job("station", code, f"{code} {names[code]}", f"{code}_{when}",
-                {"station": code, "as_of": when, "period": period, "db_url": url, "unmasked": unmasked})
+                {"station": code, "as_of": when, "period": period, "db_url": url, "unmasked": unmasked}
+                | ({} if max_open_cases is None else {"max_open_cases": max_open_cases}))
             for code in stations]
 
 
@@ -154,6 +159,51 @@ def district_jobs(db_url, districts: list[str] | None, as_of=None) -> list[Job]:
         data.district_stations(index, d)
         jobs.append(Job("district", d, d, f"{d}_{when}", {"district": d, "as_of": when, "db_url": url}))
     return jobs
+
+
+def digest_jobs(db_url, stations: list[str] | None = None, as_of=None, supervisors: list[str] | None = None,
+                district: str | None = None) -> list[Job]:
+    """Supervisors' digests: one over the given stations, one per given supervisor, or (neither) one per
+    supervisor who led a session up to ``as_of`` (their stations in ``district`` only, when given).
+
+    A supervisor's stations are those whose sessions they led (``supervision_cycle.supervisor_stations``);
+    an unknown supervisor or station is a Chinese ``NotFoundError`` (naming the known supervisors).
+    """
+    from ..supervision_cycle import stations_of_supervisor, supervisor_stations
+
+    engine = storage.connect(db_url)
+    try:
+        ds = storage.load_dataset(engine)
+    finally:
+        engine.dispose()
+    if as_of in (None, ""):
+        from .. import asof
+
+        when = asof.default_as_of(ds).isoformat()
+    else:
+        when = _iso(as_of)
+    url = notebook_db_url(db_url)
+    names = ds.stations.set_index("code")["name"]
+    if stations:
+        unknown = [c for c in stations if c not in names.index]
+        if unknown:
+            raise NotFoundError(f"站点编码不存在：{'、'.join(unknown)}")
+        label = "、".join(stations)
+        return [Job("digest", label, label, f"{'_'.join(stations)}_{when}",
+                    {"supervisor": None, "stations": list(stations), "as_of": when, "db_url": url})]
+    if supervisors is None:
+        supervisors = list(dict.fromkeys(supervisor_stations(ds, when)["supervisor"]))
+    allowed = set(data.district_stations(ds, district)) if district else None
+    out = []
+    for name in supervisors:
+        mine = stations_of_supervisor(ds, name, when)
+        if allowed is not None:
+            mine = [c for c in mine if c in allowed]
+        if mine:
+            name = name.strip()
+            out.append(Job("digest", name, name, f"{name}_{when}",
+                           {"supervisor": name, "stations": mine, "as_of": when, "db_url": url}))
+    return out
 
 
 def check_kind(kind: str) -> str:

@@ -9,6 +9,7 @@ from functools import cached_property
 import pandas as pd
 
 from .. import charts, supervision
+from ..caseload import MAX_OPEN_CASES
 from ..dataset import Dataset
 from ..evidence import service_evidence
 from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE, TO_VERIFY
@@ -32,6 +33,7 @@ class StationReport:
     results: pd.DataFrame
     attention: supervision.Attention
     db_url: str | None = None  # where the photo index and thumbnails are (the evidence page)
+    max_open_cases: int = MAX_OPEN_CASES  # caseload: a worker with more open cases is flagged
 
     @property
     def title(self) -> str:
@@ -170,8 +172,79 @@ class StationReport:
         return pd.DataFrame({"序号": range(1, len(ag) + 1), "优先级": ag["level"], "议题": ag["topic"],
                              "内容": ag["item"]})
 
+    # -- the supervision cycle: since the last session, caseload (``supervision_cycle``) ----------------------
 
-def build(db_url: str | None, station: str, as_of, period: str = "month", unmasked: bool = False) -> StationReport:
+    @cached_property
+    def since_last(self):
+        """What changed since the station's previous session (``supervision_cycle.since_last``)."""
+        from .. import supervision_cycle
+
+        return supervision_cycle.since_last(self.ds, self.station["code"], self.as_of,
+                                            after_results=self.results if not self.results.empty else None)
+
+    def since_summary(self) -> str:
+        """One line: the previous session's date and what changed in the cases since then."""
+        s = self.since_last
+        if s.previous is None:
+            return "本站此前没有督导记录。"
+        c = s.counts()
+        from ..labels import SINCE_CHANGES
+
+        parts = "，".join(f"{SINCE_CHANGES[k]} {v} 个" for k, v in c.items())
+        return (f"上次督导：{data.fmt_date(s.previous)}（距今 {(self.as_of - s.previous).days} 天）。此后：{parts}；"
+                f"个案服务 {int(s.case_sessions['sessions'].sum()) if len(s.case_sessions) else 0} 节，"
+                f"小组活动 {int(s.group_sessions['sessions'].sum()) if len(s.group_sessions) else 0} 节，"
+                f"指标状态变化 {len(s.indicators)} 项，前后测 {int(s.outcomes['measured'].sum()) if len(s.outcomes) else 0} 次。")
+
+    def since_cases(self) -> pd.DataFrame:
+        from ..labels import SINCE_CHANGES
+
+        c = self.since_last.cases
+        return pd.DataFrame({"变化": c["change"].map(SINCE_CHANGES), "个案编号": c["code"], "负责社工": c["worker_code"],
+                             "日期": c["date"]}) if len(c) else pd.DataFrame()
+
+    def since_sessions(self) -> pd.DataFrame:
+        s = self.since_last
+        cases = pd.DataFrame({"类型": "个案", "编号": s.case_sessions.get("case_code", []), "名称": "",
+                              "服务节次": s.case_sessions.get("sessions", [])})
+        groups = pd.DataFrame({"类型": "小组", "编号": s.group_sessions.get("group_code", []),
+                               "名称": s.group_sessions.get("name", []), "服务节次": s.group_sessions.get("sessions", [])})
+        return pd.concat([cases, groups], ignore_index=True)
+
+    def since_indicators(self) -> pd.DataFrame:
+        i = self.since_last.indicators
+        if i.empty:
+            return pd.DataFrame()
+        return pd.DataFrame({"指标": i["indicator_name"], "上次督导时": i["status_before"], "实际（上次）": i["actual_before"],
+                             "应达（上次）": i["expected_before"], "现在": i["status_after"], "实际（现在）": i["actual_after"],
+                             "应达（现在）": i["expected_after"], "状态": i["status_after"]})
+
+    def since_outcomes(self) -> pd.DataFrame:
+        o = self.since_last.outcomes
+        return pd.DataFrame({"量表": o["scale"], "阶段": o["phase"], "测评次数": o["measured"], "人数": o["people"]}) \
+            if len(o) else pd.DataFrame()
+
+    def since_actions(self) -> pd.DataFrame:
+        """The action items the last session set or reviewed: their status then, now, and the whole trail."""
+        a = self.since_last.actions
+        if a.empty:
+            return pd.DataFrame()
+        trail = a["trail"].map(lambda t: " → ".join(f"{s}（{d:%m-%d}）" for d, s in t))
+        return pd.DataFrame({"行动项编号": a["code"], "行动项": a["action"], "责任人": a["owner_code"], "期限": a["due"],
+                             "上次督导时": a["status_then"], "现在": a["status"], "经过": trail,
+                             "标记": a["flags"].map("、".join)})
+
+    def caseload(self) -> pd.DataFrame:
+        """Caseload per social worker (``caseload.caseload``), headers of ``labels.CASELOAD_HEADERS``."""
+        from .. import caseload
+
+        load = caseload.caseload(self.ds, self.station["code"], self.as_of, self.attention.rules.cases,
+                                 self.attention.rules.groups, max_open_cases=self.max_open_cases)
+        return caseload.table(load)
+
+
+def build(db_url: str | None, station: str, as_of, period: str = "month", unmasked: bool = False,
+          max_open_cases: int = MAX_OPEN_CASES) -> StationReport:
     """Load the station's data and compute everything the supervision report shows."""
     from .. import outcomes
     from ..indicators import evaluate
@@ -187,4 +260,4 @@ def build(db_url: str | None, station: str, as_of, period: str = "month", unmask
     att = supervision.station_attention(ds, station, as_of, results=results, evaluation=evaluation,
                                         worsened=outcomes.worsened(ds, analysis=analysis),
                                         missing_post=outcomes.missing_post(ds, as_of, analysis=analysis))
-    return StationReport(ds, row, project, as_of, period, not unmasked, results, att, db_url)
+    return StationReport(ds, row, project, as_of, period, not unmasked, results, att, db_url, max_open_cases)
