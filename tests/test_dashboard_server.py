@@ -156,6 +156,14 @@ def test_foreign_host_refused_and_page_cannot_stop_or_run_code_in_its_kernel(dem
         assert kernel.is_running() and _kernels(srv.process.pid) == [kernel]
         assert _request(port, f"/api/kernels/{kernel_id}")[0] == 200
 
+        # The page closes: its beacon (no XSRF token, as navigator.sendBeacon sends it) ends the kernel
+        # once no page is connected (after BEACON_GRACE seconds), long before the 600 s cull.
+        assert _request(port, f"/voila/api/shutdown/{kernel_id}", method="POST")[0] == 204
+        deadline = time.monotonic() + voila_main.BEACON_GRACE + 30
+        while time.monotonic() < deadline and _kernels(srv.process.pid):
+            time.sleep(1)
+        assert _kernels(srv.process.pid) == [] and _request(port, f"/api/kernels/{kernel_id}")[0] == 404
+
 
 def test_kernel_cap_queues_then_frees_a_closed_page_and_culls_idle_kernels(demo_url, tmp_path):
     import asyncio

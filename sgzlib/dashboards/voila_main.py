@@ -67,6 +67,9 @@ RENDER_WAIT = 120.0
 STALL_SECONDS = 20.0
 STALL_RETRIES = 2
 STALL_POLL = 2.0
+# A kernel handed to a visitor whose page has not connected yet (a slow browser) is neither culled
+# nor evicted for this long.
+HANDOUT_GRACE = 300.0
 # A kernel with no page connected, idle this long, may be stopped to make room for a new visit.
 EVICT_IDLE = 15.0
 # After a page's shutdown beacon, how long to wait for its websocket to close before looking again.
@@ -184,6 +187,7 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
         _reserved = 0
         _fills: FillLine | None = None
         _rendering: set | None = None  # pool kernels still running their notebook
+        _handed: dict | None = None  # kernel id → when it was handed to a visitor whose page has not connected yet
 
         def __init__(self, **kw):
             kw["allowed_message_types"] = [t for t in kw.get("allowed_message_types") or PAGE_MESSAGES
@@ -200,6 +204,21 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
                             ids.add(item.result()["kernel_id"])
             return ids
 
+        def _awaiting_page(self, kid: str) -> bool:
+            """True while ``kid`` was handed to a visitor less than ``HANDOUT_GRACE`` ago and no page connected yet."""
+            handed = self._handed if self._handed is not None else {}
+            if kid not in handed:
+                return False
+            if self._kernel_connections.get(kid, 0) > 0 or time.monotonic() - handed[kid] >= HANDOUT_GRACE:
+                del handed[kid]
+                return False
+            return True
+
+        async def cull_kernel_if_idle(self, kernel_id: str):
+            if self._awaiting_page(kernel_id):
+                return None
+            return await ensure_async(super().cull_kernel_if_idle(kernel_id))
+
         async def _evict_one(self) -> bool:
             """Stop the longest-idle kernel no page is connected to (never a pool kernel); False if none."""
             now = dt.datetime.now(dt.UTC)
@@ -209,6 +228,8 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
                 kernel = self._kernels.get(kid)
                 last = getattr(kernel, "last_activity", None)
                 if kid in pooled or self._kernel_connections.get(kid, 0) > 0 or last is None:
+                    continue
+                if self._awaiting_page(kid):
                     continue
                 if getattr(kernel, "execution_state", "idle") != "idle":  # running a cell: a page is rendering
                     continue
@@ -266,6 +287,9 @@ def sgz_kernel_manager_factory(base_class, preheat_kernel: bool, default_pool_si
                         kernel = self._kernels.get(result[2])
                         if kernel is not None:
                             kernel.last_activity = dt.datetime.now(dt.UTC)
+                        if self._handed is None:
+                            self._handed = {}
+                        self._handed[result[2]] = time.monotonic()
                         return result
                     if time.monotonic() >= deadline:
                         raise tornado.web.HTTPError(503, BUSY, reason="Busy")
@@ -314,7 +338,15 @@ class ReadOnlyKernelHandler(KernelHandler):
 
 
 class ClosedPageShutdownHandler(VoilaShutdownKernelHandler):
-    """The beacon of a closing page: end its kernel once no page is connected to it (else do nothing)."""
+    """The beacon of a closing page: end its kernel once no page is connected to it (else do nothing).
+
+    The beacon (``navigator.sendBeacon``) cannot carry Jupyter's XSRF token, so Jupyter refused every one
+    with 403 and closed pages' kernels lived on until culled. It is accepted without the token: at worst
+    a forged beacon ends a kernel no page uses, which is what culling does anyway.
+    """
+
+    def check_xsrf_cookie(self):
+        return None
 
     @tornado.web.authenticated
     async def post(self, kernel_id):
