@@ -169,21 +169,21 @@ def test_kernel_cap_queues_then_frees_a_closed_page_and_culls_idle_kernels(demo_
     import asyncio
 
     port = free_port()
-    srv = DashboardServer(demo_url, port=port, pool_size=0, max_kernels=1, queue_seconds=25, cull_seconds=40,
+    srv = DashboardServer(demo_url, port=port, pool_size=0, max_kernels=1, queue_seconds=15, cull_seconds=20,
                           log_path=tmp_path / "voila.log")
     with srv:
         status, page = _request(port, "/voila/render/cases.ipynb")
         assert status == 200
         first = re.search(r'"kernelId": "([0-9a-f-]+)"', page).group(1)
 
-        # While a page holds the only kernel, a second visit waits its 25 s in line and is told to come back.
+        # While a page holds the only kernel, a second visit waits its 15 s in line and is told to come back.
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            page_open = pool.submit(asyncio.run, _talk_to_kernel(port, first, hold=30))
+            page_open = pool.submit(asyncio.run, _talk_to_kernel(port, first, hold=20))
             time.sleep(3)
             started = time.monotonic()
             status, body = _request(port, "/voila/render/progress.ipynb")
             waited = time.monotonic() - started
-            assert status == 503 and waited >= 24, (status, waited)
+            assert status == 503 and waited >= 14, (status, waited)
             assert len(_kernels(srv.process.pid)) == 1
             page_open.result()
 
@@ -194,7 +194,7 @@ def test_kernel_cap_queues_then_frees_a_closed_page_and_culls_idle_kernels(demo_
         assert second != first and _request(port, f"/api/kernels/{first}")[0] == 404
         assert len(_kernels(srv.process.pid)) <= 1  # the cap held (the new one may already be culled on a slow machine)
 
-        # Nobody opens the page: the culler stops its kernel after 40 s idle (checked every 20 s).
+        # Nobody opens the page: the culler stops its kernel after 20 s idle (checked every 10 s).
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and _kernels(srv.process.pid):
             time.sleep(2)

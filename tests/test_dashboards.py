@@ -413,6 +413,7 @@ def test_dashboards_open_on_the_reports_default_date(chromium, tmp_path_factory,
     pg.set_default_timeout(TIMEOUT)
     try:
         srv.wait_ready(timeout=90)
+        srv.wait_preheated(timeout=240)  # what is tested is the date shown, not how fast a fresh server answers
         for name, ready in (("progress", ".sgz-panel-kpis .sgz-kpi"), ("outcomes", ".sgz-panel-kpis .sgz-kpi"),
                             ("cases", ".sgz-panel-kpis .sgz-kpi")):
             pg.goto(srv.page_url(name), timeout=120_000)

@@ -203,18 +203,38 @@ def test_district_heatmaps_match_library(run, demo_ds):
     assert seen == len(summary.drop_duplicates(["station_name", "indicator_name"]))
 
 
+_DIGEST_EXPECTED: dict = {}
+
+
+def _digest_expected(demo_ds, code: str):
+    """The engine's most urgent agenda item and overdue action count of one station, computed here without
+    the report modules (evaluation, outcomes, attention); once per station for both supervisors' digests."""
+    from sgzlib import outcomes, supervision
+
+    if code not in _DIGEST_EXPECTED:
+        ds = privacy.mask_dataset(demo_ds.subset(code))
+        project = ds.projects.loc[ds.projects["station_code"] == code, "code"].iloc[0]
+        analysis = outcomes.analyse(ds, demo.AS_OF)
+        att = supervision.station_attention(ds, code, demo.AS_OF, evaluation=evaluate(ds, demo.AS_OF, projects=[project]),
+                                            worsened=outcomes.worsened(ds, analysis=analysis),
+                                            missing_post=outcomes.missing_post(ds, demo.AS_OF, analysis=analysis))
+        _DIGEST_EXPECTED[code] = (att.agenda.iloc[0], int(att.actions["overdue"].sum()))
+    return _DIGEST_EXPECTED[code]
+
+
 @pytest.mark.parametrize("supervisor", ["李督导", "王督导"])
 def test_supervisor_digest_pages(run, demo_ds, supervisor):
     """One PDF page per station, each naming its station and the engine's most urgent agenda item."""
     import pdfplumber
 
-    from sgzlib import outcomes, supervision, supervision_cycle
+    from sgzlib import supervision_cycle
 
     result = run[supervisor]
     assert result.ok, result.error
     page_html = _html(result)
     assert external_resources(page_html) == [] and "均已脱敏" in page_html
-    assert not any(value in page_html or value in _pdf_text(result) for value in _personal(demo_ds))
+    pdf_text = _pdf_text(result)
+    assert not any(value in page_html or value in pdf_text for value in _personal(demo_ds))
     cover = supervision_cycle.supervisor_stations(demo_ds, AS_OF)
     stations = cover.loc[cover["supervisor"] == supervisor, "station_code"].tolist()
     assert len(stations) == 7
@@ -222,18 +242,10 @@ def test_supervisor_digest_pages(run, demo_ds, supervisor):
         count = len(pdf.pages)
     # pdftotext, not pdfplumber, for the words: the CJK font's ToUnicode maps some characters to radicals
     # (⼯ for 工) that pdfplumber passes on; pdftotext separates pages with form feeds
-    pages = [re.sub(r"\s+", "", p) for p in _pdf_text(result).split("\f")][:count]
+    pages = [re.sub(r"\s+", "", p) for p in pdf_text.split("\f")][:count]
     assert len(pages) == len(stations)  # at most one page per station, and every station has its page
     names = demo_ds.stations.set_index("code")["name"]
     for page, code in zip(pages, stations):
-        # the engine's agenda, computed here without the report modules: evaluation, outcomes, attention
-        ds = privacy.mask_dataset(demo_ds.subset(code))
-        project = ds.projects.loc[ds.projects["station_code"] == code, "code"].iloc[0]
-        analysis = outcomes.analyse(ds, demo.AS_OF)
-        att = supervision.station_attention(ds, code, demo.AS_OF, evaluation=evaluate(ds, demo.AS_OF, projects=[project]),
-                                            worsened=outcomes.worsened(ds, analysis=analysis),
-                                            missing_post=outcomes.missing_post(ds, demo.AS_OF, analysis=analysis))
-        top = att.agenda.iloc[0]
+        top, overdue = _digest_expected(demo_ds, code)
         assert names[code] in page and re.sub(r"\s+", "", top["what"]) in page, (code, top["what"])
-        overdue = int(att.actions["overdue"].sum())
         assert f"逾期行动项{overdue}项" in page and f"逾期行动项（{overdue}）" in page
