@@ -1,0 +1,173 @@
+"""The multi-user deployment (``deploy/``) in a real browser: JupyterHub, its proxy, one sgz Voila per user.
+
+The demo district lies in a PostgreSQL schema of its own; an access file with a 站点社工 of YL01 and a
+督导 of YL02 and YL03 is applied (role names unique to the run, dropped afterwards). The Hub runs from
+``deploy/jupyterhub_config.py`` on free loopback ports; both users log in, each in their own browser
+context, and open the progress dashboard. What each may see is computed here from the demo dataset in
+pandas; PostgreSQL's row-level security is what makes the page show only that.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from sgzlib import access, demo, processes, storage
+from sgzlib.dashboards.server import free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.postgres]
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+PROXY = DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+TIMEOUT = 120_000  # ms: a user's first visit starts their server and a kernel on a loaded 2-core machine
+SCOPES = {"worker": ["YL01"], "supervisor": ["YL02", "YL03"]}
+
+
+@pytest.fixture(scope="module")
+def needs():
+    """Chromium and the Hub's proxy: skipped locally when missing, a failure in CI."""
+    missing = []
+    if not Path(CHROMIUM).exists():
+        missing.append("Chromium（/usr/bin/chromium）")
+    if not PROXY.exists():
+        missing.append("configurable-http-proxy（npm ci --prefix deploy）")
+    if shutil.which("jupyterhub", path=str(Path(sys.executable).parent)) is None:
+        missing.append("jupyterhub（pip install -e '.[hub]'）")
+    if missing:
+        if IN_CI:
+            pytest.fail(f"CI 中必须安装{'、'.join(missing)}：多用户看板测试不能跳过")
+        pytest.skip(f"未安装{'、'.join(missing)}，跳过多用户看板测试")
+
+
+@pytest.fixture(scope="module")
+def deployment(needs, pg_url, demo_ds, tmp_path_factory, output_dir):
+    """The demo district in its own schema, access applied for two users, the Hub running on free ports."""
+    tag = uuid.uuid4().hex[:8]
+    schema_name = f"h_{tag}"
+    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema_name}"'))
+    base = sa.engine.make_url(pg_url).set(query={"options": f"-csearch_path={schema_name}"})
+    engine = storage.connect(base.render_as_string(hide_password=False))
+    storage.write_dataset(engine, demo_ds)
+    logins = {who: f"{who[0]}_{tag}" for who in SCOPES}
+    spec_data = {"role_prefix": f"g{tag}_", "users": [
+        {"login": logins["worker"], "role": "站点社工", "stations": SCOPES["worker"]},
+        {"login": logins["supervisor"], "role": "督导", "stations": SCOPES["supervisor"]}]}
+    work = tmp_path_factory.mktemp("hub")
+    access_file = work / "access.yaml"
+    access_file.write_text(yaml.safe_dump(spec_data, allow_unicode=True), encoding="utf-8")
+    spec = access.load(access_file)
+    access.apply(engine, spec)
+    engine.dispose()
+    passwords = {login: f"pw-{login}-{uuid.uuid4().hex[:6]}" for login in logins.values()}
+    password_file = work / "passwords.yaml"
+    password_file.write_text(yaml.safe_dump(passwords), encoding="utf-8")
+    port = free_port()
+    env = {**os.environ, "PYTHONPATH": str(ROOT),
+           "SGZ_HUB_ACCESS": str(access_file), "SGZ_HUB_PASSWORDS": str(password_file),
+           "SGZ_HUB_DATABASE_URL": base.render_as_string(hide_password=False),
+           "SGZ_HUB_PORT": str(port), "SGZ_HUB_API_PORT": str(free_port()),
+           "SGZ_HUB_PROXY_API_PORT": str(free_port()), "SGZ_HUB_STATE_DIR": str(work / "state"),
+           "SGZ_DASHBOARD_AS_OF": demo.AS_OF.isoformat(), "CONFIGPROXY_AUTH_TOKEN": uuid.uuid4().hex}
+    log_path = output_dir / "hub.log"
+    log = open(log_path, "wb")  # noqa: SIM115 (closed below)
+    hub = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(DEPLOY / "jupyterhub_config.py")],
+                           env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while hub.poll() is None and not processes.answers(f"{url}/hub/login") and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert hub.poll() is None, f"JupyterHub exited ({hub.returncode}); see {log_path}"
+        yield {"url": url, "logins": logins, "passwords": passwords}
+    finally:
+        processes.stop_tree(hub, 30, group=True)
+        log.close()
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema_name}" CASCADE'))
+            for role in [*logins.values(), *spec.groups]:
+                conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
+                conn.execute(sa.text(f'DROP ROLE "{role}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(needs):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def visible_stations(ds, scope: list[str]) -> list[str]:
+    """The township stations of ``scope`` that have a project started by the demo date (pandas, not SQL)."""
+    projects = ds.projects[ds.projects["start"] <= pd.Timestamp(demo.AS_OF)]
+    return sorted(set(projects["station_code"]) & set(scope))
+
+
+def log_in_and_open_progress(browser, deployment, who: str, output_dir):
+    login = deployment["logins"][who]
+    context = browser.new_context(viewport={"width": 1360, "height": 1600}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT)
+    page.goto(f"{deployment['url']}/hub/login")
+    page.fill("#username_input", login)
+    page.fill("#password_input", deployment["passwords"][login])
+    page.click("#login_submit")
+    page.wait_for_url(re.compile(r".*/(hub/spawn|hub/spawn-pending|user)/.*"))
+    target = f"/user/{login}/voila/render/progress.ipynb"
+    page.goto(f"{deployment['url']}/hub/spawn/{login}?next={quote(target)}")
+    page.wait_for_url(re.compile(rf".*{re.escape(target)}$"))
+    page.wait_for_selector(".sgz-filter-station select option", state="attached")
+    page.wait_for_selector(".sgz-panel-heatmap .js-plotly-plot", state="attached")
+    page.screenshot(path=str(output_dir / f"hub_progress_{who}.png"), full_page=True)
+    return context, page
+
+
+def station_codes(page) -> list[str]:
+    labels = page.locator(".sgz-filter-station select option").all_inner_texts()
+    return sorted(m.group(1) for t in labels if (m := re.search(r"（([\w-]+)）$", t.strip())))
+
+
+def test_two_users_each_see_only_their_stations_on_the_progress_dashboard(deployment, browser, demo_ds, output_dir):
+    expected = {who: visible_stations(demo_ds, scope) for who, scope in SCOPES.items()}
+    assert expected == {"worker": ["YL01"], "supervisor": ["YL02", "YL03"]}  # all three have projects in the demo
+    pages = {}
+    try:
+        for who in SCOPES:
+            pages[who] = log_in_and_open_progress(browser, deployment, who, output_dir)
+        for who, (_, page) in pages.items():
+            assert station_codes(page) == expected[who], who
+            # the KPI counts the stations the board evaluated: only the user's own
+            kpi = page.locator(".sgz-panel-kpis .sgz-kpi[data-label='社工站'] .value").inner_text().strip()
+            assert kpi == str(len(expected[who])), who
+        # one user's server is not the other's: the worker's browser is refused at the supervisor's address
+        worker_page = pages["worker"][1]
+        other = deployment["logins"]["supervisor"]
+        reply = worker_page.request.get(f"{deployment['url']}/user/{other}/voila/render/progress.ipynb",
+                                        max_redirects=0)
+        assert reply.status in (302, 403), reply.status
+        assert f"/user/{other}/voila/render" not in (reply.headers.get("location") or "")
+    finally:
+        for context, _ in pages.values():
+            context.close()
