@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from sgzlib.dashboards import hub
+from sgzlib.errors import SgzError
 
 c = get_config()  # noqa: F821 (JupyterHub's config loader defines it)
 
@@ -30,8 +31,13 @@ def required(name: str) -> str:
 
 access_file = required("SGZ_HUB_ACCESS")
 database_url = required("SGZ_HUB_DATABASE_URL")
-users = hub.logins(access_file)
-user_urls = {login: hub.user_database_url(database_url, login) for login in users}
+password_file = required("SGZ_HUB_PASSWORDS")
+try:
+    users = hub.logins(access_file)
+    user_urls = {login: hub.user_database_url(database_url, login) for login in users}
+    hub.read_passwords(password_file, users)  # checked now, not at the first login
+except SgzError as exc:
+    sys.exit(f"多用户看板未启动：{exc}")
 state = Path(env.get("SGZ_HUB_STATE_DIR", DEPLOY / "state"))
 state.mkdir(parents=True, exist_ok=True, mode=0o700)
 
@@ -51,7 +57,7 @@ c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
 
 # Who may log in: exactly the users of the access file, each with their own password.
 c.JupyterHub.authenticator_class = hub.PasswordFileAuthenticator
-c.PasswordFileAuthenticator.password_file = required("SGZ_HUB_PASSWORDS")
+c.PasswordFileAuthenticator.password_file = password_file
 c.Authenticator.allowed_users = set(users)
 c.Authenticator.admin_users = set()
 

@@ -48,7 +48,7 @@ def user_database_url(base_url: str, login: str) -> str:
         raise ConfigError(f"数据库地址无效：{base_url}（{exc}）") from exc
     if url.get_backend_name() != "postgresql":
         raise ConfigError(f"多用户看板需要 PostgreSQL（访问控制由数据库执行），而不是 {url.get_backend_name()}：{base_url}")
-    return url.set(username=login, password=None).render_as_string(hide_password=False)
+    return url.set(username=login)._replace(password=None).render_as_string(hide_password=False)
 
 
 def logins(access_file: str | Path) -> list[str]:
