@@ -8,7 +8,7 @@
 #   SGZ_HUB_API_PORT, SGZ_HUB_PROXY_API_PORT   the Hub's and the proxy's internal ports (default 8081, 8001)
 #   SGZ_HUB_STATE_DIR     the Hub's own database and cookie secret (default deploy/state)
 #   SGZ_HUB_HOST_NAMES    extra host names the browsers use (the dashboards refuse other Host headers)
-#   SGZ_HUB_POOL_SIZE     preheated kernels per dashboard and user (default 0: a visit starts its kernel)
+#   SGZ_HUB_POOL_SIZE     preheated kernels per dashboard and user (default 1, as `sgz dashboard`)
 #   SGZ_DASHBOARD_AS_OF   the dashboards' date (default today)
 import os
 import sys
@@ -70,7 +70,7 @@ c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")
 c.Spawner.env_keep = ["PATH", "PYTHONPATH", "LANG", "LC_ALL", "JUPYTER_PATH", "JUPYTER_DATA_DIR", "IPYTHONDIR",
-                      "PGPASSFILE", hub.POOL_ENV, hub.HOST_NAMES_ENV, "SGZ_DASHBOARD_AS_OF",
+                      "PGPASSFILE", hub.POOL_ENV, hub.LOG_LEVEL_ENV, hub.HOST_NAMES_ENV, "SGZ_DASHBOARD_AS_OF",
                       "SGZ_DASHBOARD_MAX_KERNELS", "SGZ_DASHBOARD_QUEUE_SECONDS"]
 c.Spawner.environment = {"SGZ_DATABASE_URL": lambda spawner: user_urls[spawner.user.name]}
 # Idle servers are not culled by the Hub; Voila stops the kernels of closed pages itself.

@@ -9,6 +9,7 @@ pandas; PostgreSQL's row-level security is what makes the page show only that.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -25,7 +26,7 @@ import sqlalchemy as sa
 import yaml
 
 from sgzlib import access, demo, processes, storage
-from sgzlib.dashboards.server import free_port
+from sgzlib.dashboards.server import DASHBOARDS, free_port, wait_preheated
 from sgzlib.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +86,7 @@ def deployment(needs, pg_url, demo_ds, tmp_path_factory, output_dir):
            "SGZ_HUB_DATABASE_URL": base.render_as_string(hide_password=False),
            "SGZ_HUB_PORT": str(port), "SGZ_HUB_API_PORT": str(free_port()),
            "SGZ_HUB_PROXY_API_PORT": str(free_port()), "SGZ_HUB_STATE_DIR": str(work / "state"),
-           "SGZ_DASHBOARD_AS_OF": demo.AS_OF.isoformat(), "CONFIGPROXY_AUTH_TOKEN": uuid.uuid4().hex}
+           "SGZ_DASHBOARD_AS_OF": demo.AS_OF.isoformat(), "SGZ_HUB_LOG_LEVEL": "INFO", "CONFIGPROXY_AUTH_TOKEN": uuid.uuid4().hex}
     log_path = output_dir / "hub.log"
     log = open(log_path, "wb")  # noqa: SIM115 (closed below)
     hub = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(DEPLOY / "jupyterhub_config.py")],
@@ -96,7 +97,7 @@ def deployment(needs, pg_url, demo_ds, tmp_path_factory, output_dir):
         while hub.poll() is None and not processes.answers(f"{url}/hub/login") and time.monotonic() < deadline:
             time.sleep(0.5)
         assert hub.poll() is None, f"JupyterHub exited ({hub.returncode}); see {log_path}"
-        yield {"url": url, "logins": logins, "passwords": passwords}
+        yield {"url": url, "logins": logins, "passwords": passwords, "pid": hub.pid}
     finally:
         processes.stop_tree(hub, 30, group=True)
         log.close()
@@ -124,7 +125,8 @@ def visible_stations(ds, scope: list[str]) -> list[str]:
     return sorted(set(projects["station_code"]) & set(scope))
 
 
-def log_in_and_open_progress(browser, deployment, who: str, output_dir):
+def log_in_and_start_server(browser, deployment, who: str):
+    """Log ``who`` in in a browser context of their own and have the Hub start their server (its landing page)."""
     login = deployment["logins"][who]
     context = browser.new_context(viewport={"width": 1360, "height": 1600}, locale="zh-CN")
     page = context.new_page()
@@ -134,13 +136,56 @@ def log_in_and_open_progress(browser, deployment, who: str, output_dir):
     page.fill("#password_input", deployment["passwords"][login])
     page.click("#login_submit")
     page.wait_for_url(re.compile(r".*/(hub/spawn|hub/spawn-pending|user)/.*"))
-    target = f"/user/{login}/voila/render/progress.ipynb"
-    page.goto(f"{deployment['url']}/hub/spawn/{login}?next={quote(target)}")
-    page.wait_for_url(re.compile(rf".*{re.escape(target)}$"))
-    page.wait_for_selector(".sgz-filter-station select option", state="attached")
-    page.wait_for_selector(".sgz-panel-heatmap .js-plotly-plot", state="attached")
-    page.screenshot(path=str(output_dir / f"hub_progress_{who}.png"), full_page=True)
+    page.goto(f"{deployment['url']}/hub/spawn/{login}?next={quote(f'/user/{login}/')}")
+    page.wait_for_url(re.compile(rf".*/user/{login}/$"))
+    assert "项目进度看板" in page.content()  # the landing page lists the dashboards
     return context, page
+
+
+def wait_for_pools(deployment, login: str) -> None:
+    """Wait until the user's Voila has rendered each dashboard's preheated kernel (as test_dashboards does)."""
+    import psutil
+
+    hub = psutil.Process(deployment["pid"])
+    mine = [p for p in hub.children(recursive=True)
+            if "sgzlib.dashboards.voila_main" in " ".join(p.cmdline()) and f"/user/{login}/" in " ".join(p.cmdline())]
+    assert len(mine) == 1, mine
+    wait_preheated(mine[0].pid, len(DASHBOARDS), timeout=240)
+
+
+def open_progress(page, deployment, who: str, output_dir) -> None:
+    login = deployment["logins"][who]
+    try:
+        page.goto(f"{deployment['url']}/user/{login}/voila/render/progress.ipynb", wait_until="commit")
+        page.wait_for_selector(".sgz-filter-station select option", state="attached")
+        page.wait_for_selector(".sgz-panel-heatmap .js-plotly-plot", state="attached")
+    finally:
+        page.screenshot(path=str(output_dir / f"hub_progress_{who}.png"), full_page=True)
+
+
+def send_code(page, login: str, output_dir) -> tuple[list[str], Path]:
+    """Send the page's kernel a kernel-info request and code that would write a file; the replies' types."""
+    config = json.loads(page.locator("#jupyter-config-data").first.text_content())
+    marker = output_dir / f"hub-exec-{config['kernelId']}"
+    replies = page.evaluate(
+        """async ([prefix, kernel, code]) => {
+             const ws = new WebSocket(`ws://${location.host}${prefix}api/kernels/${kernel}/channels`);
+             const got = [];
+             await new Promise(r => ws.onopen = r);
+             ws.onmessage = e => { try { got.push(JSON.parse(e.data).header.msg_type); } catch (_) {} };
+             const header = type => ({msg_id: type, msg_type: type, username: 'u', session: 's1', version: '5.3',
+                                      date: new Date().toISOString()});
+             ws.send(JSON.stringify({header: header('kernel_info_request'), parent_header: {}, metadata: {},
+                                     channel: 'shell', content: {}}));
+             ws.send(JSON.stringify({header: header('execute_request'), parent_header: {}, metadata: {},
+                                     channel: 'shell', content: {code, silent: false, store_history: false,
+                                     user_expressions: {}, allow_stdin: false, stop_on_error: true}}));
+             await new Promise(r => setTimeout(r, 3000));
+             ws.close();
+             return got;
+           }""",
+        [f"/user/{login}/", config["kernelId"], f"open({str(marker)!r}, 'w').write('ran')"])
+    return replies, marker
 
 
 def station_codes(page) -> list[str]:
@@ -186,19 +231,26 @@ def test_two_users_each_see_only_their_stations_on_the_progress_dashboard(deploy
     pages = {}
     try:
         for who in SCOPES:
-            pages[who] = log_in_and_open_progress(browser, deployment, who, output_dir)
+            pages[who] = log_in_and_start_server(browser, deployment, who)
+        for who in SCOPES:
+            wait_for_pools(deployment, deployment["logins"][who])
+            open_progress(pages[who][1], deployment, who, output_dir)
         for who, (_, page) in pages.items():
             assert station_codes(page) == expected[who], who
             # the KPI counts the stations the board evaluated: only the user's own
             kpi = page.locator(".sgz-panel-kpis .sgz-kpi[data-label='社工站'] .value").inner_text().strip()
             assert kpi == str(len(expected[who])), who
-        # one user's server is not the other's: the worker's browser is refused at the supervisor's address
-        worker_page = pages["worker"][1]
+        # a user's page may talk to its widgets only: code sent to the kernel does not run (kernel info does answer)
+        worker, worker_page = deployment["logins"]["worker"], pages["worker"][1]
+        replies, marker = send_code(worker_page, worker, output_dir)
+        assert "kernel_info_reply" in replies and "execute_reply" not in replies and "execute_input" not in replies
+        assert not marker.exists()
+        # one user's server is not the other's: the worker's browser, logged in, is refused by the supervisor's
+        # server (its OAuth login at the Hub says 403), and none of the supervisor's stations reaches it
         other = deployment["logins"]["supervisor"]
-        reply = worker_page.request.get(f"{deployment['url']}/user/{other}/voila/render/progress.ipynb",
-                                        max_redirects=0)
-        assert reply.status in (302, 403), reply.status
-        assert f"/user/{other}/voila/render" not in (reply.headers.get("location") or "")
+        reply = pages["worker"][1].request.get(f"{deployment['url']}/user/{other}/voila/render/progress.ipynb")
+        assert reply.status == 403, (reply.status, reply.url)
+        assert "西山镇" not in reply.text() and "YL02" not in reply.text()
     finally:
         for context, _ in pages.values():
             context.close()

@@ -30,9 +30,10 @@ from traitlets import Unicode
 
 from .. import access
 from ..errors import ConfigError
-from .server import AS_OF_ENV_VAR, DASHBOARD_DIR, voila_argv, voila_env
+from .server import AS_OF_ENV_VAR, DASHBOARD_DIR, DEFAULT_POOL_SIZE, voila_argv, voila_env
 
 POOL_ENV = "SGZ_HUB_POOL_SIZE"
+LOG_LEVEL_ENV = "SGZ_HUB_LOG_LEVEL"  # the users' Voila servers (default WARN)
 HOST_NAMES_ENV = "SGZ_HUB_HOST_NAMES"  # host names the browsers use, besides 127.0.0.1 and localhost
 
 
@@ -115,8 +116,8 @@ def user_server_argv(environ: dict[str, str]) -> list[str]:
     if not service or not prefix:
         raise ConfigError("缺少 JUPYTERHUB_SERVICE_URL / JUPYTERHUB_SERVICE_PREFIX：用户看板服务只能由 JupyterHub 启动")
     port = urlparse(service).port
-    pool = int(environ.get(POOL_ENV, "0"))
-    return [*voila_argv(port, pool_size=pool, root=DASHBOARD_DIR),
+    pool = int(environ.get(POOL_ENV, str(DEFAULT_POOL_SIZE)))
+    return [*voila_argv(port, pool_size=pool, root=DASHBOARD_DIR, log_level=environ.get(LOG_LEVEL_ENV, "WARN")),
             f"--Voila.base_url={prefix}",
             "--Voila.identity_provider_class=sgzlib.dashboards.hub.HubIdentityProvider"]
 
