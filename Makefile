@@ -7,7 +7,7 @@ export JUPYTER_DATA_DIR := $(CURDIR)/.jupyter/data
 export JUPYTER_RUNTIME_DIR := $(CURDIR)/.jupyter/runtime
 export IPYTHONDIR := $(CURDIR)/.jupyter/ipython
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint clean hub
 
 # IPython refuses a profile folder whose parent does not exist yet.
 JUPYTER_DIRS := $(JUPYTER_DATA_DIR) $(JUPYTER_RUNTIME_DIR) $(IPYTHONDIR)
@@ -17,7 +17,7 @@ $(JUPYTER_DIRS):
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,hub]'
 	touch $(STAMP)
 
 # The main job on the demo district: build it, evaluate every project mid-year, then write the
@@ -43,6 +43,16 @@ test: $(STAMP) | $(JUPYTER_DIRS)
 
 bench: $(STAMP) | $(JUPYTER_DIRS)
 	$(BIN)/python -m benchmarks
+
+# The dashboards for many users (README「多用户看板（JupyterHub）」): JupyterHub and its proxy, configured by
+# the SGZ_HUB_* variables; the proxy (configurable-http-proxy, pinned in deploy/package-lock.json) from npm.
+PROXY_STAMP := deploy/node_modules/.installed-stamp
+$(PROXY_STAMP): deploy/package.json deploy/package-lock.json
+	npm ci --prefix deploy --no-audit --no-fund
+	touch $(PROXY_STAMP)
+
+hub: $(STAMP) $(PROXY_STAMP) | $(JUPYTER_DIRS)
+	$(BIN)/jupyterhub -f deploy/jupyterhub_config.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -215,26 +215,7 @@ class DashboardServer:
         any CPU to speak of for ``quiet`` seconds. For tests and benchmarks, which measure a
         visit to a preheated pool.
         """
-        import psutil
-
-        expected = len(DASHBOARDS) * self.pool_size
-        server = psutil.Process(self.process.pid)
-        deadline = time.monotonic() + timeout
-        last, since = None, time.monotonic()
-        while time.monotonic() < deadline:
-            procs = [server, *server.children(recursive=True)]
-            kernels = [p for p in procs[1:] if _is_kernel(p)]
-            used = 0.0
-            for p in procs:
-                with contextlib.suppress(psutil.NoSuchProcess):
-                    t = p.cpu_times()
-                    used += t.user + t.system + t.children_user + t.children_system
-            if len(kernels) < expected or last is None or used - last > 0.1:
-                last, since = used, time.monotonic()
-            elif time.monotonic() - since >= quiet:
-                return
-            time.sleep(0.5)
-        raise ConfigError(f"看板内核在 {timeout:.0f} 秒内没有预热完成")
+        wait_preheated(self.process.pid, len(DASHBOARDS) * self.pool_size, timeout, quiet)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop Voila and every process it started: its process group, and the kernels in their own sessions.
@@ -261,6 +242,29 @@ class DashboardServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def wait_preheated(pid: int, expected: int, timeout: float = 120.0, quiet: float = 3.0) -> None:
+    """Block until the Voila process ``pid`` runs ``expected`` kernels and it and they have been idle ``quiet`` seconds."""
+    import psutil
+
+    server = psutil.Process(pid)
+    deadline = time.monotonic() + timeout
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        procs = [server, *server.children(recursive=True)]
+        kernels = [p for p in procs[1:] if _is_kernel(p)]
+        used = 0.0
+        for p in procs:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                t = p.cpu_times()
+                used += t.user + t.system + t.children_user + t.children_system
+        if len(kernels) < expected or last is None or used - last > 0.1:
+            last, since = used, time.monotonic()
+        elif time.monotonic() - since >= quiet:
+            return
+        time.sleep(0.5)
+    raise ConfigError(f"看板内核在 {timeout:.0f} 秒内没有预热完成")
 
 
 def _copy_console(stream) -> None:
