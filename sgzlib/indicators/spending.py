@@ -83,22 +83,23 @@ def _reasons(mask: np.ndarray, texts) -> np.ndarray:
     return np.where(mask, np.asarray(texts, dtype=object), None)
 
 
-@check("fixed_asset", "不得购置固定资产")
-def fixed_asset(rows, w, params, ctx) -> np.ndarray:
-    word = _has_word(rows["item"], w["fixed_asset"])
-    by_cat = (rows["category"] == "设备购置").to_numpy(dtype=bool)
-    text = [f"类别为「设备购置」（固定资产）：{i or '未写物品'}" if c else f"物品「{i}」含“{wd}”，属固定资产"
+def _by_category_or_word(rows, words, category: str, what: str, category_note: str = "") -> np.ndarray:
+    """Rows whose category is ``category`` or whose item names one of ``words``, with the reason for each."""
+    word = _has_word(rows["item"], words)
+    by_cat = (rows["category"] == category).to_numpy(dtype=bool)
+    text = [f"类别为「{category}」{category_note}：{i or '未写物品'}" if c else f"物品「{i}」含“{wd}”，属{what}"
             for c, i, wd in zip(by_cat, rows["item"].fillna(""), word)]
     return _reasons(by_cat | word.notna().to_numpy(), text)
+
+
+@check("fixed_asset", "不得购置固定资产")
+def fixed_asset(rows, w, params, ctx) -> np.ndarray:
+    return _by_category_or_word(rows, w["fixed_asset"], "设备购置", "固定资产", "（固定资产）")
 
 
 @check("grain_oil", "不得购置米面油")
 def grain_oil(rows, w, params, ctx) -> np.ndarray:
-    word = _has_word(rows["item"], w["grain_oil"])
-    by_cat = (rows["category"] == "米面油").to_numpy(dtype=bool)
-    text = [f"类别为「米面油」：{i or '未写物品'}" if c else f"物品「{i}」含“{wd}”，属米面油"
-            for c, i, wd in zip(by_cat, rows["item"].fillna(""), word)]
-    return _reasons(by_cat | word.notna().to_numpy(), text)
+    return _by_category_or_word(rows, w["grain_oil"], "米面油", "米面油")
 
 
 @check("fuel_outside", "燃油费只能用于本地，不得用于异地往返")
