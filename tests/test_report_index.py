@@ -108,6 +108,18 @@ def test_summary_says_what_was_written_and_where_to_start(demo_url, tmp_path):
     assert f"用浏览器打开 {out / 'index.html'}" in text
 
 
+def test_station_reports_list_their_supervision_record_workbook(demo_url, tmp_path):
+    out = tmp_path / "out"
+    results = [_written(j, out, ("html",)) for j in jobs.station_jobs(demo_url, ["YL01", "YL02"])]
+    for r in results:  # as `sgz report station` adds the pre-filled 督导记录 workbook it wrote next to the report
+        r.files["record"] = r.job.path(out, "_督导记录.xlsx")
+        r.files["record"].write_text("x", encoding="utf-8")
+    page = index.record(out, index.entries_for(results, out, demo_url)).read_text(encoding="utf-8")
+    stem = results[0].job.stem
+    assert f"station/{stem}_%E7%9D%A3%E5%AF%BC%E8%AE%B0%E5%BD%95.xlsx" in _links(page) and "督导记录（Excel，督导后填写导入）" in page
+    assert "督导报告 2 份（html，另有督导记录工作簿 2 份）" in "\n".join(index.summary(out))
+
+
 # -- which browser sgz may use ------------------------------------------------
 
 def _fake_browser(folder, name="chromium"):
@@ -146,7 +158,8 @@ def test_without_a_browser_the_default_drops_pdf_and_an_explicit_pdf_fails(demo_
                      "--out", str(tmp_path / "out"), "--quiet"]) == 0
     assert seen["formats"] == ("ipynb", "html")
     assert _links((tmp_path / "out" / "index.html").read_text(encoding="utf-8")) == [
-        "station/YL01_2025-10-31.html", "station/YL01_2025-10-31.ipynb"]
+        "station/YL01_2025-10-31.html", "station/YL01_2025-10-31_%E7%9D%A3%E5%AF%BC%E8%AE%B0%E5%BD%95.xlsx",  # 督导记录
+        "station/YL01_2025-10-31.ipynb"]
     monkeypatch.undo()
     monkeypatch.setenv("SGZ_CHROMIUM", str(tmp_path / "nonexistent"))
     with pytest.raises(ConfigError, match="找不到 Chromium"):

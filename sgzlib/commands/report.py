@@ -116,7 +116,8 @@ def run(args) -> int:
         results = [*results]
         for job, r in zip(todo, results):
             if r.ok:
-                print(f"督导记录工作簿（预填本次议程，督导后填写并用 sgz import 导入）：{session_workbook(args, job)}")
+                r.files["record"] = session_workbook(args, job)
+                print(f"督导记录工作簿（预填本次议程，督导后填写并用 sgz import 导入）：{r.files['record']}")
     failed = [r for r in results if not r.ok]
     _audit(args, todo, len(results) - len(failed), len(failed), KIND_NAMES[args.kind])
     page = index.record(args.out, index.entries_for(results, args.out, args.db))

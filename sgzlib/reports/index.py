@@ -26,8 +26,11 @@ from .jobs import KIND_NAMES
 MANIFEST = ".sgz-reports.json"
 INDEX = "index.html"
 TITLE = "报告目录"
-FORMAT_NAMES = {"html": "网页（HTML）", "pdf": "PDF", "ipynb": "笔记本（ipynb）", "xlsx": "评分表（Excel）"}
-FORMAT_ORDER = ("html", "pdf", "xlsx", "ipynb")
+FORMAT_NAMES = {"html": "网页（HTML）", "pdf": "PDF", "ipynb": "笔记本（ipynb）", "xlsx": "评分表（Excel）",
+                "record": "督导记录（Excel，督导后填写导入）"}
+FORMAT_ORDER = ("html", "pdf", "xlsx", "record", "ipynb")
+# Workbooks listed with a report but not counted among its formats: format → what the summary calls them.
+WORKBOOKS = {"xlsx": "评分表", "record": "督导记录工作簿"}
 # Spreadsheets and tables written next to the report folders (e.g. by `sgz evaluate --out out/…`).
 OTHER_SUFFIXES = (".xlsx", ".csv", ".json")
 # Reports about several stations: listed in sections of their own, not under a station.
@@ -215,9 +218,9 @@ def summary(out_dir: str | os.PathLike) -> list[str]:
         if not mine:
             continue
         formats = sorted({fmt for e in mine for fmt in e.files}, key=_format_rank)
-        sheets = sum("xlsx" in e.files for e in mine)
-        extra = f"，另有评分表 {sheets} 份" if sheets else ""
-        lines.append(f"  {name} {len(mine)} 份（{'、'.join(f for f in formats if f != 'xlsx')}{extra}）")
+        extra = "".join(f"，另有{what} {n} 份" for fmt, what in WORKBOOKS.items()
+                        if (n := sum(fmt in e.files for e in mine)))
+        lines.append(f"  {name} {len(mine)} 份（{'、'.join(f for f in formats if f not in WORKBOOKS)}{extra}）")
     for other in other_files(out_dir):
         lines.append(f"  {other}")
     if not entries:
