@@ -36,7 +36,7 @@ class Problem:
         if self.column:
             parts.append(f"「{self.column}」列")
         place = " ".join(parts)
-        shown = "" if self.value is None or self.value == "" else f"（值：{self.value}）"
+        shown = "" if _blank(self.value) else f"（值：{self.value}）"
         return f"{place}：{self.message}{shown}" if place else f"{self.message}{shown}"
 
 
@@ -82,3 +82,14 @@ class NotFoundError(SgzError):
 
 class ConfigError(SgzError):
     """The command line or the environment is wrong (bad URL, bad date)."""
+
+
+def _blank(value) -> bool:
+    """No value to show: None, an empty string, or a missing cell (NaN, NaT, pandas' NA, whose ``==`` is ambiguous)."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value) or value == ""  # NaN and NaT differ from themselves
+    except TypeError:  # pandas' NA: comparing it gives NA, whose truth is ambiguous
+        return True
+
