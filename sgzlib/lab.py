@@ -109,7 +109,7 @@ def lab_env(db_url: str | None = None, base: dict | None = None) -> dict[str, st
     return env
 
 
-class LabServer:
+class LabServer(processes.Served):
     """A JupyterLab process on a workspace; a context manager that stops it (and its kernels) on exit."""
 
     def __init__(self, db_url: str | None = None, port: int = DEFAULT_PORT, workspace: Path = DEFAULT_WORKSPACE,
@@ -161,15 +161,3 @@ class LabServer:
         if self._log:
             self._log.close()
             self._log = None
-
-    def __enter__(self) -> LabServer:
-        self.start()
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()

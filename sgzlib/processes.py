@@ -15,6 +15,25 @@ import urllib.error
 import urllib.request
 
 
+class Served:
+    """``with server:`` starts it and waits until it answers (stopping it if it never does); the block's end stops it.
+
+    For classes with ``start()``, ``wait_ready()`` and ``stop()``: ``DashboardServer`` and ``LabServer``.
+    """
+
+    def __enter__(self):
+        self.start()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
 def answers(url: str) -> bool:
     """True when ``url`` answers 200 within two seconds."""
     try:

@@ -147,7 +147,7 @@ def free_port(host: str = HOST) -> int:
         return sock.getsockname()[1]
 
 
-class DashboardServer:
+class DashboardServer(processes.Served):
     """A Voila process serving the dashboards; a context manager that stops it on exit."""
 
     def __init__(self, db_url: str | None = None, port: int = DEFAULT_PORT, as_of: str | None = None,
@@ -230,18 +230,6 @@ class DashboardServer:
         if getattr(self, "_log", None):
             self._log.close()
             self._log = None
-
-    def __enter__(self) -> DashboardServer:
-        self.start()
-        try:
-            self.wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def wait_preheated(pid: int, expected: int, timeout: float = 120.0, quiet: float = 3.0) -> None:
