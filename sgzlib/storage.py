@@ -253,12 +253,13 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
             if unknown:
                 from .errors import NotFoundError
                 raise NotFoundError(f"站点编码不存在：{'、'.join(unknown)}")
-        for t in schema.TABLES:
-            if t.name == "stations":
-                if scope is not None:
-                    frames["stations"] = frames["stations"][frames["stations"]["code"].isin(scope)]
-                continue
-            frames[t.name] = read(t, scope)
+        if scope is not None:
+            frames["stations"] = frames["stations"][frames["stations"]["code"].isin(scope)]
+        others = [t for t in schema.TABLES if t.name != "stations"]
+        if reader:  # every other table at once (``bulk_read``: SQLite reads on several connections)
+            frames.update(reader.many([(t, _scoped_select(t, scope, masked)) for t in others]))
+        else:
+            frames.update({t.name: read(t, scope) for t in others})
     if reader:
         frames["stations"] = frames["stations"].reset_index(drop=True)
         ds = Dataset.of_declared(frames)
