@@ -30,7 +30,7 @@ import queue
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import numpy as np
 import pandas as pd
@@ -192,10 +192,8 @@ class SqliteReader(Reader):
         for w in workers:
             w.start()
         try:
-            try:
+            with suppress(threading.BrokenBarrierError):
                 ready.wait()
-            except threading.BrokenBarrierError:
-                pass
             if ready.broken or self._data_version() != self.version:
                 return None  # a worker could not start, or a write came in between
             by_task = {t[0:2]: t[2] for t in tasks}
