@@ -26,8 +26,11 @@ memory, ``reader_for`` returns ``None`` and the caller reads rows.
 from __future__ import annotations
 
 import io
+import queue
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import numpy as np
 import pandas as pd
@@ -43,7 +46,12 @@ try:
 except ImportError:  # pragma: no cover - pyarrow is a declared dependency
     pa = None
 
-Reader = Callable[[schema.Table, sa.Select], pd.DataFrame]
+Job = tuple[schema.Table, sa.Select]
+# SQLite: worker connections reading at once (the driver reads without Python's lock: 2 cores, 2 readers),
+# how many rows one read of a whole table takes at most (bigger tables are read in rowid ranges, which come back
+# in parallel and are turned into pandas columns while the others are still being read).
+SQLITE_READERS = 2
+SQLITE_CHUNK_ROWS = 400_000
 STRING_KINDS = ("code", "text", "enum", "list")
 ARROW_TYPES = {**{k: pa.large_string() for k in STRING_KINDS}, "int": pa.int64(), "money": pa.float64(),
                "bool": pa.bool_(), "number": pa.float64()} if pa is not None else {}
@@ -67,21 +75,145 @@ def reader_for(conn: sa.Connection) -> Iterator[Reader | None]:
         if adbc_sqlite is None or database in (None, "", ":memory:") or database.startswith("file:"):
             yield None
             return
-        with adbc_sqlite.connect(database) as adbc:
-            with adbc.cursor() as cur:
-                cur.execute("PRAGMA busy_timeout = 5000")  # wait for a writer's commit, as pysqlite does
-            yield lambda t, query: _sqlite(adbc, conn, t, query)
+        with adbc_sqlite.connect(database, autocommit=True) as monitor, _sqlite_connect(adbc_sqlite, database) as adbc:
+            yield SqliteReader(adbc_sqlite, database, adbc, monitor, conn)
     elif name == "postgresql" and conn.dialect.driver == "psycopg":
         adbc = _adbc_postgres(conn)
         if adbc is None:
-            yield lambda t, query: _postgres(conn, t, query)
+            yield Reader(lambda t, query: _postgres(conn, t, query))
             return
         try:
-            yield lambda t, query: _adbc_postgres_read(adbc, conn, t, query)
+            yield Reader(lambda t, query: _adbc_postgres_read(adbc, conn, t, query))
         finally:
             adbc.close()
     else:
         yield None
+
+
+class Reader:
+    """Reads a table's rows (``reader(table, query)``), or several tables (``many``), as frames in declared dtypes."""
+
+    def __init__(self, one: Callable[[schema.Table, sa.Select], pd.DataFrame]):
+        self.one = one
+
+    def __call__(self, t: schema.Table, query: sa.Select) -> pd.DataFrame:
+        return self.one(t, query)
+
+    def many(self, jobs: list[Job]) -> dict[str, pd.DataFrame]:
+        """Each job's table, read in turn on one connection (one snapshot of the database)."""
+        return {t.name: self.one(t, query) for t, query in jobs}
+
+
+def _sqlite_connect(adbc_sqlite, database: str):
+    adbc = adbc_sqlite.connect(database)
+    with adbc.cursor() as cur:
+        cur.execute("PRAGMA busy_timeout = 5000")  # wait for a writer's commit, as pysqlite does
+    return adbc
+
+
+class SqliteReader(Reader):
+    """A SQLite file read through ADBC; ``many`` reads on several connections at once, all at one moment.
+
+    Each worker connection opens a read transaction first. The reads are
+    kept only if no write was committed between the reader's creation (before
+    its first read, on the main connection) and the moment every worker held
+    its transaction (``PRAGMA data_version`` of a separate connection, the
+    monitor, is the same at both): then every read, the main connection's
+    included, sees the same state of the database, as one connection would.
+    Otherwise, or on any error, the main connection reads the tables in turn
+    (its transaction has held one state since its first read).
+    """
+
+    def __init__(self, adbc_sqlite, database: str, adbc, monitor, conn: sa.Connection):
+        super().__init__(lambda t, query: _sqlite(adbc, conn, t, query))
+        self.module, self.database, self.adbc, self.monitor, self.conn = adbc_sqlite, database, adbc, monitor, conn
+        self.version = self._data_version()
+
+    def many(self, jobs: list[Job]) -> dict[str, pd.DataFrame]:
+        tasks = [task for t, query in jobs for task in self._tasks(t, query)]
+        if len(tasks) > 1:
+            try:
+                parts = self._parallel(tasks)
+            except Exception:  # noqa: BLE001 - a busy or failing worker: the main connection reads instead
+                parts = None
+            if parts is not None:
+                count = Counter(task[0] for task in tasks)
+                return {t.name: _joined([parts[(t.name, i)] for i in range(count[t.name])]) for t, _ in jobs}
+        return super().many(jobs)
+
+    def _tasks(self, t: schema.Table, query: sa.Select) -> list[tuple[str, int, schema.Table, str, int]]:
+        """(table, part, table, SQL, estimated rows): a whole table, or rowid ranges of a big unscoped one."""
+        sql = _sql(self.conn, query)
+        froms = query.get_final_froms()
+        if query.whereclause is not None or len(froms) != 1 or not isinstance(froms[0], sa.Table):
+            return [(t.name, 0, t, sql, SQLITE_CHUNK_ROWS)]  # scoped: one read, rows in the database's order
+        with self.adbc.cursor() as cur:
+            cur.execute(f'SELECT min(rowid), max(rowid) FROM "{froms[0].name}"')
+            low, high = cur.fetchone()
+        if low is None:
+            return [(t.name, 0, t, sql, 0)]
+        parts = max(1, -(-(high - low + 1) // SQLITE_CHUNK_ROWS))
+        edges = [low - 1 + (high - low + 1) * i // parts for i in range(parts)] + [high]
+        return [(t.name, i, t, f"{sql} WHERE rowid > {edges[i]} AND rowid <= {edges[i + 1]}",
+                 edges[i + 1] - edges[i]) for i in range(parts)]
+
+    def _data_version(self) -> int:
+        with self.monitor.cursor() as cur:
+            cur.execute("PRAGMA data_version")
+            return cur.fetchone()[0]
+
+    def _parallel(self, tasks) -> dict[tuple[str, int], pd.DataFrame] | None:
+        """Every task's frame, read by ``SQLITE_READERS`` connections at one moment; ``None`` if a write came between."""
+        todo: queue.SimpleQueue = queue.SimpleQueue()
+        for task in sorted(tasks, key=lambda task: -task[4]):  # biggest first
+            todo.put(task)
+        done: queue.SimpleQueue = queue.SimpleQueue()
+        ready = threading.Barrier(SQLITE_READERS + 1)
+        stop = threading.Event()
+
+        def work() -> None:
+            try:
+                with _sqlite_connect(self.module, self.database) as adbc:
+                    with adbc.cursor() as cur:  # the read transaction starts here and holds until the end
+                        cur.execute("SELECT count(*) FROM sqlite_master")
+                        cur.fetchall()
+                    ready.wait()
+                    while not stop.is_set():
+                        try:
+                            name, part, _, sql, _ = todo.get_nowait()
+                        except queue.Empty:
+                            return
+                        done.put(((name, part), _fetch_sqlite(adbc, sql)))
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                ready.abort()
+                done.put((None, exc))
+
+        workers = [threading.Thread(target=work, daemon=True) for _ in range(SQLITE_READERS)]
+        for w in workers:
+            w.start()
+        try:
+            with suppress(threading.BrokenBarrierError):
+                ready.wait()
+            if ready.broken or self._data_version() != self.version:
+                return None  # a worker could not start, or a write came in between
+            by_task = {t[0:2]: t[2] for t in tasks}
+            frames = {}
+            for _ in tasks:
+                key, table = done.get()
+                if key is None:
+                    raise table
+                frames[key] = frame_from_arrow(by_task[key], table)  # while the workers read the rest
+            return frames
+        finally:
+            stop.set()
+            for w in workers:
+                w.join()
+
+
+def _joined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    if len(frames) == 1:
+        return frames[0]
+    return pd.concat(frames, ignore_index=True)
 
 
 def _adbc_postgres(conn: sa.Connection):
@@ -119,12 +251,15 @@ def _sql(conn: sa.Connection, query: sa.Select) -> str:
 
 
 def _sqlite(adbc, conn: sa.Connection, t: schema.Table, query: sa.Select) -> pd.DataFrame:
+    return frame_from_arrow(t, _fetch_sqlite(adbc, _sql(conn, query)))
+
+
+def _fetch_sqlite(adbc, sql: str):
     with adbc.cursor() as cur:
         # The driver infers each column's type from the first batch: one batch for the whole table.
         cur.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": "100000000"})
-        cur.execute(_sql(conn, query))
-        table = cur.fetch_arrow_table()
-    return frame_from_arrow(t, table)
+        cur.execute(sql)
+        return cur.fetch_arrow_table()
 
 
 def _postgres(conn: sa.Connection, t: schema.Table, query: sa.Select) -> pd.DataFrame:
@@ -151,7 +286,7 @@ def frame_from_arrow(t: schema.Table, table, money_as_stored: bool = False) -> p
     if table.num_rows == 0:
         return schema.empty_frame(t)
     return pd.DataFrame({c.name: _column(c.kind, table.column(c.name), money_as_stored, _few_values(c))
-                         for c in t.columns})
+                         for c in t.columns}, copy=False)
 
 
 def _few_values(c: schema.Column) -> bool:

@@ -90,11 +90,14 @@ def fold(text: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKC", text) if not _invisible(ch))
 
 
-def _folded_with_map(text: str, drop_spaces: bool) -> tuple[str, list[int]]:
+def _folded_with_map(text: str, drop_spaces: bool) -> tuple[str, list[int] | range]:
     """Per-character NFKC of ``text`` and, for each folded character, the index of its original character.
 
     Spaces become one ASCII space (or are dropped with ``drop_spaces``); format characters are dropped.
+    Most text is already NFKC with no space or format character but ASCII spaces: it folds to itself.
     """
+    if text.isprintable() and unicodedata.is_normalized("NFKC", text) and not (drop_spaces and " " in text):
+        return text, range(len(text))
     chars: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(text):

@@ -26,9 +26,6 @@ from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 
 from . import faults, schema
 from .dataset import Dataset
@@ -96,20 +93,25 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-@functools.lru_cache(maxsize=1)
-def _script() -> ScriptDirectory:
-    return ScriptDirectory.from_config(_config())
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _config() -> Config:
+def _config():
+    from alembic.config import Config  # Alembic only when a migration runs: it takes a third of a second to import
+
     config = Config()
-    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    config.set_main_option("script_location", str(MIGRATIONS))
     return config
 
 
+@functools.lru_cache(maxsize=1)
 def head_revision() -> str:
-    """The revision the shipped migrations end at."""
-    return _script().get_current_head()
+    """The revision the shipped migrations end at: the number of the last one (``versions/0004_….py`` → ``0004``).
+
+    Each migration's revision is its file's number and its ``down_revision`` the one before
+    (``test_storage`` checks that against Alembic's own reading of the folder).
+    """
+    return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
 
 
 def current_revision(engine: sa.Engine) -> str | None:
@@ -176,6 +178,8 @@ def upgrade_schema(engine: sa.Engine, revision: str = "head") -> None:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": MIGRATION_LOCK})
         _settle_half_built(conn, engine)
         config.attributes["connection"] = conn
+        from alembic import command
+
         command.upgrade(config, revision)
         faults.point("migrate-created")
 
@@ -219,6 +223,8 @@ def repair_schema(engine: sa.Engine) -> list[str]:
         metadata.create_all(conn, tables=[SQL_TABLES[n] for n in missing])
         config = _config()
         config.attributes["connection"] = conn
+        from alembic import command
+
         command.stamp(config, "head")
     return [schema.TABLE_BY_NAME[n].sheet for n in missing]
 
@@ -253,12 +259,13 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
             if unknown:
                 from .errors import NotFoundError
                 raise NotFoundError(f"站点编码不存在：{'、'.join(unknown)}")
-        for t in schema.TABLES:
-            if t.name == "stations":
-                if scope is not None:
-                    frames["stations"] = frames["stations"][frames["stations"]["code"].isin(scope)]
-                continue
-            frames[t.name] = read(t, scope)
+        if scope is not None:
+            frames["stations"] = frames["stations"][frames["stations"]["code"].isin(scope)]
+        others = [t for t in schema.TABLES if t.name != "stations"]
+        if reader:  # every other table at once (``bulk_read``: SQLite reads on several connections)
+            frames.update(reader.many([(t, _scoped_select(t, scope, masked)) for t in others]))
+        else:
+            frames.update({t.name: read(t, scope) for t in others})
     if reader:
         frames["stations"] = frames["stations"].reset_index(drop=True)
         ds = Dataset.of_declared(frames)

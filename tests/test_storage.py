@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -119,11 +121,27 @@ def test_a_database_at_the_photos_revision_gains_the_supervision_cycle_tables(tm
     storage.upgrade_schema(engine, "0002")
     before = set(sa.inspect(engine).get_table_names())
     assert "photo_files" in before and not {"supervision_items", "action_history"} & before
-    chain = [(r.revision, r.down_revision) for r in storage._script().walk_revisions()]
+    chain = [(r.revision, r.down_revision) for r in alembic_script().walk_revisions()]
     assert chain == [("0004", "0003"), ("0003", "0002"), ("0002", "0001"), ("0001", None)]
     storage.upgrade_schema(engine)
     assert {"supervision_items", "action_history", "audit_log"} <= set(sa.inspect(engine).get_table_names())
     assert storage.current_revision(engine) == storage.head_revision()
+
+
+def alembic_script():
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(storage._config())
+
+
+def test_head_revision_read_from_the_file_names_is_alembics_head():
+    """``head_revision`` reads the last file number; Alembic reads each file's ``revision`` / ``down_revision``."""
+    script = alembic_script()
+    assert storage.head_revision() == script.get_current_head() == "0004"
+    for r in script.walk_revisions():
+        number = int(Path(r.path).name.split("_", 1)[0])
+        assert r.revision == f"{number:04d}"
+        assert r.down_revision == (f"{number - 1:04d}" if number > 1 else None)
 
 
 def test_database_url_precedence(monkeypatch):

@@ -24,6 +24,8 @@ import nbformat
 import openpyxl
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sgzlib import cli, demo, privacy, storage
 from sgzlib.dataset import Dataset
@@ -385,3 +387,28 @@ def test_one_character_names_show_no_character(shared):
     pairs = json.loads(outputs["outcomes json pairs"])["pairs"]
     one = [p["name"] for p in pairs if p["beneficiary_code"] in secrets["one_char"]]
     assert one and set(one) == {"*"}
+
+
+def _fold_char_by_char(text: str, drop_spaces: bool):
+    """The fold of ``_folded_with_map`` written out character by character, without its shortcut."""
+    chars, where = [], []
+    for i, ch in enumerate(text):
+        for out in unicodedata.normalize("NFKC", ch):
+            cat = unicodedata.category(out)
+            if out.isspace() or cat in ("Zs", "Zl", "Zp"):
+                if not drop_spaces:
+                    chars.append(" ")
+                    where.append(i)
+            elif cat not in ("Cf", "Cc"):
+                chars.append(out)
+                where.append(i)
+    return "".join(chars), where
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from("张三 1386\u3000\u200b\uff11\uff0d-xX年月日，。ＡＢa\u00a0\u0301e\t\n\u2028①㎏"),
+               max_size=30),
+       st.booleans())
+def test_folding_shortcut_gives_what_the_character_by_character_fold_gives(text, drop_spaces):
+    folded, where = privacy._folded_with_map(text, drop_spaces)
+    assert (folded, list(where)) == _fold_char_by_char(text, drop_spaces)
