@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .errors import Problem
@@ -146,8 +147,14 @@ def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFram
 
 def _seq_lists(sessions: pd.DataFrame, owner: str, index: pd.Index) -> pd.Series:
     """Per owner, the session numbers of ``sessions`` joined by 、 ("" when none)."""
-    ordered = sessions.sort_values([owner, "seq"])
-    joined = ordered["seq"].astype(int).astype(str).groupby(ordered[owner]).agg("、".join)
+    ordered = sessions[sessions[owner].notna()].sort_values([owner, "seq"])
+    keys = ordered[owner].to_numpy(dtype=object)
+    seqs = ordered["seq"].astype(int).astype(str).to_numpy(dtype=object)
+    # sorted by owner: each owner's sessions are one run of rows (a groupby with "、".join, without calling
+    # Python once per owner through pandas)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(keys)]
+    joined = pd.Series(["、".join(seqs[i:j]) for i, j in zip(starts, ends)], index=keys[starts], dtype=object)
     return joined.reindex(index).fillna("").astype(object)
 
 
