@@ -138,8 +138,10 @@ def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFram
     labels["过程记录表"] = ("过程记录表（第" + no_record_seqs + "节）").where(
         out["sessions"] > 0, "过程记录表（尚无服务节次）")
     absent = labels.where(~have[list(CASE_RECORD_SET)])
-    expected = pd.DataFrame([[k in EXPECTED_BY_STAGE[st] for k in CASE_RECORD_SET] for st in out["stage"]],
-                            index=out.index, columns=list(CASE_RECORD_SET))
+    stage_codes, stages = pd.factorize(out["stage"].to_numpy(dtype=object))
+    by_stage = np.array([[k in EXPECTED_BY_STAGE[st] for k in CASE_RECORD_SET] for st in stages],
+                        dtype=bool).reshape(len(stages), len(CASE_RECORD_SET))
+    expected = pd.DataFrame(by_stage[stage_codes], index=out.index, columns=list(CASE_RECORD_SET))
     out["missing_records"] = _row_tuples(absent.where(expected))
     out["absent_records"] = _row_tuples(absent)
     return out.reset_index(names="code")
@@ -161,7 +163,7 @@ def _seq_lists(sessions: pd.DataFrame, owner: str, index: pd.Index) -> pd.Series
 def _row_tuples(frame: pd.DataFrame) -> pd.Series:
     """Each row's non-null values as a tuple, in column order."""
     values = frame.to_numpy(dtype=object)
-    return pd.Series([tuple(v for v in row if isinstance(v, str)) for row in values], index=frame.index,
+    return pd.Series([tuple([v for v in row if isinstance(v, str)]) for row in values.tolist()], index=frame.index,
                      dtype="object")
 
 
