@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from .errors import Problem
@@ -137,8 +138,10 @@ def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFram
     labels["过程记录表"] = ("过程记录表（第" + no_record_seqs + "节）").where(
         out["sessions"] > 0, "过程记录表（尚无服务节次）")
     absent = labels.where(~have[list(CASE_RECORD_SET)])
-    expected = pd.DataFrame([[k in EXPECTED_BY_STAGE[st] for k in CASE_RECORD_SET] for st in out["stage"]],
-                            index=out.index, columns=list(CASE_RECORD_SET))
+    stage_codes, stages = pd.factorize(out["stage"].to_numpy(dtype=object))
+    by_stage = np.array([[k in EXPECTED_BY_STAGE[st] for k in CASE_RECORD_SET] for st in stages],
+                        dtype=bool).reshape(len(stages), len(CASE_RECORD_SET))
+    expected = pd.DataFrame(by_stage[stage_codes], index=out.index, columns=list(CASE_RECORD_SET))
     out["missing_records"] = _row_tuples(absent.where(expected))
     out["absent_records"] = _row_tuples(absent)
     return out.reset_index(names="code")
@@ -146,15 +149,21 @@ def case_overview(ds, as_of=None, rules: CaseRules = CaseRules()) -> pd.DataFram
 
 def _seq_lists(sessions: pd.DataFrame, owner: str, index: pd.Index) -> pd.Series:
     """Per owner, the session numbers of ``sessions`` joined by 、 ("" when none)."""
-    ordered = sessions.sort_values([owner, "seq"])
-    joined = ordered["seq"].astype(int).astype(str).groupby(ordered[owner]).agg("、".join)
+    ordered = sessions[sessions[owner].notna()].sort_values([owner, "seq"])
+    keys = ordered[owner].to_numpy(dtype=object)
+    seqs = ordered["seq"].astype(int).astype(str).to_numpy(dtype=object)
+    # sorted by owner: each owner's sessions are one run of rows (a groupby with "、".join, without calling
+    # Python once per owner through pandas)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(keys)]
+    joined = pd.Series(["、".join(seqs[i:j]) for i, j in zip(starts, ends)], index=keys[starts], dtype=object)
     return joined.reindex(index).fillna("").astype(object)
 
 
 def _row_tuples(frame: pd.DataFrame) -> pd.Series:
     """Each row's non-null values as a tuple, in column order."""
     values = frame.to_numpy(dtype=object)
-    return pd.Series([tuple(v for v in row if isinstance(v, str)) for row in values], index=frame.index,
+    return pd.Series([tuple([v for v in row if isinstance(v, str)]) for row in values.tolist()], index=frame.index,
                      dtype="object")
 
 

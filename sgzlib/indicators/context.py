@@ -18,6 +18,7 @@ from ..errors import DataError, NotFoundError, Problem
 from ..evidence import REUSED_PHOTO, photo_check
 from ..vocab import LIST_SEPARATOR, fold
 from .catalogue import Catalogue, load_catalogue
+from .frames import as_object, objects
 from .periods import month_number
 
 
@@ -44,18 +45,26 @@ class Context:
         contains the date (up to the evaluation date); without, to every project
         of its township (staff, checklist, rosters).
         """
-        stations = pd.Categorical(station)
+        codes, names = pd.factorize(objects(station) if isinstance(station, pd.Series) else np.asarray(station))
         towns = self.projects["station_code"].unique()
-        mapped = pd.Series(stations.categories).map(self._township)
+        mapped = pd.Series(names, dtype=object).map(self._township)
         town_of_cat = pd.Categorical(mapped.where(mapped.isin(towns)), categories=towns).codes
-        codes = stations.codes
         town = np.where(codes >= 0, town_of_cat[np.maximum(codes, 0)] if len(town_of_cat) else -1, -1)
         pos = np.flatnonzero(town >= 0)
-        proj = pd.DataFrame({"town": pd.Categorical(self.projects["station_code"], categories=towns).codes,
-                             "pidx": np.arange(len(self.projects))})
-        out = pd.DataFrame({"pos": pos, "town": town[pos]}).merge(proj, on="town", how="inner")
-        pidx = out["pidx"].to_numpy()
-        pos = out["pos"].to_numpy()
+        # every row once per project of its township, rows in order and a township's projects in order
+        # (what an inner merge on the township gives), with array arithmetic instead of a merge
+        project_town = pd.Categorical(self.projects["station_code"], categories=towns).codes
+        by_town = np.argsort(project_town, kind="stable")
+        per_town = np.bincount(project_town, minlength=len(towns))
+        first = np.cumsum(per_town) - per_town
+        if per_town.max(initial=0) <= 1:  # one project per township (the usual case): no repeats
+            pos = pos[per_town[town[pos]] > 0]
+            pidx = by_town[first[town[pos]]]
+        else:
+            repeats = per_town[town[pos]]
+            pos = np.repeat(pos, repeats)
+            offsets = np.arange(len(pos)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+            pidx = by_town[first[town[pos]] + offsets]
         if dates is not None:
             d = dates.to_numpy(dtype="datetime64[s]")[pos]
             keep = (d >= self.projects["start"].to_numpy(dtype="datetime64[s]")[pidx]) & \
@@ -81,21 +90,25 @@ class Context:
 
     @functools.cached_property
     def services(self) -> pd.DataFrame:
-        """Service records owned by a project, with evidence (``valid``, ``reason_code``, ``reason``) and month."""
+        """Service records owned by a project, with evidence (``valid``, ``reason_code``, ``reason``) and month.
+
+        Text columns are plain object arrays (``objects``): pandas would otherwise check every one of the
+        two million values again to make them strings, and the rules only read them back as arrays.
+        """
         s = self.ds.services
         owner = self.assign(s, s["station_code"], s["date"])
         pos = owner["pos"].to_numpy()
         ev = self._photo_verdicts(s, owner)
         out = pd.DataFrame({
             "project_code": owner["project_code"].array,
-            "code": s["code"].to_numpy()[pos],
+            "code": as_object(objects(s["code"])[pos]),
             "date": s["date"].to_numpy()[pos],
-            "domain": pd.Categorical(s["domain"].to_numpy()[pos]),
-            "category": pd.Categorical(s["category"].to_numpy()[pos]),
+            "domain": _taken_categories(s["domain"], pos),
+            "category": _taken_categories(s["category"], pos),
             "uploaded": s["uploaded"].fillna(False).to_numpy(dtype=bool)[pos],
             "valid": ev["valid"],
-            "reason_code": ev["reason_code"],
-            "reason": ev["reason"],
+            "reason_code": as_object(ev["reason_code"]),
+            "reason": as_object(ev["reason"]),
             "orig": pos,
         })
         out["month"] = month_number(out["date"])
@@ -142,17 +155,27 @@ def fast_photo_check(frame: pd.DataFrame, id_columns: list[str]) -> pd.DataFrame
     A record whose photo files no other record uses is valid exactly when it
     has a photo, so only the records that share a file go through
     ``photo_check`` (which decides who used it first); the result is the same.
+    ``reason_code`` and ``reason`` are object columns (None where valid).
     """
     photos = frame["photos"]
     has = photos.notna().to_numpy()
-    out = pd.DataFrame({"valid": has, "reason_code": np.where(has, None, "no_photo"),
-                        "reason": np.where(has, None, photo_check_reason("no_photo"))}, index=frame.index)
-    text = photos[has]
-    multi = np.fromiter((LIST_SEPARATOR in t for t in text.to_numpy(dtype=object)), dtype=bool, count=len(text))
-    files = pd.concat([text[~multi], split_list(text[multi])]) if multi.any() else text
-    shared = files[_maybe_shared(files)]
+    code = np.full(len(frame), None, dtype=object)
+    code[~has] = "no_photo"
+    reason = np.full(len(frame), None, dtype=object)
+    reason[~has] = photo_check_reason("no_photo")
+    out = pd.DataFrame({"valid": has, "reason_code": pd.Series(code, index=frame.index, dtype=object),
+                        "reason": pd.Series(reason, index=frame.index, dtype=object)}, index=frame.index)
+    texts = objects(photos)[has]
+    multi = np.fromiter((LIST_SEPARATOR in t for t in texts), dtype=bool, count=len(texts))
+    if multi.any():
+        text = photos[has]
+        files = pd.concat([text[~multi], split_list(text[multi])])
+        file_texts, file_index = objects(files), files.index.to_numpy()
+    else:
+        file_texts, file_index = texts, frame.index.to_numpy()[has]
+    shared = file_index[_maybe_shared(file_texts)]
     if len(shared):
-        rows = frame.loc[np.unique(shared.index.to_numpy())]
+        rows = frame.loc[np.unique(shared)]
         checked = photo_check(rows, id_columns)
         reused = checked["reason_code"] == REUSED_PHOTO
         checked.loc[reused, "reason"] = [
@@ -162,15 +185,29 @@ def fast_photo_check(frame: pd.DataFrame, id_columns: list[str]) -> pd.DataFrame
     return out
 
 
-def _maybe_shared(files: pd.Series) -> np.ndarray:
+def _taken_categories(values: pd.Series, pos: np.ndarray) -> pd.Categorical:
+    """The values at ``pos`` as a categorical (categories in order of appearance in the whole column),
+    the column factorised once and its codes taken."""
+    codes, uniques = pd.factorize(objects(values))
+    return pd.Categorical.from_codes(codes[pos], uniques)
+
+
+def _maybe_shared(files: np.ndarray) -> np.ndarray:
     """Files that may occur more than once: every repeated file, and the rare file whose 64-bit hash repeats.
 
-    Hashing the strings once and finding repeated integers is about twice as fast as
-    finding repeated strings; a hash collision only sends a record through the exact
-    ``photo_check``, which gives an unshared record the same verdict.
+    Python's own string hash (cached on each string) and repeated integers found by sorting them are
+    several times faster than finding repeated strings; a hash collision only sends a record through
+    the exact ``photo_check``, which gives an unshared record the same verdict.
     """
-    hashes = pd.util.hash_array(files.to_numpy(dtype=object), categorize=False)
-    return pd.Series(hashes).duplicated(keep=False).to_numpy()
+    hashes = np.fromiter(map(hash, files), dtype=np.int64, count=len(files))
+    order = np.argsort(hashes)
+    same = hashes[order][1:] == hashes[order][:-1]
+    repeated = np.zeros(len(hashes), dtype=bool)
+    repeated[1:] |= same
+    repeated[:-1] |= same
+    out = np.empty(len(hashes), dtype=bool)
+    out[order] = repeated
+    return out
 
 
 def photo_check_reason(code: str) -> str:
@@ -217,6 +254,9 @@ def resolve_projects(ds, wanted=None, find=load_catalogue) -> pd.DataFrame:
         wanted = [wanted] if isinstance(wanted, str) else list(wanted)
         p = p[p["code"].isin(wanted)]
     stations = ds.stations.set_index("code")
+    # plain dicts: a lookup per project in a Series indexed by text costs far more (1,000 projects)
+    level_of = dict(zip(stations.index, stations["level"]))
+    name_of = dict(zip(stations.index, stations["name"]))
     problems, rows = [], []
     find = functools.cache(find)
     for r in p.itertuples(index=False):  # one per project, never per record
@@ -242,11 +282,11 @@ def resolve_projects(ds, wanted=None, find=load_catalogue) -> pd.DataFrame:
                 bad("自选任务", f"项目 {r.code}：自选任务「{name}」不在清单中（{names}）", name)
             elif task.id not in tasks:
                 tasks.append(task.id)
-        level = stations["level"].get(r.station_code)
+        level = level_of.get(r.station_code)
         if not isinstance(level, str) or level != "乡镇街道站":  # NA when the station row has no level
             bad("站点编码", f"项目 {r.code}：项目应属于乡镇街道站，站点 {r.station_code} 的层级是 {level}", r.station_code)
             continue
-        rows.append({"code": r.code, "station_code": r.station_code, "station_name": stations["name"].get(r.station_code),
+        rows.append({"code": r.code, "station_code": r.station_code, "station_name": name_of.get(r.station_code),
                      "start": r.start, "end": r.end, "catalogue": cat.id, "tier": tier, "tasks": tuple(tasks)})
     if problems:
         raise DataError(problems)

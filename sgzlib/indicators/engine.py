@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, PERIOD_UNIT, TO_VERIFY
 from .context import Context
+from .frames import text_column
 from .periods import PERIOD_WHOLE
 from .registry import EXPLAIN_COLUMNS, RULES, STATE, VERDICT_COLUMNS
 from .spending import SpendingResult, evaluate_spending
@@ -57,7 +58,7 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
                 (whole if ind.period == "whole" else periods).append(out.results.assign(_k=k))
                 if ind.period != "whole":
                     period_jobs.append(pd.DataFrame({"_k": k, "project_code": tier_jobs["code"].to_numpy()}))
-                expl.append(out.explanations.assign(indicator_id=ind.id))
+                expl.append((ind.id, out.explanations))
                 if out.verdicts is not None:
                     verdicts.append(out.verdicts.assign(indicator_id=ind.id))
     meta = pd.DataFrame(meta)
@@ -78,10 +79,24 @@ def _empty_verdicts() -> pd.DataFrame:
     return pd.DataFrame(columns=list(VERDICT_COLUMNS))
 
 
-def _tidy_explanations(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def _tidy_explanations(parts: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """Every indicator's explanation rows in one frame: ids, periods and tables as ``str``, the rest objects."""
     if not parts:
         return _empty_expl()
-    e = pd.concat(parts, ignore_index=True)[["project_code", "indicator_id", *EXPLAIN_COLUMNS[1:]]]
+    if not sum(len(p) for _, p in parts):
+        e = pd.concat([p.assign(indicator_id=i) for i, p in parts], ignore_index=True)
+    else:
+        frames = [p for _, p in parts]
+        labels = ["period", "record_table"]
+        e = pd.concat([f.drop(columns=labels) for f in frames], ignore_index=True)
+        for col in ("project_code", "record_id"):
+            e[col] = e[col].astype(object)
+        lengths = np.array([len(p) for _, p in parts])
+        ids = pd.array(np.array([i for i, _ in parts], dtype=object), dtype="str")
+        e["indicator_id"] = ids.take(np.repeat(np.arange(len(parts)), lengths))
+        for col in labels:
+            e[col] = text_column(frames, col)
+    e = e[["project_code", "indicator_id", *EXPLAIN_COLUMNS[1:]]]
     for col in ("reason_code", "reason"):
         values = e[col].astype(object)
         e[col] = values.where(values.notna(), None)

@@ -40,6 +40,15 @@ def label(numbers, kind: str) -> np.ndarray:
     return np.array(names, dtype=object)[numbers - lo]
 
 
+def label_categories(numbers, kind: str) -> pd.Categorical:
+    """``label`` as a categorical: the same labels, each built and stored once (for frames of many rows)."""
+    numbers = np.asarray(numbers, dtype="int64")
+    lo = numbers.min() if len(numbers) else 0
+    hi = numbers.max() if len(numbers) else -1
+    names = month_label(range(lo, hi + 1)) if kind == "month" else quarter_label(range(lo, hi + 1))
+    return pd.Categorical.from_codes(numbers - lo, names)
+
+
 def grid(jobs: pd.DataFrame, kind: str, as_of: pd.Timestamp) -> pd.DataFrame:
     """One row per project and period that has started by ``as_of`` (ended or current).
 

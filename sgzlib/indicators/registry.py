@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
+
+from .frames import as_labels, as_object
 
 # How the expected-by-date value of a whole-period target grows.
 LINEAR = "linear"  # target x elapsed share of the project period
@@ -82,9 +85,15 @@ def empty_explanations() -> pd.DataFrame:
 
 
 def explanations(project_code, period, table: str, record_id, counted, reason_code=None, reason=None) -> pd.DataFrame:
-    """An explanation frame from aligned columns (scalars are broadcast)."""
-    frame = pd.DataFrame({"project_code": project_code, "period": period, "record_table": table,
-                          "record_id": record_id, "counted": counted, "reason_code": reason_code,
-                          "reason": reason})
-    frame["counted"] = frame["counted"].astype(bool)
+    """An explanation frame from aligned columns (scalars are broadcast).
+
+    Text columns are object columns (``frames.as_object``), the period and table categorical
+    (``frames.as_labels``); the engine gives the final explanations their dtypes once, when it puts every
+    indicator's rows together.
+    """
+    n = len(record_id)
+    frame = pd.DataFrame({"project_code": as_object(project_code, n), "period": as_labels(period, n),
+                          "record_table": as_labels(table, n), "record_id": as_object(record_id, n),
+                          "counted": np.broadcast_to(np.asarray(counted), (n,)).astype(bool),
+                          "reason_code": as_object(reason_code, n), "reason": as_object(reason, n)})
     return frame

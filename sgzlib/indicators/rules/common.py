@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ...vocab import VOCABS
+from ..frames import as_object
 from ..periods import PERIOD_WHOLE
 
 DOMAINS = VOCABS["domain"].values
@@ -42,9 +43,9 @@ def service_evidence(rows: pd.DataFrame, photo_required: bool, upload_required: 
         valid = valid & ~missing
         code = np.where(missing, NOT_UPLOADED, code)
         reason = np.where(missing, NOT_UPLOADED_REASON, reason)
-    return pd.DataFrame({"project_code": rows["project_code"].to_numpy(), "record_id": rows["code"].to_numpy(),
+    return pd.DataFrame({"project_code": as_object(rows["project_code"]), "record_id": as_object(rows["code"]),
                          "date": rows["date"].to_numpy(), "month": rows["month"].to_numpy(), "valid": valid,
-                         "reason_code": code, "reason": reason, "orig": rows["orig"].to_numpy()})
+                         "reason_code": as_object(code), "reason": as_object(reason), "orig": rows["orig"].to_numpy()})
 
 
 def totals_by_project(jobs: pd.DataFrame, values: pd.Series) -> pd.DataFrame:

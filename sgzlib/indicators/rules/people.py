@@ -53,7 +53,10 @@ def coverage(ctx, ind, params, target, jobs) -> RuleOutput:
     table = params["population"]
     date_col = POPULATION_DATE[table]
     pop = ctx.owned(table)
-    pop = pop[pop["project_code"].isin(jobs["code"]) & where_mask(pop, params.get("population_where"))]
+    keep = pop["project_code"].isin(jobs["code"]) & where_mask(pop, params.get("population_where"))
+    needed = ["project_code", "code", date_col, *(["left"] if "left" in pop else []),
+              *([params["flag"]] if params.get("flag") in pop else [])]
+    pop = pop[needed][keep]  # only the columns used below: filtering every column of a roster costs more
     window = jobs.set_index("code")
     start = pop["project_code"].map(window["start"])
     end = pop["project_code"].map(window["window_end"])

@@ -8,7 +8,7 @@ import pandas as pd
 from ...dataset import split_list
 from ...schema import TABLE_BY_NAME
 from ...vocab import CHARITY_USE
-from ..periods import PERIOD_WHOLE, grid, label, month_number, period_number
+from ..periods import PERIOD_WHOLE, grid, label_categories, month_number, period_number
 from ..registry import Param, RuleOutput, explanations, register
 from .common import (
     DOMAINS,
@@ -126,7 +126,7 @@ def period_count(ctx, ind, params, target, jobs) -> RuleOutput:
         low = recs[recs["reason_code"].to_numpy() == BELOW_MINIMUM].groupby(["project_code", "pnum"]).size()
         n_low = periods.join(low.rename("low"), on=["project_code", "pnum"])["low"].fillna(0).astype(int)
         periods["detail"] = [f"另有 {n} 次低于每次 {params['min_amount']:g} 元，不计" if n else "" for n in n_low]
-    expl = explanations(recs["project_code"].to_numpy(), label(recs["pnum"].to_numpy(), ind.period),
+    expl = explanations(recs["project_code"].to_numpy(), label_categories(recs["pnum"].to_numpy(), ind.period),
                         recs.get("table", "服务记录"), recs["record_id"].to_numpy(), recs["valid"].to_numpy(),
                         recs["reason_code"].to_numpy(), recs["reason"].to_numpy())
     return RuleOutput(periods, expl)
@@ -225,7 +225,7 @@ def per_person_period(ctx, ind, params, target, jobs) -> RuleOutput:
                                np.where(tracked["ok"], None, "too_few_visits"),
                                [None if ok else f"本期有效回访 {v} 次，需 ≥{target:g} 次"
                                 for ok, v in zip(tracked["ok"], tracked["visits"])])
-    expl_visits = explanations(visits["project_code"].to_numpy(), label(
+    expl_visits = explanations(visits["project_code"].to_numpy(), label_categories(
         period_number(visits["month"].to_numpy(), ind.period), ind.period), "服务记录",
         visits["record_id"].to_numpy(), visits["valid"].to_numpy(), visits["reason_code"].to_numpy(),
         visits["reason"].to_numpy())

@@ -233,7 +233,17 @@ def _short_sessions(ctx, jobs, min_attendance: int, sign_in: bool, photo: bool) 
     key = ("short_sessions", jobs["catalogue"].iloc[0], min_attendance, sign_in, photo)
     if key not in ctx.cache:
         failed = _failed_sessions(_sessions(ctx, "groups", jobs), min_attendance, sign_in, photo)
-        ctx.cache[key] = (failed.groupby("group_code").size(), failed.groupby("group_code")["text"].agg(lambda s: tuple(s.tolist())))
+        keys = failed["group_code"].to_numpy(dtype=object)
+        texts = failed["text"].to_numpy(dtype=object)
+        keep = pd.notna(keys)
+        keys, texts = keys[keep], texts[keep]
+        # sorted by group: each group's failed sessions are one run of rows (a groupby with a tuple of
+        # texts, without calling Python once per group through pandas)
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], dtype=int)
+        ends = np.r_[starts[1:], len(keys)]
+        index = pd.Index(keys[starts], dtype=object)
+        ctx.cache[key] = (pd.Series(ends - starts, index=index, dtype="int64"),
+                          pd.Series([tuple(texts[i:j]) for i, j in zip(starts, ends)], index=index, dtype=object))
     return ctx.cache[key]
 
 
