@@ -91,9 +91,9 @@ def county_workbooks(ds, folder: Path) -> list[Path]:
 
 def run_size(n_stations: int, folder: Path) -> None:
     from sgzlib import storage
-    from sgzlib.indicators import evaluate
     from sgzlib.ledger import import_workbook
 
+    from .bench_evaluate import evaluated
     from .synthetic import province
 
     ds = province(n_stations)
@@ -119,7 +119,7 @@ def run_size(n_stations: int, folder: Path) -> None:
         report("load_dataset 全库", clock, ("load", n_stations, backend))
         assert loaded.sizes() == sizes, (loaded.sizes(), sizes)
         with clock.run():
-            ev = evaluate(loaded, AS_OF)
+            ev = evaluated(loaded, AS_OF)
         report("内存中评估", clock, ("evaluate", n_stations, backend), f"，{len(ev.results):,} 行结果")
         del loaded, ev
         out = folder / "evaluate.csv"

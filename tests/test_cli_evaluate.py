@@ -124,3 +124,19 @@ def test_explain_json(capsys, db_url, expected):
     mine = expected.explain("P2025-YL05", "CA-CR-07")
     assert sorted(r["record_id"] for r in payload["records"]) == sorted(mine["record_id"])
     assert {r["reason_code"] for r in payload["records"] if not r["counted"]} <= {"below_minimum"}
+
+
+def test_explanations_are_put_together_only_when_read(capsys, db_url, demo_ds, expected, monkeypatch):
+    """csv needs only results: the 1.7-million-row explanation frame of a province is never built for it."""
+    from sgzlib.indicators import engine
+
+    built = []
+    tidy = engine._tidy_explanations
+    monkeypatch.setattr(engine, "_tidy_explanations", lambda parts: built.append(len(parts)) or tidy(parts))
+    code, out, _ = run(capsys, "evaluate", "--db", db_url, "--as-of", AS_OF, "--format", "csv")
+    assert code == 0 and len(out.splitlines()) == len(expected.results) + 1 and built == []
+    ev = evaluate(demo_ds, demo.AS_OF)
+    assert built == []
+    pd.testing.assert_frame_equal(ev.explanations, expected.explanations)  # read: built once, the same rows
+    ev.explanations  # noqa: B018 - a second read reuses the frame
+    assert len(built) == 1

@@ -12,6 +12,7 @@ rule 12).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,7 +71,7 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
         jobs = _with_meta(pd.concat(period_jobs, ignore_index=True), meta)
         parts += [_period_summary(ctx, rows, jobs), rows]
     results = _assemble(parts, ctx.projects)
-    explanations = _tidy_explanations(expl)
+    explanations = functools.partial(_tidy_explanations, expl)  # put together when first read (``Evaluation``)
     work = pd.concat(verdicts, ignore_index=True)[list(VERDICT_COLUMNS)] if verdicts else _empty_verdicts()
     return Evaluation(results, explanations, ctx.as_of, work, evaluate_spending(ctx))
 
@@ -241,14 +242,27 @@ def _period_summary(ctx, rows: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame
 
 @dataclass
 class Evaluation:
-    """The result of ``evaluate``: tidy results, explanations, and the evaluation date."""
+    """The result of ``evaluate``: tidy results, explanations, and the evaluation date.
+
+    ``explanations`` may be given as a function that builds them: the frame
+    (1.7 million rows for a province) is then put together the first time it
+    is read, and not at all by callers that only need results (``sgz evaluate``
+    as csv, json or a table).
+    """
 
     results: pd.DataFrame
-    explanations: pd.DataFrame
+    _explanations: pd.DataFrame | Callable[[], pd.DataFrame]
     as_of: pd.Timestamp
     verdicts: pd.DataFrame = field(default_factory=_empty_verdicts)
     # Spending checks (经费支出, seed 000): checklist lines and flagged expenses, per project.
     spending: SpendingResult = field(default_factory=SpendingResult)
+
+    @property
+    def explanations(self) -> pd.DataFrame:
+        """Every counted and uncounted record of every indicator (``EXPLAIN_COLUMNS``)."""
+        if callable(self._explanations):
+            self._explanations = self._explanations()
+        return self._explanations
 
     @property
     def summary(self) -> pd.DataFrame:
