@@ -274,6 +274,27 @@ def test_await_render_cuts_a_stalled_render_and_waits_out_a_busy_one():
     assert gone is True                                           # kernel ended: Voila reports it
 
 
+def test_await_render_does_not_cut_a_kernel_that_is_still_using_cpu():
+    import asyncio
+    import itertools
+
+    async def run(cpu_of, timeout=0.4):
+        task = asyncio.get_running_loop().create_future()
+        start = time.monotonic()
+        result = await voila_main.await_render(task, lambda: _Kernel("idle", 60), timeout=timeout, stall_seconds=0.2,
+                                               poll=0.05, cpu_of=cpu_of)
+        task.cancel()
+        return result, time.monotonic() - start
+
+    # the server believes "idle, silent 60 s", but the process used 0.1 CPU second between looks (> 0.05): computing
+    ticks = itertools.count(step=0.1)
+    computing, took = asyncio.run(run(lambda kernel: next(ticks)))
+    assert computing is True and took >= 0.4                      # waited until the timeout, never cut
+    # the CPU stands still (1.0 s at every look): cut once the 0.2 s stall window has passed since it last moved
+    stalled, took = asyncio.run(run(lambda kernel: 1.0))
+    assert stalled is False and 0.2 <= took < 0.4
+
+
 def test_fill_line_runs_one_fill_at_a_time_and_a_wanted_dashboard_first():
     import asyncio
 

@@ -360,3 +360,64 @@ def test_case_list_sorts_by_days_idle(demo_ds):
     # the default keeps the attention rules' order
     default = re.findall(r"<td>(YL01-C\d+)</td>", board.attention_tables(demo_ds, attention, groups, actions))
     assert default == list(attention["code"])
+
+
+def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
+    from sgzlib import caseload, supervision
+    from sgzlib.dashboards import cases as board
+
+    # The board computes every township's tables once and selects a station's rows; they must be exactly what
+    # the per-station calls give (each project is judged on its own, each row depends on its station only).
+    when = dt.date(2025, 10, 31)
+    towns = [code for _, code in data.station_options(demo_ds)]
+    tables = board.district_tables(demo_ds, towns, when)
+    rules = board.RULES
+    for station in ("YL01", "YL04"):
+        evaluation = supervision.station_evaluation(demo_ds, station, when)
+        pd.testing.assert_frame_equal(board.of_station(tables["cases_attention"], station),
+                                      supervision.cases_needing_attention(demo_ds, station, when, evaluation, rules))
+        pd.testing.assert_frame_equal(board.of_station(tables["groups_attention"], station),
+                                      supervision.groups_at_risk(demo_ds, station, when, evaluation, rules))
+        pd.testing.assert_frame_equal(board.of_station(tables["actions"], station),
+                                      supervision.action_items(demo_ds, station, when))
+        pd.testing.assert_frame_equal(board.of_station(tables["caseload"], station),
+                                      caseload.caseload(demo_ds, station, when, rules.cases, rules.groups))
+        verdicts = supervision.work_verdicts(demo_ds, station, when, supervision.CASE, evaluation)
+        own = supervision.with_verdicts(board.station_cases(lifecycle_overview(demo_ds, when), station), verdicts)
+        pd.testing.assert_frame_equal(board.of_station(tables["cases"], station), own.reset_index(drop=True))
+    # every case of the district sits in exactly one station's rows: the station counts add up to the whole
+    assert len(tables["cases"]) == sum(len(board.of_station(tables["cases"], s)) for s in towns) > 0
+
+
+def lifecycle_overview(ds, when):
+    from sgzlib import lifecycle
+
+    return lifecycle.case_overview(ds, when, cases.RULES.cases)
+
+
+def test_a_long_table_shows_its_first_rows_says_how_many_and_downloads_all():
+    frame = pd.DataFrame({"指标": [f"第{k}项" for k in range(1, 8)], "实际": range(1, 8)})
+    html_text = ui.table(frame, name="需要跟进的指标", limit=3)
+    # 7 rows, limit 3: rows 第1项..第3项 shown, the note says 7 and 3, the CSV holds all 7 (+ the header line)
+    assert re.findall(r"<td>(第\d项)</td>", html_text) == ["第1项", "第2项", "第3项"]
+    assert "共 7 行，这里列出前 3 行；下载本表可得全部。" in html_text
+    csv = re.search(r'href="data:text/csv;base64,([^"]+)"', html_text).group(1)
+    assert len(base64.b64decode(csv).decode("utf-8-sig").splitlines()) == 8
+    # at or under the limit: every row and no note
+    assert "这里列出前" not in ui.table(frame, limit=7) and len(re.findall(r"<tr>", ui.table(frame, limit=7))) == 8
+
+
+def test_a_figure_panel_that_would_show_the_same_again_sends_nothing():
+    import plotly.graph_objects as go
+
+    board = ui.Board()
+    values = {"a": 1}
+    panel = board.panel("p", "", lambda s: go.Figure(go.Bar(x=["甲"], y=[values["a"]])), {"x"}, kind="figure")
+    board.control("x", ui.dropdown("x", ["一", "二", "三"]))
+    board.update()
+    first = panel._shown
+    board.controls["x"].value = "二"  # the figure does not depend on x's value: same JSON, nothing sent
+    assert panel.draws == 2 and panel._shown == first
+    values["a"] = 2
+    board.controls["x"].value = "三"  # a different figure: shown
+    assert panel.draws == 3 and panel._shown != first and '"y":[2]' in panel._shown

@@ -25,6 +25,36 @@ def station_cases(overview: pd.DataFrame, station: str) -> pd.DataFrame:
     return overview[overview["station_code"] == station]
 
 
+def of_station(frame: pd.DataFrame, station: str) -> pd.DataFrame:
+    """The rows of one station of a district-wide table (in the table's order, index from 0)."""
+    return frame[frame["station_code"] == station].reset_index(drop=True)
+
+
+def district_tables(ds: Dataset, stations: list[str], as_of: dt.date) -> dict[str, pd.DataFrame]:
+    """What the board shows for every station in ``stations`` on ``as_of``, each table once for all of them.
+
+    One indicator evaluation of all their projects; the case and group overviews with the engine's verdicts
+    (cases, groups), the attention lists (as ``supervision`` computes them for one station), the open action
+    items and the caseload. Every table has ``station_code``: a station's rows are its own.
+    """
+    evaluation = supervision.station_evaluation(ds, stations, as_of)
+    codes = set(ds.descendants(stations))
+
+    def verdicts(kind):
+        return supervision.work_verdicts(ds, stations, as_of, kind, evaluation)
+
+    overview = lifecycle.case_overview(ds, as_of, RULES.cases)
+    groups = lifecycle.group_overview(ds, as_of, RULES.groups)
+    return {
+        "cases": supervision.with_verdicts(overview[overview["station_code"].isin(codes)], verdicts(supervision.CASE)),
+        "groups": supervision.with_verdicts(groups[groups["station_code"].isin(codes)], verdicts(supervision.GROUP)),
+        "cases_attention": supervision.cases_needing_attention(ds, stations, as_of, evaluation, RULES),
+        "groups_attention": supervision.groups_at_risk(ds, stations, as_of, evaluation, RULES),
+        "actions": supervision.action_items(ds, stations, as_of),
+        "caseload": caseload.caseload(ds, stations, as_of, RULES.cases, RULES.groups),
+    }
+
+
 def kpis(cases: pd.DataFrame, groups: pd.DataFrame, attention: pd.DataFrame) -> list[tuple[str, object, bool]]:
     """The key figures of a station: cases open / closed / counting, groups running / ended, warnings.
 
@@ -72,15 +102,24 @@ def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, act
                    for title, frame, empty in parts)
 
 
-def caseload_table(ds: Dataset, station: str, as_of: dt.date) -> pd.DataFrame:
-    """Caseload per social worker of the station (``caseload.caseload``, the report's figures), names masked."""
-    load = caseload.caseload(ds, station, as_of, RULES.cases, RULES.groups)
+def caseload_table(ds: Dataset, station: str, as_of: dt.date, district: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Caseload per social worker of the station (``caseload.caseload``, the report's figures), names masked.
+
+    ``district``: ``caseload.caseload`` of several stations on ``as_of`` already computed (the station's rows are used).
+    """
+    load = caseload.caseload(ds, station, as_of, RULES.cases, RULES.groups) if district is None \
+        else of_station(district, station)
     return caseload.table(load, mask=privacy.mask_name)
 
 
-def case_choices(ds: Dataset, cases: pd.DataFrame) -> list[tuple[str, str]]:
-    """Dropdown entries ``编号 · 姓名(遮蔽) · 领域 · 阶段`` for a station's cases."""
-    names = ds.beneficiaries.set_index("code")["name"].map(privacy.mask_name)
+def masked_names(ds: Dataset) -> pd.Series:
+    """Every beneficiary's masked name, by code."""
+    return ds.beneficiaries.set_index("code")["name"].map(privacy.mask_name)
+
+
+def case_choices(ds: Dataset, cases: pd.DataFrame, names: pd.Series | None = None) -> list[tuple[str, str]]:
+    """Dropdown entries ``编号 · 姓名(遮蔽) · 领域 · 阶段`` for a station's cases (``names``: ``masked_names``)."""
+    names = masked_names(ds) if names is None else names
     out = []
     for _, c in cases.sort_values("code").iterrows():
         flag = "（停滞）" if c["stalled"] else ""
@@ -149,51 +188,51 @@ def build(src: Source | None = None) -> w.VBox:
     """The supervisor's board for one station."""
     src = src or source()
     ds = src.ds
+    names = masked_names(ds)
     board = ui.Board("个案与小组督导看板")
     stations = station_options(ds)
+    towns = [code for _, code in stations]
     station = board.control("station", ui.dropdown("社工站", stations, width="360px"))
-    as_of = board.control("as_of", ui.date_picker("截至日期", default_as_of(ds)))
+    as_of0 = default_as_of(ds)
+    as_of = board.control("as_of", ui.date_picker("截至日期", as_of0))
     case = board.control("case", ui.dropdown("查看个案", [], width="520px"))
     order = board.control("order", ui.toggles("个案排序", CASE_ORDERS))
 
-    def evaluation(state):
-        key = ("evaluation", state["station"], state["as_of"])
-        return src.memo(key, lambda: supervision.station_evaluation(ds, state["station"], state["as_of"]))
-
-    def verdicts(state, kind):
-        return supervision.work_verdicts(ds, state["station"], state["as_of"], kind, evaluation(state))
+    def tables(state) -> dict:
+        # On the default date every township's tables are computed once (while the kernel is preheated), so a
+        # station change only selects rows; on another date only the chosen station's (a date change stays
+        # as quick as before). Either way a station's rows are the same: the engine judges each project on its
+        # own and every row depends only on its station.
+        as_of, station = state["as_of"], state["station"]
+        if as_of == as_of0 or src.has(("tables", as_of, None)):
+            return src.memo(("tables", as_of, None), lambda: district_tables(ds, towns, as_of))
+        return src.memo(("tables", as_of, station), lambda: district_tables(ds, [station], as_of))
 
     def cases_of(state):
-        overview = src.memo(("cases", state["as_of"]), lambda: lifecycle.case_overview(ds, state["as_of"], RULES.cases))
-        return supervision.with_verdicts(station_cases(overview, state["station"]), verdicts(state, supervision.CASE))
+        return of_station(tables(state)["cases"], state["station"])
 
     def groups_of(state):
-        groups = src.memo(("groups", state["as_of"]),
-                          lambda: lifecycle.group_overview(ds, state["as_of"], RULES.groups))
-        return supervision.with_verdicts(groups[groups["station_code"] == state["station"]], verdicts(state, supervision.GROUP))
+        return of_station(tables(state)["groups"], state["station"])
 
     def attention(state, what):
-        key = (what, state["station"], state["as_of"])
-        if what == "actions":
-            return src.memo(key, lambda: supervision.action_items(ds, state["station"], state["as_of"]))
-        lists = {"cases": supervision.cases_needing_attention, "groups": supervision.groups_at_risk}
-        return src.memo(key, lambda: lists[what](ds, state["station"], state["as_of"], evaluation(state), RULES))
+        return of_station(tables(state)[what], state["station"])
 
     def relink(state):
-        urgent = attention(state, "cases")["code"]
-        board.set_options("case", case_choices(ds, cases_of(state)), default=urgent.iloc[0] if len(urgent) else None)
+        urgent = attention(state, "cases_attention")["code"]
+        board.set_options("case", case_choices(ds, cases_of(state), names), default=urgent.iloc[0] if len(urgent) else None)
 
     board.link({"station", "as_of"}, relink)
-    board.panel("kpis", "", lambda s: ui.kpis(kpis(cases_of(s), groups_of(s), attention(s, "cases"))),
+    board.panel("kpis", "", lambda s: ui.kpis(kpis(cases_of(s), groups_of(s), attention(s, "cases_attention"))),
                 {"station", "as_of"})
     board.panel("pipeline", "", lambda s: figures.pipeline(cases_of(s)["stage"], groups_of(s)["stage"]),
                 {"station", "as_of"}, kind="figure")
-    board.panel("attention", "", lambda s: attention_tables(ds, attention(s, "cases"), attention(s, "groups"),
-                                                            attention(s, "actions"), s["order"]),
+    board.panel("attention", "", lambda s: attention_tables(ds, attention(s, "cases_attention"),
+                                                            attention(s, "groups_attention"), attention(s, "actions"),
+                                                            s["order"]),
                 {"station", "as_of", "order"})
     board.panel("caseload", f"社工个案负荷（在案个案超过 {caseload.MAX_OPEN_CASES} 个的标为个案过多）",
-                lambda s: ui.table(caseload_table(ds, s["station"], s["as_of"]), "本站没有驻站社工",
-                                   name="社工个案负荷"), {"station", "as_of"})
+                lambda s: ui.table(caseload_table(ds, s["station"], s["as_of"], tables(s)["caseload"]),
+                                   "本站没有驻站社工", name="社工个案负荷"), {"station", "as_of"})
 
     def timeline(state):
         if not state["case"]:

@@ -42,6 +42,10 @@ class Source:
         self._dataset = None
         self._memo.clear()
 
+    def has(self, key: tuple) -> bool:
+        """Whether ``memo`` already holds ``key``."""
+        return key in self._memo
+
     def memo(self, key: tuple, compute):
         """``compute()`` once per ``key`` for this source."""
         if key not in self._memo:

@@ -19,6 +19,7 @@ from . import figures, ui
 from .data import Source, default_as_of, source, station_options
 
 ALL_STATIONS, ALL_DOMAINS, ALL_WORK = "全部站点", "全部领域", "全部"
+STATS_TITLE = "统计检验（改善 = 按量表方向换算后的后测减前测，正数表示变好）"
 MIN_PAIRS = 5  # below this many pairs no statistic is shown, only the pairs themselves
 CANNOT = "无法计算"
 WORK_TYPES = (ALL_WORK, "个案", "小组")
@@ -189,7 +190,10 @@ def build(src: Source | None = None) -> w.VBox:
 
     def stats(state):
         r = rows(state)
-        return statistics(ds, analysis(src, state["as_of"]), r) if not r.empty else ui.message("所选条件下没有配对数据。")
+        if r.empty:
+            return ui.message("所选条件下没有配对数据。")
+        # every row, the 合计 row last included (a station's row is never left out)
+        return ui.table(statistics(ds, analysis(src, state["as_of"]), r), name=STATS_TITLE, limit=None)
 
     every = {"scale", "domain", "station", "work", "as_of"}
     def cards(state):
@@ -200,7 +204,7 @@ def build(src: Source | None = None) -> w.VBox:
     board.panel("kpis", "", cards, every)
     board.panel("slopes", "", figure(figures.slopes), every, kind="figure")
     board.panel("distribution", "", figure(figures.before_after), every, kind="figure")
-    board.panel("stats", "统计检验（改善 = 按量表方向换算后的后测减前测，正数表示变好）", stats, every)
+    board.panel("stats", STATS_TITLE, stats, every)
     board.panel("worse", "得分变差的服务对象（姓名已遮蔽）",
                 lambda s: ui.table(worse_list(rows(s)), "没有得分变差的服务对象。", name="得分变差的服务对象"), every)
 

@@ -75,6 +75,7 @@ class Panel:
         self.depends = frozenset(depends)
         self.kind = kind
         self.draws = 0
+        self._shown: str | None = None  # what a figure panel shows now (``_FigureBundle.key``)
         self.widget = w.Output() if kind == "figure" else w.HTML()
         self.widget.add_class("sgz-panel")
         self.widget.add_class(f"sgz-panel-{name}")
@@ -91,9 +92,18 @@ class Panel:
         if isinstance(content, pd.DataFrame):
             content = table(content, name=self.title or self.name)
         if self.kind == "figure":
+            if isinstance(content, go.Figure):
+                shown = _FigureBundle(content)
+                key = shown.key()
+            else:
+                key = self._titled(content)
+                shown = HTML(key)
+            same, self._shown = key == self._shown, key
+            if same:  # what the page shows already: the browser need not draw it again
+                return
             with self.widget:
                 self.widget.clear_output(wait=True)
-                display(_FigureBundle(content) if isinstance(content, go.Figure) else HTML(self._titled(content)))
+                display(shown)
         else:
             self.widget.value = self._titled(content or "")
 
@@ -107,11 +117,18 @@ class _FigureBundle:
 
     def __init__(self, fig: go.Figure):
         self.fig = fig
+        self._json: str | None = None
+
+    def key(self) -> str:
+        """The figure as JSON, to tell whether a panel would show the same again."""
+        if self._json is None:
+            spec = self.fig.to_dict()
+            spec["config"] = PLOTLY_CONFIG
+            self._json = pio.to_json(spec, validate=False, remove_uids=False)
+        return self._json
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        spec = self.fig.to_dict()
-        spec["config"] = PLOTLY_CONFIG
-        return {"application/vnd.plotly.v1+json": json.loads(pio.to_json(spec, validate=False, remove_uids=False))}
+        return {"application/vnd.plotly.v1+json": json.loads(self.key())}
 
 
 class Board:
@@ -204,13 +221,24 @@ def downloads(frame: pd.DataFrame, name: str = "表格") -> str:
             f' · <a download="{safe}.xlsx" href="data:{mime};base64,{xlsx}">Excel</a></div>')
 
 
-def table(frame: pd.DataFrame, empty: str = "没有符合条件的记录。", scroll: bool = True, name: str | None = None) -> str:
+# A table longer than this shows its first rows and says how many there are (the downloads hold every row):
+# thousands of rows made the progress board of a 100-station district slow to draw.
+MAX_ROWS = 200
+
+
+def table(frame: pd.DataFrame, empty: str = "没有符合条件的记录。", scroll: bool = True, name: str | None = None,
+          limit: int | None = MAX_ROWS) -> str:
     """An HTML table of ``frame`` (columns already in Chinese), numbers right-aligned.
 
-    ``name``: offer CSV and Excel downloads of the table under this file name.
+    ``name``: offer CSV and Excel downloads of the (whole) table under this file name. ``limit``: show at most
+    this many rows, the first ones, with a note saying how many there are (``None``: all).
     """
     if frame.empty:
         return message(empty)
+    whole = frame
+    cut = limit is not None and len(frame) > limit
+    if cut:
+        frame = frame.head(limit)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
                for c in frame.columns]
@@ -222,7 +250,10 @@ def table(frame: pd.DataFrame, empty: str = "没有符合条件的记录。", sc
         rows.append(f"<tr>{cells}</tr>")
     body = f'<table class="sgz-table"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
     body = f'<div class="sgz-scroll">{body}</div>' if scroll else body
-    return body + (downloads(frame, name) if name else "")
+    if cut:
+        rest = "下载本表可得全部" if name else "请缩小筛选范围"
+        body = message(f"共 {len(whole)} 行，这里列出前 {limit} 行；{rest}。", "note") + body
+    return body + (downloads(whole, name) if name else "")
 
 
 def _fmt(value) -> str:

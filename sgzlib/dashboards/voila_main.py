@@ -67,6 +67,7 @@ RENDER_WAIT = 120.0
 STALL_SECONDS = 20.0
 STALL_RETRIES = 2
 STALL_POLL = 2.0
+CPU_MOVED = 0.05  # CPU seconds between two looks that mean a kernel is still computing
 # A kernel handed to a visitor whose page has not connected yet (a slow browser) is neither culled
 # nor evicted for this long.
 HANDOUT_GRACE = 300.0
@@ -108,14 +109,32 @@ def render_stalled(execution_state: str | None, last_activity: dt.datetime | Non
     return (now - last_activity).total_seconds() >= stall_seconds
 
 
+def kernel_cpu(kernel) -> float | None:
+    """CPU seconds the kernel's process has used (None when it has no local process)."""
+    import psutil
+
+    pid = getattr(getattr(kernel, "provisioner", None), "pid", None)
+    if pid is None:
+        return None
+    try:
+        t = psutil.Process(pid).cpu_times()
+    except (psutil.Error, OSError):
+        return None
+    return t.user + t.system
+
+
 async def await_render(task: asyncio.Future, kernel_of, timeout: float = RENDER_WAIT,
-                       stall_seconds: float = STALL_SECONDS, poll: float = STALL_POLL) -> bool:
+                       stall_seconds: float = STALL_SECONDS, poll: float = STALL_POLL, cpu_of=kernel_cpu) -> bool:
     """Wait for a pool render to finish (or ``timeout`` to pass); False as soon as it has stalled.
 
     ``kernel_of()`` gives the render's kernel (with Jupyter's ``execution_state`` and ``last_activity``),
     or None when it has ended (then waiting is over: Voila reports the failed render to its visitor).
+    ``cpu_of(kernel)``: the CPU seconds its process has used; while they grow the kernel is computing, not
+    stalled, whatever its last status message said (a long silent cell at 100 stations was cut as stalled:
+    the server had seen the kernel's ``idle`` but missed the ``busy`` that followed).
     """
     deadline = time.monotonic() + timeout
+    cpu_seen, cpu_moved = None, None
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
@@ -126,8 +145,12 @@ async def await_render(task: asyncio.Future, kernel_of, timeout: float = RENDER_
         kernel = kernel_of()
         if kernel is None:
             return True
-        if render_stalled(getattr(kernel, "execution_state", None), getattr(kernel, "last_activity", None),
-                          dt.datetime.now(dt.UTC), stall_seconds):
+        now = dt.datetime.now(dt.UTC)
+        cpu = cpu_of(kernel)
+        if cpu is not None and (cpu_seen is None or cpu - cpu_seen > CPU_MOVED):
+            cpu_seen, cpu_moved = cpu, now
+        activity = max((t for t in (getattr(kernel, "last_activity", None), cpu_moved) if t is not None), default=None)
+        if render_stalled(getattr(kernel, "execution_state", None), activity, now, stall_seconds):
             return False
 
 
