@@ -139,7 +139,7 @@ def memory(browser, url: str, folder: Path, label: str) -> None:
         took = time.perf_counter() - started
         after, after_pss, kernels = family_memory_mb(server)
         deadline = time.monotonic() + server_cull_seconds() + 90
-        while time.monotonic() < deadline and kernels > pooled:
+        while time.monotonic() < deadline and kernels != pooled:  # closed pages' kernels gone, the pools refilled
             time.sleep(5)
             _, _, kernels = family_memory_mb(server)
         settled, settled_pss, kernels_left = family_memory_mb(server)
