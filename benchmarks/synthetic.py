@@ -198,7 +198,7 @@ def _station_tables(rng, town, frames) -> None:
     owner = np.repeat(np.arange(n_town), 3)
     k = np.tile(np.arange(3), n_town)
     frames["staff"] = _frame("staff", {
-        "code": _codes(town[owner], "-W", k, 1), "name": np.full(len(owner), "社工", dtype=object),
+        "code": _codes(town[owner], "-W", k, 1), "name": np.full(len(owner), "某某", dtype=object),
         "station_code": town[owner].astype(object), "role": np.where(k == 0, "站长", "驻站社工").astype(object),
         "certificate": certs[rng.integers(0, 3, len(owner))].astype(object),
         "joined": np.full(len(owner), np.datetime64("2024-03-01"), dtype="datetime64[s]")})

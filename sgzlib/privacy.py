@@ -57,6 +57,7 @@ LABEL_COLUMNS: dict[str, tuple[str, ...]] = {
     "projects": ("catalogue", "tier"),
     "checklist": ("item",),
     "measurements": ("scale",),
+    "staff": ("role",),  # a staff-count rule may count one 岗位 only (``indicators.rules.station``)
 }
 
 

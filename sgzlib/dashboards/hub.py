@@ -30,7 +30,8 @@ from traitlets import Unicode
 
 from .. import access
 from ..errors import ConfigError
-from .server import AS_OF_ENV_VAR, DASHBOARD_DIR, DEFAULT_POOL_SIZE, voila_argv, voila_env
+from . import AS_OF_ENV_VAR
+from .server import DASHBOARD_DIR, DEFAULT_POOL_SIZE, voila_argv, voila_env
 
 POOL_ENV = "SGZ_HUB_POOL_SIZE"
 LOG_LEVEL_ENV = "SGZ_HUB_LOG_LEVEL"  # the users' Voila servers (default WARN)

@@ -32,6 +32,7 @@ from .. import processes
 from ..errors import ConfigError
 from ..storage import ENV_VAR as DB_ENV_VAR
 from ..storage import database_url
+from . import AS_OF_ENV_VAR
 from .voila_main import (
     DEFAULT_MAX_KERNELS,
     DEFAULT_QUEUE_SECONDS,
@@ -41,7 +42,6 @@ from .voila_main import (
     ROUTINE,
 )
 
-AS_OF_ENV_VAR = "SGZ_DASHBOARD_AS_OF"
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8866
 DEFAULT_POOL_SIZE = 1

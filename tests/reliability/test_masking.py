@@ -412,3 +412,18 @@ def _fold_char_by_char(text: str, drop_spaces: bool):
 def test_folding_shortcut_gives_what_the_character_by_character_fold_gives(text, drop_spaces):
     folded, where = privacy._folded_with_map(text, drop_spaces)
     assert (folded, list(where)) == _fold_char_by_char(text, drop_spaces)
+
+
+def test_staff_roles_are_labels_the_rules_match_on(demo_ds):
+    """A person named like a 岗位 must not turn the role into a masked word: a staff rule counts 站长 by role."""
+    frames = dict(demo_ds.frames)
+    people = frames["beneficiaries"].copy()
+    people.loc[people.index[0], "name"] = "站长"
+    frames["beneficiaries"] = people
+    ds = Dataset.__new__(Dataset)
+    ds.frames = frames
+    masked = privacy.mask_dataset(ds)
+    assert masked["beneficiaries"]["name"].iloc[0] == "站*"
+    roles = demo_ds["staff"]["role"]
+    assert (roles == "站长").sum() > 0
+    assert masked["staff"]["role"].tolist() == roles.tolist()
