@@ -7,6 +7,9 @@ database or displays anything.
 
 from __future__ import annotations
 
+import os
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -46,6 +49,25 @@ def _short(text: str, n: int = 14) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _distinct_short(names: list[str], n: int) -> list[str]:
+    """``_short`` of each name; names whose short forms coincide keep their first 4 characters and then what
+    follows their common beginning (为社会救助对象提供服务：个案服务… → 为社会救…个案服务不少于12个), numbered if still equal."""
+    labels = [_short(name, n) for name in names]
+    for label in set(labels):
+        same = [i for i, other in enumerate(labels) if other == label]
+        if len(same) > 1:
+            start = len(os.path.commonprefix([names[i] for i in same]))
+            for i in same:
+                labels[i] = names[i][:4] + "…" + _short(names[i][start:], n - 2)
+    counts = Counter(labels)
+    seen: Counter = Counter()
+    for i, label in enumerate(labels):
+        if counts[label] > 1:
+            seen[label] += 1
+            labels[i] = f"{label}（{seen[label]}）"
+    return labels
+
+
 def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", per_period: bool = False,
                    drop_prefix: str = "") -> go.Figure:
     """Station × indicator status, one cell per (station_name, indicator_name).
@@ -69,9 +91,11 @@ def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", 
     for i, status in enumerate(HEAT_ORDER):
         scale += [(i / n, STATUS_COLORS[status]), ((i + 1) / n, STATUS_COLORS[status])]
     # ``drop_prefix`` (a domain named in the title) is left out of the labels, not the hover text
-    x = [_short(i.removeprefix(f"{drop_prefix}：") if drop_prefix else i, 12) for i in indicators]
+    # The cells are placed by the full names (two indicators with the same short label stay two columns);
+    # the axes show short labels, told apart where they would coincide.
+    x = _distinct_short([i.removeprefix(f"{drop_prefix}：") if drop_prefix else i for i in indicators], 12)
     fig = go.Figure(go.Heatmap(
-        z=z, x=x, y=[_short(s, 16) for s in stations], zmin=-0.5, zmax=n - 0.5, colorscale=scale,
+        z=z, x=indicators, y=stations, zmin=-0.5, zmax=n - 0.5, colorscale=scale,
         text=text.fillna("无此指标").to_numpy(), hovertemplate="%{y}<br>%{text}<extra></extra>", xgap=1, ygap=1,
         showscale=False, name="状态"))
     # A legend of the statuses drawn (a colour bar is unreadable on a short heatmap)
@@ -80,8 +104,9 @@ def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", 
         if status in shown:
             fig.add_scatter(x=[None], y=[None], mode="markers", name=status, hoverinfo="skip",
                             marker={"symbol": "square", "size": 13, "color": STATUS_COLORS[status]})
-    fig.update_xaxes(tickangle=-45, title_text="指标", dtick=1, type="category")
-    fig.update_yaxes(autorange="reversed", title_text="站点", type="category")
+    fig.update_xaxes(tickangle=-45, title_text="指标", type="category", tickmode="array", tickvals=indicators, ticktext=x)
+    fig.update_yaxes(autorange="reversed", title_text="站点", type="category", tickmode="array", tickvals=stations,
+                     ticktext=_distinct_short(stations, 16))
     label_room = 8 * max((len(v) for v in x), default=4) + 30
     return _layout(fig, title, height=max(200, 90 + 30 * len(stations) + label_room),
                    margin={"l": 10, "r": 10, "t": 78, "b": 10},

@@ -70,3 +70,25 @@ def test_ranking_and_scores():
     scores = charts.score_bars(_results().assign(points=[10.0, 5.0, 10.0, 5.0], score=[10.0, 2.0, 3.0, 5.0]))
     # 社会救助: points 10 + 10 = 20, score 10 + 3 = 13; 养老服务: 5 + 5 = 10, 2 + 5 = 7.
     assert list(scores.data[0].y) == [20.0, 10.0] and list(scores.data[1].y) == [13.0, 7.0]
+
+
+def test_status_heatmap_keeps_indicators_whose_short_labels_coincide_apart():
+    """Two names alike in their first 11 characters: two columns, each its own status, labels told apart."""
+    a, b = "为社会救助对象提供服务：个案服务不少于12个", "为社会救助对象提供服务：小组服务不少于9个"
+    rows = pd.DataFrame({"station_name": ["甲站", "甲站"], "indicator_name": [a, b], "period": "全期",
+                         "status": ["达标", "落后"], "actual": [12.0, 3.0], "target": [12.0, 9.0],
+                         "expected": [10.0, 6.0], "unit": "个"})
+    fig = charts.status_heatmap(rows)
+    heat, code = fig.data[0], {s: i for i, s in enumerate(charts.HEAT_ORDER)}
+    assert list(heat.x) == [a, b] and heat.z.tolist() == [[code["达标"], code["落后"]]]
+    # the first 4 characters, …, then what follows the common beginning 为社会救助对象提供服务： (10 characters ≤ 12 - 2)
+    assert list(fig.layout.xaxis.ticktext) == ["为社会救…个案服务不少于12个", "为社会救…小组服务不少于9个"]
+    assert list(fig.layout.xaxis.tickvals) == [a, b]
+
+
+def test_short_labels_that_coincide_show_what_tells_them_apart():
+    names = ["甲类对象提供服务：服务对象全部入户评估", "乙类对象提供服务：服务对象全部入户评估", "甲类对象提供服务：服务记录上传"]
+    # first and third both cut to 甲类对象提供服务：服务… (11 characters + …); their common beginning is those 11
+    # characters, so they show 甲类对象 + … + 对象全部入户评估 / 记录上传; the second stands alone.
+    assert charts._distinct_short(names, 12) == ["甲类对象…对象全部入户评估", "乙类对象提供服务：服务…", "甲类对象…记录上传"]
+    assert charts._distinct_short(["同名站点", "同名站点"], 16) == ["同名站点…（1）", "同名站点…（2）"]
