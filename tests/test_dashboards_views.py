@@ -383,7 +383,7 @@ def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
         pd.testing.assert_frame_equal(board.of_station(tables["caseload"], station),
                                       caseload.caseload(demo_ds, station, when, rules.cases, rules.groups))
         verdicts = supervision.work_verdicts(demo_ds, station, when, supervision.CASE, evaluation)
-        own = supervision.with_verdicts(board.station_cases(lifecycle_overview(demo_ds, when), station), verdicts)
+        own = supervision.with_verdicts(board.of_station(lifecycle_overview(demo_ds, when), station), verdicts)
         pd.testing.assert_frame_equal(board.of_station(tables["cases"], station), own.reset_index(drop=True))
     # every case of the district sits in exactly one station's rows: the station counts add up to the whole
     assert len(tables["cases"]) == sum(len(board.of_station(tables["cases"], s)) for s in towns) > 0

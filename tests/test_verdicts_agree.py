@@ -76,7 +76,7 @@ def test_cases_board_agrees_with_the_engine(demo_ds, district, station):
     engine = district[as_of]
     project = demo_ds.projects.set_index("station_code").at[station, "code"]
     ev = supervision.station_evaluation(demo_ds, station, D(as_of))
-    cases = supervision.with_verdicts(board.station_cases(lifecycle.case_overview(demo_ds, D(as_of)), station),
+    cases = supervision.with_verdicts(board.of_station(lifecycle.case_overview(demo_ds, D(as_of)), station),
                                       supervision.work_verdicts(demo_ds, station, D(as_of), "个案", ev))
     groups = lifecycle.group_overview(demo_ds, D(as_of))
     groups = supervision.with_verdicts(groups[groups["station_code"] == station],

@@ -149,7 +149,7 @@ def test_dashboard_panels(demo_ds, district_eval):
     texts = []
     for code in demo_ds.projects["station_code"]:
         ev = supervision.station_evaluation(demo_ds, code, AS_OF)
-        cases = supervision.with_verdicts(cases_board.station_cases(lifecycle.case_overview(demo_ds, AS_OF), code),
+        cases = supervision.with_verdicts(cases_board.of_station(lifecycle.case_overview(demo_ds, AS_OF), code),
                                           supervision.work_verdicts(demo_ds, code, AS_OF, "个案", ev))
         att = supervision.cases_needing_attention(demo_ds, code, AS_OF, ev)
         groups = supervision.groups_at_risk(demo_ds, code, AS_OF, ev)

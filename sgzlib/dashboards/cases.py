@@ -21,10 +21,6 @@ from .data import Source, default_as_of, source, station_options
 RULES = supervision.AttentionRules()
 
 
-def station_cases(overview: pd.DataFrame, station: str) -> pd.DataFrame:
-    return overview[overview["station_code"] == station]
-
-
 def of_station(frame: pd.DataFrame, station: str) -> pd.DataFrame:
     """The rows of one station of a district-wide table (in the table's order, index from 0)."""
     return frame[frame["station_code"] == station].reset_index(drop=True)
