@@ -339,7 +339,9 @@ def test_dashboard_tables_can_be_downloaded():
     link = re.search(r'download="需要跟进的指标.csv" href="data:text/csv;base64,([^"]+)"', html_text)
     assert link and base64.b64decode(link.group(1)).decode("utf-8-sig").splitlines() == ["指标,实际", "个案,3"]
     assert 'download="需要跟进的指标.xlsx"' in html_text
-    assert ui.PLOTLY_CONFIG["toImageButtonOptions"]["format"] == "png"
+    from sgzlib.dashboards.chart import PLOTLY_CONFIG
+
+    assert PLOTLY_CONFIG["toImageButtonOptions"]["format"] == "png"
 
 
 def test_case_list_sorts_by_days_idle(demo_ds):
@@ -421,3 +423,49 @@ def test_a_figure_panel_that_would_show_the_same_again_sends_nothing():
     values["a"] = 2
     board.controls["x"].value = "三"  # a different figure: shown
     assert panel.draws == 3 and panel._shown != first and '"y":[2]' in panel._shown
+
+
+def test_a_figure_panel_redraws_one_chart_in_place_and_shows_a_message_instead_when_told():
+    import plotly.graph_objects as go
+
+    from sgzlib.dashboards.chart import PLOTLY_CONFIG, Chart
+
+    board = ui.Board()
+    board.control("x", ui.dropdown("x", ["一", "二", "空"]))
+    heights = {"一": 1, "二": 2}
+
+    def render(state):
+        if state["x"] == "空":
+            return ui.message("没有可画的数据")
+        return go.Figure(go.Bar(x=["甲"], y=[heights[state["x"]]]))
+
+    panel = board.panel("p", "图", render, {"x"}, kind="figure")
+    board.update()
+    chart = panel.widget.children[0]
+    assert isinstance(chart, Chart) and chart.spec["data"][0]["y"] == [1] and chart.spec["config"] == PLOTLY_CONFIG
+    board.controls["x"].value = "二"  # the same chart, a new figure: the browser redraws it with Plotly.react
+    assert panel.widget.children == (chart,) and chart.spec["data"][0]["y"] == [2]
+    board.controls["x"].value = "空"  # nothing to draw: the title and the message take the chart's place
+    (note,) = panel.widget.children
+    assert note.value == '<div class="sgz-title">图</div><div class="sgz-empty">没有可画的数据</div>'
+    board.controls["x"].value = "一"  # and the same chart comes back with the first figure
+    assert panel.widget.children == (chart,) and chart.spec["data"][0]["y"] == [1]
+
+
+def test_dashboard_pages_bring_their_own_plotly_of_the_same_major_version_and_leave_the_full_bundle_out():
+    import re
+
+    import plotly
+
+    from sgzlib.dashboards.chart import Chart
+
+    static = server.SHARE_DIR / "voila" / "templates" / server.TEMPLATE / "static"
+    script = re.search(r'"(plotly-cartesian-[\d.]+\.min\.js)"', str(Chart._esm)).group(1)
+    head = (static / script).read_text(encoding="utf-8")[:200]
+    bundled = plotly.offline.get_plotlyjs_version()  # the plotly.js that plotly's Python package writes figures for
+    assert re.search(r"plotly\.js \(cartesian - minified\) v(\d+)\.", head).group(1) == bundled.split(".")[0]
+    template = (static.parent / "index.html.j2").read_text(encoding="utf-8")
+    assert f"static/{script}" in template and "static/plotly-locale-zh-cn.js" in template
+    assert "自动缩放" in (static / "plotly-locale-zh-cn.js").read_text(encoding="utf-8")
+    argv = server.voila_argv(8866)
+    assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in argv

@@ -47,6 +47,9 @@ DEFAULT_PORT = 8866
 DEFAULT_POOL_SIZE = 1
 DEFAULT_CULL_SECONDS = 120
 TEMPLATE = "sgz"
+# Lab extensions dashboard pages leave out: jupyterlab-plotly, whose 4.8 MB bundle of the full plotly.js would
+# load before the first widget shows; the charts bring their own plotly.js (chart.py).
+LAB_EXTENSIONS_LEFT_OUT = ("jupyterlab-plotly",)
 SHARE_DIR = Path(__file__).resolve().parent / "share"
 DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboards"
 
@@ -97,6 +100,7 @@ def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHB
         "--VoilaConfiguration.show_tracebacks=False",
         "--VoilaConfiguration.allow_template_override=NO",
         "--VoilaConfiguration.allow_theme_override=NO",
+        *(f"--VoilaConfiguration.extension_denylist={name}" for name in LAB_EXTENSIONS_LEFT_OUT),
         f"--VoilaConfiguration.preheat_kernel={preheat}",
         f"--VoilaConfiguration.default_pool_size={max(pool_size, 0)}",
         # Kernels of closed pages (no connection) idle for cull_seconds are stopped; pooled kernels are kept.

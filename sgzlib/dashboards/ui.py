@@ -17,26 +17,17 @@ import base64
 import datetime as dt
 import html
 import io
-import json
 import logging
 from collections.abc import Callable, Iterable
 
 import ipywidgets as w
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
-from IPython.display import HTML, display
 
 from ..errors import SgzError
+from .chart import Chart, spec_json
 
 log = logging.getLogger(__name__)
-# Voila's lab front end renders plotly's own MIME type (the jupyterlab-plotly extension): no plotly.js in cells.
-pio.renderers.default = "plotly_mimetype"
-# Every chart can be saved as PNG (the camera button of the mode bar, shown when the pointer is on the chart,
-# so it never covers the title of a printed or captured page).
-PLOTLY_CONFIG = {"displaylogo": False, "locale": "zh-CN",
-                 "modeBarButtonsToRemove": ["select2d", "lasso2d", "autoScale2d"],
-                 "toImageButtonOptions": {"format": "png", "filename": "sgz-图表", "scale": 2}}
 
 
 def dropdown(label: str, options, value=None, width: str = "320px") -> w.Dropdown:
@@ -62,9 +53,9 @@ def toggles(label: str, options, value=None) -> w.ToggleButtons:
 class Panel:
     """One area of a dashboard, redrawn from the board's state by ``render``.
 
-    A ``figure`` panel is an output area showing a plotly figure (or a message);
-    a ``html`` panel is a single HTML widget showing a table, key figures or a
-    message, under its title. One widget per panel keeps the page light.
+    A ``figure`` panel shows a plotly figure in a ``Chart`` (redrawn in place when the figure
+    changes) or, when there is nothing to draw, a message under its title; a ``html`` panel is a
+    single HTML widget showing a table, key figures or a message, under its title.
     """
 
     def __init__(self, name: str, title: str, render: Callable[[dict], object], depends: Iterable[str],
@@ -75,8 +66,10 @@ class Panel:
         self.depends = frozenset(depends)
         self.kind = kind
         self.draws = 0
-        self._shown: str | None = None  # what a figure panel shows now (``_FigureBundle.key``)
-        self.widget = w.Output() if kind == "figure" else w.HTML()
+        self._shown: str | None = None  # what a figure panel shows now: the figure's JSON or the message's HTML
+        self._chart: Chart | None = None  # made with the first figure, then kept: Plotly.react redraws it
+        self._note: w.HTML | None = None
+        self.widget = w.Box(layout=w.Layout(display="block")) if kind == "figure" else w.HTML()
         self.widget.add_class("sgz-panel")
         self.widget.add_class(f"sgz-panel-{name}")
 
@@ -91,44 +84,29 @@ class Panel:
         self.draws += 1
         if isinstance(content, pd.DataFrame):
             content = table(content, name=self.title or self.name)
-        if self.kind == "figure":
-            if isinstance(content, go.Figure):
-                shown = _FigureBundle(content)
-                key = shown.key()
-            else:
-                key = self._titled(content)
-                shown = HTML(key)
-            same, self._shown = key == self._shown, key
-            if same:  # what the page shows already: the browser need not draw it again
-                return
-            with self.widget:
-                self.widget.clear_output(wait=True)
-                display(shown)
-        else:
+        if self.kind != "figure":
             self.widget.value = self._titled(content or "")
+            return
+        key = spec_json(content) if isinstance(content, go.Figure) else self._titled(content or "")
+        if key == self._shown:  # what the page shows already: the browser need not draw it again
+            return
+        self._shown = key
+        if isinstance(content, go.Figure):
+            if self._chart is None:
+                self._chart = Chart()
+            self._chart.show(key)
+            shown = self._chart
+        else:
+            if self._note is None:
+                self._note = w.HTML()
+            self._note.value = key
+            shown = self._note
+        if self.widget.children != (shown,):
+            self.widget.children = (shown,)
 
     def _titled(self, body: str) -> str:
         head = f'<div class="sgz-title">{html.escape(self.title)}</div>' if self.title else ""
         return head + body
-
-
-class _FigureBundle:
-    """A figure shown as plotly's MIME bundle with our chart config (Chinese locale, no logo)."""
-
-    def __init__(self, fig: go.Figure):
-        self.fig = fig
-        self._json: str | None = None
-
-    def key(self) -> str:
-        """The figure as JSON, to tell whether a panel would show the same again."""
-        if self._json is None:
-            spec = self.fig.to_dict()
-            spec["config"] = PLOTLY_CONFIG
-            self._json = pio.to_json(spec, validate=False, remove_uids=False)
-        return self._json
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return {"application/vnd.plotly.v1+json": json.loads(self.key())}
 
 
 class Board:

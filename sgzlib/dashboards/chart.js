@@ -1,0 +1,84 @@
+// The dashboards' chart (sgzlib/dashboards/chart.py): a plotly figure drawn in a div of its own and
+// redrawn in place with Plotly.react when the kernel sends a new figure, instead of a new output area
+// and a new plot for every filter change.
+//
+// plotly.js (the cartesian bundle: bar, scatter, heatmap, box, pie, ...) and its zh-CN locale come
+// from the sgz Voila template's static folder. Dashboard pages load both with <script> tags in the
+// head (index.html.j2), while the widget scripts load; anywhere else (a notebook opened in
+// JupyterLab) the first chart adds the same tags itself.
+const FILES = ["plotly-locale-zh-cn.js", "plotly-cartesian-4.1.1.min.js"];
+const PREFIX = "voila/templates/sgz/static/";
+
+function baseUrl() {
+  const config = document.getElementById("jupyter-config-data");
+  try {
+    return (config && JSON.parse(config.textContent).baseUrl) || "/";
+  } catch (error) {
+    return "/";
+  }
+}
+
+function loaded(script) {
+  return new Promise((resolve, reject) => {
+    script.addEventListener("load", resolve, { once: true });
+    script.addEventListener("error", () => reject(new Error(`图表程序没能加载（${script.src}）`)), { once: true });
+  });
+}
+
+let plotly = null;
+function whenPlotly() {
+  if (window.Plotly) return Promise.resolve(window.Plotly);
+  if (!plotly) {
+    let script = document.getElementById("sgz-plotly");
+    if (!script) {
+      // Outside a dashboard page: add the locale, then plotly.js, in that order.
+      for (const name of FILES) {
+        const tag = document.createElement("script");
+        tag.src = baseUrl() + PREFIX + name;
+        tag.async = false;
+        if (name === FILES[FILES.length - 1]) tag.id = "sgz-plotly";
+        document.head.appendChild(tag);
+        script = tag;
+      }
+    }
+    plotly = window.Plotly ? Promise.resolve() : loaded(script);
+    plotly = plotly.then(() => window.Plotly);
+  }
+  return plotly;
+}
+
+function render({ model, el }) {
+  const div = document.createElement("div");
+  div.className = "sgz-chart";
+  el.appendChild(div);
+  let alive = true;
+  let drawing = Promise.resolve();
+  const draw = () => {
+    drawing = drawing
+      .then(whenPlotly)
+      .then((Plotly) => {
+        if (!alive) return;
+        const spec = model.get("spec") || {};
+        return Plotly.react(div, spec.data || [], spec.layout || {}, spec.config || {});
+      })
+      .catch((error) => {
+        div.textContent = error.message;
+        div.className = "sgz-empty";
+      });
+  };
+  draw();
+  model.on("change:spec", draw);
+  // Follow the panel's width (a resized window, a scroll bar that appears).
+  const resize = new ResizeObserver(() => {
+    if (window.Plotly && div.classList.contains("js-plotly-plot")) window.Plotly.Plots.resize(div);
+  });
+  resize.observe(el);
+  return () => {
+    alive = false;
+    model.off("change:spec", draw);
+    resize.disconnect();
+    if (window.Plotly) window.Plotly.purge(div);
+  };
+}
+
+export default { render };
