@@ -38,8 +38,11 @@ demo: $(STAMP) | $(JUPYTER_DIRS)
 	@echo "== 演示完成"
 	@$(BIN)/sgz index --out out
 
+# Three workers on two cores: many tests wait on browsers, servers and kernels. One worker takes a whole
+# test file (--dist loadfile), so a module's fixtures are built once.
+TEST_WORKERS ?= 3
 test: $(STAMP) | $(JUPYTER_DIRS)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(STAMP) | $(JUPYTER_DIRS)
 	$(BIN)/python -m benchmarks

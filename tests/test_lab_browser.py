@@ -88,6 +88,8 @@ def test_sgz_lab_in_chromium(chromium, tmp_path, demo_ds, output_dir):
                 page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for()
                 # The notebook's kernel is the registered sgz kernel, and it becomes idle.
                 page.locator(".jp-NotebookPanel-toolbar").get_by_text("社工站工作台 (sgz)").wait_for()
+                # "Run All Cells" before the kernel is connected moves through the cells without running them.
+                page.locator("#jp-main-statusbar").get_by_text("社工站工作台 (sgz) | Idle").wait_for()
                 page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
                 page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click()
                 drop = sgz.Workbench(demo_ds).group_dropoff()  # the notebook's as_of is today, kept in the project year
