@@ -39,10 +39,11 @@ demo: $(STAMP) | $(JUPYTER_DIRS)
 	@$(BIN)/sgz index --out out
 
 # Three workers on two cores: many tests wait on browsers, servers and kernels. One worker takes a whole
-# test file (--dist loadfile), so a module's fixtures are built once.
+# test file (--dist loadfile), so a module's fixtures are built once; the longest files go first
+# (tests/conftest.py LONG_FIRST).
 TEST_WORKERS ?= 3
 test: $(STAMP) | $(JUPYTER_DIRS)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 bench: $(STAMP) | $(JUPYTER_DIRS)
 	$(BIN)/python -m benchmarks

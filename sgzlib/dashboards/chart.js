@@ -19,9 +19,13 @@ function baseUrl() {
 }
 
 function loaded(script) {
+  const failed = () => new Error(`图表程序没能加载（${script.src}）`);
+  // The page's own tag may be over before the first chart asks: its outcome is on the tag (index.html.j2).
+  if (script.dataset.state === "failed") return Promise.reject(failed());
+  if (script.dataset.state === "loaded") return Promise.resolve();
   return new Promise((resolve, reject) => {
     script.addEventListener("load", resolve, { once: true });
-    script.addEventListener("error", () => reject(new Error(`图表程序没能加载（${script.src}）`)), { once: true });
+    script.addEventListener("error", () => reject(failed()), { once: true });
   });
 }
 
@@ -37,6 +41,8 @@ function whenPlotly() {
         tag.src = baseUrl() + PREFIX + name;
         tag.async = false;
         if (name === FILES[FILES.length - 1]) tag.id = "sgz-plotly";
+        tag.addEventListener("load", () => { tag.dataset.state = "loaded"; }, { once: true });
+        tag.addEventListener("error", () => { tag.dataset.state = "failed"; }, { once: true });
         document.head.appendChild(tag);
         script = tag;
       }
