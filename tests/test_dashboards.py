@@ -54,7 +54,10 @@ def server(chromium, tmp_path_factory, demo_ds, output_dir):
     engine.dispose()
     log = output_dir / "dashboards-voila.log"
     log.unlink(missing_ok=True)
-    srv = DashboardServer(url, port=free_port(), as_of=AS_OF.isoformat(), log_path=log, log_level="INFO")
+    # Each dashboard is visited once: a pool refilled after its visit would only compete for the cores with
+    # the tests that follow, so refills wait past the module's lifetime (the first fill is not delayed).
+    srv = DashboardServer(url, port=free_port(), as_of=AS_OF.isoformat(), log_path=log, log_level="INFO",
+                          fill_delay=3600)
     srv.start()
     try:
         srv.wait_ready(timeout=90)
@@ -406,7 +409,8 @@ def test_dashboards_open_on_the_reports_default_date(chromium, tmp_path_factory,
     expected = asof.default_as_of(demo_ds).isoformat()
     assert jobs.station_jobs(url, ["YL01"])[0].parameters["as_of"] == expected
     env_before = os.environ.pop("SGZ_DASHBOARD_AS_OF", None)
-    srv = DashboardServer(url, port=free_port(), log_path=output_dir / "dashboards-default-date.log")
+    srv = DashboardServer(url, port=free_port(), log_path=output_dir / "dashboards-default-date.log",
+                          fill_delay=3600)  # each dashboard visited once: no refill (see the server fixture)
     srv.start()
     context = browser.new_context(viewport={"width": 1360, "height": 1600}, locale="zh-CN")
     pg = context.new_page()
