@@ -28,6 +28,23 @@ def demo_url(tmp_path_factory, demo_ds):
     return url
 
 
+# Built once per module: several tests read the same report (same database, target and date). The reports
+# are read-only views (their methods build new frames), so sharing them checks the same as building each time.
+@pytest.fixture(scope="module")
+def yl01_station(demo_url):
+    return station.build(demo_url, "YL01", "2025-10-31")
+
+
+@pytest.fixture(scope="module")
+def yunling_district(demo_url):
+    return district.build(demo_url, "云岭区", "2025-10-31")
+
+
+@pytest.fixture(scope="module")
+def scored_assessment(demo_url):
+    return assessment.build(demo_url, "P2025-YL03", "2025-12-31", scoring_path=str(EXAMPLE))
+
+
 # -- scoring: only under a declared scheme -----------------------------------------------------------
 
 SCHEME = """\
@@ -117,8 +134,8 @@ def test_assessment_without_scheme_has_no_total_and_cards_add_up(demo_url):
     assert (domains[["达标", "未达标", "待核验", "进行中"]].sum(axis=1) == domains["指标数"]).all()
 
 
-def test_assessment_with_scheme_prints_rule_next_to_total(demo_url):
-    rep = assessment.build(demo_url, "P2025-YL03", "2025-12-31", scoring_path=str(EXAMPLE))
+def test_assessment_with_scheme_prints_rule_next_to_total(scored_assessment):
+    rep = scored_assessment
     table = rep.score_table()
     label, value, _ = rep.headline()[0]
     score, maximum = rep.total()
@@ -154,8 +171,8 @@ def test_evaluate_cli_refuses_a_wrong_scheme(capsys, demo_url, tmp_path):
 
 # -- station report -----------------------------------------------------------------------------------
 
-def test_per_period_heatmap_has_a_cell_per_period_row(demo_url):
-    rep = station.build(demo_url, "YL01", "2025-10-31")
+def test_per_period_heatmap_has_a_cell_per_period_row(yl01_station):
+    rep = yl01_station
     rows = rep.results[rep.results["period_kind"] == "month"]
     fig = rep.period_figure()
     z = np.asarray(fig.data[0].z, dtype=float)
@@ -164,8 +181,8 @@ def test_per_period_heatmap_has_a_cell_per_period_row(demo_url):
     assert z.shape == (rows["indicator_name"].nunique(), rows["period"].nunique())
 
 
-def test_station_report_names_the_catalogue_by_title_and_splits_long_progress(demo_url):
-    rep = station.build(demo_url, "YL01", "2025-10-31")
+def test_station_report_names_the_catalogue_by_title_and_splits_long_progress(yl01_station):
+    rep = yl01_station
     assert "扎赉诺尔区" in rep.subtitle and "zhalainuoer-2026" not in rep.subtitle
     figs = rep.progress_figures()
     n = int(((rep.results["period"] == "全期") & (rep.results["target"].fillna(0) > 0)).sum())
@@ -195,8 +212,8 @@ def test_table_text_left_numbers_right():
 
 # -- district overview ----------------------------------------------------------------------------------
 
-def test_visit_order_follows_the_stated_rule(demo_url):
-    rep = district.build(demo_url, "云岭区", "2025-10-31")
+def test_visit_order_follows_the_stated_rule(yunling_district):
+    rep = yunling_district
     visits = rep.visits()
     share = visits["达标及进度正常占比"].str.rstrip("%").astype(float)
     # shares rise down the list (the ranking read backwards), and 优先 exactly below the stated threshold
@@ -209,8 +226,8 @@ def test_visit_order_follows_the_stated_rule(demo_url):
     assert f"{district.VISIT_BELOW:.0%}" in district.VISIT_RULE and "占比" in district.RANKING_RULE
 
 
-def test_district_heatmaps_are_readable_on_a4(demo_url):
-    rep = district.build(demo_url, "云岭区", "2025-10-31")
+def test_district_heatmaps_are_readable_on_a4(yunling_district):
+    rep = yunling_district
     maps = rep.heatmaps()
     cells = 0
     for title, fig in maps:
@@ -255,8 +272,8 @@ def test_default_as_of_is_the_latest_data_date_of_the_running_period(demo_ds, de
 
 # -- score sheet ---------------------------------------------------------------------------------------------
 
-def test_scoresheet_prints_and_filters(demo_url, tmp_path):
-    rep = assessment.build(demo_url, "P2025-YL03", "2025-12-31", scoring_path=str(EXAMPLE))
+def test_scoresheet_prints_and_filters(scored_assessment, tmp_path):
+    rep = scored_assessment
     path = tmp_path / "s.xlsx"
     rep.write_scoresheet(path)
     wb = load_workbook(path)
@@ -277,11 +294,11 @@ def test_scoresheet_prints_and_filters(demo_url, tmp_path):
     assert outcomes.auto_filter.ref.startswith("A3:") and outcomes.print_title_rows == "$3:$3"
 
 
-def test_station_and_district_cards_add_up(demo_url):
-    rep = station.build(demo_url, "YL01", "2025-10-31")
+def test_station_and_district_cards_add_up(yl01_station, yunling_district):
+    rep = yl01_station
     cards = {label: value for label, value, _ in rep.headline()}
     statuses = ("达标", "进度正常", "落后", "未达标", "待核验", "未开始")
     assert cards["指标总数"] == sum(cards[s] for s in statuses)
-    overview = district.build(demo_url, "云岭区", "2025-10-31")
+    overview = yunling_district
     cards = {label: value for label, value, _ in overview.headline()}
     assert cards["指标结果数"] == cards["达标及进度正常"] + cards["落后或未达标"] + cards["待核验或未开始"]

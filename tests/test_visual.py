@@ -91,15 +91,26 @@ def _has_data(trace: dict) -> bool:
     return False
 
 
-def _lines(page):
-    """Text lines of a page: (top, size, text), top to bottom, without the footer."""
-    limit = page.height - FOOTER_MM / 25.4 * 72
+def _lines(height, chars):
+    """Text lines of a page (its height and characters): (top, size, text), top to bottom, without the footer."""
+    limit = height - FOOTER_MM / 25.4 * 72
     rows: dict[int, list] = {}
-    for ch in page.chars:
+    for ch in chars:
         if ch["top"] < limit and ch["text"].strip():
             rows.setdefault(round(ch["top"]), []).append(ch)
     return [(top, max(c["size"] for c in chars), "".join(c["text"] for c in sorted(chars, key=lambda c: c["x0"])))
             for top, chars in sorted(rows.items())]
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(reports):
+    """Each report's PDF pages as (height, chars), parsed once with pdfplumber: parsing every page is the slow
+    part, and the heading and the 9 pt checks read the same characters of the same files."""
+    out = {}
+    for name, result in reports.items():
+        with pdfplumber.open(result.files["pdf"]) as pdf:
+            out[name] = [(page.height, page.chars) for page in pdf.pages]
+    return out
 
 
 def test_pages_are_kept_as_pngs(reports):
@@ -116,29 +127,30 @@ def test_no_chart_without_data(reports):
             assert any(_has_data(t) for t in fig["data"]), f"{name}: 图表「{title}」没有数据"
 
 
-def test_no_heading_is_the_last_block_of_a_page(reports):
-    for name, result in reports.items():
-        with pdfplumber.open(result.files["pdf"]) as pdf:
-            for number, page in enumerate(pdf.pages[:-1], 1):
-                lines = _lines(page)
-                if not lines:
-                    continue
-                top, size, text = lines[-1]
-                assert size < HEADING_PT, f"{name} 第 {number} 页以标题「{text}」结尾"
+def test_no_heading_is_the_last_block_of_a_page(reports, pdf_pages):
+    assert set(pdf_pages) == set(reports)
+    for name, pages in pdf_pages.items():
+        for number, (height, chars) in enumerate(pages[:-1], 1):
+            lines = _lines(height, chars)
+            if not lines:
+                continue
+            top, size, text = lines[-1]
+            assert size < HEADING_PT, f"{name} 第 {number} 页以标题「{text}」结尾"
 
 
 def _rotated(ch) -> bool:
     return abs(ch["matrix"][1]) > 1e-3  # pdfplumber's size of a rotated glyph is its box, not its font size
 
 
-def test_text_is_at_least_9pt_at_print_size(reports):
-    for name, result in reports.items():
-        with pdfplumber.open(result.files["pdf"]) as pdf:
-            for number, page in enumerate(pdf.pages, 1):
-                limit = page.height - FOOTER_MM / 25.4 * 72
-                small = [(ch["text"], round(ch["size"], 1)) for ch in page.chars
-                         if ch["top"] < limit and ch["text"].strip() and not _rotated(ch) and ch["size"] < MIN_PT]
-                assert not small, f"{name} 第 {number} 页有小于 9 pt 的文字：{small[:8]}"
+def test_text_is_at_least_9pt_at_print_size(reports, pdf_pages):
+    assert set(pdf_pages) == set(reports)
+    for name, pages in pdf_pages.items():
+        assert pages, name
+        for number, (height, chars) in enumerate(pages, 1):
+            limit = height - FOOTER_MM / 25.4 * 72
+            small = [(ch["text"], round(ch["size"], 1)) for ch in chars
+                     if ch["top"] < limit and ch["text"].strip() and not _rotated(ch) and ch["size"] < MIN_PT]
+            assert not small, f"{name} 第 {number} 页有小于 9 pt 的文字：{small[:8]}"
 
 
 def _font_sizes(fig: dict):
