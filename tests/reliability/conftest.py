@@ -18,9 +18,8 @@ def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'sgz.db'}"
 
 
-@pytest.fixture
-def new_pg_url(pg_url):
-    """Makes URLs of new, empty PostgreSQL schemas (all dropped afterwards)."""
+def _schemas(pg_url):
+    """Yields a maker of URLs of new, empty PostgreSQL schemas; drops them all when resumed."""
     admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
     made = []
 
@@ -37,6 +36,18 @@ def new_pg_url(pg_url):
         for name in made:
             conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
     admin.dispose()
+
+
+@pytest.fixture
+def new_pg_url(pg_url):
+    """Makes URLs of new, empty PostgreSQL schemas (all dropped afterwards)."""
+    yield from _schemas(pg_url)
+
+
+@pytest.fixture(scope="module")
+def module_pg_url(pg_url):
+    """Like ``new_pg_url``, for databases shared by the tests of one module (dropped after the module)."""
+    yield from _schemas(pg_url)
 
 
 @pytest.fixture

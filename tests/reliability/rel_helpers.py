@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import os
 import subprocess
 import sys
@@ -74,3 +76,15 @@ def sgz(*args: str, env: dict | None = None, timeout: float = 300) -> subprocess
     full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     return subprocess.run([sys.executable, "-m", "sgzlib.cli", *args], capture_output=True, text=True,
                           env=full_env, timeout=timeout, cwd=ROOT)
+
+
+def sgz_here(*args: str) -> subprocess.CompletedProcess:
+    """Run the ``sgz`` command line in this process, its output captured, for commands whose own process
+    is not what a test is about (a few seconds of start-up saved each). An exception that escapes
+    ``cli.main`` (a traceback for the user) propagates and fails the test."""
+    from sgzlib import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(list(args))
+    return subprocess.CompletedProcess(["sgz", *args], code, out.getvalue(), err.getvalue())

@@ -9,10 +9,12 @@ row of every table must be what it was before.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
 from corpus import CORPUS
 from ledger_books import base_sheets, write_book
 from rel_helpers import ROOT, dump_hash
@@ -40,12 +42,54 @@ def built(entry, folder):
     return _built[entry.id]
 
 
+def _import_base(url: str, folder) -> None:
+    engine = storage.connect(url)
+    try:
+        import_workbook(engine, write_book(folder / "base.xlsx", base_sheets()))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def base_db(request, tmp_path_factory):
+    """One database holding the base ledger per backend and module, with its pristine fingerprint.
+
+    Importing the base for every case took most of this module's time. Each case proves the database
+    unchanged after its refusals, so the next case can start from the same one; ``base_url`` still
+    checks the fingerprint before every case and rebuilds the base when a case did change it.
+    Returns ``(url, pristine hash, rebuild)``.
+    """
+    folder = tmp_path_factory.mktemp(f"base-{request.param}")
+    if request.param == "sqlite":
+        template = folder / "template.db"
+        _import_base(f"sqlite:///{template}", folder)
+        live = folder / "sgz.db"
+        url = f"sqlite:///{live}"
+
+        def rebuild():
+            shutil.copyfile(template, live)  # a fresh copy of the base, byte for byte
+    else:
+        url = request.getfixturevalue("module_pg_url")()
+
+        def rebuild():
+            engine = sa.create_engine(url)
+            try:
+                storage.drop_all(engine)
+            finally:
+                engine.dispose()
+            _import_base(url, folder)
+    rebuild()
+    return url, dump_hash(url), rebuild
+
+
 @pytest.fixture
-def base_url(db_url, tmp_path):
-    engine = storage.connect(db_url)
-    import_workbook(engine, write_book(tmp_path / "base.xlsx", base_sheets()))
-    engine.dispose()
-    return db_url
+def base_url(base_db):
+    """The URL of a database holding exactly the base ledger (the shared one, rebuilt if it changed)."""
+    url, pristine, rebuild = base_db
+    if dump_hash(url) != pristine:
+        rebuild()
+        assert dump_hash(url) == pristine
+    return url
 
 
 @pytest.mark.parametrize("entry", CORPUS, ids=[e.id for e in CORPUS])

@@ -19,7 +19,7 @@ import time
 import pytest
 import sqlalchemy as sa
 from ledger_books import BASE, rows, write_book
-from rel_helpers import ROOT, dump_hash, row_counts, sgz, station_book, station_sheets
+from rel_helpers import ROOT, dump_hash, row_counts, sgz, sgz_here, station_book, station_sheets
 
 from sgzlib import storage
 from sgzlib.db import SQL_TABLES
@@ -30,7 +30,7 @@ KILLED = -signal.SIGKILL
 
 def test_import_killed_before_commit_leaves_the_database_as_it_was(db_url, tmp_path):
     base = station_book(tmp_path, "S1", "base.xlsx")
-    assert sgz("import", str(base), "--db", db_url).returncode == 0
+    assert sgz_here("import", str(base), "--db", db_url).returncode == 0  # set-up: no kill here
     sheets = station_sheets("S1")
     sheets["服务记录"] = rows("services", BASE["services"] + [dict(BASE["services"][0], code="S003")])
     more = write_book(tmp_path / "more.xlsx", sheets)
@@ -38,7 +38,7 @@ def test_import_killed_before_commit_leaves_the_database_as_it_was(db_url, tmp_p
     run = sgz("import", str(more), "--db", db_url, "--prune", env={"SGZ_FAULT_AT": "import-written"})
     assert run.returncode == KILLED, run.stderr
     assert dump_hash(db_url) == before
-    again = sgz("import", str(more), "--db", db_url)
+    again = sgz_here("import", str(more), "--db", db_url)  # the next command, in any process, works
     assert again.returncode == 0, again.stderr
     assert row_counts(db_url)["services"] == 3
 
@@ -52,7 +52,7 @@ def test_first_migration_killed_leaves_no_half_schema(db_url, tmp_path):
         present = [n for n in ["alembic_version", *SQL_TABLES] if sa.inspect(conn).has_table(n)]
     engine.dispose()
     assert present == []  # rolled back whole: no "table assessments already exists" later
-    again = sgz("import", str(base), "--db", db_url)
+    again = sgz_here("import", str(base), "--db", db_url)  # the next command, in any process, works
     assert again.returncode == 0, again.stderr
     assert row_counts(db_url)["services"] == 2
 
@@ -80,7 +80,9 @@ def test_imports_killed_after_a_delay_leave_nothing_or_everything(db_url, second
         outcomes.append("完成" if state == complete else "未动" if state == empty
                         else "仅建库" if _migrated_and_empty(db_url) else "残缺")
         assert outcomes[-1] != "残缺", (fraction, row_counts(db_url))
-        run = sgz("import", str(base), "--db", db_url)  # every later command works
+        # Every later command works. Run in this process: only the killed import is about a process of its
+        # own, and a re-import here (no start-up) made this test about twice as fast.
+        run = sgz_here("import", str(base), "--db", db_url)
         assert run.returncode == 0, run.stderr
         assert dump_hash(db_url) == complete
         storage.drop_all(sa.create_engine(db_url))
@@ -104,7 +106,7 @@ def test_half_built_empty_schema_is_completed(db_url, tmp_path):
     SQL_TABLES["stations"].create(engine)
     engine.dispose()
     base = station_book(tmp_path, "S1", "base.xlsx")
-    run = sgz("import", str(base), "--db", db_url)
+    run = sgz_here("import", str(base), "--db", db_url)
     assert run.returncode == 0, run.stderr
     assert storage.current_revision(sa.create_engine(db_url)) == storage.head_revision()
 
@@ -118,9 +120,9 @@ def test_half_built_schema_with_data_names_the_repair_command(db_url, tmp_path):
     engine.dispose()
     with pytest.raises(ConfigError, match="sgz repair-db"):
         storage.connect(db_url)
-    run = sgz("evaluate", "--all", "--db", db_url)
+    run = sgz_here("evaluate", "--all", "--db", db_url)
     assert run.returncode == 2 and "sgz repair-db" in run.stderr and "Traceback" not in run.stderr
-    repaired = sgz("repair-db", "--db", db_url)
+    repaired = sgz_here("repair-db", "--db", db_url)
     assert repaired.returncode == 0, repaired.stderr
     assert "已补建" in repaired.stdout
     counts = row_counts(db_url)
