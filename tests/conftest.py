@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -90,6 +91,19 @@ def sqlite_engine(tmp_path):
 def any_engine(request):
     """Each storage test runs on SQLite and on PostgreSQL."""
     return request.getfixturevalue("sqlite_engine" if request.param == "sqlite" else "pg_engine")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium: skipped locally when missing, a failure in CI."""
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        if IN_CI:
+            pytest.fail("CI 中必须安装 Chromium（/usr/bin/chromium）：浏览器测试不能跳过")
+        pytest.skip("未安装 /usr/bin/chromium，跳过浏览器测试")
+    return CHROMIUM
 
 
 @pytest.fixture(scope="session")

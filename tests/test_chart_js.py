@@ -8,7 +8,6 @@ plotly.js has loaded draws at once; after it failed to load, the chart says so i
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -17,21 +16,9 @@ from sgzlib.dashboards import chart
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
 ORIGIN = "http://sgz.test"
 STATIC = Path(chart.__file__).parent / "share" / "voila" / "templates" / "sgz" / "static"
 TEMPLATE = STATIC.parent / "index.html.j2"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        from conftest import IN_CI
-
-        if IN_CI:
-            pytest.fail("CI 中必须安装 Chromium（/usr/bin/chromium）：浏览器测试不能跳过")
-        pytest.skip("未安装 /usr/bin/chromium，跳过浏览器测试")
-    return CHROMIUM
 
 
 def _page_html() -> str:

@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -26,22 +25,11 @@ from sgzlib.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 AS_OF = demo.AS_OF
 TIMEOUT = 90_000  # ms; a loaded 2-core CI machine is slow to start kernels
 
-
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's Chromium: skipped locally when missing, a failure in CI."""
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        if IN_CI:
-            pytest.fail("CI 中必须安装 Chromium（/usr/bin/chromium）：浏览器测试不能跳过")
-        pytest.skip("未安装 /usr/bin/chromium，跳过浏览器测试")
-    return CHROMIUM
 
 
 @pytest.fixture(scope="module")
