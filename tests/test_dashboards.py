@@ -31,7 +31,6 @@ AS_OF = demo.AS_OF
 TIMEOUT = 90_000  # ms; a loaded 2-core CI machine is slow to start kernels
 
 
-
 @pytest.fixture(scope="module")
 def server(chromium, tmp_path_factory, demo_ds, output_dir):
     """Voila serving the dashboards on a free loopback port, against a SQLite file holding the demo district."""

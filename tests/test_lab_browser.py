@@ -31,7 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TIMEOUT = 120_000
 
 
-
 def _start_lab(url: str, workspace: Path, port: int, log: Path):
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env.pop(storage.ENV_VAR, None)

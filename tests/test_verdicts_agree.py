@@ -9,6 +9,7 @@ the qualification indicators (not from the verdict frame the report uses).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 
@@ -38,13 +39,7 @@ def report_of(demo_url):
     ``groups()`` return new frames), so the issue examples reuse the reports the parametrized test built
     for 2025-10-31 instead of building the same four again (about 15 s).
     """
-    built = {}
-
-    def build(station: str, as_of: str):
-        if (station, as_of) not in built:
-            built[station, as_of] = station_report.build(demo_url, station, as_of)
-        return built[station, as_of]
-    return build
+    return functools.cache(functools.partial(station_report.build, demo_url))
 
 
 @pytest.fixture(scope="module")
