@@ -1,8 +1,10 @@
 """The dashboards' chart module (``sgzlib/dashboards/chart.js``) in Chromium, on a page of its own.
 
-The page is the head of the sgz Voila template (its two script tags) served from a made-up origin; the
-module's ``render`` gets a stand-in for the widget model. Checked: a chart asked for after the page's
-plotly.js has loaded draws at once; after it failed to load, the chart says so instead of waiting forever.
+The page is the head of the sgz Voila template (its script tags) served from a made-up origin; the
+module's ``render`` gets a stand-in for the widget model. Checked: the page asks for plotly.js only once
+it has loaded (Voila starts on the load event, which waits for every script); a chart asked for after
+the page's plotly.js has loaded draws at once; after it failed to load, the chart says so instead of
+waiting forever; a chart redraws for a new width of its panel, once, and not for a new height.
 """
 
 from __future__ import annotations
@@ -22,14 +24,16 @@ TEMPLATE = STATIC.parent / "index.html.j2"
 
 
 def _page_html() -> str:
-    """The template's plotly tags, with its include_url calls resolved to /static/…"""
+    """The script tags of the template's head (the zh-CN locale, and the inline loader that adds the
+    plotly.js tag on the window's load event), with their include_url calls resolved to /static/…"""
     head = TEMPLATE.read_text(encoding="utf-8")
-    tags = re.findall(r"<script [^>]*src=\"\{\{ resources\.include_url\('static/([^']+)'\) \}\}\"[^>]*>\s*</script>",
-                      head)
-    assert tags == ["plotly-locale-zh-cn.js", "plotly-cartesian-4.1.1.min.js"], tags
-    scripts = re.sub(r"\{\{ resources\.include_url\('(static/[^']+)'\) \}\}", r"/\1",
-                     "\n".join(re.findall(r"<script [^>]*src=\"\{\{ resources[^>]*>\s*</script>", head)))
-    return f"<!doctype html><html><head>{scripts}</head><body><div id='el'></div></body></html>"
+    head = re.sub(r"\{#-?.*?-?#\}", "", head, flags=re.S)  # Jinja comments
+    head = head[head.index("{%- block notebook_css -%}"):head.index("{%- endblock notebook_css -%}")]
+    scripts = [s for s in re.findall(r"<script[ >].*?</script>", head, flags=re.S) if "include_js" not in s]
+    urls = re.findall(r"resources\.include_url\('static/([^']+)'\)", "\n".join(scripts))
+    assert urls == ["plotly-locale-zh-cn.js", "plotly-cartesian-4.1.1.min.js"], urls
+    resolved = re.sub(r"\{\{ resources\.include_url\('(static/[^']+)'\) \}\}", r"/\1", "\n".join(scripts))
+    return f"<!doctype html><html><head>{resolved}</head><body><div id='el'></div></body></html>"
 
 
 RENDER = """async () => {
@@ -66,7 +70,11 @@ def test_a_chart_asked_for_after_the_pages_plotly_is_over_draws_or_says_why(chro
             page = browser.new_page()
             page.set_default_timeout(30_000)
             page.route(f"{ORIGIN}/**", serve)
+            # Whether plotly.js had been asked for when the page's own load event came.
+            page.add_init_script("window.addEventListener('load', () => {"
+                                 " window.plotlyAskedBeforeLoad = !!document.getElementById('sgz-plotly'); });")
             page.goto(f"{ORIGIN}/")
+            assert page.evaluate("window.plotlyAskedBeforeLoad") is False
             # The page's plotly tag is over (loaded or failed) before any chart asks for it.
             state = "loaded" if plotly_answer == 200 else "failed"
             page.wait_for_function(f"document.getElementById('sgz-plotly').dataset.state === '{state}'")
@@ -78,5 +86,54 @@ def test_a_chart_asked_for_after_the_pages_plotly_is_over_draws_or_says_why(chro
                 message = page.locator("#el .sgz-empty")
                 message.wait_for()
                 assert message.inner_text() == f"图表程序没能加载（{ORIGIN}/static/{bundle.name}）"
+        finally:
+            browser.close()
+
+
+def test_a_chart_redraws_for_a_new_width_once_and_not_for_a_new_height(chromium):
+    from playwright.sync_api import sync_playwright
+
+    def serve(route):
+        path = route.request.url.removeprefix(ORIGIN)
+        if path == "/":
+            return route.fulfill(status=200, content_type="text/html", body=_page_html())
+        if path == "/chart.js":
+            return route.fulfill(status=200, content_type="text/javascript",
+                                 body=Path(chart.__file__).with_name("chart.js").read_text(encoding="utf-8"))
+        if path.startswith("/static/"):
+            return route.fulfill(status=200, content_type="text/javascript",
+                                 body=(STATIC / path.removeprefix("/static/")).read_text(encoding="utf-8"))
+        return route.fulfill(status=404, body="")
+
+    two_frames = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 200))))"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 800})
+            page.set_default_timeout(30_000)
+            page.route(f"{ORIGIN}/**", serve)
+            page.goto(f"{ORIGIN}/")
+            page.wait_for_function("document.getElementById('sgz-plotly').dataset.state === 'loaded'")
+            page.evaluate("document.getElementById('el').style.width = '600px'")
+            # Count the redraws (Plotly.Plots.resize is what chart.js calls for a new size).
+            page.evaluate("""() => { window.resizes = 0; const original = Plotly.Plots.resize;
+                                     Plotly.Plots.resize = (gd) => { window.resizes += 1; return original(gd); }; }""")
+            page.evaluate(RENDER)
+            page.locator("#el .js-plotly-plot").wait_for()
+            page.evaluate(two_frames)
+            assert page.evaluate("document.querySelector('#el .main-svg').getAttribute('width')") == "600"
+            # The panel grew taller as the plot was drawn in it: no redraw for that.
+            assert page.evaluate("window.resizes") == 0
+            page.evaluate("document.getElementById('el').style.height = '900px'")  # taller, same width
+            page.evaluate(two_frames)
+            assert page.evaluate("window.resizes") == 0
+            # Narrower three times within one frame: one redraw, at the last width.
+            page.evaluate("""() => { const el = document.getElementById('el');
+                                     el.style.width = '500px'; el.getBoundingClientRect();
+                                     el.style.width = '450px'; el.getBoundingClientRect();
+                                     el.style.width = '400px'; }""")
+            page.evaluate(two_frames)
+            page.wait_for_function("document.querySelector('#el .main-svg').getAttribute('width') === '400'")
+            assert page.evaluate("window.resizes") == 1
         finally:
             browser.close()

@@ -20,7 +20,7 @@ import pytest
 
 from sgzlib import demo, indicators, lifecycle, outcomes, storage, supervision
 from sgzlib.dashboards import progress as progress_view
-from sgzlib.dashboards.server import DashboardServer, free_port
+from sgzlib.dashboards.server import LAB_EXTENSIONS_LEFT_OUT, DashboardServer, free_port
 from sgzlib.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -88,7 +88,8 @@ def open_dashboard(page, server, name: str, ready: str) -> None:
     which ``sgzlib.dashboards.voila_main`` fixes by filling them one at a time; a stall fails here.
     """
     pending = {}
-    page.on("request", lambda r: pending.__setitem__(r.url, r.method))
+    page.requested = []
+    page.on("request", lambda r: (pending.__setitem__(r.url, r.method), page.requested.append(r.url)))
     page.on("requestfinished", lambda r: pending.pop(r.url, None))
     page.on("requestfailed", lambda r: pending.pop(r.url, None))
     try:
@@ -229,6 +230,11 @@ def test_cases_dashboard_shows_pipeline_attention_and_timeline_and_follows_filte
     assert kpi(page, "kpis", "需关注个案") == str(len(attention))
     assert kpi(page, "kpis", "有不被认定风险的小组") == str(int(groups["at_risk"].sum()))
     assert page.title() == "个案与小组督导看板"
+    # The page loads the widget extensions it draws with, and none of those it leaves out.
+    extensions = {re.search(r"/voila/labextensions/((?:@[^/]+/)?[^/]+)/", u).group(1)
+                  for u in page.requested if "/voila/labextensions/" in u}
+    assert {"anywidget", "@jupyter-widgets/jupyterlab-manager"} <= extensions
+    assert extensions.isdisjoint(LAB_EXTENSIONS_LEFT_OUT), extensions
     assert_source_hidden_and_code_refused(page)
     drawn = plot_data(page, "pipeline")
     by_stage = cases["stage"].value_counts().reindex([*CASE_STAGES, REFERRAL_STAGE], fill_value=0)

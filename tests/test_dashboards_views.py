@@ -469,3 +469,4 @@ def test_dashboard_pages_bring_their_own_plotly_of_the_same_major_version_and_le
     assert "自动缩放" in (static / "plotly-locale-zh-cn.js").read_text(encoding="utf-8")
     argv = server.voila_argv(8866)
     assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in argv
+    assert "--VoilaConfiguration.extension_denylist=jupyterlab_pygments" in argv

@@ -74,9 +74,22 @@ function render({ model, el }) {
   };
   draw();
   model.on("change:spec", draw);
-  // Follow the panel's width (a resized window, a scroll bar that appears).
-  const resize = new ResizeObserver(() => {
-    if (window.Plotly && div.classList.contains("js-plotly-plot")) window.Plotly.Plots.resize(div);
+  // Follow the panel's width (a resized window, a scroll bar that appears). Only a new width redraws,
+  // once per frame: the observer also fires for the plot's own first drawing and for height changes,
+  // and while a page's charts are being drawn, redrawing each of them on every such call kept plotly
+  // busy for a second or more after the last chart was there.
+  let drawnWidth = null;
+  let pending = false;
+  const resize = new ResizeObserver((entries) => {
+    const width = Math.round(entries[entries.length - 1].contentRect.width);
+    if (drawnWidth === null) { drawnWidth = width; return; }
+    if (width === drawnWidth || pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      drawnWidth = Math.round(el.getBoundingClientRect().width);
+      if (alive && window.Plotly && div.classList.contains("js-plotly-plot")) window.Plotly.Plots.resize(div);
+    });
   });
   resize.observe(el);
   return () => {

@@ -48,8 +48,9 @@ DEFAULT_POOL_SIZE = 1
 DEFAULT_CULL_SECONDS = 120
 TEMPLATE = "sgz"
 # Lab extensions dashboard pages leave out: jupyterlab-plotly, whose 4.8 MB bundle of the full plotly.js would
-# load before the first widget shows; the charts bring their own plotly.js (chart.py).
-LAB_EXTENSIONS_LEFT_OUT = ("jupyterlab-plotly",)
+# load before the first widget shows (the charts bring their own plotly.js, chart.py); jupyterlab_pygments,
+# the colours of code cells, which dashboard pages do not show (strip_sources).
+LAB_EXTENSIONS_LEFT_OUT = ("jupyterlab-plotly", "jupyterlab_pygments")
 SHARE_DIR = Path(__file__).resolve().parent / "share"
 DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboards"
 
