@@ -179,7 +179,7 @@ def _mask_number(d: str) -> str | None:
 
 
 def _mask_numbers(text: str) -> str:
-    if not any(ch.isdigit() for ch in text):
+    if not any(map(str.isdigit, text)):
         return text
     folded, where = _folded_with_map(text, drop_spaces=False)
     scan = _DATE.sub(lambda m: "#" * len(m.group()), folded)
@@ -219,7 +219,7 @@ class NameIndex:
         self.first = {n[0] for n in self.names}
 
     def mask(self, text: str) -> str:
-        if not self.names or not any(ch in self.first for ch in unicodedata.normalize("NFKC", text)):
+        if not self.names or self.first.isdisjoint(unicodedata.normalize("NFKC", text)):
             return text
         folded, where = _folded_with_map(text, drop_spaces=True)
         spans, i = [], 0
