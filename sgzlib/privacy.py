@@ -258,10 +258,16 @@ def mask_frame(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def _map(series: pd.Series, func) -> pd.Series:
-    """``func`` applied to each distinct non-blank value once; blanks stay blank; the dtype is kept."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    if len(uniques) == 0:
+    """``func`` applied to each distinct non-blank value once; blanks stay blank; the dtype is kept.
+
+    Only the non-blank values are factorised: a province's free-text columns are mostly blank.
+    """
+    present = series.notna().to_numpy(dtype=bool)
+    if not present.any():
         return series.copy()
+    found, uniques = pd.factorize(series[present], use_na_sentinel=True)
+    codes = np.full(len(series), -1, dtype=np.intp)
+    codes[present] = found
     mapped = np.array([func(u) for u in uniques] + [pd.NA], dtype=object)  # code -1 (blank) → the last
     return pd.Series(mapped[codes], index=series.index, name=series.name).astype(series.dtype)
 
