@@ -5,6 +5,8 @@
   leaves the previous file as it was (never a half-written workbook, notebook, HTML or PDF); the hidden
   temporary file it leaves (``.name.xxxx.tmp.xlsx``) is removed by the next write of the same file once an
   hour old.
+- ``csv_text(frame)`` is ``frame.to_csv(index=False)``, the same text, each column's distinct values
+  formatted once instead of every cell passing through the csv module.
 - ``contained(root, *parts)`` builds a path below ``root`` from data values (station codes, district
   names …) and refuses, in Chinese, any that would leave ``root`` even when the data is hostile.
 """
@@ -12,7 +14,9 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import glob
+import io
 import os
 import re
 import tempfile
@@ -20,6 +24,9 @@ import time
 import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
+import pandas as pd
 
 from .errors import ConfigError
 
@@ -65,6 +72,58 @@ def write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> P
     with atomic(path) as tmp:
         tmp.write_text(text, encoding=encoding)
     return Path(path)
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    """``frame.to_csv(index=False)``: the same text, each text column's distinct values formatted once.
+
+    pandas hands every cell to the csv module (2.7 million for a province's results, which have a few
+    thousand distinct values). Here a cell is written as pandas writes it — text as it is, numbers as
+    numpy's ``str``, a blank as nothing, quoted by the csv module itself when it holds a comma, a quote or
+    a line break — and the rows are joined. Frames this does not cover (one column, other dtypes, text
+    columns holding other objects) go to ``to_csv``.
+    """
+    columns = [_csv_cells(frame.iloc[:, i]) for i in range(frame.shape[1])] if frame.shape[1] > 1 else [None]
+    if any(c is None for c in columns):
+        return frame.to_csv(index=False)
+    header = _csv_fields(np.array([str(c) for c in frame.columns], dtype=object))
+    return os.linesep.join([",".join(header), *map(",".join, zip(*columns))]) + os.linesep
+
+
+def _csv_cells(values: pd.Series) -> list[str] | None:
+    """The column's cells as ``to_csv`` writes them (``na_rep=""``, ``QUOTE_MINIMAL``), or ``None``."""
+    dtype = values.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "if":
+        # distinct bit patterns, not values: 0.0 and -0.0 are equal but print differently
+        numbers = values.to_numpy()
+        codes, uniques = pd.factorize(numbers.view(f"i{numbers.itemsize}"))
+        uniques = uniques.view(dtype)
+        texts = uniques.astype(str).astype(object)  # what pandas writes: ``values.astype(str)``
+        if dtype.kind == "f":
+            texts[np.isnan(uniques)] = ""
+        return texts[codes].tolist()
+    if not (pd.api.types.is_object_dtype(dtype) or isinstance(dtype, pd.StringDtype)):
+        return None
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    if not all(isinstance(u, str) for u in uniques):  # equal objects of other types may print differently
+        return None
+    texts = np.append(_csv_fields(uniques.astype(object)), "")  # code -1 (blank) takes the last: ""
+    return texts[codes].tolist()
+
+
+def _csv_fields(texts: np.ndarray) -> np.ndarray:
+    """Texts as csv fields: those holding a delimiter, quote or line break quoted by the csv module."""
+    special = np.fromiter((any(c in t for c in ',"\r\n') for t in texts), dtype=bool, count=len(texts))
+    if special.any():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator=os.linesep, quoting=csv.QUOTE_MINIMAL)  # as pandas writes
+        texts = texts.copy()
+        for i in np.flatnonzero(special):
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow([texts[i]])
+            texts[i] = buffer.getvalue()[:-len(os.linesep)]
+    return texts
 
 
 def safe_name(value: str) -> str:

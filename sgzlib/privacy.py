@@ -179,7 +179,7 @@ def _mask_number(d: str) -> str | None:
 
 
 def _mask_numbers(text: str) -> str:
-    if not any(ch.isdigit() for ch in text):
+    if not any(map(str.isdigit, text)):
         return text
     folded, where = _folded_with_map(text, drop_spaces=False)
     scan = _DATE.sub(lambda m: "#" * len(m.group()), folded)
@@ -219,7 +219,7 @@ class NameIndex:
         self.first = {n[0] for n in self.names}
 
     def mask(self, text: str) -> str:
-        if not self.names or not any(ch in self.first for ch in unicodedata.normalize("NFKC", text)):
+        if not self.names or self.first.isdisjoint(unicodedata.normalize("NFKC", text)):
             return text
         folded, where = _folded_with_map(text, drop_spaces=True)
         spans, i = [], 0
@@ -258,10 +258,16 @@ def mask_frame(frame: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def _map(series: pd.Series, func) -> pd.Series:
-    """``func`` applied to each distinct non-blank value once; blanks stay blank; the dtype is kept."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    if len(uniques) == 0:
+    """``func`` applied to each distinct non-blank value once; blanks stay blank; the dtype is kept.
+
+    Only the non-blank values are factorised: a province's free-text columns are mostly blank.
+    """
+    present = series.notna().to_numpy(dtype=bool)
+    if not present.any():
         return series.copy()
+    found, uniques = pd.factorize(series[present], use_na_sentinel=True)
+    codes = np.full(len(series), -1, dtype=np.intp)
+    codes[present] = found
     mapped = np.array([func(u) for u in uniques] + [pd.NA], dtype=object)  # code -1 (blank) → the last
     return pd.Series(mapped[codes], index=series.index, name=series.name).astype(series.dtype)
 

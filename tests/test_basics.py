@@ -79,3 +79,15 @@ def test_mask_dataset_hides_every_phone(demo_ds):
     assert not [p for p in phones if p in text]
     # station names are not personal data and stay readable
     assert masked.stations["name"].equals(demo_ds.stations["name"])
+
+
+def test_masking_maps_each_distinct_value_once_and_keeps_blanks():
+    from sgzlib.privacy import _map
+
+    calls = []
+    values = pd.Series(["甲", None, "乙", "甲", None], dtype="str", name="v")
+    out = _map(values, lambda v: calls.append(v) or v + "*")
+    assert calls == ["甲", "乙"]
+    assert out.dtype == values.dtype and out.name == "v"
+    assert out[[0, 2, 3]].tolist() == ["甲*", "乙*", "甲*"] and out.isna().tolist() == [False, True, False, False, True]
+    assert _map(pd.Series([None, None], dtype="str"), str).isna().all()

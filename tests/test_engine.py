@@ -117,3 +117,12 @@ def test_a_project_on_a_village_room_is_refused():
     ds = Dataset({**dataset().frames, "projects": pd.DataFrame([project(station="S1-V1", catalogue="jiuyuan-2024")])})
     with pytest.raises(DataError, match="乡镇街道站"):
         evaluate(ds, "2025-06-30")
+
+
+def test_joined_per_row_keeps_row_order_within_each_key():
+    from sgzlib.indicators.engine import _joined_per_row
+
+    out = pd.DataFrame({"_k": [0, 0, 1], "project_code": ["P1", "P2", "P1"]})
+    rows = pd.DataFrame({"_k": [1, 0, 1, 0, 2], "project_code": ["P1", "P1", "P1", "P1", "P1"]})
+    joined = _joined_per_row(out, rows, ["_k", "project_code"], ["3月", "1月", "1月", "2月", "9月"])
+    assert joined.tolist() == ["1月、2月", None, "3月、1月"]  # (2, P1) is not an out row: left out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -98,3 +99,15 @@ def test_demo_spending_has_one_planted_expense_per_rule(demo_ds):
     sp = evaluate(demo_ds, "2025-12-31", projects=["P2025-YL01", "P2025-YL02"]).spending
     found = sorted(zip(sp.records["check_id"], sp.records["record_id"]))
     assert found == sorted(demo_photos.PHOTO_PLANTED.spending)
+
+
+def test_maybe_shared_flags_exactly_the_repeated_files():
+    """``context._maybe_shared`` against pandas' ``duplicated`` (a hash collision of these few would be a
+    one-in-10¹¹ chance)."""
+    from sgzlib.indicators.context import _maybe_shared
+
+    rng = np.random.default_rng(7)
+    for n in (0, 1, 2, 3, 50, 20_000):
+        files = np.array([f"T0-S{int(i):07d}.jpg" for i in rng.integers(0, 3 * n + 1, n)], dtype=object)
+        expected = pd.Series(files, dtype=object).duplicated(keep=False).to_numpy()
+        assert (_maybe_shared(files) == expected).all()

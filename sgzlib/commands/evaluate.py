@@ -117,7 +117,7 @@ def write(ev, fmt: str, out: str | None, periods: bool = False, scheme=None) -> 
         print(f"已写入 {out}（{len(ev.summary)} 个指标结果）")
         return
     if fmt == "csv":
-        text = display(scored(ev.results, scheme), HEADERS).to_csv(index=False)
+        text = outputs.csv_text(display(scored(ev.results, scheme), HEADERS))
     elif fmt == "json":
         payload = {"as_of": ev.as_of.date().isoformat(), "results": json_records(scored(ev.results, scheme)),
                    "spending": {"checks": json_records(ev.spending.checks),

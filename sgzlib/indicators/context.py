@@ -9,6 +9,8 @@ at once, so a province costs a few merges, not a loop over stations.
 from __future__ import annotations
 
 import functools
+import itertools
+import operator
 
 import numpy as np
 import pandas as pd
@@ -73,10 +75,13 @@ class Context:
         return pd.DataFrame({"pos": pos, "project_code": pd.Categorical.from_codes(pidx, self.project_codes)})
 
     def owned(self, table: str, date_column: str | None = None) -> pd.DataFrame:
-        """The rows of ``table`` owned by a project, with ``project_code`` first (cached)."""
-        return self._owned(table, date_column)
+        """The rows of ``table`` owned by a project, with ``project_code`` first (cached in ``self.cache``:
+        ``functools.cache`` on the method would keep every context alive in its class-wide cache)."""
+        key = ("owned", table, date_column)
+        if key not in self.cache:
+            self.cache[key] = self._owned(table, date_column)
+        return self.cache[key]
 
-    @functools.cache  # noqa: B019  (one context per evaluation; freed with it)
     def _owned(self, table: str, date_column: str | None) -> pd.DataFrame:
         frame = self.ds[table]
         station = self.ds.station_column(table)
@@ -166,7 +171,7 @@ def fast_photo_check(frame: pd.DataFrame, id_columns: list[str]) -> pd.DataFrame
     out = pd.DataFrame({"valid": has, "reason_code": pd.Series(code, index=frame.index, dtype=object),
                         "reason": pd.Series(reason, index=frame.index, dtype=object)}, index=frame.index)
     texts = objects(photos)[has]
-    multi = np.fromiter((LIST_SEPARATOR in t for t in texts), dtype=bool, count=len(texts))
+    multi = np.fromiter(map(operator.contains, texts, itertools.repeat(LIST_SEPARATOR)), dtype=bool, count=len(texts))
     if multi.any():
         text = photos[has]
         files = pd.concat([text[~multi], split_list(text[multi])])
@@ -200,13 +205,15 @@ def _maybe_shared(files: np.ndarray) -> np.ndarray:
     the exact ``photo_check``, which gives an unshared record the same verdict.
     """
     hashes = np.fromiter(map(hash, files), dtype=np.int64, count=len(files))
-    order = np.argsort(hashes)
+    # only hashes whose low bits repeat can repeat: counting those (one pass) leaves a fraction to sort
+    buckets = 1 << min(24, max(1, 2 * len(hashes) - 1).bit_length())
+    low = hashes & (buckets - 1)
+    candidates = np.flatnonzero(np.bincount(low, minlength=buckets)[low] > 1)
+    order = candidates[np.argsort(hashes[candidates])]
     same = hashes[order][1:] == hashes[order][:-1]
-    repeated = np.zeros(len(hashes), dtype=bool)
-    repeated[1:] |= same
-    repeated[:-1] |= same
-    out = np.empty(len(hashes), dtype=bool)
-    out[order] = repeated
+    out = np.zeros(len(hashes), dtype=bool)
+    out[order[1:][same]] = True
+    out[order[:-1][same]] = True
     return out
 
 

@@ -219,8 +219,7 @@ def _period_summary(ctx, rows: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame
     last = (p["end"].dt.year * 12 + p["end"].dt.month - 1).reindex(out["project_code"]).to_numpy() // step
     out["target"] = (last - first + 1).astype(float)
     missed = rows[rows["missed"]]
-    missed_text = pd.Series([f"{p}（{_num(a)}）" for p, a in zip(missed["period"], missed["actual"])],
-                            index=pd.MultiIndex.from_frame(missed[keys])).groupby(level=[0, 1]).agg("、".join)
+    text = _joined_per_row(out, missed, keys, [f"{p}（{_num(a)}）" for p, a in zip(missed["period"], missed["actual"])])
     end = _project(ctx, out, "end")
     start = _project(ctx, out, "start")
     as_of = np.datetime64(ctx.as_of, "s")
@@ -230,7 +229,6 @@ def _period_summary(ctx, rows: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame
     status = np.select([all_ended & (actual >= n_total - EPS), all_ended, start > as_of, n_missed > 0],
                        [MET, MISSED, NOT_STARTED, BEHIND], ON_TRACK)
     kinds, ind_unit = out["period_kind"].to_numpy(), out["unit"].to_numpy()
-    text = missed_text.reindex(pd.MultiIndex.from_frame(out[keys])).to_numpy()
     out = out.assign(period=PERIOD_WHOLE, period_end=pd.to_datetime(end), status=status,
                      unit=[PERIOD_UNIT[k] for k in kinds], actual=actual, target=n_total, expected=n_ended)
     out["note"] = [f"{s}：{PERIOD_EVERY[k]} ≥{_num(t)}{u}；已结束 {int(e)}{PERIOD_UNIT[k]}中 {int(e - m)} 个达标"
@@ -238,6 +236,21 @@ def _period_summary(ctx, rows: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame
                    for s, k, t, u, e, m, x in zip(status, kinds, out["ind_target"], ind_unit, n_ended, n_missed, text)]
     out["period_kind"] = "whole"
     return out
+
+
+def _joined_per_row(out: pd.DataFrame, rows: pd.DataFrame, keys: list[str], texts: list[str]) -> np.ndarray:
+    """For each row of ``out`` (unique ``keys``), the ``texts`` of the ``rows`` with its keys joined by 、 in
+    their order (``None`` where there are none): a groupby with "、".join, without calling Python per group
+    through pandas."""
+    where = pd.MultiIndex.from_frame(out[keys]).get_indexer(pd.MultiIndex.from_frame(rows[keys]))
+    order = np.argsort(where, kind="stable")
+    where, texts = where[order], np.asarray(texts, dtype=object)[order]
+    starts = np.flatnonzero(np.r_[True, where[1:] != where[:-1]]) if len(where) else np.array([], dtype=int)
+    ends = np.r_[starts[1:], len(where)]
+    joined = np.full(len(out), None, dtype=object)
+    found = where[starts] >= 0
+    joined[where[starts][found]] = ["、".join(texts[i:j]) for i, j in zip(starts[found], ends[found])]
+    return joined
 
 
 @dataclass

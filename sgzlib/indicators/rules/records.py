@@ -117,7 +117,7 @@ def period_count(ctx, ind, params, target, jobs) -> RuleOutput:
     """
     recs = records(ctx, ind, params, jobs)
     recs["pnum"] = period_number(recs["month"].to_numpy(), ind.period)
-    counts = recs[recs["valid"]].groupby(["project_code", "pnum"]).size().rename("actual")
+    counts = recs.loc[recs["valid"], ["project_code", "pnum"]].groupby(["project_code", "pnum"]).size().rename("actual")
     periods = cached_grid(ctx, jobs, ind.period)
     periods = periods.join(counts, on=["project_code", "pnum"])
     periods["actual"] = periods["actual"].fillna(0).astype(float)
@@ -137,7 +137,7 @@ def period_count(ctx, ind, params, target, jobs) -> RuleOutput:
 def record_count(ctx, ind, params, target, jobs) -> RuleOutput:
     """Valid records over the project period up to the evaluation date."""
     recs = records(ctx, ind, params, jobs)
-    actual = totals_by_project(jobs, recs[recs["valid"]].groupby("project_code").size())
+    actual = totals_by_project(jobs, recs.loc[recs["valid"], ["project_code"]].groupby("project_code").size())
     return RuleOutput(actual, _whole_explanations(recs))
 
 
@@ -153,7 +153,7 @@ def per_occasion_min(ctx, ind, params, target, jobs) -> RuleOutput:
     """
     params = {"source": "charity_aid", **params}
     recs = records(ctx, ind, params, jobs)
-    actual = totals_by_project(jobs, recs[recs["valid"]].groupby("project_code").size())
+    actual = totals_by_project(jobs, recs.loc[recs["valid"], ["project_code"]].groupby("project_code").size())
     low = recs.groupby("project_code")["valid"].apply(lambda v: int((~v).sum()))
     actual["detail"] = actual["project_code"].map(low).fillna(0).map(
         lambda n: f"另有 {int(n)} 次低于每次 {params['min_amount']:g} 元，不计" if n else "")
