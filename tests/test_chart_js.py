@@ -36,18 +36,8 @@ def _page_html() -> str:
     return f"<!doctype html><html><head>{resolved}</head><body><div id='el'></div></body></html>"
 
 
-RENDER = """async () => {
-  const { default: chart } = await import("/chart.js");
-  const spec = { data: [{ type: "bar", x: ["甲", "乙"], y: [3, 5] }], layout: { title: { text: "测试" } } };
-  const model = { get: () => spec, on: () => {}, off: () => {} };
-  chart.render({ model, el: document.getElementById("el") });
-}"""
-
-
-@pytest.mark.parametrize("plotly_answer", [200, 404])
-def test_a_chart_asked_for_after_the_pages_plotly_is_over_draws_or_says_why(chromium, plotly_answer):
-    from playwright.sync_api import sync_playwright
-
+def _server(plotly_answer: int = 200):
+    """The made-up origin: the page, chart.js and the template's static files; plotly.js answers ``plotly_answer``."""
     bundle = STATIC / "plotly-cartesian-4.1.1.min.js"
 
     def serve(route):
@@ -63,6 +53,23 @@ def test_a_chart_asked_for_after_the_pages_plotly_is_over_draws_or_says_why(chro
             return route.fulfill(status=200, content_type="text/javascript",
                                  body=(STATIC / path.removeprefix("/static/")).read_text(encoding="utf-8"))
         return route.fulfill(status=404, body="")
+    return serve
+
+
+RENDER = """async () => {
+  const { default: chart } = await import("/chart.js");
+  const spec = { data: [{ type: "bar", x: ["甲", "乙"], y: [3, 5] }], layout: { title: { text: "测试" } } };
+  const model = { get: () => spec, on: () => {}, off: () => {} };
+  chart.render({ model, el: document.getElementById("el") });
+}"""
+
+
+@pytest.mark.parametrize("plotly_answer", [200, 404])
+def test_a_chart_asked_for_after_the_pages_plotly_is_over_draws_or_says_why(chromium, plotly_answer):
+    from playwright.sync_api import sync_playwright
+
+    bundle = STATIC / "plotly-cartesian-4.1.1.min.js"
+    serve = _server(plotly_answer)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
@@ -93,18 +100,7 @@ def test_a_chart_asked_for_after_the_pages_plotly_is_over_draws_or_says_why(chro
 def test_a_chart_redraws_for_a_new_width_once_and_not_for_a_new_height(chromium):
     from playwright.sync_api import sync_playwright
 
-    def serve(route):
-        path = route.request.url.removeprefix(ORIGIN)
-        if path == "/":
-            return route.fulfill(status=200, content_type="text/html", body=_page_html())
-        if path == "/chart.js":
-            return route.fulfill(status=200, content_type="text/javascript",
-                                 body=Path(chart.__file__).with_name("chart.js").read_text(encoding="utf-8"))
-        if path.startswith("/static/"):
-            return route.fulfill(status=200, content_type="text/javascript",
-                                 body=(STATIC / path.removeprefix("/static/")).read_text(encoding="utf-8"))
-        return route.fulfill(status=404, body="")
-
+    serve = _server()
     two_frames = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 200))))"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
