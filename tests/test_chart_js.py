@@ -133,3 +133,50 @@ def test_a_chart_redraws_for_a_new_width_once_and_not_for_a_new_height(chromium)
             assert page.evaluate("window.resizes") == 1
         finally:
             browser.close()
+
+
+# Render into an element the page does not hold yet (the widget manager calls render before it puts the
+# view in the page), count Plotly.react and Plotly.Plots.resize, then put the element in ``parent``.
+RENDER_DETACHED = """async (parent) => {
+  const { default: chart } = await import("/chart.js");
+  window.reacts = 0; window.resizes = 0;
+  const react = Plotly.react, resize = Plotly.Plots.resize;
+  Plotly.react = (...args) => { window.reacts += 1; return react(...args); };
+  Plotly.Plots.resize = (gd) => { window.resizes += 1; return resize(gd); };
+  const spec = { data: [{ type: "bar", x: ["甲", "乙"], y: [3, 5] }], layout: { title: { text: "测试" } } };
+  const el = document.createElement("div");
+  el.id = "chart";
+  chart.render({ model: { get: () => spec, on: () => {}, off: () => {} }, el });
+  await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  window.drawnWhileDetached = window.reacts;
+  document.getElementById(parent).appendChild(el);
+}"""
+
+
+@pytest.mark.parametrize("row", [False, True])
+def test_a_chart_rendered_before_it_is_in_the_page_is_drawn_once_at_its_panels_width(chromium, row):
+    """A panel 900 px wide: the plot is 900 px wide (plotly's default for an element outside the page
+    is 700 px). A panel in a flex row, as wide as its content: the plot takes plotly's 700 px and is not
+    drawn again for the width it gave its own panel."""
+    from playwright.sync_api import sync_playwright
+
+    two_frames = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 200))))"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page.set_default_timeout(30_000)
+            page.route(f"{ORIGIN}/**", _server())
+            page.goto(f"{ORIGIN}/")
+            page.wait_for_function("document.getElementById('sgz-plotly').dataset.state === 'loaded'")
+            style = "display: flex; width: 1100px" if row else "width: 900px"
+            page.evaluate(f"document.getElementById('el').style.cssText = '{style}'")
+            page.evaluate(RENDER_DETACHED, "el")
+            page.locator("#chart .js-plotly-plot").wait_for()
+            page.evaluate(two_frames)
+            assert page.evaluate("window.drawnWhileDetached") == 0
+            width = page.evaluate("document.querySelector('#chart .main-svg').getAttribute('width')")
+            assert width == ("700" if row else "900")
+            assert page.evaluate("[window.reacts, window.resizes]") == [1, 0]
+        finally:
+            browser.close()

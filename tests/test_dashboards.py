@@ -121,6 +121,15 @@ def plot_data(page, panel: str) -> list[dict]:
         f".sgz-panel-{panel} .js-plotly-plot"))
 
 
+def plot_widths(page, panels: list[str]) -> dict[str, tuple[int, int]]:
+    """Per panel: the width of its drawn plot and of the element the plot sits in (px, rounded)."""
+    return {name: tuple(page.evaluate(
+        """sel => { const gd = document.querySelector(sel);
+                     return [Math.round(Number(gd.querySelector('.main-svg').getAttribute('width'))),
+                             Math.round(gd.parentElement.getBoundingClientRect().width)]; }""",
+        f".sgz-panel-{name} .js-plotly-plot")) for name in panels}
+
+
 def _decoded(value):
     """Plotly sends numeric arrays as base64 typed arrays ({dtype, bdata, shape}); turn them into lists."""
     if isinstance(value, dict) and "bdata" in value and "dtype" in value:
@@ -326,6 +335,10 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
     assert page.locator(".sgz-panel-heatmap .modebar-btn[data-title*='PNG'], "
                         ".sgz-panel-heatmap .modebar-btn[data-title*='png'], "
                         ".sgz-panel-heatmap .modebar-btn[data-title*='下载']").count() >= 1
+    # Every chart is as wide as its panel (1360 px page: about 1,290 px), not plotly's 700 px default
+    # for a plot laid out before its view was in the page.
+    widths = plot_widths(page, ["heatmap", "bullets", "series"])
+    assert all(svg == panel and panel > 1200 for svg, panel in widths.values()), widths
 
     # A filter change: another catalogue, then one domain of it.
     results, summary = catalogue_results(demo_ds, "jiuyuan-2024")  # YL03 and YL04 (planted behind)
@@ -364,6 +377,10 @@ def test_outcomes_dashboard_shows_pairs_statistics_masked_names_and_follows_filt
     boxes = plot_data(page, "distribution")
     assert sorted(boxes[0]["y"]) == sorted(mine["pre"].tolist())
     assert sorted(boxes[1]["y"]) == sorted(mine["post"].tolist())
+    # The two charts share their row equally (a 1360 px page: about 620 px each), each as wide as its panel.
+    widths = plot_widths(page, ["slopes", "distribution"])
+    assert all(svg == panel for svg, panel in widths.values()), widths
+    assert abs(widths["slopes"][1] - widths["distribution"][1]) <= 1 and widths["slopes"][1] > 550, widths
     stats = page.locator(".sgz-panel-stats").inner_text()
     total = outcomes.summary(demo_ds, by=("scale",), as_of=AS_OF)
     n_total = int(total.loc[total["scale"] == scale, "n"].iloc[0])

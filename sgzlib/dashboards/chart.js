@@ -59,13 +59,26 @@ function render({ model, el }) {
   el.appendChild(div);
   let alive = true;
   let drawing = Promise.resolve();
+  const width = () => Math.round(el.getBoundingClientRect().width);
+  // The first drawing waits until the view is in the page. The widget manager calls render before it
+  // puts the view there, and plotly lays out a plot in a detached element at its default 700 px: in a
+  // wider panel that plot stayed 700 px wide.
+  const attached = new Promise((resolve) => {
+    const check = () => (el.isConnected ? resolve() : requestAnimationFrame(check));
+    check();
+  });
+  let drawnWidth = null; // the panel's width when the plot was last laid out
   const draw = () => {
     drawing = drawing
-      .then(whenPlotly)
-      .then((Plotly) => {
+      .then(() => Promise.all([whenPlotly(), attached]))
+      .then(([Plotly]) => {
         if (!alive) return;
         const spec = model.get("spec") || {};
-        return Plotly.react(div, spec.data || [], spec.layout || {}, spec.config || {});
+        // The width the plot is laid out at; a panel as wide as its content (side by side in a row)
+        // has none before the plot is drawn, and then the plot's.
+        const laidOut = width();
+        return Plotly.react(div, spec.data || [], spec.layout || {}, spec.config || {})
+          .then(() => { drawnWidth = laidOut || width(); });
       })
       .catch((error) => {
         div.textContent = error.message;
@@ -74,21 +87,21 @@ function render({ model, el }) {
   };
   draw();
   model.on("change:spec", draw);
-  // Follow the panel's width (a resized window, a scroll bar that appears). Only a new width redraws,
-  // once per frame: the observer also fires for the plot's own first drawing and for height changes,
-  // and while a page's charts are being drawn, redrawing each of them on every such call kept plotly
-  // busy for a second or more after the last chart was there.
-  let drawnWidth = null;
+  // Follow the panel's width (a resized window, a scroll bar that appears). Only a width other than the
+  // one the plot was laid out at redraws, once per frame: the observer also fires for the plot's own
+  // first drawing and for height changes, and while a page's charts are being drawn, redrawing each of
+  // them on every such call kept plotly busy for a second or more after the last chart was there.
   let pending = false;
-  const resize = new ResizeObserver((entries) => {
-    const width = Math.round(entries[entries.length - 1].contentRect.width);
-    if (drawnWidth === null) { drawnWidth = width; return; }
-    if (width === drawnWidth || pending) return;
+  const resize = new ResizeObserver(() => {
+    const now = width();
+    if (drawnWidth === null || now === drawnWidth || pending) return;
     pending = true;
     requestAnimationFrame(() => {
       pending = false;
-      drawnWidth = Math.round(el.getBoundingClientRect().width);
-      if (alive && window.Plotly && div.classList.contains("js-plotly-plot")) window.Plotly.Plots.resize(div);
+      const latest = width();
+      if (!alive || latest === 0 || latest === drawnWidth || !window.Plotly || !div.classList.contains("js-plotly-plot")) return;
+      drawnWidth = latest;
+      window.Plotly.Plots.resize(div);
     });
   });
   resize.observe(el);

@@ -220,6 +220,6 @@ def build(src: Source | None = None) -> w.VBox:
     return w.VBox([
         ui.header("服务成效看板", "前后测配对结果：每位服务对象的变化、得分分布、统计检验和可靠变化指数（RCI）；姓名已遮蔽。"),
         w.HBox([c_scale, c_domain, c_as_of]), w.HBox([c_station, c_work]),
-        p["kpis"], w.HBox([p["slopes"], p["distribution"]], layout=w.Layout(width="100%")),
+        p["kpis"], ui.side_by_side(p["slopes"], p["distribution"]),
         p["stats"], p["pairs"], p["worse"],
     ])

@@ -174,6 +174,19 @@ class Board:
         widget.value = current if current in values else fallback
 
 
+def side_by_side(*widgets: w.Widget) -> w.HBox:
+    """Panels in one row, sharing its width equally.
+
+    Each panel's width comes from the row, not from what it shows, so a chart in it is laid out once at
+    its final width (a panel as wide as its content gets plotly's default 700 px first, is squeezed to
+    fit the row, and its chart is drawn again).
+    """
+    for widget in widgets:
+        widget.layout.flex = "1 1 0%"
+        widget.layout.min_width = "0"
+    return w.HBox(list(widgets), layout=w.Layout(width="100%"))
+
+
 def message(text: str, kind: str = "empty") -> str:
     return f'<div class="sgz-{kind}">{html.escape(text)}</div>'
 
