@@ -1,0 +1,102 @@
+"""The left margin the charts reserve for their y axis labels (``charts.reserve_left_margin``).
+
+Plotly's ``automargin`` is the judge: every chart the three dashboards draw on the demo district (each
+board's default, then every option of its main filters) is drawn in Chromium with the margin it
+carries, and again with the base margin of 10 px, where plotly finds the room its labels need. A
+reserve that is short makes plotly widen the margin and draw the whole figure a second time (the
+cost the reserve is there to save); one far too wide wastes the chart's width.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sgzlib import charts
+from sgzlib.dashboards import cases, data, outcomes, progress
+from sgzlib.dashboards.chart import Chart
+
+from test_chart_js import ORIGIN, _server
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def test_text_px_counts_chinese_as_one_em_and_latin_as_at_most_0_62():
+    # 4 CJK characters at 12 px: 4 × 12; "a1" is two narrow characters: 2 × 0.62 × 12
+    assert charts.text_px("阵地建设") == 48
+    assert charts.text_px("a1") == pytest.approx(14.88)
+    assert charts.text_px("服务…", size=10) == 30  # … is ambiguous-width: one em
+
+
+def _charts(widget):
+    if isinstance(widget, Chart):
+        yield widget
+    for child in getattr(widget, "children", ()):
+        yield from _charts(child)
+
+
+def _control(widget, name):
+    if f"sgz-filter-{name}" in getattr(widget, "_dom_classes", ()):
+        return widget
+    for child in getattr(widget, "children", ()):
+        found = _control(child, name)
+        if found is not None:
+            return found
+    return None
+
+
+def board_figures(ds) -> dict[str, dict]:
+    """Every distinct chart the boards draw: the default view, then each option of the main filters."""
+    specs: dict[str, dict] = {}
+    for module, filters in [(progress, ["catalogue", "station", "indicator"]), (cases, ["station"]),
+                            (outcomes, ["scale", "station"])]:
+        board = module.build(data.Source("sqlite://", ds))
+
+        def keep(view):
+            for k, chart in enumerate(_charts(board)):
+                if chart.spec:
+                    specs.setdefault(json.dumps(chart.spec, sort_keys=True), (f"{module.__name__}:{view}:{k}", chart.spec))
+        keep("默认")
+        for name in filters:
+            control = _control(board, name)
+            for label, value in list(control.options):
+                control.value = value
+                keep(f"{name}={label}")
+    return dict(specs.values())
+
+
+def test_every_dashboard_chart_reserves_the_left_margin_plotly_needs(chromium, demo_ds):
+    from playwright.sync_api import sync_playwright
+
+    figures = board_figures(demo_ds)
+    assert len(figures) >= 20  # 7 stations' bullets and series, catalogues' heatmaps, cases, outcomes
+    measure = """async (spec) => { const div = document.getElementById('el'); const out = [];
+      for (const base of [null, 10]) {
+        const layout = JSON.parse(JSON.stringify(spec.layout));
+        if (base !== null) layout.margin = Object.assign({}, layout.margin, { l: base });
+        await Plotly.newPlot(div, spec.data, layout);
+        out.push([layout.margin.l, div._fullLayout._size.l]);
+        Plotly.purge(div);
+      }
+      return out; }"""
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": 1360, "height": 1600})
+            page.set_default_timeout(30_000)
+            page.route(f"{ORIGIN}/**", _server())
+            page.goto(f"{ORIGIN}/")
+            page.wait_for_function("document.getElementById('sgz-plotly').dataset.state === 'loaded'")
+            page.evaluate("document.getElementById('el').style.width = '1290px'")  # a panel of the 1360 px page
+            short, wide = [], []
+            for name, spec in figures.items():
+                (reserved, drawn), (_, needed) = page.evaluate(measure, spec)
+                if drawn != reserved:
+                    short.append((name, reserved, needed))
+                if reserved - needed > 24:
+                    wide.append((name, reserved, needed))
+        finally:
+            browser.close()
+    assert short == [], short  # plotly kept every reserved margin: no figure drawn twice
+    assert wide == [], wide
