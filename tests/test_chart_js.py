@@ -10,6 +10,7 @@ waiting forever; a chart redraws for a new width of its panel, once, and not for
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,27 @@ def _server(plotly_answer: int = 200):
     return serve
 
 
+@contextmanager
+def chart_page(chromium: str, width: int, height: int = 800):
+    """A Chromium page at the made-up origin (``_server``), its plotly.js loaded."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.set_default_timeout(30_000)
+            page.route(f"{ORIGIN}/**", _server())
+            page.goto(f"{ORIGIN}/")
+            page.wait_for_function("document.getElementById('sgz-plotly').dataset.state === 'loaded'")
+            yield page
+        finally:
+            browser.close()
+
+
+TWO_FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 200))))"
+
+
 RENDER = """async () => {
   const { default: chart } = await import("/chart.js");
   const spec = { data: [{ type: "bar", x: ["甲", "乙"], y: [3, 5] }], layout: { title: { text: "测试" } } };
@@ -98,41 +120,28 @@ def test_a_chart_asked_for_after_the_pages_plotly_is_over_draws_or_says_why(chro
 
 
 def test_a_chart_redraws_for_a_new_width_once_and_not_for_a_new_height(chromium):
-    from playwright.sync_api import sync_playwright
-
-    serve = _server()
-    two_frames = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 200))))"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1000, "height": 800})
-            page.set_default_timeout(30_000)
-            page.route(f"{ORIGIN}/**", serve)
-            page.goto(f"{ORIGIN}/")
-            page.wait_for_function("document.getElementById('sgz-plotly').dataset.state === 'loaded'")
-            page.evaluate("document.getElementById('el').style.width = '600px'")
-            # Count the redraws (Plotly.Plots.resize is what chart.js calls for a new size).
-            page.evaluate("""() => { window.resizes = 0; const original = Plotly.Plots.resize;
-                                     Plotly.Plots.resize = (gd) => { window.resizes += 1; return original(gd); }; }""")
-            page.evaluate(RENDER)
-            page.locator("#el .js-plotly-plot").wait_for()
-            page.evaluate(two_frames)
-            assert page.evaluate("document.querySelector('#el .main-svg').getAttribute('width')") == "600"
-            # The panel grew taller as the plot was drawn in it: no redraw for that.
-            assert page.evaluate("window.resizes") == 0
-            page.evaluate("document.getElementById('el').style.height = '900px'")  # taller, same width
-            page.evaluate(two_frames)
-            assert page.evaluate("window.resizes") == 0
-            # Narrower three times within one frame: one redraw, at the last width.
-            page.evaluate("""() => { const el = document.getElementById('el');
-                                     el.style.width = '500px'; el.getBoundingClientRect();
-                                     el.style.width = '450px'; el.getBoundingClientRect();
-                                     el.style.width = '400px'; }""")
-            page.evaluate(two_frames)
-            page.wait_for_function("document.querySelector('#el .main-svg').getAttribute('width') === '400'")
-            assert page.evaluate("window.resizes") == 1
-        finally:
-            browser.close()
+    with chart_page(chromium, 1000) as page:
+        page.evaluate("document.getElementById('el').style.width = '600px'")
+        # Count the redraws (Plotly.Plots.resize is what chart.js calls for a new size).
+        page.evaluate("""() => { window.resizes = 0; const original = Plotly.Plots.resize;
+                                 Plotly.Plots.resize = (gd) => { window.resizes += 1; return original(gd); }; }""")
+        page.evaluate(RENDER)
+        page.locator("#el .js-plotly-plot").wait_for()
+        page.evaluate(TWO_FRAMES)
+        assert page.evaluate("document.querySelector('#el .main-svg').getAttribute('width')") == "600"
+        # The panel grew taller as the plot was drawn in it: no redraw for that.
+        assert page.evaluate("window.resizes") == 0
+        page.evaluate("document.getElementById('el').style.height = '900px'")  # taller, same width
+        page.evaluate(TWO_FRAMES)
+        assert page.evaluate("window.resizes") == 0
+        # Narrower three times within one frame: one redraw, at the last width.
+        page.evaluate("""() => { const el = document.getElementById('el');
+                                 el.style.width = '500px'; el.getBoundingClientRect();
+                                 el.style.width = '450px'; el.getBoundingClientRect();
+                                 el.style.width = '400px'; }""")
+        page.evaluate(TWO_FRAMES)
+        page.wait_for_function("document.querySelector('#el .main-svg').getAttribute('width') === '400'")
+        assert page.evaluate("window.resizes") == 1
 
 
 # Render into an element the page does not hold yet (the widget manager calls render before it puts the
@@ -158,25 +167,13 @@ def test_a_chart_rendered_before_it_is_in_the_page_is_drawn_once_at_its_panels_w
     """A panel 900 px wide: the plot is 900 px wide (plotly's default for an element outside the page
     is 700 px). A panel in a flex row, as wide as its content: the plot takes plotly's 700 px and is not
     drawn again for the width it gave its own panel."""
-    from playwright.sync_api import sync_playwright
-
-    two_frames = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(r, 200))))"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
-            page.set_default_timeout(30_000)
-            page.route(f"{ORIGIN}/**", _server())
-            page.goto(f"{ORIGIN}/")
-            page.wait_for_function("document.getElementById('sgz-plotly').dataset.state === 'loaded'")
-            style = "display: flex; width: 1100px" if row else "width: 900px"
-            page.evaluate(f"document.getElementById('el').style.cssText = '{style}'")
-            page.evaluate(RENDER_DETACHED, "el")
-            page.locator("#chart .js-plotly-plot").wait_for()
-            page.evaluate(two_frames)
-            assert page.evaluate("window.drawnWhileDetached") == 0
-            width = page.evaluate("document.querySelector('#chart .main-svg').getAttribute('width')")
-            assert width == ("700" if row else "900")
-            assert page.evaluate("[window.reacts, window.resizes]") == [1, 0]
-        finally:
-            browser.close()
+    with chart_page(chromium, 1200) as page:
+        style = "display: flex; width: 1100px" if row else "width: 900px"
+        page.evaluate(f"document.getElementById('el').style.cssText = '{style}'")
+        page.evaluate(RENDER_DETACHED, "el")
+        page.locator("#chart .js-plotly-plot").wait_for()
+        page.evaluate(TWO_FRAMES)
+        assert page.evaluate("window.drawnWhileDetached") == 0
+        width = page.evaluate("document.querySelector('#chart .main-svg').getAttribute('width')")
+        assert width == ("700" if row else "900")
+        assert page.evaluate("[window.reacts, window.resizes]") == [1, 0]

@@ -12,12 +12,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from test_chart_js import chart_page
 
 from sgzlib import charts
 from sgzlib.dashboards import cases, data, outcomes, progress
 from sgzlib.dashboards.chart import Chart
-
-from test_chart_js import ORIGIN, _server
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -46,29 +45,29 @@ def _control(widget, name):
     return None
 
 
+def _keep(specs: dict, board, view: str) -> None:
+    for k, chart in enumerate(_charts(board)):
+        if chart.spec:
+            specs.setdefault(json.dumps(chart.spec, sort_keys=True), (f"{view}:{k}", chart.spec))
+
+
 def board_figures(ds) -> dict[str, dict]:
     """Every distinct chart the boards draw: the default view, then each option of the main filters."""
-    specs: dict[str, dict] = {}
+    specs: dict[str, tuple[str, dict]] = {}
     for module, filters in [(progress, ["catalogue", "station", "indicator"]), (cases, ["station"]),
                             (outcomes, ["scale", "station"])]:
         board = module.build(data.Source("sqlite://", ds))
-
-        def keep(view):
-            for k, chart in enumerate(_charts(board)):
-                if chart.spec:
-                    specs.setdefault(json.dumps(chart.spec, sort_keys=True), (f"{module.__name__}:{view}:{k}", chart.spec))
-        keep("默认")
+        board_name = module.__name__.rsplit(".", 1)[-1]
+        _keep(specs, board, f"{board_name}:默认")
         for name in filters:
             control = _control(board, name)
             for label, value in list(control.options):
                 control.value = value
-                keep(f"{name}={label}")
+                _keep(specs, board, f"{board_name}:{name}={label}")
     return dict(specs.values())
 
 
 def test_every_dashboard_chart_reserves_the_left_margin_plotly_needs(chromium, demo_ds):
-    from playwright.sync_api import sync_playwright
-
     figures = board_figures(demo_ds)
     assert len(figures) >= 20  # 7 stations' bullets and series, catalogues' heatmaps, cases, outcomes
     measure = """async (spec) => { const div = document.getElementById('el'); const out = [];
@@ -80,23 +79,14 @@ def test_every_dashboard_chart_reserves_the_left_margin_plotly_needs(chromium, d
         Plotly.purge(div);
       }
       return out; }"""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        try:
-            page = browser.new_page(viewport={"width": 1360, "height": 1600})
-            page.set_default_timeout(30_000)
-            page.route(f"{ORIGIN}/**", _server())
-            page.goto(f"{ORIGIN}/")
-            page.wait_for_function("document.getElementById('sgz-plotly').dataset.state === 'loaded'")
-            page.evaluate("document.getElementById('el').style.width = '1290px'")  # a panel of the 1360 px page
-            short, wide = [], []
-            for name, spec in figures.items():
-                (reserved, drawn), (_, needed) = page.evaluate(measure, spec)
-                if drawn != reserved:
-                    short.append((name, reserved, needed))
-                if reserved - needed > 24:
-                    wide.append((name, reserved, needed))
-        finally:
-            browser.close()
+    short, wide = [], []
+    with chart_page(chromium, 1360, 1600) as page:
+        page.evaluate("document.getElementById('el').style.width = '1290px'")  # a panel of the 1360 px page
+        for name, spec in figures.items():
+            (reserved, drawn), (_, needed) = page.evaluate(measure, spec)
+            if drawn != reserved:
+                short.append((name, reserved, needed))
+            if reserved - needed > 24:
+                wide.append((name, reserved, needed))
     assert short == [], short  # plotly kept every reserved margin: no figure drawn twice
     assert wide == [], wide
