@@ -43,7 +43,7 @@ def _layout(fig: go.Figure, title: str, height: int | None = None, **kw) -> go.F
                       height=height, legend=legend, **kw)
     fig.update_xaxes(tickfont={"size": MIN_FONT_PX}, title_font={"size": MIN_FONT_PX}, automargin=True)
     fig.update_yaxes(tickfont={"size": MIN_FONT_PX}, title_font={"size": MIN_FONT_PX}, automargin=True)
-    return reserve_left_margin(fig)
+    return reserve_margins(fig)
 
 
 def text_px(text: str, size: float = MIN_FONT_PX) -> float:
@@ -55,26 +55,34 @@ def text_px(text: str, size: float = MIN_FONT_PX) -> float:
     return size * sum(1.0 if unicodedata.east_asian_width(c) in "WFA" else 0.62 for c in str(text))
 
 
-# Besides its labels, the left margin plotly asks for holds the y axis title's room (kept even for an
-# empty title) and 10 px more; measured with 12 px labels: 18 characters of Chinese (216 px) and an
-# empty title need 250 px, whatever margin below that was given. The estimate keeps 4 px of slack.
+# The room plotly asks for, measured with 12 px labels in Chromium. Left: the widest label, the y axis
+# title's room (kept even for an empty title) and 10 px (18 Chinese characters, 216 px, and an empty
+# title: 250 px, whatever margin below that was given). Bottom: the labels' height (a line, 16 px; at
+# -45° the rotated box, (width + 17) × 0.707 + 1; at -90° the width + 3), the title's room and 10 px.
+# The estimate keeps a few px of slack.
 TITLE_ROOM_PX = 24
 AXIS_ROOM_PX = 10
+LINE_PX = 16
 SLACK_PX = 4
 
 
-def _y_labels(fig: go.Figure) -> list[str] | None:
-    """The tick labels the first y axis will show, or None where plotly's own choice cannot be foreseen."""
-    axis = fig.layout.yaxis
+def _tick_labels(fig: go.Figure, axis_name: str) -> list[str] | None:
+    """The tick labels an axis (``yaxis``, ``xaxis2``) will show, or None where plotly's own choice cannot be foreseen."""
+    axis = fig.layout[axis_name]
+    letter, ref = axis_name[0], axis_name[0] + axis_name[5:]
     if axis.ticktext is not None:
         return [str(t) for t in axis.ticktext]
     if axis.type == "date":
         return None
+    mine = (None, letter) if ref == letter else (ref,)
     values: list = []
     for trace in fig.data:
-        if getattr(trace, "yaxis", None) not in (None, "y") or getattr(trace, "y", None) is None:
+        if getattr(trace, f"{letter}axis", None) not in mine:
             continue
-        values += [v for v in np.asarray(trace.y, dtype=object).ravel() if v is not None and v == v]
+        if getattr(trace, letter, None) is not None:
+            values += [v for v in np.asarray(trace[letter], dtype=object).ravel() if v is not None and v == v]
+        elif trace.type == "box" and (trace.orientation == "h") == (letter == "y") and trace.name:
+            values.append(trace.name)  # a box without positions stands at its name
     if not values:
         return None
     if axis.type == "category" or all(isinstance(v, str) for v in values):
@@ -91,22 +99,69 @@ def _y_labels(fig: go.Figure) -> list[str] | None:
     return ["-" * bool(min(ends) < 0) + "8" * chars]
 
 
-def reserve_left_margin(fig: go.Figure) -> go.Figure:
-    """Make the left margin wide enough for the y axis's labels and title before plotly lays the figure out.
+def _left_room(fig: go.Figure) -> int | None:
+    axis = fig.layout.yaxis
+    labels = _tick_labels(fig, "yaxis")
+    if not labels or axis.side == "right":
+        return None
+    room = max(text_px(t, axis.tickfont.size or MIN_FONT_PX) for t in labels) + AXIS_ROOM_PX + SLACK_PX
+    return math.ceil(room + (TITLE_ROOM_PX if axis.title.text is not None else 0))
+
+
+def _legend_below(fig: go.Figure) -> bool:
+    """Whether a legend is drawn under the plot (it needs room plotly finds only as it draws it)."""
+    layout = fig.layout
+    if layout.showlegend is False:
+        return False
+    shown = sum(1 for t in fig.data if t.showlegend is not False)
+    if layout.showlegend is None and shown < 2:
+        return False
+    legend = layout.legend
+    return (legend.y is not None and legend.y < 0) or (legend.orientation == "h" and legend.y is None)
+
+
+def _bottom_room(fig: go.Figure) -> int | None:
+    """Room under the plot for the x axes' labels and title; None with a legend below, or labels unforeseen."""
+    if _legend_below(fig):
+        return None
+    rooms = []
+    for name in [k for k in fig.layout if k.startswith("xaxis")] or ["xaxis"]:
+        axis = fig.layout[name]
+        if axis.side == "top" or axis.visible is False:
+            continue
+        labels = _tick_labels(fig, name)
+        if not labels:
+            return None
+        angle = axis.tickangle
+        if angle in (None, 0):
+            if any(text_px(t) > 60 for t in labels):  # long labels: plotly may turn them on its own
+                return None
+            height = LINE_PX
+        elif angle in (-45, 45):
+            height = (max(text_px(t, axis.tickfont.size or MIN_FONT_PX) for t in labels) + 17) * 0.7071 + 1
+        elif angle in (-90, 90):
+            height = max(text_px(t, axis.tickfont.size or MIN_FONT_PX) for t in labels) + 3
+        else:
+            return None
+        rooms.append(height + AXIS_ROOM_PX + SLACK_PX + (TITLE_ROOM_PX if axis.title.text is not None else 0))
+    return math.ceil(max(rooms)) if rooms else None
+
+
+def reserve_margins(fig: go.Figure) -> go.Figure:
+    """Make the left and bottom margins wide enough for the axes' labels and titles before plotly lays the figure out.
 
     With ``automargin`` plotly draws a figure, finds the labels need more room than the margin gives,
     and draws it all again: half of a chart's drawing time. A margin already wide enough is kept
-    (``automargin`` only ever widens it), so it is drawn once. Where the labels cannot be foreseen,
-    or the estimate falls short, plotly still widens the margin itself.
+    (``automargin`` only ever widens it), so the figure is drawn once. Where the labels cannot be
+    foreseen (dates, labels plotly may turn itself, a legend under the plot), or the estimate falls
+    short, plotly still widens the margin itself.
     """
-    labels = _y_labels(fig)
-    if not labels or fig.layout.yaxis.side == "right":
-        return fig
-    size = fig.layout.yaxis.tickfont.size or MIN_FONT_PX
-    room = max(text_px(t, size) for t in labels) + AXIS_ROOM_PX + SLACK_PX
-    if fig.layout.yaxis.title.text is not None:
-        room += TITLE_ROOM_PX
-    fig.layout.margin.l = max(fig.layout.margin.l or 0, math.ceil(room))
+    margin = fig.layout.margin
+    left, bottom = _left_room(fig), _bottom_room(fig)
+    if left is not None:
+        margin.l = max(margin.l or 0, left)
+    if bottom is not None:
+        margin.b = max(margin.b or 0, bottom)
     return fig
 
 
@@ -173,7 +228,8 @@ def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", 
     fig.update_xaxes(tickangle=-45, title_text="指标", type="category", tickmode="array", tickvals=indicators, ticktext=x)
     fig.update_yaxes(autorange="reversed", title_text="站点", type="category", tickmode="array", tickvals=stations,
                      ticktext=_distinct_short(stations, 16))
-    label_room = 8 * max((len(v) for v in x), default=4) + 30
+    # room under the cells for the turned labels and the axis title (what plotly would take from the cells)
+    label_room = _bottom_room(fig) or 8 * max((len(v) for v in x), default=4) + 30
     return _layout(fig, title, height=max(200, 90 + 30 * len(stations) + label_room),
                    margin={"l": 10, "r": 10, "t": 78, "b": 10},
                    legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": {"text": "状态："}})

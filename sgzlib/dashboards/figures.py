@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..charts import reserve_left_margin
+from ..charts import reserve_margins
 from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, TO_VERIFY
 from ..vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
 
@@ -27,7 +27,7 @@ def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(title={"text": title, "x": 0, "font": {"size": 15}}, height=height,
                       font={"family": FONT, "size": 12}, margin={"l": 10, "r": 10, "t": 48, "b": 10},
                       plot_bgcolor="#fff", paper_bgcolor="#fff", separators=".,")
-    return reserve_left_margin(fig)
+    return reserve_margins(fig)
 
 
 def pipeline(case_stages: pd.Series, group_stages: pd.Series) -> go.Figure:
