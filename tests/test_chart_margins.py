@@ -9,12 +9,11 @@ cost the reserve is there to save); one far too wide wastes the chart's width.
 
 from __future__ import annotations
 
-import base64
 import json
 
-import numpy as np
 import plotly.graph_objects as go
 import pytest
+from figure_json import decoded
 from test_chart_js import chart_page
 
 from sgzlib import charts
@@ -70,23 +69,9 @@ def board_figures(ds) -> dict[str, dict]:
     return dict(specs.values())
 
 
-def _plain(value):
-    """The figure's JSON with plotly's base64 typed arrays ({dtype, bdata, shape}) as lists."""
-    if isinstance(value, dict) and "bdata" in value and "dtype" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        if "shape" in value:
-            array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
-        return array.tolist()
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def reserved_sides(spec: dict) -> list[str]:
     """The margins (``l``, ``b``) ``reserve_margins`` sets for this figure: wider than a 10 px base."""
-    fig = go.Figure(_plain({"data": spec["data"], "layout": spec["layout"]}))
+    fig = go.Figure(decoded({"data": spec["data"], "layout": spec["layout"]}))
     fig.layout.margin.l = fig.layout.margin.b = 10
     charts.reserve_margins(fig)
     return [side for side in ("l", "b") if fig.layout.margin[side] > 10]

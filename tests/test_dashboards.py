@@ -8,15 +8,14 @@ a screenshot under ``test-output/``.
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from figure_json import decoded
 
 from sgzlib import demo, indicators, lifecycle, outcomes, storage, supervision
 from sgzlib.dashboards import progress as progress_view
@@ -111,7 +110,7 @@ def wait_kpi(page, panel: str, label: str, value) -> None:
 
 def plot_data(page, panel: str) -> list[dict]:
     """The traces of the plotly figure shown in a panel (what the browser drew), arrays as lists."""
-    return _decoded(page.evaluate(
+    return decoded(page.evaluate(
         """sel => { const gd = document.querySelector(sel);
                      const plain = v => ArrayBuffer.isView(v) ? Array.from(v)
                        : Array.isArray(v) ? v.map(plain)
@@ -128,22 +127,6 @@ def plot_widths(page, panels: list[str]) -> dict[str, tuple[int, int]]:
                      return [Math.round(Number(gd.querySelector('.main-svg').getAttribute('width'))),
                              Math.round(gd.parentElement.getBoundingClientRect().width)]; }""",
         f".sgz-panel-{name} .js-plotly-plot")) for name in panels}
-
-
-def _decoded(value):
-    """Plotly sends numeric arrays as base64 typed arrays ({dtype, bdata, shape}); turn them into lists."""
-    if isinstance(value, dict) and "bdata" in value and "dtype" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
-        if "shape" in value:
-            array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
-        return [[None if np.isnan(v) else v.item() for v in row] for row in array] if array.ndim == 2 \
-            else [None if np.isnan(v) else v.item() for v in array.astype(float)] if array.dtype.kind == "f" \
-            else array.tolist()
-    if isinstance(value, dict):
-        return {k: _decoded(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_decoded(v) for v in value]
-    return value
 
 
 def wait_plot(page, panel: str, predicate_js: str, arg=None) -> None:
