@@ -132,15 +132,16 @@ def _bottom_room(fig: go.Figure) -> int | None:
         labels = _tick_labels(fig, name)
         if not labels:
             return None
+        widest = max(text_px(t, axis.tickfont.size or MIN_FONT_PX) for t in labels)
         angle = axis.tickangle
         if angle in (None, 0):
-            if any(text_px(t) > 60 for t in labels):  # long labels: plotly may turn them on its own
+            if widest > 60:  # long labels: plotly may turn them on its own
                 return None
             height = LINE_PX
         elif angle in (-45, 45):
-            height = (max(text_px(t, axis.tickfont.size or MIN_FONT_PX) for t in labels) + 17) * 0.7071 + 1
+            height = (widest + 17) * 0.7071 + 1
         elif angle in (-90, 90):
-            height = max(text_px(t, axis.tickfont.size or MIN_FONT_PX) for t in labels) + 3
+            height = widest + 3
         else:
             return None
         rooms.append(height + AXIS_ROOM_PX + SLACK_PX + (TITLE_ROOM_PX if axis.title.text is not None else 0))
