@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from sgzlib import demo, schema, storage
-from sgzlib.dataset import Dataset
+from sgzlib.demo import district as demo
+from sgzlib.domain import schema
+from sgzlib.domain.dataset import Dataset
 from sgzlib.reports import batch, jobs
+from sgzlib.store import storage
 
 
 def big_district(stations: int = 100) -> Dataset:

@@ -10,7 +10,7 @@ import textwrap
 
 import pandas as pd
 
-from sgzlib.dataset import Dataset
+from sgzlib.domain.dataset import Dataset
 from sgzlib.indicators import evaluate, parse_catalogue
 
 D = dt.date.fromisoformat

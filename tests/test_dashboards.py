@@ -17,10 +17,14 @@ import pandas as pd
 import pytest
 from figure_json import decoded
 
-from sgzlib import demo, indicators, lifecycle, outcomes, storage, supervision
+from sgzlib import indicators
+from sgzlib.analysis import supervision
 from sgzlib.dashboards import progress as progress_view
 from sgzlib.dashboards.server import LAB_EXTENSIONS_LEFT_OUT, DashboardServer, free_port
-from sgzlib.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
+from sgzlib.demo import district as demo
+from sgzlib.domain import lifecycle, outcomes
+from sgzlib.domain.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
+from sgzlib.store import storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -274,7 +278,7 @@ def catalogue_results(ds, catalogue: str):
 
 def heat_counts(traces) -> dict[str, int]:
     """Cells per status in the drawn heatmap (z holds the index in charts.HEAT_ORDER)."""
-    from sgzlib.charts import HEAT_ORDER
+    from sgzlib.charts.plots import HEAT_ORDER
 
     z = [v for row in traces[0]["z"] for v in row if v is not None]
     return {s: sum(1 for v in z if v == i) for i, s in enumerate(HEAT_ORDER) if any(v == i for v in z)}
@@ -391,7 +395,7 @@ def test_outcomes_dashboard_shows_pairs_statistics_masked_names_and_follows_filt
 
 def test_dashboards_open_on_the_reports_default_date(chromium, tmp_path_factory, demo_ds, browser, output_dir):
     """Without --as-of the dashboards open on the date the CLI and the reports use by default (asof.default_as_of)."""
-    from sgzlib import asof
+    from sgzlib.domain import asof
     from sgzlib.reports import jobs
 
     base = tmp_path_factory.mktemp("default-date")

@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from builders import D, case_row, dataset, records, sessions
 
-from sgzlib import cli, demo
+from sgzlib import cli
 from sgzlib.dashboards import cases, data, figures, outcomes, progress, server, ui
+from sgzlib.demo import district as demo
 from sgzlib.errors import ConfigError
 
 # -- serving ---------------------------------------------------------------------------------
@@ -284,8 +285,8 @@ def test_outcome_cards_say_when_the_rci_cannot_be_computed_and_small_n_gives_no_
 
 
 def test_outcome_statistics_below_the_minimum_n_show_no_statistic(demo_ds):
-    from sgzlib import outcomes
     from sgzlib.dashboards import outcomes as board
+    from sgzlib.domain import outcomes
 
     a = outcomes.analyse(demo_ds, demo.AS_OF)
     one = board.labelled(demo_ds, a.pairs[a.pairs["scale"] == "UCLA-3"].head(1))
@@ -297,8 +298,9 @@ def test_outcome_statistics_below_the_minimum_n_show_no_statistic(demo_ds):
 
 
 def test_caseload_per_social_worker(demo_ds):
-    from sgzlib import lifecycle, supervision
+    from sgzlib.analysis import supervision
     from sgzlib.dashboards import cases as board
+    from sgzlib.domain import lifecycle
 
     rules = supervision.AttentionRules()
     when = dt.date(2025, 10, 31)
@@ -345,7 +347,7 @@ def test_dashboard_tables_can_be_downloaded():
 
 
 def test_case_list_sorts_by_days_idle(demo_ds):
-    from sgzlib import supervision
+    from sgzlib.analysis import supervision
     from sgzlib.dashboards import cases as board
 
     when = dt.date(2025, 10, 31)
@@ -365,8 +367,9 @@ def test_case_list_sorts_by_days_idle(demo_ds):
 
 
 def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
-    from sgzlib import caseload, supervision
+    from sgzlib.analysis import supervision
     from sgzlib.dashboards import cases as board
+    from sgzlib.domain import caseload
 
     # The board computes every township's tables once and selects a station's rows; they must be exactly what
     # the per-station calls give (each project is judged on its own, each row depends on its station only).
@@ -392,7 +395,7 @@ def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
 
 
 def lifecycle_overview(ds, when):
-    from sgzlib import lifecycle
+    from sgzlib.domain import lifecycle
 
     return lifecycle.case_overview(ds, when, cases.RULES.cases)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from builders import case_row, dataset, group_row, group_sessions, records, sessions
 
-from sgzlib import lifecycle as lc
+from sgzlib.domain import lifecycle as lc
 from sgzlib.errors import DataError
 
 FIVE = ("2025-01-20", "2025-02-05", "2025-02-20", "2025-03-05", "2025-03-20")
@@ -167,7 +167,7 @@ def test_missing_records_follow_the_stage_reached():
 
 
 def test_demo_district_contains_the_planted_lifecycle_problems(demo_ds):
-    from sgzlib import demo
+    from sgzlib.demo import district as demo
 
     cases = lc.case_overview(demo_ds, demo.AS_OF).set_index("code")
     assert cases.loc[list(demo.PLANTED.stalled_cases), "stalled"].all()

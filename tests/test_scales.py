@@ -8,10 +8,10 @@ import textwrap
 import pandas as pd
 import pytest
 
-from sgzlib import demo
-from sgzlib.dataset import Dataset
+from sgzlib.demo import district as demo
+from sgzlib.domain.dataset import Dataset
+from sgzlib.domain.scales import load_scales, scale_problems
 from sgzlib.errors import DataError, DefinitionError, NotFoundError
-from sgzlib.scales import load_scales, scale_problems
 
 
 @pytest.fixture(scope="module")

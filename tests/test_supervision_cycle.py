@@ -6,11 +6,11 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from sgzlib import storage
-from sgzlib import supervision_cycle as sc
-from sgzlib.dataset import Dataset
+from sgzlib.analysis import supervision_cycle as sc
+from sgzlib.domain.dataset import Dataset
 from sgzlib.errors import DataError
 from sgzlib.ledger import import_workbook
+from sgzlib.store import storage
 
 D = pd.Timestamp
 
@@ -196,8 +196,8 @@ def test_since_last_supervision_on_a_hand_built_station():
 
 
 def test_caseload_per_worker():
-    from sgzlib import caseload
-    from sgzlib.lifecycle import case_overview
+    from sgzlib.domain import caseload
+    from sgzlib.domain.lifecycle import case_overview
 
     ds = hand_built()
     c = caseload.caseload(ds, "S1", "2025-04-30", max_open_cases=2).set_index("worker_code")

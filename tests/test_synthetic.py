@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from benchmarks.synthetic import province
-from sgzlib.dataset import Dataset
+from sgzlib.domain.dataset import Dataset
 
 
 def test_small_province_passes_validation():

@@ -13,10 +13,12 @@ import functools
 
 import pytest
 
-from sgzlib import lifecycle, storage, supervision
+from sgzlib.analysis import supervision
 from sgzlib.dashboards import cases as board
+from sgzlib.domain import lifecycle
 from sgzlib.indicators import evaluate
 from sgzlib.reports import station as station_report
+from sgzlib.store import storage
 
 D = dt.date.fromisoformat
 DATES = ("2025-04-30", "2025-07-31", "2025-10-31", "2025-12-31")

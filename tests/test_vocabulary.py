@@ -17,15 +17,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sgzlib import labels, lifecycle, outcomes, storage, supervision
+from sgzlib.analysis import supervision
 from sgzlib.commands import evaluate as evaluate_cmd
 from sgzlib.commands import explain as explain_cmd
 from sgzlib.dashboards import cases as cases_board
 from sgzlib.dashboards import outcomes as outcomes_board
 from sgzlib.dashboards import progress
+from sgzlib.domain import labels, lifecycle, outcomes
+from sgzlib.domain.labels import EXPLAIN_HEADERS
 from sgzlib.indicators import RULES, evaluate
-from sgzlib.labels import EXPLAIN_HEADERS
 from sgzlib.reports import assessment, district, station
+from sgzlib.store import storage
 
 AS_OF = dt.date(2025, 10, 31)
 CODES = set(RULES) | set(labels.REASON_LABELS) | set(labels.PERIOD_KIND_LABELS)

@@ -11,9 +11,11 @@ import datetime as dt
 import ipywidgets as w
 import pandas as pd
 
-from .. import caseload, lifecycle, privacy, supervision
-from ..dataset import Dataset
+from ..analysis import supervision
+from ..domain import caseload, lifecycle
+from ..domain.dataset import Dataset
 from ..reports.tables import count_verdict
+from ..store import privacy
 from . import figures, ui
 from .data import Source, default_as_of, source, station_options
 

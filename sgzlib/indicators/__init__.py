@@ -5,7 +5,7 @@
 - ``RULES``: the registered rule kinds; ``STATUS_ORDER``: statuses, most urgent first.
 """
 
-from ..labels import STATUS_ORDER
+from ..domain.labels import STATUS_ORDER
 from . import rules  # noqa: F401  (registers the built-in rule kinds)
 from .catalogue import Catalogue, Indicator, OptionalTask, list_catalogues, load_catalogue, parse_catalogue
 from .engine import RESULT_COLUMNS, Evaluation, evaluate

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ..domain.vocab import VOCABS, fold
 from ..errors import DefinitionError, NotFoundError, Problem
-from ..vocab import VOCABS, fold
 from .registry import RULES, Param
 
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogues"
@@ -48,7 +48,7 @@ class OptionalTask:
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator: what it measures, how, and its target (by tier). No points: see ``sgzlib.scoring``."""
+    """One indicator: what it measures, how, and its target (by tier). No points: see ``sgzlib.indicators.scoring``."""
 
     id: str
     name: str

@@ -15,11 +15,11 @@ import operator
 import numpy as np
 import pandas as pd
 
-from ..dataset import split_list
+from ..domain.dataset import split_list
+from ..domain.vocab import LIST_SEPARATOR, fold
 from ..errors import DataError, NotFoundError, Problem
-from ..evidence import REUSED_PHOTO, photo_check
-from ..vocab import LIST_SEPARATOR, fold
 from .catalogue import Catalogue, load_catalogue
+from .evidence import REUSED_PHOTO, photo_check
 from .frames import as_object, objects
 from .periods import month_number
 
@@ -218,7 +218,7 @@ def _maybe_shared(files: np.ndarray) -> np.ndarray:
 
 
 def photo_check_reason(code: str) -> str:
-    from ..evidence import REASONS
+    from .evidence import REASONS
 
     return REASONS[code]
 

@@ -5,7 +5,7 @@ most); each rule evaluates every project of its catalogue at once with
 DataFrame operations, so a province costs the same number of rule calls as a
 station. Expected values, statuses and notes are derived here, the same way
 for every rule kind (``DOMAIN.md``, counting rule 8). The engine gives no
-points: a score exists only under an evaluator's scheme (``sgzlib.scoring``,
+points: a score exists only under an evaluator's scheme (``sgzlib.indicators.scoring``,
 rule 12).
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, PERIOD_UNIT, TO_VERIFY
+from ..domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, PERIOD_UNIT, TO_VERIFY
 from .context import Context
 from .frames import text_column
 from .periods import PERIOD_WHOLE

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..vocab import fold
+from ..domain.vocab import fold
 
 WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "spending_words.yaml"
 OK, FLAGGED = "未发现问题", "需核查"

@@ -24,10 +24,13 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import access, audit, faults, schema, storage, supervision_cycle
-from ..dataset import Dataset, catalogue_problems, split_list
+from ..analysis import supervision_cycle
+from ..domain import schema
+from ..domain.dataset import Dataset, catalogue_problems, split_list
 from ..errors import DataError, Problem
-from ..privacy import PERSONAL_TABLES
+from ..runtime import faults
+from ..store import access, audit, storage
+from ..store.privacy import PERSONAL_TABLES
 from . import codes
 from .ledger import Ledger, norm_key
 from .reader import Progress, read_workbook

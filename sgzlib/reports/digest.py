@@ -16,8 +16,8 @@ from functools import cached_property
 
 import pandas as pd
 
+from ..domain.labels import SINCE_CHANGES
 from ..errors import ConfigError
-from ..labels import SINCE_CHANGES
 from . import data
 from .display import table_html
 from .station import StationReport
@@ -154,7 +154,7 @@ def build(db_url: str | None, stations: list[str] | None, as_of, supervisor: str
     if not stations:
         if not supervisor:
             raise ConfigError("督导简报需要督导者姓名或站点编码")
-        from ..supervision_cycle import stations_of_supervisor
+        from ..analysis.supervision_cycle import stations_of_supervisor
 
         stations = stations_of_supervisor(data.load(db_url, masked=False), supervisor, as_of)
     pages = [StationPage(build_station(db_url, code, as_of, period), first=i == 0) for i, code in enumerate(stations)]
