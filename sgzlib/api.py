@@ -34,6 +34,7 @@ from .domain import asof, outcomes
 from .domain import caseload as caseload_mod
 from .domain.dataset import Dataset
 from .domain.dates import require_date
+from .domain.personal import audience_of
 from .errors import NotFoundError
 from .indicators import RESULT_COLUMNS, Evaluation, evaluate
 from .store import privacy, storage
@@ -107,7 +108,9 @@ class Workbench:
                  scope: list[str] | None = None, _masked_ds: Dataset | None = None):
         self.url = url
         self.masked = masked
-        self.ds = _masked_ds if _masked_ds is not None else (privacy.mask_dataset(ds) if masked else ds)
+        if _masked_ds is None and masked:
+            _masked_ds = privacy.mask_dataset(ds, audience_of("api"))
+        self.ds = _masked_ds if _masked_ds is not None else ds
         self.scope = scope
         self.as_of = require_date(as_of, "截至日期") if as_of is not None else default_as_of(self.ds)
         self._memo: dict[tuple, object] = {}

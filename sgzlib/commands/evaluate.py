@@ -34,7 +34,7 @@ from ..domain.labels import (
 from ..errors import ConfigError, NotFoundError
 from ..indicators import RESULT_COLUMNS, RULES, evaluate, scoring
 from ..indicators.spending import spending_text
-from ..store import outputs, privacy, storage
+from ..store import outputs, storage
 
 HEADERS = RESULT_HEADERS
 SCORE_COLUMNS = ["points", "score", "credit_rule"]
@@ -72,8 +72,8 @@ def run(args) -> int:
 
 
 def run_evaluation(db: str | None, as_of: dt.date | None, station: str | None = None, project: str | None = None):
-    """Load the data in scope, masked (``privacy.shared_dataset``), and evaluate it on ``as_of`` (default ``asof.default_as_of``)."""
-    ds = privacy.shared_dataset(storage.connect(db), stations=station)
+    """Load the data in scope, masked (``storage.shared_dataset``), and evaluate it on ``as_of`` (default ``asof.default_as_of``)."""
+    ds = storage.shared_dataset(storage.connect(db), station, "evaluate")
     as_of = as_of or asof.default_as_of(ds)
     if project:
         if not ds.projects["code"].eq(project).any():

@@ -159,6 +159,6 @@ def session_workbook(args, job):
     path = Path(args.out) / job.kind / f"{job.stem}_督导记录.xlsx"
     # the supervisor's name as recorded (the report's dataset is masked): the workbook is imported back, and
     # a masked name would be refused there
-    past = sessions(data.load(args.db, p["station"], masked=False), p["station"], rep.as_of)
+    past = sessions(data.load(args.db, p["station"]), p["station"], rep.as_of)
     supervisor = past["supervisor"].iloc[-1] if len(past) else None
     return write_session_workbook(rep.ds, p["station"], rep.as_of, rep.attention.agenda, path, supervisor)

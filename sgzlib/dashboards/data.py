@@ -19,7 +19,7 @@ import pandas as pd
 from ..domain import asof
 from ..domain.dataset import Dataset
 from ..domain.dates import parse_date
-from ..store import privacy, storage
+from ..store import storage
 from . import AS_OF_ENV_VAR
 
 TOWNSHIP = "乡镇街道站"
@@ -37,7 +37,7 @@ class Source:
     @property
     def ds(self) -> Dataset:
         if self._dataset is None:
-            self._dataset = privacy.shared_dataset(storage.connect(self.url, upgrade=False))
+            self._dataset = storage.shared_dataset(storage.connect(self.url, upgrade=False), output="dashboard")
             release_memory()
         return self._dataset
 

@@ -257,7 +257,7 @@ def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None
     scheme = scoring.load_scheme(scoring_path) if scoring_path else None
     row = data.project_row(data.load_index(db_url), project)
     as_of = data.as_date(as_of) if as_of not in (None, "") else pd.Timestamp(row["end"]).date()
-    ds = data.load(db_url, row["station_code"], masked=True)
+    ds = data.load(db_url, row["station_code"], "assessment")
     evaluation = evaluate(ds, as_of, projects=[project])
     mine = evaluation.results[evaluation.results["project_code"] == project]
     explanations = evaluation.explanations[evaluation.explanations["project_code"] == project]

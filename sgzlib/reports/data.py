@@ -10,14 +10,15 @@ from ..domain.dataset import Dataset
 from ..domain.dates import require_date
 from ..domain.labels import PERIOD_KIND_LABELS
 from ..errors import NotFoundError
-from ..store import privacy, storage
+from ..store import storage
 
 
-def load(db_url: str | None, stations: str | list[str] | None = None, masked: bool = True) -> Dataset:
-    """The stations' data (and everything below them), with personal data masked when ``masked``."""
+def load(db_url: str | None, stations: str | list[str] | None = None, output: str | None = None) -> Dataset:
+    """The stations' data (and everything below them), masked for ``output`` (``domain.personal.OUTPUTS``:
+    ``station_report``, ``assessment``, ``district`` …); ``None``: in clear, for what stays in the station."""
     engine = storage.connect(db_url)
     try:
-        return privacy.shared_dataset(engine, stations) if masked else storage.load_dataset(engine, stations)
+        return storage.shared_dataset(engine, stations, output) if output else storage.load_dataset(engine, stations)
     finally:
         engine.dispose()
 

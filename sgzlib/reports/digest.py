@@ -156,6 +156,6 @@ def build(db_url: str | None, stations: list[str] | None, as_of, supervisor: str
             raise ConfigError("督导简报需要督导者姓名或站点编码")
         from ..analysis.supervision_cycle import stations_of_supervisor
 
-        stations = stations_of_supervisor(data.load(db_url, masked=False), supervisor, as_of)
+        stations = stations_of_supervisor(data.load(db_url), supervisor, as_of)
     pages = [StationPage(build_station(db_url, code, as_of, period), first=i == 0) for i, code in enumerate(stations)]
     return Digest(supervisor, as_of, pages)

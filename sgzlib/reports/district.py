@@ -164,7 +164,7 @@ def build(db_url: str | None, district: str, as_of) -> DistrictReport:
     as_of = data.as_date(as_of)
     index = data.load_index(db_url)
     codes = data.district_stations(index, district)
-    ds = data.load(db_url, codes, masked=True)
+    ds = data.load(db_url, codes, "district")
     stations = ds.stations[ds.stations["code"].isin(codes)][["code", "name"]].reset_index(drop=True)
     name = district if district not in set(index.stations["code"]) else \
         str(index.stations.set_index("code").at[district, "district"])

@@ -252,7 +252,7 @@ def build(db_url: str | None, station: str, as_of, period: str = "month", unmask
 
     as_of = data.as_date(as_of)
     data.period_bounds(as_of, period)
-    ds = data.load(db_url, station, masked=not unmasked)
+    ds = data.load(db_url, station, None if unmasked else "station_report")
     row = data.station_row(ds, station)
     project = data.project_for(ds, station, as_of)
     evaluation = evaluate(ds, as_of, projects=[project["code"]]) if project is not None else None

@@ -30,6 +30,7 @@ from hypothesis import strategies as st
 from sgzlib import cli
 from sgzlib.demo import district as demo
 from sgzlib.domain.dataset import Dataset
+from sgzlib.domain import personal
 from sgzlib.store import privacy, storage
 
 AS_OF = demo.AS_OF.isoformat()
@@ -141,8 +142,8 @@ def hostile(ds: Dataset) -> tuple[Dataset, dict]:
         secrets["name"].update(f for f in (privacy.fold(n) for n in frame["name"].dropna()) if len(f) >= 2)
     for frame, col in ((a, "assessor"), (sup, "supervisor")):
         secrets["name"].update(f for f in (privacy.fold(n) for n in frame[col].dropna()) if len(f) >= 2)
-    secrets["phone"].update(privacy._digits(p) for p in b["phone"].dropna())
-    secrets["phone"].update(privacy._digits(p) for p in vol["phone"].dropna())
+    secrets["phone"].update(privacy.digits_of(p) for p in b["phone"].dropna())
+    secrets["phone"].update(privacy.digits_of(p) for p in vol["phone"].dropna())
     secrets["id"].update(privacy.fold(v).upper() for v in b["id_number"].dropna())
     secrets["one_char"] = set(one_char_people)
     # The hostile names, to look for with stars between all their characters (no other name of the data set
@@ -300,9 +301,9 @@ def test_mask_name_is_idempotent():
     ("座机０４７１－６２５１２３４", "座机*******1234"),
     ("本地 6251234 转", "本地 ***1234 转"),  # a 7-digit local number
     ("+86 13812345678", "+*********5678"),  # 13 digits: only the last four stay
-    ("证件 150702 19900307 8123", "证件 150702********8123"),
-    ("证件15070219900307812x号", "证件150702********812X号"),
-    ("旧证 150702900307812", "旧证 150702*****7812"),  # 15-digit ID
+    ("证件 150702 19900307 8123", "证件 150702************"),  # the region only: no birth date, no suffix
+    ("证件15070219900307812x号", "证件150702************号"),
+    ("旧证 150702900307812", "旧证 150702*********"),  # 15-digit ID
 ])
 def test_mask_text_finds_phones_and_ids_in_any_typed_form(text, expected):
     assert privacy.mask_text(text) == expected
@@ -316,7 +317,7 @@ def test_mask_text_leaves_dates_and_quantities(text):
 
 
 def test_known_names_found_in_free_text_with_spaces_inside():
-    names = privacy.NameIndex(["武\u3000红", "亓官淼淼", "禤"])
+    names = privacy.People({privacy.fold(n) for n in ["武\u3000红", "亓官淼淼", "禤"]})
     # "武 红" (ASCII space) and "亓官　淼淼" (U+3000) are the same people; the one-character 禤 is not searched.
     assert privacy.mask_text("走访武 红和亓官　淼淼，禤某", names) == "走访武*和亓**淼，禤某"
 
@@ -325,12 +326,13 @@ def test_every_text_column_is_classified():
     # A new text column in the schema is scanned as free text unless it is declared a name or a label.
     from sgzlib.domain import schema
 
+    names = {(f.table, f.column) for f in personal.name_fields()}
     for t in schema.TABLES:
         for c in t.columns:
             if c.kind != "text":
                 continue
-            kinds = [c.name in privacy.NAME_COLUMNS.get(t.name, ()), c.name in privacy.LABEL_COLUMNS.get(t.name, ()),
-                     c.name in privacy.FREE_TEXT_COLUMNS.get(t.name, ())]
+            kinds = [(t.name, c.name) in names, c.name in personal.LABELS.get(t.name, ()),
+                     c.name in personal.FREE_TEXT.get(t.name, ())]
             assert sum(kinds) == 1, (t.name, c.name)
 
 
@@ -413,7 +415,7 @@ def _fold_char_by_char(text: str, drop_spaces: bool):
                max_size=30),
        st.booleans())
 def test_folding_shortcut_gives_what_the_character_by_character_fold_gives(text, drop_spaces):
-    folded, where = privacy._folded_with_map(text, drop_spaces)
+    folded, where = privacy.folded_with_map(text, drop_spaces)
     assert (folded, list(where)) == _fold_char_by_char(text, drop_spaces)
 
 
