@@ -29,6 +29,8 @@ def register(sub) -> None:
     c.add_argument("--as-of", metavar="日期", help="报告和看板的截至日期（默认与报告相同）")
     c.add_argument("--masked-db", metavar="URL", help="一个脱敏账号（如评估方）的 PostgreSQL 地址：一并检查它能读到的一切")
     c.add_argument("--no-reports", action="store_true", help="不生成报告（只检查导出、看板和脱敏账号，较快）")
+    c.add_argument("--station", action="append", metavar="CODE",
+                   help="只为这些乡镇（街道）站单独导出和生成报告（可写多次；默认全部；全库导出和看板数据总是包括全部站点）")
     c.add_argument("--files", nargs="+", metavar="文件", help="只检查这些文件（xlsx、html、csv、json、txt），不生成输出")
     c.add_argument("--audience", choices=list(AUDIENCES), default=personal.AUDIENCE_LABELS[personal.EXTERNAL],
                    help="与 --files 同用：这些文件的读者（对外：任何人的姓名都应遮蔽；督导：驻站人员和督导者可显示姓名）")
@@ -52,7 +54,8 @@ def run(args) -> int:
         url = storage.database_url(args.db)
         with tempfile.TemporaryDirectory(prefix="sgz-privacy-") as scratch:
             out = Path(args.out) if args.out else Path(scratch)
-            result = privacy_check.check(url, out, args.as_of, args.masked_db, not args.no_reports, args.jobs)
+            result = privacy_check.check(url, out, args.as_of, args.masked_db, not args.no_reports, args.jobs,
+                                         args.station)
         findings, tried = result.findings, result.tried
     print(f"隐私关联检查：{tried.describe()}。")
     if not findings:

@@ -117,8 +117,13 @@ def role(masked_url: str) -> list[Output]:
 
 
 def check(db_url: str, out: Path, as_of=None, masked_url: str | None = None, with_reports: bool = True,
-          workers: int | None = None) -> CheckResult:
-    """Produce the masked outputs of ``db_url`` in ``out`` and audit them against its clear data."""
+          workers: int | None = None, stations: list[str] | None = None) -> CheckResult:
+    """Produce the masked outputs of ``db_url`` in ``out`` and audit them against its clear data.
+
+    ``stations``: the township stations that get their own export, reports and dashboard tables (default:
+    every one with a project started by ``as_of``); the all-station export and the dashboards' data always
+    cover everything.
+    """
     out.mkdir(parents=True, exist_ok=True)
     engine = storage.connect(db_url)
     try:
@@ -130,8 +135,8 @@ def check(db_url: str, out: Path, as_of=None, masked_url: str | None = None, wit
     when = data.as_date(as_of).isoformat() if as_of else asof_mod.default_as_of(clear).isoformat()
     towns = sorted(clear.stations.loc[clear.stations["level"] == "乡镇街道站", "code"])
     started = set(clear.projects.loc[clear.projects["start"] <= pd.Timestamp(when), "station_code"])
-    with_projects = [c for c in towns if c in started]
-    outputs = exports(db_url, out, towns)
+    with_projects = [c for c in towns if c in started and (stations is None or c in stations)]
+    outputs = exports(db_url, out, [c for c in towns if stations is None or c in stations])
     if with_reports:
         outputs += reports(db_url, out, when, with_projects, workers)
     outputs += boards(db_url, when, with_projects)

@@ -45,7 +45,17 @@ from ..domain import personal, schema
 from ..errors import ConfigError, DataError, DefinitionError, Problem
 from . import masking_sql
 from .db import ACCESS_SCOPE, ACCESS_USERS, SQL_TABLES
-from .session import MASKED_TABLES, ROLES, Role, Session, masked_columns, relation, session, visible_stations  # noqa: F401 (kept importable from here)
+from .session import (  # noqa: F401 (kept importable from here)
+    MASKED_AUDIENCE,
+    MASKED_TABLES,
+    ROLES,
+    Role,
+    Session,
+    masked_columns,
+    relation,
+    session,
+    visible_stations,
+)
 
 DEFAULT_PREFIX = "sgz_"
 LOGIN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -269,7 +279,8 @@ def view_sql(table: str) -> str:
     kinds = masked_columns(table)
     cols = [masking_sql.column_sql(c, kinds[c]) if c in kinds else f"r.{_q(c)}"
             for c in schema.TABLE_BY_NAME[table].names]
-    people = f", ({masking_sql.people_sql(None)}) k" if personal.TEXT in kinds.values() else ""
+    people = f", ({masking_sql.people_sql(personal.persons_masked(MASKED_AUDIENCE))}) k" \
+        if personal.TEXT in kinds.values() else ""
     where = _scope_predicate(table, "r")
     if table == "stations":
         where = f"({where} OR r.code IN {ANCESTORS})"

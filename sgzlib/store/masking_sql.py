@@ -214,8 +214,10 @@ BEGIN
     END IF;
     IF hit IS NOT NULL THEN
       piece := substr(f, i, hit);
-      starts := starts || coalesce(pos[i], i); ends := ends || coalesce(pos[i + hit - 1], i + hit - 1) + 1;
-      repls := repls || sgz_mask_name(piece);
+      IF (names ->> piece)::boolean THEN  -- false: a name the audience shows, kept whole
+        starts := starts || coalesce(pos[i], i); ends := ends || coalesce(pos[i + hit - 1], i + hit - 1) + 1;
+        repls := repls || sgz_mask_name(piece);
+      END IF;
       i := i + hit;
     ELSE
       i := i + 1;
@@ -247,37 +249,32 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def people_sql(persons) -> str:
-    """A one-row query of the people to look for in free text (names of ``persons``, all birth dates):
-    columns ``names``, ``firsts``, ``lens``, ``births`` as ``sgz_mask_text`` takes them."""
-    parts = [f"SELECT {_q(f.column)} AS n FROM {_q(f.table)}" for f in personal.name_fields(persons)]
-    births = personal.fields(personal.BIRTH_DATE)
-    birth_parts = " UNION ".join(f"SELECT to_char({_q(f.column)}, 'YYYY-MM-DD') AS d FROM {_q(f.table)} "
-                                 f"WHERE {_q(f.column)} IS NOT NULL" for f in births)
-    names = (f"SELECT DISTINCT sgz_fold(n) AS f FROM ({' UNION ALL '.join(parts)}) people" if parts
-             else "SELECT NULL::text AS f WHERE false")
-    return ("SELECT jsonb_object_agg(f, true) AS names, string_agg(DISTINCT left(f, 1), '') AS firsts, "
-            "array_agg(DISTINCT length(f) ORDER BY length(f) DESC) AS lens, "
-            f"(SELECT jsonb_object_agg(d, true) FROM ({birth_parts}) b) AS births "
-            f"FROM ({names}) folded WHERE length(f) >= 2")
-
-
-def texts_function_sql() -> str:
-    """``sgz_mask_texts(texts, persons)``: texts masked with the whole database's people (security definer)."""
+def _people_body(persons_sql: str) -> str:
+    """The ``k`` row of ``sgz_mask_text``'s people: names of ``persons_sql`` (an SQL array) masked (``true``),
+    the others' kept whole (``false``), first characters of all, lengths, birth dates."""
     cases = " UNION ALL ".join(
         f"SELECT {_q(f.column)} AS n, {_lit(f.person)} AS p FROM {_q(f.table)}" for f in personal.name_fields())
     births = " UNION ".join(f"SELECT to_char({_q(f.column)}, 'YYYY-MM-DD') AS d FROM {_q(f.table)} "
                             f"WHERE {_q(f.column)} IS NOT NULL" for f in personal.fields(personal.BIRTH_DATE))
+    return (f"SELECT jsonb_object_agg(f, m) AS names, string_agg(left(f, 1), '') AS firsts, "
+            f"array_agg(DISTINCT length(f) ORDER BY length(f) DESC) AS lens, "
+            f"(SELECT jsonb_object_agg(d, true) FROM ({births}) b) AS births "
+            f"FROM (SELECT sgz_fold(n) AS f, bool_or(p = ANY({persons_sql})) AS m FROM ({cases}) people "
+            f"GROUP BY 1) folded WHERE length(f) >= 2")
+
+
+def people_sql(persons=None) -> str:
+    """A one-row query of the people ``sgz_mask_text`` looks for (names of ``persons``, default all)."""
+    chosen = sorted(persons) if persons is not None else sorted(personal.PERSON_LABELS)
+    return _people_body("ARRAY[" + ", ".join(_lit(p) for p in chosen) + "]::text[]")
+
+
+def texts_function_sql() -> str:
+    """``sgz_mask_texts(texts, persons)``: texts masked with the whole database's people (security definer)."""
     return f"""
 CREATE OR REPLACE FUNCTION sgz_mask_texts(texts text[], persons text[]) RETURNS text[]
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {{schema}}, pg_temp AS $$
-  WITH folded AS (
-    SELECT DISTINCT sgz_fold(n) AS f FROM ({cases}) people WHERE p = ANY(persons)),
-  k AS (
-    SELECT jsonb_object_agg(f, true) AS names, string_agg(DISTINCT left(f, 1), '') AS firsts,
-           array_agg(DISTINCT length(f) ORDER BY length(f) DESC) AS lens,
-           (SELECT jsonb_object_agg(d, true) FROM ({births}) b) AS births
-    FROM folded WHERE length(f) >= 2)
+  WITH k AS ({_people_body("persons")})
   SELECT array_agg(sgz_mask_text(u.t, k.names, k.firsts, k.lens, k.births) ORDER BY u.i)
   FROM unnest(texts) WITH ORDINALITY AS u(t, i), k
 $$;

@@ -251,15 +251,20 @@ def _replace(text: str, spans: list[tuple[int, int, str]]) -> str:
 @dataclass
 class People:
     """What free text is scanned for: the folded names (2 characters or more) of the people whose names
-    the audience masks, and the birth dates of everyone."""
+    the audience masks, the names it shows (``keep``: a staff member 孙敏磊 stays whole although a volunteer
+    is called 孙敏), and the birth dates of everyone."""
 
     names: set[str] = field(default_factory=set)
     births: frozenset = frozenset()
+    keep: set[str] = field(default_factory=set)
 
     def __post_init__(self):
         self.names = {n for n in self.names if len(n) >= 2}
-        self.lengths = sorted({len(n) for n in self.names}, reverse=True)
+        self.keep = {n for n in self.keep if len(n) >= 2} - self.names
+        every = self.names | self.keep
+        self.lengths = sorted({len(n) for n in every}, reverse=True)
         self.first = {n[0] for n in self.names}
+        self.firsts = {n[0] for n in every}
 
     def mask_names(self, text: str) -> str:
         if not self.names or self.first.isdisjoint(fold(text)):
@@ -268,10 +273,12 @@ class People:
         spans, i = [], 0
         while i < len(folded):
             hit = None
-            if folded[i] in self.first:
-                hit = next((n for n in self.lengths if i + n <= len(folded) and folded[i:i + n] in self.names), None)
+            if folded[i] in self.firsts:
+                hit = next((n for n in self.lengths if i + n <= len(folded) and (
+                    folded[i:i + n] in self.names or folded[i:i + n] in self.keep)), None)
             if hit:
-                spans.append((where[i], where[i + hit - 1] + 1, mask_name(folded[i:i + hit])))
+                if folded[i:i + hit] in self.names:
+                    spans.append((where[i], where[i + hit - 1] + 1, mask_name(folded[i:i + hit])))
                 i += hit
             else:
                 i += 1
@@ -335,10 +342,10 @@ def people_frame(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 def people_index(names: pd.DataFrame, births, audience: str) -> People:
     """The ``People`` an audience's free text is scanned for, from all names (``people_frame``) and birth dates."""
-    wanted = personal.persons_masked(audience)
-    chosen = names.loc[names["person"].isin(wanted), "name"]
+    wanted = names["person"].isin(personal.persons_masked(audience))
     births = frozenset(pd.Timestamp(b).date() for b in births if b is not None and not pd.isna(b))
-    return People({fold(str(n)) for n in chosen.unique()}, births)
+    return People({fold(str(n)) for n in names.loc[wanted, "name"].unique()}, births,
+                  {fold(str(n)) for n in names.loc[~wanted, "name"].unique()})
 
 
 def people_of(ds, audience: str = personal.EXTERNAL) -> People:

@@ -20,6 +20,9 @@ Nothing here prints a real value: a ``Finding`` names the output, the person's c
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime as dt
+import functools
 import html as htmllib
 import io
 import itertools
@@ -31,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..domain import personal, schema
-from . import privacy
+from . import masking_sql, privacy
 
 CANDIDATES = 10  # a rebuilt value is among at most this many candidates a reader could try one by one
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)  # GB 11643 check digit
@@ -62,6 +65,10 @@ class Output:
     audience: str
     text: str = ""
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)  # ledger table name → rows (schema columns)
+
+    @functools.cached_property
+    def reading(self) -> Reading:
+        return Reading.of(self.text)
 
 
 # --- what the auditor knows ----------------------------------------------------------------------------------
@@ -178,19 +185,62 @@ def read_file(path: Path, audience: str) -> Output:
 # --- the attacks ---------------------------------------------------------------------------------------------
 
 _SQUASH = re.compile(r"[\s\-‐‑‒–—―()（）.+" + re.escape(privacy.NAME_DOTS) + "]")
+_INVISIBLE = re.compile(f"[{masking_sql.INVISIBLE}]")
+_WRITTEN_DATE = re.compile(r"((?:19|20)[0-9]{2})(?:年|/)([0-9]{1,2})(?:月|/)([0-9]{1,2})")
 
 
 def blob(text: str) -> str:
     """Output text folded as masking folds values: what a reader who ignores separators reads."""
     text = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), htmllib.unescape(text))
     text = unicodedata.normalize("NFKC", text).replace("\t", SEP).replace("\n", SEP)
-    text = "".join(ch for ch in text if not privacy.is_invisible(ch))
-    return _SQUASH.sub("", text).upper()
+    return _SQUASH.sub("", _INVISIBLE.sub("", text)).upper()
 
 
-def _birth_forms(d) -> list[str]:
-    return [f"{d.year}{d.month:02d}{d.day:02d}", f"{d.year}年{d.month}月{d.day}日", f"{d.year}年{d.month:02d}月{d.day:02d}日",
-            f"{d.year}/{d.month}/{d.day}"]
+@dataclass
+class Reading:
+    """What a reader can pick out of one output's folded text, each kind once."""
+
+    text: str
+    numbers: set[str]  # every piece (7 to 18 characters) of every run of digits
+    words: set[str]  # runs of letters (where names are)
+    dates: set  # dates written out (1945年3月2日, 1945/3/2); 19450302 is among ``numbers``
+    starred: str  # the text around stars
+
+    @functools.cached_property
+    def starred_chars(self) -> set[str]:
+        return set(self.starred)
+
+    @classmethod
+    def of(cls, text: str) -> Reading:
+        text = blob(text)
+        numbers = set()
+        for run in set(re.findall(r"[0-9]{7,}X?", text)):
+            numbers.update(run[i:i + n] for n in range(7, 19) for i in range(len(run) - n + 1))
+        dates = set()
+        for y, m, d in set(_WRITTEN_DATE.findall(text)):
+            with contextlib.suppress(ValueError):
+                dates.add(dt.date(int(y), int(m), int(d)))
+        starred = SEP.join(text[max(0, m.start() - 12):m.end() + 12] for m in re.finditer(r"\*+", text))
+        return cls(text, numbers, set(re.findall(r"[^\W\d_]+", text)), dates, starred)
+
+    def names(self, sought: set[str], shown: set[str]) -> set[str]:
+        """The ``sought`` names written in the text, but where they are part of a ``shown`` name (longest first)."""
+        every = sought | shown
+        lengths = sorted({len(n) for n in every}, reverse=True)
+        firsts = {n[0] for n in every}
+        found = set()
+        for word in self.words:
+            i = 0
+            while i < len(word):
+                hit = next((word[i:i + n] for n in lengths if word[i] in firsts and word[i:i + n] in every), None)
+                if hit in sought and hit not in shown:
+                    found.add(hit)
+                i += len(hit) if hit else 1
+        return found
+
+
+def _birth_written(d, reading: Reading) -> bool:
+    return f"{d:%Y%m%d}" in reading.numbers or d in reading.dates
 
 
 def _attributable(birth, secrets: Secrets) -> bool:
@@ -202,27 +252,29 @@ def _attributable(birth, secrets: Secrets) -> bool:
 def direct(out: Output, secrets: Secrets) -> list[Finding]:
     """Real values shown as they are, anywhere in the output's text."""
     found: list[Finding] = []
-    text = blob(out.text)
+    reading = out.reading
     sought = personal.persons_masked(out.audience)
-    shown = {n for n, p in zip(secrets.people["name"], secrets.people["person"]) if p not in sought}
-    legit = {privacy.mask_name(n) for n in secrets.people["name"] if n}
-    # Only the text around stars can show a name with stars between its characters: look there.
-    starred = SEP.join(text[max(0, m.start() - 12):m.end() + 12] for m in re.finditer(r"\*+", text))
-    for r in secrets.people.itertuples(index=False):
-        if r.id_number and len(r.id_number) >= 15 and r.id_number in text:
+    people = secrets.people
+    shown = {n.upper() for n, p in zip(people["name"], people["person"]) if p not in sought and len(n) >= 2}
+    wanted = {n.upper() for n, p in zip(people["name"], people["person"])
+              if p in sought and len(n) >= 2 and n not in secrets.label_words}
+    named = reading.names(wanted, shown)
+    legit = {privacy.mask_name(n) for n in people["name"] if n}
+    for r in people.itertuples(index=False):
+        if r.id_number and r.id_number in reading.numbers:
             found.append(Finding(out.name, "id_number", r.code, "原样出现"))
-        for p in r.phones:
-            if len(p) >= 7 and p in text:
-                found.append(Finding(out.name, "phone", r.code, "原样出现"))
-        if _attributable(r.birth, secrets) and any(f in text for f in _birth_forms(r.birth)):
+        found += [Finding(out.name, "phone", r.code, "原样出现") for p in r.phones if p in reading.numbers]
+        if _attributable(r.birth, secrets) and _birth_written(r.birth, reading):
             found.append(Finding(out.name, "birth_date", r.code, "原样出现"))
         name = r.name.upper()
-        if r.person not in sought or len(name) < 2 or r.name in shown or r.name in secrets.label_words:
+        if name not in wanted or r.name in shown:
             continue
-        if name in text:
+        if name in named:
             found.append(Finding(out.name, "name", r.code, "原样出现（含空格、全角空格、零宽字符、间隔点等写法）"))
             continue
-        for m in re.finditer(r"\**".join(map(re.escape, name)), starred):
+        if not set(name) <= reading.starred_chars:
+            continue
+        for m in re.finditer(r"\**".join(map(re.escape, name)), reading.starred):
             if "*" in m.group() and m.group() not in legit:
                 found.append(Finding(out.name, "name", r.code, "各字以星号隔开仍全部显示"))
                 break
@@ -300,7 +352,7 @@ def rebuilt_ids(out: Output, secrets: Secrets) -> list[Finding]:
             n = _rebuilt_from_row(masked, getattr(r, "birth_date", None), str(r.code), real)
             if n is not None:
                 found.append(Finding(out.name, "id_number", str(r.code), f"可由地区码、出生日期和末位还原（候选 {n} 个）"))
-    for piece in blob(out.text).split(SEP):
+    for piece in out.reading.text.split(SEP):
         if "*" not in piece:
             continue
         dates = _dates_in(piece)
