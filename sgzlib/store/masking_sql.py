@@ -84,7 +84,7 @@ END $$;
 CREATE OR REPLACE FUNCTION sgz_mask_name(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE f text;
 BEGIN
-  IF t IS NULL OR btrim(t) = '' THEN RETURN t; END IF;
+  IF t IS NULL OR t ~ '^[{SPACES}]*$' THEN RETURN t; END IF;  -- blank, as Python's strip() sees it
   f := sgz_fold(t);
   IF f = '' THEN RETURN t; END IF;
   IF length(f) = 1 THEN RETURN '*'; END IF;
@@ -99,7 +99,7 @@ $$;
 CREATE OR REPLACE FUNCTION sgz_mask_phone(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE f text;
 BEGIN
-  IF t IS NULL OR btrim(t) = '' THEN RETURN t; END IF;
+  IF t IS NULL OR t ~ '^[{SPACES}]*$' THEN RETURN t; END IF;  -- blank, as Python's strip() sees it
   f := sgz_fold(t);
   IF f ~ '^({MASKED_PHONE})$' THEN RETURN f; END IF;
   RETURN sgz_mask_phone_digits(regexp_replace(normalize(t, NFKC), '[^0-9]', '', 'g'));
@@ -107,7 +107,7 @@ END $$;
 CREATE OR REPLACE FUNCTION sgz_mask_id_number(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE f text;
 BEGIN
-  IF t IS NULL OR btrim(t) = '' THEN RETURN t; END IF;
+  IF t IS NULL OR t ~ '^[{SPACES}]*$' THEN RETURN t; END IF;  -- blank, as Python's strip() sees it
   f := upper(sgz_fold(t));
   IF length(f) <= 10 THEN RETURN repeat('*', length(f)); END IF;
   RETURN left(f, {REGION}) || repeat('*', length(f) - {REGION});

@@ -214,7 +214,8 @@ class Reading:
     def of(cls, text: str) -> Reading:
         text = blob(text)
         numbers = set()
-        for run in set(re.findall(r"[0-9]{7,}X?", text)):
+        digits = re.sub(r"(?<=[0-9])\*+(?=[0-9])", "", text)  # 139*2679*6250 reads as 13926796250
+        for run in set(re.findall(r"[0-9]{7,}X?", digits)):
             numbers.update(run[i:i + n] for n in range(7, 19) for i in range(len(run) - n + 1))
         dates = set()
         for y, m, d in set(_WRITTEN_DATE.findall(text)):
@@ -325,7 +326,7 @@ def _birth_guesses(value) -> list[list]:
         year = int(float(value))
         return [list(pd.date_range(f"{year}-01-01", f"{year}-12-31").date)]
     when = pd.Timestamp(value)
-    year = [list(pd.date_range(f"{when.year}-01-01", f"{when.year}-12-31").date)] if when.dayofyear == 1 else []
+    year = [list(pd.date_range(f"{when.year}-01-01", f"{when.year}-12-31").date)] if when.day_of_year == 1 else []
     return [[when.date()], *year]
 
 
