@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import psutil
 import pytest
@@ -371,4 +372,4 @@ def test_every_page_and_kernel_needs_the_token(demo_url, tmp_path):
         assert refused.value.code == 403
         # the token is not handed down to the kernels (they run the notebooks, never need it)
         [kernel] = _kernels(srv.process.pid)
-        assert b"JUPYTER_TOKEN" not in open(f"/proc/{kernel.pid}/environ", "rb").read()
+        assert b"JUPYTER_TOKEN" not in Path(f"/proc/{kernel.pid}/environ").read_bytes()
