@@ -126,6 +126,16 @@ def audience_of(output: str) -> str:
     return OUTPUTS[output]
 
 
+def notice(audience: str) -> str:
+    """The sentence an output for ``audience`` carries about what is masked (reports' banner)."""
+    masked_names = [PERSON_LABELS[p] for p in PERSON_LABELS if p in persons_masked(audience)]
+    shown = [PERSON_LABELS[p] for p in PERSON_LABELS if p not in persons_masked(audience)]
+    if not shown:
+        return f"本报告中所有人（{'、'.join(masked_names)}）的姓名、联系电话、身份证号均已脱敏，出生日期只保留年份。"
+    return (f"本报告中{'、'.join(masked_names)}的姓名和所有人的联系电话、身份证号均已脱敏，出生日期只保留年份；"
+            f"{'、'.join(shown)}以工作身份按姓名显示。")
+
+
 def _text_columns() -> dict[str, tuple[str, ...]]:
     personal = {(f.table, f.column) for f in PERSONAL}
     out = {}
