@@ -328,6 +328,9 @@ def test_two_users_each_see_only_their_stations_on_the_progress_dashboard(deploy
             open_progress(pages[who][1], deployment, who, output_dir)
         for who, (_, page) in pages.items():
             assert station_codes(page) == expected[who], who
+            # the KPI counts the stations the board evaluated: only the user's own
+            kpi = page.locator(".sgz-panel-kpis .sgz-kpi[data-label='社工站'] .value").inner_text().strip()
+            assert kpi == str(len(expected[who])), who
         # each user's server and kernels were handed that user's database password, and nobody else's: no
         # shared pgpass file, no password in the environment, none of the Hub's own stores passed on
         for who, login in deployment["logins"].items():
@@ -337,9 +340,6 @@ def test_two_users_each_see_only_their_stations_on_the_progress_dashboard(deploy
             for env in envs:
                 assert not {"PGPASSWORD", "SGZ_HUB_PGPASS", "SGZ_HUB_PASSWORDS"} & set(env), who
                 assert other not in "".join(env.values()) and deployment["db_passwords"][login] not in "".join(env.values())
-            # the KPI counts the stations the board evaluated: only the user's own
-            kpi = page.locator(".sgz-panel-kpis .sgz-kpi[data-label='社工站'] .value").inner_text().strip()
-            assert kpi == str(len(expected[who])), who
         # a user's page may talk to its widgets only: code sent to the kernel does not run (kernel info does answer)
         worker, worker_page = deployment["logins"]["worker"], pages["worker"][1]
         replies, marker = send_code(worker_page, worker, output_dir)
