@@ -213,3 +213,47 @@ def test_privacy_check_of_a_small_synthetic_province_with_people_finds_nothing(t
     leaks = privacy_audit.audit([privacy_audit.read_file(clear, personal.EXTERNAL)], privacy_audit.Secrets.of(ds))
     mine = set(ds.beneficiaries.loc[ds.beneficiaries["station_code"].str.startswith("T0003"), "code"])
     assert mine <= {f.who for f in leaks if f.kind == "id_number"}
+
+
+def test_a_one_station_export_masks_a_person_of_another_station_named_in_its_text(tmp_path, demo_ds):
+    # The issue's case: a YL02 beneficiary's full name in a YL01 内容摘要 stayed in YL01's own masked export.
+    other = _person(demo_ds, "YL02")
+    frames = dict(demo_ds.frames)
+    services = demo_ds.services.copy()
+    mine = services.index[services["station_code"] == "YL01"][0]
+    services.loc[mine, "summary"] = f"陪同{other['name'][0]}\u3000{other['name'][1:]}办理低保，电话{other['phone']}"
+    frames["services"] = services
+    url = f"sqlite:///{tmp_path / 'sgz.db'}"
+    storage.write_dataset(storage.connect(url), type(demo_ds)(frames))
+    assert sgz("export", "--mask", "--station", "YL01", str(tmp_path / "yl01.xlsx"), "--db", url)[0] == 0
+    book = privacy_audit.read_file(tmp_path / "yl01.xlsx", personal.EXTERNAL)
+    assert other["code"] not in set(book.tables["beneficiaries"]["code"])  # YL02's people are not in the file
+    shown = book.tables["services"].set_index("code").at[services.at[mine, "code"], "summary"]
+    assert shown == f"陪同{privacy.mask_name(other['name'])}办理低保，电话{privacy.mask_phone(other['phone'])}"
+
+
+def _imports(path: Path) -> set[str]:
+    """The modules ``path`` imports (relative imports resolved against its package), anywhere in the file."""
+    import ast
+
+    package = path.relative_to(ROOT).with_suffix("").parts[:-1]
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            out.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = list(package[:len(package) - node.level + 1]) if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            out.update(f"{module}.{a.name}" for a in node.names)
+            out.add(module)
+    return out
+
+
+def test_the_rule_is_pure_and_storage_access_privacy_import_no_cycle():
+    store = ROOT / "sgzlib" / "store"
+    rule = _imports(ROOT / "sgzlib" / "domain" / "personal.py")
+    assert {m for m in rule if m.startswith("sgzlib")} <= {"sgzlib.domain", "sgzlib.domain.schema"}
+    assert not {m.split(".")[0] for m in rule} & {"sqlalchemy", "pandas", "os", "pathlib", "io", "yaml"}
+    assert not {m for m in _imports(store / "privacy.py") if "storage" in m or "access" in m}
+    assert not {m for m in _imports(store / "storage.py") if "access" in m}
+    assert not {m for m in _imports(store / "session.py") if "storage" in m or "access" in m}
