@@ -16,6 +16,7 @@ from sgzlib import cli
 from sgzlib.dashboards import cases, data, figures, outcomes, progress, server, ui
 from sgzlib.demo import district as demo
 from sgzlib.errors import ConfigError
+from sgzlib.indicators import evaluate_stations
 
 # -- serving ---------------------------------------------------------------------------------
 
@@ -378,7 +379,7 @@ def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
     tables = board.district_tables(demo_ds, towns, when)
     rules = board.RULES
     for station in ("YL01", "YL04"):
-        evaluation = supervision.station_evaluation(demo_ds, station, when)
+        evaluation = evaluate_stations(demo_ds, station, when)
         pd.testing.assert_frame_equal(board.of_station(tables["cases_attention"], station),
                                       supervision.cases_needing_attention(demo_ds, station, when, evaluation, rules))
         pd.testing.assert_frame_equal(board.of_station(tables["groups_attention"], station),

@@ -22,11 +22,12 @@ from sgzlib.analysis import casework as analysis
 from sgzlib.cli import build_parser
 from sgzlib.dashboards import lab
 from sgzlib.domain import caseload, stats
+from sgzlib.domain.validation import validate
 
 
 @pytest.fixture(scope="module")
 def ds():
-    return analysis_station().validate()
+    return validate(analysis_station())
 
 
 @pytest.fixture(scope="module")

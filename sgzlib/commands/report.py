@@ -150,7 +150,8 @@ def session_workbook(args, job):
     """The pre-filled 督导记录 workbook of the station's coming session, next to its report."""
     from pathlib import Path
 
-    from ..analysis.supervision_cycle import sessions, write_session_workbook
+    from ..domain.supervision_records import sessions
+    from ..ledger.supervision_book import write_session_workbook
     from ..reports import data, station
 
     p = job.parameters

@@ -3,7 +3,7 @@
 Each rule is a small pure function of a ``Dataset`` returning ``Problem``s
 that name the sheet (``where``), the column, the value and the row's natural
 key (``key``), so the importer can send each back to its Excel row.
-``data_problems`` runs them all; ``Dataset.problems()`` includes it.
+``data_problems`` runs them all; ``validation.problems`` includes it.
 
 - A record of a station's work (service, case session, group session,
   charity money in or out, supervision) must fall inside a project period of
@@ -15,7 +15,7 @@ key (``key``), so the importer can send each back to its Excel row.
 - A row's own dates must be in order: a project ending before it starts,
   leaving before joining, being born after being taken in, a group's
   evaluation report before its plan, an action item due before the
-  supervision that set it (for recorded sessions, ``supervision_cycle.record_problems``).
+  supervision that set it (for recorded sessions, ``supervision_records.record_problems``).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ ORDERED_DATES = (("projects", "start", "end"), ("staff", "joined", "left"), ("be
 
 def data_problems(ds) -> list[Problem]:
     """Every problem of the rules of this module."""
-    from ..analysis.supervision_cycle import record_problems
+    from .supervision_records import record_problems
 
     return project_period_problems(ds) + before_joined_problems(ds) + date_order_problems(ds) + record_problems(ds)
 

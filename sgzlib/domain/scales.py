@@ -10,7 +10,7 @@ raises ``DefinitionError`` listing every problem at once.
 ``ScaleRegistry.resolve(name)`` accepts an id, alias, Chinese or English
 name (folded: full-width, case, spaces and ``- _ · /`` ignored), and a
 sub-scale as ``量表·分量表`` (``SSRS·主观支持``, ``SDQ/emotional``).
-``scale_problems(ds)`` is the data check ``Dataset.problems()`` runs on the
+``scale_problems(ds)`` is the data check ``validation.problems`` runs on the
 前后测 sheet: unknown scales and scores outside a scale's range.
 """
 

@@ -167,9 +167,11 @@ def list_catalogues() -> pd.DataFrame:
 
 
 def parse_catalogue(text: str, path: Path | str = "<text>") -> Catalogue:
-    """Parse and check one catalogue; ``DefinitionError`` with every problem found."""
-    from . import rules  # noqa: F401  (registers the built-in rule kinds)
+    """Parse and check one catalogue; ``DefinitionError`` with every problem found.
 
+    The rule kinds it may name are registered by the package (``sgzlib.indicators`` imports ``rules``
+    before anything of it can be called).
+    """
     path = Path(path)
     where = path.name
     try:

@@ -302,3 +302,18 @@ def resolve_projects(ds, wanted=None, find=load_catalogue) -> pd.DataFrame:
     out["start"] = pd.to_datetime(out["start"])
     out["end"] = pd.to_datetime(out["end"])
     return out
+
+
+def catalogue_problems(ds) -> list[Problem]:
+    """Projects whose 指标清单, 档位 or 自选任务 is not in the shipped catalogues (allowed values named).
+
+    Checked on import (``ledger.import_workbook``): data built in code may name catalogues of its own,
+    which are handed to the evaluation directly.
+    """
+    if ds.projects.empty:
+        return []
+    try:
+        resolve_projects(ds)
+    except DataError as exc:
+        return exc.problems
+    return []

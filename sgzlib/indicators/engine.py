@@ -76,6 +76,14 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
     return Evaluation(results, explanations, ctx.as_of, work, evaluate_spending(ctx))
 
 
+def evaluate_stations(ds, stations: str | list[str], as_of) -> Evaluation | None:
+    """The ``Evaluation`` of the projects of ``stations`` (and the stations below them) on ``as_of``; ``None``
+    when they have none."""
+    codes = ds.descendants(stations)
+    projects = ds.projects.loc[ds.projects["station_code"].isin(codes), "code"].tolist()
+    return evaluate(ds, as_of, projects=projects) if projects else None
+
+
 def _empty_verdicts() -> pd.DataFrame:
     return pd.DataFrame(columns=list(VERDICT_COLUMNS))
 

@@ -166,10 +166,10 @@ def digest_jobs(db_url, stations: list[str] | None = None, as_of=None, superviso
     """Supervisors' digests: one over the given stations, one per given supervisor, or (neither) one per
     supervisor who led a session up to ``as_of`` (their stations in ``district`` only, when given).
 
-    A supervisor's stations are those whose sessions they led (``supervision_cycle.supervisor_stations``);
+    A supervisor's stations are those whose sessions they led (``supervision_records.supervisor_stations``);
     an unknown supervisor or station is a Chinese ``NotFoundError`` (naming the known supervisors).
     """
-    from ..analysis.supervision_cycle import stations_of_supervisor, supervisor_stations
+    from ..domain.supervision_records import stations_of_supervisor, supervisor_stations
 
     engine = storage.connect(db_url)
     try:

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from ..domain import schema
 from ..domain.dataset import Dataset
+from ..domain.validation import validate
 from ..errors import ConfigError
 from ..runtime import faults
 from .db import SQL_TABLES, metadata
@@ -357,7 +358,7 @@ def write_dataset(engine: sa.Engine, ds: Dataset, *, prune: bool = False, dry_ru
     in the database but not in ``ds`` are reported as removed, and deleted
     only when ``prune`` is set. With ``dry_run`` nothing is written.
     """
-    ds.validate()
+    validate(ds)
     with write_transaction(engine) as conn:
         existing_stations = _read(conn, sa.select(SQL_TABLES["stations"]))
         if scope is None:
