@@ -206,7 +206,8 @@ def test_lab_command_line_and_environment(tmp_path):
     assert "--allow-root" not in lab.lab_argv(9999, tmp_path, "tok", allow_root=False)
     env = lab.lab_env("sqlite:///data/x.db", base={})
     assert env["SGZ_DATABASE_URL"] == f"sqlite:///{(tmp_path.cwd() / 'data' / 'x.db').resolve()}"
-    args = build_parser().parse_args(["lab", "--port", "9000", "--workspace", "w", "--no-browser"])
+    argv = ["lab", "--port", "9000", "--workspace", "w", "--no-browser"]
+    args = build_parser(argv).parse_args(argv)
     assert (args.port, args.workspace, args.no_browser, args.db) == (9000, "w", True, None)
 
 

@@ -21,7 +21,6 @@ from ..cli import add_db_argument, json_records
 from ..domain import asof
 from ..domain.dates import require_date
 from ..domain.labels import (
-    EXPECTED,
     EXPLAIN_HEADERS,
     PERIOD_KIND_LABELS,
     PERIOD_WHOLE,
@@ -36,6 +35,7 @@ from ..indicators import RESULT_COLUMNS, RULES, scoring
 from ..indicators.spending import spending_text
 from ..store import outputs
 from ..workbench import open_workbench
+from . import summary
 
 HEADERS = RESULT_HEADERS
 SCORE_COLUMNS = ["points", "score", "credit_rule"]
@@ -45,7 +45,7 @@ FORMATS = ("table", "csv", "json", "xlsx")
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "evaluate", help=f"按指标清单评估项目：实际值、目标、{EXPECTED}、状态、得分",
+        "evaluate", help=summary("evaluate"),
         description=f"按各项目的指标清单和档位评估全部指标：每个指标一行“{PERIOD_WHOLE}”汇总，按月/季度考核的指标另有每期一行。"
                     "状态：达标、进度正常、落后、未开始、未达标（周期已结束未达到）、待核验（检查项尚未勾选）。")
     add_db_argument(p)

@@ -13,12 +13,13 @@ from ..domain.dates import require_date
 from ..domain.labels import EXPLAIN_HEADERS, MANDATORY, PERIOD_WHOLE
 from ..errors import NotFoundError
 from ..indicators import load_catalogue
+from . import summary
 from .evaluate import HEADERS, display, run_evaluation
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "explain", help="解释一个指标：哪些记录计入、哪些未计入及原因",
+        "explain", help=summary("explain"),
         description="列出某项目某指标的评估结果、原文依据、每期情况，以及逐条记录是否计入；"
                     "未计入的记录给出原因（无水印照片、照片重复使用、未上传、签到不足、文书不全等）。")
     add_db_argument(p)

@@ -10,10 +10,11 @@ from pathlib import Path
 from ..cli import add_db_argument
 from ..errors import ConfigError, NotFoundError
 from ..store import storage
+from . import summary
 
 
 def register(sub) -> None:
-    p = sub.add_parser("photos", help="照片佐证：建立照片索引、核查照片",
+    p = sub.add_parser("photos", help=summary("photos"),
                        description="照片佐证：scan 读取站点照片文件夹建立索引（SHA-256、感知哈希、拍摄时间、位置）；"
                                    "check 列出缺失、重复使用、拍摄时间或地点不符、未被使用的照片。")
     cmds = p.add_subparsers(dest="photos_command", metavar="子命令", required=True)
@@ -36,7 +37,7 @@ def register(sub) -> None:
 
 def run_scan(args) -> int:
     from ..photos import scan as photo_scan
-    from ..photos import store
+    from ..store import photo_index as store
 
     root = Path(args.folder)
     if not root.is_dir():

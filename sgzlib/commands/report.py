@@ -7,6 +7,7 @@ import sys
 from ..cli import add_db_argument
 from ..domain.asof import DEFAULT_TEXT
 from ..errors import ConfigError
+from . import summary
 
 KINDS = {
     "station": ("督导报告：每个社工站一份（指标进度、需关注个案与小组、服务成效、佐证问题、行动项、建议议程）",
@@ -21,7 +22,7 @@ KINDS = {
 
 
 def register(sub) -> None:
-    p = sub.add_parser("report", help="生成督导报告、年终评估、区县概览、督导简报（ipynb、离线 HTML、PDF）",
+    p = sub.add_parser("report", help=summary("report"),
                        description="用 papermill 运行报告笔记本，为一个或全部站点生成报告：执行后的 .ipynb、"
                                    "可离线打开的单文件 HTML（不访问任何外部网址）和 PDF。多份报告按 CPU 核数并行。"
                                    "离开站点的报告（区县概览、年终评估）中的姓名、电话、身份证号一律脱敏。")
@@ -98,7 +99,7 @@ def run(args) -> int:
     from ..reports import index
     from ..reports.batch import run_jobs
     from ..reports.jobs import KIND_NAMES, kernel_env
-    from ..reports.pdf import CHROMIUM_ENV_VAR
+    from ..runtime.browser import CHROMIUM_ENV_VAR
 
     chosen = formats(args.format)
     if args.format is None and "pdf" not in chosen:

@@ -204,7 +204,7 @@ def duplicate_benchmark(families: int, thresholds) -> pd.DataFrame:
     import tempfile
 
     from ..photos.scan import scan_folder
-    from ..photos.store import tidy_index
+    from ..store.photo_index import tidy_index
 
     with tempfile.TemporaryDirectory() as tmp:
         truth = duplicate_set(tmp, families)

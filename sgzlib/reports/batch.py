@@ -31,7 +31,7 @@ def default_formats() -> tuple[str, ...]:
 
     An explicit ``pdf`` is not softened: ``run_jobs`` refuses it without a browser, before any work.
     """
-    from .pdf import find_chromium
+    from ..runtime.browser import find_chromium
 
     return FORMATS if find_chromium() else tuple(f for f in FORMATS if f != "pdf")
 
@@ -146,7 +146,7 @@ def run_jobs(jobs: list[Job], out_dir: str | os.PathLike, formats=FORMATS, worke
                     done.put((i, ReportResult(job, error=traceback.format_exc(limit=3))))
 
     if "pdf" in formats:
-        from .pdf import chromium_path
+        from ..runtime.browser import chromium_path
 
         chromium_path()  # no browser: say so before any work starts
     threads = [threading.Thread(target=work, name=f"sgz-report-{k}", daemon=True) for k in range(workers)]

@@ -135,8 +135,8 @@ def build(db_url: str | None, stations: str | list[str], as_of, catalogue: str |
     everything that leaves a station (a masked workbench; codes and file names are kept).
     """
     from ..indicators import load_catalogue
-    from ..photos.store import thumbnails
     from ..store import storage
+    from ..store.photo_index import thumbnails
     from ..workbench import open_workbench
 
     cat = load_catalogue(catalogue) if catalogue else None

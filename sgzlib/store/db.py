@@ -38,7 +38,7 @@ SQL_TABLES: dict[str, sa.Table] = {t.name: _table(t) for t in schema.TABLES}
 
 
 # The photo index (``sgz photos scan``): one row per image file of a station's photo folder.
-# Not a ledger sheet; written by ``sgzlib.photos.store`` only.
+# Not a ledger sheet; written by ``sgzlib.store.photo_index`` only.
 PHOTO_FILES = sa.Table(
     "photo_files", metadata,
     sa.Column("station_code", sa.String(64), primary_key=True),

@@ -273,7 +273,7 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
         ds = Dataset.of_declared(frames)
     else:
         ds = Dataset(frames)
-    from ..photos.store import load_index
+    from .photo_index import load_index
 
     ds.frames["photo_files"] = load_index(engine, scope)  # the photo index (sgz photos scan), not a ledger sheet
     return ds
