@@ -15,7 +15,7 @@ __all__ = ["__version__", *_API]
 
 def __getattr__(name: str):
     if name in _API:
-        from . import api
+        from . import api  # on first use: keeps start-up fast (``sgz --help`` imports this package, not pandas)
 
         return getattr(api, name)
     raise AttributeError(f"module 'sgzlib' has no attribute {name!r}")

@@ -37,9 +37,12 @@ def timeline(ds):
 
 @pytest.mark.slow
 def test_api_docstring_examples_run():
-    result = doctest.testmod(api, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 40
-    assert result.failed == 0
+    from sgzlib.workbench import analyses, model
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    results = [doctest.testmod(m, optionflags=flags) for m in (api, model, analyses)]
+    assert sum(r.attempted for r in results) >= 40
+    assert [r.failed for r in results] == [0, 0, 0]
 
 
 def test_package_reexports_the_api():

@@ -32,6 +32,9 @@ def _written(job, out, formats):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x", encoding="utf-8")
         result.files[fmt] = path
+    if job.kind == "station":  # the kernel writes the pre-filled 督导记录 workbook next to the report
+        result.files["record"] = job.path(out, batch.RECORD_SUFFIX)
+        result.files["record"].write_text("x", encoding="utf-8")
     return result
 
 

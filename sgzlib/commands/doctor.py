@@ -22,6 +22,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..cli import add_db_argument
+from ..reports.engine import KernelSession
+from ..runtime.browser import CHROMIUM_ENV_VAR, INSTALL_COMMAND, find_chromium
+from ..runtime.kernel import KERNEL_NAME, _runs_this_python
 from ..store import storage
 from . import summary
 
@@ -109,8 +112,6 @@ def _schema_finding(item: str, shown: str, current: str | None, tables: list[str
 
 def check_browser() -> Finding:
     """A Chromium sgz may use (``SGZ_CHROMIUM`` alone when set), and that it starts."""
-    from ..runtime.browser import CHROMIUM_ENV_VAR, INSTALL_COMMAND, find_chromium
-
     item = "PDF 浏览器（Chromium）"
     path = find_chromium()
     chosen = os.environ.get(CHROMIUM_ENV_VAR)
@@ -152,8 +153,6 @@ def check_fonts() -> Finding:
 
 def check_kernel(start: bool = True) -> Finding:
     """The kernel the report notebooks run on: registered (or registrable) and, with ``start``, answering."""
-    from .kernel import KERNEL_NAME, _runs_this_python
-
     item = "Jupyter 内核"
     try:
         import ipykernel  # noqa: F401
@@ -168,8 +167,6 @@ def check_kernel(start: bool = True) -> Finding:
     note = f"内核 {KERNEL_NAME} 已登记" if registered else f"内核 {KERNEL_NAME} 尚未登记（第一次生成报告时自动登记）"
     if not start:
         return Finding(item, OK, note + "（未试启动）")
-    from ..reports.engine import KernelSession
-
     try:
         with KernelSession() as session:
             session.start()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..reports import index
+from ..runtime.browser import enable_pdf_command, find_chromium
 from . import summary
 
 
@@ -17,9 +19,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..reports import index
-    from ..runtime.browser import enable_pdf_command, find_chromium
-
     out = Path(args.out)
     if not out.is_dir():
         raise ConfigError(f"输出目录 {out} 不存在：先运行 sgz report … --out {out}")

@@ -9,7 +9,11 @@ from pathlib import Path
 
 from ..cli import add_db_argument
 from ..errors import ConfigError, NotFoundError
+from ..photos import scan as photo_scan
+from ..photos.checks import photo_findings
+from ..store import photo_index as store
 from ..store import storage
+from ..store.db import SQL_TABLES
 from . import summary
 
 
@@ -36,9 +40,6 @@ def register(sub) -> None:
 
 
 def run_scan(args) -> int:
-    from ..photos import scan as photo_scan
-    from ..store import photo_index as store
-
     root = Path(args.folder)
     if not root.is_dir():
         raise NotFoundError(f"照片文件夹不存在：{root}")
@@ -66,8 +67,6 @@ def run_scan(args) -> int:
 
 
 def run_check(args) -> int:
-    from ..photos.checks import photo_findings
-
     ds = storage.load_dataset(storage.connect(args.db), args.station)
     findings = photo_findings(ds)
     uses, problems, unused = findings.uses, findings.findings, findings.unused
@@ -83,8 +82,6 @@ def run_check(args) -> int:
 
 def _stations(engine) -> set[str]:
     import sqlalchemy as sa
-
-    from ..store.db import SQL_TABLES
 
     with engine.connect() as conn:
         return {c for (c,) in conn.execute(sa.select(SQL_TABLES["stations"].c.code))}

@@ -7,6 +7,11 @@ import sys
 from ..cli import add_db_argument
 from ..domain.asof import DEFAULT_TEXT
 from ..errors import ConfigError
+from ..reports import index, jobs
+from ..reports.batch import FORMATS, default_formats, run_jobs
+from ..reports.jobs import KIND_NAMES, kernel_env
+from ..runtime.browser import CHROMIUM_ENV_VAR
+from ..store import audit, storage
 from . import summary
 
 KINDS = {
@@ -61,8 +66,6 @@ def register(sub) -> None:
 
 
 def formats(text: str | None) -> tuple[str, ...]:
-    from ..reports.batch import FORMATS, default_formats
-
     if text is None:
         return default_formats()
     chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
@@ -73,8 +76,6 @@ def formats(text: str | None) -> tuple[str, ...]:
 
 
 def build_jobs(args) -> list:
-    from ..reports import jobs
-
     if args.kind == "digest":
         chosen = [bool(args.targets), bool(args.supervisor), bool(args.all)]
         if sum(chosen) != 1:
@@ -96,11 +97,6 @@ def build_jobs(args) -> list:
 
 
 def run(args) -> int:
-    from ..reports import index
-    from ..reports.batch import run_jobs
-    from ..reports.jobs import KIND_NAMES, kernel_env
-    from ..runtime.browser import CHROMIUM_ENV_VAR
-
     chosen = formats(args.format)
     if args.format is None and "pdf" not in chosen:
         print(f"未找到 Chromium 浏览器（或 {CHROMIUM_ENV_VAR} 指定的路径不存在）：本次只生成 ipynb 和 HTML，不生成 PDF；"
@@ -131,8 +127,6 @@ def run(args) -> int:
 
 def _audit(args, todo: list, ok: int, failed: int, kind_name: str) -> None:
     """One audit row for the batch: its kind, targets, masked or not, and how many succeeded."""
-    from ..store import audit, storage
-
     engine = storage.connect(args.db)
     try:
         with storage.write_transaction(engine) as conn:

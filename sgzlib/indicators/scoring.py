@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 
 from ..errors import DefinitionError, NotFoundError, Problem
+from .catalogue import load_catalogue
 
 CREDITS = {
     "all_or_nothing": "达标得满分，未达标 0 分",
@@ -176,8 +177,6 @@ def parse_scheme(text: str, path: str | Path = "<text>", catalogues=()) -> Schem
 
 
 def _catalogue(name, catalogues, bad):
-    from .catalogue import load_catalogue
-
     if not name:
         return None
     for cat in catalogues:

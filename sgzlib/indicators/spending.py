@@ -24,6 +24,7 @@ import pandas as pd
 import yaml
 
 from ..domain.vocab import fold
+from ..photos import checks
 
 WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "spending_words.yaml"
 OK, FLAGGED = "未发现问题", "需核查"
@@ -149,8 +150,6 @@ def small_item_no_photo(rows, w, params, ctx) -> np.ndarray:
 
 def _missing_photo_files(ctx, rows) -> dict:
     """Expense row → the names of its photos none of which is in the indexed folder (only with an index)."""
-    from ..photos import checks
-
     if checks.photo_index(ctx.ds).empty:
         return {}
     key = ("photo_findings", checks.DEFAULT_MAX_DAYS, checks.DEFAULT_MAX_KM)

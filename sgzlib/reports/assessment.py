@@ -14,11 +14,16 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..charts import plots as charts
+from ..domain import outcomes
 from ..domain.dataset import Dataset, split_list
 from ..domain.labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY
+from ..domain.scales import load_scales
+from ..indicators import scoring
 from ..indicators.spending import OK as SPENDING_OK
 from ..workbench import open_index, open_workbench
 from . import data
+from .photo_evidence import build as build_photos
+from .scoresheet import write_scoresheet
 from .tables import indicator_table, outcome_people, sort_by_status
 
 
@@ -151,8 +156,6 @@ class AssessmentReport:
 
     def outcome_summary(self, numeric: bool = False) -> pd.DataFrame:
         """Outcome statistics per domain, scale and work type (p-values as text, or as numbers for Excel)."""
-        from ..domain import outcomes
-
         s = outcomes.summary(self.ds, by=("domain", "scale", "work_type"), analysis=self.analysis)
         if s.empty:
             return pd.DataFrame()
@@ -164,8 +167,6 @@ class AssessmentReport:
                              "说明": s["note"]})
 
     def outcome_figure(self):
-        from ..domain.scales import load_scales
-
         pairs = self.analysis.pairs
         if pairs.empty:
             return None
@@ -185,8 +186,6 @@ class AssessmentReport:
         return charts.score_bars(by_domain, by="domain", title="各领域得分与满分（按评分细则）")
 
     def worsened(self) -> pd.DataFrame:
-        from ..domain import outcomes
-
         return outcome_people(self.ds, outcomes.worsened(self.ds, analysis=self.analysis), worsened=True)
 
     def optional_tasks(self) -> pd.DataFrame:
@@ -217,8 +216,6 @@ class AssessmentReport:
 
     def photo_evidence(self):
         """The photo evidence page (``reports.photo_evidence``) of the project's station."""
-        from .photo_evidence import build as build_photos
-
         return build_photos(self.db_url, self.station["code"], self.as_of, self.project["catalogue"])
 
     def spending_table(self) -> pd.DataFrame:
@@ -236,8 +233,6 @@ class AssessmentReport:
                              "需核查的支出": c["check_id"].map(listed)})
 
     def write_scoresheet(self, path) -> None:
-        from .scoresheet import write_scoresheet
-
         write_scoresheet(self, path)
 
 
@@ -252,8 +247,6 @@ def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None
 
     ``scoring_path``: the evaluator's scoring file; without it no points are given.
     """
-    from ..indicators import scoring
-
     scheme = scoring.load_scheme(scoring_path) if scoring_path else None
     row = open_index(db_url).project_row(project)
     as_of = data.as_date(as_of) if as_of not in (None, "") else pd.Timestamp(row["end"]).date()

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from ..runtime.browser import CHROMIUM_ARGS, chromium_path
+from .html import plotly_js
 
 # A4 less 10 mm margins each side, in CSS pixels (96 per inch): what charts are laid out to.
 PRINT_WIDTH_PX = 718
@@ -94,8 +95,6 @@ class PdfRenderer:
     @property
     def plotly_js(self) -> str:
         if self._plotly_js is None:
-            from .html import plotly_js
-
             self._plotly_js = plotly_js()
         return self._plotly_js
 
