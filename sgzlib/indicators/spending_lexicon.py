@@ -107,9 +107,14 @@ def _read(path: Path, shape: dict, title: str) -> dict:
 
 # -- the tokenizer ---------------------------------------------------------------------------------------
 
+_LATIN_GAP = re.compile(r"(?<=[a-z0-9])\s+(?=[a-z0-9])")
+
+
 def norm(text: object) -> str:
-    """NFKC, lower case, no white space: how texts and terms are compared."""
-    return "".join(unicodedata.normalize("NFKC", str(text)).lower().split())
+    """NFKC, lower case, no white space (one space kept between Latin words, "thinkpad x1"): how texts
+    and terms are compared."""
+    folded = _LATIN_GAP.sub("\x00", unicodedata.normalize("NFKC", str(text)).lower().strip())
+    return "".join(folded.split()).replace("\x00", " ")
 
 
 @dataclass(frozen=True)

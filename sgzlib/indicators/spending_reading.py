@@ -76,12 +76,18 @@ def read_asset(text: object, lex: Lexicon) -> tuple[Reading | None, str | None]:
     return None, ruled_out
 
 
+def _brand_of_goods(tokens) -> bool:
+    """A grain word that is also an equipment brand ("小米") next to equipment, a spec or an accessory."""
+    brand = any(t.has("word", "grain_oil") and t.has("brand", "fixed_asset") for t in tokens)
+    return brand and any(t.has("word", "fixed_asset") or t.has("cue", "fixed_asset") or t.has("not_asset")
+                         for t in tokens)
+
+
 def read_grain(text: object, lex: Lexicon) -> Reading | None:
     """The rice, flour or oil the item buys (a kind word, a brand, or a bare 米/面/油 standing alone)."""
     for start, seg, tokens in segments(norm(text or ""), lex.tokenizer):
-        asset = _kind_reading(tokens, "fixed_asset", lex)
-        if asset is not None and any(_meanings([t], "brand", "fixed_asset") for t in tokens if t.has("word", "grain_oil")):
-            continue  # "小米手机": the brand of a phone, not millet
+        if _brand_of_goods(tokens):
+            continue  # "小米手机", "小米充电宝": the brand of a phone, not millet
         found = _kind_reading(tokens, "grain_oil", lex)
         if found is not None:
             return found
