@@ -22,7 +22,7 @@ from ..cli import add_db_argument, json_records
 from ..dates import require_date
 from ..errors import ConfigError, NotFoundError
 from ..indicators import RESULT_COLUMNS, RULES, evaluate
-from ..indicators.spending import spending_text
+from ..indicators.spending import DECISIONS, spending_text
 from ..labels import (
     EXPECTED,
     EXPLAIN_HEADERS,
@@ -97,6 +97,8 @@ def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
         out["rule"] = out["rule"].map(lambda r: RULES[r].label if r in RULES else r)
     if "reason_code" in out:
         out["reason_code"] = reason_labels(out["reason_code"])
+    if "decision" in out:
+        out["decision"] = out["decision"].map(lambda d: DECISIONS.get(d, d))
     return out.rename(columns=headers)
 
 

@@ -32,7 +32,7 @@ OK, FLAGGED, CONFIRMED = "未发现问题", "需核查", "确有问题"
 CLEARED, UPHELD = "cleared", "upheld"  # an evaluator's decision on a flag (``spending_overrules``)
 DECISIONS = {CLEARED: "核实无问题，撤销提示", UPHELD: "核实确有问题"}
 CHECK_COLUMNS = ["project_code", "check_id", "name", "source_text", "status", "n_flagged", "amount_flagged",
-                 "n_cleared", "action"]
+                 "n_cleared", "evaluator_action", "station_action"]
 RECORD_COLUMNS = ["project_code", "check_id", "record_id", "date", "amount", "category", "item", "place", "reason",
                   "basis", "decision", "decided_by", "decided_at", "decision_note"]
 
@@ -72,17 +72,18 @@ class SpendingResult:
 class CheckKind:
     func: Callable
     label: str
-    action: str  # what the evaluator and the station do about a flag, in Chinese
+    evaluator: str  # what the evaluator does about a flag, in Chinese
+    station: str  # what the station does about it
 
 
 CHECKS: dict[str, CheckKind] = {}
 
 
-def check(name: str, label: str, action: str):
+def check(name: str, label: str, evaluator: str, station: str):
     """Decorator: register a spending check ``func(rows, lex, params, ctx) -> [None | (reason, basis)]``."""
 
     def wrap(func):
-        CHECKS[name] = CheckKind(func, label, action)
+        CHECKS[name] = CheckKind(func, label, evaluator, station)
         return func
 
     return wrap
@@ -101,7 +102,8 @@ def _unit_prices(rows, lex, ctx) -> list[tuple[float, str]]:
 
 
 @check("fixed_asset", "不得购置固定资产",
-       "评估方：核对发票与实物，确属固定资产的，该笔支出不得列入项目经费；站点：说明用途，或改用其他经费并退回项目经费。")
+       "核对发票与实物，确属固定资产的，该笔支出不得列入项目经费。",
+       "说明用途，或改用其他经费并退回项目经费。")
 def fixed_asset(rows, lex, params, ctx) -> list:
     out = []
     for (item, category), (price, how) in zip(zip(_texts(rows, "item"), _texts(rows, "category")),
@@ -121,7 +123,8 @@ def fixed_asset(rows, lex, params, ctx) -> list:
 
 
 @check("grain_oil", "不得购置米面油",
-       "评估方：核对是否购置米面油，确属的该笔支出不得列入项目经费；站点：改用其他经费（如慈善资源）并退回项目经费。")
+       "核对是否购置米面油，确属的该笔支出不得列入项目经费。",
+       "改用其他经费（如慈善资源）并退回项目经费。")
 def grain_oil(rows, lex, params, ctx) -> list:
     out = []
     for item, category in zip(_texts(rows, "item"), _texts(rows, "category")):
@@ -136,7 +139,8 @@ def grain_oil(rows, lex, params, ctx) -> list:
 
 
 @check("fuel_outside", "燃油费只能用于本地，不得用于异地往返",
-       "评估方：核对行车记录和活动记录；站点：补充用车事由、目的地和对应的服务记录，异地往返的燃油费从项目经费中剔除。")
+       "核对行车记录和活动记录。",
+       "补充用车事由、目的地和对应的服务记录，异地往返的燃油费从项目经费中剔除。")
 def fuel_outside(rows, lex, params, ctx) -> list:
     out = []
     for item, category, place, station in zip(_texts(rows, "item"), _texts(rows, "category"), _texts(rows, "place"),
@@ -192,7 +196,8 @@ def _given(rows, lex) -> list[str | None]:
 
 
 @check("no_receipt", "发放物品需提供领取单据",
-       "站点：补交领取人签字的领取单据（姓名、数量、日期）；评估方：核对单据与发放名单，补不齐的按未发放核减。")
+       "核对单据与发放名单，补不齐的按未发放核减。",
+       "补交领取人签字的领取单据（姓名、数量、日期）。")
 def no_receipt(rows, lex, params, ctx) -> list:
     missing = ~rows["receipt"].fillna(False).astype(bool).to_numpy()
     return [(f"发放物品「{i or '未写物品'}」没有领取单据" + ("" if why == BY_CATEGORY else f"（{why}）"), why)
@@ -201,7 +206,8 @@ def no_receipt(rows, lex, params, ctx) -> list:
 
 
 @check("small_item_no_photo", "小型物品需提供合照或领取照片",
-       "站点：补交发放现场合照或领取照片（带时间地点水印）；评估方：核对照片与领取单据是否一致。")
+       "核对照片与领取单据是否一致。",
+       "补交发放现场合照或领取照片（带时间地点水印）。")
 def small_item_no_photo(rows, lex, params, ctx) -> list:
     limit = float(params.get("small_item_max", 500))
     no_photo = rows["photos"].isna().to_numpy()
@@ -314,7 +320,9 @@ def _check_lines(c: SpendingCheck, kind: CheckKind, hit: pd.DataFrame, projects)
         status = OK if not k else FLAGGED if pending.get(p, 0) else CONFIRMED
         out.append({"project_code": p, "check_id": c.id, "name": c.name, "source_text": c.source_text,
                     "status": status, "n_flagged": k, "amount_flagged": float(amount.get(p, 0.0)),
-                    "n_cleared": int(cleared.get(p, 0)), "action": "" if status == OK else kind.action})
+                    "n_cleared": int(cleared.get(p, 0)),
+                    "evaluator_action": "" if status == OK else kind.evaluator,
+                    "station_action": "" if status == OK else kind.station})
     return out
 
 
@@ -354,8 +362,9 @@ def spending_text(result: SpendingResult, project_code: str) -> list[str]:
         lines.append(head)
         for x in recs[recs["check_id"] == r.check_id].itertuples():
             lines.append(f"    {x.record_id} {x.date:%Y-%m-%d} {x.amount:.2f} 元：{x.reason}" + decision_text(x))
-        if r.action:
-            lines.append(f"    怎么办：{r.action}")
+        if r.evaluator_action:
+            lines.append(f"    评估方：{r.evaluator_action}")
+            lines.append(f"    站点：{r.station_action}")
     return lines
 
 
