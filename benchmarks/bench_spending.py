@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sgzlib.dataset import Dataset
+from sgzlib.domain.dataset import Dataset
 from sgzlib.indicators import evaluate
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"

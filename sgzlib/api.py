@@ -10,10 +10,10 @@ DataFrames with documented English column names::
     yl01.cases_needing_attention()   # attention lists
     yl01.caseload()                  # caseload per worker
 
-Names, phone numbers and ID numbers are masked (``sgzlib.privacy``) unless
+Names, phone numbers and ID numbers are masked (``sgzlib.store.privacy``) unless
 ``open(..., masked=False)`` is asked for explicitly. Every method takes an
 optional ``as_of`` (a date or ``YYYY-MM-DD``); without it the workbench's own
-date is used (``Workbench.as_of``: the same default as the CLI and the reports, ``sgzlib.asof``).
+date is used (``Workbench.as_of``: the same default as the CLI and the reports, ``sgzlib.domain.asof``).
 
 This module only assembles the library's public functions (``storage``,
 ``indicators``, ``outcomes``, ``supervision``, ``caseload``, ``analysis``); it
@@ -28,18 +28,21 @@ import functools
 
 import pandas as pd
 
-from . import analysis, asof, outcomes, privacy, storage, supervision
-from . import caseload as caseload_mod
-from .dataset import Dataset
-from .dates import require_date
+from .analysis import casework as analysis
+from .analysis import supervision
+from .domain import asof, outcomes
+from .domain import caseload as caseload_mod
+from .domain.dataset import Dataset
+from .domain.dates import require_date
 from .errors import NotFoundError
 from .indicators import RESULT_COLUMNS, Evaluation, evaluate
+from .store import privacy, storage
 
 __all__ = ["Workbench", "open", "demo_workbench", "default_as_of"]
 
 
 def default_as_of(ds: Dataset, today: dt.date | None = None) -> dt.date:
-    """The date the CLI, the reports and the dashboards use when none is given (``sgzlib.asof``).
+    """The date the CLI, the reports and the dashboards use when none is given (``sgzlib.domain.asof``).
 
     The latest date with records within the running project period, capped at ``today``:
 
@@ -76,7 +79,7 @@ def open(url: str | None = None, *, masked: bool = True, as_of=None) -> Workbenc
 
 @functools.lru_cache(maxsize=1)
 def _demo_dataset() -> Dataset:
-    from . import demo
+    from .demo import district as demo
 
     return demo.build()
 
@@ -89,7 +92,7 @@ def demo_workbench() -> Workbench:
     >>> wb.as_of, len(wb.stations())
     (datetime.date(2025, 10, 31), 22)
     """
-    from . import demo
+    from .demo import district as demo
 
     return Workbench(_demo_dataset(), masked=True, as_of=demo.AS_OF, url=None)
 
@@ -174,7 +177,7 @@ class Workbench:
         return self.ds.stations.reset_index(drop=True)
 
     def table(self, name: str) -> pd.DataFrame:
-        """One ledger table of the scope by its English name (``cases``, ``services`` …; see ``sgzlib.schema``).
+        """One ledger table of the scope by its English name (``cases``, ``services`` …; see ``sgzlib.domain.schema``).
 
         >>> import sgzlib as sgz
         >>> sgz.demo_workbench().station("YL01").table("cases")["station_code"].unique().tolist()

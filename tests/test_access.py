@@ -24,12 +24,14 @@ import sqlalchemy as sa
 import yaml
 from ledger_books import rows, write_book
 
-from sgzlib import access, audit, cli, ledger, privacy, schema, storage
+from sgzlib import cli, ledger
 from sgzlib.cli import json_records
 from sgzlib.commands.evaluate import run_evaluation, scored
-from sgzlib.db import SQL_TABLES
+from sgzlib.domain import schema
 from sgzlib.errors import DefinitionError
 from sgzlib.reports.data import load_index
+from sgzlib.store import access, audit, privacy, storage
+from sgzlib.store.db import SQL_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 from builders import D, case_row, dataset, records, sessions
 
-from sgzlib import cli, demo
+from sgzlib import cli
 from sgzlib.dashboards import cases, data, figures, outcomes, progress, server, ui
+from sgzlib.demo import district as demo
 from sgzlib.errors import ConfigError
+from sgzlib.indicators import evaluate_stations
 
 # -- serving ---------------------------------------------------------------------------------
 
@@ -284,8 +286,8 @@ def test_outcome_cards_say_when_the_rci_cannot_be_computed_and_small_n_gives_no_
 
 
 def test_outcome_statistics_below_the_minimum_n_show_no_statistic(demo_ds):
-    from sgzlib import outcomes
     from sgzlib.dashboards import outcomes as board
+    from sgzlib.domain import outcomes
 
     a = outcomes.analyse(demo_ds, demo.AS_OF)
     one = board.labelled(demo_ds, a.pairs[a.pairs["scale"] == "UCLA-3"].head(1))
@@ -297,8 +299,9 @@ def test_outcome_statistics_below_the_minimum_n_show_no_statistic(demo_ds):
 
 
 def test_caseload_per_social_worker(demo_ds):
-    from sgzlib import lifecycle, supervision
+    from sgzlib.analysis import supervision
     from sgzlib.dashboards import cases as board
+    from sgzlib.domain import lifecycle
 
     rules = supervision.AttentionRules()
     when = dt.date(2025, 10, 31)
@@ -345,7 +348,7 @@ def test_dashboard_tables_can_be_downloaded():
 
 
 def test_case_list_sorts_by_days_idle(demo_ds):
-    from sgzlib import supervision
+    from sgzlib.analysis import supervision
     from sgzlib.dashboards import cases as board
 
     when = dt.date(2025, 10, 31)
@@ -365,8 +368,9 @@ def test_case_list_sorts_by_days_idle(demo_ds):
 
 
 def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
-    from sgzlib import caseload, supervision
+    from sgzlib.analysis import supervision
     from sgzlib.dashboards import cases as board
+    from sgzlib.domain import caseload
 
     # The board computes every township's tables once and selects a station's rows; they must be exactly what
     # the per-station calls give (each project is judged on its own, each row depends on its station only).
@@ -375,7 +379,7 @@ def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
     tables = board.district_tables(demo_ds, towns, when)
     rules = board.RULES
     for station in ("YL01", "YL04"):
-        evaluation = supervision.station_evaluation(demo_ds, station, when)
+        evaluation = evaluate_stations(demo_ds, station, when)
         pd.testing.assert_frame_equal(board.of_station(tables["cases_attention"], station),
                                       supervision.cases_needing_attention(demo_ds, station, when, evaluation, rules))
         pd.testing.assert_frame_equal(board.of_station(tables["groups_attention"], station),
@@ -392,7 +396,7 @@ def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
 
 
 def lifecycle_overview(ds, when):
-    from sgzlib import lifecycle
+    from sgzlib.domain import lifecycle
 
     return lifecycle.case_overview(ds, when, cases.RULES.cases)
 

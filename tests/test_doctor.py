@@ -8,8 +8,10 @@ import stat
 import pytest
 import sqlalchemy as sa
 
-from sgzlib import cli, doctor, storage, system_packages
-from sgzlib.doctor import FAIL, OK, WARN
+from sgzlib import cli
+from sgzlib.runtime import doctor, system_packages
+from sgzlib.runtime.doctor import FAIL, OK, WARN
+from sgzlib.store import storage
 
 
 def _migrations_with_a_newer_revision(tmp_path):

@@ -17,13 +17,17 @@ from lab_builders import AS_OF, analysis_station
 from scipy import stats as sp
 
 import sgzlib as sgz
-from sgzlib import analysis, api, caseload, lab, stats
+from sgzlib import api
+from sgzlib.analysis import casework as analysis
 from sgzlib.cli import build_parser
+from sgzlib.dashboards import lab
+from sgzlib.domain import caseload, stats
+from sgzlib.domain.validation import validate
 
 
 @pytest.fixture(scope="module")
 def ds():
-    return analysis_station().validate()
+    return validate(analysis_station())
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +56,7 @@ def test_api_masks_names_by_default(ds):
 
 
 def test_open_reads_the_cli_default_database(tmp_path, monkeypatch, ds):
-    from sgzlib import storage
+    from sgzlib.store import storage
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     storage.write_dataset(storage.connect(url), ds)

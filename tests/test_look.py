@@ -12,11 +12,15 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from sgzlib import asof, charts, cli, scoring, storage
+from sgzlib import cli
+from sgzlib.charts import plots as charts
 from sgzlib.dashboards import data as dash_data
+from sgzlib.domain import asof
 from sgzlib.errors import DefinitionError
+from sgzlib.indicators import scoring
 from sgzlib.reports import assessment, district, jobs, station
 from sgzlib.reports.display import table_html
+from sgzlib.store import storage
 
 EXAMPLE = scoring.Path(scoring.__file__).parent / "data" / "scoring-example.yaml"
 

@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sgzlib import demo, demo_photos, photogen
-from sgzlib.dataset import Dataset
+from sgzlib.demo import district as demo
+from sgzlib.demo import photogen
+from sgzlib.demo import photos as demo_photos
+from sgzlib.domain.dataset import Dataset
 from sgzlib.photos import checks
 from sgzlib.photos import scan as photo_scan
 from sgzlib.photos.store import tidy_index

@@ -9,12 +9,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from sgzlib import photogen, storage
 from sgzlib.cli import main
-from sgzlib.dataset import Dataset
+from sgzlib.demo import photogen
+from sgzlib.domain.dataset import Dataset
 from sgzlib.photos import checks, hashing, match
 from sgzlib.photos import scan as photo_scan
 from sgzlib.photos.store import load_index, tidy_index
+from sgzlib.store import storage
 
 D = dt.date.fromisoformat
 T = dt.datetime.fromisoformat
@@ -261,7 +262,7 @@ def test_catalogue_photo_settings_are_checked():
 # -- the command ------------------------------------------------------------------------
 
 def test_sgz_photos_scan_is_incremental_and_feeds_explain(folder, tmp_path, capsys):
-    from sgzlib import dataset
+    from sgzlib.domain import dataset
 
     url = f"sqlite:///{tmp_path / 'p.db'}"
     ds = _ds(_services(("R1", "2025-03-05", "a.jpg"), ("R7", "2025-04-02", "a副本.jpg")),

@@ -9,10 +9,11 @@ import stat
 
 import pytest
 
-from sgzlib import cli, storage
+from sgzlib import cli
 from sgzlib.errors import ConfigError
 from sgzlib.reports import batch, index, jobs, pdf
 from sgzlib.reports.html import external_resources
+from sgzlib.store import storage
 
 
 @pytest.fixture(scope="module")

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from test_spending import _ds, _expense
 
 from benchmarks.bench_spending import GOAL, SETS, score
-from sgzlib import audit, spending_overrules, storage
 from sgzlib.cli import main
 from sgzlib.errors import ConfigError, DefinitionError, NotFoundError
 from sgzlib.indicators import evaluate
 from sgzlib.indicators.spending import CLEARED, CONFIRMED, FLAGGED, OK
 from sgzlib.indicators.spending_lexicon import GAZETTEER_FILE, LEXICON_FILE, load_gazetteer, load_lexicon
 from sgzlib.indicators.spending_reading import read_asset, read_distributed, read_grain, unit_price
-from test_spending import _ds, _expense
+from sgzlib.store import audit, spending_overrules, storage
 
 
 def test_every_shipped_file_loads():

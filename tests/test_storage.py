@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from sgzlib import schema, storage
-from sgzlib.dataset import Dataset
+from sgzlib.domain import schema
+from sgzlib.domain.dataset import Dataset
 from sgzlib.errors import DataError
+from sgzlib.store import storage
 
 
 def assert_same(a: Dataset, b: Dataset) -> None:

@@ -20,8 +20,9 @@ import numpy as np
 import pdfplumber
 import pytest
 
-from sgzlib import demo, storage
+from sgzlib.demo import district as demo
 from sgzlib.reports import batch, jobs
+from sgzlib.store import storage
 
 TEST_OUTPUT = Path(__file__).resolve().parent.parent / "test-output"  # as in conftest.py (two conftest modules exist)
 

@@ -1,12 +1,12 @@
-"""``sgz access apply FILE``: users, roles, row-level security and masked views in PostgreSQL (``sgzlib.access``)."""
+"""``sgz access apply FILE``: users, roles, row-level security and masked views in PostgreSQL (``sgzlib.store.access``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .. import access, audit, storage
 from ..cli import add_db_argument
 from ..errors import ConfigError
+from ..store import access, audit, storage
 
 
 def register(sub) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .. import audit, storage
 from ..cli import add_db_argument
-from ..dates import require_date
-from ..labels import AUDIT_ACTIONS, AUDIT_HEADERS, YES_NO
+from ..domain.dates import require_date
+from ..domain.labels import AUDIT_ACTIONS, AUDIT_HEADERS, YES_NO
+from ..store import audit, storage
 
 
 def register(sub) -> None:

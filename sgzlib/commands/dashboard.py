@@ -7,7 +7,6 @@ import sys
 
 import sqlalchemy as sa
 
-from .. import storage
 from ..cli import add_db_argument
 from ..dashboards.server import (
     DASHBOARDS,
@@ -18,9 +17,10 @@ from ..dashboards.server import (
     absolute_url,
 )
 from ..dashboards.voila_main import DEFAULT_MAX_KERNELS, DEFAULT_QUEUE_SECONDS
-from ..dates import require_date
-from ..db import SQL_TABLES
+from ..domain.dates import require_date
 from ..errors import ConfigError
+from ..store import storage
+from ..store.db import SQL_TABLES
 
 
 def register(sub) -> None:

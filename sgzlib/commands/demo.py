@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from .. import demo, storage
 from ..cli import add_db_argument
+from ..demo import district as demo
+from ..store import storage
 
 
 def register(sub) -> None:
@@ -26,7 +27,7 @@ def run(args) -> int:
     if not summary.changed_anything:
         print("数据库已是最新，未做任何修改。")
     if args.photos:
-        from ..demo_photos import write_photos
+        from ..demo.photos import write_photos
 
         done = write_photos(ds, args.photos)
         print(f"照片文件夹 {args.photos}：写入 {done['written']} 张，未变 {done['unchanged']} 张")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import doctor
 from ..cli import add_db_argument
+from ..runtime import doctor
 
 MARKS = {doctor.OK: "✔ 正常", doctor.WARN: "！注意", doctor.FAIL: "✘ 失败"}
 

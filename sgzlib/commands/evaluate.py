@@ -3,7 +3,7 @@
 Only assembles arguments and calls ``sgzlib.indicators.evaluate``. Table and
 xlsx output have Chinese headers; csv has the same Chinese headers (the
 column list is documented in the README and stable); codes in cells (rule,
-reason, period kind) are shown by their Chinese labels (``sgzlib.labels``).
+reason, period kind) are shown by their Chinese labels (``sgzlib.domain.labels``).
 json uses the English column names of ``Evaluation.results`` and keeps the
 codes as they are, for programs.
 """
@@ -17,13 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import asof, outputs, privacy, scoring, storage
 from ..cli import add_db_argument, json_records
-from ..dates import require_date
-from ..errors import ConfigError, NotFoundError
-from ..indicators import RESULT_COLUMNS, RULES, evaluate
-from ..indicators.spending import DECISIONS, spending_text
-from ..labels import (
+from ..domain import asof
+from ..domain.dates import require_date
+from ..domain.labels import (
     EXPECTED,
     EXPLAIN_HEADERS,
     PERIOD_KIND_LABELS,
@@ -34,6 +31,10 @@ from ..labels import (
     YES_NO,
     reason_labels,
 )
+from ..errors import ConfigError, NotFoundError
+from ..indicators import RESULT_COLUMNS, RULES, evaluate, scoring
+from ..indicators.spending import DECISIONS, spending_text
+from ..store import outputs, privacy, storage
 
 HEADERS = RESULT_HEADERS
 SCORE_COLUMNS = ["points", "score", "credit_rule"]

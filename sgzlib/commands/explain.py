@@ -7,13 +7,13 @@ import sys
 
 import pandas as pd
 
-from .. import asof
 from ..cli import add_db_argument, json_records
-from ..dates import require_date
+from ..domain import asof
+from ..domain.dates import require_date
+from ..domain.labels import EXPLAIN_HEADERS, MANDATORY, PERIOD_WHOLE, SPENDING_HEADERS
 from ..errors import NotFoundError
 from ..indicators import load_catalogue
 from ..indicators.spending import SpendingResult, spending_text
-from ..labels import EXPLAIN_HEADERS, MANDATORY, PERIOD_WHOLE, SPENDING_HEADERS
 from .evaluate import HEADERS, display, run_evaluation
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import access, audit, ledger, schema, storage
+from .. import ledger
 from ..cli import add_db_argument
+from ..domain import schema
+from ..store import access, audit, storage
 
 
 def register(sub) -> None:

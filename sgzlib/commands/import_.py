@@ -6,9 +6,10 @@ import sys
 
 from tqdm import tqdm
 
-from .. import ledger, storage
+from .. import ledger
 from ..cli import add_db_argument
 from ..errors import DataError
+from ..store import storage
 
 SHOWN_KEYS = 20
 

@@ -7,9 +7,9 @@ import sys
 import webbrowser
 from pathlib import Path
 
-from .. import storage
 from ..cli import add_db_argument
-from ..lab import DEFAULT_PORT, DEFAULT_WORKSPACE, LabServer, prepare_workspace
+from ..dashboards.lab import DEFAULT_PORT, DEFAULT_WORKSPACE, LabServer, prepare_workspace
+from ..store import storage
 
 
 def register(sub) -> None:

@@ -1,7 +1,7 @@
 """``sgz outcomes``: before/after outcomes of beneficiaries (前后测成效) from the database.
 
-Only assembles arguments and calls ``sgzlib.outcomes``; names are joined
-masked: the dataset is loaded through ``sgzlib.privacy.shared_dataset``, never in clear.
+Only assembles arguments and calls ``sgzlib.domain.outcomes``; names are joined
+masked: the dataset is loaded through ``sgzlib.store.privacy.shared_dataset``, never in clear.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ import sys
 
 import pandas as pd
 
-from .. import asof, outcomes, privacy, storage
 from ..cli import add_db_argument, json_records
-from ..dates import require_date
+from ..domain import asof, outcomes
+from ..domain.dates import require_date
+from ..domain.labels import EXPLAIN_HEADERS, YES_NO, reason_labels
+from ..domain.scales import load_scales
 from ..errors import ConfigError
-from ..labels import EXPLAIN_HEADERS, YES_NO, reason_labels
-from ..scales import load_scales
+from ..store import privacy, storage
 
 VIEWS = ("all", "summary", "worsened", "missing-post", "pairs", "unpaired", "follow-ups")
 VIEW_TITLES = {

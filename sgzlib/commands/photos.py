@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from .. import storage
 from ..cli import add_db_argument
 from ..errors import ConfigError, NotFoundError
+from ..store import storage
 
 
 def register(sub) -> None:
@@ -83,7 +83,7 @@ def run_check(args) -> int:
 def _stations(engine) -> set[str]:
     import sqlalchemy as sa
 
-    from ..db import SQL_TABLES
+    from ..store.db import SQL_TABLES
 
     with engine.connect() as conn:
         return {c for (c,) in conn.execute(sa.select(SQL_TABLES["stations"].c.code))}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import storage
 from ..cli import add_db_argument
+from ..store import storage
 
 
 def register(sub) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from ..asof import DEFAULT_TEXT
 from ..cli import add_db_argument
+from ..domain.asof import DEFAULT_TEXT
 from ..errors import ConfigError
 
 KINDS = {
@@ -133,7 +133,7 @@ def run(args) -> int:
 
 def _audit(args, todo: list, ok: int, failed: int, kind_name: str) -> None:
     """One audit row for the batch: its kind, targets, masked or not, and how many succeeded."""
-    from .. import audit, storage
+    from ..store import audit, storage
 
     engine = storage.connect(args.db)
     try:
@@ -150,8 +150,9 @@ def session_workbook(args, job):
     """The pre-filled 督导记录 workbook of the station's coming session, next to its report."""
     from pathlib import Path
 
+    from ..domain.supervision_records import sessions
+    from ..ledger.supervision_book import write_session_workbook
     from ..reports import data, station
-    from ..supervision_cycle import sessions, write_session_workbook
 
     p = job.parameters
     rep = station.build(args.db, p["station"], p["as_of"], p["period"], p["unmasked"],

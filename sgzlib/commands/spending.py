@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import sys
 
-from .. import spending_overrules, storage
 from ..cli import add_db_argument
 from ..indicators.spending import DECISIONS
+from ..store import spending_overrules, storage
 
 
 def register(sub) -> None:

@@ -11,9 +11,12 @@ import datetime as dt
 import ipywidgets as w
 import pandas as pd
 
-from .. import caseload, lifecycle, privacy, supervision
-from ..dataset import Dataset
+from ..analysis import supervision
+from ..domain import caseload, lifecycle
+from ..domain.dataset import Dataset
+from ..indicators import evaluate_stations
 from ..reports.tables import count_verdict
+from ..store import privacy
 from . import figures, ui
 from .data import Source, default_as_of, source, station_options
 
@@ -33,7 +36,7 @@ def district_tables(ds: Dataset, stations: list[str], as_of: dt.date) -> dict[st
     (cases, groups), the attention lists (as ``supervision`` computes them for one station), the open action
     items and the caseload. Every table has ``station_code``: a station's rows are its own.
     """
-    evaluation = supervision.station_evaluation(ds, stations, as_of)
+    evaluation = evaluate_stations(ds, stations, as_of)
     codes = set(ds.descendants(stations))
 
     def verdicts(kind):

@@ -16,9 +16,10 @@ import os
 
 import pandas as pd
 
-from .. import asof, privacy, storage
-from ..dataset import Dataset
-from ..dates import parse_date
+from ..domain import asof
+from ..domain.dataset import Dataset
+from ..domain.dates import parse_date
+from ..store import privacy, storage
 from . import AS_OF_ENV_VAR
 
 TOWNSHIP = "乡镇街道站"

@@ -1,6 +1,6 @@
 """服务成效看板: before/after scores by scale, domain, station and case vs group work, with masked names.
 
-Pairs, statistics and reliable-change classes come from ``sgzlib.outcomes``
+Pairs, statistics and reliable-change classes come from ``sgzlib.domain.outcomes``
 (computed once per as-of date); this module filters them, joins masked names
 and draws.
 """
@@ -13,8 +13,9 @@ import datetime as dt
 import ipywidgets as w
 import pandas as pd
 
-from .. import outcomes, privacy, scales
-from ..dataset import Dataset
+from ..domain import outcomes, scales
+from ..domain.dataset import Dataset
+from ..store import privacy
 from . import figures, ui
 from .data import Source, default_as_of, source, station_options
 

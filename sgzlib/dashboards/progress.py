@@ -12,9 +12,11 @@ import datetime as dt
 import ipywidgets as w
 import pandas as pd
 
-from .. import charts, indicators, supervision
-from ..dataset import Dataset
-from ..labels import BEHIND, MISSED, PERIOD_EVERY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
+from .. import indicators
+from ..analysis import supervision
+from ..charts import plots as charts
+from ..domain.dataset import Dataset
+from ..domain.labels import BEHIND, MISSED, PERIOD_EVERY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
 from . import ui
 from .data import Source, default_as_of, district_options, source, station_label, townships
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ..domain.vocab import VOCABS, fold
 from ..errors import DefinitionError, NotFoundError, Problem
-from ..vocab import VOCABS, fold
 from .registry import RULES, Param
 
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogues"
@@ -48,7 +48,7 @@ class OptionalTask:
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator: what it measures, how, and its target (by tier). No points: see ``sgzlib.scoring``."""
+    """One indicator: what it measures, how, and its target (by tier). No points: see ``sgzlib.indicators.scoring``."""
 
     id: str
     name: str
@@ -167,9 +167,11 @@ def list_catalogues() -> pd.DataFrame:
 
 
 def parse_catalogue(text: str, path: Path | str = "<text>") -> Catalogue:
-    """Parse and check one catalogue; ``DefinitionError`` with every problem found."""
-    from . import rules  # noqa: F401  (registers the built-in rule kinds)
+    """Parse and check one catalogue; ``DefinitionError`` with every problem found.
 
+    The rule kinds it may name are registered by the package (``sgzlib.indicators`` imports ``rules``
+    before anything of it can be called).
+    """
     path = Path(path)
     where = path.name
     try:

@@ -5,7 +5,7 @@ most); each rule evaluates every project of its catalogue at once with
 DataFrame operations, so a province costs the same number of rule calls as a
 station. Expected values, statuses and notes are derived here, the same way
 for every rule kind (``DOMAIN.md``, counting rule 8). The engine gives no
-points: a score exists only under an evaluator's scheme (``sgzlib.scoring``,
+points: a score exists only under an evaluator's scheme (``sgzlib.indicators.scoring``,
 rule 12).
 """
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, PERIOD_UNIT, TO_VERIFY
+from ..domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, PERIOD_UNIT, TO_VERIFY
 from .context import Context
 from .frames import text_column
 from .periods import PERIOD_WHOLE
@@ -74,6 +74,14 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
     explanations = functools.partial(_tidy_explanations, expl)  # put together when first read (``Evaluation``)
     work = pd.concat(verdicts, ignore_index=True)[list(VERDICT_COLUMNS)] if verdicts else _empty_verdicts()
     return Evaluation(results, explanations, ctx.as_of, work, evaluate_spending(ctx))
+
+
+def evaluate_stations(ds, stations: str | list[str], as_of) -> Evaluation | None:
+    """The ``Evaluation`` of the projects of ``stations`` (and the stations below them) on ``as_of``; ``None``
+    when they have none."""
+    codes = ds.descendants(stations)
+    projects = ds.projects.loc[ds.projects["station_code"].isin(codes), "code"].tolist()
+    return evaluate(ds, as_of, projects=projects) if projects else None
 
 
 def _empty_verdicts() -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, STATUS_ORDER, TO_VERIFY
+from ..domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, STATUS_ORDER, TO_VERIFY
 
 LEVELS = ("station", "county", "district")
 

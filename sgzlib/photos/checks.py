@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..dataset import split_list
+from ..domain.dataset import split_list
 from . import hashing
 from .match import AMBIGUOUS, MATCHED, MISSING, FolderIndex
 

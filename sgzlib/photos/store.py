@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from ..db import PHOTO_FILES
+from ..store.db import PHOTO_FILES
 from .scan import FolderScan
 
 INDEX_COLUMNS = [c.name for c in PHOTO_FILES.columns if c.name != "thumbnail"]

@@ -2,7 +2,7 @@
 
 Without a scoring scheme the assessment reports met / not met / to verify
 counts and per-domain completion, never a points total (``DOMAIN.md`` rule 12);
-with the evaluator's scheme (``sgzlib.scoring``) it adds points, scores and
+with the evaluator's scheme (``sgzlib.indicators.scoring``) it adds points, scores and
 the total, with the scheme's rule printed next to the total.
 """
 
@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import charts
-from ..dataset import Dataset, split_list
+from ..charts import plots as charts
+from ..domain.dataset import Dataset, split_list
+from ..domain.labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY
 from ..indicators.spending import OK as SPENDING_OK
 from ..indicators.spending import decision_text
-from ..labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY
 from . import data
 from .tables import indicator_table, outcome_people, sort_by_status
 
@@ -151,7 +151,7 @@ class AssessmentReport:
 
     def outcome_summary(self, numeric: bool = False) -> pd.DataFrame:
         """Outcome statistics per domain, scale and work type (p-values as text, or as numbers for Excel)."""
-        from .. import outcomes
+        from ..domain import outcomes
 
         s = outcomes.summary(self.ds, by=("domain", "scale", "work_type"), analysis=self.analysis)
         if s.empty:
@@ -164,7 +164,7 @@ class AssessmentReport:
                              "说明": s["note"]})
 
     def outcome_figure(self):
-        from ..scales import load_scales
+        from ..domain.scales import load_scales
 
         pairs = self.analysis.pairs
         if pairs.empty:
@@ -185,7 +185,7 @@ class AssessmentReport:
         return charts.score_bars(by_domain, by="domain", title="各领域得分与满分（按评分细则）")
 
     def worsened(self) -> pd.DataFrame:
-        from .. import outcomes
+        from ..domain import outcomes
 
         return outcome_people(self.ds, outcomes.worsened(self.ds, analysis=self.analysis), worsened=True)
 
@@ -255,8 +255,8 @@ def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None
 
     ``scoring_path``: the evaluator's scoring file; without it no points are given.
     """
-    from .. import outcomes, scoring
-    from ..indicators import evaluate
+    from ..domain import outcomes
+    from ..indicators import evaluate, scoring
 
     scheme = scoring.load_scheme(scoring_path) if scoring_path else None
     row = data.project_row(data.load_index(db_url), project)

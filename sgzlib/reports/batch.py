@@ -17,7 +17,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import outputs
+from ..store import outputs
 from .engine import KernelSession, notebook_path
 from .html import external_resources, to_html
 from .jobs import KIND_NAMES, Job

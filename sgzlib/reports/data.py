@@ -6,11 +6,11 @@ import datetime as dt
 
 import pandas as pd
 
-from .. import privacy, storage
-from ..dataset import Dataset
-from ..dates import require_date
+from ..domain.dataset import Dataset
+from ..domain.dates import require_date
+from ..domain.labels import PERIOD_KIND_LABELS
 from ..errors import NotFoundError
-from ..labels import PERIOD_KIND_LABELS
+from ..store import privacy, storage
 
 
 def load(db_url: str | None, stations: str | list[str] | None = None, masked: bool = True) -> Dataset:

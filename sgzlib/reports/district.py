@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import charts, supervision
-from ..dataset import Dataset
-from ..evidence import service_evidence
-from ..labels import BEHIND, MET, MISSED, PERIOD_WHOLE, STATUS_ORDER
-from ..labels import ON_TRACK as ON_TRACK_STATUS
+from ..analysis import supervision
+from ..charts import plots as charts
+from ..domain.dataset import Dataset
+from ..domain.labels import BEHIND, MET, MISSED, PERIOD_WHOLE, STATUS_ORDER
+from ..domain.labels import ON_TRACK as ON_TRACK_STATUS
+from ..indicators.evidence import service_evidence
 from . import data
 
 ON_TRACK = (MET, ON_TRACK_STATUS)

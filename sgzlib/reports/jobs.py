@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import storage
 from ..errors import ConfigError, NotFoundError
-from ..outputs import contained
+from ..store import storage
+from ..store.outputs import contained
 from . import data
 
 NOTEBOOKS = {"station": "station_supervision", "assessment": "year_end_assessment", "district": "district_overview",
@@ -69,7 +69,7 @@ def _default_as_of(as_of, db_url=None) -> str:
     """``as_of``, or the same default as the CLI and dashboards (``asof.default_as_of``)."""
     if as_of not in (None, ""):
         return _iso(as_of)
-    from .. import asof
+    from ..domain import asof
 
     engine = storage.connect(db_url)
     try:
@@ -110,7 +110,7 @@ def assessment_jobs(db_url, targets: list[str] | None, as_of=None, district: str
     ``scoring``: the evaluator's scoring file, checked here (every problem at once) before any report runs.
     """
     if scoring:
-        from ..scoring import load_scheme
+        from ..indicators.scoring import load_scheme
 
         load_scheme(scoring)
         scoring = str(Path(scoring).resolve())
@@ -166,10 +166,10 @@ def digest_jobs(db_url, stations: list[str] | None = None, as_of=None, superviso
     """Supervisors' digests: one over the given stations, one per given supervisor, or (neither) one per
     supervisor who led a session up to ``as_of`` (their stations in ``district`` only, when given).
 
-    A supervisor's stations are those whose sessions they led (``supervision_cycle.supervisor_stations``);
+    A supervisor's stations are those whose sessions they led (``supervision_records.supervisor_stations``);
     an unknown supervisor or station is a Chinese ``NotFoundError`` (naming the known supervisors).
     """
-    from ..supervision_cycle import stations_of_supervisor, supervisor_stations
+    from ..domain.supervision_records import stations_of_supervisor, supervisor_stations
 
     engine = storage.connect(db_url)
     try:
@@ -177,7 +177,7 @@ def digest_jobs(db_url, stations: list[str] | None = None, as_of=None, superviso
     finally:
         engine.dispose()
     if as_of in (None, ""):
-        from .. import asof
+        from ..domain import asof
 
         when = asof.default_as_of(ds).isoformat()
     else:

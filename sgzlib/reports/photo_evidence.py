@@ -134,9 +134,9 @@ def build(db_url: str | None, stations: str | list[str], as_of, catalogue: str |
     used by another station, project or year), so the whole dataset is loaded, masked as
     everything that leaves a station (``privacy.shared_dataset``; codes and file names are kept).
     """
-    from .. import privacy, storage
     from ..indicators import load_catalogue
     from ..photos.store import thumbnails
+    from ..store import privacy, storage
 
     cat = load_catalogue(catalogue) if catalogue else None
     limits = {"max_days": cat.photo_max_days, "max_km": cat.photo_max_km} if cat else {}

@@ -8,11 +8,12 @@ from functools import cached_property
 
 import pandas as pd
 
-from .. import charts, supervision
-from ..caseload import MAX_OPEN_CASES
-from ..dataset import Dataset
-from ..evidence import service_evidence
-from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE, TO_VERIFY
+from ..analysis import supervision
+from ..charts import plots as charts
+from ..domain.caseload import MAX_OPEN_CASES
+from ..domain.dataset import Dataset
+from ..domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE, TO_VERIFY
+from ..indicators.evidence import service_evidence
 from . import data
 from .tables import INDICATOR_COLUMNS, count_verdict, indicator_table, outcome_people
 
@@ -186,7 +187,7 @@ class StationReport:
     @cached_property
     def since_last(self):
         """What changed since the station's previous session (``supervision_cycle.since_last``)."""
-        from .. import supervision_cycle
+        from ..analysis import supervision_cycle
 
         return supervision_cycle.since_last(self.ds, self.station["code"], self.as_of,
                                             after_results=self.results if not self.results.empty else None)
@@ -197,7 +198,7 @@ class StationReport:
         if s.previous is None:
             return "本站此前没有督导记录。"
         c = s.counts()
-        from ..labels import SINCE_CHANGES
+        from ..domain.labels import SINCE_CHANGES
 
         parts = "，".join(f"{SINCE_CHANGES[k]} {v} 个" for k, v in c.items())
         return (f"上次督导：{data.fmt_date(s.previous)}（距今 {(self.as_of - s.previous).days} 天）。此后：{parts}；"
@@ -206,7 +207,7 @@ class StationReport:
                 f"指标状态变化 {len(s.indicators)} 项，前后测 {int(s.outcomes['measured'].sum()) if len(s.outcomes) else 0} 次。")
 
     def since_cases(self) -> pd.DataFrame:
-        from ..labels import SINCE_CHANGES
+        from ..domain.labels import SINCE_CHANGES
 
         c = self.since_last.cases
         return pd.DataFrame({"变化": c["change"].map(SINCE_CHANGES), "个案编号": c["code"], "负责社工": c["worker_code"],
@@ -245,7 +246,7 @@ class StationReport:
 
     def caseload(self) -> pd.DataFrame:
         """Caseload per social worker (``caseload.caseload``), headers of ``labels.CASELOAD_HEADERS``."""
-        from .. import caseload
+        from ..domain import caseload
 
         load = caseload.caseload(self.ds, self.station["code"], self.as_of, self.attention.rules.cases,
                                  self.attention.rules.groups, max_open_cases=self.max_open_cases)
@@ -255,7 +256,7 @@ class StationReport:
 def build(db_url: str | None, station: str, as_of, period: str = "month", unmasked: bool = False,
           max_open_cases: int = MAX_OPEN_CASES) -> StationReport:
     """Load the station's data and compute everything the supervision report shows."""
-    from .. import outcomes
+    from ..domain import outcomes
     from ..indicators import evaluate
 
     as_of = data.as_date(as_of)
