@@ -32,7 +32,7 @@ from ..domain.labels import (
 )
 from ..errors import ConfigError
 from ..indicators import RESULT_COLUMNS, RULES, scoring
-from ..indicators.spending import spending_text
+from ..indicators.spending import DECISIONS, spending_text
 from ..store import outputs
 from ..workbench import open_workbench
 from . import summary
@@ -97,6 +97,8 @@ def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
         out["rule"] = out["rule"].map(lambda r: RULES[r].label if r in RULES else r)
     if "reason_code" in out:
         out["reason_code"] = reason_labels(out["reason_code"])
+    if "decision" in out:
+        out["decision"] = out["decision"].map(lambda d: DECISIONS.get(d, d))
     return out.rename(columns=headers)
 
 

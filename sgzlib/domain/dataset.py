@@ -89,6 +89,9 @@ class Dataset:
         photos = self.frames.get("photo_files")  # the photo index (sgzlib.photos), not a ledger sheet
         if photos is not None:
             out.frames["photo_files"] = photos[photos["station_code"].isin(keep)].reset_index(drop=True)
+        decisions = self.frames.get("spending_overrules")  # evaluators' decisions on spending flags
+        if decisions is not None:
+            out.frames["spending_overrules"] = decisions[decisions["station_code"].isin(keep)].reset_index(drop=True)
         return out
 
 

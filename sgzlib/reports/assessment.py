@@ -20,6 +20,7 @@ from ..domain.labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, R
 from ..domain.scales import load_scales
 from ..indicators import scoring
 from ..indicators.spending import OK as SPENDING_OK
+from ..indicators.spending import decision_text
 from ..workbench import open_index, open_workbench
 from . import data
 from .photo_evidence import build as build_photos
@@ -219,18 +220,21 @@ class AssessmentReport:
         return build_photos(self.db_url, self.station["code"], self.as_of, self.project["catalogue"])
 
     def spending_table(self) -> pd.DataFrame:
-        """The catalogue's spending checks as a checklist: rule, source text, result, flagged expenses."""
+        """The catalogue's spending checks as a checklist: rule, source text, result, flagged expenses (each with
+        the word or reading that decided it and any evaluator's decision), and what the evaluator and the
+        station do about a flag."""
         sp = self.spending
         if sp is None or sp.checks.empty:
             return pd.DataFrame()
         recs = sp.records
-        listed = {c: "；".join(f"{r.record_id} {r.date:%Y-%m-%d} {r.amount:.2f} 元：{r.reason}"
+        listed = {c: "；".join(f"{r.record_id} {r.date:%Y-%m-%d} {r.amount:.2f} 元：{r.reason}" + decision_text(r)
                                for r in recs[recs["check_id"] == c].itertuples()) for c in sp.checks["check_id"]}
         c = sp.checks
         return pd.DataFrame({"核查": c["status"].map(lambda s: "☑" if s == SPENDING_OK else "☒"), "编号": c["check_id"],
                              "核查项": c["name"], "原文": "“" + c["source_text"] + "”", "结果": c["status"],
                              "需核查笔数": c["n_flagged"], "金额(元)": c["amount_flagged"].round(2),
-                             "需核查的支出": c["check_id"].map(listed)})
+                             "复核撤销笔数": c["n_cleared"], "需核查的支出": c["check_id"].map(listed),
+                             "评估方怎么做": c["evaluator_action"], "站点怎么做": c["station_action"]})
 
     def write_scoresheet(self, path) -> None:
         write_scoresheet(self, path)

@@ -170,6 +170,15 @@ class StationReport:
         return pd.DataFrame({"问题": e["kind"], "记录": e["record"], "日期": e["date"], "领域": e["domain"],
                              "说明": e["detail"]})
 
+    def spending(self) -> pd.DataFrame:
+        """The spending flags still open (not cleared by an evaluator): the expense, why, and what to do."""
+        f = self.attention.spending
+        if f.empty:
+            return pd.DataFrame()
+        return pd.DataFrame({"核查项": f["name"], "记录": f["record_id"], "日期": f["date"].dt.strftime("%Y-%m-%d"),
+                             "金额(元)": f["amount"].astype(float).round(2), "物品": f["item"], "原因": f["reason"],
+                             "依据": f["basis"], "站点怎么做": f["station_action"]})
+
     def photo_evidence(self):
         """The photo evidence page (``reports.photo_evidence``) for the station and its village rooms."""
         catalogue = self.project["catalogue"] if self.project is not None else None

@@ -276,6 +276,9 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     from .photo_index import load_index
 
     ds.frames["photo_files"] = load_index(engine, scope)  # the photo index (sgz photos scan), not a ledger sheet
+    from . import spending_overrules
+
+    ds.frames["spending_overrules"] = spending_overrules.load(engine, scope)  # evaluators' decisions on flags
     return ds
 
 
