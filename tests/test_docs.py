@@ -78,3 +78,14 @@ def test_every_citation_of_the_docs_in_the_code_resolves():
         if re.search(r"\b(DOMAIN|LEDGERS)\.md\b", text) and path.name != "test_docs.py":
             bad.append(f"{path.relative_to(ROOT)}: cites a file outside the repository")
     assert bad == []
+
+
+def test_the_ledger_contract_names_every_sheet_and_column():
+    from sgzlib.domain import schema
+
+    text = (DOCS / "ledger.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| (\S+) \| (.+) \|$", text, flags=re.M))
+    for t in schema.TABLES:
+        assert t.sheet in rows, t.sheet
+        documented = rows[t.sheet].split("、")
+        assert documented == [c.header + ("*" if c.required else "") for c in t.columns], t.sheet
