@@ -24,6 +24,7 @@ from sgzlib.dashboards.server import LAB_EXTENSIONS_LEFT_OUT, DashboardServer, f
 from sgzlib.demo import district as demo
 from sgzlib.domain import lifecycle, outcomes
 from sgzlib.domain.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
+from sgzlib.indicators import evaluate_stations
 from sgzlib.store import storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -212,7 +213,7 @@ def station_facts(ds, station: str):
     cases = cases[cases["station_code"] == station]
     groups = lifecycle.group_overview(ds, AS_OF, rules.groups)
     groups = groups[groups["station_code"] == station]
-    ev = supervision.station_evaluation(ds, station, AS_OF)
+    ev = evaluate_stations(ds, station, AS_OF)
     attention = supervision.cases_needing_attention(ds, station, AS_OF, ev, rules)
     at_risk = supervision.groups_at_risk(ds, station, AS_OF, ev, rules)
     return cases, groups.assign(at_risk=groups["code"].isin(at_risk["code"])), attention

@@ -158,7 +158,7 @@ def test_assessment_total_and_scoresheet(run, demo_ds):
     result = run["P2025-YL01"]
     summary = evaluate(demo_ds.subset("YL01"), "2025-12-31", projects=["P2025-YL01"]).summary
     page = _html(result)
-    # no scoring scheme: cards that add up to the indicators, and no points total (DOMAIN.md rule 12)
+    # no scoring scheme: cards that add up to the indicators, and no points total (docs/counting-rules.md rule 12)
     counts = summary["status"].value_counts()
     assert f'<div class="v">{len(summary)}</div><div class="l">指标数</div>' in page
     for status in ("达标", "未达标", "待核验"):
@@ -229,7 +229,7 @@ def test_supervisor_digest_pages(run, demo_ds, supervisor):
     """One PDF page per station, each naming its station and the engine's most urgent agenda item."""
     import pdfplumber
 
-    from sgzlib.analysis import supervision_cycle
+    from sgzlib.domain import supervision_records
 
     result = run[supervisor]
     assert result.ok, result.error
@@ -237,7 +237,7 @@ def test_supervisor_digest_pages(run, demo_ds, supervisor):
     assert external_resources(page_html) == [] and "均已脱敏" in page_html
     pdf_text = _pdf_text(result)
     assert not any(value in page_html or value in pdf_text for value in _personal(demo_ds))
-    cover = supervision_cycle.supervisor_stations(demo_ds, AS_OF)
+    cover = supervision_records.supervisor_stations(demo_ds, AS_OF)
     stations = cover.loc[cover["supervisor"] == supervisor, "station_code"].tolist()
     assert len(stations) == 7
     with pdfplumber.open(result.files["pdf"]) as pdf:

@@ -25,7 +25,7 @@ from sgzlib.dashboards import outcomes as outcomes_board
 from sgzlib.dashboards import progress
 from sgzlib.domain import labels, lifecycle, outcomes
 from sgzlib.domain.labels import EXPLAIN_HEADERS
-from sgzlib.indicators import RULES, evaluate
+from sgzlib.indicators import RULES, evaluate, evaluate_stations
 from sgzlib.reports import assessment, district, station
 from sgzlib.store import storage
 
@@ -150,7 +150,7 @@ def test_report_frames(demo_url, demo_ds):
 def test_dashboard_panels(demo_ds, district_eval):
     texts = []
     for code in demo_ds.projects["station_code"]:
-        ev = supervision.station_evaluation(demo_ds, code, AS_OF)
+        ev = evaluate_stations(demo_ds, code, AS_OF)
         cases = supervision.with_verdicts(cases_board.of_station(lifecycle.case_overview(demo_ds, AS_OF), code),
                                           supervision.work_verdicts(demo_ds, code, AS_OF, "个案", ev))
         att = supervision.cases_needing_attention(demo_ds, code, AS_OF, ev)

@@ -32,11 +32,15 @@ from ..domain.labels import (
     TO_VERIFY,
 )
 from ..domain.lifecycle import CaseRules, GroupRules, case_overview, group_overview
+from ..domain.vocab import CASE_RECORD_SET
+from ..indicators import evaluate_stations
 from ..indicators.evidence import photo_check, service_evidence
+from ..indicators.verdicts import COLUMNS as VERDICT_COLUMNS
+from .supervision_cycle import action_register
 
 __all__ = ["STATUS_ORDER", "AttentionRules", "Attention", "station_attention", "cases_needing_attention",
            "groups_at_risk", "evidence_problems", "action_items", "indicators_needing_attention", "agenda",
-           "work_verdicts", "station_evaluation", "with_verdicts", "records_text"]
+           "work_verdicts", "with_verdicts", "records_text"]
 CASE = "个案"
 GROUP = "小组"
 NOT_COUNTED = "可能不被认定"
@@ -72,21 +76,10 @@ def work_verdicts(ds, station: str | list[str], as_of, kind: str, evaluation=Non
     ``evaluation`` is an ``Evaluation`` on ``as_of`` covering those projects; without it the projects are
     evaluated here. Columns as ``Evaluation.work_verdicts``; index: the case or group code.
     """
-    evaluation = evaluation if evaluation is not None else station_evaluation(ds, station, as_of)
+    evaluation = evaluation if evaluation is not None else evaluate_stations(ds, station, as_of)
     if evaluation is None:
-        from ..indicators.verdicts import COLUMNS
-
-        return pd.DataFrame(columns=COLUMNS).set_index("code")
+        return pd.DataFrame(columns=VERDICT_COLUMNS).set_index("code")
     return evaluation.work_verdicts(kind).drop_duplicates("code").set_index("code")
-
-
-def station_evaluation(ds, station: str | list[str], as_of):
-    """The ``Evaluation`` of the stations' projects on ``as_of`` (``None`` when they have none)."""
-    from ..indicators import evaluate
-
-    projects = ds.projects[ds.projects["station_code"].isin(_stations(ds, station))]["code"].tolist() \
-        if "projects" in ds.frames else []
-    return evaluate(ds, as_of, projects=projects) if projects else None
 
 
 def with_verdicts(frame: pd.DataFrame, verdicts: pd.DataFrame) -> pd.DataFrame:
@@ -150,8 +143,6 @@ def cases_needing_attention(ds, station: str | list[str], as_of, evaluation=None
 
 def records_text(*lists: tuple) -> str:
     """Records of several lists, each once, in the order of the complete record set."""
-    from ..domain.vocab import CASE_RECORD_SET
-
     items = list(dict.fromkeys(item for t in lists for item in t))
     rank = {k: i for i, k in enumerate(CASE_RECORD_SET)}
     return "、".join(sorted(items, key=lambda x: rank.get(x.split("（")[0], len(rank))))
@@ -220,7 +211,6 @@ def action_items(ds, station: str | list[str], as_of) -> pd.DataFrame:
     latest status. Columns: code, station_code, date, supervisor, topic, action, due, status, overdue,
     days_overdue, last_session, owner_code, carried_over, flags.
     """
-    from .supervision_cycle import action_register
 
     reg = action_register(ds, station, as_of)
     items = reg[reg["status"].isin(OPEN_ACTION)]
@@ -254,6 +244,7 @@ class Attention:
     worsened: pd.DataFrame = field(default_factory=pd.DataFrame)
     missing_post: pd.DataFrame = field(default_factory=pd.DataFrame)
     rules: AttentionRules = AttentionRules()
+    spending: pd.DataFrame = field(default_factory=pd.DataFrame)  # open spending flags, with what the station does
 
     @property
     def agenda(self) -> pd.DataFrame:
@@ -270,7 +261,7 @@ def station_attention(ds, station: str, as_of, results: pd.DataFrame | None = No
     ``outcomes.worsened`` / ``outcomes.missing_post``; each is filtered to the station here.
     """
     if evaluation is None:
-        evaluation = station_evaluation(ds, station, as_of)
+        evaluation = evaluate_stations(ds, station, as_of)
     if results is None and evaluation is not None:
         results = evaluation.results
     codes = _stations(ds, station)
@@ -287,7 +278,18 @@ def station_attention(ds, station: str, as_of, results: pd.DataFrame | None = No
                      cases_needing_attention(ds, station, as_of, evaluation, rules),
                      groups_at_risk(ds, station, as_of, evaluation, rules),
                      evidence_problems(ds, station, as_of), action_items(ds, station, as_of),
-                     indicators_needing_attention(mine(results)), mine(worsened), mine(missing_post), rules)
+                     indicators_needing_attention(mine(results)), mine(worsened), mine(missing_post), rules,
+                     spending_flags(evaluation))
+
+
+def spending_flags(evaluation) -> pd.DataFrame:
+    """The evaluation's spending flags not cleared by an evaluator, with the check's name and what the
+    station does about it (``indicators.spending``)."""
+    if evaluation is None or evaluation.spending.records.empty:
+        return pd.DataFrame()
+    sp = evaluation.spending
+    how = sp.checks[["project_code", "check_id", "name", "station_action"]]
+    return sp.open_records.merge(how, on=["project_code", "check_id"], how="left")
 
 
 def _codes(frame: pd.DataFrame, column: str = "code", label=None, limit: int = 8) -> str:
@@ -339,6 +341,10 @@ def agenda(att: Attention) -> pd.DataFrame:
         rows = att.evidence[att.evidence["kind"] == kind]
         add(3, len(rows), "佐证材料", f"{len(rows)} 条{kind}", _codes(rows, "record"), len(rows),
             suffix=_EVIDENCE_HINT[kind])
+    flags = att.spending
+    for _, rows in (flags.groupby("check_id", sort=False) if not flags.empty else ()):
+        add(3, len(rows), "经费使用", f"{len(rows)} 笔支出需核查：{rows['name'].iloc[0]}", _codes(
+            rows, "record_id", lambda r: r["basis"]), len(rows), suffix=f"（{rows['station_action'].iloc[0]}）")
     uncounted = cases[cases["not_counted"] & ~cases["high_risk"]]
     add(2, len(uncounted), "个案", f"{len(uncounted)} 个个案{NOT_COUNTED}", _codes(
         uncounted, label=lambda r: r["count_reason"].split("；")[0]), len(uncounted), why="指标清单的认定条件未满足")

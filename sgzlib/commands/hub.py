@@ -6,10 +6,11 @@ import getpass
 import sys
 
 from ..errors import ConfigError
+from . import summary
 
 
 def register(sub) -> None:
-    p = sub.add_parser("hub", help="多用户看板（JupyterHub）的设置：看板登录密码",
+    p = sub.add_parser("hub", help=summary("hub"),
                        description="多用户看板（JupyterHub）的设置。")
     actions = p.add_subparsers(dest="action", metavar="操作", title="操作", required=True)
     pw = actions.add_parser(

@@ -8,12 +8,13 @@ from pathlib import Path
 from ..cli import add_db_argument
 from ..domain import personal
 from ..store import privacy_audit, storage
+from . import summary
 
 AUDIENCES = {label: key for key, label in personal.AUDIENCE_LABELS.items() if key != personal.STATION}
 
 
 def register(sub) -> None:
-    p = sub.add_parser("privacy", help="个人信息保护：检查脱敏输出能否被还原",
+    p = sub.add_parser("privacy", help=summary("privacy"),
                        description="个人信息保护的检查。")
     actions = p.add_subparsers(dest="action", metavar="操作", title="操作", required=True)
     c = actions.add_parser(

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..domain.dataset import Dataset
+from ..domain.supervision_records import session_code
+from ..domain.validation import validate
 from . import photos as demo_photos
 
 SEED = 20251231
@@ -138,7 +140,7 @@ def build(seed: int = SEED) -> Dataset:
     for i, (code, town, catalogue, tier, options) in enumerate(TOWNSHIPS):
         _station(g, i, code, town, catalogue, tier, options)
     demo_photos.expenses(g.rows)
-    return Dataset({name: pd.DataFrame(rows) for name, rows in g.rows.items()}).validate()
+    return validate(Dataset({name: pd.DataFrame(rows) for name, rows in g.rows.items()}))
 
 
 def _station(g: _Gen, i: int, code: str, town: str, catalogue: str, tier: str | None, options: str | None) -> None:
@@ -471,8 +473,6 @@ def _recorded_sessions(g: _Gen, code: str, staff: list[str]) -> None:
     half of the stations. In the stations of ``overdue_action_stations`` the June item (D3) is still in
     progress at the August 督导记录 session and at both recorded sessions: carried over three times.
     """
-    from ..analysis.supervision_cycle import session_code
-
     first, second = RECORDED_SESSIONS
     s1, s2 = session_code(code, first), session_code(code, second)
     owner, other = staff[0], staff[-1]

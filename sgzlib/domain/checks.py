@@ -3,7 +3,7 @@
 Each rule is a small pure function of a ``Dataset`` returning ``Problem``s
 that name the sheet (``where``), the column, the value and the row's natural
 key (``key``), so the importer can send each back to its Excel row.
-``data_problems`` runs them all; ``Dataset.problems()`` includes it.
+``data_problems`` runs them all; ``validation.problems`` includes it.
 
 - A record of a station's work (service, case session, group session,
   charity money in or out, supervision) must fall inside a project period of
@@ -15,7 +15,7 @@ key (``key``), so the importer can send each back to its Excel row.
 - A row's own dates must be in order: a project ending before it starts,
   leaving before joining, being born after being taken in, a group's
   evaluation report before its plan, an action item due before the
-  supervision that set it (for recorded sessions, ``supervision_cycle.record_problems``).
+  supervision that set it (for recorded sessions, ``supervision_records.record_problems``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import pandas as pd
 
 from ..errors import Problem
 from . import schema
+from .dataset import split_list
+from .supervision_records import record_problems
 
 # (table, date column) of the records that are project work.
 PROJECT_WORK = (("services", "date"), ("case_sessions", "date"), ("group_sessions", "date"),
@@ -39,8 +41,6 @@ ORDERED_DATES = (("projects", "start", "end"), ("staff", "joined", "left"), ("be
 
 def data_problems(ds) -> list[Problem]:
     """Every problem of the rules of this module."""
-    from ..analysis.supervision_cycle import record_problems
-
     return project_period_problems(ds) + before_joined_problems(ds) + date_order_problems(ds) + record_problems(ds)
 
 
@@ -103,8 +103,6 @@ def project_period_problems(ds) -> list[Problem]:
 
 def before_joined_problems(ds) -> list[Problem]:
     """Records about a beneficiary dated before the beneficiary joined."""
-    from .dataset import split_list
-
     joined = ds.beneficiaries.dropna(subset=["code", "joined"]).drop_duplicates("code").set_index("code")["joined"]
     out = []
     for table, who, column in ABOUT_BENEFICIARY:

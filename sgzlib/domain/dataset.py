@@ -3,7 +3,8 @@
 A ``Dataset`` is plain data. The analysis layers (lifecycles, indicators,
 outcomes) read it; storage loads and saves it; the importer and the demo
 generator build it. ``validate`` checks what must hold across tables (keys
-unique, references known, lifecycles possible) and returns every problem.
+unique, references known): ``key_problems``, ``reference_problems``, ``stored_value_problems``; every check of
+a dataset together is ``validation.problems``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..errors import DataError, Problem
+from ..errors import Problem
 from . import schema
 from .vocab import LIST_SEPARATOR
 
@@ -88,26 +89,10 @@ class Dataset:
         photos = self.frames.get("photo_files")  # the photo index (sgzlib.photos), not a ledger sheet
         if photos is not None:
             out.frames["photo_files"] = photos[photos["station_code"].isin(keep)].reset_index(drop=True)
+        decisions = self.frames.get("spending_overrules")  # evaluators' decisions on spending flags
+        if decisions is not None:
+            out.frames["spending_overrules"] = decisions[decisions["station_code"].isin(keep)].reset_index(drop=True)
         return out
-
-    # -- checks -------------------------------------------------------------
-
-    def problems(self) -> list[Problem]:
-        """Every key, reference, lifecycle, scale (前后测) and cross-sheet date problem of the dataset."""
-        from .checks import data_problems
-        from .lifecycle import case_problems, group_problems
-        from .scales import scale_problems
-
-        return (stored_value_problems(self) + key_problems(self) + reference_problems(self)
-                + case_problems(self) + group_problems(self)
-                + scale_problems(self) + data_problems(self))
-
-    def validate(self) -> Dataset:
-        """Raise ``DataError`` with every problem, or return the dataset unchanged."""
-        found = self.problems()
-        if found:
-            raise DataError(found)
-        return self
 
 
 def split_list(series: pd.Series) -> pd.Series:
@@ -119,23 +104,6 @@ def split_list(series: pd.Series) -> pd.Series:
 def stored_value_problems(ds: Dataset) -> list[Problem]:
     """Values outside what every database holds alike, or below their column's minimum (``schema.value_problems``)."""
     return [p for t in schema.TABLES for p in schema.value_problems(t, ds[t.name])]
-
-
-def catalogue_problems(ds: Dataset) -> list[Problem]:
-    """Projects whose 指标清单, 档位 or 自选任务 is not in the shipped catalogues (allowed values named).
-
-    Checked on import (``ledger.import_workbook``): data built in code may name catalogues of its own,
-    which are handed to the evaluation directly.
-    """
-    from ..indicators.context import resolve_projects
-
-    if ds.projects.empty:
-        return []
-    try:
-        resolve_projects(ds)
-    except DataError as exc:
-        return exc.problems
-    return []
 
 
 def key_problems(ds: Dataset) -> list[Problem]:

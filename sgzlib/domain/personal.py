@@ -147,9 +147,13 @@ def _text_columns() -> dict[str, tuple[str, ...]]:
     return out
 
 
+# Tables kept beside the ledgers whose free text goes out with the data: an evaluator's note on a spending flag
+# (``store.spending_overrules``) may name a person.
+OTHER_FREE_TEXT: dict[str, tuple[str, ...]] = {"spending_overrules": ("note",)}
+
 # Every other text column of the schema is free text, scanned for people, phones, ID numbers and birth dates
 # (a text column added to ``schema`` later is free text unless declared here).
-FREE_TEXT: dict[str, tuple[str, ...]] = _text_columns()
+FREE_TEXT: dict[str, tuple[str, ...]] = {**_text_columns(), **OTHER_FREE_TEXT}
 
 
 def columns(table: str, audience: str) -> dict[str, str]:
@@ -162,8 +166,8 @@ def columns(table: str, audience: str) -> dict[str, str]:
 
 
 def tables(audience: str) -> list[str]:
-    """The tables with a column masked for ``audience``, in schema order."""
-    return [t.name for t in schema.TABLES if columns(t.name, audience)]
+    """The tables with a column masked for ``audience``, in schema order (then the others of ``OTHER_FREE_TEXT``)."""
+    return [name for name in [t.name for t in schema.TABLES] + list(OTHER_FREE_TEXT) if columns(name, audience)]
 
 
 def name_fields(persons=None) -> list[Field]:

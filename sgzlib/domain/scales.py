@@ -10,7 +10,7 @@ raises ``DefinitionError`` listing every problem at once.
 ``ScaleRegistry.resolve(name)`` accepts an id, alias, Chinese or English
 name (folded: full-width, case, spaces and ``- _ · /`` ignored), and a
 sub-scale as ``量表·分量表`` (``SSRS·主观支持``, ``SDQ/emotional``).
-``scale_problems(ds)`` is the data check ``Dataset.problems()`` runs on the
+``scale_problems(ds)`` is the data check ``validation.problems`` runs on the
 前后测 sheet: unknown scales and scores outside a scale's range.
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..errors import DefinitionError, Problem
+from ..errors import DefinitionError, NotFoundError, Problem
 from . import schema
 from .vocab import fold
 
@@ -99,8 +99,6 @@ class ScaleRegistry:
 
     def require(self, name: object) -> Scale:
         """Like ``resolve`` but raises a Chinese ``NotFoundError`` listing the known scales."""
-        from ..errors import NotFoundError
-
         found = self.resolve(name)
         if found is None:
             raise NotFoundError(f"量表「{name}」未在量表库中登记。可用的量表：{self.known()}")

@@ -44,7 +44,7 @@ import yaml
 from ..domain import personal, schema
 from ..errors import ConfigError, DataError, DefinitionError, Problem
 from . import masking_sql
-from .db import ACCESS_SCOPE, ACCESS_USERS, SQL_TABLES
+from .db import ACCESS_SCOPE, ACCESS_USERS, SPENDING_OVERRULES, SQL_TABLES, metadata
 from .session import (  # noqa: F401 (kept importable from here)
     MASKED_AUDIENCE,
     MASKED_TABLES,
@@ -231,7 +231,7 @@ def _q(name: str) -> str:
 def _scope_predicate(table: str, alias: str = "") -> str:
     a = f"{alias}." if alias else ""
     visible = "(SELECT sgz_visible_stations(current_user))"
-    if table == "photo_files":
+    if table in ("photo_files", "spending_overrules"):
         return f"{a}station_code IN {visible}"
     t = schema.TABLE_BY_NAME[table]
     if t.station_column:
@@ -278,7 +278,7 @@ def view_sql(table: str) -> str:
     the masked role's audience (``personal``), free text scanned for everyone's names (``masking_sql``)."""
     kinds = masked_columns(table)
     cols = [masking_sql.column_sql(c, kinds[c]) if c in kinds else f"r.{_q(c)}"
-            for c in schema.TABLE_BY_NAME[table].names]
+            for c in (col.name for col in metadata.tables[table].columns)]
     people = f", ({masking_sql.people_sql(personal.persons_masked(MASKED_AUDIENCE))}) k" \
         if personal.TEXT in kinds.values() else ""
     where = _scope_predicate(table, "r")
@@ -459,3 +459,24 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
        "string_to_array(stations, '、') && ARRAY(SELECT sgz_visible_stations(current_user))::text[])")
     ex("CREATE POLICY sgz_audit_insert ON audit_log FOR INSERT WITH CHECK (login = current_user)")
     ex(f"GRANT SELECT, INSERT ON audit_log TO {groups}")
+    _overrule_privileges(ex, spec, groups)
+
+
+def _overrule_privileges(ex, spec: AccessFile, groups: str) -> None:
+    """Evaluators' decisions on spending flags (``spending_overrules``): read within one's stations, added by
+    评估方 and 管理员 under their own login, never changed. The note is the evaluator's own reason about an
+    expense; outputs mask it as free text (``privacy``)."""
+    visible = "(SELECT sgz_visible_stations(current_user))"
+    deciders = ", ".join(_q(spec.group(ROLES[name].key)) for name in ("评估方", "管理员"))
+    clear, masked = _q(spec.group("clear")), _q(spec.group("masked"))
+    shown = [c.name for c in SPENDING_OVERRULES.columns if c.name not in masked_columns("spending_overrules")]
+    ex(f"REVOKE ALL ON spending_overrules FROM {groups}")
+    ex("ALTER TABLE spending_overrules ENABLE ROW LEVEL SECURITY")
+    for policy in ("sgz_overrule_read", "sgz_overrule_insert"):
+        ex(f"DROP POLICY IF EXISTS {policy} ON spending_overrules")
+    ex(f"CREATE POLICY sgz_overrule_read ON spending_overrules FOR SELECT USING (station_code IN {visible})")
+    ex("CREATE POLICY sgz_overrule_insert ON spending_overrules FOR INSERT "
+       f"WITH CHECK (login = current_user AND station_code IN {visible})")
+    ex(f"GRANT SELECT ON spending_overrules TO {clear}")
+    ex(f"GRANT SELECT ({', '.join(_q(c) for c in shown)}) ON spending_overrules TO {masked}")  # the note: masked view
+    ex(f"GRANT INSERT ON spending_overrules TO {deciders}")

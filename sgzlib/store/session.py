@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ..domain import personal
-from .db import SQL_TABLES
+from .db import metadata
 
 # The audience of a masked user (评估方): everything personal masked, professionals' names included.
 MASKED_AUDIENCE = personal.audience_of("masked_role")
@@ -72,13 +72,13 @@ def masked_columns(table: str) -> dict[str, str]:
 
 MASKED_TABLES = personal.tables(MASKED_AUDIENCE)
 _VIEWS = sa.MetaData()
-MASKED_VIEWS: dict[str, sa.Table] = {name: SQL_TABLES[name].to_metadata(_VIEWS, name=f"masked_{name}")
+MASKED_VIEWS: dict[str, sa.Table] = {name: metadata.tables[name].to_metadata(_VIEWS, name=f"masked_{name}")
                                      for name in MASKED_TABLES}
 
 
 def relation(name: str, masked: bool) -> sa.Table:
     """The table (or masked view) a session reads ``name`` from."""
-    return MASKED_VIEWS[name] if masked and name in MASKED_VIEWS else SQL_TABLES[name]
+    return MASKED_VIEWS[name] if masked and name in MASKED_VIEWS else metadata.tables[name]
 
 
 def readable(conn: sa.Connection, name: str) -> sa.Table:

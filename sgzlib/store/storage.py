@@ -29,6 +29,7 @@ import sqlalchemy as sa
 
 from ..domain import personal, schema
 from ..domain.dataset import Dataset
+from ..domain.validation import validate
 from ..errors import ConfigError
 from ..runtime import faults
 from . import privacy
@@ -274,10 +275,19 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
         ds = Dataset.of_declared(frames)
     else:
         ds = Dataset(frames)
-    from ..photos.store import load_index
+    from .photo_index import load_index
 
     ds.frames["photo_files"] = load_index(engine, scope)  # the photo index (sgz photos scan), not a ledger sheet
+    from . import spending_overrules
+
+    ds.frames["spending_overrules"] = spending_overrules.load(engine, scope)  # evaluators' decisions on flags
     return ds
+
+
+def load_tables(engine: sa.Engine, names) -> dict[str, pd.DataFrame]:
+    """Some whole tables (e.g. stations and projects, to find what to report on), as the user may read them."""
+    with engine.connect() as conn:
+        return {name: pd.read_sql(sa.select(readable(conn, name)), conn) for name in names}
 
 
 def shared_dataset(engine: sa.Engine, stations: str | list[str] | None = None, output: str = "export") -> Dataset:
@@ -407,7 +417,7 @@ def write_dataset(engine: sa.Engine, ds: Dataset, *, prune: bool = False, dry_ru
     in the database but not in ``ds`` are reported as removed, and deleted
     only when ``prune`` is set. With ``dry_run`` nothing is written.
     """
-    ds.validate()
+    validate(ds)
     with write_transaction(engine) as conn:
         existing_stations = _read(conn, sa.select(SQL_TABLES["stations"]))
         if scope is None:
