@@ -202,9 +202,11 @@ def test_privacy_check_of_a_small_synthetic_province_with_people_finds_nothing(t
     assert ds.services["summary"].notna().sum() > 300  # free text naming people, their phones, IDs and birthdays
     url = f"sqlite:///{tmp_path / 'province.db'}"
     storage.write_dataset(storage.connect(url), ds)
+    from sgzlib.dashboards import privacy_outputs
     from sgzlib.reports import privacy_check
 
-    result = privacy_check.check(url, tmp_path / "out", "2025-10-31", with_reports=False, stations=["T0000", "T0003"])
+    result = privacy_check.check(url, tmp_path / "out", "2025-10-31", with_reports=False, stations=["T0000", "T0003"],
+                                 boards=privacy_outputs.downloads)
     assert len(result.outputs) == 7 and result.tried.ids == len(ds.beneficiaries)
     assert result.findings == []
     # the audit is not blind on this data: the clear export of a station shows its people

@@ -24,7 +24,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..dashboards import hub
+    from ..dashboards import hub  # JupyterHub (the hub extra) only for this command: keeps start-up fast
 
     if args.stdin:
         password = sys.stdin.readline().rstrip("\n")

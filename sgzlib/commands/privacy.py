@@ -6,7 +6,9 @@ import tempfile
 from pathlib import Path
 
 from ..cli import add_db_argument
+from ..dashboards import privacy_outputs
 from ..domain import personal
+from ..reports import privacy_check
 from ..store import privacy_audit, storage
 from . import summary
 
@@ -50,13 +52,11 @@ def run(args) -> int:
         findings = privacy_audit.audit(outputs, secrets)
         tried = privacy_audit.Tried.of(outputs, secrets)
     else:
-        from ..reports import privacy_check
-
         url = storage.database_url(args.db)
         with tempfile.TemporaryDirectory(prefix="sgz-privacy-") as scratch:
             out = Path(args.out) if args.out else Path(scratch)
             result = privacy_check.check(url, out, args.as_of, args.masked_db, not args.no_reports, args.jobs,
-                                         args.station)
+                                         args.station, boards=privacy_outputs.downloads)
         findings, tried = result.findings, result.tried
     print(f"隐私关联检查：{tried.describe()}。")
     if not findings:

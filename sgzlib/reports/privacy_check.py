@@ -3,23 +3,22 @@
 The outputs are made the way users make them: ``sgz export --mask`` of everything and of each township
 station; the supervision reports, year-end assessments (with their score sheets), district overviews and
 digests as HTML; what the dashboards offer for download (their data and each station's tables, with the
-CSV and Excel files embedded in the page); and, given a masked user's database address, what that user
-reads in PostgreSQL (every ``masked_…`` view and every column of the tables they may select) and exports.
-``store.privacy_audit`` then reads them as a determined reader would.
+CSV and Excel files embedded in the page, ``dashboards.privacy_outputs``); and, given a masked user's database
+address, what that user reads in PostgreSQL (every ``masked_…`` view and every column of the tables they may
+select) and exports. ``store.privacy_audit`` then reads them as a determined reader would.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
-from ..domain import personal, schema
-from ..store import privacy_audit, storage
+from .. import ledger
+from ..domain import asof, personal, schema
+from ..store import privacy, privacy_audit, storage
 from ..store.privacy_audit import Output
 from ..store.session import MASKED_VIEWS
 from . import batch, data, jobs
@@ -35,22 +34,18 @@ class CheckResult:
     tried: privacy_audit.Tried
 
 
-def _quiet(func, *args, **kwargs):
-    with contextlib.redirect_stdout(io.StringIO()):
-        return func(*args, **kwargs)
-
-
 def exports(db_url: str, out: Path, stations: list[str], label: str = "") -> list[Output]:
-    """``sgz export --mask`` of everything and of each station."""
-    from ..cli import main
-
+    """What ``sgz export --mask`` writes, of everything and of each station (the same calls)."""
+    engine = storage.connect(db_url)
     found = []
-    for code in [None, *stations]:
-        path = out / f"脱敏导出{label}_{code or '全部'}.xlsx"
-        argv = ["export", "--mask", str(path), "--db", db_url] + (["--station", code] if code else [])
-        if _quiet(main, argv) != 0:
-            raise RuntimeError(f"sgz export 失败：{' '.join(argv)}")
-        found.append(privacy_audit.read_file(path, personal.audience_of("export")))
+    try:
+        for code in [None, *stations]:
+            path = out / f"脱敏导出{label}_{code or '全部'}.xlsx"
+            ds = storage.shared_dataset(engine, code, "export")
+            ledger.export_workbook(ds, path, mask=True, people=privacy.People())
+            found.append(privacy_audit.read_file(path, personal.audience_of("export")))
+    finally:
+        engine.dispose()
     return found
 
 
@@ -67,30 +62,6 @@ def reports(db_url: str, out: Path, as_of: str, stations: list[str], workers: in
         found.append(Output(name, audience, privacy_audit.html_text(result.files["html"].read_text("utf-8"))))
         if "xlsx" in result.files:
             found.append(Output(f"{name} 评分表", audience, privacy_audit.xlsx_text(result.files["xlsx"])))
-    return found
-
-
-def boards(db_url: str, as_of, stations: list[str]) -> list[Output]:
-    """What the dashboards show and offer for download: their data, and each station's downloadable tables."""
-    from ..analysis import supervision
-    from ..dashboards import cases, outcomes
-    from ..dashboards.data import Source
-
-    audience = personal.audience_of("dashboard")
-    src = Source(db_url)
-    when = data.as_date(as_of)
-    found = [Output("看板数据", audience, "\n".join(f.to_csv(index=False) for f in src.ds.frames.values()))]
-    pairs = outcomes.analysis(src, when).pairs
-    found.append(Output("服务成效看板：配对与变差名单", audience,
-                        outcomes.labelled(src.ds, pairs).to_csv(index=False)
-                        + outcomes.worse_list(outcomes.labelled(src.ds, pairs)).to_csv(index=False)))
-    for code in stations:
-        page = cases.attention_tables(src.ds, supervision.cases_needing_attention(src.ds, code, when, rules=cases.RULES),
-                                      supervision.groups_at_risk(src.ds, code, when, rules=cases.RULES),
-                                      supervision.action_items(src.ds, code, when))
-        load = cases.caseload_table(src.ds, code, when)
-        found.append(Output(f"个案与小组督导看板 {code}", audience,
-                            privacy_audit.html_text(page) + "\n" + load.to_csv(index=False)))
     return found
 
 
@@ -117,12 +88,13 @@ def role(masked_url: str) -> list[Output]:
 
 
 def check(db_url: str, out: Path, as_of=None, masked_url: str | None = None, with_reports: bool = True,
-          workers: int | None = None, stations: list[str] | None = None) -> CheckResult:
+          workers: int | None = None, stations: list[str] | None = None, boards=None) -> CheckResult:
     """Produce the masked outputs of ``db_url`` in ``out`` and audit them against its clear data.
 
     ``stations``: the township stations that get their own export, reports and dashboard tables (default:
     every one with a project started by ``as_of``); the all-station export and the dashboards' data always
-    cover everything.
+    cover everything. ``boards(db_url, as_of, stations)``: the dashboards' outputs
+    (``dashboards.privacy_outputs.downloads``; the dashboards are a layer above the reports).
     """
     out.mkdir(parents=True, exist_ok=True)
     engine = storage.connect(db_url)
@@ -130,16 +102,15 @@ def check(db_url: str, out: Path, as_of=None, masked_url: str | None = None, wit
         clear = storage.load_dataset(engine)
     finally:
         engine.dispose()
-    from ..domain import asof as asof_mod
-
-    when = data.as_date(as_of).isoformat() if as_of else asof_mod.default_as_of(clear).isoformat()
+    when = data.as_date(as_of).isoformat() if as_of else asof.default_as_of(clear).isoformat()
     towns = sorted(clear.stations.loc[clear.stations["level"] == "乡镇街道站", "code"])
     started = set(clear.projects.loc[clear.projects["start"] <= pd.Timestamp(when), "station_code"])
     with_projects = [c for c in towns if c in started and (stations is None or c in stations)]
     outputs = exports(db_url, out, [c for c in towns if stations is None or c in stations])
     if with_reports:
         outputs += reports(db_url, out, when, with_projects, workers)
-    outputs += boards(db_url, when, with_projects)
+    if boards is not None:
+        outputs += boards(db_url, when, with_projects)
     if masked_url:
         outputs += role(masked_url) + exports(masked_url, out, [], label="（脱敏账号）")
     secrets = privacy_audit.Secrets.of(clear)

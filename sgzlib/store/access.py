@@ -43,7 +43,7 @@ import yaml
 
 from ..domain import personal, schema
 from ..errors import ConfigError, DataError, DefinitionError, Problem
-from . import masking_sql
+from . import audit, masking_sql, storage
 from .db import ACCESS_SCOPE, ACCESS_USERS, SPENDING_OVERRULES, SQL_TABLES, metadata
 from .session import (  # noqa: F401 (kept importable from here)
     MASKED_AUDIENCE,
@@ -322,8 +322,6 @@ def apply(engine: sa.Engine, spec: AccessFile, file_name: str = "", sha256: str 
 
 
 def _apply(engine: sa.Engine, spec: AccessFile, file_name: str, sha256: str | None) -> ApplySummary:
-    from . import audit, storage
-
     with storage.write_transaction(engine) as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": storage.MIGRATION_LOCK})
         _check_scope(conn, spec)

@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain import personal
+from ..domain.dataset import Dataset
 from ..domain.personal import BIRTH_DATE, ID_NUMBER, NAME, PHONE, TEXT
 
 # Kept for the importer (a masked value in these columns refuses a workbook): table → {column: kind}.
@@ -357,8 +358,6 @@ def people_of(ds, audience: str = personal.EXTERNAL) -> People:
 def mask_dataset(ds, audience: str = personal.EXTERNAL, people: People | None = None):
     """A copy of the dataset that may go to ``audience`` (``personal``): the personal columns masked, free
     text scanned for phones, ID numbers, birth dates and ``people`` (default: the dataset's own)."""
-    from ..domain.dataset import Dataset
-
     if people is None:
         people = people_of(ds, audience)
     frames = dict(ds.frames)

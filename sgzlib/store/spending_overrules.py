@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..errors import ConfigError, NotFoundError
+from ..indicators import load_catalogue
 from ..indicators.spending import DECISIONS
 from . import audit
 from .db import SPENDING_OVERRULES, SQL_TABLES
@@ -87,8 +88,6 @@ def _station_of(conn: sa.Connection, record: str) -> str:
 
 def _require_check(conn: sa.Connection, station: str, check_id: str) -> None:
     """The check must be a spending check of a catalogue of the station's projects."""
-    from ..indicators import load_catalogue
-
     t = SQL_TABLES["projects"]
     catalogues = conn.execute(sa.select(t.c.catalogue).where(t.c.station_code == station).distinct()).scalars()
     known = [c.id for cat in catalogues for c in load_catalogue(cat).spending]

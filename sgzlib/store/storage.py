@@ -30,10 +30,11 @@ import sqlalchemy as sa
 from ..domain import personal, schema
 from ..domain.dataset import Dataset
 from ..domain.validation import validate
-from ..errors import ConfigError
+from ..errors import ConfigError, NotFoundError
 from ..runtime import faults
-from . import privacy
+from . import bulk_read, privacy, spending_overrules
 from .db import SQL_TABLES, metadata
+from .photo_index import load_index
 from .session import readable, relation, session
 
 DEFAULT_URL = "sqlite:///data/sgz.db"
@@ -247,8 +248,6 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     rows of the user's stations, and a masked user's session reads the
     ``masked_…`` views in place of the tables: callers need not know.
     """
-    from . import bulk_read
-
     with engine.connect() as conn, bulk_read.reader_for(conn) as reader:
         me = session(conn)  # a masked user reads the masked views (``access``)
         masked = bool(me and me.masked)
@@ -261,7 +260,6 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
             known = set(frames["stations"]["code"])
             unknown = [s for s in ([stations] if isinstance(stations, str) else stations) if s not in known]
             if unknown:
-                from ..errors import NotFoundError
                 raise NotFoundError(f"站点编码不存在：{'、'.join(unknown)}")
         if scope is not None:
             frames["stations"] = frames["stations"][frames["stations"]["code"].isin(scope)]
@@ -275,11 +273,7 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
         ds = Dataset.of_declared(frames)
     else:
         ds = Dataset(frames)
-    from .photo_index import load_index
-
     ds.frames["photo_files"] = load_index(engine, scope)  # the photo index (sgz photos scan), not a ledger sheet
-    from . import spending_overrules
-
     ds.frames["spending_overrules"] = spending_overrules.load(engine, scope)  # evaluators' decisions on flags
     return ds
 
