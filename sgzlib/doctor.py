@@ -19,10 +19,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from . import storage
+from . import resources, storage
 
 OK, WARN, FAIL = "ok", "warn", "fail"
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = resources.path("migrations")
 FONT_PACKAGE = "fonts-noto-cjk"
 
 

@@ -25,11 +25,11 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from . import schema
+from . import resources, schema
 from .errors import DefinitionError, Problem
 from .vocab import fold
 
-SCALES_FILE = Path(__file__).parent / "data" / "scales.yaml"
+SCALES_FILE = resources.path("data", "scales.yaml")
 DIRECTIONS = {"higher_better": True, "lower_better": False}
 SUB_SEPARATORS = "·/／:："
 _FOLD_DROP = re.compile(r"[-_·/／.．:：()（）]")

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from . import faults, schema
+from . import faults, resources, schema
 from .dataset import Dataset
 from .db import SQL_TABLES, metadata
 from .errors import ConfigError
@@ -93,7 +93,7 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = resources.path("migrations")
 
 
 def _config():

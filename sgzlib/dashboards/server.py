@@ -28,7 +28,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .. import processes
+from .. import processes, resources
 from ..errors import ConfigError
 from ..storage import ENV_VAR as DB_ENV_VAR
 from ..storage import database_url
@@ -51,8 +51,8 @@ TEMPLATE = "sgz"
 # load before the first widget shows (the charts bring their own plotly.js, chart.py); jupyterlab_pygments,
 # the colours of code cells, which dashboard pages do not show (strip_sources).
 LAB_EXTENSIONS_LEFT_OUT = ("jupyterlab-plotly", "jupyterlab_pygments")
-SHARE_DIR = Path(__file__).resolve().parent / "share"
-DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboards"
+SHARE_DIR = resources.path("dashboards", "share")  # package data: the Voila template
+DASHBOARD_DIR = resources.path("dashboards", "notebooks")
 
 
 @dataclass(frozen=True)

@@ -17,11 +17,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from .. import resources
 from ..errors import DefinitionError, NotFoundError, Problem
 from ..vocab import VOCABS, fold
 from .registry import RULES, Param
 
-CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogues"
+CATALOGUE_DIR = resources.path("catalogues")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PERIODS = ("whole", "month", "quarter")
 # Indicator domains: the ledger's 领域 plus the two groups of station-level standards.
