@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from programs import have
 
 from sgzlib import cli, demo, privacy, storage
 from sgzlib.dataset import Dataset
@@ -263,7 +264,7 @@ def shared(tmp_path_factory, demo_ds):
     ds, secrets = hostile(demo_ds)
     url = f"sqlite:///{base / 'hostile.db'}"
     storage.write_dataset(storage.connect(url), ds, prune=True, scope=None)
-    return produce(url, base), secrets, base
+    return produce(url, base, pdf=have("chromium", "fonts", "poppler")), secrets, base
 
 
 # --- the rules, one by one ------------------------------------------------------------------------------------
@@ -349,7 +350,7 @@ def test_no_real_value_in_any_shared_output(shared):
     outputs, secrets, _ = shared
     # Every output the tests name must exist and carry data (a scan of an empty file proves nothing).
     expected = {"export --mask 全部", "outcomes json pairs", "evaluate xlsx", "station YL01 html", "station YL01 ipynb",
-                "station YL01 pdf", "assessment P2025-YL01 评分表", "district 云岭区 html", "dashboards data"}
+                "assessment P2025-YL01 评分表", "district 云岭区 html", "dashboards data"}
     assert expected <= set(outputs)
     assert all(len(outputs[k]) > 1000 for k in expected)
     # The star-spaced search is unambiguous only if no longer name's correct mask (first*…*last) spells a
@@ -357,6 +358,16 @@ def test_no_real_value_in_any_shared_output(shared):
     assert not [m for m in secrets["name"] if len(m) >= 3 and m[0] + m[-1] in secrets["spaced"]]
     found = {name: h for name, h in scan_outputs(outputs, secrets).items() if h}
     assert found == {}
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_no_real_value_in_the_pdfs(shared, chromium, poppler):
+    outputs, secrets, _ = shared
+    pdfs = {name: text for name, text in outputs.items() if name.endswith(" pdf")}
+    assert set(pdfs) == {"station YL01 pdf", "assessment P2025-YL01 pdf", "district 云岭区 pdf"}
+    assert all(len(text) > 1000 for text in pdfs.values())
+    assert {name: h for name, h in scan_outputs(pdfs, secrets).items() if h} == {}
 
 
 @pytest.mark.slow
