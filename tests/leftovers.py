@@ -50,11 +50,11 @@ def _alive(proc: psutil.Process) -> bool:
         return False
 
 
-def still_running(mark: str, prefix: bool = False) -> list[psutil.Process]:
-    """The processes of this run besides this one: this process's descendants, and every process whose
-    ``SGZ_TEST_RUN`` is ``mark`` (or, with ``prefix``, starts with it)."""
+def still_running(mark: str, prefix: bool = False, descendants: bool = True) -> list[psutil.Process]:
+    """The processes of this run besides this one: this process's descendants (unless not ``descendants``),
+    and every process whose ``SGZ_TEST_RUN`` is ``mark`` (or, with ``prefix``, starts with it)."""
     me = psutil.Process()
-    found = {p.pid: p for p in me.children(recursive=True)}
+    found = {p.pid: p for p in me.children(recursive=True)} if descendants else {}
     for proc in psutil.process_iter():
         if proc.pid == me.pid or proc.pid in found:
             continue
@@ -71,10 +71,10 @@ def describe(proc: psutil.Process) -> str:
         return f"{proc.pid}（已结束）"
 
 
-def end_leftovers(mark: str, prefix: bool = False) -> list[str]:
-    """Wait up to ``GRACE_SECONDS`` for the run's processes to end; end those still running (SIGTERM, then
-    SIGKILL) and return their descriptions (empty: nothing was left running)."""
-    procs = still_running(mark, prefix)
+def end_leftovers(mark: str, prefix: bool = False, descendants: bool = True) -> list[str]:
+    """Wait up to ``GRACE_SECONDS`` for the run's processes (``still_running``) to end; end those still
+    running (SIGTERM, then SIGKILL) and return their descriptions (empty: nothing was left running)."""
+    procs = still_running(mark, prefix, descendants)
     if not procs:
         return []
     _, alive = psutil.wait_procs(procs, timeout=GRACE_SECONDS)

@@ -20,10 +20,15 @@ def have(*keys: str) -> bool:
     return all(system_packages.PROGRAMS[k].find() for k in keys)
 
 
+def lacking(key: str) -> str:
+    """「缺少 Chromium 浏览器」: how a skip for program ``key`` begins."""
+    label = system_packages.PROGRAMS[key].label
+    return f"{MISSING} {label}" if label[0].isascii() else f"{MISSING}{label}"
+
+
 def missing(key: str, detail: str = ""):
     """Skip for a missing program (outside CI), or fail (in CI)."""
-    label = system_packages.PROGRAMS[key].label
-    what = f"{MISSING}{label}" + (f"（{detail}）" if detail else "")
+    what = lacking(key) + (f"（{detail}）" if detail else "")
     if IN_CI:
         pytest.fail(f"CI 中不能跳过：{what}")
     pytest.skip(f"{what}，跳过")
@@ -42,7 +47,7 @@ def skipped_line(reports) -> str:
     count = other = 0
     for rep in reports:
         reason = rep.longrepr[2] if isinstance(rep.longrepr, tuple) else str(rep.longrepr)
-        key = next((k for k, p in system_packages.PROGRAMS.items() if f"{MISSING}{p.label}" in reason), None)
+        key = next((k for k in system_packages.PROGRAMS if lacking(k) in reason), None)
         if key is None:
             other += 1
             continue
@@ -51,7 +56,10 @@ def skipped_line(reports) -> str:
     also = f"另有 {other} 项因其他原因跳过（pytest -rs 列出原因）。" if other else ""
     if not files:
         return also
-    parts = [f"{MISSING}{system_packages.PROGRAMS[k].label}：{'、'.join(sorted(v))}" for k, v in files.items()]
-    packages = [system_packages.PROGRAMS[k].package for k in system_packages.PROGRAMS if k in files]
+    parts = [f"{lacking(k)}：{'、'.join(sorted(v))}" for k, v in files.items()]
+    # a test skipped for its first missing program may need another one too: install every one the tests lack
+    wanted = {system_packages.PROGRAMS[k].package for k in files} | \
+        set(system_packages.missing_packages("tests", os.environ))
+    packages = [p.package for p in system_packages.PROGRAMS.values() if p.package in wanted]
     return (f"跳过了 {count} 项测试（{'；'.join(parts)}）。{also}"
             f"安装后全部运行：{system_packages.install_command(packages, 'make test')}")
