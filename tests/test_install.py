@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -38,7 +39,12 @@ def venv(tmp_path_factory):
     """A fresh venv outside the checkout with the wheel installed (not editable); its folder, env and db."""
     base = tmp_path_factory.mktemp("installed")
     assert ROOT not in base.parents
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", base / "dist", ROOT])
+    # built from a copy: setuptools keeps build/ between builds, where a file since removed would linger
+    source = base / "source"
+    shutil.copytree(ROOT / "sgzlib", source / "sgzlib", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", base / "dist", source])
     wheel = next((base / "dist").glob("sgz-*.whl"))
     _run([sys.executable, "-m", "venv", base / "venv"])
     _run([base / "venv" / "bin" / "python", "-m", "pip", "install", "--quiet", wheel])
@@ -48,7 +54,8 @@ def venv(tmp_path_factory):
                PATH=f"{base / 'venv' / 'bin'}{os.pathsep}{os.environ['PATH']}")
     work = base / "work"
     work.mkdir()
-    return {"base": base, "env": env, "work": work, "sgz": base / "venv" / "bin" / "sgz", "wheel": wheel}
+    yield {"base": base, "env": env, "work": work, "sgz": base / "venv" / "bin" / "sgz", "wheel": wheel}
+    shutil.rmtree(base / "venv", ignore_errors=True)  # 700 MB; pytest keeps the last runs' folders
 
 
 def test_the_wheel_holds_the_notebooks_and_data(venv):
@@ -73,8 +80,7 @@ def test_report_station_renders_html_in_the_fresh_venv(venv):
     _run([venv["sgz"], "demo"], env=env, cwd=work)
     _run([venv["sgz"], "report", "station", "YL01", "--as-of", "2025-10-31", "--format", "ipynb,html",
           "--out", work / "out"], env=env, cwd=work)
-    html = next((work / "out").rglob("*.html"))
-    page = html.read_text(encoding="utf-8")
+    page = (work / "out" / "station" / "YL01_2025-10-31.html").read_text(encoding="utf-8")
     assert "东湖街道社会工作服务站督导报告" in page and "Plotly.newPlot" in page
 
 
