@@ -1,8 +1,8 @@
 """End to end on a database: import, ``load_dataset``, evaluation and ``sgz evaluate --all`` as one command.
 
-For 100 and 1,000 stations of the synthetic province, on SQLite and (when
-``SGZ_TEST_POSTGRES_URL`` names a server, as in CI) on PostgreSQL in a
-throwaway schema:
+For 100 and 1,000 stations of the synthetic province, on SQLite and on
+PostgreSQL in a throwaway schema (of ``SGZ_TEST_POSTGRES_URL``'s server, else
+of a throwaway server when this machine has the server programs):
 
 - 100 stations are imported as ``sgz import`` does, from ledger workbooks
   (one per county, 20 townships each, written by ``sgz export``'s writer);
@@ -65,12 +65,11 @@ def report(judge: Judge, what: str, clock: Clock, goal_key: tuple | None = None,
         judge.at_most(what, clock.wall, goal, "秒", 1, detail)
 
 
-def databases(folder: Path):
-    """(name, URL) of an empty SQLite file, and of a throwaway PostgreSQL schema when a server is named."""
+def databases(folder: Path, server: str | None):
+    """(name, URL) of an empty SQLite file, and of a throwaway PostgreSQL schema on ``server``."""
     yield "sqlite", f"sqlite:///{folder / f'bench-{uuid.uuid4().hex[:8]}.db'}"
-    server = os.environ.get("SGZ_TEST_POSTGRES_URL")
     if not server:
-        print("  （未设置 SGZ_TEST_POSTGRES_URL：跳过 PostgreSQL）")
+        print("  （没有 PostgreSQL：未设置 SGZ_TEST_POSTGRES_URL，本机也没有可启动的服务器程序；跳过 PostgreSQL）")
         return
     name = f"bench_{uuid.uuid4().hex[:10]}"
     admin = sa.create_engine(server)
@@ -93,7 +92,7 @@ def county_workbooks(ds, folder: Path) -> list[Path]:
     return [export_workbook(ds.subset(code), folder / f"{code}.xlsx") for code in counties]
 
 
-def run_size(judge: Judge, n_stations: int, folder: Path) -> None:
+def run_size(judge: Judge, n_stations: int, folder: Path, server: str | None) -> None:
     from sgzlib import storage
     from sgzlib.ledger import import_workbook
 
@@ -105,7 +104,7 @@ def run_size(judge: Judge, n_stations: int, folder: Path) -> None:
     print(f"\n{n_stations:,} 个乡镇站：服务记录 {sizes['services']:,} 条，服务对象 {sizes['beneficiaries']:,} 人，"
           f"个案 {sizes['cases']:,} 个，小组 {sizes['groups']:,} 个", flush=True)
     books = county_workbooks(ds, folder) if n_stations <= 100 else None
-    for backend, url in databases(folder):
+    for backend, url in databases(folder, server):
         print(f" {backend}，{n_stations:,} 个站：", flush=True)
         engine = storage.connect(url)
         clock = Clock()
@@ -141,10 +140,29 @@ def main(sizes: tuple[int, ...] = (100, 1000)) -> None:
 
     print(f"机器：{machine()}")
     judge = Judge()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, postgres_server() as server:
         for n in sizes:
-            run_size(judge, n, Path(tmp))
+            run_size(judge, n, Path(tmp), server)
     judge.finish()
+
+
+@contextmanager
+def postgres_server():
+    """``SGZ_TEST_POSTGRES_URL``, else a throwaway server when this machine has one (as the tests do), else None."""
+    from sgzlib import throwaway_postgres
+    from sgzlib.errors import ConfigError
+
+    if os.environ.get("SGZ_TEST_POSTGRES_URL") or throwaway_postgres.bindir() is None:
+        yield os.environ.get("SGZ_TEST_POSTGRES_URL")
+        return
+    try:
+        server = throwaway_postgres.start()
+    except ConfigError as exc:
+        print(f"  （{exc}；跳过 PostgreSQL）")
+        yield None
+        return
+    with server:
+        yield server.url
 
 
 if __name__ == "__main__":
