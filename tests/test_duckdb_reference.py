@@ -18,14 +18,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-pytest.importorskip("duckdb")
-pytest.importorskip("pyarrow")
-
-from benchmarks import duckdb_reference  # noqa: E402
-from benchmarks.synthetic import province  # noqa: E402
-from sgzlib.indicators import evaluate  # noqa: E402
-from sgzlib.indicators.catalogue import load_catalogue  # noqa: E402
-from sgzlib.indicators.context import resolve_projects  # noqa: E402
+from benchmarks import duckdb_reference  # duckdb and pyarrow: dependencies of the test extra, never skipped
+from benchmarks.synthetic import province
+from sgzlib.indicators import evaluate
+from sgzlib.indicators.catalogue import load_catalogue
+from sgzlib.indicators.context import resolve_projects
 
 AS_OF = dt.date(2025, 11, 20)  # inside a month and a quarter: current periods are compared too
 
