@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 # (SGZ_SYSTEM_PACKAGES=no: leave the system alone); without a browser the reports are ipynb and HTML.
 # Last, out/index.html and a summary of what was written (with the command that enables PDFs, if needed).
 demo: $(STAMP) | $(JUPYTER_DIRS)
-	$(BIN)/python -m sgzlib.system_packages
+	$(BIN)/python -m sgzlib.runtime.system_packages
 	$(BIN)/sgz demo --photos data/照片
 	$(BIN)/sgz photos scan data/照片
 	$(BIN)/sgz evaluate --all --as-of 2025-10-31 --out out/评估_2025-10-31.xlsx --format xlsx
@@ -48,7 +48,7 @@ demo: $(STAMP) | $(JUPYTER_DIRS)
 # (tests/conftest.py LONG_FIRST).
 TEST_WORKERS ?= 3
 test: $(STAMP) | $(JUPYTER_DIRS)
-	$(BIN)/python -m sgzlib.system_packages --tests
+	$(BIN)/python -m sgzlib.runtime.system_packages --tests
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(PROXY_STAMP) || \
 	    echo "未能安装多用户看板的代理（npm ci --prefix deploy）：多用户看板测试将跳过"; fi
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder

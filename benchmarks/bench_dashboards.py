@@ -28,9 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from sgzlib import demo, storage
 from sgzlib.dashboards.server import DashboardServer, free_port
-from sgzlib.reports.pdf import find_chromium
+from sgzlib.demo import district as demo
+from sgzlib.runtime.browser import find_chromium
+from sgzlib.store import storage
 
 from .judge import Judge
 

@@ -93,8 +93,8 @@ def county_workbooks(ds, folder: Path) -> list[Path]:
 
 
 def run_size(judge: Judge, n_stations: int, folder: Path, server: str | None) -> None:
-    from sgzlib import storage
     from sgzlib.ledger import import_workbook
+    from sgzlib.store import storage
 
     from .bench_evaluate import evaluated
     from .synthetic import province
@@ -149,8 +149,8 @@ def main(sizes: tuple[int, ...] = (100, 1000)) -> None:
 @contextmanager
 def postgres_server():
     """``SGZ_TEST_POSTGRES_URL``, else a throwaway server when this machine has one (as the tests do), else None."""
-    from sgzlib import throwaway_postgres
     from sgzlib.errors import ConfigError
+    from sgzlib.runtime import throwaway_postgres
 
     if os.environ.get("SGZ_TEST_POSTGRES_URL") or throwaway_postgres.bindir() is None:
         yield os.environ.get("SGZ_TEST_POSTGRES_URL")

@@ -13,7 +13,7 @@ import time
 
 import pandas as pd
 
-from sgzlib import photogen
+from sgzlib.demo import photogen
 from sgzlib.photos import hashing
 
 from .judge import Judge

@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sgzlib import photogen, storage
+from sgzlib.demo import photogen
 from sgzlib.photos import scan, store
+from sgzlib.store import storage
 
 from .judge import Judge
 

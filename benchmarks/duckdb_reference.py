@@ -57,11 +57,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sgzlib import schema
+from sgzlib.domain import schema
+from sgzlib.domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK
+from sgzlib.domain.vocab import LIST_SEPARATOR
 from sgzlib.indicators.catalogue import load_catalogue
 from sgzlib.indicators.context import resolve_projects
-from sgzlib.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK
-from sgzlib.vocab import LIST_SEPARATOR
 
 KINDS = {
     "period_count": {"domain", "category", "require_upload", "source", "where", "use", "min_amount"},

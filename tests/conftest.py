@@ -12,8 +12,10 @@ import pytest
 import sqlalchemy as sa
 from programs import missing, need, skipped_line
 
-from sgzlib import demo, storage, throwaway_postgres
+from sgzlib.demo import district as demo
 from sgzlib.errors import ConfigError
+from sgzlib.runtime import throwaway_postgres
+from sgzlib.store import storage
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_OUTPUT = ROOT / "test-output"
@@ -98,7 +100,7 @@ def any_engine(request):
 # -- programs some tests need: found as sgz finds them (system_packages.PROGRAMS) --------------------------------
 @pytest.fixture(scope="session")
 def chromium():
-    """The Chromium sgz prints with (``SGZ_CHROMIUM``, else the PATH, else /usr/bin/chromium: reports/pdf.py),
+    """The Chromium sgz prints with (``SGZ_CHROMIUM``, else the PATH, else /usr/bin/chromium: runtime/browser.py),
     with the CJK fonts the reports are set in."""
     need("fonts")
     return need("chromium")

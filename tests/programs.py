@@ -1,5 +1,5 @@
 """Programs some tests need (Chromium, LibreOffice, poppler, a PostgreSQL server, npm), found where sgz finds
-them (``sgzlib.system_packages.PROGRAMS``): a test that needs a missing one is skipped, or fails in CI,
+them (``sgzlib.runtime.system_packages.PROGRAMS``): a test that needs a missing one is skipped, or fails in CI,
 where nothing skips; the run ends with one line naming what was skipped and the command that enables it.
 """
 
@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from sgzlib import system_packages
+from sgzlib.runtime import system_packages
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 MISSING = "缺少"  # how the reason of a skip for a missing program begins (``skipped_line`` finds them by it)

@@ -6,11 +6,12 @@ import re
 
 import pytest
 
-from sgzlib import demo, resources
-from sgzlib.dataset import Dataset
+from sgzlib.demo import district as demo
+from sgzlib.domain.dataset import Dataset
 from sgzlib.errors import DefinitionError
 from sgzlib.indicators import STATUS_ORDER, evaluate, list_catalogues, load_catalogue, parse_catalogue
 from sgzlib.indicators.catalogue import catalogue_paths
+from sgzlib.runtime import resources
 
 SOURCES = resources.path("catalogues", "sources")  # the seed texts, shipped with their provenance (README.md)
 IDS = ["civil-affairs-2024", "jiuyuan-2024", "panzhihua-2021", "zhalainuoer-2026"]

@@ -21,8 +21,10 @@ import psutil
 import pytest
 
 import sgzlib as sgz
-from sgzlib import demo, processes, storage
 from sgzlib.dashboards.server import free_port
+from sgzlib.demo import district as demo
+from sgzlib.runtime import processes
+from sgzlib.store import storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

@@ -20,10 +20,11 @@ import pytest
 from programs import have
 from test_supervision import hand_station
 
-from sgzlib import demo, privacy, storage
+from sgzlib.demo import district as demo
 from sgzlib.indicators import evaluate
 from sgzlib.reports import batch, jobs
 from sgzlib.reports.html import external_resources
+from sgzlib.store import privacy, storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 AS_OF = demo.AS_OF.isoformat()
@@ -175,7 +176,7 @@ def test_assessment_total_and_scoresheet(run, demo_ds):
     result = run["P2025-YL01"]
     summary = evaluate(demo_ds.subset("YL01"), "2025-12-31", projects=["P2025-YL01"]).summary
     page = _html(result)
-    # no scoring scheme: cards that add up to the indicators, and no points total (DOMAIN.md rule 12)
+    # no scoring scheme: cards that add up to the indicators, and no points total (docs/counting-rules.md rule 12)
     counts = summary["status"].value_counts()
     assert f'<div class="v">{len(summary)}</div><div class="l">指标数</div>' in page
     for status in ("达标", "未达标", "待核验"):
@@ -227,7 +228,8 @@ _DIGEST_EXPECTED: dict = {}
 def _digest_expected(demo_ds, code: str):
     """The engine's most urgent agenda item and overdue action count of one station, computed here without
     the report modules (evaluation, outcomes, attention); once per station for both supervisors' digests."""
-    from sgzlib import outcomes, supervision
+    from sgzlib.analysis import supervision
+    from sgzlib.domain import outcomes
 
     if code not in _DIGEST_EXPECTED:
         ds = privacy.mask_dataset(demo_ds.subset(code))
@@ -245,7 +247,7 @@ def test_supervisor_digest_pages(run, demo_ds, supervisor, chromium, poppler):
     """One PDF page per station, each naming its station and the engine's most urgent agenda item."""
     import pdfplumber
 
-    from sgzlib import supervision_cycle
+    from sgzlib.domain import supervision_records
 
     result = run[supervisor]
     assert result.ok, result.error
@@ -253,7 +255,7 @@ def test_supervisor_digest_pages(run, demo_ds, supervisor, chromium, poppler):
     assert external_resources(page_html) == [] and "均已脱敏" in page_html
     pdf_text = _pdf_text(result, poppler)
     assert not any(value in page_html or value in pdf_text for value in _personal(demo_ds))
-    cover = supervision_cycle.supervisor_stations(demo_ds, AS_OF)
+    cover = supervision_records.supervisor_stations(demo_ds, AS_OF)
     stations = cover.loc[cover["supervisor"] == supervisor, "station_code"].tolist()
     assert len(stations) == 7
     with pdfplumber.open(result.files["pdf"]) as pdf:

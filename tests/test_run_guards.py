@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from programs import lacking, skipped_line
 
-from sgzlib import system_packages, throwaway_postgres
+from sgzlib.runtime import system_packages, throwaway_postgres
 
 
 def _skip(nodeid: str, reason: str):

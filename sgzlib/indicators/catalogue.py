@@ -17,10 +17,13 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .. import resources
+from ..domain.vocab import VOCABS, fold
 from ..errors import DefinitionError, NotFoundError, Problem
-from ..vocab import VOCABS, fold
+from ..photos.checks import DEFAULT_MAX_DAYS, DEFAULT_MAX_KM, FINDINGS
+from ..runtime import resources
+from .photos import ACTIONS, photo_actions
 from .registry import RULES, Param
+from .spending import check_spending
 
 CATALOGUE_DIR = resources.path("catalogues")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -49,7 +52,7 @@ class OptionalTask:
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator: what it measures, how, and its target (by tier). No points: see ``sgzlib.scoring``."""
+    """One indicator: what it measures, how, and its target (by tier). No points: see ``sgzlib.indicators.scoring``."""
 
     id: str
     name: str
@@ -100,8 +103,6 @@ class Catalogue:
 
     @property
     def photo_actions(self) -> dict[str, str]:
-        from .photos import photo_actions
-
         return photo_actions(self.photo_required, dict(self.photo_checks))
 
     def indicator(self, indicator_id: str) -> Indicator:
@@ -168,9 +169,11 @@ def list_catalogues() -> pd.DataFrame:
 
 
 def parse_catalogue(text: str, path: Path | str = "<text>") -> Catalogue:
-    """Parse and check one catalogue; ``DefinitionError`` with every problem found."""
-    from . import rules  # noqa: F401  (registers the built-in rule kinds)
+    """Parse and check one catalogue; ``DefinitionError`` with every problem found.
 
+    The rule kinds it may name are registered by the package (``sgzlib.indicators`` imports ``rules``
+    before anything of it can be called).
+    """
     path = Path(path)
     where = path.name
     try:
@@ -207,8 +210,6 @@ def _check_catalogue(data: dict, where: str, problems: list[Problem]) -> dict:
         bad("bad_evidence", f"evidence 只能含 {'、'.join(sorted(EVIDENCE_FIELDS))}", "evidence", evidence)
         evidence = {}
     photo = _check_photo_settings(evidence, bad)
-    from .spending import check_spending
-
     spending = check_spending(data.get("spending"), bad)
     tasks, choose = _check_tasks(data.get("optional_tasks"), bad)
     indicators = []
@@ -238,9 +239,6 @@ def _check_catalogue(data: dict, where: str, problems: list[Problem]) -> dict:
 
 def _check_photo_settings(evidence: dict, bad) -> dict:
     """``photo_checks`` (finding → refuse/flag), ``photo_max_days`` and ``photo_max_km`` of ``evidence``."""
-    from ..photos.checks import DEFAULT_MAX_DAYS, DEFAULT_MAX_KM, FINDINGS
-    from .photos import ACTIONS
-
     stated = evidence.get("photo_checks") or {}
     if not isinstance(stated, dict):
         bad("bad_photo_checks", "evidence.photo_checks 必须是 核查项: refuse/flag 的键值对", "evidence.photo_checks", stated)
@@ -270,7 +268,7 @@ COUNTING_RULES = ("period_count", "record_count")
 def _check_occasion_minimums(indicators: list[Indicator], file: str, problems: list[Problem]) -> None:
     """Every indicator counting the occasions that carry a per-occasion minimum states that minimum.
 
-    DOMAIN.md rule 6: an occasion below "≥N元/次" does not count, in every indicator
+    docs/counting-rules.md rule 6: an occasion below "≥N元/次" does not count, in every indicator
     that counts those occasions. A count that follows it writes ``min_amount: N``;
     one whose source text says the amount is free (seed 002 "金额不限") writes
     ``min_amount: 0``, so the reading is always stated, never left to a default.

@@ -23,8 +23,8 @@ import datetime as dt
 import re
 import unicodedata
 
-from ..dates import parse_date
-from ..vocab import LIST_SEPARATOR, VOCABS, fold, parse_bool
+from ..domain.dates import parse_date
+from ..domain.vocab import LIST_SEPARATOR, VOCABS, fold, parse_bool
 from .codes import spelling
 
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from .. import schema
+from ..domain import schema
+from ..domain.vocab import fold
 from ..errors import ConfigError, DataError, Problem
-from ..vocab import fold
 from . import headers
 from .cells import CellError, is_blank, parser_for, path_checked, shown
 from .ledger import Ledger, SheetRead

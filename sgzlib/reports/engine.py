@@ -21,8 +21,8 @@ from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
-from .. import resources
-from .kernel import KERNEL_NAME, ensure_kernel
+from ..runtime import resources
+from ..runtime.kernel import KERNEL_NAME, ensure_kernel
 
 ENGINE_NAME = "sgz"
 log = logging.getLogger("papermill")

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from html.parser import HTMLParser
 
-from .. import resources
+from ..runtime import resources
 
 TEMPLATES = resources.path("reports", "templates")
 # Tags whose URL attributes a browser fetches by itself (a plain link <a href> is not fetched).
