@@ -26,6 +26,7 @@ GOAL_SECONDS, GOAL_GIB, GOAL_RATIO = 6.0, 2.0, 1.5
 AS_OF = dt.date(2025, 12, 31)
 MID_YEAR = dt.date(2025, 11, 20)
 TAMPER_ENV = "SGZ_BENCH_TAMPER"
+STATIONS_ENV = "SGZ_BENCH_STATIONS"  # a smaller province for a quick run (the goals are set for 1,000 stations)
 
 
 def peak_gib() -> float:
@@ -62,7 +63,8 @@ def tampered(results, ref):
     return results
 
 
-def main(n_stations: int = 1000) -> None:
+def main(n_stations: int | None = None) -> None:
+    n_stations = n_stations or int(os.environ.get(STATIONS_ENV, "1000"))
     from . import duckdb_reference
     from .synthetic import province
 
@@ -103,4 +105,4 @@ def main(n_stations: int = 1000) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1000)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else None)
