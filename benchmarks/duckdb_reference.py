@@ -149,6 +149,7 @@ def load(ds, projects: pd.DataFrame) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the tables handed over as Arrow tables."""
     con = duckdb.connect()
     con.execute("SET threads TO 2")
+    con.execute("SET enable_progress_bar = false")
     for name in TABLES:
         t = schema.TABLE_BY_NAME[name]
         frame = ds[name]
