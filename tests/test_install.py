@@ -47,7 +47,7 @@ def venv(tmp_path_factory):
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", base / "dist", source])
     wheel = next((base / "dist").glob("sgz-*.whl"))
     _run([sys.executable, "-m", "venv", base / "venv"])
-    _run([base / "venv" / "bin" / "python", "-m", "pip", "install", "--quiet", wheel])
+    _run([base / "venv" / "bin" / "python", "-m", "pip", "install", "--quiet", "--no-compile", wheel])  # no .pyc: CPU
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SGZ_", "JUPYTER", "IPYTHON", "PYTHON"))}
     env.update(JUPYTER_DATA_DIR=str(base / "jupyter" / "data"), JUPYTER_RUNTIME_DIR=str(base / "jupyter" / "rt"),
                IPYTHONDIR=str(base / "jupyter" / "ipython"), SGZ_DATABASE_URL=f"sqlite:///{base / 'sgz.db'}",
