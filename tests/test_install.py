@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from sgzlib import processes
+from sgzlib.runtime import processes
 from sgzlib.dashboards.server import free_port
 
 pytestmark = pytest.mark.slow
