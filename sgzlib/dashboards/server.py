@@ -146,10 +146,8 @@ def port_free(port: int, host: str = HOST) -> bool:
 
 
 def free_port(host: str = HOST) -> int:
-    """A loopback port nobody uses right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A loopback port nobody uses right now (``processes.free_port``)."""
+    return processes.free_port(host)
 
 
 class DashboardServer(processes.Served):

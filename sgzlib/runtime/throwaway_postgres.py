@@ -16,13 +16,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from .processes import free_port
 
 DEBIAN_ROOT = Path("/usr/lib/postgresql")
 TIMEOUT = 120  # seconds for initdb or a start on a loaded machine
@@ -38,12 +38,6 @@ def bindir() -> Path | None:
         if found:
             return max(found, key=lambda p: int(p.parent.name))
     return None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
