@@ -38,15 +38,26 @@ demo: $(STAMP) | $(JUPYTER_DIRS)
 	@echo "== 演示完成"
 	@$(BIN)/sgz index --out out
 
+# First, when root or passwordless sudo on Debian/Ubuntu, install what the tests use: Chromium, CJK fonts,
+# LibreOffice Calc, poppler-utils, a PostgreSQL server and npm (SGZ_SYSTEM_PACKAGES=no: leave the system
+# alone); with npm, the multi-user dashboards' proxy. The tests start a throwaway PostgreSQL themselves when
+# SGZ_TEST_POSTGRES_URL is unset; a test whose program is missing is skipped (under CI=true it fails), and the
+# run ends with one line naming what was skipped and the command that enables it (tests/conftest.py).
 # Three workers on two cores: many tests wait on browsers, servers and kernels. One worker takes a whole
 # test file (--dist loadfile), so a module's fixtures are built once; the longest files go first
 # (tests/conftest.py LONG_FIRST).
 TEST_WORKERS ?= 3
 test: $(STAMP) | $(JUPYTER_DIRS)
+	$(BIN)/python -m sgzlib.runtime.system_packages --tests
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(PROXY_STAMP) || \
+	    echo "未能安装多用户看板的代理（npm ci --prefix deploy）：多用户看板测试将跳过"; fi
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
+# Every benchmark, or those named: make bench BENCH="evaluate photo_dupes". Exits 1 when a figure misses its goal
+# or a result disagrees with its reference (benchmarks/judge.py).
+BENCH ?=
 bench: $(STAMP) | $(JUPYTER_DIRS)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 # The dashboards for many users (README「多用户看板（JupyterHub）」): JupyterHub and its proxy, configured by
 # the SGZ_HUB_* variables; the proxy (configurable-http-proxy, pinned in deploy/package-lock.json) from npm.

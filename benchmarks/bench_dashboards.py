@@ -30,9 +30,11 @@ from pathlib import Path
 
 from sgzlib.dashboards.server import DashboardServer, free_port
 from sgzlib.demo import district as demo
+from sgzlib.runtime.browser import find_chromium
 from sgzlib.store import storage
 
-CHROMIUM = "/usr/bin/chromium"
+from .judge import Judge
+
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 GOAL_FIRST = {"demo": 2.0, "big": 3.0}
@@ -117,7 +119,7 @@ def family_memory_mb(server: DashboardServer) -> tuple[float, float, int]:
     return rss / 2**20, pss / 2**20, kernels
 
 
-def memory(browser, url: str, folder: Path, label: str) -> None:
+def memory(judge: Judge, browser, url: str, folder: Path, label: str) -> None:
     """``VISITS`` visits and closes on a server with ``sgz dashboard``'s defaults; RSS after, and after culling."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     server = DashboardServer(url, port=free_port(), as_of=demo.AS_OF.isoformat(), log_path=folder / "voila-mem.log")
@@ -148,12 +150,11 @@ def memory(browser, url: str, folder: Path, label: str) -> None:
             _, _, kernels = family_memory_mb(server)
         settled, settled_pss, kernels_left = family_memory_mb(server)
         waited = server_cull_seconds() + 90 - max(0.0, deadline - time.monotonic())
-        flag = "达标" if after_pss <= GOAL_MEMORY_MB else "未达标"
-        print(f"  {label} 内存（服务与全部内核之和，PSS / RSS）：预热后 {idle_pss:.0f} / {idle:.0f} MB（{pooled} 个内核）；"
-              f"{VISITS} 次访问并关闭（{took:.0f} 秒）后立即 {after_pss:.0f} / {after:.0f} MB（{kernels} 个内核；"
-              f"目标 PSS ≤{GOAL_MEMORY_MB} MB，{flag}）；再过 {waited:.0f} 秒 {settled_pss:.0f} / {settled:.0f} MB"
-              f"（{kernels_left} 个内核）；{busy} 次访问得到“内核已满”页，{unrendered} 次 300 秒内未画完；"
-              f"负载 {os.getloadavg()[0]:.1f}", flush=True)
+        judge.at_most(f"{label} 内存：{VISITS} 次访问并关闭后，服务与全部内核之和 PSS", after_pss, GOAL_MEMORY_MB, "MB", 0,
+                      f"；RSS {after:.0f} MB（{kernels} 个内核）；预热后 PSS / RSS {idle_pss:.0f} / {idle:.0f} MB"
+                      f"（{pooled} 个内核）；访问用 {took:.0f} 秒；再过 {waited:.0f} 秒 {settled_pss:.0f} / {settled:.0f} MB"
+                      f"（{kernels_left} 个内核）；负载 {os.getloadavg()[0]:.1f}")
+        judge.note(f"{label}：{VISITS} 次访问中 {busy} 次得到“内核已满”页，{unrendered} 次 300 秒内未画完")
 
 
 def server_cull_seconds() -> int:
@@ -177,7 +178,8 @@ def server_cpu(server: DashboardServer) -> float:
     return used
 
 
-def run(label: str, ds, size: str, timing: bool = True, with_memory: bool = False) -> None:
+def run(judge: Judge, chromium: str, label: str, ds, size: str, timing: bool = True,
+        with_memory: bool = False) -> None:
     import statistics
 
     from playwright.sync_api import sync_playwright
@@ -190,7 +192,7 @@ def run(label: str, ds, size: str, timing: bool = True, with_memory: bool = Fals
         engine.dispose()
         print(f"{label}：写入数据库 {time.perf_counter() - started:.1f} 秒", flush=True)
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            browser = p.chromium.launch(executable_path=chromium, args=ARGS)
             if timing:
                 server = DashboardServer(url, port=free_port(), as_of=demo.AS_OF.isoformat(), pool_size=ROUNDS,
                                          max_kernels=len(PLAN) * ROUNDS + 1, log_path=Path(tmp) / "voila.log",
@@ -213,31 +215,36 @@ def run(label: str, ds, size: str, timing: bool = True, with_memory: bool = Fals
                 for name in PLAN:
                     first = statistics.median(firsts[name])
                     change = statistics.median(changes[name])
-                    flag = "达标" if first <= goal_first else "未达标"
-                    slow = "" if goal_change is None else \
-                        f"（目标 ≤{goal_change:g}，{'达标' if change <= goal_change else '未达标'}）"
-                    print(f"  {label} {name}：首次渲染中位数 {first:.2f} 秒（目标 ≤{goal_first:g}，{flag}；"
-                          f"各次 {'、'.join(f'{t:.2f}' for t in firsts[name])}）；筛选变更中位数 {change:.2f} 秒{slow}"
-                          f"（各次 {'、'.join(f'{t:.2f}' for t in changes[name])}）", flush=True)
-                print(f"  {label}：每次访问服务与内核平均用 CPU {cpu:.1f} 秒；负载 {os.getloadavg()[0]:.1f}", flush=True)
+                    judge.at_most(f"{label} {name}：首次渲染中位数", first, goal_first, "秒", 2,
+                                  f"；各次 {'、'.join(f'{t:.2f}' for t in firsts[name])}")
+                    each = f"；各次 {'、'.join(f'{t:.2f}' for t in changes[name])}"
+                    if goal_change is None:
+                        judge.note(f"{label} {name}：筛选变更中位数 {change:.2f} 秒{each}")
+                    else:
+                        judge.at_most(f"{label} {name}：筛选变更中位数", change, goal_change, "秒", 2, each)
+                judge.note(f"{label}：每次访问服务与内核平均用 CPU {cpu:.1f} 秒；负载 {os.getloadavg()[0]:.1f}")
             if with_memory:
-                memory(browser, url, Path(tmp), label)
+                memory(judge, browser, url, Path(tmp), label)
             browser.close()
 
 
 def main() -> None:
-    if not Path(CHROMIUM).exists():
-        print("未安装 /usr/bin/chromium，跳过看板基准测试")
+    chromium = find_chromium()
+    if chromium is None:
+        print("未找到 Chromium（SGZ_CHROMIUM、PATH 和 /usr/bin/chromium 中都没有），跳过看板基准")
         return
+    judge = Judge()
     print(f"系统负载（1 分钟）{os.getloadavg()[0]:.1f}", flush=True)
     # SGZ_BENCH_DASHBOARDS=demo,big,memory (default all): the demo's timings, 100 stations' timings, the memory
     only = os.environ.get("SGZ_BENCH_DASHBOARDS", "demo,big,memory").split(",")
     if "demo" in only:
-        run("示范区（7 个站）", demo.build(), "demo")
+        run(judge, chromium, "示范区（7 个站）", demo.build(), "demo")
     if "big" in only or "memory" in only:
         from .bench_reports import big_district
 
-        run("100 个站的区", big_district(100), "big", timing="big" in only, with_memory="memory" in only)
+        run(judge, chromium, "100 个站的区", big_district(100), "big", timing="big" in only,
+            with_memory="memory" in only)
+    judge.finish()
 
 
 if __name__ == "__main__":

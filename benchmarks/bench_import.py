@@ -25,6 +25,8 @@ from sgzlib.domain import schema
 from sgzlib.ledger import import_workbook
 from sgzlib.store import storage
 
+from .judge import Judge
+
 ROWS = 100_000
 PEOPLE = 300
 TARGET_SECONDS = 60
@@ -83,15 +85,16 @@ def main() -> None:
         again = import_workbook(engine, path)
         second = time.perf_counter() - t0
         assert not again.changed_anything
-        verdict = "达标" if first < TARGET_SECONDS else "未达标"
-        print(f"首次导入 {ROWS:,} 行服务记录（空 SQLite 库）：{first:.1f} 秒（目标 < {TARGET_SECONDS} 秒，{verdict}）")
-        print(f"再次导入同一工作簿（无变化）：{second:.1f} 秒")
+        judge = Judge()
+        judge.at_most(f"首次导入 {ROWS:,} 行服务记录（空 SQLite 库）", first, TARGET_SECONDS, "秒", 1)
+        judge.note(f"再次导入同一工作簿（无变化）：{second:.1f} 秒")
         raw = folder / "raw.xlsx"
         if raw != path:
             engine = storage.connect(f"sqlite:///{folder / 'raw.db'}")
             t0 = time.perf_counter()
             import_workbook(engine, raw)
-            print(f"导入 openpyxl 直接写出的同一工作簿（文字内嵌、无共享字符串）：{time.perf_counter() - t0:.1f} 秒")
+            judge.note(f"导入 openpyxl 直接写出的同一工作簿（文字内嵌、无共享字符串）：{time.perf_counter() - t0:.1f} 秒")
+    judge.finish()
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ exactly as ``sgz photos scan`` reads files (draft JPEG decoding included).
 
 from __future__ import annotations
 
+import sys
 import time
 
 import pandas as pd
@@ -15,7 +16,10 @@ import pandas as pd
 from sgzlib.demo import photogen
 from sgzlib.photos import hashing
 
+from .judge import Judge
+
 FAMILIES = 60
+GOAL_RECALL, GOAL_FALSE_PAIRS = 0.95, 0  # at the threshold in use (hashing.THRESHOLD)
 
 
 def run(families: int = FAMILIES, thresholds=range(0, 17, 2)) -> pd.DataFrame:
@@ -34,6 +38,14 @@ def main() -> None:
     with pd.option_context("display.unicode.east_asian_width", True, "display.width", 200,
                            "display.float_format", "{:.3f}".format):
         print(shown.to_string(index=False))
+    judge = Judge()
+    if hashing.THRESHOLD not in set(table["threshold"]):
+        print(f"  当前阈值 {hashing.THRESHOLD} 位不在所测阈值中，无法判定")
+        sys.exit(1)
+    used = table.set_index("threshold").loc[hashing.THRESHOLD]
+    judge.at_least(f"阈值 {hashing.THRESHOLD} 位的召回率", float(used["recall"]), GOAL_RECALL, "", 3)
+    judge.at_most(f"阈值 {hashing.THRESHOLD} 位的误配对", int(used["false_pairs"]), GOAL_FALSE_PAIRS, "对", 0)
+    judge.finish()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,10 @@ from sgzlib.demo import photogen
 from sgzlib.photos import scan, store
 from sgzlib.store import storage
 
+from .judge import Judge
+
 N = int(os.environ.get("SGZ_BENCH_PHOTOS", "10000"))
+GOAL_PER_SECOND, GOAL_RESCAN_SECONDS = 50, 5.0
 SIZES = ((2400, 1800, 92), (3000, 2000, 90), (3264, 2448, 88))  # width, height, JPEG quality
 
 
@@ -85,14 +88,17 @@ def main() -> None:
         took, cpu = time.perf_counter() - t0, _cpu() - cpu0
         readable = sum(r["readable"] for r in first.rows)
         n = len(first.rows)
-        print(f"首次读取：{n} 张（可读 {readable}），{took:.1f} 秒，{n / took:.0f} 张/秒（2 进程；目标 ≥50）")
-        print(f"  CPU 时间 {cpu:.1f} 秒（每张 {cpu / n * 1000:.0f} 毫秒）：2 核不被其他程序占用时约 {n / (cpu / 2):.0f} 张/秒；"
-              f"机器负载 {os.getloadavg()[0]:.1f}")
+        judge = Judge()
+        judge.at_least(f"首次读取 {n} 张（可读 {readable}，{took:.1f} 秒，2 进程）", n / took, GOAL_PER_SECOND, "张/秒", 0)
+        judge.note(f"CPU 时间 {cpu:.1f} 秒（每张 {cpu / n * 1000:.0f} 毫秒）：2 核不被其他程序占用时约 {n / (cpu / 2):.0f} 张/秒；"
+                   f"机器负载 {os.getloadavg()[0]:.1f}")
         t0 = time.perf_counter()
         again = scan.scan_folder(root, store.known_files(engine, "S1"), jobs=2)
         store.write_scan(engine, "S1", again)
         took = time.perf_counter() - t0
-        print(f"未变时重新扫描：读取 {len(again.rows)} 张，未变 {again.unchanged} 张，{took:.2f} 秒（目标 ≤5 秒）")
+        judge.at_most(f"未变时重新扫描（读取 {len(again.rows)} 张，未变 {again.unchanged} 张）", took,
+                      GOAL_RESCAN_SECONDS, "秒")
+    judge.finish()
 
 
 if __name__ == "__main__":

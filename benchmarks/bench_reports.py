@@ -20,7 +20,12 @@ from sgzlib.domain import schema
 from sgzlib.domain.dataset import Dataset
 from sgzlib.domain.validation import validate
 from sgzlib.reports import batch, jobs
+from sgzlib.runtime.browser import enable_pdf_command, find_chromium
 from sgzlib.store import storage
+
+from .judge import Judge
+
+GOAL_ONE_SECONDS, GOAL_EACH_SECONDS = 10.0, 4.0
 
 
 def big_district(stations: int = 100) -> Dataset:
@@ -48,34 +53,46 @@ def big_district(stations: int = 100) -> Dataset:
     return validate(Dataset(small.frames))
 
 
-def timed(label: str, todo: list, out: Path, workers: int | None = None) -> float:
+def timed(judge: Judge, label: str, todo: list, out: Path, workers: int | None = None, goal_each=None) -> float:
+    """Run ``todo`` and judge it: every report written, and (with ``goal_each``) the seconds per report."""
     started = time.perf_counter()
     results = batch.run_jobs(todo, out, workers=workers, progress=False)
     wall = time.perf_counter() - started
     failed = [r for r in results if not r.ok]
-    print(f"{label}: {len(todo)} 份，用时 {wall:.1f} 秒，平均每份 {wall / len(todo):.2f} 秒"
-          + (f"，失败 {len(failed)} 份：{failed[0].error}" if failed else ""), flush=True)
+    judge.agrees(f"{label}：全部写成", [f"{r.job.target}：{r.error}" for r in failed], len(todo))
+    what = f"{label}：{len(todo)} 份共 {wall:.1f} 秒，平均每份"
+    if goal_each is None:
+        judge.note(f"{what} {wall / len(todo):.2f} 秒")
+    else:
+        judge.at_most(what, wall / len(todo), goal_each, "秒")
     return wall
 
 
 def main() -> None:
+    if find_chromium() is None:
+        print(f"未找到 Chromium，跳过报告基准（所测的报告含 PDF）：{enable_pdf_command()}")
+        return
     workers = batch.default_workers()
     print(f"并行数 {workers}；系统负载 {os.getloadavg()[0]:.1f}", flush=True)
+    judge = Judge()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         url = f"sqlite:///{tmp / 'demo.db'}"
         storage.write_dataset(storage.connect(url), demo.build(), prune=True, scope=None)
         as_of = demo.AS_OF.isoformat()
-        timed("单份督导报告（含内核与浏览器启动，ipynb+HTML+PDF）", jobs.station_jobs(url, ["YL01"], as_of), tmp / "one")
-        timed("示范区 --all 督导报告", jobs.station_jobs(url, None, as_of), tmp / "all", workers)
-        timed("示范区区县概览", jobs.district_jobs(url, ["云岭区"], as_of), tmp / "district")
+        timed(judge, "单份督导报告（含内核与浏览器启动，ipynb+HTML+PDF）", jobs.station_jobs(url, ["YL01"], as_of),
+              tmp / "one", goal_each=GOAL_ONE_SECONDS)
+        timed(judge, "示范区 --all 督导报告", jobs.station_jobs(url, None, as_of), tmp / "all", workers, GOAL_EACH_SECONDS)
+        timed(judge, "示范区区县概览", jobs.district_jobs(url, ["云岭区"], as_of), tmp / "district")
         big_url = f"sqlite:///{tmp / 'big.db'}"
         started = time.perf_counter()
         storage.write_dataset(storage.connect(big_url), big_district(100), prune=True, scope=None)
         print(f"（生成并写入 100 站区县：{time.perf_counter() - started:.1f} 秒）", flush=True)
-        timed("100 站区县 --all 督导报告", jobs.station_jobs(big_url, None, as_of), tmp / "big", workers)
-        timed("100 站区县概览", jobs.district_jobs(big_url, ["云岭区"], as_of), tmp / "bigdistrict")
+        timed(judge, "100 站区县 --all 督导报告", jobs.station_jobs(big_url, None, as_of), tmp / "big", workers,
+              GOAL_EACH_SECONDS)
+        timed(judge, "100 站区县概览", jobs.district_jobs(big_url, ["云岭区"], as_of), tmp / "bigdistrict")
     print(f"结束时系统负载 {os.getloadavg()[0]:.1f}")
+    judge.finish()
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from sgzlib.domain.dataset import Dataset
 from sgzlib.ledger import export_workbook, import_workbook
 from sgzlib.store import storage
 
+from .judge import Judge
 from .synthetic import province
 
 STATION = "T0001"
@@ -72,11 +73,11 @@ def main(n_stations: int = 1000) -> None:
         assert result.stations == sorted(codes), result.stations
         again = import_workbook(big, book)
         assert not again.changed_anything
-    ratio = crowded / alone
-    verdict = "达标" if ratio <= TARGET_RATIO else "未达标"
-    print(f"导入一个站点（{STATION}）到只有上级站点的库：{alone:.2f} 秒")
-    print(f"导入同一站点到有 {n_stations - 1} 个其他站点的库：{crowded:.2f} 秒"
-          f"（{ratio:.2f} 倍，目标 ≤ {TARGET_RATIO} 倍，{verdict}）")
+    judge = Judge()
+    judge.note(f"导入一个站点（{STATION}）到只有上级站点的库：{alone:.2f} 秒")
+    judge.note(f"导入同一站点到有 {n_stations - 1} 个其他站点的库：{crowded:.2f} 秒")
+    judge.at_most("有其他站点的库 / 只有上级站点的库", crowded / alone, TARGET_RATIO, "倍")
+    judge.finish()
 
 
 if __name__ == "__main__":

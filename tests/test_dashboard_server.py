@@ -7,6 +7,7 @@ the kernel websocket a page would use). Slow; CI runs them all.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import datetime as dt
 import http.client
 import json
@@ -23,6 +24,7 @@ import pytest
 
 from sgzlib.dashboards import voila_main
 from sgzlib.dashboards.server import DashboardServer, free_port, port_free
+from sgzlib.runtime import processes
 from sgzlib.store import storage
 
 pytestmark = [pytest.mark.slow]
@@ -84,6 +86,7 @@ def test_signal_stops_server_and_kernels_without_traceback(demo_url, tmp_path, s
     with open(tmp_path / "out.txt", "wb") as out, open(tmp_path / "err.txt", "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "sgzlib.cli", "dashboard", "--db", demo_url,
                                  "--port", str(port)], stdout=out, stderr=err, start_new_session=True)
+    family = []
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and not ("按 Ctrl+C 停止" in (tmp_path / "out.txt").read_text("utf-8")
@@ -95,8 +98,12 @@ def test_signal_stops_server_and_kernels_without_traceback(demo_url, tmp_path, s
         proc.send_signal(signum)
         assert proc.wait(60) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        if proc.poll() is None:  # the test failed before the server stopped: stop it and its kernels, as a user would
+            kernels = family + processes.children(proc)
+            processes.stop_tree(proc, 30, group=True)
+            for kernel in kernels:
+                with contextlib.suppress(psutil.Error):
+                    kernel.kill()
     stderr = (tmp_path / "err.txt").read_text("utf-8")
     assert "Traceback" not in stderr, stderr
     printed = (tmp_path / "out.txt").read_text("utf-8")

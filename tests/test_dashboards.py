@@ -410,10 +410,11 @@ def test_dashboards_open_on_the_reports_default_date(chromium, tmp_path_factory,
     srv = DashboardServer(url, port=free_port(), log_path=output_dir / "dashboards-default-date.log",
                           fill_delay=3600)  # each dashboard visited once: no refill (see the server fixture)
     srv.start()
-    context = browser.new_context(viewport={"width": 1360, "height": 1600}, locale="zh-CN")
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT)
+    context = None
     try:
+        context = browser.new_context(viewport={"width": 1360, "height": 1600}, locale="zh-CN")
+        pg = context.new_page()
+        pg.set_default_timeout(TIMEOUT)
         srv.wait_ready(timeout=90)
         srv.wait_preheated(timeout=240)  # what is tested is the date shown, not how fast a fresh server answers
         for name, ready in (("progress", ".sgz-panel-kpis .sgz-kpi"), ("outcomes", ".sgz-panel-kpis .sgz-kpi"),
@@ -432,7 +433,8 @@ def test_dashboards_open_on_the_reports_default_date(chromium, tmp_path_factory,
             assert empty == [], f"{name}: 没有数据的图表 {empty}"
             pg.screenshot(path=str(output_dir / f"dashboard_default_{name}.png"), full_page=True)
     finally:
-        context.close()
+        if context is not None:
+            context.close()
         srv.stop()
         if env_before is not None:
             os.environ["SGZ_DASHBOARD_AS_OF"] = env_before

@@ -122,29 +122,59 @@ def test_kernel_starts():
 
 # -- make demo's system step --------------------------------------------------
 
-@pytest.mark.parametrize("env, euid, apt, sudo_ok, chromium, fonts, packages, prefix, reason", [
-    ({"SGZ_SYSTEM_PACKAGES": "no"}, 0, True, False, False, False, (), None, "SGZ_SYSTEM_PACKAGES=no"),
-    ({}, 0, True, False, True, True, (), None, "都已就绪"),
-    ({}, 0, True, False, False, False, ("chromium", "fonts-noto-cjk"), (), ""),
-    ({}, 1000, True, True, True, False, ("fonts-noto-cjk",), ("sudo", "-n"), ""),
-    ({}, 1000, True, False, False, True, ("chromium",), None, "sudo 也需要密码"),
-    ({}, 0, False, False, False, True, ("chromium",), None, "没有 apt-get"),
-    # SGZ_CHROMIUM names the browser to use: another one would not be used, so only the fonts.
-    ({"SGZ_CHROMIUM": "/opt/c"}, 0, True, False, False, False, ("fonts-noto-cjk",), (), ""),
+@pytest.mark.parametrize("env, euid, apt, sudo_ok, wanted, prefix, reason", [
+    ({"SGZ_SYSTEM_PACKAGES": "no"}, 0, True, False, ("chromium",), None, "SGZ_SYSTEM_PACKAGES=no"),
+    ({}, 0, True, False, (), None, "都已就绪"),
+    ({}, 0, True, False, ("chromium", "fonts-noto-cjk"), (), ""),
+    ({}, 1000, True, True, ("fonts-noto-cjk",), ("sudo", "-n"), ""),
+    ({}, 1000, True, False, ("chromium",), None, "sudo 也需要密码"),
+    ({}, 0, False, False, ("chromium",), None, "没有 apt-get"),
 ])
-def test_system_step_plan(env, euid, apt, sudo_ok, chromium, fonts, packages, prefix, reason):
-    step = system_packages.plan(env, euid, apt, sudo_ok, chromium, fonts)
-    assert step.packages == packages and reason in step.reason
+def test_system_step_plan(env, euid, apt, sudo_ok, wanted, prefix, reason):
+    step = system_packages.plan(env, euid, apt, sudo_ok, wanted)
+    assert step.packages == (() if "SGZ_SYSTEM_PACKAGES" in env else wanted) and reason in step.reason
     if prefix is None:
         assert step.commands == ()
     else:
         assert step.commands == ((*prefix, "apt-get", "update", "-qq"),
-                                 (*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages))
+                                 (*prefix, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *wanted))
+
+
+def _only(monkeypatch, present: set[str]) -> None:
+    """Every program of ``system_packages.PROGRAMS`` found exactly when its key is in ``present``."""
+    for key, program in system_packages.PROGRAMS.items():
+        monkeypatch.setitem(system_packages.PROGRAMS, key, system_packages.Program(
+            program.label, program.package, (lambda k=key: f"/opt/{k}" if k in present else None)))
+
+
+@pytest.mark.parametrize("purpose, env, present, packages", [
+    ("demo", {}, set(), ("chromium", "fonts-noto-cjk")),
+    ("demo", {}, {"chromium", "fonts"}, ()),
+    # SGZ_CHROMIUM names the browser to use: another one would not be used, so only the fonts.
+    ("demo", {"SGZ_CHROMIUM": "/opt/c"}, set(), ("fonts-noto-cjk",)),
+    ("tests", {}, {"chromium", "fonts"}, ("libreoffice-calc-nogui", "poppler-utils", "postgresql", "npm")),
+    ("tests", {}, {"chromium", "fonts", "libreoffice", "npm"}, ("poppler-utils", "postgresql")),
+    ("tests", {}, set(system_packages.PROGRAMS), ()),
+])
+def test_system_step_installs_what_its_purpose_lacks(monkeypatch, purpose, env, present, packages):
+    _only(monkeypatch, present)
+    assert system_packages.missing_packages(purpose, env) == packages
+
+
+def test_the_command_that_enables_skipped_tests(monkeypatch):
+    monkeypatch.delenv("SGZ_CHROMIUM", raising=False)
+    monkeypatch.setattr(system_packages.os, "geteuid", lambda: 1000)
+    assert system_packages.install_command(("postgresql",), "make test") == \
+        "sudo apt-get install -y postgresql && make test"
+    monkeypatch.setattr(system_packages.os, "geteuid", lambda: 0)
+    monkeypatch.setenv("SGZ_CHROMIUM", "/nonexistent/chromium")  # names no browser: that is what to undo
+    assert system_packages.install_command(("chromium", "fonts-noto-cjk"), "make test") == \
+        "unset SGZ_CHROMIUM && apt-get install -y chromium fonts-noto-cjk && make test"
 
 
 def test_system_step_off_says_nothing_installs_nothing(monkeypatch, capsys):
     monkeypatch.setenv("SGZ_SYSTEM_PACKAGES", "no")
     ran = []
     monkeypatch.setattr(system_packages.subprocess, "run", lambda *a, **k: ran.append(a))
-    assert system_packages.main() == 0
+    assert system_packages.main([]) == 0 and system_packages.main(["--tests"]) == 0
     assert ran == [] and capsys.readouterr().out == ""

@@ -28,6 +28,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 import yaml
+from programs import IN_CI, missing, need
 
 from sgzlib import cli
 from sgzlib.dashboards.server import DASHBOARDS, free_port, wait_preheated
@@ -39,28 +40,24 @@ from sgzlib.store import access, storage
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 PROXY = DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy"
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 TIMEOUT = 120_000  # ms: a user's first visit starts their server and a kernel on a loaded 2-core machine
 SCOPES = {"worker": ["YL01"], "supervisor": ["YL02", "YL03"]}
 
 
 @pytest.fixture(scope="module")
-def needs():
-    """Chromium and the Hub's proxy: skipped locally when missing, a failure in CI."""
-    missing = []
-    if not Path(CHROMIUM).exists():
-        missing.append("Chromium（/usr/bin/chromium）")
+def needs(chromium):
+    """Chromium, the Hub's proxy (``make test`` installs it with npm) and JupyterHub: skipped locally when
+    missing, a failure in CI."""
     if not PROXY.exists():
-        missing.append("configurable-http-proxy（npm ci --prefix deploy）")
+        need("npm")
+        missing("npm", "deploy/node_modules 中没有 configurable-http-proxy：make test 会运行 npm ci --prefix deploy")
     if shutil.which("jupyterhub", path=str(Path(sys.executable).parent)) is None:
-        missing.append("jupyterhub（pip install -e '.[hub]'）")
-    if missing:
         if IN_CI:
-            pytest.fail(f"CI 中必须安装{'、'.join(missing)}：多用户看板测试不能跳过")
-        pytest.skip(f"未安装{'、'.join(missing)}，跳过多用户看板测试")
+            pytest.fail("CI 中必须安装 jupyterhub（pip install -e '.[hub]'）：多用户看板测试不能跳过")
+        pytest.skip("未安装 jupyterhub，跳过多用户看板测试")
+    return chromium
 
 
 @pytest.fixture(scope="module")
@@ -132,7 +129,7 @@ def browser(needs):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=needs, args=CHROMIUM_ARGS)
         yield b
         b.close()
 

@@ -8,6 +8,7 @@ left afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -22,6 +23,7 @@ import pytest
 import sgzlib as sgz
 from sgzlib.dashboards.server import free_port
 from sgzlib.demo import district as demo
+from sgzlib.runtime import processes
 from sgzlib.store import storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -48,7 +50,8 @@ def _start_lab(url: str, workspace: Path, port: int, log: Path):
         if proc.poll() is not None:
             break
         time.sleep(0.5)
-    proc.kill()
+    processes.stop_tree(proc, 30, group=True)
+    out.close()
     raise AssertionError(f"sgz lab did not start:\n{log.read_text(encoding='utf-8')}")
 
 
@@ -60,6 +63,7 @@ def test_sgz_lab_in_chromium(chromium, tmp_path, demo_ds, output_dir):
     workspace = tmp_path / "工作台"
     log = output_dir / "lab-server.log"
     proc, address, out = _start_lab(url, workspace, free_port(), log)
+    children = []
     try:
         assert address.startswith("http://127.0.0.1:")
         assert sorted(p.name for p in workspace.glob("*.ipynb")) == ["个案分析.ipynb", "小组分析.ipynb", "成效分析.ipynb",
@@ -94,13 +98,17 @@ def test_sgz_lab_in_chromium(chromium, tmp_path, demo_ds, output_dir):
         children = psutil.Process(proc.pid).children(recursive=True)
         assert any("jupyterlab" in " ".join(c.cmdline()) for c in children)
         assert any("ipykernel" in " ".join(c.cmdline()) for c in children)  # the notebook's kernel
-    except BaseException:
-        proc.kill()
-        raise
-    proc.send_signal(signal.SIGTERM)  # what Ctrl+C or a service manager does
-    assert proc.wait(60) == 0
-    out.close()
-    gone, alive = psutil.wait_procs(children, timeout=10)
-    assert not alive, [a.cmdline() for a in alive]
-    assert "JupyterLab 已停止" in log.read_text(encoding="utf-8")
-    assert demo.AS_OF  # the demo district was the data shown
+        proc.send_signal(signal.SIGTERM)  # what Ctrl+C or a service manager does
+        assert proc.wait(60) == 0
+        gone, alive = psutil.wait_procs(children, timeout=10)
+        assert not alive, [a.cmdline() for a in alive]
+        assert "JupyterLab 已停止" in log.read_text(encoding="utf-8")
+        assert demo.AS_OF  # the demo district was the data shown
+    finally:
+        # pass or fail, nothing of this test keeps running: the command, its server and every kernel
+        children += processes.children(proc)
+        processes.stop_tree(proc, 30, group=True)
+        for child in children:
+            with contextlib.suppress(psutil.Error):
+                child.kill()
+        out.close()

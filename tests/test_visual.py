@@ -36,7 +36,7 @@ logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 
 @pytest.fixture(scope="module")
-def reports(tmp_path_factory, demo_ds):
+def reports(tmp_path_factory, demo_ds, chromium):
     """Station report (YL01, 60 indicators), assessment (P2025-YL03, with the example scheme), district overview."""
     base = tmp_path_factory.mktemp("visual")
     url = f"sqlite:///{base / 'demo.db'}"
@@ -181,13 +181,13 @@ def test_chart_fonts_are_at_least_9pt_at_print_size(reports):
             assert not small, f"{name}「{title}」：{small}"
 
 
-def test_table_text_is_left_aligned_unless_numeric(reports):
+def test_table_text_is_left_aligned_unless_numeric(reports, chromium):
     from playwright.sync_api import sync_playwright
 
-    from sgzlib.runtime.browser import CHROMIUM_ARGS, chromium_path
+    from sgzlib.runtime.browser import CHROMIUM_ARGS
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 718, "height": 1000})
             for name, result in reports.items():

@@ -1,4 +1,4 @@
-"""Case, group, outcome and indicator analyses for the JupyterLab gallery (``notebooks/gallery``).
+"""Case, group, outcome and indicator analyses for the JupyterLab gallery (``sgzlib/reports/notebooks/gallery``).
 
 Everything here is computed over a ``Dataset`` (and, for outcomes and
 indicators, over the frames of ``outcomes`` and ``indicators``), so the

@@ -1,4 +1,4 @@
-"""Plotly figures of the analysis gallery (``notebooks/gallery``), with Chinese titles, axes and legends.
+"""Plotly figures of the analysis gallery (``sgzlib/reports/notebooks/gallery``), with Chinese titles, axes and legends.
 
 Each function takes a frame of ``sgzlib.analysis.casework`` (through ``sgzlib.api``)
 and returns a ``plotly.graph_objects.Figure`` a supervisor can paste into a

@@ -23,13 +23,14 @@ import sqlalchemy as sa
 
 from ..cli import add_db_argument
 from ..reports.engine import KernelSession
+from ..runtime import resources
 from ..runtime.browser import CHROMIUM_ENV_VAR, INSTALL_COMMAND, find_chromium
 from ..runtime.kernel import KERNEL_NAME, _runs_this_python
 from ..store import storage
 from . import summary
 
 OK, WARN, FAIL = "ok", "warn", "fail"
-MIGRATIONS = Path(__file__).resolve().parents[1] / "store" / "migrations"
+MIGRATIONS = resources.path("store", "migrations")
 FONT_PACKAGE = "fonts-noto-cjk"
 
 

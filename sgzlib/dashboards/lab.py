@@ -8,7 +8,7 @@ or news checks, and the database URL handed to the kernels through
 ``SGZ_DATABASE_URL`` in their environment (``sgz.open()`` reads it), so it is
 never written into a notebook.
 
-``prepare_workspace`` copies the gallery notebooks (``notebooks/gallery``) into
+``prepare_workspace`` copies the gallery notebooks (``sgzlib/reports/notebooks/gallery``) into
 the workspace on first use. A notebook is copied once: a copy the user edited,
 renamed or deleted is never overwritten or brought back (the names already
 handed out are kept in ``.sgz-gallery.json``); a notebook added to the gallery
@@ -32,12 +32,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
-from ..runtime import processes
+from ..runtime import processes, resources
 from ..runtime.kernel import KERNEL_NAME, ensure_kernel
 from ..store.storage import ENV_VAR as DB_ENV_VAR
 from .server import HOST, absolute_url, port_free
 
-GALLERY_DIR = Path(__file__).resolve().parents[2] / "notebooks" / "gallery"
+GALLERY_DIR = resources.path("reports", "notebooks", "gallery")
 DEFAULT_WORKSPACE = Path("工作台")
 DEFAULT_PORT = 8888
 MARKER = ".sgz-gallery.json"

@@ -30,7 +30,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from ..errors import ConfigError
-from ..runtime import processes
+from ..runtime import processes, resources
 from ..store.storage import ENV_VAR as DB_ENV_VAR
 from ..store.storage import database_url
 from . import AS_OF_ENV_VAR
@@ -55,8 +55,8 @@ TEMPLATE = "sgz"
 # load before the first widget shows (the charts bring their own plotly.js, chart.py); jupyterlab_pygments,
 # the colours of code cells, which dashboard pages do not show (strip_sources).
 LAB_EXTENSIONS_LEFT_OUT = ("jupyterlab-plotly", "jupyterlab_pygments")
-SHARE_DIR = Path(__file__).resolve().parent / "share"
-DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboards"
+SHARE_DIR = resources.path("dashboards", "share")  # package data: the Voila template
+DASHBOARD_DIR = resources.path("dashboards", "notebooks")
 
 
 @dataclass(frozen=True)
@@ -158,10 +158,8 @@ def port_free(port: int, host: str = HOST) -> bool:
 
 
 def free_port(host: str = HOST) -> int:
-    """A loopback port nobody uses right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
+    """A loopback port nobody uses right now (``processes.free_port``)."""
+    return processes.free_port(host)
 
 
 class DashboardServer(processes.Served):

@@ -26,10 +26,11 @@ import pandas as pd
 import yaml
 
 from ..errors import DefinitionError, NotFoundError, Problem
+from ..runtime import resources
 from . import schema
 from .vocab import fold
 
-SCALES_FILE = Path(__file__).resolve().parents[1] / "data" / "scales.yaml"
+SCALES_FILE = resources.path("data", "scales.yaml")
 DIRECTIONS = {"higher_better": True, "lower_better": False}
 SUB_SEPARATORS = "·/／:："
 _FOLD_DROP = re.compile(r"[-_·/／.．:：()（）]")

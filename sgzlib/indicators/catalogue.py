@@ -20,11 +20,12 @@ import yaml
 from ..domain.vocab import VOCABS, fold
 from ..errors import DefinitionError, NotFoundError, Problem
 from ..photos.checks import DEFAULT_MAX_DAYS, DEFAULT_MAX_KM, FINDINGS
+from ..runtime import resources
 from .photos import ACTIONS, photo_actions
 from .registry import RULES, Param
 from .spending import check_spending
 
-CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogues"
+CATALOGUE_DIR = resources.path("catalogues")
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 PERIODS = ("whole", "month", "quarter")
 # Indicator domains: the ledger's 领域 plus the two groups of station-level standards.

@@ -21,6 +21,7 @@ from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
+from ..runtime import resources
 from ..runtime.kernel import KERNEL_NAME, ensure_kernel
 
 ENGINE_NAME = "sgz"
@@ -118,5 +119,5 @@ class KernelSession:
 
 
 def notebook_path(name: str) -> Path:
-    """The shipped notebook ``name`` (``station_supervision`` …) in the project's ``notebooks/`` folder."""
-    return Path(__file__).resolve().parents[2] / "notebooks" / f"{name}.ipynb"
+    """The shipped notebook ``name`` (``station_supervision`` …): package data in ``sgzlib/reports/notebooks``."""
+    return resources.path("reports", "notebooks", f"{name}.ipynb")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from html.parser import HTMLParser
-from pathlib import Path
 
-TEMPLATES = Path(__file__).parent / "templates"
+from ..runtime import resources
+
+TEMPLATES = resources.path("reports", "templates")
 # Tags whose URL attributes a browser fetches by itself (a plain link <a href> is not fetched).
 FETCHING = {"script": "src", "img": "src", "iframe": "src", "link": "href", "source": "src", "video": "src",
             "audio": "src", "embed": "src", "object": "data", "input": "src", "track": "src"}

@@ -9,10 +9,32 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
+import socket
 import subprocess
 import urllib.error
 import urllib.request
+
+# Ports for servers we start, below the range Linux hands to outgoing connections (32768–60999): a port picked
+# there (bind to port 0) can be taken by any client socket of the machine before our server binds it.
+SERVER_PORTS = range(20000, 32768)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port on ``host`` nobody listens on, outside the range client sockets draw from."""
+    for _ in range(100):
+        port = random.choice(SERVER_PORTS)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # the range is full: let the system choose
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 class Served:

@@ -31,7 +31,7 @@ from ..domain import personal, schema
 from ..domain.dataset import Dataset
 from ..domain.validation import validate
 from ..errors import ConfigError, NotFoundError
-from ..runtime import faults
+from ..runtime import faults, resources
 from . import bulk_read, privacy, spending_overrules
 from .db import SQL_TABLES, metadata
 from .photo_index import load_index
@@ -98,7 +98,7 @@ def _sqlite_begin(conn: sa.Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = resources.path("store", "migrations")
 
 
 def _config():

@@ -26,6 +26,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from programs import have
 
 from sgzlib import cli
 from sgzlib.demo import district as demo
@@ -277,7 +278,7 @@ def shared(tmp_path_factory, demo_ds):
     ds, secrets = hostile(demo_ds)
     url = f"sqlite:///{base / 'hostile.db'}"
     storage.write_dataset(storage.connect(url), ds, prune=True, scope=None)
-    return produce(url, base), secrets, base
+    return produce(url, base, pdf=have("chromium", "fonts", "poppler")), secrets, base
 
 
 # --- the rules, one by one ------------------------------------------------------------------------------------
@@ -364,7 +365,7 @@ def test_no_real_value_in_any_shared_output(shared):
     outputs, secrets, _ = shared
     # Every output the tests name must exist and carry data (a scan of an empty file proves nothing).
     expected = {"export --mask 全部", "outcomes json pairs", "evaluate xlsx", "station YL01 html", "station YL01 ipynb",
-                "station YL01 pdf", "assessment P2025-YL01 评分表", "district 云岭区 html", "dashboards data"}
+                "assessment P2025-YL01 评分表", "district 云岭区 html", "dashboards data"}
     assert expected <= set(outputs)
     assert all(len(outputs[k]) > 1000 for k in expected)
     # The star-spaced search is unambiguous only if no longer name's correct mask (first*…*last) spells a
@@ -390,6 +391,16 @@ def test_the_linkage_audit_rebuilds_nothing_from_the_shared_outputs(shared, demo
     read_all += [privacy_audit.read_file(base / f, personal.EXTERNAL) for f in ("masked.xlsx", "masked-yl01.xlsx")]
     assert len(read_all) > 30 and read_all[-1].tables["beneficiaries"]["code"].str.startswith("YL01").all()
     assert privacy_audit.audit(read_all, privacy_audit.Secrets.of(ds)) == []
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_no_real_value_in_the_pdfs(shared, chromium, poppler):
+    outputs, secrets, _ = shared
+    pdfs = {name: text for name, text in outputs.items() if name.endswith(" pdf")}
+    assert set(pdfs) == {"station YL01 pdf", "assessment P2025-YL01 pdf", "district 云岭区 pdf"}
+    assert all(len(text) > 1000 for text in pdfs.values())
+    assert {name: h for name, h in scan_outputs(pdfs, secrets).items() if h} == {}
 
 
 @pytest.mark.slow
