@@ -155,6 +155,12 @@ def simplified(text: object) -> str:
     return str(text).translate(_TRADITIONAL)
 
 
+def traditional_title(title: str) -> schema.Table | None:
+    """The ledger table a title names once read as simplified characters, when it has traditional ones."""
+    plain = simplified(title)
+    return table_for_title(plain) if plain != title else None
+
+
 def lookalike_table(title: str, rows: list[list]) -> schema.Table | None:
     """The ledger table an unrecognised sheet looks like once its title or headers are read as simplified."""
     plain = simplified(title)
