@@ -156,9 +156,18 @@ def simplified(text: object) -> str:
 
 
 def traditional_title(title: str) -> schema.Table | None:
-    """The ledger table a title names once read as simplified characters, when it has traditional ones."""
+    """The ledger table a title names once read as simplified characters, when it has traditional ones.
+
+    The rule of sheet names (README「工作表的名称」): such a title is refused, whether or not the simplified
+    characters it also holds would name the same sheet (``社工站點``, ``小组（長青站）``).
+    """
     plain = simplified(title)
     return table_for_title(plain) if plain != title else None
+
+
+def traditional_characters(text: str) -> list[str]:
+    """The characters of ``text`` that have a simplified form in the list above, each once."""
+    return list(dict.fromkeys(ch for ch in text if simplified(ch) != ch))
 
 
 def lookalike_table(title: str, rows: list[list]) -> schema.Table | None:

@@ -124,17 +124,18 @@ def _read_sheet(title: str, data: SheetData, progress: Progress | None, ledger: 
 def _recognise(title: str, head_values: list[list], ledger: Ledger, hidden: bool) -> schema.Table | None:
     """The table a sheet holds, by its title or else its headers; a title in traditional characters is refused.
 
-    The rule (README「工作表的名称」): a sheet whose title, read as simplified characters, names a ledger
-    sheet that the title as written does not (``服務記錄``) is refused with the simplified name to use.
+    The rule (README「工作表的名称」): a sheet whose title has traditional characters and, read as simplified
+    characters, names a ledger sheet (``服務記錄``, ``社工站點``) is refused with the simplified name to use.
     """
-    table = headers.table_for_title(title)
     alike = headers.traditional_title(title)
-    if alike is not None and alike is not table:
+    if alike is not None:
+        found = "、".join(f"「{ch}」" for ch in headers.traditional_characters(title))
         ledger.problems.append(Problem(
-            "lookalike_sheet", f"工作表名「{title}」用了繁体字或异体字，看起来是台账「{alike.sheet}」；台账只按简体的"
+            "lookalike_sheet", f"工作表名「{title}」中有繁体字或异体字（{found}），看起来是台账「{alike.sheet}」；台账只按简体的"
             f"工作表名识别，这张表没有导入。请把工作表名改为「{alike.sheet}」（表头也用模板中的简体写法）后再导入",
             where=title))
         return None
+    table = headers.table_for_title(title)
     if table is not None:
         return table
     table = headers.table_for_headers(head_values)
@@ -188,14 +189,23 @@ def _collect(sheet: SheetRead, data: SheetData, head: list, found: int, rows, pr
 
 def _map_columns(sheet: SheetRead, header: list, ledger: Ledger) -> None:
     ignored = []
+    reported: set[str] = set()  # columns whose header is refused already (traditional characters)
     for i, text in enumerate(header):
         if text is None or not fold(text):
             continue
         column, unit = headers.match_header(sheet.table, text)
-        if column is None:
-            ignored.append(str(text).strip())
-            continue
         letter = get_column_letter(i + 1)
+        if column is None:
+            alike = headers.match_header(sheet.table, headers.simplified(text))[0] if isinstance(text, str) else None
+            if alike is None:
+                ignored.append(str(text).strip())
+                continue
+            sheet.letters.setdefault(alike.header, letter)
+            sheet.problems.append(Problem("lookalike_header", f"表头「{str(text).strip()}」用了繁体字或异体字，不能识别，"
+                                          f"这一列不会导入；请改为模板中的简体写法「{alike.header}」",
+                                          where=sheet.title, row=sheet.header_row, column=alike.header, value=str(text)))
+            reported.add(alike.name)
+            continue
         if column.name in sheet.index:
             sheet.problems.append(Problem("duplicate_column", f"「{column.header}」列出现了两次"
                                           f"（{sheet.letters[column.header]}列和{letter}列），请删去一列",
@@ -212,7 +222,7 @@ def _map_columns(sheet: SheetRead, header: list, ledger: Ledger) -> None:
         sheet.factors[column.name] = factor
         sheet.letters[column.header] = letter
     for c in sheet.table.columns:
-        if c.required and c.name not in sheet.index:
+        if c.required and c.name not in sheet.index and c.name not in reported:
             sheet.problems.append(Problem("missing_column", f"缺少必填列「{c.header}」",
                                           where=sheet.title, row=sheet.header_row, column=c.header))
     if ignored:
