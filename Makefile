@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 # (SGZ_SYSTEM_PACKAGES=no: leave the system alone); without a browser the reports are ipynb and HTML.
 # Last, out/index.html and a summary of what was written (with the command that enables PDFs, if needed).
 demo: $(STAMP) | $(JUPYTER_DIRS)
-	$(BIN)/python -m sgzlib.system_packages
+	$(BIN)/python -m sgzlib.runtime.system_packages
 	$(BIN)/sgz demo --photos data/照片
 	$(BIN)/sgz photos scan data/照片
 	$(BIN)/sgz evaluate --all --as-of 2025-10-31 --out out/评估_2025-10-31.xlsx --format xlsx

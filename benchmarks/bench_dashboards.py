@@ -28,8 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sgzlib import demo, storage
 from sgzlib.dashboards.server import DashboardServer, free_port
+from sgzlib.demo import district as demo
+from sgzlib.store import storage
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

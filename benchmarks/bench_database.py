@@ -90,8 +90,8 @@ def county_workbooks(ds, folder: Path) -> list[Path]:
 
 
 def run_size(n_stations: int, folder: Path) -> None:
-    from sgzlib import storage
     from sgzlib.ledger import import_workbook
+    from sgzlib.store import storage
 
     from .bench_evaluate import evaluated
     from .synthetic import province

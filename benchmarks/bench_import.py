@@ -21,8 +21,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from sgzlib import schema, storage
+from sgzlib.domain import schema
 from sgzlib.ledger import import_workbook
+from sgzlib.store import storage
 
 ROWS = 100_000
 PEOPLE = 300

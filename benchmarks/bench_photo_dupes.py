@@ -12,7 +12,7 @@ import time
 
 import pandas as pd
 
-from sgzlib import photogen
+from sgzlib.demo import photogen
 from sgzlib.photos import hashing
 
 FAMILIES = 60

@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sgzlib import photogen, storage
+from sgzlib.demo import photogen
 from sgzlib.photos import scan, store
+from sgzlib.store import storage
 
 N = int(os.environ.get("SGZ_BENCH_PHOTOS", "10000"))
 SIZES = ((2400, 1800, 92), (3000, 2000, 90), (3264, 2448, 88))  # width, height, JPEG quality

@@ -15,9 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from sgzlib import demo, schema, storage
-from sgzlib.dataset import Dataset
+from sgzlib.demo import district as demo
+from sgzlib.domain import schema
+from sgzlib.domain.dataset import Dataset
+from sgzlib.domain.validation import validate
 from sgzlib.reports import batch, jobs
+from sgzlib.store import storage
 
 
 def big_district(stations: int = 100) -> Dataset:
@@ -42,7 +45,7 @@ def big_district(stations: int = 100) -> Dataset:
     small = ds.subset(kept)
     small.frames["stations"] = pd.concat([ds.stations[ds.stations["code"] == demo.HUB], small.stations],
                                          ignore_index=True)
-    return Dataset(small.frames).validate()
+    return validate(Dataset(small.frames))
 
 
 def timed(label: str, todo: list, out: Path, workers: int | None = None) -> float:

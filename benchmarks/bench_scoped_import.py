@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sgzlib import storage
-from sgzlib.dataset import Dataset
+from sgzlib.domain.dataset import Dataset
 from sgzlib.ledger import export_workbook, import_workbook
+from sgzlib.store import storage
 
 from .synthetic import province
 

@@ -44,10 +44,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from sgzlib import schema
+from sgzlib.domain import schema
+from sgzlib.domain.vocab import LIST_SEPARATOR
 from sgzlib.indicators.catalogue import load_catalogue
 from sgzlib.indicators.context import resolve_projects
-from sgzlib.vocab import LIST_SEPARATOR
 
 KINDS = {
     "period_count": {"domain", "category", "require_upload"},

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sgzlib import schema
-from sgzlib.dataset import Dataset
+from sgzlib.domain import schema
+from sgzlib.domain.dataset import Dataset
 
 YEAR = 2025
 START, END = np.datetime64(f"{YEAR}-01-01", "D"), np.datetime64(f"{YEAR}-12-31", "D")

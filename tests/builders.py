@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from sgzlib.dataset import Dataset
+from sgzlib.domain.dataset import Dataset
 
 D = dt.date.fromisoformat
 

@@ -10,7 +10,8 @@ import textwrap
 
 import pandas as pd
 
-from sgzlib.dataset import Dataset
+from sgzlib.domain.dataset import Dataset
+from sgzlib.domain.validation import validate
 from sgzlib.indicators import evaluate, parse_catalogue
 
 D = dt.date.fromisoformat
@@ -45,7 +46,7 @@ def dataset(projects=None, **tables) -> Dataset:
     frames = {"stations": pd.DataFrame(STATIONS),
               "projects": pd.DataFrame(projects if projects is not None else [project()])}
     frames.update({name: pd.DataFrame(rows) for name, rows in tables.items() if len(rows)})
-    return Dataset(frames).validate()
+    return validate(Dataset(frames))
 
 
 def catalogue(indicators: str, tiers: str = "[]", photo: bool = True, extra: str = ""):

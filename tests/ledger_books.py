@@ -14,7 +14,7 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from sgzlib import schema
+from sgzlib.domain import schema
 
 D = dt.date.fromisoformat
 

@@ -7,9 +7,10 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from sgzlib import privacy, vocab
-from sgzlib.dates import parse_date, require_date
+from sgzlib.domain import vocab
+from sgzlib.domain.dates import parse_date, require_date
 from sgzlib.errors import ConfigError
+from sgzlib.store import privacy
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -82,7 +83,7 @@ def test_mask_dataset_hides_every_phone(demo_ds):
 
 
 def test_masking_maps_each_distinct_value_once_and_keeps_blanks():
-    from sgzlib.privacy import _map
+    from sgzlib.store.privacy import _map
 
     calls = []
     values = pd.Series(["甲", None, "乙", "甲", None], dtype="str", name="v")

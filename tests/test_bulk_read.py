@@ -9,7 +9,8 @@ import sys
 import pandas as pd
 import pytest
 
-from sgzlib import bulk_read, schema, storage
+from sgzlib.domain import schema
+from sgzlib.store import bulk_read, storage
 
 
 @pytest.fixture

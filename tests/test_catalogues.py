@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from sgzlib import demo
-from sgzlib.dataset import Dataset
+from sgzlib.demo import district as demo
+from sgzlib.domain.dataset import Dataset
 from sgzlib.errors import DefinitionError
 from sgzlib.indicators import STATUS_ORDER, evaluate, list_catalogues, load_catalogue, parse_catalogue
 from sgzlib.indicators.catalogue import catalogue_paths

@@ -16,7 +16,7 @@ import pytest
 from figure_json import decoded
 from test_chart_js import chart_page
 
-from sgzlib import charts
+from sgzlib.charts import plots as charts
 from sgzlib.dashboards import cases, data, outcomes, progress
 from sgzlib.dashboards.chart import Chart
 

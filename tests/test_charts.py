@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sgzlib import charts
+from sgzlib.charts import plots as charts
 
 
 def _results() -> pd.DataFrame:

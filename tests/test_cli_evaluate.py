@@ -9,9 +9,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sgzlib import cli, demo, storage
+from sgzlib import cli
 from sgzlib.commands.evaluate import HEADERS
+from sgzlib.demo import district as demo
 from sgzlib.indicators import RESULT_COLUMNS, evaluate
+from sgzlib.store import storage
 
 AS_OF = demo.AS_OF.isoformat()
 

@@ -8,8 +8,11 @@ import json
 import pandas as pd
 import pytest
 
-from sgzlib import cli, demo, outcomes, storage
-from sgzlib.privacy import mask_name
+from sgzlib import cli
+from sgzlib.demo import district as demo
+from sgzlib.domain import outcomes
+from sgzlib.store import storage
+from sgzlib.store.privacy import mask_name
 
 AS_OF = demo.AS_OF.isoformat()
 

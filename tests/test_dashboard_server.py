@@ -20,9 +20,9 @@ import uuid
 import psutil
 import pytest
 
-from sgzlib import storage
 from sgzlib.dashboards import voila_main
 from sgzlib.dashboards.server import DashboardServer, free_port, port_free
+from sgzlib.store import storage
 
 pytestmark = [pytest.mark.slow]
 

@@ -17,10 +17,15 @@ import pandas as pd
 import pytest
 from figure_json import decoded
 
-from sgzlib import demo, indicators, lifecycle, outcomes, storage, supervision
+from sgzlib import indicators
+from sgzlib.analysis import supervision
 from sgzlib.dashboards import progress as progress_view
 from sgzlib.dashboards.server import LAB_EXTENSIONS_LEFT_OUT, DashboardServer, free_port
-from sgzlib.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
+from sgzlib.demo import district as demo
+from sgzlib.domain import lifecycle, outcomes
+from sgzlib.domain.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
+from sgzlib.indicators import evaluate_stations
+from sgzlib.store import storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -208,7 +213,7 @@ def station_facts(ds, station: str):
     cases = cases[cases["station_code"] == station]
     groups = lifecycle.group_overview(ds, AS_OF, rules.groups)
     groups = groups[groups["station_code"] == station]
-    ev = supervision.station_evaluation(ds, station, AS_OF)
+    ev = evaluate_stations(ds, station, AS_OF)
     attention = supervision.cases_needing_attention(ds, station, AS_OF, ev, rules)
     at_risk = supervision.groups_at_risk(ds, station, AS_OF, ev, rules)
     return cases, groups.assign(at_risk=groups["code"].isin(at_risk["code"])), attention
@@ -274,7 +279,7 @@ def catalogue_results(ds, catalogue: str):
 
 def heat_counts(traces) -> dict[str, int]:
     """Cells per status in the drawn heatmap (z holds the index in charts.HEAT_ORDER)."""
-    from sgzlib.charts import HEAT_ORDER
+    from sgzlib.charts.plots import HEAT_ORDER
 
     z = [v for row in traces[0]["z"] for v in row if v is not None]
     return {s: sum(1 for v in z if v == i) for i, s in enumerate(HEAT_ORDER) if any(v == i for v in z)}
@@ -391,7 +396,7 @@ def test_outcomes_dashboard_shows_pairs_statistics_masked_names_and_follows_filt
 
 def test_dashboards_open_on_the_reports_default_date(chromium, tmp_path_factory, demo_ds, browser, output_dir):
     """Without --as-of the dashboards open on the date the CLI and the reports use by default (asof.default_as_of)."""
-    from sgzlib import asof
+    from sgzlib.domain import asof
     from sgzlib.reports import jobs
 
     base = tmp_path_factory.mktemp("default-date")

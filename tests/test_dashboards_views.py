@@ -12,9 +12,12 @@ import pandas as pd
 import pytest
 from builders import D, case_row, dataset, records, sessions
 
-from sgzlib import cli, demo
+from sgzlib import cli
 from sgzlib.dashboards import cases, data, figures, outcomes, progress, server, ui
+from sgzlib.demo import district as demo
 from sgzlib.errors import ConfigError
+from sgzlib.indicators import evaluate_stations
+from sgzlib.workbench import default_as_of
 
 # -- serving ---------------------------------------------------------------------------------
 
@@ -134,12 +137,14 @@ def test_cli_refuses_a_bad_date_in_chinese(capsys):
 ])
 def test_default_as_of_is_today_kept_within_the_projects(demo_ds, monkeypatch, today, expected):
     monkeypatch.delenv(server.AS_OF_ENV_VAR, raising=False)
-    assert data.default_as_of(demo_ds, today) == expected
+    assert default_as_of(demo_ds, today) == expected
 
 
 def test_default_as_of_can_be_fixed_by_the_server(demo_ds, monkeypatch):
+    monkeypatch.delenv(server.AS_OF_ENV_VAR, raising=False)
+    assert data.Source("sqlite://", dataset=demo_ds).as_of == default_as_of(demo_ds)  # 2025-12-31 by the test above
     monkeypatch.setenv(server.AS_OF_ENV_VAR, "2025-10-31")
-    assert data.default_as_of(demo_ds, D("2026-11-23")) == D("2025-10-31")
+    assert data.Source("sqlite://", dataset=demo_ds).as_of == D("2025-10-31")
 
 
 def test_a_source_computes_each_derived_table_once_until_refreshed():
@@ -149,7 +154,7 @@ def test_a_source_computes_each_derived_table_once_until_refreshed():
         src.memo(("x", 1), lambda: calls.append(1) or len(calls))
     assert calls == [1]
     src.refresh()
-    src._dataset = dataset()
+    src._wb = data.Source("sqlite://", dataset=dataset()).wb
     src.memo(("x", 1), lambda: calls.append(1) or len(calls))
     assert calls == [1, 1]
 
@@ -284,8 +289,8 @@ def test_outcome_cards_say_when_the_rci_cannot_be_computed_and_small_n_gives_no_
 
 
 def test_outcome_statistics_below_the_minimum_n_show_no_statistic(demo_ds):
-    from sgzlib import outcomes
     from sgzlib.dashboards import outcomes as board
+    from sgzlib.domain import outcomes
 
     a = outcomes.analyse(demo_ds, demo.AS_OF)
     one = board.labelled(demo_ds, a.pairs[a.pairs["scale"] == "UCLA-3"].head(1))
@@ -297,8 +302,9 @@ def test_outcome_statistics_below_the_minimum_n_show_no_statistic(demo_ds):
 
 
 def test_caseload_per_social_worker(demo_ds):
-    from sgzlib import lifecycle, supervision
+    from sgzlib.analysis import supervision
     from sgzlib.dashboards import cases as board
+    from sgzlib.domain import lifecycle
 
     rules = supervision.AttentionRules()
     when = dt.date(2025, 10, 31)
@@ -345,7 +351,7 @@ def test_dashboard_tables_can_be_downloaded():
 
 
 def test_case_list_sorts_by_days_idle(demo_ds):
-    from sgzlib import supervision
+    from sgzlib.analysis import supervision
     from sgzlib.dashboards import cases as board
 
     when = dt.date(2025, 10, 31)
@@ -365,8 +371,9 @@ def test_case_list_sorts_by_days_idle(demo_ds):
 
 
 def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
-    from sgzlib import caseload, supervision
+    from sgzlib.analysis import supervision
     from sgzlib.dashboards import cases as board
+    from sgzlib.domain import caseload
 
     # The board computes every township's tables once and selects a station's rows; they must be exactly what
     # the per-station calls give (each project is judged on its own, each row depends on its station only).
@@ -375,7 +382,7 @@ def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
     tables = board.district_tables(demo_ds, towns, when)
     rules = board.RULES
     for station in ("YL01", "YL04"):
-        evaluation = supervision.station_evaluation(demo_ds, station, when)
+        evaluation = evaluate_stations(demo_ds, station, when)
         pd.testing.assert_frame_equal(board.of_station(tables["cases_attention"], station),
                                       supervision.cases_needing_attention(demo_ds, station, when, evaluation, rules))
         pd.testing.assert_frame_equal(board.of_station(tables["groups_attention"], station),
@@ -392,7 +399,7 @@ def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
 
 
 def lifecycle_overview(ds, when):
-    from sgzlib import lifecycle
+    from sgzlib.domain import lifecycle
 
     return lifecycle.case_overview(ds, when, cases.RULES.cases)
 

@@ -9,8 +9,10 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from sgzlib import demo, evidence, storage
 from sgzlib.cli import main
+from sgzlib.demo import district as demo
+from sgzlib.indicators import evidence
+from sgzlib.store import storage
 
 
 def table_digest(url: str) -> str:

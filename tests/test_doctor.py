@@ -8,8 +8,11 @@ import stat
 import pytest
 import sqlalchemy as sa
 
-from sgzlib import cli, doctor, storage, system_packages
-from sgzlib.doctor import FAIL, OK, WARN
+from sgzlib import cli
+from sgzlib.commands import doctor
+from sgzlib.commands.doctor import FAIL, OK, WARN
+from sgzlib.runtime import system_packages
+from sgzlib.store import storage
 
 
 def _migrations_with_a_newer_revision(tmp_path):

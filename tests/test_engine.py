@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from engine_builders import catalogue, dataset, indicator, project, row, run, service
 
-from sgzlib import demo
-from sgzlib.dataset import Dataset
+from sgzlib.demo import district as demo
+from sgzlib.domain.dataset import Dataset
 from sgzlib.errors import DataError
 from sgzlib.indicators import RESULT_COLUMNS, STATUS_ORDER, evaluate
 

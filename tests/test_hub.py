@@ -25,9 +25,11 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from sgzlib import access, demo, processes, storage
 from sgzlib.dashboards.server import DASHBOARDS, free_port, wait_preheated
+from sgzlib.demo import district as demo
 from sgzlib.errors import ConfigError
+from sgzlib.runtime import processes
+from sgzlib.store import access, storage
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

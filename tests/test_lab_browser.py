@@ -20,8 +20,9 @@ import psutil
 import pytest
 
 import sgzlib as sgz
-from sgzlib import demo, storage
 from sgzlib.dashboards.server import free_port
+from sgzlib.demo import district as demo
+from sgzlib.store import storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

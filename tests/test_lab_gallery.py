@@ -15,8 +15,10 @@ import pytest
 from lab_builders import analysis_station
 
 import sgzlib as sgz
-from sgzlib import demo, lab, storage
-from sgzlib.reports.kernel import ensure_kernel
+from sgzlib.dashboards import lab
+from sgzlib.demo import district as demo
+from sgzlib.runtime.kernel import ensure_kernel
+from sgzlib.store import storage
 
 pytestmark = pytest.mark.slow
 AS_OF = demo.AS_OF.isoformat()

@@ -1,12 +1,12 @@
-"""Cross-sheet date rules (sgzlib.checks) on small hand-built datasets."""
+"""Cross-sheet date rules (sgzlib.domain.checks) on small hand-built datasets."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from sgzlib import checks
-from sgzlib.dataset import Dataset
+from sgzlib.domain import checks
+from sgzlib.domain.dataset import Dataset
 
 STATIONS = [{"code": "T1", "name": "甲街道站", "level": "乡镇街道站", "district": "测试区"},
             {"code": "T1-V1", "name": "幸福社区室", "level": "村社区室", "parent_code": "T1", "district": "测试区"},

@@ -14,10 +14,12 @@ import pytest
 from ledger_books import D, digest, header, write_book
 from openpyxl import load_workbook
 
-from sgzlib import cli, schema, storage
+from sgzlib import cli
+from sgzlib.domain import schema
 from sgzlib.errors import DataError
 from sgzlib.indicators import evaluate
 from sgzlib.ledger import export_workbook, import_workbook, read_workbook, write_template
+from sgzlib.store import storage
 
 AS_OF = "2025-12-31"
 TEXT: dict[str, list[dict]] = {

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from sgzlib import storage
-from sgzlib.dataset import Dataset
+from sgzlib.domain.dataset import Dataset
 from sgzlib.ledger import import_workbook
+from sgzlib.store import storage
 
 DATA = Path(__file__).resolve().parent / "data"
 

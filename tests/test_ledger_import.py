@@ -9,10 +9,11 @@ import sqlalchemy as sa
 from ledger_books import BASE, D, base_sheets, digest, rows, set_cell, write_book
 from openpyxl import load_workbook
 
-from sgzlib import audit, cli, storage
+from sgzlib import cli
 from sgzlib.errors import DataError
 from sgzlib.ledger import import_workbook
 from sgzlib.ledger.ledger import DB_PREFIX
+from sgzlib.store import audit, storage
 
 
 @pytest.fixture(scope="module")
@@ -213,7 +214,7 @@ def test_dry_run_reports_and_writes_nothing(db, tmp_path):
 
 
 def _ledger_rows(engine) -> dict:
-    from sgzlib.db import SQL_TABLES
+    from sgzlib.store.db import SQL_TABLES
 
     with engine.connect() as conn:
         return {name: sorted(map(tuple, conn.execute(sa.select(t)).fetchall()), key=repr)

@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from ledger_books import base_sheets, digest, write_book
 
-from sgzlib import schema, storage
+from sgzlib.domain import schema
 from sgzlib.errors import DataError
 from sgzlib.ledger import import_workbook, read_workbook
+from sgzlib.store import storage
 
 SHEETS = base_sheets()
 CELLS = [(title, r, c) for title, rows in SHEETS.items() for r in range(2, len(rows) + 1)

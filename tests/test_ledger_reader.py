@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from ledger_books import BASE, D, base_sheets, header, rows, write_book
 
-from sgzlib import schema
+from sgzlib.domain import schema
 from sgzlib.ledger import cells, headers, read_workbook
 from sgzlib.ledger.cells import CellError
 

@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from sgzlib import cli, schema, storage
-from sgzlib.dataset import Dataset
+from sgzlib import cli
+from sgzlib.domain import schema
+from sgzlib.domain.dataset import Dataset
 from sgzlib.ledger import export_workbook, import_workbook, read_workbook
+from sgzlib.store import storage
 
 
 def assert_same(a: Dataset, b: Dataset) -> None:

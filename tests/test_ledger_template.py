@@ -9,9 +9,11 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from sgzlib import cli, schema, storage
+from sgzlib import cli
+from sgzlib.domain import schema
+from sgzlib.domain.vocab import VOCABS
 from sgzlib.ledger import import_workbook, layout, read_workbook, write_template
-from sgzlib.vocab import VOCABS
+from sgzlib.store import storage
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 from builders import case_row, dataset, group_row, group_sessions, records, sessions
 
-from sgzlib import lifecycle as lc
+from sgzlib.domain import lifecycle as lc
+from sgzlib.domain.validation import problems, validate
 from sgzlib.errors import DataError
 
 FIVE = ("2025-01-20", "2025-02-05", "2025-02-20", "2025-03-05", "2025-03-20")
@@ -64,11 +65,11 @@ def test_stage_is_derived_from_dated_records(case, sess, recs, as_of, stage):
 ])
 def test_impossible_case_histories_are_refused(case, sess, recs, rule, fragment):
     ds = dataset([case], sess, recs)
-    problems = ds.problems()
-    assert [p.code for p in problems] == [rule]
-    assert "C1" in problems[0].message and fragment in problems[0].message
+    found = problems(ds)
+    assert [p.code for p in found] == [rule]
+    assert "C1" in found[0].message and fragment in found[0].message
     with pytest.raises(DataError) as err:
-        ds.validate()
+        validate(ds)
     assert fragment in str(err.value)
 
 
@@ -76,7 +77,7 @@ def test_every_problem_of_a_batch_is_reported_at_once():
     ds = dataset([case_row("C1", closed="2025-01-05", close_reason="目标达成"),
                   case_row("C2", close_reason="转介", closed="2025-03-01")])
     # C1: closed before opened; C2: referral without destination → two problems, both named
-    assert sorted((p.key[0], p.code) for p in ds.problems()) == [
+    assert sorted((p.key[0], p.code) for p in problems(ds)) == [
         ("C1", "closed_before_opened"), ("C2", "referral_without_destination")]
 
 
@@ -86,7 +87,7 @@ def test_every_problem_of_a_batch_is_reported_at_once():
 ])
 def test_impossible_group_histories_are_refused(attendance, report, rule):
     ds = dataset(groups=[group_row(report=report)], group_sessions_=group_sessions(attendance=attendance))
-    assert [p.code for p in ds.problems()] == [rule]
+    assert [p.code for p in problems(ds)] == [rule]
 
 
 # -- records missing (whether a case or group counts is the engine's: tests/test_rules_work.py) ------------
@@ -167,7 +168,7 @@ def test_missing_records_follow_the_stage_reached():
 
 
 def test_demo_district_contains_the_planted_lifecycle_problems(demo_ds):
-    from sgzlib import demo
+    from sgzlib.demo import district as demo
 
     cases = lc.case_overview(demo_ds, demo.AS_OF).set_index("code")
     assert cases.loc[list(demo.PLANTED.stalled_cases), "stalled"].all()

@@ -12,13 +12,17 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from sgzlib import asof, charts, cli, scoring, storage
+from sgzlib import cli
+from sgzlib.charts import plots as charts
 from sgzlib.dashboards import data as dash_data
+from sgzlib.domain import asof
 from sgzlib.errors import DefinitionError
+from sgzlib.indicators import scoring
 from sgzlib.reports import assessment, district, jobs, station
 from sgzlib.reports.display import table_html
+from sgzlib.store import storage
 
-EXAMPLE = scoring.Path(scoring.__file__).parent / "data" / "scoring-example.yaml"
+EXAMPLE = scoring.Path(scoring.__file__).parents[1] / "data" / "scoring-example.yaml"
 
 
 @pytest.fixture(scope="module")
@@ -265,7 +269,7 @@ def test_default_as_of_is_the_latest_data_date_of_the_running_period(demo_ds, de
     # the same default in reports and dashboards
     monkeypatch.delenv("SGZ_DASHBOARD_AS_OF", raising=False)
     today = asof.default_as_of(demo_ds)
-    assert dash_data.default_as_of(demo_ds) == today
+    assert dash_data.Source("sqlite://", dataset=demo_ds).as_of == today
     assert jobs.station_jobs(demo_url, ["YL01"])[0].parameters["as_of"] == today.isoformat()
     assert jobs.district_jobs(demo_url, ["云岭区"])[0].parameters["as_of"] == today.isoformat()
 

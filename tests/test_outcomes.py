@@ -1,4 +1,4 @@
-"""Pairing rules, direction, reliable change and the supervisor views of ``sgzlib.outcomes``."""
+"""Pairing rules, direction, reliable change and the supervisor views of ``sgzlib.domain.outcomes``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sgzlib import demo, outcomes
-from sgzlib.dataset import Dataset
+from sgzlib.demo import district as demo
+from sgzlib.domain import outcomes
+from sgzlib.domain.dataset import Dataset
 
 D = dt.date.fromisoformat
 STATIONS = [

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sgzlib import outputs
+from sgzlib.store import outputs
 
 TRICKY = pd.DataFrame({
     "文本": pd.Series(["甲", None, 'say "hi"', "a,b", "行一\n行二", "回车\r", "", "甲"], dtype=object),

@@ -10,11 +10,12 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from sgzlib import cli, storage
+from sgzlib import cli
 from sgzlib.errors import ConfigError, NotFoundError
 from sgzlib.reports import assessment, batch, jobs
 from sgzlib.reports.engine import notebook_path
 from sgzlib.reports.html import external_resources
+from sgzlib.store import storage
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +120,7 @@ def test_cli_passes_arguments_and_exit_code(monkeypatch, demo_url, tmp_path, cap
     assert (seen["formats"], seen["workers"], seen["out"]) == (("html", "pdf"), 3, str(tmp_path))
     err = capsys.readouterr().err
     assert "成功 1 份，失败 1 份" in err and "笔记本第 3 格出错" in err and "--unmasked" in err
-    from sgzlib import audit, storage
+    from sgzlib.store import audit, storage
 
     last = audit.read(storage.connect(demo_url)).iloc[-1]  # the batch is in the audit trail, unmasked
     assert (last["action"], last["stations"], bool(last["masked"])) == ("report", "YL01、YL04", False)
@@ -189,7 +190,7 @@ def test_kernel_registration_survives_many_threads_at_once(tmp_path, monkeypatch
     import sys
     import threading
 
-    from sgzlib.reports import kernel
+    from sgzlib.runtime import kernel
 
     monkeypatch.setattr(kernel, "kernel_prefix", lambda: tmp_path)
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "share" / "jupyter"))
@@ -217,7 +218,7 @@ def test_kernel_registration_survives_many_threads_at_once(tmp_path, monkeypatch
 
 
 def test_station_notebook_caseload_limit_is_the_library_default(demo_url):
-    from sgzlib import caseload
+    from sgzlib.domain import caseload
 
     nb = nbformat.read(notebook_path("station_supervision"), as_version=4)
     params = {}

@@ -18,10 +18,11 @@ import pandas as pd
 import pytest
 from test_supervision import hand_station
 
-from sgzlib import demo, privacy, storage
+from sgzlib.demo import district as demo
 from sgzlib.indicators import evaluate
 from sgzlib.reports import batch, jobs
 from sgzlib.reports.html import external_resources
+from sgzlib.store import privacy, storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 AS_OF = demo.AS_OF.isoformat()
@@ -209,7 +210,8 @@ _DIGEST_EXPECTED: dict = {}
 def _digest_expected(demo_ds, code: str):
     """The engine's most urgent agenda item and overdue action count of one station, computed here without
     the report modules (evaluation, outcomes, attention); once per station for both supervisors' digests."""
-    from sgzlib import outcomes, supervision
+    from sgzlib.analysis import supervision
+    from sgzlib.domain import outcomes
 
     if code not in _DIGEST_EXPECTED:
         ds = privacy.mask_dataset(demo_ds.subset(code))
@@ -227,7 +229,7 @@ def test_supervisor_digest_pages(run, demo_ds, supervisor):
     """One PDF page per station, each naming its station and the engine's most urgent agenda item."""
     import pdfplumber
 
-    from sgzlib import supervision_cycle
+    from sgzlib.domain import supervision_records
 
     result = run[supervisor]
     assert result.ok, result.error
@@ -235,7 +237,7 @@ def test_supervisor_digest_pages(run, demo_ds, supervisor):
     assert external_resources(page_html) == [] and "均已脱敏" in page_html
     pdf_text = _pdf_text(result)
     assert not any(value in page_html or value in pdf_text for value in _personal(demo_ds))
-    cover = supervision_cycle.supervisor_stations(demo_ds, AS_OF)
+    cover = supervision_records.supervisor_stations(demo_ds, AS_OF)
     stations = cover.loc[cover["supervisor"] == supervisor, "station_code"].tolist()
     assert len(stations) == 7
     with pdfplumber.open(result.files["pdf"]) as pdf:

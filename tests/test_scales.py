@@ -8,10 +8,11 @@ import textwrap
 import pandas as pd
 import pytest
 
-from sgzlib import demo
-from sgzlib.dataset import Dataset
+from sgzlib.demo import district as demo
+from sgzlib.domain.dataset import Dataset
+from sgzlib.domain.scales import load_scales, scale_problems
+from sgzlib.domain.validation import validate
 from sgzlib.errors import DataError, DefinitionError, NotFoundError
-from sgzlib.scales import load_scales, scale_problems
 
 
 @pytest.fixture(scope="module")
@@ -151,7 +152,7 @@ def test_scale_problems_unknown_scale_and_out_of_range():
     assert problems[0].key == ("B1", "UCLA-3", "前测", pd.Timestamp("2025-03-01"))
     assert "20–80" in problems[0].message
     with pytest.raises(DataError) as err:
-        ds.validate()
+        validate(ds)
     assert {p.code for p in err.value.problems} == {"score_out_of_range", "unknown_scale"}
 
 

@@ -7,11 +7,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from sgzlib import storage
 from sgzlib.cli import main
-from sgzlib.dataset import Dataset
+from sgzlib.domain.dataset import Dataset
 from sgzlib.indicators import evaluate
 from sgzlib.indicators.spending import FLAGGED, OK
+from sgzlib.store import storage
 
 D = dt.date.fromisoformat
 STATION = {"code": "S1", "name": "灵泉街道社会工作服务站", "level": "乡镇街道站", "parent_code": None,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm, rankdata
 
-from sgzlib import stats
+from sgzlib.domain import stats
 
 # Student's sleep data (Cushny & Peebles 1905, analysed by "Student" 1908; R's `sleep` data set):
 # extra hours of sleep with drug 2 minus drug 1, for 10 patients. One zero (patient 5) and one tie (1.3, 1.3).

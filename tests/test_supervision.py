@@ -7,10 +7,11 @@ import pytest
 from builders import D, case_row, dataset, group_row, group_sessions, records, sessions
 from engine_builders import catalogue, indicator, project
 
-from sgzlib import demo, supervision
-from sgzlib.dataset import Dataset
+from sgzlib.analysis import supervision
+from sgzlib.analysis.supervision import STATUS_ORDER
+from sgzlib.demo import district as demo
+from sgzlib.domain.dataset import Dataset
 from sgzlib.indicators import evaluate
-from sgzlib.supervision import STATUS_ORDER
 
 AS_OF = "2025-04-30"
 FIRST_FOUR = ("接案记录表", "预估表", "服务协议", "工作计划表")

@@ -6,11 +6,13 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from sgzlib import storage
-from sgzlib import supervision_cycle as sc
-from sgzlib.dataset import Dataset
+from sgzlib.analysis import supervision_cycle as sc
+from sgzlib.domain import supervision_records as records
+from sgzlib.domain.dataset import Dataset
 from sgzlib.errors import DataError
 from sgzlib.ledger import import_workbook
+from sgzlib.ledger import supervision_book as book
+from sgzlib.store import storage
 
 D = pd.Timestamp
 
@@ -56,7 +58,7 @@ def _fill(path, values: dict[int, dict[str, object]]):
 
 def test_round_trip_imports_once_and_refuses_bad_rows(db, tmp_path):
     ds = storage.load_dataset(db)
-    path = sc.write_session_workbook(ds, "S1", "2025-04-01", AGENDA, tmp_path / "s.xlsx")
+    path = book.write_session_workbook(ds, "S1", "2025-04-01", AGENDA, tmp_path / "s.xlsx")
     wb = load_workbook(path)
     ws = wb["督导议程记录"]
     head = [c.value for c in ws[1]]
@@ -100,9 +102,9 @@ def test_round_trip_imports_once_and_refuses_bad_rows(db, tmp_path):
 
 def test_refused_transition_and_append_only(db, tmp_path):
     ds = storage.load_dataset(db)
-    path = sc.write_session_workbook(ds, "S1", "2025-04-01", AGENDA.iloc[:0], tmp_path / "a.xlsx")
+    path = book.write_session_workbook(ds, "S1", "2025-04-01", AGENDA.iloc[:0], tmp_path / "a.xlsx")
     import_workbook(db, _fill(path, {2: {"完成情况": "已完成"}}))
-    later = sc.write_session_workbook(storage.load_dataset(db), "S1", "2025-05-01", AGENDA.iloc[:0], tmp_path / "b.xlsx")
+    later = book.write_session_workbook(storage.load_dataset(db), "S1", "2025-05-01", AGENDA.iloc[:0], tmp_path / "b.xlsx")
     # S1-D1 is done, so it is not on the next workbook; a supervisor who adds it back as in progress is refused
     _fill(later, {2: {"督导编号": "S1-S20250501", "议程序号": 1, "站点编码": "S1", "督导日期": D("2025-05-01").date(),
                       "督导者": "王督导", "行动项编号": "S1-D1", "行动项": "补齐台账", "完成情况": "进行中"}})
@@ -142,8 +144,8 @@ def test_carry_over_and_overdue_flags():
     # on 04-10 (before the due date, before later sessions): no flags, status as first recorded
     early = sc.action_register(station_ds(supervision_items=items, action_history=more), "S1", "2025-04-10")
     assert early.set_index("code").loc["A1", "flags"] == [] and early.set_index("code").loc["A1", "status"] == "未开始"
-    assert sc.transition_problem("已完成", "进行中") == "不能从「已完成」改为「进行中」"
-    assert sc.transition_problem("未开始", "已取消") is None
+    assert records.transition_problem("已完成", "进行中") == "不能从「已完成」改为「进行中」"
+    assert records.transition_problem("未开始", "已取消") is None
 
 
 def _case(code, opened, closed=None, worker="S1-W1", beneficiary="B1"):
@@ -196,8 +198,8 @@ def test_since_last_supervision_on_a_hand_built_station():
 
 
 def test_caseload_per_worker():
-    from sgzlib import caseload
-    from sgzlib.lifecycle import case_overview
+    from sgzlib.domain import caseload
+    from sgzlib.domain.lifecycle import case_overview
 
     ds = hand_built()
     c = caseload.caseload(ds, "S1", "2025-04-30", max_open_cases=2).set_index("worker_code")
@@ -222,9 +224,9 @@ def test_supervisor_stations_come_from_the_sessions_they_led():
 
     ds = hand_built()
     # one session: S1-D1, 2025-03-01, led by 王督导
-    cover = sc.supervisor_stations(ds, "2025-04-30")
+    cover = records.supervisor_stations(ds, "2025-04-30")
     assert cover[["supervisor", "station_code", "sessions"]].values.tolist() == [["王督导", "S1", 1]]
-    assert sc.stations_of_supervisor(ds, "王督导", "2025-04-30") == ["S1"]
+    assert records.stations_of_supervisor(ds, "王督导", "2025-04-30") == ["S1"]
     with pytest.raises(NotFoundError, match="督导者「李督导」在 2025-04-30 之前没有带领过任何督导.*已知的督导者：王督导"):
-        sc.stations_of_supervisor(ds, "李督导", "2025-04-30")
-    assert sc.supervisor_stations(ds, "2025-02-28").empty  # before the session
+        records.stations_of_supervisor(ds, "李督导", "2025-04-30")
+    assert records.supervisor_stations(ds, "2025-02-28").empty  # before the session

@@ -13,10 +13,12 @@ import functools
 
 import pytest
 
-from sgzlib import lifecycle, storage, supervision
+from sgzlib.analysis import supervision
 from sgzlib.dashboards import cases as board
-from sgzlib.indicators import evaluate
+from sgzlib.domain import lifecycle
+from sgzlib.indicators import evaluate, evaluate_stations
 from sgzlib.reports import station as station_report
+from sgzlib.store import storage
 
 D = dt.date.fromisoformat
 DATES = ("2025-04-30", "2025-07-31", "2025-10-31", "2025-12-31")
@@ -87,7 +89,7 @@ def test_cases_board_agrees_with_the_engine(demo_ds, district, station):
     as_of = "2025-10-31"
     engine = district[as_of]
     project = demo_ds.projects.set_index("station_code").at[station, "code"]
-    ev = supervision.station_evaluation(demo_ds, station, D(as_of))
+    ev = evaluate_stations(demo_ds, station, D(as_of))
     cases = supervision.with_verdicts(board.of_station(lifecycle.case_overview(demo_ds, D(as_of)), station),
                                       supervision.work_verdicts(demo_ds, station, D(as_of), "个案", ev))
     groups = lifecycle.group_overview(demo_ds, D(as_of))

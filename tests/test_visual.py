@@ -20,8 +20,9 @@ import numpy as np
 import pdfplumber
 import pytest
 
-from sgzlib import demo, storage
+from sgzlib.demo import district as demo
 from sgzlib.reports import batch, jobs
+from sgzlib.store import storage
 
 TEST_OUTPUT = Path(__file__).resolve().parent.parent / "test-output"  # as in conftest.py (two conftest modules exist)
 
@@ -183,7 +184,7 @@ def test_chart_fonts_are_at_least_9pt_at_print_size(reports):
 def test_table_text_is_left_aligned_unless_numeric(reports):
     from playwright.sync_api import sync_playwright
 
-    from sgzlib.reports.pdf import CHROMIUM_ARGS, chromium_path
+    from sgzlib.runtime.browser import CHROMIUM_ARGS, chromium_path
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)

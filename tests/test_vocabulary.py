@@ -17,15 +17,17 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sgzlib import labels, lifecycle, outcomes, storage, supervision
+from sgzlib.analysis import supervision
 from sgzlib.commands import evaluate as evaluate_cmd
 from sgzlib.commands import explain as explain_cmd
 from sgzlib.dashboards import cases as cases_board
 from sgzlib.dashboards import outcomes as outcomes_board
 from sgzlib.dashboards import progress
-from sgzlib.indicators import RULES, evaluate
-from sgzlib.labels import EXPLAIN_HEADERS
+from sgzlib.domain import labels, lifecycle, outcomes
+from sgzlib.domain.labels import EXPLAIN_HEADERS
+from sgzlib.indicators import RULES, evaluate, evaluate_stations
 from sgzlib.reports import assessment, district, station
+from sgzlib.store import storage
 
 AS_OF = dt.date(2025, 10, 31)
 CODES = set(RULES) | set(labels.REASON_LABELS) | set(labels.PERIOD_KIND_LABELS)
@@ -148,7 +150,7 @@ def test_report_frames(demo_url, demo_ds):
 def test_dashboard_panels(demo_ds, district_eval):
     texts = []
     for code in demo_ds.projects["station_code"]:
-        ev = supervision.station_evaluation(demo_ds, code, AS_OF)
+        ev = evaluate_stations(demo_ds, code, AS_OF)
         cases = supervision.with_verdicts(cases_board.of_station(lifecycle.case_overview(demo_ds, AS_OF), code),
                                           supervision.work_verdicts(demo_ds, code, AS_OF, "个案", ev))
         att = supervision.cases_needing_attention(demo_ds, code, AS_OF, ev)

@@ -3,7 +3,7 @@
 Only assembles arguments and calls ``sgzlib.indicators.evaluate``. Table and
 xlsx output have Chinese headers; csv has the same Chinese headers (the
 column list is documented in the README and stable); codes in cells (rule,
-reason, period kind) are shown by their Chinese labels (``sgzlib.labels``).
+reason, period kind) are shown by their Chinese labels (``sgzlib.domain.labels``).
 json uses the English column names of ``Evaluation.results`` and keeps the
 codes as they are, for programs.
 """
@@ -17,14 +17,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import asof, outputs, privacy, scoring, storage
 from ..cli import add_db_argument, json_records
-from ..dates import require_date
-from ..errors import ConfigError, NotFoundError
-from ..indicators import RESULT_COLUMNS, RULES, evaluate
-from ..indicators.spending import spending_text
-from ..labels import (
-    EXPECTED,
+from ..domain import asof
+from ..domain.dates import require_date
+from ..domain.labels import (
     EXPLAIN_HEADERS,
     PERIOD_KIND_LABELS,
     PERIOD_WHOLE,
@@ -34,6 +30,12 @@ from ..labels import (
     YES_NO,
     reason_labels,
 )
+from ..errors import ConfigError
+from ..indicators import RESULT_COLUMNS, RULES, scoring
+from ..indicators.spending import DECISIONS, spending_text
+from ..store import outputs
+from ..workbench import open_workbench
+from . import summary
 
 HEADERS = RESULT_HEADERS
 SCORE_COLUMNS = ["points", "score", "credit_rule"]
@@ -43,7 +45,7 @@ FORMATS = ("table", "csv", "json", "xlsx")
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "evaluate", help=f"按指标清单评估项目：实际值、目标、{EXPECTED}、状态、得分",
+        "evaluate", help=summary("evaluate"),
         description=f"按各项目的指标清单和档位评估全部指标：每个指标一行“{PERIOD_WHOLE}”汇总，按月/季度考核的指标另有每期一行。"
                     "状态：达标、进度正常、落后、未开始、未达标（周期已结束未达到）、待核验（检查项尚未勾选）。")
     add_db_argument(p)
@@ -71,14 +73,12 @@ def run(args) -> int:
 
 
 def run_evaluation(db: str | None, as_of: dt.date | None, station: str | None = None, project: str | None = None):
-    """Load the data in scope, masked (``privacy.shared_dataset``), and evaluate it on ``as_of`` (default ``asof.default_as_of``)."""
-    ds = privacy.shared_dataset(storage.connect(db), stations=station)
-    as_of = as_of or asof.default_as_of(ds)
+    """The read model's evaluation of the data in scope, masked, on ``as_of`` (default: the workbench's date)."""
+    wb = open_workbench(db, stations=station, as_of=as_of)
     if project:
-        if not ds.projects["code"].eq(project).any():
-            raise NotFoundError(f"项目编码不存在：{project}")
-        return evaluate(ds, as_of, projects=[project])
-    return evaluate(ds, as_of)
+        wb.project_row(project)
+        return wb.evaluation(projects=[project])
+    return wb.evaluation()
 
 
 def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
@@ -97,6 +97,8 @@ def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
         out["rule"] = out["rule"].map(lambda r: RULES[r].label if r in RULES else r)
     if "reason_code" in out:
         out["reason_code"] = reason_labels(out["reason_code"])
+    if "decision" in out:
+        out["decision"] = out["decision"].map(lambda d: DECISIONS.get(d, d))
     return out.rename(columns=headers)
 
 

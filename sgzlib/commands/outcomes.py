@@ -1,7 +1,7 @@
 """``sgz outcomes``: before/after outcomes of beneficiaries (前后测成效) from the database.
 
-Only assembles arguments and calls ``sgzlib.outcomes``; names are joined
-masked: the dataset is loaded through ``sgzlib.privacy.shared_dataset``, never in clear.
+Only assembles arguments and calls ``sgzlib.domain.outcomes``; names are joined
+masked: the dataset is loaded through the read model (``sgzlib.workbench.open_workbench``, masked), never in clear.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ import sys
 
 import pandas as pd
 
-from .. import asof, outcomes, privacy, storage
 from ..cli import add_db_argument, json_records
-from ..dates import require_date
+from ..domain import asof, outcomes
+from ..domain.dates import require_date
+from ..domain.labels import EXPLAIN_HEADERS, YES_NO, reason_labels
+from ..domain.scales import load_scales
 from ..errors import ConfigError
-from ..labels import EXPLAIN_HEADERS, YES_NO, reason_labels
-from ..scales import load_scales
+from ..workbench import open_workbench
+from . import summary
 
 VIEWS = ("all", "summary", "worsened", "missing-post", "pairs", "unpaired", "follow-ups")
 VIEW_TITLES = {
@@ -48,7 +50,7 @@ PERSON_COLUMNS = ("beneficiary_code", "name")
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "outcomes", help="服务对象前后测成效：配对、检验、可靠变化、变差和缺后测名单",
+        "outcomes", help=summary("outcomes"),
         description="按站点、领域、量表和服务方式（个案/小组/其他）汇总前测→后测的改善（正数=变好，"
                     "已按量表方向换算），给出配对 t 检验、Wilcoxon 符号秩检验（Pratt 法处理零差）、d_z、"
                     "配对秩二列相关 r 和 Jacobson–Truax 可靠变化指数；并列出得分变差的服务对象和服务已结束"
@@ -68,9 +70,9 @@ def run(args) -> int:
     if args.format == "csv" and view == "all":
         raise ConfigError("CSV 一次只能输出一个视图，请用 --view 指定（summary / worsened / missing-post / …）")
     scale = load_scales().require(args.scale) if args.scale else None
-    ds = privacy.shared_dataset(storage.connect(args.db), stations=args.station)
-    as_of = as_of or asof.default_as_of(ds)
-    frames = build_views(ds, as_of, scale.id if scale else None)
+    wb = open_workbench(args.db, stations=args.station, as_of=as_of)
+    as_of = wb.as_of
+    frames = build_views(wb.ds, as_of, scale.id if scale else None)
     wanted = list(VIEW_TITLES)[:3] if view == "all" else [view]
     if args.format == "json":
         payload = {"as_of": as_of.isoformat(), "station": args.station, "scale": scale.id if scale else None}
@@ -86,7 +88,7 @@ def run(args) -> int:
 def build_views(ds, as_of: dt.date, scale_id: str | None) -> dict[str, pd.DataFrame]:
     """Every view as a DataFrame, filtered to one scale if asked, with the dataset's names joined.
 
-    ``ds`` must already be masked (``privacy.shared_dataset``) for anything shown outside the station.
+    ``ds`` must already be masked (a masked workbench's ``ds``) for anything shown outside the station.
     """
     analysis = outcomes.analyse(ds, as_of)
     if scale_id:

@@ -11,11 +11,14 @@ import datetime as dt
 import ipywidgets as w
 import pandas as pd
 
-from .. import caseload, lifecycle, privacy, supervision
-from ..dataset import Dataset
+from ..analysis import supervision
+from ..domain import caseload, lifecycle
+from ..domain.dataset import Dataset
+from ..indicators import evaluate_stations
 from ..reports.tables import count_verdict
+from ..store import privacy
 from . import figures, ui
-from .data import Source, default_as_of, source, station_options
+from .data import Source, source, station_options
 
 # The same attention thresholds as the supervision report; whether a case or group counts is the engine's.
 RULES = supervision.AttentionRules()
@@ -33,7 +36,7 @@ def district_tables(ds: Dataset, stations: list[str], as_of: dt.date) -> dict[st
     (cases, groups), the attention lists (as ``supervision`` computes them for one station), the open action
     items and the caseload. Every table has ``station_code``: a station's rows are its own.
     """
-    evaluation = supervision.station_evaluation(ds, stations, as_of)
+    evaluation = evaluate_stations(ds, stations, as_of)
     codes = set(ds.descendants(stations))
 
     def verdicts(kind):
@@ -189,7 +192,7 @@ def build(src: Source | None = None) -> w.VBox:
     stations = station_options(ds)
     towns = [code for _, code in stations]
     station = board.control("station", ui.dropdown("社工站", stations, width="360px"))
-    as_of0 = default_as_of(ds)
+    as_of0 = src.as_of
     as_of = board.control("as_of", ui.date_picker("截至日期", as_of0))
     case = board.control("case", ui.dropdown("查看个案", [], width="520px"))
     order = board.control("order", ui.toggles("个案排序", CASE_ORDERS))

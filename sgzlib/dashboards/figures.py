@@ -1,7 +1,7 @@
 """Plotly figures of the dashboards (Chinese titles, axes and legends).
 
 Each function takes the frame a view already prepared and only draws it;
-figures the reports share live in ``sgzlib.charts``.
+figures the reports share live in ``sgzlib.charts.plots``.
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..charts import reserve_margins
-from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, TO_VERIFY
-from ..vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
+from ..charts.plots import reserve_margins
+from ..domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, TO_VERIFY
+from ..domain.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, sans-serif"
 BLUE, RED, GREEN, GREY, ORANGE = "#1f6fb2", "#c0392b", "#2e8b57", "#9aa5b1", "#e67e22"

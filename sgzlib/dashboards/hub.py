@@ -28,8 +28,8 @@ from jupyterhub.singleuser.extension import JupyterHubIdentityProvider
 from jupyterhub.utils import url_path_join
 from traitlets import Unicode
 
-from .. import access
 from ..errors import ConfigError
+from ..store import access
 from . import AS_OF_ENV_VAR
 from .server import DASHBOARD_DIR, DEFAULT_POOL_SIZE, voila_argv, voila_env
 

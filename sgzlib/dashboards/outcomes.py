@@ -1,6 +1,6 @@
 """服务成效看板: before/after scores by scale, domain, station and case vs group work, with masked names.
 
-Pairs, statistics and reliable-change classes come from ``sgzlib.outcomes``
+Pairs, statistics and reliable-change classes come from ``sgzlib.domain.outcomes``
 (computed once per as-of date); this module filters them, joins masked names
 and draws.
 """
@@ -13,10 +13,11 @@ import datetime as dt
 import ipywidgets as w
 import pandas as pd
 
-from .. import outcomes, privacy, scales
-from ..dataset import Dataset
+from ..domain import outcomes, scales
+from ..domain.dataset import Dataset
+from ..store import privacy
 from . import figures, ui
-from .data import Source, default_as_of, source, station_options
+from .data import Source, source, station_options
 
 ALL_STATIONS, ALL_DOMAINS, ALL_WORK = "全部站点", "全部领域", "全部"
 STATS_TITLE = "统计检验（改善 = 按量表方向换算后的后测减前测，正数表示变好）"
@@ -159,7 +160,7 @@ def build(src: Source | None = None) -> w.VBox:
     ds = src.ds
     registry = scales.load_scales()
     board = ui.Board("服务成效看板")
-    as_of0 = default_as_of(ds)
+    as_of0 = src.as_of
     pairs0 = analysis(src, as_of0).pairs
     c_scale = board.control("scale", ui.dropdown("量表", scale_options(pairs0), width="420px"))
     c_domain = board.control("domain", ui.dropdown("领域", [ALL_DOMAINS, *sorted(pairs0["domain"].dropna().unique())],

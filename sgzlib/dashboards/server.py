@@ -28,10 +28,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from .. import processes
 from ..errors import ConfigError
-from ..storage import ENV_VAR as DB_ENV_VAR
-from ..storage import database_url
+from ..runtime import processes
+from ..store.storage import ENV_VAR as DB_ENV_VAR
+from ..store.storage import database_url
 from . import AS_OF_ENV_VAR
 from .voila_main import (
     DEFAULT_MAX_KERNELS,

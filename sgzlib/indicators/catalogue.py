@@ -17,9 +17,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from ..domain.vocab import VOCABS, fold
 from ..errors import DefinitionError, NotFoundError, Problem
-from ..vocab import VOCABS, fold
+from ..photos.checks import DEFAULT_MAX_DAYS, DEFAULT_MAX_KM, FINDINGS
+from .photos import ACTIONS, photo_actions
 from .registry import RULES, Param
+from .spending import check_spending
 
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogues"
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -48,7 +51,7 @@ class OptionalTask:
 
 @dataclass(frozen=True)
 class Indicator:
-    """One indicator: what it measures, how, and its target (by tier). No points: see ``sgzlib.scoring``."""
+    """One indicator: what it measures, how, and its target (by tier). No points: see ``sgzlib.indicators.scoring``."""
 
     id: str
     name: str
@@ -99,8 +102,6 @@ class Catalogue:
 
     @property
     def photo_actions(self) -> dict[str, str]:
-        from .photos import photo_actions
-
         return photo_actions(self.photo_required, dict(self.photo_checks))
 
     def indicator(self, indicator_id: str) -> Indicator:
@@ -167,9 +168,11 @@ def list_catalogues() -> pd.DataFrame:
 
 
 def parse_catalogue(text: str, path: Path | str = "<text>") -> Catalogue:
-    """Parse and check one catalogue; ``DefinitionError`` with every problem found."""
-    from . import rules  # noqa: F401  (registers the built-in rule kinds)
+    """Parse and check one catalogue; ``DefinitionError`` with every problem found.
 
+    The rule kinds it may name are registered by the package (``sgzlib.indicators`` imports ``rules``
+    before anything of it can be called).
+    """
     path = Path(path)
     where = path.name
     try:
@@ -206,8 +209,6 @@ def _check_catalogue(data: dict, where: str, problems: list[Problem]) -> dict:
         bad("bad_evidence", f"evidence 只能含 {'、'.join(sorted(EVIDENCE_FIELDS))}", "evidence", evidence)
         evidence = {}
     photo = _check_photo_settings(evidence, bad)
-    from .spending import check_spending
-
     spending = check_spending(data.get("spending"), bad)
     tasks, choose = _check_tasks(data.get("optional_tasks"), bad)
     indicators = []
@@ -237,9 +238,6 @@ def _check_catalogue(data: dict, where: str, problems: list[Problem]) -> dict:
 
 def _check_photo_settings(evidence: dict, bad) -> dict:
     """``photo_checks`` (finding → refuse/flag), ``photo_max_days`` and ``photo_max_km`` of ``evidence``."""
-    from ..photos.checks import DEFAULT_MAX_DAYS, DEFAULT_MAX_KM, FINDINGS
-    from .photos import ACTIONS
-
     stated = evidence.get("photo_checks") or {}
     if not isinstance(stated, dict):
         bad("bad_photo_checks", "evidence.photo_checks 必须是 核查项: refuse/flag 的键值对", "evidence.photo_checks", stated)

@@ -15,13 +15,14 @@ import operator
 import numpy as np
 import pandas as pd
 
-from ..dataset import split_list
+from ..domain.dataset import split_list
+from ..domain.vocab import LIST_SEPARATOR, fold
 from ..errors import DataError, NotFoundError, Problem
-from ..evidence import REUSED_PHOTO, photo_check
-from ..vocab import LIST_SEPARATOR, fold
 from .catalogue import Catalogue, load_catalogue
+from .evidence import REASONS, REUSED_PHOTO, photo_check
 from .frames import as_object, objects
 from .periods import month_number
+from .photos import findings_for, indexed_check
 
 
 class Context:
@@ -122,8 +123,6 @@ class Context:
     def _photo_verdicts(self, s: pd.DataFrame, owner: pd.DataFrame) -> dict[str, np.ndarray]:
         """``valid``, ``reason_code``, ``reason`` of each owned service: by file name, or by the photo index
         with the settings of the owning project's catalogue (``indicators.photos``)."""
-        from .photos import findings_for, indexed_check
-
         pos = owner["pos"].to_numpy()
         base = fast_photo_check(s, ["code"])
         out = {k: base[k].to_numpy(dtype=bool if k == "valid" else object)[pos] for k in ("valid", "reason_code", "reason")}
@@ -218,8 +217,6 @@ def _maybe_shared(files: np.ndarray) -> np.ndarray:
 
 
 def photo_check_reason(code: str) -> str:
-    from ..evidence import REASONS
-
     return REASONS[code]
 
 
@@ -302,3 +299,18 @@ def resolve_projects(ds, wanted=None, find=load_catalogue) -> pd.DataFrame:
     out["start"] = pd.to_datetime(out["start"])
     out["end"] = pd.to_datetime(out["end"])
     return out
+
+
+def catalogue_problems(ds) -> list[Problem]:
+    """Projects whose 指标清单, 档位 or 自选任务 is not in the shipped catalogues (allowed values named).
+
+    Checked on import (``ledger.import_workbook``): data built in code may name catalogues of its own,
+    which are handed to the evaluation directly.
+    """
+    if ds.projects.empty:
+        return []
+    try:
+        resolve_projects(ds)
+    except DataError as exc:
+        return exc.problems
+    return []

@@ -5,7 +5,7 @@ most); each rule evaluates every project of its catalogue at once with
 DataFrame operations, so a province costs the same number of rule calls as a
 station. Expected values, statuses and notes are derived here, the same way
 for every rule kind (``DOMAIN.md``, counting rule 8). The engine gives no
-points: a score exists only under an evaluator's scheme (``sgzlib.scoring``,
+points: a score exists only under an evaluator's scheme (``sgzlib.indicators.scoring``,
 rule 12).
 """
 
@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, PERIOD_UNIT, TO_VERIFY
+from ..domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, PERIOD_UNIT, TO_VERIFY
 from .context import Context
 from .frames import text_column
 from .periods import PERIOD_WHOLE
 from .registry import EXPLAIN_COLUMNS, RULES, STATE, VERDICT_COLUMNS
+from .rollup import rollup
 from .spending import SpendingResult, evaluate_spending
+from .verdicts import combine
 
 RESULT_COLUMNS = ["station_code", "station_name", "project_code", "catalogue", "tier", "indicator_id",
                   "indicator_name", "domain", "mandatory", "rule", "period", "period_kind", "period_end", "actual",
@@ -74,6 +76,14 @@ def evaluate(ds, as_of, projects=None, catalogues=()) -> Evaluation:
     explanations = functools.partial(_tidy_explanations, expl)  # put together when first read (``Evaluation``)
     work = pd.concat(verdicts, ignore_index=True)[list(VERDICT_COLUMNS)] if verdicts else _empty_verdicts()
     return Evaluation(results, explanations, ctx.as_of, work, evaluate_spending(ctx))
+
+
+def evaluate_stations(ds, stations: str | list[str], as_of) -> Evaluation | None:
+    """The ``Evaluation`` of the projects of ``stations`` (and the stations below them) on ``as_of``; ``None``
+    when they have none."""
+    codes = ds.descendants(stations)
+    projects = ds.projects.loc[ds.projects["station_code"].isin(codes), "code"].tolist()
+    return evaluate(ds, as_of, projects=projects) if projects else None
 
 
 def _empty_verdicts() -> pd.DataFrame:
@@ -305,8 +315,6 @@ class Evaluation:
         Columns: project_code, code, counted, reason_code, reason, indicator_ids, counted_sessions, needed,
         missing_records, short_sessions.
         """
-        from .verdicts import combine
-
         return combine(self.verdicts[self.verdicts["kind"] == kind])
 
     def explain(self, project_code: str, indicator_id: str) -> pd.DataFrame:
@@ -317,6 +325,4 @@ class Evaluation:
 
     def rollup(self, ds, level: str = "station") -> pd.DataFrame:
         """Status counts and shares per station, county hub or district (``level``)."""
-        from .rollup import rollup
-
         return rollup(self.summary, ds, level)

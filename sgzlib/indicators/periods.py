@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..labels import PERIOD_WHOLE  # noqa: F401  (re-exported: the rules take it from here)
+from ..domain.labels import PERIOD_WHOLE  # noqa: F401  (re-exported: the rules take it from here)
 
 
 def month_number(dates: pd.Series) -> np.ndarray:

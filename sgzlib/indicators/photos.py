@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..evidence import NO_PHOTO, REASONS
 from ..photos import checks
+from .evidence import NO_PHOTO, REASONS
 
 REFUSE, FLAG = "refuse", "flag"
 ACTIONS = (REFUSE, FLAG)

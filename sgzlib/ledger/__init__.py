@@ -1,6 +1,6 @@
 """Ledger workbooks (台账工作簿): the blank template, tolerant import, export, and the errors sheet.
 
-Everything is derived from ``sgzlib.schema``: the sheets, headers, kinds,
+Everything is derived from ``sgzlib.domain.schema``: the sheets, headers, kinds,
 vocabularies and natural keys. See ``LEDGERS.md`` for the contract.
 """
 

@@ -24,10 +24,10 @@ import math
 import re
 import unicodedata
 
-from .. import idnumbers, schema
-from ..dates import parse_date
-from ..privacy import ID_COLUMNS
-from ..vocab import LIST_SEPARATOR, VOCABS, fold, parse_bool
+from ..domain import idnumbers, schema
+from ..domain.dates import parse_date
+from ..domain.vocab import LIST_SEPARATOR, VOCABS, fold, parse_bool
+from ..store.privacy import ID_COLUMNS
 from .codes import spelling
 
 

@@ -37,10 +37,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .. import schema
-from ..dataset import Dataset
+from ..domain import schema
+from ..domain.dataset import Dataset
+from ..domain.vocab import LIST_SEPARATOR, fold
 from ..errors import Problem
-from ..vocab import LIST_SEPARATOR, fold
 from .ledger import Ledger
 
 _POINT_ZERO = re.compile(r"^([0-9]+)\.0+$")

@@ -8,7 +8,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from ..errors import Problem
-from ..outputs import atomic
+from ..store.outputs import atomic
 from .layout import display_width
 
 COLUMNS = ("序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法", "问题代码")

@@ -12,8 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .. import schema
-from ..vocab import fold
+from ..domain import schema
+from ..domain.vocab import fold
 
 # Units a header may carry, and how values in another unit convert to the declared one.
 UNITS = ("万元", "元", "人次", "人", "次", "分钟", "小时", "个", "名", "天", "节", "户")

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .. import idnumbers
+from ..domain import idnumbers
 from ..errors import Problem
-from ..privacy import ID_COLUMNS
+from ..store.privacy import ID_COLUMNS
 from .ledger import SheetRead
 
 BIRTH_COLUMN = "birth_date"

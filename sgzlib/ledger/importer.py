@@ -24,11 +24,15 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import access, audit, faults, schema, storage, supervision_cycle
-from ..dataset import Dataset, catalogue_problems, split_list
+from ..domain import schema
+from ..domain.dataset import Dataset, split_list
+from ..domain.validation import problems as dataset_problems
 from ..errors import DataError, Problem
-from ..privacy import PERSONAL_TABLES
-from . import codes
+from ..indicators.context import catalogue_problems
+from ..runtime import faults
+from ..store import access, audit, storage
+from ..store.privacy import PERSONAL_TABLES
+from . import codes, supervision_book
 from .ledger import Ledger, norm_key
 from .reader import Progress, read_workbook
 from .stray import stray_rows
@@ -144,7 +148,7 @@ def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
 
 
 def _record_history(conn: sa.Connection, ledger: Ledger) -> None:
-    """A 督导议程记录 sheet also appends to the action item history (``supervision_cycle.add_history``).
+    """A 督导议程记录 sheet also appends to the action item history (``supervision_book.add_history``).
 
     Runs inside the import's transaction, after its stations are locked: the history read here is the
     locked stations' own, and what the hook adds is written (or refused) with the rest of the workbook.
@@ -155,7 +159,7 @@ def _record_history(conn: sa.Connection, ledger: Ledger) -> None:
     stations = set(items["station_code"].dropna())
     current = Dataset({name: storage.read_by_values(conn, name, "station_code", stations)
                        for name in ("supervisions", "supervision_items", "action_history")})
-    supervision_cycle.add_history(ledger, current)
+    supervision_book.add_history(ledger, current)
 
 
 def _lock_scope(conn: sa.Connection, ledger: Ledger) -> set[str]:
@@ -344,7 +348,7 @@ class Plan:
         gone = set().union(*self.removed.values()) if self.removed else set()
         out = []
         ds = Dataset(frames)
-        for p in ds.problems() + catalogue_problems(ds):
+        for p in dataset_problems(ds) + catalogue_problems(ds):
             key = norm_key(p.key)
             if p.where in context_keys and key in context_keys[p.where]:
                 if key not in self.reverse_keys.get(p.where, ()):

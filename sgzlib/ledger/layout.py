@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import unicodedata
 
-from .. import schema
-from ..vocab import VOCABS
+from ..domain import schema
+from ..domain.vocab import VOCABS
 
 # What a sheet holds and what one row is.
 SHEET_HELP = {

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from .. import schema
-from ..dataset import Dataset
+from ..domain import schema
+from ..domain.dataset import Dataset
 from ..errors import Problem
 
 Place = tuple[str, int]  # (sheet title as in the workbook, Excel row)

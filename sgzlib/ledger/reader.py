@@ -22,9 +22,9 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 
-from .. import schema
+from ..domain import schema
+from ..domain.vocab import fold
 from ..errors import ConfigError, DataError, Problem
-from ..vocab import fold
 from . import headers, identity, invisible, parsing
 from .ledger import Ledger, SheetRead
 from .xlsx import Book, KindError, LimitError, SheetData, XlsxError

@@ -14,8 +14,9 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from .. import schema, storage
+from ..domain import schema
 from ..errors import Problem
+from ..store import storage
 from .ledger import Ledger
 
 

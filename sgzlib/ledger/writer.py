@@ -23,10 +23,10 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from .. import schema
-from ..dataset import Dataset
-from ..outputs import atomic
-from ..privacy import mask_dataset
+from ..domain import schema
+from ..domain.dataset import Dataset
+from ..store.outputs import atomic
+from ..store.privacy import mask_dataset
 from . import layout
 from .reader import MASK_MARK, MASK_PROPERTY
 

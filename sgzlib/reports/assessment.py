@@ -2,7 +2,7 @@
 
 Without a scoring scheme the assessment reports met / not met / to verify
 counts and per-domain completion, never a points total (``DOMAIN.md`` rule 12);
-with the evaluator's scheme (``sgzlib.scoring``) it adds points, scores and
+with the evaluator's scheme (``sgzlib.indicators.scoring``) it adds points, scores and
 the total, with the scheme's rule printed next to the total.
 """
 
@@ -13,11 +13,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .. import charts
-from ..dataset import Dataset, split_list
+from ..charts import plots as charts
+from ..domain import outcomes
+from ..domain.dataset import Dataset, split_list
+from ..domain.labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY
+from ..domain.scales import load_scales
+from ..indicators import scoring
 from ..indicators.spending import OK as SPENDING_OK
-from ..labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY
+from ..indicators.spending import decision_text
+from ..workbench import open_index, open_workbench
 from . import data
+from .photo_evidence import build as build_photos
+from .scoresheet import write_scoresheet
 from .tables import indicator_table, outcome_people, sort_by_status
 
 
@@ -150,8 +157,6 @@ class AssessmentReport:
 
     def outcome_summary(self, numeric: bool = False) -> pd.DataFrame:
         """Outcome statistics per domain, scale and work type (p-values as text, or as numbers for Excel)."""
-        from .. import outcomes
-
         s = outcomes.summary(self.ds, by=("domain", "scale", "work_type"), analysis=self.analysis)
         if s.empty:
             return pd.DataFrame()
@@ -163,8 +168,6 @@ class AssessmentReport:
                              "说明": s["note"]})
 
     def outcome_figure(self):
-        from ..scales import load_scales
-
         pairs = self.analysis.pairs
         if pairs.empty:
             return None
@@ -184,8 +187,6 @@ class AssessmentReport:
         return charts.score_bars(by_domain, by="domain", title="各领域得分与满分（按评分细则）")
 
     def worsened(self) -> pd.DataFrame:
-        from .. import outcomes
-
         return outcome_people(self.ds, outcomes.worsened(self.ds, analysis=self.analysis), worsened=True)
 
     def optional_tasks(self) -> pd.DataFrame:
@@ -216,27 +217,26 @@ class AssessmentReport:
 
     def photo_evidence(self):
         """The photo evidence page (``reports.photo_evidence``) of the project's station."""
-        from .photo_evidence import build as build_photos
-
         return build_photos(self.db_url, self.station["code"], self.as_of, self.project["catalogue"])
 
     def spending_table(self) -> pd.DataFrame:
-        """The catalogue's spending checks as a checklist: rule, source text, result, flagged expenses."""
+        """The catalogue's spending checks as a checklist: rule, source text, result, flagged expenses (each with
+        the word or reading that decided it and any evaluator's decision), and what the evaluator and the
+        station do about a flag."""
         sp = self.spending
         if sp is None or sp.checks.empty:
             return pd.DataFrame()
         recs = sp.records
-        listed = {c: "；".join(f"{r.record_id} {r.date:%Y-%m-%d} {r.amount:.2f} 元：{r.reason}"
+        listed = {c: "；".join(f"{r.record_id} {r.date:%Y-%m-%d} {r.amount:.2f} 元：{r.reason}" + decision_text(r)
                                for r in recs[recs["check_id"] == c].itertuples()) for c in sp.checks["check_id"]}
         c = sp.checks
         return pd.DataFrame({"核查": c["status"].map(lambda s: "☑" if s == SPENDING_OK else "☒"), "编号": c["check_id"],
                              "核查项": c["name"], "原文": "“" + c["source_text"] + "”", "结果": c["status"],
                              "需核查笔数": c["n_flagged"], "金额(元)": c["amount_flagged"].round(2),
-                             "需核查的支出": c["check_id"].map(listed)})
+                             "复核撤销笔数": c["n_cleared"], "需核查的支出": c["check_id"].map(listed),
+                             "评估方怎么做": c["evaluator_action"], "站点怎么做": c["station_action"]})
 
     def write_scoresheet(self, path) -> None:
-        from .scoresheet import write_scoresheet
-
         write_scoresheet(self, path)
 
 
@@ -251,16 +251,13 @@ def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None
 
     ``scoring_path``: the evaluator's scoring file; without it no points are given.
     """
-    from .. import outcomes, scoring
-    from ..indicators import evaluate
-
     scheme = scoring.load_scheme(scoring_path) if scoring_path else None
-    row = data.project_row(data.load_index(db_url), project)
+    row = open_index(db_url).project_row(project)
     as_of = data.as_date(as_of) if as_of not in (None, "") else pd.Timestamp(row["end"]).date()
-    ds = data.load(db_url, row["station_code"], masked=True)
-    evaluation = evaluate(ds, as_of, projects=[project])
+    wb = open_workbench(db_url, stations=row["station_code"], masked=True, as_of=as_of)
+    evaluation = wb.evaluation(projects=[project])
     mine = evaluation.results[evaluation.results["project_code"] == project]
     explanations = evaluation.explanations[evaluation.explanations["project_code"] == project]
-    return AssessmentReport(ds, row, data.station_row(ds, row["station_code"]), as_of, mine.reset_index(drop=True),
-                            explanations.reset_index(drop=True), outcomes.analyse(ds, as_of), scheme,
+    return AssessmentReport(wb.ds, row, wb.station_row(row["station_code"]), as_of, mine.reset_index(drop=True),
+                            explanations.reset_index(drop=True), wb.outcome_analysis(), scheme,
                             evaluation.spending.only({project}), db_url)

@@ -4,7 +4,7 @@ Each page takes what the station's supervision report shows (``reports.station``
 items and "since the last supervision" figures, computed by the same calls) and keeps the head of it:
 the ``TOP_ITEMS`` most urgent agenda items, the overdue action items, and what changed since the station's
 last session. Which stations a supervisor covers comes from the sessions they led
-(``supervision_cycle.supervisor_stations``). Always masked: the digest leaves the stations.
+(``supervision_records.supervisor_stations``). Always masked: the digest leaves the stations.
 """
 
 from __future__ import annotations
@@ -16,8 +16,10 @@ from functools import cached_property
 
 import pandas as pd
 
+from ..domain.labels import SINCE_CHANGES
+from ..domain.supervision_records import stations_of_supervisor
 from ..errors import ConfigError
-from ..labels import SINCE_CHANGES
+from ..workbench import open_workbench
 from . import data
 from .display import table_html
 from .station import StationReport
@@ -154,8 +156,8 @@ def build(db_url: str | None, stations: list[str] | None, as_of, supervisor: str
     if not stations:
         if not supervisor:
             raise ConfigError("督导简报需要督导者姓名或站点编码")
-        from ..supervision_cycle import stations_of_supervisor
-
-        stations = stations_of_supervisor(data.load(db_url, masked=False), supervisor, as_of)
-    pages = [StationPage(build_station(db_url, code, as_of, period), first=i == 0) for i, code in enumerate(stations)]
+        stations = stations_of_supervisor(open_workbench(db_url, masked=False).ds, supervisor, as_of)
+    wb = open_workbench(db_url, stations=stations, masked=True, as_of=as_of)
+    pages = [StationPage(build_station(db_url, code, as_of, period, workbench=wb), first=i == 0)
+             for i, code in enumerate(stations)]
     return Digest(supervisor, as_of, pages)

@@ -21,7 +21,7 @@ from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 
-from .kernel import KERNEL_NAME, ensure_kernel
+from ..runtime.kernel import KERNEL_NAME, ensure_kernel
 
 ENGINE_NAME = "sgz"
 log = logging.getLogger("papermill")

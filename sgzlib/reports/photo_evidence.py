@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..indicators import load_catalogue
 from ..photos import checks
+from ..store import storage
+from ..store.photo_index import thumbnails
+from ..workbench import open_workbench
+from .display import table_html
 
 LIMIT = 50
 STYLE = """<style>
@@ -114,8 +119,6 @@ class PhotoEvidence:
         return f'<div class="case">{self._img(r.folder, r.path, caption)}<div class="why">{html.escape(r.reason)}</div></div>'
 
     def _list(self, title, rows, columns) -> list[str]:
-        from .display import table_html
-
         out = [f"<h4>{html.escape(title)}</h4>"]
         headers = {"record_table": "记录所在表", "record_id": "记录", "date": "日期", "name": "照片", "reason": "说明",
                    "station_code": "站点", "path": "文件"}
@@ -132,19 +135,11 @@ def build(db_url: str | None, stations: str | list[str], as_of, catalogue: str |
 
     Re-use is looked for in the whole database (a picture may first have been
     used by another station, project or year), so the whole dataset is loaded, masked as
-    everything that leaves a station (``privacy.shared_dataset``; codes and file names are kept).
+    everything that leaves a station (a masked workbench; codes and file names are kept).
     """
-    from .. import privacy, storage
-    from ..indicators import load_catalogue
-    from ..photos.store import thumbnails
-
     cat = load_catalogue(catalogue) if catalogue else None
     limits = {"max_days": cat.photo_max_days, "max_km": cat.photo_max_km} if cat else {}
-    engine = storage.connect(db_url)
-    try:
-        ds = privacy.shared_dataset(engine)
-    finally:
-        engine.dispose()
+    ds = open_workbench(db_url, masked=True, as_of=as_of).ds
     page = from_dataset(ds, stations, as_of, limit=limit, **limits)
     keys = set(zip(page.findings["folder"], page.findings["path"])) | set(
         zip(page.findings["first_folder"], page.findings["first_path"]))

@@ -18,8 +18,8 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..labels import EXPLAIN_HEADERS, YES_NO, reason_labels
-from ..outputs import atomic
+from ..domain.labels import EXPLAIN_HEADERS, YES_NO, reason_labels
+from ..store.outputs import atomic
 
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 EVALUATOR_FILL = PatternFill("solid", fgColor="FFF2CC")

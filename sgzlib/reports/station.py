@@ -5,15 +5,32 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
-from .. import charts, supervision
-from ..caseload import MAX_OPEN_CASES
-from ..dataset import Dataset
-from ..evidence import service_evidence
-from ..labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE, TO_VERIFY
+from ..analysis import supervision, supervision_cycle
+from ..charts import plots as charts
+from ..domain import caseload
+from ..domain.caseload import MAX_OPEN_CASES
+from ..domain.dataset import Dataset
+from ..domain.labels import (
+    BEHIND,
+    MET,
+    MISSED,
+    NOT_STARTED,
+    ON_TRACK,
+    PERIOD_KIND_LABELS,
+    PERIOD_WHOLE,
+    SINCE_CHANGES,
+    TO_VERIFY,
+)
+from ..domain.supervision_records import sessions
+from ..indicators.evidence import service_evidence
+from ..ledger.supervision_book import write_session_workbook
+from ..workbench import Workbench, open_workbench
 from . import data
+from .photo_evidence import build as build_photos
 from .tables import INDICATOR_COLUMNS, count_verdict, indicator_table, outcome_people
 
 PERIOD_NAMES = {k: PERIOD_KIND_LABELS[k] for k in ("month", "quarter")}
@@ -153,10 +170,17 @@ class StationReport:
         return pd.DataFrame({"问题": e["kind"], "记录": e["record"], "日期": e["date"], "领域": e["domain"],
                              "说明": e["detail"]})
 
+    def spending(self) -> pd.DataFrame:
+        """The spending flags still open (not cleared by an evaluator): the expense, why, and what to do."""
+        f = self.attention.spending
+        if f.empty:
+            return pd.DataFrame()
+        return pd.DataFrame({"核查项": f["name"], "记录": f["record_id"], "日期": f["date"].dt.strftime("%Y-%m-%d"),
+                             "金额(元)": f["amount"].astype(float).round(2), "物品": f["item"], "原因": f["reason"],
+                             "依据": f["basis"], "站点怎么做": f["station_action"]})
+
     def photo_evidence(self):
         """The photo evidence page (``reports.photo_evidence``) for the station and its village rooms."""
-        from .photo_evidence import build as build_photos
-
         catalogue = self.project["catalogue"] if self.project is not None else None
         return build_photos(self.db_url, self.station["code"], self.as_of, catalogue)
 
@@ -177,8 +201,6 @@ class StationReport:
     @cached_property
     def since_last(self):
         """What changed since the station's previous session (``supervision_cycle.since_last``)."""
-        from .. import supervision_cycle
-
         return supervision_cycle.since_last(self.ds, self.station["code"], self.as_of,
                                             after_results=self.results if not self.results.empty else None)
 
@@ -188,8 +210,6 @@ class StationReport:
         if s.previous is None:
             return "本站此前没有督导记录。"
         c = s.counts()
-        from ..labels import SINCE_CHANGES
-
         parts = "，".join(f"{SINCE_CHANGES[k]} {v} 个" for k, v in c.items())
         return (f"上次督导：{data.fmt_date(s.previous)}（距今 {(self.as_of - s.previous).days} 天）。此后：{parts}；"
                 f"个案服务 {int(s.case_sessions['sessions'].sum()) if len(s.case_sessions) else 0} 节，"
@@ -197,8 +217,6 @@ class StationReport:
                 f"指标状态变化 {len(s.indicators)} 项，前后测 {int(s.outcomes['measured'].sum()) if len(s.outcomes) else 0} 次。")
 
     def since_cases(self) -> pd.DataFrame:
-        from ..labels import SINCE_CHANGES
-
         c = self.since_last.cases
         return pd.DataFrame({"变化": c["change"].map(SINCE_CHANGES), "个案编号": c["code"], "负责社工": c["worker_code"],
                              "日期": c["date"]}) if len(c) else pd.DataFrame()
@@ -234,30 +252,41 @@ class StationReport:
                              "上次督导时": a["status_then"], "现在": a["status"], "经过": trail,
                              "标记": a["flags"].map("、".join)})
 
+    def write_record_workbook(self, path) -> Path | None:
+        """The pre-filled 督导记录 workbook of the station's coming session, from this report's agenda
+        (``ledger.supervision_book``). The supervisor is named as recorded, in clear even when the report is
+        masked: the workbook stays in the station and is imported back, where a masked name would be refused.
+        Nothing is written when ``path`` is None."""
+        if not path:
+            return None
+        code = self.station["code"]
+        ds = self.ds if not self.masked else open_workbench(self.db_url, stations=code, masked=False).ds
+        past = sessions(ds, code, self.as_of)
+        supervisor = past["supervisor"].iloc[-1] if len(past) else None
+        return write_session_workbook(self.ds, code, self.as_of, self.attention.agenda, path, supervisor)
+
     def caseload(self) -> pd.DataFrame:
         """Caseload per social worker (``caseload.caseload``), headers of ``labels.CASELOAD_HEADERS``."""
-        from .. import caseload
-
         load = caseload.caseload(self.ds, self.station["code"], self.as_of, self.attention.rules.cases,
                                  self.attention.rules.groups, max_open_cases=self.max_open_cases)
         return caseload.table(load)
 
 
 def build(db_url: str | None, station: str, as_of, period: str = "month", unmasked: bool = False,
-          max_open_cases: int = MAX_OPEN_CASES) -> StationReport:
-    """Load the station's data and compute everything the supervision report shows."""
-    from .. import outcomes
-    from ..indicators import evaluate
+          max_open_cases: int = MAX_OPEN_CASES, workbench: Workbench | None = None) -> StationReport:
+    """Compute everything the supervision report of ``station`` shows on ``as_of``.
 
+    The data comes from ``workbench`` when given (it must hold the station), else from the database at
+    ``db_url`` (only this station and the rooms below it; masked unless ``unmasked``).
+    """
     as_of = data.as_date(as_of)
     data.period_bounds(as_of, period)
-    ds = data.load(db_url, station, masked=not unmasked)
-    row = data.station_row(ds, station)
-    project = data.project_for(ds, station, as_of)
-    evaluation = evaluate(ds, as_of, projects=[project["code"]]) if project is not None else None
+    wb = (workbench.station(station) if workbench is not None else
+          open_workbench(db_url, stations=station, masked=not unmasked)).on(as_of)
+    row = wb.station_row(station)
+    project = wb.project_for(station)
+    evaluation = wb.evaluation(projects=[project["code"]]) if project is not None else None
     results = evaluation.results if evaluation is not None else pd.DataFrame(columns=INDICATOR_COLUMNS)
-    analysis = outcomes.analyse(ds, as_of)
-    att = supervision.station_attention(ds, station, as_of, results=results, evaluation=evaluation,
-                                        worsened=outcomes.worsened(ds, analysis=analysis),
-                                        missing_post=outcomes.missing_post(ds, as_of, analysis=analysis))
-    return StationReport(ds, row, project, as_of, period, not unmasked, results, att, db_url, max_open_cases)
+    att = supervision.station_attention(wb.ds, station, as_of, results=results, evaluation=evaluation,
+                                        worsened=wb.worsened_pairs(), missing_post=wb.missing_post_pairs())
+    return StationReport(wb.ds, row, project, as_of, period, wb.masked, results, att, db_url, max_open_cases)

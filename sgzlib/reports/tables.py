@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..domain.labels import MANDATORY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
 from ..indicators import RESULT_COLUMNS
-from ..labels import MANDATORY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
 
 INDICATOR_COLUMNS = list(RESULT_COLUMNS)
 

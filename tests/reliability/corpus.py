@@ -18,8 +18,8 @@ from pathlib import Path
 from ledger_books import base_sheets, set_cell, write_book
 from openpyxl import load_workbook
 
-from sgzlib import storage
 from sgzlib.ledger import cells, export_workbook, xlsx
+from sgzlib.store import storage
 
 
 @dataclass(frozen=True)

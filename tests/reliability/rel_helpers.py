@@ -13,8 +13,8 @@ from pathlib import Path
 import sqlalchemy as sa
 from ledger_books import BASE, rows, write_book
 
-from sgzlib import schema
-from sgzlib.db import SQL_TABLES
+from sgzlib.domain import schema
+from sgzlib.store.db import SQL_TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 

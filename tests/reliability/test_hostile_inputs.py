@@ -22,9 +22,10 @@ from hostile import CASES
 from ledger_books import base_sheets, write_book
 from rel_helpers import ROOT, dump_hash
 
-from sgzlib import cli, storage
+from sgzlib import cli
 from sgzlib.errors import DataError
 from sgzlib.ledger import import_workbook
+from sgzlib.store import storage
 
 CJK = "\u4e00-\u9fff"
 

@@ -16,8 +16,8 @@ import pytest
 from ledger_books import BASE, rows, write_book
 from rel_helpers import dump_hash, row_counts, station_book, station_sheets
 
-from sgzlib import storage
 from sgzlib.ledger import import_workbook
+from sgzlib.store import storage
 
 
 @pytest.fixture(autouse=True)

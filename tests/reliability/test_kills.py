@@ -1,6 +1,6 @@
 """Imports and first migrations killed part-way (SIGKILL, in a separate process): the database stays intact.
 
-Kills at named points (``sgzlib.faults``: after every write of an import,
+Kills at named points (``sgzlib.runtime.faults``: after every write of an import,
 before COMMIT; after the first migration created every table, before
 COMMIT) and after a delay into the command; then the database must be as it
 was, or as the import leaves it, and the next command must work. Also: a
@@ -21,9 +21,9 @@ import sqlalchemy as sa
 from ledger_books import BASE, rows, write_book
 from rel_helpers import ROOT, dump_hash, row_counts, sgz, sgz_here, station_book, station_sheets
 
-from sgzlib import storage
-from sgzlib.db import SQL_TABLES
 from sgzlib.errors import ConfigError
+from sgzlib.store import storage
+from sgzlib.store.db import SQL_TABLES
 
 KILLED = -signal.SIGKILL
 

@@ -27,8 +27,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sgzlib import cli, demo, privacy, storage
-from sgzlib.dataset import Dataset
+from sgzlib import cli
+from sgzlib.demo import district as demo
+from sgzlib.domain.dataset import Dataset
+from sgzlib.store import privacy, storage
 
 AS_OF = demo.AS_OF.isoformat()
 STATION = "YL01"
@@ -195,10 +197,11 @@ def run_cli(*argv: str) -> str:
 
 def produce(url: str, base: Path, pdf: bool = True) -> dict[str, str]:
     """Every shared output, as text: name → content."""
-    from sgzlib import lifecycle, supervision
+    from sgzlib.analysis import supervision
     from sgzlib.dashboards import cases as dash_cases
     from sgzlib.dashboards import data as dash_data
     from sgzlib.dashboards import outcomes as dash_outcomes
+    from sgzlib.domain import lifecycle
     from sgzlib.indicators import evaluate
     from sgzlib.reports import batch, jobs
 
@@ -320,7 +323,7 @@ def test_known_names_found_in_free_text_with_spaces_inside():
 
 def test_every_text_column_is_classified():
     # A new text column in the schema is scanned as free text unless it is declared a name or a label.
-    from sgzlib import schema
+    from sgzlib.domain import schema
 
     for t in schema.TABLES:
         for c in t.columns:

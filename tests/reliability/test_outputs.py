@@ -19,8 +19,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sgzlib import outputs, storage
-from sgzlib.dataset import Dataset
+from sgzlib.domain.dataset import Dataset
+from sgzlib.store import outputs, storage
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from ledger_books import BASE, base_sheets, rows, write_book
 
-from sgzlib import storage
 from sgzlib.errors import ConfigError, DataError
 from sgzlib.ledger import import_workbook
 from sgzlib.ledger.cells import path_value_error
-from sgzlib.outputs import contained, safe_name
 from sgzlib.reports import jobs
+from sgzlib.store import storage
+from sgzlib.store.outputs import contained, safe_name
 
 HOSTILE_CODES = ["../../../../外部/x", "..\\..\\x", ".hidden", "a|b", "C:x", "a\u200bb", "x*?", "站/点"]
 HOSTILE_NAMES = ["../../外部", "区\\县", "..", "东湖\u200b街道"]
@@ -113,7 +113,7 @@ def _hostile_db(base: Path) -> str:
     """A database holding hostile codes and district (written directly, as by an older version)."""
     import pandas as pd
 
-    from sgzlib.dataset import Dataset
+    from sgzlib.domain.dataset import Dataset
 
     url = f"sqlite:///{base / 'hostile.db'}"
     evil = "../../../../外部/x"

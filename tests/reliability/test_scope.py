@@ -15,11 +15,11 @@ import sqlalchemy as sa
 from ledger_books import BASE, rows, write_book
 from rel_helpers import dump_hash, station_sheets
 
-from sgzlib import storage
-from sgzlib.db import SQL_TABLES
 from sgzlib.errors import DataError
 from sgzlib.ledger import import_workbook
 from sgzlib.ledger.ledger import DB_PREFIX
+from sgzlib.store import storage
+from sgzlib.store.db import SQL_TABLES
 
 B3 = {"code": "B3", "name": "孙三", "station_code": "S1", "category": "困难老人", "joined": dt.date(2025, 1, 1)}
 

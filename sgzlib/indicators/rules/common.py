@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...vocab import VOCABS
+from ...domain.vocab import VOCABS
 from ..frames import as_object
 from ..periods import PERIOD_WHOLE
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...schema import TABLE_BY_NAME
+from ...domain.schema import TABLE_BY_NAME
 from ..periods import PERIOD_WHOLE
 from ..registry import Param, RuleOutput, explanations, register
 from .common import as_list, totals_by_project, where_mask

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...dataset import split_list
-from ...schema import TABLE_BY_NAME
-from ...vocab import CHARITY_USE
+from ...domain.dataset import split_list
+from ...domain.schema import TABLE_BY_NAME
+from ...domain.vocab import CHARITY_USE
 from ..periods import PERIOD_WHOLE, grid, label_categories, month_number, period_number
 from ..registry import Param, RuleOutput, explanations, register
 from .common import (

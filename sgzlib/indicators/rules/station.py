@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...vocab import fold
+from ...domain.vocab import fold
 from ..periods import PERIOD_WHOLE
 from ..registry import STATE, Param, RuleOutput, explanations, register
 from .common import totals_by_project

@@ -1,6 +1,6 @@
 """Casework and groupwork: qualified cases, qualified groups, success cases.
 
-The stages and records of each case and group come from ``sgzlib.lifecycle``; whether one counts, and why
+The stages and records of each case and group come from ``sgzlib.domain.lifecycle``; whether one counts, and why
 not, is decided here and nowhere else. Besides the explanations, the two qualification rules return one
 structured verdict per case or group (``RuleOutput.verdicts``) that reports and dashboards read.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ...dataset import Dataset
-from ...lifecycle import case_overview, group_overview
+from ...domain.dataset import Dataset
+from ...domain.lifecycle import case_overview, group_overview
 from ..context import fast_photo_check
 from ..periods import PERIOD_WHOLE
 from ..photos import findings_for, indexed_check

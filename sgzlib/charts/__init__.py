@@ -1,0 +1,1 @@
+"""Plotly figures shared by the reports, the dashboards and the notebook gallery."""

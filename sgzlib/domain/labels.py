@@ -1,0 +1,140 @@
+"""The words users see for the engine's codes, each defined once.
+
+Statuses and their order, period words, result and explanation columns with
+their Chinese headers, and reason codes with their Chinese labels. The
+engine, the CLI, the reports, every xlsx and the dashboards take them from
+here; nothing else spells them out. (Ledger vocabularies — what users type in
+the workbooks — live in ``vocab``.)
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+# -- statuses -------------------------------------------------------------------------
+MET, ON_TRACK, BEHIND, NOT_STARTED, MISSED, TO_VERIFY = "达标", "进度正常", "落后", "未开始", "未达标", "待核验"
+# Most urgent first.
+STATUS_ORDER = (MISSED, BEHIND, TO_VERIFY, NOT_STARTED, ON_TRACK, MET)
+# Statuses that need someone's attention (the first four of the order).
+NEEDS_ATTENTION = STATUS_ORDER[:4]
+# The assessment's bucket for indicators whose period has not ended and are neither met nor to verify.
+IN_PROGRESS = "进行中"
+STATUS_HINT = {MISSED: "（期间已结束仍未达到目标）", BEHIND: "（低于按时间进度应达值）", TO_VERIFY: "（检查项尚未勾选）"}
+
+# -- periods ----------------------------------------------------------------------------
+PERIOD_WHOLE = "全期"
+# Period kind → its word (as in 周期类型), "every …" and the unit of a count of periods.
+PERIOD_KIND_LABELS = {"whole": PERIOD_WHOLE, "month": "月", "quarter": "季度"}
+PERIOD_EVERY = {"month": "每月", "quarter": "每季度"}
+PERIOD_UNIT = {"month": "个月", "quarter": "个季度"}
+
+# -- yes / no, mandatory / optional -------------------------------------------------------
+YES_NO = {True: "是", False: "否"}
+MANDATORY = {True: "必选", False: "自选"}
+
+# -- result and explanation columns ---------------------------------------------------------
+EXPECTED = "截至评估日应达"
+RESULT_HEADERS = {
+    "station_code": "站点编码", "station_name": "站点名称", "project_code": "项目编码", "catalogue": "指标清单",
+    "tier": "档位", "indicator_id": "指标编号", "indicator_name": "指标名称", "domain": "领域", "mandatory": "必选",
+    "rule": "计算规则", "period": "周期", "period_kind": "周期类型", "period_end": "周期结束日", "actual": "实际",
+    "target": "目标", "expected": EXPECTED, "unit": "单位", "status": "状态", "points": "分值",
+    "score": "得分", "credit_rule": "计分规则", "note": "说明",
+}
+EXPLAIN_HEADERS = {
+    "project_code": "项目编码", "indicator_id": "指标编号", "period": "周期", "record_table": "记录所在表",
+    "record_id": "记录编号", "counted": "是否计入", "reason_code": "原因类别", "reason": "原因",
+}
+# Spending checks (``indicators.spending``): a checklist line per project × check, and each flagged expense.
+SPENDING_HEADERS = {
+    "project_code": "项目编码", "check_id": "核查编号", "name": "核查项", "source_text": "原文", "status": "结果",
+    "n_flagged": "需核查笔数", "amount_flagged": "需核查金额(元)", "record_id": "记录编号", "date": "日期",
+    "amount": "金额(元)", "category": "类别", "item": "物品", "place": "地点", "reason": "原因",
+    "basis": "依据", "decision": "评估方复核", "decided_by": "复核人", "decided_at": "复核时间", "decision_note": "复核说明",
+    "n_cleared": "复核撤销笔数", "evaluator_action": "评估方怎么做", "station_action": "站点怎么做",
+}
+
+# -- reason codes -----------------------------------------------------------------------------
+# Why a record, person, case or group did not count (``explanations.reason_code``).
+REASON_LABELS = {
+    "no_photo": "无水印照片",
+    "reused_photo": "照片重复使用",
+    "not_uploaded": "未上传中国社会工作网",
+    "below_minimum": "金额低于每次下限",
+    "other_use": "资金用途不符",
+    "other_population": "不属于本任务的服务对象",
+    "too_few_visits": "回访次数不足",
+    "no_assessment": "无需求评估",
+    "flag_not_set": "台账标记未填",
+    "not_listed": "不在名单内",
+    "not_certified": "未持证",
+    "not_ticked": "检查项未勾选",
+    "too_few_sessions": "有效节次不足",
+    "records_missing": "文书不全",
+    "not_finished": "尚未结案或结束",
+    # photo findings once a station's photo folder is indexed (``photos.checks.FINDINGS``)
+    "missing_file": "照片文件缺失",
+    "ambiguous_file": "照片名对应多个文件",
+    "unreadable": "照片无法读取",
+    "reused_content": "照片内容重复",
+    "time_mismatch": "拍摄时间不符",
+    "no_capture_time": "照片无拍摄时间",
+    "place_mismatch": "拍摄地点不符",
+    # measurements left out of a pre/post pair (``outcomes.unpaired``)
+    "no_project": "不属于任何服务",
+    "no_post": "无后测",
+    "no_pre": "无前测",
+    "extra_pre": "多余的前测",
+    "extra_post": "多余的后测",
+}
+
+
+def reason_label(code) -> str | None:
+    """The Chinese label of a reason code (``None`` for a counted row).
+
+    A code without a label comes back unchanged, so the output scan in the tests
+    (``tests/test_vocabulary.py``) names it instead of a report failing.
+    """
+    if code is None or (not isinstance(code, str) and pd.isna(code)):
+        return None
+    return REASON_LABELS.get(code, code)
+
+
+def reason_labels(codes: pd.Series) -> pd.Series:
+    """``reason_label`` of every value of ``codes``."""
+    return codes.map(reason_label).astype(object)
+
+# -- the audit trail (sgz audit) ------------------------------------------------------------
+AUDIT_ACTIONS = {"import": "导入", "export": "导出", "report": "报告批次", "access": "权限变更",
+                 "spending_overrule": "经费核查复核"}
+AUDIT_HEADERS = {
+    "at": "时间", "login": "账号", "action": "操作", "file_name": "文件", "stations": "站点", "new": "新增",
+    "changed": "修改", "removed": "删除", "dry_run": "试运行", "masked": "脱敏", "sha256": "文件SHA-256",
+    "detail": "说明",
+}
+
+# -- the supervision cycle (``supervision_cycle``) ---------------------------------------------
+# Action item statuses (the ledger vocabulary ``action_status`` holds the same words).
+ACTION_NOT_STARTED, ACTION_IN_PROGRESS, ACTION_DONE, ACTION_CANCELLED = "未开始", "进行中", "已完成", "已取消"
+ACTION_OPEN = (ACTION_NOT_STARTED, ACTION_IN_PROGRESS)
+# The state machine of an action item: status → the statuses a later session may record.
+ACTION_TRANSITIONS = {
+    ACTION_NOT_STARTED: (ACTION_NOT_STARTED, ACTION_IN_PROGRESS, ACTION_DONE, ACTION_CANCELLED),
+    ACTION_IN_PROGRESS: (ACTION_IN_PROGRESS, ACTION_DONE, ACTION_CANCELLED),
+    ACTION_DONE: (ACTION_DONE,),
+    ACTION_CANCELLED: (ACTION_CANCELLED,),
+}
+ACTION_FLAG_OVERDUE = "已逾期"
+ACTION_FLAG_CARRIED = "多次延续"
+# Columns of the pre-filled 督导记录 workbook that the supervisor fills in (the rest is pre-filled).
+SESSION_FILLED = ("discussion", "decision", "action", "owner_code", "due", "status")
+# What became of an action item since it was set / last reviewed.
+ACTION_FATE_UNREVIEWED = "尚未复核"
+# Case and group changes since the last supervision.
+SINCE_CHANGES = {"opened": "新开个案", "closed": "结案", "stalled": "转为停滞", "unstalled": "恢复服务"}
+# Caseload columns (per social worker, ``caseload.caseload``), in the order shown.
+CASELOAD_HEADERS = {
+    "worker_code": "人员编码", "worker_name": "社工", "station_code": "站点编码", "role": "岗位",
+    "open_cases": "在案个案", "active_groups": "在开展小组", "sessions_month": "本月服务节次",
+    "stalled_cases": "停滞个案", "overdue_records": "逾期文书", "overloaded": "个案过多",
+}
