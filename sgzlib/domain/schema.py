@@ -408,8 +408,14 @@ def range_problem(column: Column, number: float) -> tuple[str, str] | None:
         return None
     if column.minimum in (0, 1) and number < column.minimum:  # a count or a 节次
         return "below_minimum", ("不能为负数" if column.minimum == 0 else f"不能小于 {_num(column.minimum)}")
-    return "out_of_range", (f"超出「{column.header}」的合理范围（{_num(low)} 至 {_num(high)}）："
+    return "out_of_range", (f"超出「{column.header}」的合理范围（{range_text(column)}）："
                             "请核对是否多写或少写了数字、填错了列")
+
+
+def range_text(column: Column) -> str:
+    """The range of a number column as people read it: ``0 至 100,000``, or ``最多 1000`` without a minimum."""
+    low, high = bounds(column)
+    return f"{_num(low)} 至 {_num(high)}" if column.minimum is not None else f"最多 {_num(high)}"
 
 
 def _num(value: float) -> str:

@@ -50,7 +50,6 @@ _INT_RE = re.compile(r"^([+-]?\d+)(?:\.0+)?(?:人次|人|次|分钟|个|名|节|
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _LIST_SPLIT = re.compile(r"[、,;，；\s]+")
 MAX_EXACT = 10**15
-MAX_CELL_CHARS = 32_767  # Excel's own limit of one cell (README「可靠性」)
 MAX_INT_DIGITS = 18  # more digits than any declared range allows: refused without building the number
 SHOWN_CHARS = 60
 
@@ -292,14 +291,6 @@ def _id_checked(parse):
         return number
 
     return checked
-
-
-def length_error(value: str) -> CellError | None:
-    """A text over Excel's limit of one cell, refused at its cell (a longer one never came from Excel)."""
-    if len(value) <= MAX_CELL_CHARS:
-        return None
-    return CellError(f"有 {len(value):,} 个字符，超过 Excel 每个单元格最多 {MAX_CELL_CHARS:,} 个字符的上限"
-                     "（多出的部分在 Excel 中无法保存）；请删减，或分到几行、几个单元格后再导入", "too_long")
 
 
 # Values that become file or folder names: reports are named after station and project codes

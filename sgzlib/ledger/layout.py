@@ -85,6 +85,8 @@ def column_hint(column: schema.Column) -> str:
         hint = "从下拉列表选择：" + "、".join(VOCABS[column.vocab].values)
     else:
         hint = KIND_HINTS[column.kind]
+    if column.kind in schema.NUMERIC_KINDS:
+        hint += f"，{schema.range_text(column)}"
     if column.ref:
         table, col = column.ref.split(".")
         target = schema.TABLE_BY_NAME[table]

@@ -1,8 +1,8 @@
 """Parsing the kept rows of one sheet cell by cell, into the clean values of its columns.
 
-For each cell: a formula error or a formula without its saved result is a
-problem; a text over Excel's cell limit is refused at its cell
-(``cells.length_error``); invisible characters are removed or refused
+For each cell: a formula error, a formula without its saved result, and a
+text over Excel's cell limit (all ``CellFault``s of the reader) are refused
+at their cell; invisible characters are removed or refused
 (``invisible``), and the cells they were removed from are named in one note
 per column; then the column's parser (``cells.cell_parser``) reads the value
 or says why it cannot.
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from ..errors import Problem
 from . import invisible
-from .cells import CellError, cell_parser, is_blank, length_error, shown
+from .cells import CellError, cell_parser, is_blank, shown
 from .ledger import Ledger, SheetRead
-from .xlsx import CellFault
+from .xlsx import MAX_CELL_CHARS, CellFault
 
 NOTE_CELLS = 12  # cells named in one note; more are counted
 
@@ -64,9 +64,8 @@ def parse_rows(sheet: SheetRead, raw: list[tuple[int, list, list]], ledger: Ledg
                     key_ok[k] = key_ok[k] and not in_key
             elif isinstance(cell.result, CellError):
                 out.append(None)
-                code = f"formula_{v.kind}" if isinstance(v, CellFault) else cell.result.code or f"bad_{column.kind}"
-                sheet.problems.append(Problem(code, str(cell.result), where=sheet.title, row=r,
-                                              column=column.header, value=shown(v)))
+                sheet.problems.append(Problem(_code(v, cell.result, column), str(cell.result), where=sheet.title,
+                                              row=r, column=column.header, value=_shown(v)))
                 key_ok[k] = key_ok[k] and not in_key
             else:
                 out.append(cell.result)
@@ -81,9 +80,6 @@ def _read(value, number_format, column, parse, extra, what: str) -> _Cell:
         return _Cell(CellError(_fault_text(value)))
     removed: tuple[str, ...] = ()
     if isinstance(value, str):
-        too_long = length_error(value)
-        if too_long:
-            return _Cell(too_long)
         try:
             scrubbed = invisible.scrub(value, column.prose, what)
         except CellError as exc:
@@ -106,7 +102,22 @@ def _cleaned_note(sheet: SheetRead, header: str, cleaned: list[tuple[int, tuple[
             "按看到的内容导入")
 
 
+def _code(value, error: CellError, column) -> str:
+    if isinstance(value, CellFault):
+        return "too_long" if value.kind == "too_long" else f"formula_{value.kind}"
+    return error.code or f"bad_{column.kind}"
+
+
+def _shown(value) -> str:
+    if isinstance(value, CellFault) and value.kind == "too_long":
+        return f"（共 {int(value.text):,} 个字符，太长不列出）"
+    return shown(value)
+
+
 def _fault_text(fault: CellFault) -> str:
+    if fault.kind == "too_long":
+        return (f"有 {int(fault.text):,} 个字符，超过 Excel 每个单元格最多 {MAX_CELL_CHARS:,} 个字符的上限"
+                "（多出的部分在 Excel 中无法保存）；请删减，或分到几行、几个单元格后再导入")
     if fault.kind == "error":
         return (f"单元格 {fault.ref} 的公式结果是错误值 {fault.text}，不能导入；请改正公式或填入数值")
     return (f"单元格 {fault.ref} 是公式（={fault.text}），文件中没有保存计算结果（多由程序生成而未经 Excel 计算）；"

@@ -42,14 +42,17 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 # Limits on what one workbook may make us hold (a zip bomb, a sheet of a million rows): the uncompressed
 # size of one part, and of all the parts the reader reads together (checked from the sizes the zip directory
 # declares before anything is read, and again while reading), the parts of the container, the rows with
-# data of a sheet, and the shared strings. README「可靠性」 lists them; Excel's limit of one cell is
-# ``cells.MAX_CELL_CHARS``, refused at its cell.
+# data of a sheet, the shared strings, and one element (a row, a shared string) of a part, so that no single
+# piece is parsed whole. README「导入时的检查与上限」 lists them. A text longer than Excel's limit of one cell
+# comes as a ``CellFault`` of kind ``too_long`` (its length, not its text), refused at its cell.
 MAX_PART_BYTES = 256 * 2 ** 20
 MAX_STRUCTURE_BYTES = 16 * 2 ** 20  # workbook.xml, relationships, document properties
 MAX_TOTAL_BYTES = 1024 * 2 ** 20
 MAX_ENTRIES = 100_000
 MAX_ROWS = 200_000
 MAX_SHARED_STRINGS = 2_000_000
+MAX_ELEMENT_BYTES = 64 * 2 ** 20  # a ledger row is a few KB; Excel's widest row of full cells is ~1.5 GB
+MAX_CELL_CHARS = 32_767  # Excel's own limit of one cell
 _READ_CHUNK = 1 << 20
 _MB = 2 ** 20
 
@@ -66,8 +69,8 @@ class CellFault:
     """A cell whose value cannot be used: a formula error (``#DIV/0!``) or a formula saved without its result."""
 
     ref: str
-    kind: str  # "error" or "no_value"
-    text: str  # the error value, or the formula
+    kind: str  # "error", "no_value" or "too_long"
+    text: str  # the error value, the formula, or the number of characters
 
     def __str__(self) -> str:
         return self.text
@@ -109,7 +112,7 @@ class Book:
             self.zip.close()
             raise XlsxError(f"工作簿结构无法识别（{exc}）") from exc
 
-    def read(self, part: str, most: int = MAX_PART_BYTES) -> bytes:
+    def read(self, part: str, most: int = MAX_PART_BYTES) -> bytearray:
         """A part's bytes, read in pieces and stopped at the size limits (the sizes the zip declares may lie).
 
         ``most`` bounds this part: ``MAX_PART_BYTES`` for sheets, strings and styles, ``MAX_STRUCTURE_BYTES``
@@ -121,22 +124,27 @@ class Book:
         which = (f"单个部件解压后不超过 {most // _MB} MB" if limit == most
                  else f"全部部件解压后合计不超过 {MAX_TOTAL_BYTES // _MB} MB")
         too_big = LimitError(f"部件 {part} 解压后超过上限（{which}），可能是被构造的压缩炸弹，已拒绝")
-        if self.zip.getinfo(part).file_size > limit:  # the zip module never yields more than the declared size
+        declared = self.zip.getinfo(part).file_size
+        if declared > limit:  # the zip module never yields more than the declared size
             raise too_big
-        pieces, size = [], 0
+        data = bytearray(declared)  # filled in place: the part is held once, not as pieces and their join
+        view, size = memoryview(data), 0
         try:
             with self.zip.open(part) as stream:
-                while piece := stream.read(_READ_CHUNK):
-                    size += len(piece)
-                    if size > limit:
-                        raise too_big
-                    pieces.append(piece)
+                while size < declared and (got := stream.readinto(view[size:size + _READ_CHUNK])):
+                    size += got
+                if stream.read(1):  # more than declared (the zip module stops at the declared size)
+                    raise too_big
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise XlsxError(f"部件 {part} 已损坏（{exc}），文件可能没有完整保存或传输") from exc
         except (NotImplementedError, RuntimeError) as exc:  # unknown compression, encryption
             raise XlsxError(f"部件 {part} 无法读取（{exc}）；加密或特殊压缩的工作簿请另存为普通 .xlsx") from exc
+        finally:
+            view.release()
+        if size < declared:
+            raise XlsxError(f"部件 {part} 已损坏（比文件目录中写的短），文件可能没有完整保存或传输")
         self.read_bytes += size
-        return b"".join(pieces)
+        return data
 
     def close(self) -> None:
         self.zip.close()
@@ -291,7 +299,7 @@ class SheetData:
         v_tag, is_tag, t_tag, r_tag, f_tag = (f"{ns}{n}" for n in ("v", "is", "t", "r", "f"))
         strings, dates, epoch = self.book.strings, self.book.date_styles, self.book.epoch
         last = filled = 0
-        for el in children(self.data, "sheetData", "row"):
+        for el in children(self.data, "sheetData", "row", f"工作表「{self.title}」"):
             r = el.get("r")
             last = int(r) if r else last + 1
             values: list = []
@@ -320,6 +328,8 @@ class SheetData:
                         value = None if formula is None else CellFault(ref or "", "no_value", formula.text or "")
                     else:
                         value = _value(kind, text, style, strings, dates, epoch)
+                if isinstance(value, Overlong) or (isinstance(value, str) and len(value) > MAX_CELL_CHARS):
+                    value = CellFault(ref or "", "too_long", str(len(value)))
                 values.append(value)
                 styles.append(style)
             if any(v is not None and v != "" for v in values):
@@ -334,7 +344,7 @@ _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?(\w+)[\s>/]")
 CHUNK = 1 << 20
 
 
-def children(data: bytes, container: str | None, child: str) -> Iterator[ET.Element]:
+def children(data: bytes, container: str | None, child: str, label: str = "") -> Iterator[ET.Element]:
     """The ``child`` elements inside ``container`` (the root when ``None``) of an XML part, in order.
 
     The part is cut between child elements into pieces of about ``CHUNK``
@@ -362,6 +372,9 @@ def children(data: bytes, container: str | None, child: str) -> Iterator[ET.Elem
     while start < end:
         cut = marker.search(data, min(start + CHUNK, end), end)
         stop = cut.start() if cut else end
+        if stop - start > MAX_ELEMENT_BYTES:
+            raise LimitError(f"{label}中有一项内容（一行）超过 {MAX_ELEMENT_BYTES // _MB} MB（台账的一行只有几 KB），"
+                             "可能是被构造的文件，已拒绝")
         yield from ET.fromstring(head + data[start:stop] + tail)
         start = stop
 
@@ -371,7 +384,7 @@ _T = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>([^<]*)</(?:\w+:)?t>")
 _PHONETIC = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
 
 
-def shared_strings(data: bytes) -> list[str]:
+def shared_strings(data: bytes) -> list[str | Overlong]:
     """The shared string table: each ``<si>``'s text (plain or rich-text runs), phonetic guides left out.
 
     The part is machine-written with a fixed shape (``si`` holding ``t`` or
@@ -384,8 +397,10 @@ def shared_strings(data: bytes) -> list[str]:
         raise LimitError(f"共享字符串表有约 {count} 项，超过 {MAX_SHARED_STRINGS} 项的上限，可能是被构造的文件，已拒绝")
     if b"rPh" in data:
         data = _PHONETIC.sub(b"", data)
-    out = []
+    out: list[str | Overlong] = []
     for m in _SI.finditer(data):
+        if m.end() - m.start() > MAX_ELEMENT_BYTES:
+            raise LimitError(f"共享字符串表第 {len(out) + 1} 项超过 {MAX_ELEMENT_BYTES // _MB} MB，可能是被构造的文件，已拒绝")
         body = m[1]
         if not body:
             out.append("")
@@ -394,8 +409,19 @@ def shared_strings(data: bytes) -> list[str]:
         text = (texts[0] if len(texts) == 1 else b"".join(texts)).decode("utf-8")
         if "&" in text:
             text = html.unescape(text)
-        out.append(_unescape(text))
+        text = _unescape(text)
+        out.append(Overlong(len(text)) if len(text) > MAX_CELL_CHARS else text)
     return out
+
+
+@dataclass(frozen=True)
+class Overlong:
+    """A shared string longer than Excel's limit of one cell, kept as its length."""
+
+    length: int
+
+    def __len__(self) -> int:
+        return self.length
 
 
 def _value(kind: str, text: str, style: int, strings: list[str], dates: frozenset[int], epoch):

@@ -18,7 +18,7 @@ from pathlib import Path
 from ledger_books import base_sheets, set_cell, write_book
 from openpyxl import load_workbook
 
-from sgzlib.ledger import cells, export_workbook, xlsx
+from sgzlib.ledger import export_workbook, xlsx
 from sgzlib.store import storage
 
 
@@ -273,6 +273,6 @@ CORPUS: list[Bad] = [
     Bad("shared-strings-swarm", strings_swarm, "bad_file", f"{xlsx.MAX_SHARED_STRINGS} 项的上限"),
     Bad("million-rows", lambda f: _million_rows(f, True), "bad_file", f"{xlsx.MAX_ROWS} 行的上限"),
     Bad("million-rows-no-size", lambda f: _million_rows(f, False), "bad_file", f"{xlsx.MAX_ROWS} 行的上限"),
-    Bad("cell-over-32767", long_cell, "too_long", f"{cells.MAX_CELL_CHARS:,} 个字符的上限"),
+    Bad("cell-over-32767", long_cell, "too_long", f"{xlsx.MAX_CELL_CHARS:,} 个字符的上限"),
 ]
 

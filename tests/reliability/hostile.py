@@ -26,7 +26,7 @@ from corpus import _base
 from ledger_books import BASE, base_sheets, rows, write_book
 from rel_helpers import station_sheets
 
-from sgzlib.ledger import cells, xlsx
+from sgzlib.ledger import xlsx
 
 D = dt.date.fromisoformat
 KINDS = ("traceback", "limits", "lookalike", "id", "real", "messages", "memory")
@@ -118,7 +118,7 @@ LIMITS = [
     refused("rich-runs-32768", "limits", hc.raw_cell("服务对象", 2, "姓名", hc.rich_runs("张" * 16_384, "三" * 16_384)),
             "too_long", "32,768 个字符", ("服务对象", 2, "姓名")),
     refused("code-100000", "limits", hc.raw_cell("服务记录", 2, "记录编号", hc.inline("S" * 100_000)), "too_long",
-            f"{cells.MAX_CELL_CHARS:,} 个字符的上限", ("服务记录", 2, "记录编号")),
+            f"{xlsx.MAX_CELL_CHARS:,} 个字符的上限", ("服务记录", 2, "记录编号")),
     imported("exactly-32767", "limits", hc.edit(("服务记录", 2, "内容摘要", "长" * 32_767)),
              hc.edit(("服务记录", 2, "内容摘要", "长" * 32_767), name="expect.xlsx")),
     refused("traditional-title", "limits", hc.renamed_sheet("服务记录", "服務記錄"), "lookalike_sheet",
@@ -247,6 +247,10 @@ MB = xlsx.MAX_TOTAL_BYTES // 2 ** 20
 MEMORY = [
     refused("five-230mb-parts", "memory", hf.big_parts(5, 230, real=True), "bad_file", f"超过 {MB:,} MB 的上限",
             ("big.xlsx",)),
+    refused("four-250mb-parts-under-the-total", "memory", hf.big_parts(4, 250, real=True), "bad_file",
+            "一行）超过 64 MB", ("big.xlsx",)),
+    refused("cell-of-70mb", "memory", hc.raw_cell("服务记录", 2, "内容摘要", hc.inline("长" * (24 * 2 ** 20))),
+            "bad_file", "一行）超过 64 MB", ("raw.xlsx",)),
     refused("five-parts-said-230mb", "memory", hf.big_parts(5, 230, real=False), "bad_file", "合计约 1,1",
             ("big.xlsx",)),
     refused("one-part-listed-5-times", "memory", hf.one_part_many_times(5, 230), "bad_file", "未读取内容",

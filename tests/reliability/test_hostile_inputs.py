@@ -192,7 +192,7 @@ def test_hostile_set_refused_where_it_is_wrong_or_imported_faithfully(case, corp
         assert dump_hash(base_url) == before
 
 
-BIG = ["shared-strings-bomb", "million-rows", "million-rows-no-size", "five-230mb-parts"]
+BIG = ["shared-strings-bomb", "million-rows", "million-rows-no-size", "five-230mb-parts", "four-250mb-parts-under-the-total"]
 
 
 @pytest.mark.slow
