@@ -28,7 +28,7 @@ from ..domain import idnumbers, schema
 from ..domain.dates import parse_date
 from ..domain.vocab import LIST_SEPARATOR, VOCABS, fold, parse_bool
 from ..store.privacy import ID_COLUMNS
-from .codes import spelling
+from .codes import foreign_character, spelling
 
 
 class CellError(ValueError):
@@ -261,14 +261,31 @@ def cell_parser(table: str, column: schema.Column) -> callable:
     """The parser of one column of one table: its kind's parser, then the column's own checks.
 
     Numbers are checked against the column's range (``schema.range_problem``), ID numbers against
-    ``idnumbers``, and codes and names that become file names by ``path_value_error``.
+    ``idnumbers``, codes that name rows by ``codes.foreign_character``, and codes and names that become
+    file names by ``path_value_error``.
     """
     parse = path_checked(parser_for(column), table, column.name)
     if column.kind in schema.NUMERIC_KINDS:
         return _ranged(parse, column)
     if column.name in ID_COLUMNS.get(table, ()):
         return _id_checked(parse)
+    if column.ref or (column.kind == "code" and column.name in schema.TABLE_BY_NAME[table].key):
+        return _code_checked(parse)
     return parse
+
+
+def _code_checked(parse):
+    """A code that names a row: no characters of other scripts that look like ASCII ones (``codes`` rule 4)."""
+    def checked(value, number_format=None, **extra):
+        code = parse(value, number_format, **extra)
+        for item in code.split(LIST_SEPARATOR) if isinstance(code, str) else ():
+            reason = foreign_character(item)
+            if reason:
+                raise CellError(("编码「" + item + "」" if LIST_SEPARATOR in code else "编码") + reason,
+                                "lookalike_character")
+        return code
+
+    return checked
 
 
 def _ranged(parse, column: schema.Column):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..domain import schema
 from ..domain.vocab import fold
+from .invisible import without_any
 
 # Units a header may carry, and how values in another unit convert to the declared one.
 UNITS = ("万元", "元", "人次", "人", "次", "分钟", "小时", "个", "名", "天", "节", "户")
@@ -38,7 +39,7 @@ class HeaderKey:
 
 def header_key(text: object) -> HeaderKey:
     """The comparable key of a header cell and the unit written after it, if any."""
-    t = fold(text).replace("＊", "*").strip("*※:：")
+    t = fold(without_any(str(text))).replace("＊", "*").strip("*※:：")
     t = t.replace("编号", "编码")
     unit = None
     m = _UNIT_RE.match(t)
@@ -105,7 +106,7 @@ def find_header_row(table: schema.Table, rows: list[list]) -> int | None:
 
 
 def _sheet_key(title: str) -> str:
-    t = re.sub(r"[(（][^)）]*[)）]", "", fold(title))
+    t = re.sub(r"[(（][^)）]*[)）]", "", fold(without_any(title)))
     return re.sub(r"^\d{4}年(度)?", "", t)
 
 

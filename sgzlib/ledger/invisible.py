@@ -76,6 +76,12 @@ def scrub(text: str, prose: bool = False, what: str = "内容") -> Scrubbed:
     return Scrubbed("".join(ch for ch in text if ch not in drop), removed)
 
 
+def without_any(text: str) -> str:
+    """``text`` without any of the characters above, bidirectional controls too: for sheet titles and headers,
+    which are matched against the template's names and never stored."""
+    return text if _SUSPECT.isdisjoint(text) else "".join(ch for ch in text if ch not in _SUSPECT)
+
+
 def has_visible(text: str) -> bool:
     """Whether anything but white space and removable invisible characters is in ``text``."""
     return any(not ch.isspace() and ch not in _CONTROLS and ch not in FORMAT_NAMES for ch in text)

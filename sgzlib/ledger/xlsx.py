@@ -438,6 +438,8 @@ def _value(kind: str, text: str, style: int, strings: list[str], dates: frozense
         return number
     if kind == "s":
         try:
+            if int(text) < 0:
+                raise IndexError
             return strings[int(text)]
         except IndexError:
             raise XlsxError(f"共享字符串编号 {text} 不存在（文件损坏）") from None

@@ -131,7 +131,7 @@ LIMITS = [
             "「點」", ("社工站點",)),
     refused("traditional-in-brackets", "limits", hc.renamed_sheet("小组", "小组（長青站）"), "lookalike_sheet",
             "「長」", ("小组（長青站）",)),
-    refused("traditional-headers", "limits", hc.traditional_headers("服务记录", {
+    refused("traditional-headers", "limits", hc.headers_replaced("服务记录", {
         "记录编号": "記錄編號", "站点编码": "站點編碼", "服务日期": "服務日期", "领域": "領域", "服务类别": "服務類別"}),
         "lookalike_header", "表头「記錄編號」用了繁体字", ("服务记录", 1, "记录编号")),
 ]
@@ -160,6 +160,17 @@ LOOKALIKE = [
             "编码中（第 1 个字符之后）有不可见字符 U+2066", ("个案服务", 2, "个案编号")),
     refused("rlo-in-name", "lookalike", hc.edit(("服务对象", 3, "姓名", "\u202e四李")), "bidi_control",
             "姓名前有不可见字符 U+202E", ("服务对象", 3, "姓名")),
+    refused("cyrillic-ve-in-new-code", "lookalike", hc.add_row("beneficiaries", dict(BASE["beneficiaries"][1],
+                                                                                    code="\u04122")),
+            "lookalike_character", "西里尔字母（U+0412），看起来像「B」", ("服务对象", 5, "对象编码")),
+    refused("greek-beta-in-reference-list", "lookalike", hc.edit(("服务记录", 2, "服务对象编码", "B1、\u03922")),
+            "lookalike_character", "编码「Β2」中的「Β」是希腊字母", ("服务记录", 2, "服务对象编码")),
+    refused("en-dash-in-new-code", "lookalike", hc.add_row("services", dict(S003, code="S\u2013003")),
+            "lookalike_character", "看起来像「-」", ("服务记录", 4, "记录编号")),
+    refused("cyrillic-dze-in-station-reference", "lookalike", hc.edit(("服务记录", 3, "站点编码", "\u04051")),
+            "lookalike_character", "看起来像「S」", ("服务记录", 3, "站点编码")),
+    imported("zwsp-in-header", "lookalike", hc.headers_replaced("服务记录", {"记录编号": "\u200b记录编号"}), plain),
+    imported("bom-in-sheet-title", "lookalike", hc.renamed_sheet("服务记录", "\ufeff服务记录"), plain),
     imported("prose-keeps-emoji-joiner", "lookalike",
              hc.edit(("服务记录", 2, "内容摘要", "全家👨\u200d👩\u200d👧合影")),
              hc.edit(("服务记录", 2, "内容摘要", "全家👨\u200d👩\u200d👧合影"), name="expect.xlsx")),

@@ -99,7 +99,7 @@ def renamed_sheet(old: str, new: str, headers_too: dict[str, str] | None = None)
     return build
 
 
-def traditional_headers(title: str, mapping: dict[str, str]) -> Build:
+def headers_replaced(title: str, mapping: dict[str, str]) -> Build:
     def build(folder: Path) -> Path:
         sheets = base_sheets()
         sheets[title] = [[mapping.get(h, h) for h in sheets[title][0]]] + sheets[title][1:]
