@@ -100,8 +100,11 @@ def _read_sheet(title: str, data: SheetData, progress: Progress | None, ledger: 
     if table is None:
         return None
     if not head:
+        if hidden:
+            ledger.notes.append(f"工作表「{title}」是隐藏的空工作表，已忽略")
+            return None
         ledger.notes.append(f"工作表「{title}」是空的，按「{table.sheet}」没有记录处理")
-        return None if hidden else SheetRead(title, table, empty=True)
+        return SheetRead(title, table, empty=True)
     if hidden:
         ledger.problems.append(Problem(
             "hidden_sheet", f"工作表「{title}」是隐藏的工作表，其内容是台账「{table.sheet}」：隐藏的内容容易未经核对就被导入，"
