@@ -83,6 +83,8 @@ def column_hint(column: schema.Column) -> str:
     """How to fill a column, in Chinese: its kind, allowed values and what its codes must refer to."""
     if column.kind == "enum":
         hint = "从下拉列表选择：" + "、".join(VOCABS[column.vocab].values)
+    elif column.kind == "money" and "元" not in column.header:  # 得分: a decimal number, not an amount
+        hint = "数字，可带两位小数"
     else:
         hint = KIND_HINTS[column.kind]
     if column.kind in schema.NUMERIC_KINDS:
