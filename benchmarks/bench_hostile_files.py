@@ -1,4 +1,4 @@
-"""Workbooks built to exhaust memory are refused quickly and in bounded memory (issue 27, README「导入时的检查与上限」).
+"""Workbooks built to exhaust memory are refused quickly and in bounded memory (issue 27, docs/ledger.md「导入时的检查与上限」).
 
 Two files, each a blank template with extra sheets of blank space (they compress a thousandfold):
 

@@ -1,6 +1,6 @@
 """The tables of the workbench, declared once as data.
 
-Every entity of the ledger contract (``LEDGERS.md``) is a table here: its
+Every entity of the ledger contract (``docs/ledger.md``) is a table here: its
 English name (used in code, DataFrames and the database), its Chinese sheet
 name, its columns with the Chinese header, kind, whether it is required, and
 the natural key that makes re-import idempotent. Storage, the importer, the
@@ -103,7 +103,7 @@ def C(name: str, header: str, kind: str = "text", required: bool = False,
 # What every database accepts alike (PostgreSQL refuses what SQLite would store): the longest text of
 # each kind (codes and vocabulary words are VARCHAR columns; other text as Excel's cell limit), the
 # range of whole numbers (INTEGER) and of amounts (NUMERIC(14, 2)). NUL characters are refused in all text.
-# Each number column declares a narrower range of its own below (README「数值的范围」): what a station's
+# Each number column declares a narrower range of its own below (docs/ledger.md「数值的范围」): what a station's
 # ledger can mean, so that a mistyped 1e20 or a amount with four zeros too many is refused at its cell.
 MAX_LENGTH = {"code": 64, "enum": 32, "text": 32767, "list": 32767}
 INT_RANGE = (-(2 ** 31), 2 ** 31 - 1)

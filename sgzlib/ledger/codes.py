@@ -1,6 +1,6 @@
 """Codes (编码、编号) as Excel writes them: one rule for every code column and every reference to a code.
 
-The rule (README, 「编码的写法」):
+The rule (docs/ledger.md「编码的写法」):
 
 1. A code is text. One cell is read by ``cells.parse_code`` (lists of codes, 服务对象编码 and 讨论个案编号,
    item by item): full-width characters become half-width and all white space goes (``Ｓ１`` → ``S1``,

@@ -159,7 +159,7 @@ def simplified(text: object) -> str:
 def traditional_title(title: str) -> schema.Table | None:
     """The ledger table a title names once read as simplified characters, when it has traditional ones.
 
-    The rule of sheet names (README「工作表的名称」): such a title is refused, whether or not the simplified
+    The rule of sheet names (docs/ledger.md「工作表的名称」): such a title is refused, whether or not the simplified
     characters it also holds would name the same sheet (``社工站點``, ``小组（長青站）``).
     """
     plain = simplified(title)

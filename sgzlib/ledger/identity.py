@@ -5,7 +5,7 @@ Each ID number is checked on its own at its cell (``cells.cell_parser`` with
 birth date is compared with the row's 出生日期: a disagreement is refused,
 because one of the two was mistyped and nothing tells which; age-based
 counts (困难老人, 困境儿童) read the 出生日期, and the ID number is the legal
-record (README「身份证号」).
+record (docs/ledger.md「身份证号」).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Characters a person cannot see in a cell: removed with a note, or refused (README「看不见的字符」).
+"""Characters a person cannot see in a cell: removed with a note, or refused (docs/ledger.md「看不见的字符」).
 
 Text copied from web pages, WeChat or other systems brings characters that
 show nothing. In a code or a name they make a second record that looks

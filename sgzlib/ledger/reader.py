@@ -127,7 +127,7 @@ def _read_sheet(title: str, data: SheetData, progress: Progress | None, ledger: 
 def _recognise(title: str, head_values: list[list], ledger: Ledger, hidden: bool) -> schema.Table | None:
     """The table a sheet holds, by its title or else its headers; a title in traditional characters is refused.
 
-    The rule (README「工作表的名称」): a sheet whose title has traditional characters and, read as simplified
+    The rule (docs/ledger.md「工作表的名称」): a sheet whose title has traditional characters and, read as simplified
     characters, names a ledger sheet (``服務記錄``, ``社工站點``) is refused with the simplified name to use.
     """
     alike = headers.traditional_title(title)

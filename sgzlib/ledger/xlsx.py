@@ -43,7 +43,7 @@ _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 # size of one part, and of all the parts the reader reads together (checked from the sizes the zip directory
 # declares before anything is read, and again while reading), the parts of the container, the rows with
 # data of a sheet, the shared strings, and one element (a row, a shared string) of a part, so that no single
-# piece is parsed whole. README「导入时的检查与上限」 lists them. A text longer than Excel's limit of one cell
+# piece is parsed whole. docs/ledger.md「导入时的检查与上限」 lists them. A text longer than Excel's limit of one cell
 # comes as a ``CellFault`` of kind ``too_long`` (its length, not its text), refused at its cell.
 MAX_PART_BYTES = 256 * 2 ** 20
 MAX_STRUCTURE_BYTES = 16 * 2 ** 20  # workbook.xml, relationships, document properties

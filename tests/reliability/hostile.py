@@ -5,7 +5,7 @@ a cell, the sheet, Excel row and column), or imported faithfully: the database t
 importing ``expect`` (the same data written plainly) gives. Kinds:
 
 - ``traceback``: values that crashed the import (a 参与人次 of 1e20 raised OverflowError);
-- ``limits``: what the README promises (a cell ≤ 32,767 characters, sheet names in simplified characters);
+- ``limits``: what docs/ledger.md promises (a cell ≤ 32,767 characters, sheet names in simplified characters);
 - ``lookalike``: invisible characters in codes, references and names;
 - ``id``: ID numbers (check character, birth date, agreement with 出生日期);
 - ``real``: real files that were refused (WPS formatted rows, a row far down, empty sheets);
