@@ -27,6 +27,7 @@ from ..domain.vocab import fold
 from ..errors import ConfigError, DataError, Problem
 from . import headers, identity, invisible, parsing
 from .ledger import Ledger, SheetRead
+from .merges import MergeFill
 from .xlsx import Book, KindError, LimitError, SheetData, XlsxError
 
 MASK_MARK = "本工作簿已脱敏"
@@ -176,7 +177,7 @@ def _collect(sheet: SheetRead, data: SheetData, head: list, found: int, rows, pr
     """The data rows below the header (blank, total and footer rows left out), with a progress bar on big sheets."""
     total = data.max_row
     bar = progress(f"读取「{sheet.title}」", total) if progress and (total or 0) > PROGRESS_MIN_ROWS else None
-    fill = _merge_fill(data, sheet.header_row, head)
+    fill = _merge_fill(sheet, data, head)
     formats = {i for name, i in sheet.index.items() if sheet.kinds[name] in _FMT_KINDS}
     raw: list[tuple[int, list, list]] = []
     n = 0
@@ -232,36 +233,31 @@ def _map_columns(sheet: SheetRead, header: list, ledger: Ledger) -> None:
         ledger.notes.append(f"工作表「{sheet.title}」中不属于台账的列已忽略：{'、'.join(ignored)}")
 
 
-def _merge_fill(data: SheetData, header_row: int, head: list) -> dict[int, dict[int, object]]:
-    """Values of cells hidden under a merge spanning several data rows (WPS users merge repeated dates)."""
-    ranges = [b for b in data.merged() if b[1] > header_row and b[3] > b[1]]
-    if not ranges:
-        return {}
-    wanted = {(b[1], b[0]) for b in ranges}
-    top = {}
-    last = max(b[1] for b in ranges)
+def _merge_fill(sheet: SheetRead, data: SheetData, head: list) -> MergeFill:
+    """The merged ranges below the header, with the values of their top-left cells."""
+    ranges = [b for b in data.merged() if b[1] > sheet.header_row and b[3] > b[1]]
+    fill = MergeFill(ranges, {}, list(sheet.index.values()), sheet.title)
+    if not fill:
+        return fill
+    wanted = {(b[1], b[0]) for b in fill.pending}
+    last = max(b[1] for b in fill.pending)
     for r, values, _ in chain(head, data.rows()):
         for c, v in enumerate(values, start=1):
             if (r, c) in wanted:
-                top[(r, c)] = v
+                fill.top[(r, c)] = v
         if r >= last:
             break
-    fill: dict[int, dict[int, object]] = {}
-    for min_col, min_row, max_col, max_row in ranges:
-        for r in range(min_row, max_row + 1):
-            for c in range(min_col, max_col + 1):
-                if (r, c) != (min_row, min_col):
-                    fill.setdefault(r, {})[c - 1] = top.get((min_row, min_col))
     return fill
 
 
-def _take(sheet: SheetRead, row: tuple[int, list, list], fill: dict, formats: set[int], book: Book,
+def _take(sheet: SheetRead, row: tuple[int, list, list], fill: MergeFill, formats: set[int], book: Book,
           raw: list, ledger: Ledger) -> None:
     """Keep one data row unless it is blank, a total or a footer."""
     r, values, styles = row
-    if r in fill:
-        values = list(values) + [None] * max(0, max(fill[r]) + 1 - len(values))
-        for c, v in fill[r].items():
+    hidden = fill.at(r) if fill else None
+    if hidden:
+        values = list(values) + [None] * max(0, max(hidden) + 1 - len(values))
+        for c, v in hidden.items():
             values[c] = v
     first = next((v for v in values if v is not None and (not isinstance(v, str) or invisible.has_visible(v))), None)
     if first is None:

@@ -216,6 +216,10 @@ REAL = [
     imported("empty-formatted-sheet", "real", hc.empty_sheet("个案服务", formatted=True), plain, "是空的"),
     imported("header-after-50-formatted-rows", "real", hc.sheet_xml("服务对象", hc.shift_down(50)), plain),
     imported("every-row-spread-by-20000", "real", hc.sheet_xml("服务记录", hc.spread_out(20_000)), plain),
+    imported("column-merged-to-the-last-row", "real", hc.sheet_xml("服务记录", hc.merged("H4:H1048576")), plain),
+    imported("repeated-dates-merged", "real", hc.sheet_xml("小组活动", hc.merged("C2:C3")),
+             lambda f: write_book(f / "expect.xlsx", base_sheets(group_sessions=rows("group_sessions", [
+                 BASE["group_sessions"][0], dict(BASE["group_sessions"][1], date=BASE["group_sessions"][0]["date"])])))),
     imported("stray-row-without-prune", "real", hc.add_row("services", S2_SERVICE), with_record("services", S2_SERVICE)),
 ]
 
@@ -274,6 +278,9 @@ MEMORY = [
             "单个部件解压后不超过 16 MB", ("structure.xlsx",)),
     refused("zip-of-150000-parts", "memory", hf.many_entries(150_000), "bad_file", "100,000 个的上限",
             ("entries.xlsx",)),
+    imported("merge-across-the-whole-sheet", "memory", hc.sheet_xml("服务记录", hc.merged("A4:XFD1048576")), plain),
+    refused("2000-overlapping-merges", "memory", hc.sheet_xml("服务记录", hc.merged(*["A2:A3"] * 2000)), "bad_file",
+            "2,000 个合并区域覆盖", ("shaped.xlsx",)),
     refused("billion-laughs", "memory", hf.billion_laughs, "bad_file", "工作簿结构无法识别", ("laughs.xlsx",)),
     refused("sheet-bigger-than-said", "memory", hf.understated_sheet("服务记录"), "bad_file", "已损坏",
             ("understated.xlsx",)),

@@ -198,3 +198,11 @@ def empty_sheet(title: str, formatted: bool = False) -> Build:
         d = re.sub(rb'<dimension ref="[^"]*"', b'<dimension ref="A1"', d)
         return d[:start] + body + d[end:]
     return sheet_xml(title, change, name="empty.xlsx")
+
+
+def merged(*refs: str) -> Callable[[bytes], bytes]:
+    """Merged ranges added to a sheet (written into its XML: openpyxl builds an object per covered cell)."""
+    def change(d: bytes) -> bytes:
+        cells = b"".join(b'<mergeCell ref="%s"/>' % r.encode() for r in refs)
+        return d.replace(b"</sheetData>", b'</sheetData><mergeCells count="%d">%s</mergeCells>' % (len(refs), cells), 1)
+    return change
