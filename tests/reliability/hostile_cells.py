@@ -28,17 +28,11 @@ def edit(*changes: tuple[str, int, str, object], name: str = "book.xlsx") -> Bui
     return build
 
 
-def add_row(table: str, record: dict, name: str = "book.xlsx", **changes) -> Build:
-    """One more record at the end of a sheet (optionally with other cells changed as in ``edit``)."""
+def add_row(table: str, record: dict, name: str = "book.xlsx") -> Build:
+    """One more record at the end of a sheet."""
     def build(folder: Path) -> Path:
         sheets = base_sheets(**{table: rows(table, BASE[table] + [record])})
         return write_book(folder / name, sheets)
-    return build
-
-
-def sheets_of(make: Callable[[], dict], name: str = "book.xlsx", **formats) -> Build:
-    def build(folder: Path) -> Path:
-        return write_book(folder / name, make(), formats=formats.get("formats"))
     return build
 
 
