@@ -37,14 +37,19 @@ class Column:
     required: bool = False
     vocab: str | None = None
     ref: str | None = None  # "table.column" this code refers to
-    minimum: int | None = None  # smallest value that means something (counts, amounts, 节次)
-    maximum: float | None = None  # largest such value (a longitude's 180)
+    minimum: float | None = None  # smallest value that means something (counts, amounts, 节次)
+    maximum: float | None = None  # largest such value (a longitude's 180, a session's 1,440 minutes)
+    prose: bool = False  # free text written as sentences (内容摘要), kept as typed: see ``ledger.invisible``
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"unknown column kind {self.kind!r} for {self.name}")
         if (self.kind == "enum") != (self.vocab is not None):
             raise ValueError(f"column {self.name}: enum columns and only they name a vocab")
+        if self.kind in NUMERIC_KINDS and self.maximum is None:
+            raise ValueError(f"column {self.name}: every number column declares its maximum")
+        if self.prose and self.kind != "text":
+            raise ValueError(f"column {self.name}: only text columns are prose")
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class Table:
 
 
 KINDS = ("code", "text", "enum", "list", "date", "int", "money", "bool", "number")
+NUMERIC_KINDS = ("int", "money", "number")
 
 PANDAS_DTYPES = {
     "code": "string",
@@ -89,17 +95,24 @@ PANDAS_DTYPES = {
 
 def C(name: str, header: str, kind: str = "text", required: bool = False,
       vocab: str | None = None, ref: str | None = None, minimum: float | None = None,
-      maximum: float | None = None) -> Column:
+      maximum: float | None = None, prose: bool = False) -> Column:
     """Short constructor used by the declarations below."""
-    return Column(name, header, kind, required, vocab, ref, minimum, maximum)
+    return Column(name, header, kind, required, vocab, ref, minimum, maximum, prose)
 
 
 # What every database accepts alike (PostgreSQL refuses what SQLite would store): the longest text of
 # each kind (codes and vocabulary words are VARCHAR columns; other text as Excel's cell limit), the
 # range of whole numbers (INTEGER) and of amounts (NUMERIC(14, 2)). NUL characters are refused in all text.
+# Each number column declares a narrower range of its own below (docs/ledger.md「数值的范围」): what a station's
+# ledger can mean, so that a mistyped 1e20 or a amount with four zeros too many is refused at its cell.
 MAX_LENGTH = {"code": 64, "enum": 32, "text": 32767, "list": 32767}
 INT_RANGE = (-(2 ** 31), 2 ** 31 - 1)
 MONEY_LIMIT = 10 ** 12
+# Domain ranges shared by several columns.
+YEARS = (2000, 2100)  # 年度 of a government-purchased service project
+MONEY_MAX = 100_000_000  # 1 亿元: above any station's contract, fund or expense
+PEOPLE_MAX = 100_000  # 参与人次 of one activity: a township's whole population
+SEQ_MAX = 999  # 节次 and 议程序号
 
 
 STATION = "stations.code"
@@ -119,10 +132,10 @@ TABLES: tuple[Table, ...] = (
     Table("projects", "项目", (
         C("code", "项目编码", "code", True),
         C("station_code", "站点编码", "code", True, ref=STATION),
-        C("year", "年度", "int", True, minimum=1900),
+        C("year", "年度", "int", True, minimum=YEARS[0], maximum=YEARS[1]),
         C("start", "开始日期", "date", True),
         C("end", "结束日期", "date", True),
-        C("budget", "合同金额(元)", "money", True, minimum=0),
+        C("budget", "合同金额(元)", "money", True, minimum=0, maximum=MONEY_MAX),
         C("catalogue", "指标清单", "text", True),
         C("tier", "档位"),
         C("optional_tasks", "自选任务", "list"),
@@ -155,7 +168,7 @@ TABLES: tuple[Table, ...] = (
         C("date", "评估日期", "date", True),
         C("method", "评估方式", "enum", True, "assessment_method"),
         C("assessor", "评估人"),
-        C("needs", "主要需求"),
+        C("needs", "主要需求", prose=True),
         C("risk", "风险等级", "enum", vocab="risk"),
     ), key=("beneficiary_code", "date"), station_column=None),
     Table("services", "服务记录", (
@@ -165,9 +178,9 @@ TABLES: tuple[Table, ...] = (
         C("domain", "领域", "enum", True, "domain"),
         C("category", "服务类别", "enum", True, "service_category"),
         C("beneficiary_codes", "服务对象编码", "list", ref=BENEFICIARY),
-        C("attendance", "参与人次", "int", minimum=0),
+        C("attendance", "参与人次", "int", minimum=0, maximum=PEOPLE_MAX),
         C("place", "地点"),
-        C("summary", "内容摘要"),
+        C("summary", "内容摘要", prose=True),
         C("photos", "水印照片", "list"),
         C("uploaded", "已上传中国社会工作网", "bool"),
     ), key=("code",)),
@@ -195,10 +208,10 @@ TABLES: tuple[Table, ...] = (
     ), key=("case_code", "kind"), station_column=None),
     Table("case_sessions", "个案服务", (
         C("case_code", "个案编号", "code", True, ref="cases.code"),
-        C("seq", "节次", "int", True, minimum=1),
+        C("seq", "节次", "int", True, minimum=1, maximum=SEQ_MAX),
         C("date", "服务日期", "date", True),
         C("mode", "服务方式", "enum", vocab="session_mode"),
-        C("minutes", "时长(分钟)", "int", minimum=0),
+        C("minutes", "时长(分钟)", "int", minimum=0, maximum=24 * 60),
         C("process_record", "过程记录表", "bool"),
         C("photos", "水印照片", "list"),
     ), key=("case_code", "seq"), station_column=None),
@@ -215,9 +228,9 @@ TABLES: tuple[Table, ...] = (
     ), key=("code",)),
     Table("group_sessions", "小组活动", (
         C("group_code", "小组编号", "code", True, ref="groups.code"),
-        C("seq", "节次", "int", True, minimum=1),
+        C("seq", "节次", "int", True, minimum=1, maximum=SEQ_MAX),
         C("date", "活动日期", "date", True),
-        C("attendance", "签到人数", "int", True),  # a negative count: lifecycle.group_problems
+        C("attendance", "签到人数", "int", True, maximum=1000),  # a negative count: lifecycle.group_problems
         C("unit_plan", "单元计划书", "bool"),
         C("process_record", "过程记录表", "bool"),
         C("sign_in", "签到表", "bool"),
@@ -232,7 +245,7 @@ TABLES: tuple[Table, ...] = (
         C("reformed_community", "涉改社区", "bool"),
         C("started", "培育开始日期", "date", True),
         C("has_rules", "制度文件", "bool"),
-        C("core_members", "骨干人数", "int", minimum=0),
+        C("core_members", "骨干人数", "int", minimum=0, maximum=1000),
         C("registered", "登记注册日期", "date"),
     ), key=("code",)),
     Table("volunteers", "志愿者", (
@@ -248,13 +261,13 @@ TABLES: tuple[Table, ...] = (
         C("item", "检查项", "text", True),
         C("done", "完成", "bool", True),
         C("done_date", "完成日期", "date"),
-        C("evidence", "佐证"),
+        C("evidence", "佐证", prose=True),
     ), key=("station_code", "item")),
     Table("charity_funds", "慈善资金", (
         C("code", "记录编号", "code", True),
         C("station_code", "站点编码", "code", True, ref=STATION),
         C("date", "日期", "date", True),
-        C("amount", "金额(元)", "money", True, minimum=0),
+        C("amount", "金额(元)", "money", True, minimum=0, maximum=MONEY_MAX),
         C("source", "来源/合作慈善组织"),
         C("use", "用途", "enum", vocab="charity_use"),
     ), key=("code",)),
@@ -263,14 +276,14 @@ TABLES: tuple[Table, ...] = (
         C("station_code", "站点编码", "code", True, ref=STATION),
         C("date", "日期", "date", True),
         C("beneficiary_code", "对象编码", "code", ref=BENEFICIARY),
-        C("amount", "金额(元)", "money", True, minimum=0),
-        C("content", "内容"),
+        C("amount", "金额(元)", "money", True, minimum=0, maximum=MONEY_MAX),
+        C("content", "内容", prose=True),
     ), key=("code",)),
     Table("expenses", "经费支出", (
         C("code", "记录编号", "code", True),
         C("station_code", "站点编码", "code", True, ref=STATION),
         C("date", "日期", "date", True),
-        C("amount", "金额(元)", "money", True, minimum=0),
+        C("amount", "金额(元)", "money", True, minimum=0, maximum=MONEY_MAX),
         C("category", "类别", "enum", True, "expense_category"),
         C("item", "物品"),
         C("place", "地点"),
@@ -282,7 +295,7 @@ TABLES: tuple[Table, ...] = (
         C("scale", "量表", "text", True),
         C("phase", "阶段", "enum", True, "phase"),
         C("date", "测评日期", "date", True),
-        C("score", "得分", "money", True),
+        C("score", "得分", "money", True, minimum=-10_000, maximum=10_000),
         C("case_code", "个案编号", "code", ref="cases.code"),
         C("group_code", "小组编号", "code", ref="groups.code"),
     ), key=("beneficiary_code", "scale", "phase", "date"), station_column=None),
@@ -292,9 +305,9 @@ TABLES: tuple[Table, ...] = (
         C("date", "督导日期", "date", True),
         C("supervisor", "督导者", "text", True),
         C("form", "形式", "enum", vocab="supervision_form"),
-        C("topic", "议题"),
+        C("topic", "议题", prose=True),
         C("case_codes", "讨论个案编号", "list", ref="cases.code"),
-        C("action", "行动项"),
+        C("action", "行动项", prose=True),
         C("action_due", "行动项期限", "date"),
         C("action_status", "完成情况", "enum", vocab="action_status"),
     ), key=("code",), note="一行一次督导；一次督导有多个行动项时，每个行动项各占一行、各有记录编号。"),
@@ -302,19 +315,19 @@ TABLES: tuple[Table, ...] = (
     # back as one row per agenda item; each action item's status at each session is kept in the history.
     Table("supervision_items", "督导议程记录", (
         C("session_code", "督导编号", "code", True),
-        C("item_no", "议程序号", "int", True),
+        C("item_no", "议程序号", "int", True, minimum=1, maximum=SEQ_MAX),
         C("station_code", "站点编码", "code", True, ref=STATION),
         C("date", "督导日期", "date", True),
         C("supervisor", "督导者", "text", True),
         C("level", "优先级"),
-        C("topic", "议题"),
-        C("item", "议程内容"),
-        C("why", "原因"),
-        C("records", "涉及记录"),
-        C("discussion", "讨论情况"),
-        C("decision", "决定"),
+        C("topic", "议题", prose=True),
+        C("item", "议程内容", prose=True),
+        C("why", "原因", prose=True),
+        C("records", "涉及记录", prose=True),
+        C("discussion", "讨论情况", prose=True),
+        C("decision", "决定", prose=True),
         C("action_code", "行动项编号", "code"),
-        C("action", "行动项"),
+        C("action", "行动项", prose=True),
         C("owner_code", "责任人编码", "code", ref="staff.code"),
         C("due", "期限", "date"),
         C("status", "完成情况", "enum", vocab="action_status"),
@@ -325,7 +338,7 @@ TABLES: tuple[Table, ...] = (
         C("session_code", "督导编号", "code", True),
         C("station_code", "站点编码", "code", True, ref=STATION),
         C("date", "记录日期", "date", True),
-        C("item_no", "议程序号", "int"),
+        C("item_no", "议程序号", "int", minimum=1, maximum=SEQ_MAX),
         C("status", "完成情况", "enum", True, "action_status"),
     ), key=("action_code", "session_code"),
         note="由「督导议程记录」导入时自动追加：每个行动项每次督导记录一行，只增不改。"),
@@ -367,21 +380,49 @@ def value_problems(table: str | Table, frame: pd.DataFrame) -> list[Problem]:
             limit = MAX_LENGTH[c.kind]
             for idx in text.index[(text.str.len() > limit).to_numpy(dtype=bool)]:
                 bad(idx, c, "too_long", f"长度 {len(text[idx])} 个字符，超过上限 {limit} 个字符", text[idx])
-        elif c.kind in ("int", "money"):
+        elif c.kind in NUMERIC_KINDS:
             number = pd.to_numeric(series, errors="coerce").astype("float64")
-            low, high = INT_RANGE if c.kind == "int" else (-MONEY_LIMIT, MONEY_LIMIT)
+            low, high = bounds(c)
             for idx in number.index[((number < low) | (number > high)).to_numpy(dtype=bool)]:
-                bad(idx, c, "out_of_range", f"数值超出可保存的范围（{low} 至 {high}）", series[idx])
-            if c.minimum is not None:
-                small = (number < c.minimum) & (number >= low)
-                for idx in number.index[small.to_numpy(dtype=bool)]:
-                    what = "不能为负数" if c.minimum == 0 else f"不能小于 {c.minimum}"
-                    bad(idx, c, "below_minimum", what, series[idx])
-        elif c.kind == "number" and c.minimum is not None and c.maximum is not None:
-            number = pd.to_numeric(series, errors="coerce").astype("float64")
-            for idx in number.index[((number < c.minimum) | (number > c.maximum)).to_numpy(dtype=bool)]:
-                bad(idx, c, "out_of_range", f"应在 {c.minimum:g} 至 {c.maximum:g} 之间", series[idx])
+                code, message = range_problem(c, float(number[idx]))
+                bad(idx, c, code, message, series[idx])
     return out
+
+
+def bounds(column: Column) -> tuple[float, float]:
+    """The smallest and largest value a number column may hold: its declared range within what storage holds.
+
+    A column without a minimum (签到人数, whose negative values ``lifecycle`` explains) is bounded below by
+    storage alone.
+    """
+    low, high = INT_RANGE if column.kind == "int" else (-MONEY_LIMIT, MONEY_LIMIT)
+    if column.minimum is not None:
+        low = max(low, column.minimum)
+    return low, min(high, column.maximum)
+
+
+def range_problem(column: Column, number: float) -> tuple[str, str] | None:
+    """(reason code, Chinese reason) when ``number`` lies outside the column's range, else ``None``."""
+    low, high = bounds(column)
+    if low <= number <= high:
+        return None
+    if column.minimum in (0, 1) and number < column.minimum:  # a count or a 节次
+        return "below_minimum", ("不能为负数" if column.minimum == 0 else f"不能小于 {_num(column.minimum)}")
+    return "out_of_range", (f"超出「{column.header}」的合理范围（{range_text(column)}）："
+                            "请核对是否多写或少写了数字、填错了列")
+
+
+def range_text(column: Column) -> str:
+    """The range of a number column as people read it: ``0 至 100,000``, or ``最多 1000`` without a minimum."""
+    low, high = bounds(column)
+    return f"{_num(low)} 至 {_num(high)}" if column.minimum is not None else f"最多 {_num(high)}"
+
+
+def _num(value: float) -> str:
+    """A bound as people read it: 2100, 100,000, -180 (separators from five digits on)."""
+    if float(value).is_integer():
+        return f"{value:,.0f}" if abs(value) >= 10_000 else f"{value:.0f}"
+    return f"{value:g}"
 
 
 def _short(value) -> str:

@@ -20,16 +20,26 @@ without their zeros are matched across sheets and with the database is
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import unicodedata
 
+from ..domain import idnumbers, schema
 from ..domain.dates import parse_date
 from ..domain.vocab import LIST_SEPARATOR, VOCABS, fold, parse_bool
-from .codes import spelling
+from ..store.privacy import ID_COLUMNS
+from .codes import foreign_character, spelling
 
 
 class CellError(ValueError):
-    """A cell that cannot be read as its column's kind; the message is the Chinese reason."""
+    """A cell that cannot be read as its column's kind; the message is the Chinese reason.
+
+    ``code`` is the problem's reason code when it is more particular than ``bad_<kind>``.
+    """
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
 
 
 BLANKS = frozenset({"", "/", "-", "--", "—", "——", "－", "~"})
@@ -40,6 +50,8 @@ _INT_RE = re.compile(r"^([+-]?\d+)(?:\.0+)?(?:人次|人|次|分钟|个|名|节|
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _LIST_SPLIT = re.compile(r"[、,;，；\s]+")
 MAX_EXACT = 10**15
+MAX_INT_DIGITS = 18  # more digits than any declared range allows: refused without building the number
+SHOWN_CHARS = 60
 
 
 def is_blank(value: object, kind: str = "text") -> bool:
@@ -51,7 +63,9 @@ def is_blank(value: object, kind: str = "text") -> bool:
 
 
 def shown(value: object) -> str:
-    """A cell value as the person sees it, for error messages."""
+    """A cell value as the person sees it, for error messages (a long text cut, with its length)."""
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS - 20]}……（共 {len(value):,} 个字符）"
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d") if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
@@ -174,12 +188,14 @@ def parse_int(value: object, number_format: str | None = None, factor: float = 1
         text = fold(value).replace(",", "")
         m = _INT_RE.match(text)
         if m and factor == 1:
+            if len(m[1].lstrip("+-0")) > MAX_INT_DIGITS:
+                raise CellError(f"有 {len(m[1].lstrip('+-0'))} 位数字，远超合理范围", "out_of_range")
             return int(m[1])
         if not _NUMBER_RE.match(text):
             raise CellError("不是整数")
         number = float(text) * factor
     if isinstance(number, float):
-        if number != number or not number.is_integer():
+        if not math.isfinite(number) or not number.is_integer():
             raise CellError("应为整数")
         number = int(number)
     return number
@@ -198,8 +214,8 @@ def parse_money(value: object, number_format: str | None = None, factor: float =
         if not _NUMBER_RE.match(text):
             raise CellError("不是金额数字")
         number = float(text) * scale
-    if number != number or abs(number) >= 1e12:
-        raise CellError("不是合理的金额")
+    if not math.isfinite(number * factor):
+        raise CellError("不是金额数字")
     return round(number * factor, 2)
 
 
@@ -222,8 +238,8 @@ def parse_number(value: object, number_format: str | None = None) -> float:
         if not _NUMBER_RE.match(text):
             raise CellError("不是数字（经纬度写十进制度数，如 117.7536）")
         number = float(text)
-    if number != number or abs(number) >= 1e9:
-        raise CellError("不是合理的数字")
+    if not math.isfinite(number):
+        raise CellError("不是数字")
     return round(number, 6)
 
 
@@ -233,12 +249,65 @@ PARSERS = {"code": parse_code, "text": parse_text, "list": parse_list, "date": p
 
 
 def parser_for(column) -> callable:
-    """The parser of a declared column."""
+    """The parser of a declared column's kind."""
     if column.kind == "enum":
         return enum_parser(column.vocab)
     if column.kind == "list" and column.ref:
         return parse_code_list
     return PARSERS[column.kind]
+
+
+def cell_parser(table: str, column: schema.Column) -> callable:
+    """The parser of one column of one table: its kind's parser, then the column's own checks.
+
+    Numbers are checked against the column's range (``schema.range_problem``), ID numbers against
+    ``idnumbers``, codes that name rows by ``codes.foreign_character``, and codes and names that become
+    file names by ``path_value_error``.
+    """
+    parse = path_checked(parser_for(column), table, column.name)
+    if column.kind in schema.NUMERIC_KINDS:
+        return _ranged(parse, column)
+    if column.name in ID_COLUMNS.get(table, ()):
+        return _id_checked(parse)
+    if column.ref or (column.kind == "code" and column.name in schema.TABLE_BY_NAME[table].key):
+        return _code_checked(parse)
+    return parse
+
+
+def _code_checked(parse):
+    """A code that names a row: no characters of other scripts that look like ASCII ones (``codes`` rule 4)."""
+    def checked(value, number_format=None, **extra):
+        code = parse(value, number_format, **extra)
+        for item in code.split(LIST_SEPARATOR) if isinstance(code, str) else ():
+            reason = foreign_character(item)
+            if reason:
+                raise CellError(("编码「" + item + "」" if LIST_SEPARATOR in code else "编码") + reason,
+                                "lookalike_character")
+        return code
+
+    return checked
+
+
+def _ranged(parse, column: schema.Column):
+    def checked(value, number_format=None, **extra):
+        number = parse(value, number_format, **extra)
+        found = schema.range_problem(column, number)
+        if found:
+            raise CellError(found[1], found[0])
+        return number
+
+    return checked
+
+
+def _id_checked(parse):
+    def checked(value, number_format=None, **extra):
+        number = idnumbers.normalized(parse(value, number_format, **extra))
+        reason = idnumbers.problem(number)
+        if reason:
+            raise CellError(reason, "bad_id_number")
+        return number
+
+    return checked
 
 
 # Values that become file or folder names: reports are named after station and project codes

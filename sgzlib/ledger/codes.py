@@ -1,6 +1,6 @@
 """Codes (编码、编号) as Excel writes them: one rule for every code column and every reference to a code.
 
-The rule (README, 「编码的写法」):
+The rule (docs/ledger.md「编码的写法」):
 
 1. A code is text. One cell is read by ``cells.parse_code`` (lists of codes, 服务对象编码 and 讨论个案编号,
    item by item): full-width characters become half-width and all white space goes (``Ｓ１`` → ``S1``,
@@ -22,6 +22,10 @@ The rule (README, 「编码的写法」):
      always exact.
 3. Every sheet and column whose codes were matched this way gets one line in the import summary
    (``个案服务「个案编号」：55 行写成数字，已按「个案」表中的编码（如 001）匹配``).
+4. A code that names a row (the key of its table, or a reference to one) holds only ASCII characters and
+   Chinese characters (``foreign_character``): a Cyrillic ``В`` or an en dash ``–`` looks like ``B`` or ``-``
+   and would make a second row that looks exactly like the first, so it is refused with what it looks like.
+   Invisible characters are ``invisible``'s business, before this.
 
 ``reconcile`` applies steps 2 and 3 once, called by the importer after the workbook is read and the
 database loaded, before anything is checked. The exporter writes every code as a text cell, so a round trip
@@ -31,6 +35,7 @@ keeps the zeros.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -52,6 +57,27 @@ def spelling(value: object) -> str:
     text = fold(value)
     m = _POINT_ZERO.match(text)
     return m[1] if m else text
+
+
+# Letters and marks of other scripts that look like ASCII ones (rule 4); the message names what they look like.
+LOOKALIKES = dict(zip("АВЕКМНОРСТХаеорсухІіЈјЅѕΑΒΕΖΗΙΚΜΝΟΡΤΥΧοικνρτυχ‐‑‒–—−",
+                      "ABEKMHOPCTXaeopcyxIiJjSsABEZHIKMNOPTYXoikvptux------"))
+SCRIPTS = {"CYRILLIC": "西里尔字母", "GREEK": "希腊字母", "ARMENIAN": "亚美尼亚字母", "HEBREW": "希伯来字母",
+           "ARABIC": "阿拉伯字母", "KATAKANA": "日文片假名", "HIRAGANA": "日文平假名", "HANGUL": "朝鲜文字母",
+           "MATHEMATICAL": "数学符号"}
+
+
+def foreign_character(code: str) -> str | None:
+    """Why a code that names a row cannot hold one of its characters (rule 4), or ``None``."""
+    for ch in code:
+        if ch.isascii() or unicodedata.name(ch, "").startswith(("CJK", "IDEOGRAPHIC")):
+            continue
+        name = unicodedata.name(ch, "")
+        what = SCRIPTS.get(name.split(" ")[0], "符号" if not ch.isalnum() else "其他文字")
+        looks = f"，看起来像「{LOOKALIKES[ch]}」，但不是同一个字符" if ch in LOOKALIKES else ""
+        return (f"中的「{ch}」是{what}（U+{ord(ch):04X}）{looks}：编码只能由英文字母、数字、汉字和英文符号组成，"
+                "否则看起来相同的编码会被当成两条记录；请删除这个字符，用英文输入法重新输入")
+    return None
 
 
 def is_digits(text: str) -> bool:

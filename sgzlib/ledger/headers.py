@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from ..domain import schema
 from ..domain.vocab import fold
+from .invisible import without_any
 
 # Units a header may carry, and how values in another unit convert to the declared one.
 UNITS = ("万元", "元", "人次", "人", "次", "分钟", "小时", "个", "名", "天", "节", "户")
@@ -38,7 +39,7 @@ class HeaderKey:
 
 def header_key(text: object) -> HeaderKey:
     """The comparable key of a header cell and the unit written after it, if any."""
-    t = fold(text).replace("＊", "*").strip("*※:：")
+    t = fold(without_any(str(text))).replace("＊", "*").strip("*※:：")
     t = t.replace("编号", "编码")
     unit = None
     m = _UNIT_RE.match(t)
@@ -105,7 +106,7 @@ def find_header_row(table: schema.Table, rows: list[list]) -> int | None:
 
 
 def _sheet_key(title: str) -> str:
-    t = re.sub(r"[(（][^)）]*[)）]", "", fold(title))
+    t = re.sub(r"[(（][^)）]*[)）]", "", fold(without_any(title)))
     return re.sub(r"^\d{4}年(度)?", "", t)
 
 
@@ -153,6 +154,21 @@ _TRADITIONAL = str.maketrans({p[0]: p[1] for p in ["項项", "駐驻", "員员",
 def simplified(text: object) -> str:
     """``text`` with the traditional forms above replaced by simplified ones."""
     return str(text).translate(_TRADITIONAL)
+
+
+def traditional_title(title: str) -> schema.Table | None:
+    """The ledger table a title names once read as simplified characters, when it has traditional ones.
+
+    The rule of sheet names (docs/ledger.md「工作表的名称」): such a title is refused, whether or not the simplified
+    characters it also holds would name the same sheet (``社工站點``, ``小组（長青站）``).
+    """
+    plain = simplified(title)
+    return table_for_title(plain) if plain != title else None
+
+
+def traditional_characters(text: str) -> list[str]:
+    """The characters of ``text`` that have a simplified form in the list above, each once."""
+    return list(dict.fromkeys(ch for ch in text if simplified(ch) != ch))
 
 
 def lookalike_table(title: str, rows: list[list]) -> schema.Table | None:

@@ -35,6 +35,7 @@ from ..store.privacy import PERSONAL_TABLES
 from . import codes, supervision_book
 from .ledger import Ledger, norm_key
 from .reader import Progress, read_workbook
+from .stray import stray_rows
 
 
 @dataclass
@@ -121,6 +122,9 @@ def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
     codes.reconcile(ledger, _DatabaseKeys(conn))  # codes without their leading zeros, matched across sheets and the database
     scope = _lock_scope(conn, ledger)
     access.check_import(conn, scope, source[0])
+    stray = stray_rows(conn, ledger, scope) if prune else []
+    if stray:
+        raise _refused(ledger, ledger.sort(ledger.all_problems() + stray))
     _record_history(conn, ledger)
     plan = Plan.read(conn, ledger, scope, prune)
     faults.point("import-read")

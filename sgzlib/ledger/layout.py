@@ -83,8 +83,12 @@ def column_hint(column: schema.Column) -> str:
     """How to fill a column, in Chinese: its kind, allowed values and what its codes must refer to."""
     if column.kind == "enum":
         hint = "从下拉列表选择：" + "、".join(VOCABS[column.vocab].values)
+    elif column.kind == "money" and "元" not in column.header:  # 得分: a decimal number, not an amount
+        hint = "数字，可带两位小数"
     else:
         hint = KIND_HINTS[column.kind]
+    if column.kind in schema.NUMERIC_KINDS:
+        hint += f"，{schema.range_text(column)}"
     if column.ref:
         table, col = column.ref.split(".")
         target = schema.TABLE_BY_NAME[table]

@@ -36,6 +36,7 @@ class SheetRead:
     rows: list[int] = field(default_factory=list)
     values: dict[str, list] = field(default_factory=dict)
     key_ok: list[bool] = field(default_factory=list)
+    empty: bool = False  # nothing at all on the sheet: the table with no rows
 
     @property
     def kinds(self) -> dict[str, str]:
@@ -43,8 +44,8 @@ class SheetRead:
 
     @property
     def usable(self) -> bool:
-        """Whether its rows can be imported: a header row naming every key column."""
-        return self.header_row is not None and all(k in self.index for k in self.table.key)
+        """Whether its rows can be imported: a header row naming every key column, or an empty sheet."""
+        return self.empty or (self.header_row is not None and all(k in self.index for k in self.table.key))
 
     def frame(self) -> tuple[pd.DataFrame, list[Place]]:
         """Rows whose key could be read, with the declared dtypes, and their places."""

@@ -25,10 +25,10 @@ from openpyxl.utils import get_column_letter
 from ..domain import schema
 from ..domain.vocab import fold
 from ..errors import ConfigError, DataError, Problem
-from . import headers
-from .cells import CellError, is_blank, parser_for, path_checked, shown
+from . import headers, identity, invisible, parsing
 from .ledger import Ledger, SheetRead
-from .xlsx import Book, CellFault, LimitError, SheetData, XlsxError
+from .merges import MergeFill
+from .xlsx import Book, KindError, LimitError, SheetData, XlsxError
 
 MASK_MARK = "本工作簿已脱敏"
 MASK_PROPERTY = "sgz-masked"  # custom document property of a masked export (survives deleting the 说明 sheet)
@@ -80,8 +80,9 @@ def _open(path: str | Path) -> Book:
 
 
 def _bad_file(message: str, exc: XlsxError, name: str) -> DataError:
-    """The refusal of an unreadable file; a damaged one gets the advice to save it again, one over a limit not."""
-    if not isinstance(exc, LimitError):
+    """The refusal of an unreadable file; a damaged one gets the advice to save it again, one over a limit not,
+    and a file of another kind is told what it is (``filekind``)."""
+    if not isinstance(exc, (KindError, LimitError)):
         message += "；请在 Excel 或 WPS 中打开并「另存为」Excel 工作簿（*.xlsx）后再导入"
     return DataError([Problem("bad_file", message, where=name)])
 
@@ -94,25 +95,17 @@ def _has_mask_mark(data: SheetData) -> bool:
 def _read_sheet(title: str, data: SheetData, progress: Progress | None, ledger: Ledger,
                 hidden: bool = False) -> SheetRead | None:
     rows = data.rows()
-    head = list(islice(rows, headers.HEADER_SCAN_ROWS))
+    head = list(islice((row for row in rows if _has_values(row[1])), headers.HEADER_SCAN_ROWS))
     head_values = [values for _, values, _ in head]
-    table = headers.table_for_title(title)
+    table = _recognise(title, head_values, ledger, hidden)
     if table is None:
-        table = headers.table_for_headers(head_values)
-        if table is None:
-            alike = headers.lookalike_table(title, head_values)
-            if alike is not None:
-                ledger.problems.append(Problem(
-                    "lookalike_sheet", f"工作表「{title}」看起来是台账「{alike.sheet}」（繁体字或异体字），"
-                    f"但名称和表头不能识别，不会导入；请把工作表名和表头改为模板中的简体写法（「{alike.sheet}」）后再导入",
-                    where=title))
-            elif hidden:
-                ledger.notes.append(f"工作表「{title}」是隐藏工作表，不是台账中的工作表，已忽略")
-            elif any(any(v is not None for v in r) for r in head_values):
-                ledger.notes.append(f"工作表「{title}」不是台账中的工作表，已忽略"
-                                    f"（可识别的工作表：{'、'.join(t.sheet for t in schema.TABLES)}）")
+        return None
+    if not head:
+        if hidden:
+            ledger.notes.append(f"工作表「{title}」是隐藏的空工作表，已忽略")
             return None
-        ledger.notes.append(f"工作表「{title}」按表头识别为「{table.sheet}」")
+        ledger.notes.append(f"工作表「{title}」是空的，按「{table.sheet}」没有记录处理")
+        return SheetRead(title, table, empty=True)
     if hidden:
         ledger.problems.append(Problem(
             "hidden_sheet", f"工作表「{title}」是隐藏的工作表，其内容是台账「{table.sheet}」：隐藏的内容容易未经核对就被导入，"
@@ -121,16 +114,62 @@ def _read_sheet(title: str, data: SheetData, progress: Progress | None, ledger: 
     sheet = SheetRead(title, table)
     found = headers.find_header_row(table, head_values)
     if found is None:
-        sheet.problems.append(Problem("no_header", f"找不到表头行：前 {headers.HEADER_SCAN_ROWS} 行中没有"
-                                      f"「{table.sheet}」的列名（如 {'、'.join(c.header for c in table.columns[:3])}）",
-                                      where=title))
+        sheet.problems.append(_no_header(title, table, head_values))
         return sheet
     sheet.header_row = head[found][0]
     _map_columns(sheet, head_values[found], ledger)
     if not sheet.usable:
         return sheet
-    _parse(sheet, _collect(sheet, data, head, found, rows, progress, ledger))
+    parsing.parse_rows(sheet, _collect(sheet, data, head, found, rows, progress, ledger), ledger)
+    identity.check_birth_dates(sheet)
     return sheet
+
+
+def _recognise(title: str, head_values: list[list], ledger: Ledger, hidden: bool) -> schema.Table | None:
+    """The table a sheet holds, by its title or else its headers; a title in traditional characters is refused.
+
+    The rule (docs/ledger.md「工作表的名称」): a sheet whose title has traditional characters and, read as simplified
+    characters, names a ledger sheet (``服務記錄``, ``社工站點``) is refused with the simplified name to use.
+    """
+    alike = headers.traditional_title(title)
+    if alike is not None:
+        found = "、".join(f"「{ch}」" for ch in headers.traditional_characters(title))
+        ledger.problems.append(Problem(
+            "lookalike_sheet", f"工作表名「{title}」中有繁体字或异体字（{found}），看起来是台账「{alike.sheet}」；台账只按简体的"
+            f"工作表名识别，这张表没有导入。请把工作表名改为「{alike.sheet}」（表头也用模板中的简体写法）后再导入",
+            where=title))
+        return None
+    table = headers.table_for_title(title)
+    if table is not None:
+        return table
+    table = headers.table_for_headers(head_values)
+    if table is not None:
+        ledger.notes.append(f"工作表「{title}」按表头识别为「{table.sheet}」")
+        return table
+    alike = headers.lookalike_table(title, head_values)
+    if alike is not None:
+        ledger.problems.append(Problem(
+            "lookalike_sheet", f"工作表「{title}」看起来是台账「{alike.sheet}」（繁体字或异体字），"
+            f"但名称和表头不能识别，不会导入；请把工作表名和表头改为模板中的简体写法（「{alike.sheet}」）后再导入",
+            where=title))
+    elif hidden:
+        ledger.notes.append(f"工作表「{title}」是隐藏工作表，不是台账中的工作表，已忽略")
+    elif head_values:
+        ledger.notes.append(f"工作表「{title}」不是台账中的工作表，已忽略"
+                            f"（可识别的工作表：{'、'.join(t.sheet for t in schema.TABLES)}）")
+    return None
+
+
+def _no_header(title: str, table: schema.Table, head_values: list[list]) -> Problem:
+    if headers.lookalike_table(table.sheet, head_values) is table:
+        return Problem("lookalike_header", f"表头用了繁体字或异体字，不能识别；请把表头改为模板中的简体写法"
+                       f"（如 {'、'.join(c.header for c in table.columns[:3])}）后再导入", where=title)
+    return Problem("no_header", f"找不到表头行：前 {headers.HEADER_SCAN_ROWS} 行（不计空行）中没有"
+                   f"「{table.sheet}」的列名（如 {'、'.join(c.header for c in table.columns[:3])}）", where=title)
+
+
+def _has_values(values: list) -> bool:
+    return any(v is not None and (not isinstance(v, str) or invisible.has_visible(v)) for v in values)
 
 
 def _collect(sheet: SheetRead, data: SheetData, head: list, found: int, rows, progress: Progress | None,
@@ -138,7 +177,7 @@ def _collect(sheet: SheetRead, data: SheetData, head: list, found: int, rows, pr
     """The data rows below the header (blank, total and footer rows left out), with a progress bar on big sheets."""
     total = data.max_row
     bar = progress(f"读取「{sheet.title}」", total) if progress and (total or 0) > PROGRESS_MIN_ROWS else None
-    fill = _merge_fill(data, sheet.header_row, head)
+    fill = _merge_fill(sheet, data, head)
     formats = {i for name, i in sheet.index.items() if sheet.kinds[name] in _FMT_KINDS}
     raw: list[tuple[int, list, list]] = []
     n = 0
@@ -154,14 +193,23 @@ def _collect(sheet: SheetRead, data: SheetData, head: list, found: int, rows, pr
 
 def _map_columns(sheet: SheetRead, header: list, ledger: Ledger) -> None:
     ignored = []
+    reported: set[str] = set()  # columns whose header is refused already (traditional characters)
     for i, text in enumerate(header):
         if text is None or not fold(text):
             continue
         column, unit = headers.match_header(sheet.table, text)
-        if column is None:
-            ignored.append(str(text).strip())
-            continue
         letter = get_column_letter(i + 1)
+        if column is None:
+            alike = headers.match_header(sheet.table, headers.simplified(text))[0] if isinstance(text, str) else None
+            if alike is None:
+                ignored.append(str(text).strip())
+                continue
+            sheet.letters.setdefault(alike.header, letter)
+            sheet.problems.append(Problem("lookalike_header", f"表头「{str(text).strip()}」用了繁体字或异体字，不能识别，"
+                                          f"这一列不会导入；请改为模板中的简体写法「{alike.header}」",
+                                          where=sheet.title, row=sheet.header_row, column=alike.header, value=str(text)))
+            reported.add(alike.name)
+            continue
         if column.name in sheet.index:
             sheet.problems.append(Problem("duplicate_column", f"「{column.header}」列出现了两次"
                                           f"（{sheet.letters[column.header]}列和{letter}列），请删去一列",
@@ -178,45 +226,40 @@ def _map_columns(sheet: SheetRead, header: list, ledger: Ledger) -> None:
         sheet.factors[column.name] = factor
         sheet.letters[column.header] = letter
     for c in sheet.table.columns:
-        if c.required and c.name not in sheet.index:
+        if c.required and c.name not in sheet.index and c.name not in reported:
             sheet.problems.append(Problem("missing_column", f"缺少必填列「{c.header}」",
                                           where=sheet.title, row=sheet.header_row, column=c.header))
     if ignored:
         ledger.notes.append(f"工作表「{sheet.title}」中不属于台账的列已忽略：{'、'.join(ignored)}")
 
 
-def _merge_fill(data: SheetData, header_row: int, head: list) -> dict[int, dict[int, object]]:
-    """Values of cells hidden under a merge spanning several data rows (WPS users merge repeated dates)."""
-    ranges = [b for b in data.merged() if b[1] > header_row and b[3] > b[1]]
-    if not ranges:
-        return {}
-    wanted = {(b[1], b[0]) for b in ranges}
-    top = {}
-    last = max(b[1] for b in ranges)
+def _merge_fill(sheet: SheetRead, data: SheetData, head: list) -> MergeFill:
+    """The merged ranges below the header, with the values of their top-left cells."""
+    ranges = [b for b in data.merged() if b[1] > sheet.header_row and b[3] > b[1]]
+    fill = MergeFill(ranges, {}, list(sheet.index.values()), sheet.title)
+    if not fill:
+        return fill
+    wanted = {(b[1], b[0]) for b in fill.pending}
+    last = max(b[1] for b in fill.pending)
     for r, values, _ in chain(head, data.rows()):
         for c, v in enumerate(values, start=1):
             if (r, c) in wanted:
-                top[(r, c)] = v
+                fill.top[(r, c)] = v
         if r >= last:
             break
-    fill: dict[int, dict[int, object]] = {}
-    for min_col, min_row, max_col, max_row in ranges:
-        for r in range(min_row, max_row + 1):
-            for c in range(min_col, max_col + 1):
-                if (r, c) != (min_row, min_col):
-                    fill.setdefault(r, {})[c - 1] = top.get((min_row, min_col))
     return fill
 
 
-def _take(sheet: SheetRead, row: tuple[int, list, list], fill: dict, formats: set[int], book: Book,
+def _take(sheet: SheetRead, row: tuple[int, list, list], fill: MergeFill, formats: set[int], book: Book,
           raw: list, ledger: Ledger) -> None:
     """Keep one data row unless it is blank, a total or a footer."""
     r, values, styles = row
-    if r in fill:
-        values = list(values) + [None] * max(0, max(fill[r]) + 1 - len(values))
-        for c, v in fill[r].items():
+    hidden = fill.at(r) if fill else None
+    if hidden:
+        values = list(values) + [None] * max(0, max(hidden) + 1 - len(values))
+        for c, v in hidden.items():
             values[c] = v
-    first = next((v for v in values if v is not None and (not isinstance(v, str) or v.strip())), None)
+    first = next((v for v in values if v is not None and (not isinstance(v, str) or invisible.has_visible(v))), None)
     if first is None:
         return
     if isinstance(first, str):
@@ -229,7 +272,7 @@ def _take(sheet: SheetRead, row: tuple[int, list, list], fill: dict, formats: se
             return
     n = len(values)
     picked = [values[i] if i < n else None for i in sheet.index.values()]
-    if all(v is None or (isinstance(v, str) and not v.strip()) for v in picked):
+    if not _has_values(picked):
         return
     fmts = [book.number_format(styles[i]) if i in formats and i < len(styles) and isinstance(values[i], (int, float))
             else None for i in sheet.index.values()]
@@ -237,65 +280,3 @@ def _take(sheet: SheetRead, row: tuple[int, list, list], fill: dict, formats: se
 
 
 _FMT_KINDS = ("code", "list", "text")
-
-
-_BLANK = object()
-
-
-def _parse(sheet: SheetRead, raw: list[tuple[int, list, list]]) -> None:
-    """Parse every kept row by its columns' kinds; record cell problems.
-
-    Ledgers repeat most values (station codes, domains, dates, 是/否), so each
-    column remembers what each distinct raw value parsed to.
-    """
-    table = sheet.table
-    sheet.rows = [r for r, _, _ in raw]
-    key_ok = [True] * len(raw)
-    for j, name in enumerate(sheet.index):
-        column = table.column(name)
-        parse = path_checked(parser_for(column), table.name, name)
-        factor = sheet.factors[name]
-        extra = {"factor": factor} if column.kind in ("int", "money") and factor != 1 else {}
-        in_key = name in table.key
-        seen: dict[tuple, object] = {}
-        out = []
-        for k, (r, values, formats) in enumerate(raw):
-            v = values[j]
-            memo = (type(v), v, formats[j])
-            result = seen.get(memo)
-            if result is None:
-                if isinstance(v, CellFault):
-                    result = CellError(_fault_text(v))
-                else:
-                    result = _BLANK if is_blank(v, column.kind) else _parse_one(parse, v, formats[j], extra)
-                seen[memo] = result
-            if result is _BLANK:
-                out.append(None)
-                if column.required:
-                    sheet.problems.append(Problem("required", "必填，不能为空", where=sheet.title, row=r,
-                                                  column=column.header))
-                    key_ok[k] = key_ok[k] and not in_key
-            elif isinstance(result, CellError):
-                out.append(None)
-                code = f"formula_{v.kind}" if isinstance(v, CellFault) else f"bad_{column.kind}"
-                sheet.problems.append(Problem(code, str(result), where=sheet.title, row=r,
-                                              column=column.header, value=shown(v)))
-                key_ok[k] = key_ok[k] and not in_key
-            else:
-                out.append(result)
-        sheet.values[name] = out
-    sheet.key_ok = key_ok
-
-
-def _fault_text(fault: CellFault) -> str:
-    if fault.kind == "error":
-        return (f"单元格 {fault.ref} 的公式结果是错误值 {fault.text}，不能导入；请改正公式或填入数值")
-    return (f"单元格 {fault.ref} 是公式（={fault.text}），文件中没有保存计算结果（多由程序生成而未经 Excel 计算）；"
-            "请在 Excel 或 WPS 中打开、重新计算并保存后再导入，或把公式改为数值")
-
-
-def _parse_one(parse, value, number_format, extra):
-    try:
-        return parse(value, number_format, **extra)
-    except CellError as exc:
-        return exc

@@ -27,6 +27,8 @@ from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils import column_index_from_string, range_boundaries
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
 
+from . import filekind
+
 REL_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 DOC_REL = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships",
            "http://purl.oclc.org/ooxml/officeDocument/relationships")
@@ -37,15 +39,22 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*[0-9]*:?[A-Z]*([0-9]
 _MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
 
 
-# Limits on what one workbook may make us hold, checked before the parts are parsed (a zip bomb, a sheet of
-# a million rows): uncompressed size of one part and of all parts read, rows of a sheet, shared strings, and
-# characters of a cell (Excel's own limit).
+# Limits on what one workbook may make us hold (a zip bomb, a sheet of a million rows): the uncompressed
+# size of one part, and of all the parts the reader reads together (checked from the sizes the zip directory
+# declares before anything is read, and again while reading), the parts of the container, the rows with
+# data of a sheet, the shared strings, and one element (a row, a shared string) of a part, so that no single
+# piece is parsed whole. docs/ledger.md「导入时的检查与上限」 lists them. A text longer than Excel's limit of one cell
+# comes as a ``CellFault`` of kind ``too_long`` (its length, not its text), refused at its cell.
 MAX_PART_BYTES = 256 * 2 ** 20
+MAX_STRUCTURE_BYTES = 16 * 2 ** 20  # workbook.xml, relationships, document properties
 MAX_TOTAL_BYTES = 1024 * 2 ** 20
+MAX_ENTRIES = 100_000
 MAX_ROWS = 200_000
 MAX_SHARED_STRINGS = 2_000_000
-MAX_CELL_CHARS = 32_767
+MAX_ELEMENT_BYTES = 64 * 2 ** 20  # a ledger row is a few KB; Excel's widest row of full cells is ~1.5 GB
+MAX_CELL_CHARS = 32_767  # Excel's own limit of one cell
 _READ_CHUNK = 1 << 20
+_MB = 2 ** 20
 
 
 @dataclass(frozen=True)
@@ -60,8 +69,8 @@ class CellFault:
     """A cell whose value cannot be used: a formula error (``#DIV/0!``) or a formula saved without its result."""
 
     ref: str
-    kind: str  # "error" or "no_value"
-    text: str  # the error value, or the formula
+    kind: str  # "error", "no_value" or "too_long"
+    text: str  # the error value, the formula, or the number of characters
 
     def __str__(self) -> str:
         return self.text
@@ -75,18 +84,27 @@ class LimitError(XlsxError):
     """The file is beyond one of the limits above (its message names the limit)."""
 
 
+class KindError(XlsxError):
+    """The file is something else than an .xlsx workbook; its message says what, and what to do."""
+
+
 class Book:
     """An open .xlsx file: its sheets, shared strings and number formats."""
 
     def __init__(self, path) -> None:
         self.read_bytes = 0
+        kind = filekind.describe(path)
+        if kind:
+            raise KindError(kind)
+        _check_entries(path)
         try:
             self.zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
-            raise XlsxError(f"不是有效的 zip 容器（{exc}）") from exc
+            raise KindError(filekind.damaged_zip()) from exc
         self.names = set(self.zip.namelist())
         try:
             self._load()
+            self._check_total()
         except XlsxError:
             self.zip.close()
             raise
@@ -94,30 +112,39 @@ class Book:
             self.zip.close()
             raise XlsxError(f"工作簿结构无法识别（{exc}）") from exc
 
-    def read(self, part: str) -> bytes:
-        """A part's bytes, read in pieces and stopped at the size limits (the sizes the zip declares may lie)."""
+    def read(self, part: str, most: int = MAX_PART_BYTES) -> bytearray:
+        """A part's bytes, read in pieces and stopped at the size limits (the sizes the zip declares may lie).
+
+        ``most`` bounds this part: ``MAX_PART_BYTES`` for sheets, strings and styles, ``MAX_STRUCTURE_BYTES``
+        for the small parts that list them.
+        """
         if part not in self.names:
             raise XlsxError(f"文件中缺少部件 {part}")
-        limit = min(MAX_PART_BYTES, MAX_TOTAL_BYTES - self.read_bytes)
-        which = (f"单个部件解压后不超过 {MAX_PART_BYTES // 2 ** 20} MB" if limit == MAX_PART_BYTES
-                 else f"全部部件解压后合计不超过 {MAX_TOTAL_BYTES // 2 ** 20} MB")
+        limit = min(most, MAX_TOTAL_BYTES - self.read_bytes)
+        which = (f"单个部件解压后不超过 {most // _MB} MB" if limit == most
+                 else f"全部部件解压后合计不超过 {MAX_TOTAL_BYTES // _MB} MB")
         too_big = LimitError(f"部件 {part} 解压后超过上限（{which}），可能是被构造的压缩炸弹，已拒绝")
-        if self.zip.getinfo(part).file_size > limit:  # the zip module never yields more than the declared size
+        declared = self.zip.getinfo(part).file_size
+        if declared > limit:  # the zip module never yields more than the declared size
             raise too_big
-        pieces, size = [], 0
+        data = bytearray(declared)  # filled in place: the part is held once, not as pieces and their join
+        view, size = memoryview(data), 0
         try:
             with self.zip.open(part) as stream:
-                while piece := stream.read(_READ_CHUNK):
-                    size += len(piece)
-                    if size > limit:
-                        raise too_big
-                    pieces.append(piece)
+                while size < declared and (got := stream.readinto(view[size:size + _READ_CHUNK])):
+                    size += got
+                if stream.read(1):  # more than declared (the zip module stops at the declared size)
+                    raise too_big
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise XlsxError(f"部件 {part} 已损坏（{exc}），文件可能没有完整保存或传输") from exc
         except (NotImplementedError, RuntimeError) as exc:  # unknown compression, encryption
             raise XlsxError(f"部件 {part} 无法读取（{exc}）；加密或特殊压缩的工作簿请另存为普通 .xlsx") from exc
+        finally:
+            view.release()
+        if size < declared:
+            raise XlsxError(f"部件 {part} 已损坏（比文件目录中写的短），文件可能没有完整保存或传输")
         self.read_bytes += size
-        return b"".join(pieces)
+        return data
 
     def close(self) -> None:
         self.zip.close()
@@ -130,9 +157,9 @@ class Book:
         self.custom_properties = self._custom(custom)
         workbook = next((t for kind, t in root_rels.values() if kind.endswith("/officeDocument")), "xl/workbook.xml")
         if workbook not in self.names:
-            raise XlsxError("缺少 workbook.xml")
+            raise KindError(filekind.not_a_workbook(self.names))
         folder = posixpath.dirname(workbook)
-        tree = ET.fromstring(self.read(workbook))
+        tree = ET.fromstring(self.read(workbook, MAX_STRUCTURE_BYTES))
         self.ns = tree.tag.split("}")[0] + "}"
         rels = self._rels(posixpath.join(folder, "_rels", posixpath.basename(workbook) + ".rels"), folder)
         pr = tree.find(f"{self.ns}workbookPr")
@@ -146,14 +173,31 @@ class Book:
                 hidden = sheet.get("state", "visible") in ("hidden", "veryHidden")
                 self.sheets.append(SheetRef(sheet.get("name", ""), target, hidden))
         by_kind = {kind.rsplit("/", 1)[-1]: target for kind, target in rels.values()}
-        self.strings = self._strings(by_kind.get("sharedStrings"))
-        self._styles(by_kind.get("styles"))
+        self.shared_part, self.styles_part = by_kind.get("sharedStrings"), by_kind.get("styles")
+        self.strings: list[str] = []
+        self.formats: list[str] = []
+        self.date_styles: frozenset[int] = frozenset()
+
+    def _check_total(self) -> None:
+        """Refuse, before reading them, parts whose declared sizes add up beyond the limits (a sheet read twice counts twice)."""
+        planned = [p for p in (self.shared_part, self.styles_part) if p] + [s.path for s in self.sheets]
+        sizes = [(p, self.zip.getinfo(p).file_size) for p in planned if p in self.names]
+        total = self.read_bytes + sum(size for _, size in sizes)
+        if total > MAX_TOTAL_BYTES:
+            raise LimitError(f"工作簿的各部件解压后合计约 {total // _MB:,} MB，超过 {MAX_TOTAL_BYTES // _MB:,} MB 的上限"
+                             "（可能是被构造的压缩炸弹），已拒绝，未读取内容；台账很大时请按年度或站点拆分为几个工作簿")
+        for part, size in sizes:
+            if size > MAX_PART_BYTES:
+                raise LimitError(f"部件 {part} 解压后约 {size // _MB:,} MB，超过上限（单个部件解压后不超过 "
+                                 f"{MAX_PART_BYTES // _MB} MB），可能是被构造的压缩炸弹，已拒绝")
+        self.strings = self._strings(self.shared_part)
+        self._styles(self.styles_part)
 
     def _rels(self, part: str, folder: str) -> dict[str, tuple[str, str]]:
         if part not in self.names:
             return {}
         out = {}
-        for rel in ET.fromstring(self.read(part)).iter(f"{{{REL_NS}}}Relationship"):
+        for rel in ET.fromstring(self.read(part, MAX_STRUCTURE_BYTES)).iter(f"{{{REL_NS}}}Relationship"):
             target = rel.get("Target", "")
             target = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
             out[rel.get("Id")] = (rel.get("Type", ""), target)
@@ -164,7 +208,7 @@ class Book:
         if not part or part not in self.names:
             return {}
         out = {}
-        for prop in ET.fromstring(self.read(part)):
+        for prop in ET.fromstring(self.read(part, MAX_STRUCTURE_BYTES)):
             out[prop.get("name", "")] = "".join(prop.itertext())
         return out
 
@@ -174,8 +218,6 @@ class Book:
         return shared_strings(self.read(part))
 
     def _styles(self, part: str | None) -> None:
-        self.formats: list[str] = []
-        self.date_styles: frozenset[int] = frozenset()
         if not part or part not in self.names:
             return
         tree = ET.fromstring(self.read(part))
@@ -192,17 +234,29 @@ class Book:
     # -- cells ----------------------------------------------------------------
 
     def sheet_data(self, sheet: SheetRef) -> SheetData:
-        """The sheet's XML; refused when its part is missing or it has more rows than ``MAX_ROWS``."""
+        """The sheet's XML; refused when its part is missing (its rows are counted as they are read)."""
         if sheet.path not in self.names:
             raise XlsxError(f"工作表「{sheet.title}」的内容（{sheet.path}）在文件中缺失")
-        data = SheetData(self, self.read(sheet.path), sheet.title)
-        rows, about = data.max_row or 0, ""
-        if rows <= MAX_ROWS:  # no size stored, or a small one: count the row tags (C speed, no parsing)
-            rows, about = data.data.count(b"<row") + data.data.count(b":row ") + data.data.count(b":row>"), "约"
-        if rows > MAX_ROWS:
-            raise LimitError(f"工作表「{sheet.title}」{about}有 {rows} 行，超过每个工作表 {MAX_ROWS} 行的上限；"
-                             "请按年度或站点拆分为几个工作簿分别导入")
-        return data
+        return SheetData(self, self.read(sheet.path), sheet.title)
+
+
+def _check_entries(path) -> None:
+    """Refuse a zip directory of more than ``MAX_ENTRIES`` parts before the zip module reads it all."""
+    with open(path, "rb") as f:
+        f.seek(0, 2)
+        size = f.tell()
+        f.seek(max(0, size - 65_557))
+        tail = f.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) < at + 22:
+        return  # no end record found here: the zip module says what is wrong
+    entries = int.from_bytes(tail[at + 10:at + 12], "little")
+    if entries == 0xFFFF:  # zip64: the count is in the zip64 end record
+        z64 = tail.rfind(b"PK\x06\x06", 0, at)
+        entries = int.from_bytes(tail[z64 + 32:z64 + 40], "little") if z64 >= 0 else 0
+    if entries > MAX_ENTRIES:
+        raise LimitError(f"压缩包中有 {entries:,} 个部件，超过 {MAX_ENTRIES:,} 个的上限（台账工作簿只有几十到几百个），"
+                         "可能是被构造的文件，已拒绝")
 
 
 class SheetData:
@@ -226,6 +280,10 @@ class SheetData:
     def rows(self) -> Iterator[tuple[int, list, list[int]]]:
         """(Excel row number, values by column from A, style index of each value) for every stored row.
 
+        Rows with data (a cell with a value) are counted: past ``MAX_ROWS`` the sheet is refused. Rows a
+        program stored only for their format (WPS writes thousands), and the rows skipped to a row far
+        down, do not count: the limit is about data, not about the sheet's stated size.
+
         A formula error or a formula saved without its result comes as a ``CellFault``.
         Raises ``XlsxError`` for XML or cell references that cannot be read.
         """
@@ -240,8 +298,8 @@ class SheetData:
         ns = self.book.ns
         v_tag, is_tag, t_tag, r_tag, f_tag = (f"{ns}{n}" for n in ("v", "is", "t", "r", "f"))
         strings, dates, epoch = self.book.strings, self.book.date_styles, self.book.epoch
-        last = 0
-        for el in children(self.data, "sheetData", "row"):
+        last = filled = 0
+        for el in children(self.data, "sheetData", "row", f"工作表「{self.title}」"):
             r = el.get("r")
             last = int(r) if r else last + 1
             values: list = []
@@ -261,9 +319,6 @@ class SheetData:
                     direct = None if box is None else box.find(t_tag)
                     value = None if box is None else _unescape(
                         (direct.text or "") if direct is not None else "".join(x.findtext(t_tag) or "" for x in box.iter(r_tag)))
-                    if value is not None and len(value) > MAX_CELL_CHARS:
-                        raise LimitError(f"工作表「{self.title}」单元格 {ref or ''} 有 {len(value)} 个字符，"
-                                         f"超过每个单元格 {MAX_CELL_CHARS} 个字符的上限")
                 else:
                     text = c.findtext(v_tag)
                     if kind == "e":
@@ -273,8 +328,15 @@ class SheetData:
                         value = None if formula is None else CellFault(ref or "", "no_value", formula.text or "")
                     else:
                         value = _value(kind, text, style, strings, dates, epoch)
+                if isinstance(value, Overlong) or (isinstance(value, str) and len(value) > MAX_CELL_CHARS):
+                    value = CellFault(ref or "", "too_long", str(len(value)))
                 values.append(value)
                 styles.append(style)
+            if any(v is not None and v != "" for v in values):
+                filled += 1
+                if filled > MAX_ROWS:
+                    raise LimitError(f"工作表「{self.title}」有数据的行超过每个工作表 {MAX_ROWS} 行的上限"
+                                     f"（到第 {last} 行已有 {filled} 行）；请按年度或站点拆分为几个工作簿分别导入")
             yield last, values, styles
 
 
@@ -282,7 +344,7 @@ _ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?(\w+)[\s>/]")
 CHUNK = 1 << 20
 
 
-def children(data: bytes, container: str | None, child: str) -> Iterator[ET.Element]:
+def children(data: bytes, container: str | None, child: str, label: str = "") -> Iterator[ET.Element]:
     """The ``child`` elements inside ``container`` (the root when ``None``) of an XML part, in order.
 
     The part is cut between child elements into pieces of about ``CHUNK``
@@ -310,6 +372,9 @@ def children(data: bytes, container: str | None, child: str) -> Iterator[ET.Elem
     while start < end:
         cut = marker.search(data, min(start + CHUNK, end), end)
         stop = cut.start() if cut else end
+        if stop - start > MAX_ELEMENT_BYTES:
+            raise LimitError(f"{label}中有一项内容（一行）超过 {MAX_ELEMENT_BYTES // _MB} MB（台账的一行只有几 KB），"
+                             "可能是被构造的文件，已拒绝")
         yield from ET.fromstring(head + data[start:stop] + tail)
         start = stop
 
@@ -319,7 +384,7 @@ _T = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?>([^<]*)</(?:\w+:)?t>")
 _PHONETIC = re.compile(rb"<(?:\w+:)?rPh\b.*?</(?:\w+:)?rPh>", re.S)
 
 
-def shared_strings(data: bytes) -> list[str]:
+def shared_strings(data: bytes) -> list[str | Overlong]:
     """The shared string table: each ``<si>``'s text (plain or rich-text runs), phonetic guides left out.
 
     The part is machine-written with a fixed shape (``si`` holding ``t`` or
@@ -332,8 +397,10 @@ def shared_strings(data: bytes) -> list[str]:
         raise LimitError(f"共享字符串表有约 {count} 项，超过 {MAX_SHARED_STRINGS} 项的上限，可能是被构造的文件，已拒绝")
     if b"rPh" in data:
         data = _PHONETIC.sub(b"", data)
-    out = []
+    out: list[str | Overlong] = []
     for m in _SI.finditer(data):
+        if m.end() - m.start() > MAX_ELEMENT_BYTES:
+            raise LimitError(f"共享字符串表第 {len(out) + 1} 项超过 {MAX_ELEMENT_BYTES // _MB} MB，可能是被构造的文件，已拒绝")
         body = m[1]
         if not body:
             out.append("")
@@ -342,11 +409,19 @@ def shared_strings(data: bytes) -> list[str]:
         text = (texts[0] if len(texts) == 1 else b"".join(texts)).decode("utf-8")
         if "&" in text:
             text = html.unescape(text)
-        if len(text) > MAX_CELL_CHARS:
-            raise LimitError(f"共享字符串表第 {len(out) + 1} 项有 {len(text)} 个字符，"
-                             f"超过每个单元格 {MAX_CELL_CHARS} 个字符的上限")
-        out.append(_unescape(text))
+        text = _unescape(text)
+        out.append(Overlong(len(text)) if len(text) > MAX_CELL_CHARS else text)
     return out
+
+
+@dataclass(frozen=True)
+class Overlong:
+    """A shared string longer than Excel's limit of one cell, kept as its length."""
+
+    length: int
+
+    def __len__(self) -> int:
+        return self.length
 
 
 def _value(kind: str, text: str, style: int, strings: list[str], dates: frozenset[int], epoch):
@@ -363,6 +438,8 @@ def _value(kind: str, text: str, style: int, strings: list[str], dates: frozense
         return number
     if kind == "s":
         try:
+            if int(text) < 0:
+                raise IndexError
             return strings[int(text)]
         except IndexError:
             raise XlsxError(f"共享字符串编号 {text} 不存在（文件损坏）") from None

@@ -245,12 +245,12 @@ CORPUS: list[Bad] = [
     Bad("negative-attendance", _edit("服务记录", 2, "参与人次", -2), "below_minimum", "不能为负数"),
     Bad("negative-minutes", _edit("个案服务", 2, "时长(分钟)", -45), "below_minimum", "不能为负数"),
     Bad("session-zero", _edit("个案服务", 2, "节次", 0), "below_minimum", "不能小于 1"),
-    Bad("integer-2-31", _edit("服务记录", 2, "参与人次", 2 ** 31), "out_of_range", "2147483647"),
+    Bad("integer-2-31", _edit("服务记录", 2, "参与人次", 2 ** 31), "out_of_range", "0 至 100,000"),
     Bad("longitude-typo", _edit("社工站", 2, "经度", 1116.85), "out_of_range", "-180 至 180"),  # 111.685 mistyped
     Bad("latitude-swapped", _edit("社工站", 2, "纬度", 111.685), "out_of_range", "-90 至 90"),   # 经度 in 纬度
     Bad("over-long-code", _edit("服务记录", 2, "记录编号", "S" * 65), "too_long", "上限 64"),
     Bad("nul-character", _edit("服务记录", 2, "地点", "社区_x0000_活动室"), "nul_character", "空字符"),
-    Bad("huge-budget", _edit("项目", 2, "合同金额(元)", 1e15), "bad_money", "不是合理的金额"),
+    Bad("huge-budget", _edit("项目", 2, "合同金额(元)", 1e15), "out_of_range", "0 至 100,000,000"),
     # masked data
     Bad("masked-guide-deleted", masked_no_guide, "masked_workbook", "脱敏"),
     Bad("masked-values-retyped", masked_retyped, "masked_value", "脱敏"),
@@ -264,8 +264,8 @@ CORPUS: list[Bad] = [
     # containers
     Bad("bad-zip-crc", bad_crc, "bad_file", "损坏"),
     Bad("missing-sheet-part", missing_part, "bad_file", "缺失"),
-    Bad("truncated-file", truncated, "bad_file", "zip"),
-    Bad("not-a-zip", not_a_zip, "bad_file", "zip"),
+    Bad("truncated-file", truncated, "bad_file", "文件不完整"),
+    Bad("not-a-zip", not_a_zip, "bad_file", "文本文件"),
     Bad("broken-sheet-xml", broken_xml, "bad_file", "无法识别"),
     Bad("shared-string-index", bad_string_index, "bad_file", "共享字符串编号"),
     # limits
@@ -273,6 +273,6 @@ CORPUS: list[Bad] = [
     Bad("shared-strings-swarm", strings_swarm, "bad_file", f"{xlsx.MAX_SHARED_STRINGS} 项的上限"),
     Bad("million-rows", lambda f: _million_rows(f, True), "bad_file", f"{xlsx.MAX_ROWS} 行的上限"),
     Bad("million-rows-no-size", lambda f: _million_rows(f, False), "bad_file", f"{xlsx.MAX_ROWS} 行的上限"),
-    Bad("cell-over-32767", long_cell, "bad_file", f"{xlsx.MAX_CELL_CHARS} 个字符的上限"),
+    Bad("cell-over-32767", long_cell, "too_long", f"{xlsx.MAX_CELL_CHARS:,} 个字符的上限"),
 ]
 
