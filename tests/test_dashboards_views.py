@@ -17,6 +17,7 @@ from sgzlib.dashboards import cases, data, figures, outcomes, progress, server, 
 from sgzlib.demo import district as demo
 from sgzlib.errors import ConfigError
 from sgzlib.indicators import evaluate_stations
+from sgzlib.workbench import default_as_of
 
 # -- serving ---------------------------------------------------------------------------------
 
@@ -136,12 +137,14 @@ def test_cli_refuses_a_bad_date_in_chinese(capsys):
 ])
 def test_default_as_of_is_today_kept_within_the_projects(demo_ds, monkeypatch, today, expected):
     monkeypatch.delenv(server.AS_OF_ENV_VAR, raising=False)
-    assert data.default_as_of(demo_ds, today) == expected
+    assert default_as_of(demo_ds, today) == expected
 
 
 def test_default_as_of_can_be_fixed_by_the_server(demo_ds, monkeypatch):
+    monkeypatch.delenv(server.AS_OF_ENV_VAR, raising=False)
+    assert data.Source("sqlite://", dataset=demo_ds).as_of == default_as_of(demo_ds)  # 2025-12-31 by the test above
     monkeypatch.setenv(server.AS_OF_ENV_VAR, "2025-10-31")
-    assert data.default_as_of(demo_ds, D("2026-11-23")) == D("2025-10-31")
+    assert data.Source("sqlite://", dataset=demo_ds).as_of == D("2025-10-31")
 
 
 def test_a_source_computes_each_derived_table_once_until_refreshed():
@@ -151,7 +154,7 @@ def test_a_source_computes_each_derived_table_once_until_refreshed():
         src.memo(("x", 1), lambda: calls.append(1) or len(calls))
     assert calls == [1]
     src.refresh()
-    src._dataset = dataset()
+    src._wb = data.Source("sqlite://", dataset=dataset()).wb
     src.memo(("x", 1), lambda: calls.append(1) or len(calls))
     assert calls == [1, 1]
 

@@ -77,7 +77,7 @@ def test_every_problem_of_a_batch_is_reported_at_once():
     ds = dataset([case_row("C1", closed="2025-01-05", close_reason="目标达成"),
                   case_row("C2", close_reason="转介", closed="2025-03-01")])
     # C1: closed before opened; C2: referral without destination → two problems, both named
-    assert sorted((p.key[0], p.code) for p in ds.problems()) == [
+    assert sorted((p.key[0], p.code) for p in problems(ds)) == [
         ("C1", "closed_before_opened"), ("C2", "referral_without_destination")]
 
 

@@ -269,7 +269,7 @@ def test_default_as_of_is_the_latest_data_date_of_the_running_period(demo_ds, de
     # the same default in reports and dashboards
     monkeypatch.delenv("SGZ_DASHBOARD_AS_OF", raising=False)
     today = asof.default_as_of(demo_ds)
-    assert dash_data.default_as_of(demo_ds) == today
+    assert dash_data.Source("sqlite://", dataset=demo_ds).as_of == today
     assert jobs.station_jobs(demo_url, ["YL01"])[0].parameters["as_of"] == today.isoformat()
     assert jobs.district_jobs(demo_url, ["云岭区"])[0].parameters["as_of"] == today.isoformat()
 

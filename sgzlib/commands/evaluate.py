@@ -31,10 +31,11 @@ from ..domain.labels import (
     YES_NO,
     reason_labels,
 )
-from ..errors import ConfigError, NotFoundError
-from ..indicators import RESULT_COLUMNS, RULES, evaluate, scoring
+from ..errors import ConfigError
+from ..indicators import RESULT_COLUMNS, RULES, scoring
 from ..indicators.spending import spending_text
-from ..store import outputs, privacy, storage
+from ..store import outputs
+from ..workbench import open_workbench
 
 HEADERS = RESULT_HEADERS
 SCORE_COLUMNS = ["points", "score", "credit_rule"]
@@ -72,14 +73,12 @@ def run(args) -> int:
 
 
 def run_evaluation(db: str | None, as_of: dt.date | None, station: str | None = None, project: str | None = None):
-    """Load the data in scope, masked (``privacy.shared_dataset``), and evaluate it on ``as_of`` (default ``asof.default_as_of``)."""
-    ds = privacy.shared_dataset(storage.connect(db), stations=station)
-    as_of = as_of or asof.default_as_of(ds)
+    """The read model's evaluation of the data in scope, masked, on ``as_of`` (default: the workbench's date)."""
+    wb = open_workbench(db, stations=station, as_of=as_of)
     if project:
-        if not ds.projects["code"].eq(project).any():
-            raise NotFoundError(f"项目编码不存在：{project}")
-        return evaluate(ds, as_of, projects=[project])
-    return evaluate(ds, as_of)
+        wb.project_row(project)
+        return wb.evaluation(projects=[project])
+    return wb.evaluation()
 
 
 def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 """``sgz outcomes``: before/after outcomes of beneficiaries (前后测成效) from the database.
 
 Only assembles arguments and calls ``sgzlib.domain.outcomes``; names are joined
-masked: the dataset is loaded through ``sgzlib.store.privacy.shared_dataset``, never in clear.
+masked: the dataset is loaded through the read model (``sgzlib.workbench.open_workbench``, masked), never in clear.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ..domain.dates import require_date
 from ..domain.labels import EXPLAIN_HEADERS, YES_NO, reason_labels
 from ..domain.scales import load_scales
 from ..errors import ConfigError
-from ..store import privacy, storage
+from ..workbench import open_workbench
 
 VIEWS = ("all", "summary", "worsened", "missing-post", "pairs", "unpaired", "follow-ups")
 VIEW_TITLES = {
@@ -69,9 +69,9 @@ def run(args) -> int:
     if args.format == "csv" and view == "all":
         raise ConfigError("CSV 一次只能输出一个视图，请用 --view 指定（summary / worsened / missing-post / …）")
     scale = load_scales().require(args.scale) if args.scale else None
-    ds = privacy.shared_dataset(storage.connect(args.db), stations=args.station)
-    as_of = as_of or asof.default_as_of(ds)
-    frames = build_views(ds, as_of, scale.id if scale else None)
+    wb = open_workbench(args.db, stations=args.station, as_of=as_of)
+    as_of = wb.as_of
+    frames = build_views(wb.ds, as_of, scale.id if scale else None)
     wanted = list(VIEW_TITLES)[:3] if view == "all" else [view]
     if args.format == "json":
         payload = {"as_of": as_of.isoformat(), "station": args.station, "scale": scale.id if scale else None}
@@ -87,7 +87,7 @@ def run(args) -> int:
 def build_views(ds, as_of: dt.date, scale_id: str | None) -> dict[str, pd.DataFrame]:
     """Every view as a DataFrame, filtered to one scale if asked, with the dataset's names joined.
 
-    ``ds`` must already be masked (``privacy.shared_dataset``) for anything shown outside the station.
+    ``ds`` must already be masked (a masked workbench's ``ds``) for anything shown outside the station.
     """
     analysis = outcomes.analyse(ds, as_of)
     if scale_id:

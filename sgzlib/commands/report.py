@@ -112,12 +112,9 @@ def run(args) -> int:
         print("注意：--unmasked 生成的督导报告含未脱敏个人信息，仅限站内使用。", file=sys.stderr)
     results = run_jobs(todo, args.out, formats=chosen, workers=args.jobs, progress=not args.quiet,
                        env=kernel_env(args.db))
-    if args.kind == "station":
-        results = [*results]
-        for job, r in zip(todo, results):
-            if r.ok:
-                r.files["record"] = session_workbook(args, job)
-                print(f"督导记录工作簿（预填本次议程，督导后填写并用 sgz import 导入）：{r.files['record']}")
+    for r in results:
+        if r.ok and "record" in r.files:
+            print(f"督导记录工作簿（预填本次议程，督导后填写并用 sgz import 导入）：{r.files['record']}")
     failed = [r for r in results if not r.ok]
     _audit(args, todo, len(results) - len(failed), len(failed), KIND_NAMES[args.kind])
     page = index.record(args.out, index.entries_for(results, args.out, args.db))
@@ -144,22 +141,3 @@ def _audit(args, todo: list, ok: int, failed: int, kind_name: str) -> None:
                                                f"成功 {ok} 份，失败 {failed} 份；输出目录 {args.out}")
     finally:
         engine.dispose()
-
-
-def session_workbook(args, job):
-    """The pre-filled 督导记录 workbook of the station's coming session, next to its report."""
-    from pathlib import Path
-
-    from ..domain.supervision_records import sessions
-    from ..ledger.supervision_book import write_session_workbook
-    from ..reports import data, station
-
-    p = job.parameters
-    rep = station.build(args.db, p["station"], p["as_of"], p["period"], p["unmasked"],
-                        **({"max_open_cases": p["max_open_cases"]} if "max_open_cases" in p else {}))
-    path = Path(args.out) / job.kind / f"{job.stem}_督导记录.xlsx"
-    # the supervisor's name as recorded (the report's dataset is masked): the workbook is imported back, and
-    # a masked name would be refused there
-    past = sessions(data.load(args.db, p["station"], masked=False), p["station"], rep.as_of)
-    supervisor = past["supervisor"].iloc[-1] if len(past) else None
-    return write_session_workbook(rep.ds, p["station"], rep.as_of, rep.attention.agenda, path, supervisor)

@@ -18,7 +18,7 @@ from ..indicators import evaluate_stations
 from ..reports.tables import count_verdict
 from ..store import privacy
 from . import figures, ui
-from .data import Source, default_as_of, source, station_options
+from .data import Source, source, station_options
 
 # The same attention thresholds as the supervision report; whether a case or group counts is the engine's.
 RULES = supervision.AttentionRules()
@@ -192,7 +192,7 @@ def build(src: Source | None = None) -> w.VBox:
     stations = station_options(ds)
     towns = [code for _, code in stations]
     station = board.control("station", ui.dropdown("社工站", stations, width="360px"))
-    as_of0 = default_as_of(ds)
+    as_of0 = src.as_of
     as_of = board.control("as_of", ui.date_picker("截至日期", as_of0))
     case = board.control("case", ui.dropdown("查看个案", [], width="520px"))
     order = board.control("order", ui.toggles("个案排序", CASE_ORDERS))

@@ -1,9 +1,10 @@
 """What the dashboards read: one cached ``Source`` per database URL, and the choices offered in filters.
 
-A dashboard kernel loads the database once (``source()``), and keeps each
-derived table (case overview, indicator evaluation, outcome pairs) per
-as-of date, so changing a filter back and forth costs nothing after the first
-time. ``Source.refresh()`` drops everything, for the 刷新数据 button.
+A dashboard kernel reads the database once through the read model (``sgzlib.workbench``: masked, without
+migrating the schema) and keeps each derived table (case overview, indicator evaluation, outcome pairs) per
+as-of date in the workbench, so changing a filter back and forth costs nothing after the first time.
+``Source.refresh()`` reads the database again (the 刷新数据 button); ``loaded_at`` says when it was read.
+``SGZ_DASHBOARD_AS_OF``, set by the server, fixes the date the boards open on.
 """
 
 from __future__ import annotations
@@ -16,46 +17,65 @@ import os
 
 import pandas as pd
 
-from ..domain import asof
+from ..domain import scope
 from ..domain.dataset import Dataset
 from ..domain.dates import parse_date
-from ..store import privacy, storage
+from ..store import storage
+from ..workbench import Workbench, open_workbench
 from . import AS_OF_ENV_VAR
 
-TOWNSHIP = "乡镇街道站"
+TOWNSHIP = scope.TOWNSHIP
 ALL = "全部"
 
 
+def fixed_as_of() -> dt.date | None:
+    """The date the server fixed for every board (``SGZ_DASHBOARD_AS_OF``), or None."""
+    fixed = os.environ.get(AS_OF_ENV_VAR)
+    return parse_date(fixed) if fixed else None
+
+
 class Source:
-    """The dataset of one database and the tables derived from it, computed once each."""
+    """The workbench of one database for a dashboard kernel, and the tables derived from it, computed once each."""
 
     def __init__(self, url: str, dataset: Dataset | None = None):
         self.url = url
-        self._dataset = dataset
-        self._memo: dict[tuple, object] = {}
+        self._wb = None if dataset is None else Workbench._wrap(dataset, masked=True, as_of=fixed_as_of(), url=url,
+                                                                scope=None)
+
+    @property
+    def wb(self) -> Workbench:
+        if self._wb is None:
+            self._wb = open_workbench(self.url, masked=True, upgrade=False, as_of=fixed_as_of())
+            release_memory()
+        return self._wb
 
     @property
     def ds(self) -> Dataset:
-        if self._dataset is None:
-            self._dataset = privacy.shared_dataset(storage.connect(self.url, upgrade=False))
-            release_memory()
-        return self._dataset
+        return self.wb.ds
+
+    @property
+    def as_of(self) -> dt.date:
+        """The date the boards open on: the server's, else the read model's default."""
+        return self.wb.as_of
+
+    @property
+    def loaded_at(self) -> dt.datetime:
+        return self.wb.loaded_at
 
     def refresh(self) -> None:
         """Forget the data and everything derived from it (the next read goes to the database)."""
-        self._dataset = None
-        self._memo.clear()
+        self._wb = None
 
     def has(self, key: tuple) -> bool:
         """Whether ``memo`` already holds ``key``."""
-        return key in self._memo
+        return key in self.wb._memo
 
     def memo(self, key: tuple, compute):
         """``compute()`` once per ``key`` for this source."""
-        if key not in self._memo:
-            self._memo[key] = compute()
+        if not self.has(key):
+            self.wb.cached(key, compute)
             release_memory()
-        return self._memo[key]
+        return self.wb.cached(key, compute)
 
 
 def release_memory() -> None:
@@ -77,14 +97,6 @@ def source(url: str | None = None) -> Source:
     return Source(storage.database_url(url))
 
 
-def default_as_of(ds: Dataset, today: dt.date | None = None) -> dt.date:
-    """``SGZ_DASHBOARD_AS_OF`` when set, else the default the CLI and reports use (``asof.default_as_of``)."""
-    fixed = os.environ.get(AS_OF_ENV_VAR)
-    if fixed:
-        return parse_date(fixed)
-    return asof.default_as_of(ds, today)
-
-
 def station_label(row) -> str:
     return f"{row['name']}（{row['code']}）"
 
@@ -98,11 +110,8 @@ def short_name(name: str) -> str:
 
 
 def townships(ds: Dataset, district: str | None = None) -> pd.DataFrame:
-    """The township stations (of one district), in code order."""
-    st = ds.stations[ds.stations["level"] == TOWNSHIP]
-    if district and district != ALL:
-        st = st[st["district"] == district]
-    return st.sort_values("code")
+    """The township stations (of one district, unless 全部), in code order."""
+    return scope.townships(ds, None if district == ALL else district)
 
 
 def station_options(ds: Dataset, district: str | None = None) -> list[tuple[str, str]]:
@@ -111,4 +120,4 @@ def station_options(ds: Dataset, district: str | None = None) -> list[tuple[str,
 
 
 def district_options(ds: Dataset) -> list[str]:
-    return sorted(ds.stations["district"].dropna().unique().tolist())
+    return scope.districts(ds)

@@ -17,7 +17,7 @@ from ..domain import outcomes, scales
 from ..domain.dataset import Dataset
 from ..store import privacy
 from . import figures, ui
-from .data import Source, default_as_of, source, station_options
+from .data import Source, source, station_options
 
 ALL_STATIONS, ALL_DOMAINS, ALL_WORK = "全部站点", "全部领域", "全部"
 STATS_TITLE = "统计检验（改善 = 按量表方向换算后的后测减前测，正数表示变好）"
@@ -160,7 +160,7 @@ def build(src: Source | None = None) -> w.VBox:
     ds = src.ds
     registry = scales.load_scales()
     board = ui.Board("服务成效看板")
-    as_of0 = default_as_of(ds)
+    as_of0 = src.as_of
     pairs0 = analysis(src, as_of0).pairs
     c_scale = board.control("scale", ui.dropdown("量表", scale_options(pairs0), width="420px"))
     c_domain = board.control("domain", ui.dropdown("领域", [ALL_DOMAINS, *sorted(pairs0["domain"].dropna().unique())],

@@ -1,8 +1,7 @@
 """项目进度看板: every station's indicators against targets on a date, for a district and a catalogue.
 
-The board evaluates the stations' current projects (the latest project of
-each township station started by the as-of date) with ``sgzlib.indicators``,
-once per date and set of projects, and only filters and draws here.
+The board evaluates the stations' current projects (``domain.scope.current_projects``) through the read
+model (``Source.wb.evaluation``: once per date and set of projects), and only filters and draws here.
 """
 
 from __future__ import annotations
@@ -15,21 +14,20 @@ import pandas as pd
 from .. import indicators
 from ..analysis import supervision
 from ..charts import plots as charts
+from ..domain import scope, status
 from ..domain.dataset import Dataset
-from ..domain.labels import BEHIND, MISSED, PERIOD_EVERY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
+from ..domain.labels import PERIOD_EVERY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
 from . import ui
-from .data import Source, default_as_of, district_options, source, station_label, townships
+from .data import Source, district_options, source, station_label, townships
 
 ALL_DOMAINS = "全部领域"
 ALL_CATALOGUES = "全部"
-RANK_STATUSES = ("达标", "进度正常", "未开始", "待核验", "落后", "未达标")
 
 
 def current_projects(ds: Dataset, as_of: dt.date, district: str) -> pd.DataFrame:
-    """Per township station of ``district``: its latest project started by ``as_of``, with catalogue id and title."""
+    """Per township station of ``district``: its current project (``domain.scope``), with catalogue id and title."""
     towns = townships(ds, district)
-    p = ds.projects[ds.projects["station_code"].isin(towns["code"]) & (ds.projects["start"] <= pd.Timestamp(as_of))]
-    p = p.sort_values(["station_code", "start", "code"]).groupby("station_code").tail(1)
+    p = scope.current_projects(ds.projects[ds.projects["station_code"].isin(towns["code"])], as_of)
     cats = {name: indicators.load_catalogue(name) for name in p["catalogue"].unique()}
     return p.assign(catalogue_id=p["catalogue"].map(lambda n: cats[n].id),
                     catalogue_title=p["catalogue"].map(lambda n: cats[n].title)).reset_index(drop=True)
@@ -50,21 +48,9 @@ def scope_codes(projects: pd.DataFrame, catalogue: str | None) -> tuple[str, ...
     return tuple(sorted(chosen["code"]))
 
 
-def station_shares(summary: pd.DataFrame) -> pd.DataFrame:
-    """Per station (index: name) the share of its indicators in each status, most 达标 + 进度正常 first.
-
-    Shares, not counts, so stations on catalogues of 16 and of 60 indicators compare.
-    """
-    table = pd.crosstab(summary["station_name"], summary["status"], normalize="index")
-    table = table.reindex(columns=list(RANK_STATUSES), fill_value=0.0)
-    return table.assign(_k=table["达标"] + table["进度正常"]).sort_values(["_k", "达标"], ascending=False) \
-        .drop(columns="_k")
-
-
 def evaluation(src: Source, as_of: dt.date, project_codes: tuple[str, ...]) -> pd.DataFrame:
-    """Indicator results of these projects on ``as_of`` (computed once per date and project set)."""
-    return src.memo(("evaluate", as_of, project_codes),
-                    lambda: indicators.evaluate(src.ds, as_of, projects=list(project_codes)).results)
+    """Indicator results of these projects on ``as_of`` (the read model computes them once per date and set)."""
+    return src.wb.evaluation(as_of, project_codes).results
 
 
 def select(results: pd.DataFrame, domain: str | None = None, station: str | None = None) -> pd.DataFrame:
@@ -83,11 +69,11 @@ def domain_options(results: pd.DataFrame) -> list[str]:
 def status_kpis(summary: pd.DataFrame) -> list[tuple[str, object, bool]]:
     """Stations, indicators, and how many (station, indicator) results are in each status."""
     counts = summary["status"].value_counts()
-    behind_stations = summary[summary["status"].isin([BEHIND, MISSED])]["station_code"].nunique()
+    behind_stations = summary[status.is_bad(summary["status"])]["station_code"].nunique()
     items = [("社工站", summary["station_code"].nunique(), False),
              ("指标（站 × 指标）", len(summary), False)]
-    items += [(s, int(counts.get(s, 0)), s in (MISSED, BEHIND) and bool(counts.get(s, 0))) for s in STATUS_ORDER]
-    items.append(("有落后或未达标指标的站", behind_stations, bool(behind_stations)))
+    items += [(s, int(counts.get(s, 0)), s in status.BAD and bool(counts.get(s, 0))) for s in STATUS_ORDER]
+    items.append((f"有{status.BAD_TEXT}指标的站", behind_stations, bool(behind_stations)))
     return items
 
 
@@ -123,7 +109,7 @@ def build(src: Source | None = None) -> w.VBox:
     board = ui.Board("项目进度看板")
     districts = district_options(ds)
     c_district = board.control("district", ui.dropdown("区县", districts, width="200px"))
-    c_as_of = board.control("as_of", ui.date_picker("截至日期", default_as_of(ds)))
+    c_as_of = board.control("as_of", ui.date_picker("截至日期", src.as_of))
     c_catalogue = board.control("catalogue", ui.dropdown("指标清单", [], width="680px"))
     c_domain = board.control("domain", ui.dropdown("领域", [ALL_DOMAINS], width="220px"))
     c_station = board.control("station", ui.dropdown("查看社工站", [], width="380px"))
@@ -170,7 +156,7 @@ def build(src: Source | None = None) -> w.VBox:
             return ui.message("没有可显示的指标。")
         if state["catalogue"] == ALL_CATALOGUES and s["catalogue"].nunique() > 1:
             # stations on different catalogues share no indicators: compare their shares instead
-            return charts.ranking_bars(station_shares(s), "各社工站指标状态占比（按达标及进度正常占比排序；选择一个指标清单可看站点 × 指标）")
+            return charts.ranking_bars(status.station_shares(s).drop(columns="good"), "各社工站指标状态占比（按达标及进度正常占比排序；选择一个指标清单可看站点 × 指标）")
         return charts.status_heatmap(s, "各社工站指标状态（站点 × 指标）")
 
     def bullets(state):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, STATUS_ORDER, TO_VERIFY
+from ..domain.status import is_bad
 
 LEVELS = ("station", "county", "district")
 
@@ -29,7 +30,7 @@ def rollup(summary: pd.DataFrame, ds, level: str = "station") -> pd.DataFrame:
         s["unit_name"] = s["unit_code"]
     counts = pd.crosstab([s["unit_code"], s["unit_name"]], s["status"]).reindex(columns=list(STATUS_ORDER),
                                                                                fill_value=0)
-    s["bad"] = s["status"].isin([BEHIND, MISSED])
+    s["bad"] = is_bad(s["status"])
     per_station = s[s["mandatory"]].groupby(["unit_code", "station_code"])["bad"].any().groupby("unit_code").sum()
     agg = s.groupby(["unit_code", "unit_name"]).agg(stations=("station_code", "nunique"),
                                                     indicators=("indicator_id", "size"))

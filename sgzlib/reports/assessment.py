@@ -17,6 +17,7 @@ from ..charts import plots as charts
 from ..domain.dataset import Dataset, split_list
 from ..domain.labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY
 from ..indicators.spending import OK as SPENDING_OK
+from ..workbench import open_index, open_workbench
 from . import data
 from .tables import indicator_table, outcome_people, sort_by_status
 
@@ -251,16 +252,15 @@ def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None
 
     ``scoring_path``: the evaluator's scoring file; without it no points are given.
     """
-    from ..domain import outcomes
-    from ..indicators import evaluate, scoring
+    from ..indicators import scoring
 
     scheme = scoring.load_scheme(scoring_path) if scoring_path else None
-    row = data.project_row(data.load_index(db_url), project)
+    row = open_index(db_url).project_row(project)
     as_of = data.as_date(as_of) if as_of not in (None, "") else pd.Timestamp(row["end"]).date()
-    ds = data.load(db_url, row["station_code"], masked=True)
-    evaluation = evaluate(ds, as_of, projects=[project])
+    wb = open_workbench(db_url, stations=row["station_code"], masked=True, as_of=as_of)
+    evaluation = wb.evaluation(projects=[project])
     mine = evaluation.results[evaluation.results["project_code"] == project]
     explanations = evaluation.explanations[evaluation.explanations["project_code"] == project]
-    return AssessmentReport(ds, row, data.station_row(ds, row["station_code"]), as_of, mine.reset_index(drop=True),
-                            explanations.reset_index(drop=True), outcomes.analyse(ds, as_of), scheme,
+    return AssessmentReport(wb.ds, row, wb.station_row(row["station_code"]), as_of, mine.reset_index(drop=True),
+                            explanations.reset_index(drop=True), wb.outcome_analysis(), scheme,
                             evaluation.spending.only({project}), db_url)

@@ -23,6 +23,7 @@ from .html import external_resources, to_html
 from .jobs import KIND_NAMES, Job
 
 FORMATS = ("ipynb", "html", "pdf")
+RECORD_SUFFIX = "_督导记录.xlsx"  # a station report's pre-filled 督导记录 workbook, next to it
 
 
 def default_formats() -> tuple[str, ...]:
@@ -71,6 +72,8 @@ def run_one(session: KernelSession, job: Job, out_dir: Path, formats=FORMATS) ->
     params = dict(job.parameters)
     if job.kind == "assessment":
         params["scoresheet_path"] = str(job.path(out_dir, ".xlsx").resolve())
+    if job.kind == "station":  # written by the kernel from the report it has just built
+        params["record_path"] = str(job.path(out_dir, RECORD_SUFFIX).resolve())
     try:
         with outputs.atomic(ipynb) as partial:  # a failed notebook is kept too (it shows the error)
             try:
@@ -93,6 +96,8 @@ def run_one(session: KernelSession, job: Job, out_dir: Path, formats=FORMATS) ->
     result.files["ipynb"] = ipynb
     if job.kind == "assessment" and job.path(out_dir, ".xlsx").exists():
         result.files["xlsx"] = job.path(out_dir, ".xlsx")
+    if job.kind == "station" and job.path(out_dir, RECORD_SUFFIX).exists():
+        result.files["record"] = job.path(out_dir, RECORD_SUFFIX)
     if "html" in formats or "pdf" in formats:
         html = to_html(nb, _title(nb, job))
         remote = external_resources(html)

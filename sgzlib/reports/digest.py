@@ -17,7 +17,9 @@ from functools import cached_property
 import pandas as pd
 
 from ..domain.labels import SINCE_CHANGES
+from ..domain.supervision_records import stations_of_supervisor
 from ..errors import ConfigError
+from ..workbench import open_workbench
 from . import data
 from .display import table_html
 from .station import StationReport
@@ -154,8 +156,8 @@ def build(db_url: str | None, stations: list[str] | None, as_of, supervisor: str
     if not stations:
         if not supervisor:
             raise ConfigError("督导简报需要督导者姓名或站点编码")
-        from ..domain.supervision_records import stations_of_supervisor
-
-        stations = stations_of_supervisor(data.load(db_url, masked=False), supervisor, as_of)
-    pages = [StationPage(build_station(db_url, code, as_of, period), first=i == 0) for i, code in enumerate(stations)]
+        stations = stations_of_supervisor(open_workbench(db_url, masked=False).ds, supervisor, as_of)
+    wb = open_workbench(db_url, stations=stations, masked=True, as_of=as_of)
+    pages = [StationPage(build_station(db_url, code, as_of, period, workbench=wb), first=i == 0)
+             for i, code in enumerate(stations)]
     return Digest(supervisor, as_of, pages)

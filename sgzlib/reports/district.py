@@ -9,17 +9,16 @@ import pandas as pd
 
 from ..analysis import supervision
 from ..charts import plots as charts
+from ..domain import labels, scope, status
 from ..domain.dataset import Dataset
-from ..domain.labels import BEHIND, MET, MISSED, PERIOD_WHOLE, STATUS_ORDER
-from ..domain.labels import ON_TRACK as ON_TRACK_STATUS
+from ..domain.labels import PERIOD_WHOLE
 from ..indicators.evidence import service_evidence
+from ..workbench import open_index, open_workbench
 from . import data
 
-ON_TRACK = (MET, ON_TRACK_STATUS)
-STATUSES = tuple(reversed(STATUS_ORDER))  # best first
 VISIT_BELOW = 0.6  # stations whose share of indicators 达标 or 进度正常 is below this get a visit first
 HEATMAP_COLUMNS = 12  # at most this many indicators per heatmap, so every label prints readably on A4
-RANKING_RULE = "按「达标 + 进度正常」的指标占该站指标总数的比例从高到低排序（各站指标清单的指标数不同，比较占比而不是个数）。"
+RANKING_RULE = status.RANKING_RULE
 VISIT_RULE = (f"与站点排名同一标准、顺序相反：「达标 + 进度正常」指标占比最低的站点排在最前；占比低于 {VISIT_BELOW:.0%} 的站点"
               "建议优先督导走访，其余常规跟进。占比相同时，逾期行动项多、需关注个案多的站点在前。"
               "个案、小组、佐证问题与行动项的数目列出供参考。")
@@ -51,37 +50,29 @@ class DistrictReport:
     def headline(self) -> list[tuple[str, object, bool]]:
         s = self.summary
         counts = s["status"].value_counts()
-        on_track = int(counts.reindex(list(ON_TRACK), fill_value=0).sum())
-        behind = int(counts.get(BEHIND, 0) + counts.get(MISSED, 0))
+        on_track = int(counts.reindex(list(status.GOOD), fill_value=0).sum())
+        behind = int(counts.reindex(list(status.BAD), fill_value=0).sum())
         share = f"{100 * on_track / len(s):.0f}%" if len(s) else "—"
         other = len(s) - on_track - behind
         return [("站点数", len(self.stations), False), ("指标结果数", len(s), False),
-                ("达标及进度正常", on_track, False), ("落后或未达标", behind, behind > 0),
-                ("待核验或未开始", other, other > 0), ("达标及进度正常占比", share, False)]
+                (status.GOOD_TEXT, on_track, False), (status.BAD_TEXT, behind, behind > 0),
+                ("待核验或未开始", other, other > 0), (f"{status.GOOD_TEXT}占比", share, False)]
 
     def shares(self) -> pd.DataFrame:
         """Per station (index: name) the share of its indicators in each status, best station first."""
-        s = self.summary
-        table = pd.crosstab(s["station_name"], s["status"], normalize="index").reindex(columns=list(STATUSES),
-                                                                                          fill_value=0.0)
-        table["on_track"] = table[list(ON_TRACK)].sum(axis=1)
-        return table.sort_values(["on_track", MET], ascending=False)
+        return status.station_shares(self.summary)
 
     def ranking(self) -> pd.DataFrame:
-        s = self.summary
-        counts = pd.crosstab(s["station_name"], s["status"]).reindex(columns=list(STATUSES), fill_value=0)
-        shares = self.shares()
-        counts = counts.reindex(shares.index)
-        out = pd.DataFrame({"排名": range(1, len(shares) + 1), "站点": shares.index,
-                            "指标数": counts.sum(axis=1).to_numpy(),
-                            "达标及进度正常占比": (100 * shares["on_track"]).round(1).map(lambda v: f"{v:g}%").to_numpy()})
-        for status in STATUSES:
-            out[status] = counts[status].to_numpy()
-        return out.reset_index(drop=True)
+        r = status.ranking(self.summary)
+        out = pd.DataFrame({"排名": r["rank"], "站点": r["station"], "指标数": r["indicators"],
+                            f"{status.GOOD_TEXT}占比": (100 * r["good_share"]).round(1).map(lambda v: f"{v:g}%")})
+        for name in status.BEST_FIRST:
+            out[name] = r[name]
+        return out
 
     def ranking_figure(self):
         shares = self.shares()
-        return charts.ranking_bars(shares.drop(columns="on_track"))
+        return charts.ranking_bars(shares.drop(columns="good"))
 
     def heatmaps(self) -> list[tuple[str, object]]:
         """Station × indicator heatmaps: per catalogue (its Chinese title), one per domain of at most 12 indicators."""
@@ -104,7 +95,7 @@ class DistrictReport:
         """Valid service records per township station per month, up to ``as_of``."""
         ev = service_evidence(self.ds)
         ev = ev[(ev["date"] <= pd.Timestamp(self.as_of)) & (ev["date"].dt.year == self.as_of.year) & ev["valid"]]
-        town = data.township_of(self.ds)
+        town = scope.township_of(self.ds)
         names = self.stations.set_index("code")["name"]
         ev = ev.assign(station=ev["station_code"].map(town).map(names), month=ev["date"].dt.strftime("%Y-%m"))
         ev = ev[ev["station"].notna()]
@@ -120,7 +111,7 @@ class DistrictReport:
                             & (self.results["period_end"] <= pd.Timestamp(self.as_of))]
         if rows.empty:
             return pd.DataFrame(columns=["station", "month", "share"])
-        met = rows.assign(met=rows["status"] == MET).groupby(["station_name", "period"])["met"].mean()
+        met = rows.assign(met=rows["status"] == labels.MET).groupby(["station_name", "period"])["met"].mean()
         return (100 * met).round(1).rename("share").reset_index().rename(
             columns={"station_name": "station", "period": "month"})
 
@@ -134,11 +125,11 @@ class DistrictReport:
     def visits(self) -> pd.DataFrame:
         """Per station what needs attention, in the order of ``VISIT_RULE`` (the ranking reversed)."""
         codes = list(self.stations["code"])
-        town = data.township_of(self.ds)
+        town = scope.township_of(self.ds)
         count = lambda frame: frame["station_code"].map(town).value_counts().reindex(codes, fill_value=0)
         s = self.summary
         n = s.groupby("station_code").size().reindex(codes, fill_value=0)
-        on_track = s[s["status"].isin(ON_TRACK)].groupby("station_code").size().reindex(codes, fill_value=0)
+        on_track = s[s["status"].isin(status.GOOD)].groupby("station_code").size().reindex(codes, fill_value=0)
         share = (on_track / n.where(n > 0)).fillna(0.0)
         actions = supervision.action_items(self.ds, codes, self.as_of)
         out = pd.DataFrame({
@@ -159,14 +150,11 @@ class DistrictReport:
 
 def build(db_url: str | None, district: str, as_of) -> DistrictReport:
     """Load a district (所属区县 name or a county station code) and evaluate all its projects on ``as_of``."""
-    from ..indicators import evaluate
-
     as_of = data.as_date(as_of)
-    index = data.load_index(db_url)
-    codes = data.district_stations(index, district)
-    ds = data.load(db_url, codes, masked=True)
-    stations = ds.stations[ds.stations["code"].isin(codes)][["code", "name"]].reset_index(drop=True)
-    name = district if district not in set(index.stations["code"]) else \
-        str(index.stations.set_index("code").at[district, "district"])
-    evaluation = evaluate(ds, as_of)
-    return DistrictReport(ds, name, stations, as_of, evaluation.results, evaluation)
+    index = open_index(db_url)
+    codes = index.district_stations(district)
+    wb = open_workbench(db_url, stations=codes, masked=True, as_of=as_of)
+    stations = wb.ds.stations[wb.ds.stations["code"].isin(codes)][["code", "name"]].reset_index(drop=True)
+    evaluation = wb.evaluation()
+    return DistrictReport(wb.ds, scope.district_name(index.ds, district), stations, as_of, evaluation.results,
+                          evaluation)

@@ -57,13 +57,13 @@ class Entry:
 
 def entries_for(results, out_dir: str | os.PathLike, db_url: str | None) -> list[Entry]:
     """Manifest entries for a batch's successful reports (station, name and district looked up in the database)."""
-    from . import data
+    from ..workbench import open_index
 
     out_dir = Path(out_dir)
     done = [r for r in results if r.ok and r.files]
     if not done:
         return []
-    index = data.load_index(db_url)
+    index = open_index(db_url).ds
     stations = index.stations.set_index("code")
     project_station = index.projects.set_index("code")["station_code"]
     entries = []

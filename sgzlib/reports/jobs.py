@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from ..errors import ConfigError, NotFoundError
 from ..store import storage
 from ..store.outputs import contained
+from ..workbench import open_index, open_workbench
 from . import data
 
 NOTEBOOKS = {"station": "station_supervision", "assessment": "year_end_assessment", "district": "district_overview",
@@ -66,17 +67,10 @@ def _iso(value) -> str:
 
 
 def _default_as_of(as_of, db_url=None) -> str:
-    """``as_of``, or the same default as the CLI and dashboards (``asof.default_as_of``)."""
+    """``as_of``, or the read model's default date (the same as the CLI's and the dashboards')."""
     if as_of not in (None, ""):
         return _iso(as_of)
-    from ..domain import asof
-
-    engine = storage.connect(db_url)
-    try:
-        ds = storage.load_dataset(engine)
-    finally:
-        engine.dispose()
-    return asof.default_as_of(ds).isoformat()
+    return open_workbench(db_url, masked=False).as_of.isoformat()
 
 
 def station_jobs(db_url, stations: list[str] | None, as_of=None, period: str = "month", unmasked: bool = False,
@@ -85,14 +79,13 @@ def station_jobs(db_url, stations: list[str] | None, as_of=None, period: str = "
 
     ``max_open_cases``: the caseload limit (the notebook's default, ``caseload.MAX_OPEN_CASES``, when None).
     """
-    index = data.load_index(db_url)
+    index = open_index(db_url)
     when = _default_as_of(as_of, db_url)
     data.period_bounds(data.as_date(when), period)
-    names = index.stations.set_index("code")["name"]
+    names = index.ds.stations.set_index("code")["name"]
     if stations is None:
-        pool = data.district_stations(index, district) if district else \
-            list(index.stations.loc[index.stations["level"] == "乡镇街道站", "code"])
-        stations = [c for c in pool if c in set(index.projects["station_code"])]
+        pool = index.district_stations(district) if district else list(index.townships()["code"])
+        stations = [c for c in pool if c in set(index.ds.projects["station_code"])]
     unknown = [c for c in stations if c not in names.index]
     if unknown:
         raise NotFoundError(f"站点编码不存在：{'、'.join(unknown)}")
@@ -114,13 +107,13 @@ def assessment_jobs(db_url, targets: list[str] | None, as_of=None, district: str
 
         load_scheme(scoring)
         scoring = str(Path(scoring).resolve())
-    index = data.load_index(db_url)
-    projects = index.projects.set_index("code")
-    names = index.stations.set_index("code")["name"]
+    index = open_index(db_url)
+    projects = index.ds.projects.set_index("code")
+    names = index.ds.stations.set_index("code")["name"]
     if targets is None:
         pool = projects
         if district:
-            pool = pool[pool["station_code"].isin(data.district_stations(index, district))]
+            pool = pool[pool["station_code"].isin(index.district_stations(district))]
         chosen = list(pool.index)
     else:
         chosen = [_project_of(index, t, as_of) for t in targets]
@@ -136,11 +129,11 @@ def assessment_jobs(db_url, targets: list[str] | None, as_of=None, district: str
 
 
 def _project_of(index, target: str, as_of) -> str:
-    if target in set(index.projects["code"]):
+    if target in set(index.ds.projects["code"]):
         return target
-    if target in set(index.stations["code"]):
+    if target in set(index.ds.stations["code"]):
         when = data.as_date(as_of) if as_of not in (None, "") else dt.date.today()
-        row = data.project_for(index, target, when)
+        row = index.project_for(target, when)
         if row is None:
             raise NotFoundError(f"站点 {target} 在 {when:%Y-%m-%d} 之前没有任何项目")
         return row["code"]
@@ -149,14 +142,14 @@ def _project_of(index, target: str, as_of) -> str:
 
 def district_jobs(db_url, districts: list[str] | None, as_of=None) -> list[Job]:
     """District overviews: the given districts (所属区县 name or county station code), or every district."""
-    index = data.load_index(db_url)
+    index = open_index(db_url)
     when = _default_as_of(as_of, db_url)
     if districts is None:
-        districts = sorted(index.stations["district"].dropna().unique())
+        districts = index.districts()
     url = notebook_db_url(db_url)
     jobs = []
     for d in districts:
-        data.district_stations(index, d)
+        index.district_stations(d)
         jobs.append(Job("district", d, d, f"{d}_{when}", {"district": d, "as_of": when, "db_url": url}))
     return jobs
 
@@ -171,17 +164,9 @@ def digest_jobs(db_url, stations: list[str] | None = None, as_of=None, superviso
     """
     from ..domain.supervision_records import stations_of_supervisor, supervisor_stations
 
-    engine = storage.connect(db_url)
-    try:
-        ds = storage.load_dataset(engine)
-    finally:
-        engine.dispose()
-    if as_of in (None, ""):
-        from ..domain import asof
-
-        when = asof.default_as_of(ds).isoformat()
-    else:
-        when = _iso(as_of)
+    wb = open_workbench(db_url, masked=False, as_of=as_of)
+    ds = wb.ds
+    when = wb.as_of.isoformat()
     url = notebook_db_url(db_url)
     names = ds.stations.set_index("code")["name"]
     if stations:
@@ -193,7 +178,7 @@ def digest_jobs(db_url, stations: list[str] | None = None, as_of=None, superviso
                     {"supervisor": None, "stations": list(stations), "as_of": when, "db_url": url})]
     if supervisors is None:
         supervisors = list(dict.fromkeys(supervisor_stations(ds, when)["supervisor"]))
-    allowed = set(data.district_stations(ds, district)) if district else None
+    allowed = set(wb.district_stations(district)) if district else None
     out = []
     for name in supervisors:
         mine = stations_of_supervisor(ds, name, when)

@@ -132,19 +132,16 @@ def build(db_url: str | None, stations: str | list[str], as_of, catalogue: str |
 
     Re-use is looked for in the whole database (a picture may first have been
     used by another station, project or year), so the whole dataset is loaded, masked as
-    everything that leaves a station (``privacy.shared_dataset``; codes and file names are kept).
+    everything that leaves a station (a masked workbench; codes and file names are kept).
     """
     from ..indicators import load_catalogue
     from ..photos.store import thumbnails
-    from ..store import privacy, storage
+    from ..store import storage
+    from ..workbench import open_workbench
 
     cat = load_catalogue(catalogue) if catalogue else None
     limits = {"max_days": cat.photo_max_days, "max_km": cat.photo_max_km} if cat else {}
-    engine = storage.connect(db_url)
-    try:
-        ds = privacy.shared_dataset(engine)
-    finally:
-        engine.dispose()
+    ds = open_workbench(db_url, masked=True, as_of=as_of).ds
     page = from_dataset(ds, stations, as_of, limit=limit, **limits)
     keys = set(zip(page.findings["folder"], page.findings["path"])) | set(
         zip(page.findings["first_folder"], page.findings["first_path"]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import pandas as pd
 
@@ -13,7 +14,10 @@ from ..charts import plots as charts
 from ..domain.caseload import MAX_OPEN_CASES
 from ..domain.dataset import Dataset
 from ..domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE, TO_VERIFY
+from ..domain.supervision_records import sessions
 from ..indicators.evidence import service_evidence
+from ..ledger.supervision_book import write_session_workbook
+from ..workbench import Workbench, open_workbench
 from . import data
 from .tables import INDICATOR_COLUMNS, count_verdict, indicator_table, outcome_people
 
@@ -235,6 +239,16 @@ class StationReport:
                              "上次督导时": a["status_then"], "现在": a["status"], "经过": trail,
                              "标记": a["flags"].map("、".join)})
 
+    def write_record_workbook(self, path) -> Path:
+        """The pre-filled 督导记录 workbook of the station's coming session, from this report's agenda
+        (``ledger.supervision_book``). The supervisor is named as recorded, in clear even when the report is
+        masked: the workbook stays in the station and is imported back, where a masked name would be refused."""
+        code = self.station["code"]
+        ds = self.ds if not self.masked else open_workbench(self.db_url, stations=code, masked=False).ds
+        past = sessions(ds, code, self.as_of)
+        supervisor = past["supervisor"].iloc[-1] if len(past) else None
+        return write_session_workbook(self.ds, code, self.as_of, self.attention.agenda, path, supervisor)
+
     def caseload(self) -> pd.DataFrame:
         """Caseload per social worker (``caseload.caseload``), headers of ``labels.CASELOAD_HEADERS``."""
         from ..domain import caseload
@@ -245,20 +259,20 @@ class StationReport:
 
 
 def build(db_url: str | None, station: str, as_of, period: str = "month", unmasked: bool = False,
-          max_open_cases: int = MAX_OPEN_CASES) -> StationReport:
-    """Load the station's data and compute everything the supervision report shows."""
-    from ..domain import outcomes
-    from ..indicators import evaluate
+          max_open_cases: int = MAX_OPEN_CASES, workbench: Workbench | None = None) -> StationReport:
+    """Compute everything the supervision report of ``station`` shows on ``as_of``.
 
+    The data comes from ``workbench`` when given (it must hold the station), else from the database at
+    ``db_url`` (only this station and the rooms below it; masked unless ``unmasked``).
+    """
     as_of = data.as_date(as_of)
     data.period_bounds(as_of, period)
-    ds = data.load(db_url, station, masked=not unmasked)
-    row = data.station_row(ds, station)
-    project = data.project_for(ds, station, as_of)
-    evaluation = evaluate(ds, as_of, projects=[project["code"]]) if project is not None else None
+    wb = (workbench.station(station) if workbench is not None else
+          open_workbench(db_url, stations=station, masked=not unmasked)).on(as_of)
+    row = wb.station_row(station)
+    project = wb.project_for(station)
+    evaluation = wb.evaluation(projects=[project["code"]]) if project is not None else None
     results = evaluation.results if evaluation is not None else pd.DataFrame(columns=INDICATOR_COLUMNS)
-    analysis = outcomes.analyse(ds, as_of)
-    att = supervision.station_attention(ds, station, as_of, results=results, evaluation=evaluation,
-                                        worsened=outcomes.worsened(ds, analysis=analysis),
-                                        missing_post=outcomes.missing_post(ds, as_of, analysis=analysis))
-    return StationReport(ds, row, project, as_of, period, not unmasked, results, att, db_url, max_open_cases)
+    att = supervision.station_attention(wb.ds, station, as_of, results=results, evaluation=evaluation,
+                                        worsened=wb.worsened_pairs(), missing_post=wb.missing_post_pairs())
+    return StationReport(wb.ds, row, project, as_of, period, wb.masked, results, att, db_url, max_open_cases)

@@ -279,6 +279,12 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     return ds
 
 
+def load_tables(engine: sa.Engine, names) -> dict[str, pd.DataFrame]:
+    """Some whole tables (e.g. stations and projects, to find what to report on), as the user may read them."""
+    with engine.connect() as conn:
+        return {name: pd.read_sql(sa.select(readable(conn, name)), conn) for name in names}
+
+
 def readable(conn: sa.Connection, name: str) -> sa.Table:
     """The relation this connection's user reads table ``name`` from: the table, or for a masked user
     under access control its ``masked_…`` view (``access``)."""
