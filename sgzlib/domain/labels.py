@@ -32,6 +32,21 @@ FORECAST_HEADERS = {
     "needed_text": "还需", "will_miss": "预测", "note": "预测说明",
 }
 
+# -- data-quality findings (``analysis.quality``) ---------------------------------------------
+DATA_QUALITY = "数据质量"
+QUALITY_CHECKS = {
+    "duplicate_person": "同一人在两站名单",
+    "worker_two_places": "社工同日在两站",
+    "late_entry": "补录",
+    "peer_outlier": "与同清单站点相比异常",
+    "copied_summary": "内容摘要雷同",
+}
+QUALITY_HEADERS = {
+    "check": "问题", "station_code": "站点编码", "station_name": "站点名称", "month": "月份", "why": "说明",
+    "records": "涉及记录", "n_records": "记录数", "other_station": "另一站点", "other_records": "另一站点的记录",
+    "indicators": "计入的指标",
+}
+
 # -- periods ----------------------------------------------------------------------------
 PERIOD_WHOLE = "全期"
 # Period kind → its word (as in 周期类型), "every …" and the unit of a count of periods.

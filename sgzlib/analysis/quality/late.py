@@ -1,0 +1,38 @@
+"""补录: rows first seen in an import long after their own date, per station and month."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ...domain import schema
+from ...store.first_seen import dated_records
+from .findings import finding_frame, record_list
+
+
+def late_entries(ds, towns: pd.DataFrame, days: int) -> pd.DataFrame:
+    """One finding per township station, table and month whose rows were first seen more than ``days`` days
+    after their own date (``store.first_seen``; rows imported before first-seen dates were kept are not
+    judged)."""
+    rows = dated_records(ds)
+    if rows.empty:
+        return finding_frame([])
+    lag = (pd.to_datetime(rows["first_seen"]) - pd.to_datetime(rows["date"])).dt.days
+    late = rows[(lag > days).to_numpy(dtype=bool)].assign(lag=lag)
+    late["town"] = late["station_code"].map(towns["township"])
+    late = late[late["town"].notna()]
+    if late.empty:
+        return finding_frame([])
+    late["month"] = pd.to_datetime(late["date"]).dt.strftime("%Y-%m")
+    names = towns.drop_duplicates("township").set_index("township")["name"]
+    out = []
+    for (town, table, month), g in late.groupby(["town", "record_table", "month"], sort=True):
+        sheet = schema.TABLE_BY_NAME[table].sheet
+        seen = sorted(pd.to_datetime(g["first_seen"]).dt.strftime("%Y-%m-%d").unique())
+        when = seen[0] if len(seen) == 1 else f"{seen[0]} 至 {seen[-1]}"
+        span = f"{g['lag'].min()}" if g["lag"].min() == g["lag"].max() else f"{g['lag'].min()}–{g['lag'].max()}"
+        out.append({
+            "check": "late_entry", "station_code": town, "station_name": names.get(town), "month": month,
+            "why": f"{month} 的{sheet} {len(g)} 条于 {when} 才首次导入，比记录日期晚 {span} 天（超过 {days} 天即列出），"
+                   "属事后补录，请核对原始记录与佐证",
+            "records": record_list(sheet, sorted(g["record_key"])), "n_records": len(g)})
+    return finding_frame(out)

@@ -1,0 +1,114 @@
+"""Figures out of line with the peer stations of the same catalogue: a robust z.
+
+Three figures (``index.monthly_metrics``): a township station's number of service records in a month, the
+attendance (签到人数) of each group session, and the minutes (时长) of each case session. Each value is compared
+with the same figure at the stations whose project has the same catalogue: in the same month when at least
+``same_month_peers`` stations have that month, else over all their months (a small district). The robust z
+is 0.6745 × (value − median) ÷ MAD, the median absolute deviation (Iglewicz and Hoaglin's modified z); where
+the MAD is 0, the mean absolute deviation × 1.2533 stands in for it. |z| ≥ ``z_limit`` (3.5) is listed, one
+finding per station, month and figure, naming the records. Monthly counts are compared on a log scale
+(log(1 + n)): a station twice as busy as its peers is as far from them as one half as busy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ...domain import schema
+from .findings import finding_frame, record_list
+
+# metric → (what is measured, its unit, the sheet of its records)
+METRICS = {"services": ("服务记录条数", "条", schema.TABLE_BY_NAME["services"].sheet),
+           "attendance": ("签到人数", "人", schema.TABLE_BY_NAME["group_sessions"].sheet),
+           "minutes": ("时长", "分钟", schema.TABLE_BY_NAME["case_sessions"].sheet)}
+LOG_SCALE = ("services",)
+
+
+def weighted_median(x: np.ndarray, w: np.ndarray) -> float:
+    """The median of values ``x`` each repeated ``w`` times (the mean of the two middle ones for an even count)."""
+    order = np.argsort(x, kind="stable")
+    x, cum = x[order], np.cumsum(w[order])
+    total = cum[-1]
+    lo = x[np.searchsorted(cum, (total + 1) // 2)]  # the ((total + 1) // 2)-th value, counting from 1
+    hi = x[np.searchsorted(cum, total // 2 + 1)]
+    return float((lo + hi) / 2)
+
+
+def _reference(x: np.ndarray, w: np.ndarray) -> tuple[float, float, float]:
+    centre = weighted_median(x, w)
+    dev = np.abs(x - centre)
+    return centre, weighted_median(dev, w), float(np.average(dev, weights=w))
+
+
+def robust_z(metrics: pd.DataFrame, same_month_peers: int, min_values: int) -> pd.DataFrame:
+    """``metrics`` with each row's reference (``peers`` stations, ``same_month``, ``median`` of the values) and
+    ``z`` (NaN where the reference has fewer than two stations or ``min_values`` values, or no spread)."""
+    m = metrics.reset_index(drop=True).copy()
+    m["x"] = np.where(m["metric"].isin(LOG_SCALE), np.log1p(m["value"].astype(float)), m["value"].astype(float))
+    m["n"] = m["n"].astype(int)
+    stations = {}
+    refs = {}
+    for name, keys in (("month", ["catalogue", "metric", "month"]), ("pool", ["catalogue", "metric"])):
+        out = pd.DataFrame(index=m.index, columns=["centre", "mad", "meanad", "median", "stations", "values"],
+                           dtype=float)
+        for _, idx in m.groupby(keys, dropna=False).indices.items():
+            x, w = m["x"].to_numpy()[idx], m["n"].to_numpy()[idx]
+            centre, mad, meanad = _reference(x, w)
+            out.iloc[idx] = [[centre, mad, meanad, weighted_median(m["value"].to_numpy(float)[idx], w),
+                              m["station_code"].iloc[idx].nunique(), w.sum()]] * len(idx)
+        refs[name] = out
+        stations[name] = out["stations"]
+    same = (stations["month"] >= same_month_peers).to_numpy()
+    ref = pd.DataFrame({c: np.where(same, refs["month"][c], refs["pool"][c]) for c in refs["month"].columns})
+    spread = np.where(ref["mad"] > 0, ref["mad"] / 0.6745, ref["meanad"] * 1.253314)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(spread > 0, (m["x"] - ref["centre"]) / spread, np.nan)
+    enough = (ref["stations"] >= 2) & (ref["values"] >= min_values)
+    return m.assign(z=np.where(enough, z, np.nan), same_month=same, peers=ref["stations"].astype(int).to_numpy(),
+                    median=ref["median"].to_numpy())
+
+
+def peer_outliers(ds, index, towns: pd.DataFrame, z_limit: float, same_month_peers: int,
+                  min_values: int) -> pd.DataFrame:
+    """One finding per township station of ``ds``, month and figure with a value of |robust z| ≥ ``z_limit``."""
+    metrics = index.metrics
+    if metrics.empty:
+        return finding_frame([])
+    scored = robust_z(metrics, same_month_peers, min_values)
+    hits = scored[(scored["z"].abs() >= z_limit) & scored["station_code"].isin(set(ds.stations["code"]))]
+    out = []
+    for (station, month, metric), g in hits.groupby(["station_code", "month", "metric"], sort=True):
+        word, unit, sheet = METRICS[metric]
+        first = g.iloc[0]
+        where = f"同清单 {first['peers']} 个站点{'同月' if first['same_month'] else '各月'}"
+        values = "、".join(f"{_num(v)} {unit}（z = {z:.1f}）" for v, z in zip(g["value"], g["z"]))
+        ids = _records(ds, towns, station, month, metric, set(g["value"]))
+        what = f"{month} {word} {values}" if metric in LOG_SCALE else \
+            f"{month} 有 {len(ids)} 节{sheet}的{word}为 {values}"
+        out.append({
+            "check": "peer_outlier", "station_code": station, "station_name": first["station_name"], "month": month,
+            "why": f"{what}，{'高' if first['z'] > 0 else '低'}于{where}{'' if metric in LOG_SCALE else sheet}的"
+                   f"中位数 {_num(first['median'])} {unit}"
+                   f"（稳健 z，|z| ≥ {z_limit:g} 即列出），请核对这些记录",
+            "records": record_list(sheet, ids), "n_records": len(ids)})
+    return finding_frame(out)
+
+
+def _num(x: float) -> str:
+    return f"{x:.0f}" if abs(x - round(x)) < 0.05 else f"{x:.1f}"
+
+
+def _records(ds, towns: pd.DataFrame, town: str, month: str, metric: str, values: set) -> list[str]:
+    """The records behind a flagged figure: the month's services, or the sessions with the flagged values."""
+    if metric == "services":
+        s = ds.services
+        keep = (s["station_code"].map(towns["township"]) == town) & (s["date"].dt.strftime("%Y-%m") == month)
+        return sorted(s.loc[keep.to_numpy(dtype=bool), "code"].astype(str))
+    owners, sessions, col, value = (ds.groups, ds.group_sessions, "group_code", "attendance") if metric == "attendance" \
+        else (ds.cases, ds.case_sessions, "case_code", "minutes")
+    station = sessions[col].map(owners.set_index("code")["station_code"]).map(towns["township"])
+    keep = (station == town) & (sessions["date"].dt.strftime("%Y-%m") == month) & \
+        sessions[value].astype(float).isin(values)
+    rows = sessions[keep.to_numpy(dtype=bool)]
+    return sorted(rows[col].astype(str) + "/" + rows["seq"].astype(str))

@@ -1,0 +1,31 @@
+"""First-seen date of each dated ledger row (first_seen), for the 补录 check.
+
+Revision ID: 0005
+Revises: 0004 (re-chain after any other 0005 when branches merge)
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "first_seen",
+        sa.Column("record_table", sa.String(length=32), nullable=False),
+        sa.Column("record_key", sa.String(length=255), nullable=False),
+        sa.Column("station_code", sa.String(length=64), nullable=True),
+        sa.Column("first_seen", sa.Date(), nullable=False),
+        sa.PrimaryKeyConstraint("record_table", "record_key"),
+        comment="首次导入日期",
+    )
+    op.create_index("ix_first_seen_station_code", "first_seen", ["station_code"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_first_seen_station_code", table_name="first_seen")
+    op.drop_table("first_seen")
