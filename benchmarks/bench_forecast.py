@@ -104,12 +104,12 @@ def scores(forecasts: pd.DataFrame, truth: pd.DataFrame, flag_column: str = "wil
 
 def backtest(ds, month: int, truth: pd.DataFrame, current: list[str]) -> dict[str, dict]:
     from sgzlib.indicators import evaluate
-    from sgzlib.indicators.forecast import forecast, reference
+    from sgzlib.indicators.forecast import forecast, reference, running_projects
 
     ev = evaluate(ds, CHECKPOINTS[month], projects=current)
     earlier = evaluate(ds, RECENT[month], projects=current)
     t0 = time.perf_counter()
-    ref = reference(ds, ev)
+    ref = reference(ds, ev.as_of, running_projects(ds, ev.as_of, current))
     learned = time.perf_counter() - t0
     t0 = time.perf_counter()
     seasonal = forecast(ds, ev, ref)

@@ -137,17 +137,22 @@ class _Gen:
         return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
 
 
-def build(seed: int = SEED) -> Dataset:
-    """The demo district as a validated ``Dataset``; the same seed gives the same data."""
+def build(seed: int = SEED, quality_problems: bool = True) -> Dataset:
+    """The demo district as a validated ``Dataset``; the same seed gives the same data.
+
+    ``quality_problems=False``: without the planted data-quality problems (``PLANTED.quality``), the rest
+    unchanged (what the tests check gives no finding).
+    """
     g = _Gen(seed)
     g.add("stations", code=HUB, name=f"{DISTRICT}社会工作服务总站", level="县区总站", parent_code=None,
           district=DISTRICT, provider=PROVIDERS[0])
     for i, (code, town, catalogue, tier, options) in enumerate(TOWNSHIPS):
         _station(g, i, code, town, catalogue, tier, options)
     demo_photos.expenses(g.rows)
-    demo_quality.plant(g.rows, PLANTED.quality)
+    if quality_problems:
+        demo_quality.plant(g.rows, PLANTED.quality)
     ds = validate(Dataset({name: pd.DataFrame(rows) for name, rows in g.rows.items()}))
-    ds.frames["first_seen"] = demo_quality.first_seen_dates(ds, PLANTED.quality)
+    ds.frames["first_seen"] = demo_quality.first_seen_dates(ds, PLANTED.quality if quality_problems else None)
     return ds
 
 

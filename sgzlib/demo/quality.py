@@ -55,12 +55,14 @@ def plant(rows: dict[str, list[dict]], planted: QualityPlanted) -> None:
         r["summary"] = text
 
 
-def first_seen_dates(ds, planted: QualityPlanted) -> pd.DataFrame:
+def first_seen_dates(ds, planted: QualityPlanted | None) -> pd.DataFrame:
     """When each dated row of the demo was first seen: 0–6 days after its date (from a checksum of its key,
-    not a random draw), and the planted month of 补录 on its import day."""
+    not a random draw), and the planted month of 补录 (unless ``planted`` is None) on its import day."""
     rows = first_seen.dated_records(ds)
     delay = [zlib.crc32(f"{t}|{k}".encode()) % 7 for t, k in zip(rows["record_table"], rows["record_key"])]
     seen = pd.to_datetime(rows["date"]) + pd.to_timedelta(delay, unit="D")
+    if planted is None:
+        return first_seen.tidy(rows[["record_table", "record_key", "station_code"]].assign(first_seen=seen))
     station, month, day = planted.late_entry
     late = (rows["record_table"] == "services") & (rows["station_code"] == station) & \
         (pd.to_datetime(rows["date"]).dt.strftime("%Y-%m") == month)

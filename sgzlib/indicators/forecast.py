@@ -411,25 +411,56 @@ def _median_without(a: np.ndarray, rank: np.ndarray) -> np.ndarray:
 
 # -- learning the reference -------------------------------------------------------------------------------
 
-def reference(ds, ev, evaluate=None) -> Reference | None:
-    """The ``Reference`` for the running projects of ``ev``: their catalogues' projects of the latest earlier
-    year of the same shape, evaluated at the same point of their year and at their end (two evaluations of
-    those projects only). ``None`` when there is no such project (the forecast then goes by pace alone).
+def resolved_projects(ds, codes: set[str] | None = None) -> pd.DataFrame:
+    """Projects with their catalogue id and ``shape``; when some project names no known catalogue (the
+    evaluation of others still runs), only ``codes`` and the projects naming the same catalogues."""
+    from ..errors import DataError
+    from .context import resolve_projects
+
+    try:
+        projects = resolve_projects(ds)
+    except DataError:
+        p = ds.projects
+        names = set(p.loc[p["code"].isin(codes or set()), "catalogue"])
+        projects = resolve_projects(ds, p.loc[p["catalogue"].isin(names), "code"].tolist())
+    return projects.assign(shape=shape_of(projects["start"], projects["end"]))
+
+
+def running_projects(ds, as_of, codes=None) -> pd.DataFrame:
+    """The projects (of ``codes``, or all) running on ``as_of``, resolved (``resolved_projects``)."""
+    as_of = pd.Timestamp(as_of)
+    projects = resolved_projects(ds, set(codes) if codes is not None else None)
+    keep = (projects["start"] <= as_of) & (projects["end"] > as_of)
+    if codes is not None:
+        keep &= projects["code"].isin(set(codes))
+    return projects[keep].reset_index(drop=True)
+
+
+def past_projects(projects: pd.DataFrame, as_of, running: pd.DataFrame) -> pd.DataFrame:
+    """The projects a forecast of ``running`` learns from: ended before ``as_of``, of the same catalogue and
+    shape, and of the latest such year (``projects``: ``resolved_projects``)."""
+    as_of = pd.Timestamp(as_of)
+    past = projects[(projects["end"] < as_of) & projects["catalogue"].isin(set(running["catalogue"]))
+                    & projects["shape"].isin(set(running["shape"]))]
+    if past.empty:
+        return past
+    latest = past.groupby(["catalogue", "shape"])["start"].transform("max")
+    return past[past["start"] == latest]
+
+
+def reference(ds, as_of, running: pd.DataFrame, evaluate=None) -> Reference | None:
+    """The ``Reference`` for the ``running`` projects (``running_projects``) on ``as_of``, learned from the
+    past projects in ``ds`` (``past_projects``), each evaluated at the same point of its year and at its end
+    (two evaluations of those projects only). ``None`` when there is no such project (the forecast then goes
+    by pace alone). ``ds`` needs to hold those projects' stations only.
     """
     from .engine import evaluate as default_evaluate
 
     evaluate = evaluate or default_evaluate
-    as_of = pd.Timestamp(ev.as_of)
-    projects = _resolved(ds, set(ev.results["project_code"]))
-    projects["shape"] = shape_of(projects["start"], projects["end"])
-    running = projects[(projects["start"] <= as_of) & (projects["end"] > as_of)
-                       & projects["code"].isin(set(ev.results["project_code"]))]
-    past = projects[(projects["end"] < as_of) & projects["catalogue"].isin(set(running["catalogue"]))
-                    & projects["shape"].isin(set(running["shape"]))]
-    if running.empty or past.empty:
+    as_of = pd.Timestamp(as_of)
+    past = past_projects(resolved_projects(ds), as_of, running) if len(running) else running
+    if past.empty:
         return None
-    latest = past.groupby(["catalogue", "shape"])["start"].transform("max")
-    past = past[past["start"] == latest]
     offset = running.drop_duplicates("shape").set_index("shape")["start"].rsub(as_of)
     ratios, factors = [], []
     for (shape, start), cohort in past.groupby(["shape", "start"]):
@@ -442,20 +473,6 @@ def reference(ds, ev, evaluate=None) -> Reference | None:
     n = past["station_code"].nunique()
     return Reference(pd.concat(ratios, ignore_index=True), pd.concat(factors, ignore_index=True),
                      f"{'、'.join(years)}年同清单 {n} 个站点的项目")
-
-
-def _resolved(ds, evaluated: set[str]) -> pd.DataFrame:
-    """Every project with its catalogue id; when some project names no known catalogue (the evaluation of
-    others still runs), only the evaluated projects and those naming the same catalogues."""
-    from ..errors import DataError
-    from .context import resolve_projects
-
-    try:
-        return resolve_projects(ds)
-    except DataError:
-        p = ds.projects
-        names = set(p.loc[p["code"].isin(evaluated), "catalogue"])
-        return resolve_projects(ds, p.loc[p["catalogue"].isin(names), "code"].tolist())
 
 
 def _ratios(then, final) -> pd.DataFrame:

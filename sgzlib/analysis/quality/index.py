@@ -54,10 +54,15 @@ class QualityIndex:
                    join("metrics").drop_duplicates(["station_code", "month", "metric", "value"]))
 
 
-def build_index(ds, as_of) -> QualityIndex:
-    """The index of ``ds`` (unmasked: identities are hashed here) on ``as_of`` (months that have ended)."""
+def build_index(ds, as_of, service_counts: pd.DataFrame | None = None) -> QualityIndex:
+    """The index of ``ds`` (unmasked: identities are hashed here) on ``as_of`` (months that have ended).
+
+    ``service_counts`` (station_code, month ``YYYY-MM``, n): the service records per station and month when
+    ``ds`` does not hold the records themselves (a database counts them: ``store.quality_index``).
+    """
     towns = townships(ds)
-    return QualityIndex(person_keys(ds, towns), worker_days(ds, towns), monthly_metrics(ds, towns, as_of))
+    return QualityIndex(person_keys(ds, towns), worker_days(ds, towns),
+                        monthly_metrics(ds, towns, as_of, service_counts))
 
 
 def townships(ds) -> pd.DataFrame:
@@ -85,7 +90,7 @@ def _folded(values: pd.Series) -> pd.Series:
         uniques = pd.unique(text[present])
         folded = {u: fold(str(u)) for u in uniques}
         out[present] = text[present].map(folded)
-    return out.where(out.astype(bool), None) if present.any() else out
+    return out.where(out.astype(bool), None).astype("string")
 
 
 def _digits(values: pd.Series) -> pd.Series:
@@ -180,7 +185,7 @@ def catalogue_of(ds) -> pd.Series:
     return pd.Series(names.map(ids).to_numpy(), index=ds.projects["code"].astype(object).to_numpy())
 
 
-def monthly_metrics(ds, towns: pd.DataFrame, as_of) -> pd.DataFrame:
+def monthly_metrics(ds, towns: pd.DataFrame, as_of, service_counts: pd.DataFrame | None = None) -> pd.DataFrame:
     """The figures compared with peers, per township station and month ended by ``as_of`` inside one of its
     projects: ``services`` — one row, the number of service records (``n`` 1); ``attendance`` (签到人数 of a
     group session) and ``minutes`` (时长 of a case session) — one row per distinct value, ``n`` the sessions
@@ -194,7 +199,9 @@ def monthly_metrics(ds, towns: pd.DataFrame, as_of) -> pd.DataFrame:
     s = ds.services
     g, gs = ds.groups.set_index("code"), ds.group_sessions
     c, cs = ds.cases.set_index("code"), ds.case_sessions
-    frames = [_per_month(s["station_code"], s["date"], pd.Series(1.0, index=s.index), "services", towns, True),
+    counted = _service_months(service_counts, towns) if service_counts is not None else \
+        _per_month(s["station_code"], s["date"], pd.Series(1.0, index=s.index), "services", towns, True)
+    frames = [counted,
               _per_month(gs["group_code"].map(g["station_code"]), gs["date"], gs["attendance"].astype(float),
                          "attendance", towns, False),
               _per_month(cs["case_code"].map(c["station_code"]), cs["date"], cs["minutes"].astype(float),
@@ -230,4 +237,18 @@ def _per_month(station: pd.Series, dates: pd.Series, values: pd.Series, metric: 
     agg["metric"] = metric
     agg["station_name"] = agg["station_code"].map(_town_names(towns))
     agg["catalogue"] = None
+    return agg[METRIC_COLUMNS]
+
+
+def _service_months(counts: pd.DataFrame, towns: pd.DataFrame) -> pd.DataFrame:
+    """Service records per township station and month from counts per (any) station and month."""
+    town = counts["station_code"].map(towns["township"])
+    keep = town.notna()
+    if not keep.any():
+        return _empty(METRIC_COLUMNS)
+    agg = pd.DataFrame({"station_code": town[keep].to_numpy(), "month": counts.loc[keep, "month"].to_numpy(),
+                        "value": counts.loc[keep, "n"].to_numpy(dtype=float)}).groupby(
+        ["station_code", "month"], as_index=False)["value"].sum()
+    agg["n"], agg["metric"], agg["catalogue"] = 1, "services", None
+    agg["station_name"] = agg["station_code"].map(_town_names(towns))
     return agg[METRIC_COLUMNS]

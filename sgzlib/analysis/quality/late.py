@@ -29,7 +29,8 @@ def late_entries(ds, towns: pd.DataFrame, days: int) -> pd.DataFrame:
         sheet = schema.TABLE_BY_NAME[table].sheet
         seen = sorted(pd.to_datetime(g["first_seen"]).dt.strftime("%Y-%m-%d").unique())
         when = seen[0] if len(seen) == 1 else f"{seen[0]} 至 {seen[-1]}"
-        span = f"{g['lag'].min()}" if g["lag"].min() == g["lag"].max() else f"{g['lag'].min()}–{g['lag'].max()}"
+        low, high = int(g["lag"].min()), int(g["lag"].max())
+        span = f"{low}" if low == high else f"{low}–{high}"
         out.append({
             "check": "late_entry", "station_code": town, "station_name": names.get(town), "month": month,
             "why": f"{month} 的{sheet} {len(g)} 条于 {when} 才首次导入，比记录日期晚 {span} 天（超过 {days} 天即列出），"

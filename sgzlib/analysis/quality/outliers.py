@@ -5,7 +5,9 @@ attendance (签到人数) of each group session, and the minutes (时长) of eac
 with the same figure at the stations whose project has the same catalogue: in the same month when at least
 ``same_month_peers`` stations have that month, else over all their months (a small district). The robust z
 is 0.6745 × (value − median) ÷ MAD, the median absolute deviation (Iglewicz and Hoaglin's modified z); where
-the MAD is 0, the mean absolute deviation × 1.2533 stands in for it. |z| ≥ ``z_limit`` (3.5) is listed, one
+the MAD is 0, the mean absolute deviation × 1.2533 stands in for it. A count is never held to less spread
+than chance gives a Poisson count of the median (√m people; 1/√m on the log scale), so a handful of peers
+that happen to agree closely do not make an ordinary month stand out. |z| ≥ ``z_limit`` (3.5) is listed, one
 finding per station, month and figure, naming the records. Monthly counts are compared on a log scale
 (log(1 + n)): a station twice as busy as its peers is as far from them as one half as busy.
 """
@@ -62,11 +64,21 @@ def robust_z(metrics: pd.DataFrame, same_month_peers: int, min_values: int) -> p
     same = (stations["month"] >= same_month_peers).to_numpy()
     ref = pd.DataFrame({c: np.where(same, refs["month"][c], refs["pool"][c]) for c in refs["month"].columns})
     spread = np.where(ref["mad"] > 0, ref["mad"] / 0.6745, ref["meanad"] * 1.253314)
+    spread = np.maximum(spread, _chance_spread(m["metric"].to_numpy(), ref["median"].to_numpy(dtype=float)))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(spread > 0, (m["x"] - ref["centre"]) / spread, np.nan)
     enough = (ref["stations"] >= 2) & (ref["values"] >= min_values)
     return m.assign(z=np.where(enough, z, np.nan), same_month=same, peers=ref["stations"].astype(int).to_numpy(),
                     median=ref["median"].to_numpy())
+
+
+def _chance_spread(metric: np.ndarray, median: np.ndarray) -> np.ndarray:
+    """The least spread a count has by chance alone (a Poisson count of that median): √m people for an
+    attendance, 1/√m on the log scale of a monthly count; none for minutes."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        poisson = np.where(metric == "attendance", np.sqrt(np.maximum(median, 0)),
+                           np.where(np.isin(metric, LOG_SCALE), 1 / np.sqrt(np.maximum(median, 1)), 0.0))
+    return np.nan_to_num(poisson)
 
 
 def peer_outliers(ds, index, towns: pd.DataFrame, z_limit: float, same_month_peers: int,

@@ -27,12 +27,14 @@ def copied_summaries(ds, towns: pd.DataFrame, copies: int, min_chars: int) -> pd
         return finding_frame([])
     text = s["summary"].astype(object)
     present = text.notna()
+    if not present.any():
+        return finding_frame([])
     uniques = {u: normalise(str(u)) for u in pd.unique(text[present])}
     norm = text[present].map(uniques)
     frame = pd.DataFrame({"norm": norm, "town": s.loc[present, "station_code"].map(towns["township"]),
                           "code": s.loc[present, "code"].astype(object), "text": text[present],
                           "date": s.loc[present, "date"]})
-    frame = frame[(frame["norm"].str.len() >= min_chars) & frame["town"].notna()]
+    frame = frame[(frame["norm"].map(len) >= min_chars) & frame["town"].notna()]
     size = frame.groupby(["town", "norm"])["code"].transform("size")
     frame = frame[size >= copies]
     names = towns.drop_duplicates("township").set_index("township")["name"]
