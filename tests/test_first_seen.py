@@ -18,8 +18,16 @@ from sgzlib.store.db import FIRST_SEEN
 
 
 def seen(engine) -> dict[tuple[str, str], tuple[str | None, dt.date]]:
+    t = FIRST_SEEN
     with engine.connect() as conn:
-        return {(t, k): (s, d) for t, k, s, d in conn.execute(sa.select(FIRST_SEEN))}
+        return {(a, k): (s, d) for a, k, s, d in conn.execute(
+            sa.select(t.c.record_table, t.c.record_key, t.c.station_code, t.c.first_seen))}
+
+
+def record_dates(engine) -> dict[tuple[str, str], dt.date]:
+    t = FIRST_SEEN
+    with engine.connect() as conn:
+        return {(a, k): d for a, k, d in conn.execute(sa.select(t.c.record_table, t.c.record_key, t.c.record_date))}
 
 
 @pytest.fixture
@@ -48,6 +56,7 @@ def test_a_later_import_keeps_the_first_date_and_dates_only_new_rows(engine, tmp
                     seen_on=D("2025-08-03"))
     got = seen(engine)
     assert got[("services", "S001")][1] == D("2025-07-01")  # changed, not new: its first date stays
+    assert record_dates(engine)[("services", "S001")] == D("2025-03-06")  # and it follows the row's own date
     assert got[("services", "S003")][1] == D("2025-08-03")
     ds = storage.load_dataset(engine)
     f = quality.findings(ds, quality.build_index(ds, D("2025-10-31")))

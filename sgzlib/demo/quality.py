@@ -62,9 +62,11 @@ def first_seen_dates(ds, planted: QualityPlanted | None) -> pd.DataFrame:
     delay = [zlib.crc32(f"{t}|{k}".encode()) % 7 for t, k in zip(rows["record_table"], rows["record_key"])]
     seen = pd.to_datetime(rows["date"]) + pd.to_timedelta(delay, unit="D")
     if planted is None:
-        return first_seen.tidy(rows[["record_table", "record_key", "station_code"]].assign(first_seen=seen))
+        return first_seen.tidy(rows[["record_table", "record_key", "station_code"]].assign(
+            first_seen=seen, record_date=rows["date"]))
     station, month, day = planted.late_entry
     late = (rows["record_table"] == "services") & (rows["station_code"] == station) & \
         (pd.to_datetime(rows["date"]).dt.strftime("%Y-%m") == month)
     seen = seen.where(~late, pd.Timestamp(day))
-    return first_seen.tidy(rows[["record_table", "record_key", "station_code"]].assign(first_seen=seen))
+    return first_seen.tidy(rows[["record_table", "record_key", "station_code"]].assign(
+        first_seen=seen, record_date=rows["date"]))

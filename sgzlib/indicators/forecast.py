@@ -312,8 +312,8 @@ def _periods(summary: pd.DataFrame, periods: pd.DataFrame, as_of, ref: Reference
         periods=("k", "size"), kind=("kind", "first"), n=("n", "first"), seasonal=("seasonal", "any"),
         rule=("rule", "first"), n_missed=("missed", "sum"), n_doubt=("doubt", "sum"))
     agg["projected"] = agg["periods"] - agg["n_missed"] - agg["n_doubt"]
-    agg["missed_periods"] = _labels(grid[grid["missed"]], keys).reindex(agg.index)
-    agg["projected_missed"] = _labels(grid[grid["doubt"]], keys).reindex(agg.index)
+    agg["missed_periods"] = _labels(grid[grid["missed"]], keys, agg.index)
+    agg["projected_missed"] = _labels(grid[grid["doubt"]], keys, agg.index)
     rows = summary.set_index(keys).loc[agg.index]
     will_miss = (agg["n_missed"] > 0) | (agg["n_doubt"] > 0)
     kind = agg["kind"].to_numpy(dtype=object)
@@ -350,8 +350,10 @@ def _indicator_target(catalogue: str, tier, indicator_id: str) -> float:
     return float(load_catalogue(catalogue).indicator(indicator_id).target(tier if isinstance(tier, str) else None))
 
 
-def _labels(rows: pd.DataFrame, keys: list[str]) -> pd.Series:
-    return rows.groupby(keys, sort=False)["period"].agg("、".join)
+def _labels(rows: pd.DataFrame, keys: list[str], index: pd.Index) -> pd.Series:
+    """The periods of ``rows`` joined by 、 per (project, indicator) of ``index`` (None where there are none)."""
+    joined = rows.groupby(keys, sort=False)["period"].agg("、".join).reindex(index).astype(object)
+    return joined.where(joined.notna(), None)
 
 
 def _period_note(method, kind, projected, target, missed, doubt, will_miss, needed_text) -> str:

@@ -399,7 +399,8 @@ def apply_changes(conn: sa.Connection, frames: dict[str, pd.DataFrame], changes:
     for t in schema.TABLES:
         if t.name in changes:
             _upsert(conn, t, frames[t.name], changes[t.name])
-    first_seen.write(conn, first_seen.new_rows(frames, changes, seen_on or dt.date.today(), station_of, given))
+    first_seen.write(conn, first_seen.new_rows(frames, changes, seen_on or dt.date.today(), station_of, given),
+                     first_seen.changed_dates(frames, changes))
 
 
 # -- scoped reads for a writer (inside its transaction) ----------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ...domain import schema
-from ...store.first_seen import dated_records
+from ...store.first_seen import late_records
+from .arrays import month_numbers, month_texts, townships_of
 from .findings import finding_frame, record_list
 
 
@@ -13,16 +14,16 @@ def late_entries(ds, towns: pd.DataFrame, days: int) -> pd.DataFrame:
     """One finding per township station, table and month whose rows were first seen more than ``days`` days
     after their own date (``store.first_seen``; rows imported before first-seen dates were kept are not
     judged)."""
-    rows = dated_records(ds)
-    if rows.empty:
+    late = late_records(ds, days)
+    if late.empty:
         return finding_frame([])
-    lag = (pd.to_datetime(rows["first_seen"]) - pd.to_datetime(rows["date"])).dt.days
-    late = rows[(lag > days).to_numpy(dtype=bool)].assign(lag=lag)
-    late["town"] = late["station_code"].map(towns["township"])
+    late["lag"] = (late["first_seen"].to_numpy(dtype="datetime64[D]") - late["date"].to_numpy(dtype="datetime64[D]")
+                   ).astype("int64")
+    late["town"] = townships_of(late["station_code"], towns)
     late = late[late["town"].notna()]
     if late.empty:
         return finding_frame([])
-    late["month"] = pd.to_datetime(late["date"]).dt.strftime("%Y-%m")
+    late["month"] = month_texts(month_numbers(late["date"]))
     names = towns.drop_duplicates("township").set_index("township")["name"]
     out = []
     for (town, table, month), g in late.groupby(["town", "record_table", "month"], sort=True):

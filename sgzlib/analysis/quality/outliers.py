@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ...domain import schema
+from .arrays import month_numbers, townships_of
 from .findings import finding_frame, record_list
 
 # metric → (what is measured, its unit, the sheet of its records)
@@ -90,19 +91,19 @@ def peer_outliers(ds, index, towns: pd.DataFrame, z_limit: float, same_month_pee
     scored = robust_z(metrics, same_month_peers, min_values)
     hits = scored[(scored["z"].abs() >= z_limit) & scored["station_code"].isin(set(ds.stations["code"]))]
     out = []
+    rows = _Rows(ds, towns)
     for (station, month, metric), g in hits.groupby(["station_code", "month", "metric"], sort=True):
         word, unit, sheet = METRICS[metric]
         first = g.iloc[0]
         where = f"同清单 {first['peers']} 个站点{'同月' if first['same_month'] else '各月'}"
         values = "、".join(f"{_num(v)} {unit}（z = {z:.1f}）" for v, z in zip(g["value"], g["z"]))
-        ids = _records(ds, towns, station, month, metric, set(g["value"]))
+        ids = rows.of(metric, station, month, set(g["value"]))
         what = f"{month} {word} {values}" if metric in LOG_SCALE else \
             f"{month} 有 {len(ids)} 节{sheet}的{word}为 {values}"
         out.append({
             "check": "peer_outlier", "station_code": station, "station_name": first["station_name"], "month": month,
             "why": f"{what}，{'高' if first['z'] > 0 else '低'}于{where}{'' if metric in LOG_SCALE else sheet}的"
-                   f"中位数 {_num(first['median'])} {unit}"
-                   f"（稳健 z，|z| ≥ {z_limit:g} 即列出），请核对这些记录",
+                   f"中位数 {_num(first['median'])} {unit}（稳健 z，|z| ≥ {z_limit:g} 即列出），请核对这些记录",
             "records": record_list(sheet, ids), "n_records": len(ids)})
     return finding_frame(out)
 
@@ -111,16 +112,33 @@ def _num(x: float) -> str:
     return f"{x:.0f}" if abs(x - round(x)) < 0.05 else f"{x:.1f}"
 
 
-def _records(ds, towns: pd.DataFrame, town: str, month: str, metric: str, values: set) -> list[str]:
-    """The records behind a flagged figure: the month's services, or the sessions with the flagged values."""
-    if metric == "services":
-        s = ds.services
-        keep = (s["station_code"].map(towns["township"]) == town) & (s["date"].dt.strftime("%Y-%m") == month)
-        return sorted(s.loc[keep.to_numpy(dtype=bool), "code"].astype(str))
-    owners, sessions, col, value = (ds.groups, ds.group_sessions, "group_code", "attendance") if metric == "attendance" \
-        else (ds.cases, ds.case_sessions, "case_code", "minutes")
-    station = sessions[col].map(owners.set_index("code")["station_code"]).map(towns["township"])
-    keep = (station == town) & (sessions["date"].dt.strftime("%Y-%m") == month) & \
-        sessions[value].astype(float).isin(values)
-    rows = sessions[keep.to_numpy(dtype=bool)]
-    return sorted(rows[col].astype(str) + "/" + rows["seq"].astype(str))
+class _Rows:
+    """The records behind a flagged figure: the month's services, or the sessions with the flagged values.
+    Each table's townships and months are worked out once, when a finding first needs them."""
+
+    def __init__(self, ds, towns: pd.DataFrame):
+        self.ds, self.towns, self.tables = ds, towns, {}
+
+    def _table(self, metric: str):
+        if metric not in self.tables:
+            ds = self.ds
+            if metric == "services":
+                s = ds.services
+                town, ids, values, dates = s["station_code"], s["code"].astype(str), None, s["date"]
+            else:
+                owners, sessions, col, value = (ds.groups, ds.group_sessions, "group_code", "attendance") \
+                    if metric == "attendance" else (ds.cases, ds.case_sessions, "case_code", "minutes")
+                town = sessions[col].map(owners.set_index("code")["station_code"])
+                ids = sessions[col].astype(str) + "/" + sessions["seq"].astype(str)
+                values, dates = sessions[value].to_numpy(dtype=float, na_value=np.nan), sessions["date"]
+            codes, names = pd.factorize(townships_of(town, self.towns))
+            self.tables[metric] = (codes, pd.Index(names), month_numbers(dates), ids.to_numpy(dtype=object), values)
+        return self.tables[metric]
+
+    def of(self, metric: str, town: str, month: str, values: set) -> list[str]:
+        codes, names, months, ids, vals = self._table(metric)
+        where = names.get_indexer([town])[0]
+        keep = (codes == where) & (months == month_numbers(pd.Series([pd.Timestamp(month + "-01")]))[0])
+        if vals is not None:
+            keep &= np.isin(vals, list(values))
+        return sorted(ids[keep])

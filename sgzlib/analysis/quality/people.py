@@ -6,6 +6,7 @@ import pandas as pd
 
 from ...domain import schema
 from ...domain.dataset import split_list
+from ...domain.vocab import LIST_SEPARATOR
 from .findings import finding_frame
 
 KIND_WORDS = {"id": "身份证号相同", "name_birth": "姓名和出生日期相同", "name_phone": "姓名和联系电话相同"}
@@ -54,7 +55,9 @@ def indicators_counting(ds, evaluation, codes: set[str]) -> dict[str, tuple[str,
     person on a roster (服务对象), services naming them, their cases, charity aid to them."""
     tables = schema.TABLE_BY_NAME
     s = ds.services
-    named = split_list(s["beneficiary_codes"])
+    listed = s["beneficiary_codes"].dropna()
+    several = listed.str.contains(LIST_SEPARATOR, regex=False).to_numpy(dtype=bool)
+    named = pd.concat([listed[~several].str.strip(), split_list(listed[several])])  # most rows name one person
     named = named[named.isin(codes)]
     records = [pd.DataFrame({"record_table": ROSTER, "record_id": sorted(codes), "beneficiary_code": sorted(codes)}),
                pd.DataFrame({"record_table": tables["services"].sheet,

@@ -20,6 +20,7 @@ def upgrade() -> None:
         sa.Column("record_key", sa.String(length=255), nullable=False),
         sa.Column("station_code", sa.String(length=64), nullable=True),
         sa.Column("first_seen", sa.Date(), nullable=False),
+        sa.Column("record_date", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("record_table", "record_key"),
         comment="首次导入日期",
     )
