@@ -256,13 +256,17 @@ def _per_month(station: pd.Series, dates: pd.Series, values: pd.Series | None, m
         keep &= values.notna().to_numpy()
     if not keep.any():
         return pd.DataFrame(columns=["station_code", "mnum", "metric", "value", "n"])
-    frame = pd.DataFrame({"station_code": town[keep], "mnum": months[keep]})
-    if values is None:
-        agg = frame.groupby(["station_code", "mnum"]).size().rename("value").reset_index()
-        agg["value"], agg["n"] = agg["value"].astype(float), 1
+    code, names = pd.factorize(town[keep])
+    if values is None:  # count rows per (township, month): one sort of integers
+        pair = code.astype("int64") * 100_000 + (months[keep] - months[keep].min())
+        uniq, n = np.unique(pair, return_counts=True)
+        agg = pd.DataFrame({"station_code": names[uniq // 100_000], "mnum": uniq % 100_000 + months[keep].min(),
+                            "value": n.astype(float), "n": 1})
     else:
-        frame["value"] = values.to_numpy(dtype=float, na_value=np.nan)[keep]
+        frame = pd.DataFrame({"station_code": code, "mnum": months[keep],
+                              "value": values.to_numpy(dtype=float, na_value=np.nan)[keep]})
         agg = frame.groupby(["station_code", "mnum", "value"]).size().rename("n").reset_index()
+        agg["station_code"] = names[agg["station_code"].to_numpy()]
     agg["metric"] = metric
     return agg[["station_code", "mnum", "metric", "value", "n"]]
 

@@ -52,16 +52,18 @@ def robust_z(metrics: pd.DataFrame, same_month_peers: int, min_values: int) -> p
     m["n"] = m["n"].astype(int)
     stations = {}
     refs = {}
+    x_all, w_all, v_all = m["x"].to_numpy(), m["n"].to_numpy(), m["value"].to_numpy(float)
+    station_codes = pd.factorize(m["station_code"].to_numpy(dtype=object))[0]
     for name, keys in (("month", ["catalogue", "metric", "month"]), ("pool", ["catalogue", "metric"])):
-        out = pd.DataFrame(index=m.index, columns=["centre", "mad", "meanad", "median", "stations", "values"],
-                           dtype=float)
-        for _, idx in m.groupby(keys, dropna=False).indices.items():
-            x, w = m["x"].to_numpy()[idx], m["n"].to_numpy()[idx]
-            centre, mad, meanad = _reference(x, w)
-            out.iloc[idx] = [[centre, mad, meanad, weighted_median(m["value"].to_numpy(float)[idx], w),
-                              m["station_code"].iloc[idx].nunique(), w.sum()]] * len(idx)
-        refs[name] = out
-        stations[name] = out["stations"]
+        grouped = m.groupby(keys, dropna=False, sort=False)
+        gid = grouped.ngroup().to_numpy()
+        stats = np.full((grouped.ngroups, 6), np.nan)
+        for idx in grouped.indices.values():
+            x, w = x_all[idx], w_all[idx]
+            stats[gid[idx[0]]] = [*_reference(x, w), weighted_median(v_all[idx], w),
+                                  len(np.unique(station_codes[idx])), w.sum()]
+        refs[name] = pd.DataFrame(stats[gid], columns=["centre", "mad", "meanad", "median", "stations", "values"])
+        stations[name] = refs[name]["stations"]
     same = (stations["month"] >= same_month_peers).to_numpy()
     ref = pd.DataFrame({c: np.where(same, refs["month"][c], refs["pool"][c]) for c in refs["month"].columns})
     spread = np.where(ref["mad"] > 0, ref["mad"] / 0.6745, ref["meanad"] * 1.253314)

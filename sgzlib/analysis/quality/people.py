@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import operator
+
+import numpy as np
 import pandas as pd
 
 from ...domain import schema
@@ -24,8 +28,10 @@ def duplicate_people(ds, index, evaluation=None) -> pd.DataFrame:
     people = index.people
     if people.empty or ds.beneficiaries.empty:
         return finding_frame([])
-    local = people[people["beneficiary_code"].isin(set(ds.beneficiaries["code"]))]
-    pairs = local.merge(people, on="key", suffixes=("", "_other"))
+    keys, counts = np.unique(people["key"].to_numpy(dtype=np.uint64), return_counts=True)
+    shared = people[people["key"].isin(keys[counts > 1])]  # a key held by one roster row cannot match another
+    local = shared[shared["beneficiary_code"].isin(ds.beneficiaries["code"].to_numpy(dtype=object))]
+    pairs = local.merge(shared, on="key", suffixes=("", "_other"))
     pairs = pairs[pairs["station_code"] != pairs["station_code_other"]]
     if pairs.empty:
         return finding_frame([])
@@ -56,8 +62,11 @@ def indicators_counting(ds, evaluation, codes: set[str]) -> dict[str, tuple[str,
     tables = schema.TABLE_BY_NAME
     s = ds.services
     listed = s["beneficiary_codes"].dropna()
-    several = listed.str.contains(LIST_SEPARATOR, regex=False).to_numpy(dtype=bool)
-    named = pd.concat([listed[~several].str.strip(), split_list(listed[several])])  # most rows name one person
+    text = listed.to_numpy(dtype=object)
+    several = np.fromiter(map(operator.contains, text, itertools.repeat(LIST_SEPARATOR)), dtype=bool, count=len(text))
+    one = pd.Series(np.fromiter(map(str.strip, text[~several]), dtype=object, count=int((~several).sum())),
+                    index=listed.index[~several], dtype=object)
+    named = pd.concat([one, split_list(listed[several])])  # most rows name one person: no split needed
     named = named[named.isin(codes)]
     records = [pd.DataFrame({"record_table": ROSTER, "record_id": sorted(codes), "beneficiary_code": sorted(codes)}),
                pd.DataFrame({"record_table": tables["services"].sheet,
