@@ -7,14 +7,6 @@ The public analysis API is ``sgzlib.api``, re-exported here (loaded on first use
     wb.station("YL01").evaluate()
 """
 
-import pandas as _pd
-
-# Text columns stay pandas' Python-object strings even though pyarrow is installed (it is, for the bulk
-# reads of ``storage.load_dataset``): measured on a 1,000-station province, the indicator engine ran
-# about twice as slow over Arrow-backed strings, which it turns into object arrays in many places,
-# than the Arrow reads saved. The option also keeps every frame's dtypes the same with or without pyarrow.
-_pd.set_option("mode.string_storage", "python")
-
 __version__ = "0.1.0"
 
 _API = ("open", "demo_workbench", "default_as_of", "Workbench")
@@ -23,7 +15,7 @@ __all__ = ["__version__", *_API]
 
 def __getattr__(name: str):
     if name in _API:
-        from . import api
+        from . import api  # on first use: keeps start-up fast (``sgz --help`` imports this package, not pandas)
 
         return getattr(api, name)
     raise AttributeError(f"module 'sgzlib' has no attribute {name!r}")

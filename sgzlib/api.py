@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 
+from .demo import district as demo
 from .domain.dataset import Dataset
 from .workbench import Workbench, default_as_of, open_workbench
 
@@ -52,8 +53,6 @@ def open(url: str | None = None, *, masked: bool = True, as_of=None) -> Workbenc
 
 @functools.lru_cache(maxsize=1)
 def _demo_dataset() -> Dataset:
-    from .demo import district as demo
-
     return demo.build()
 
 
@@ -65,6 +64,4 @@ def demo_workbench() -> Workbench:
     >>> wb.as_of, len(wb.stations())
     (datetime.date(2025, 10, 31), 22)
     """
-    from .demo import district as demo
-
     return Workbench(_demo_dataset(), masked=True, as_of=demo.AS_OF)

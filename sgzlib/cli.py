@@ -1,20 +1,79 @@
 """The ``sgz`` command line: assembles arguments and calls the library.
 
 Each subcommand lives in its own module of ``sgzlib.commands`` with a
-``register(subparsers)`` function that adds its parser and sets ``func``.
-Library errors become Chinese messages here, at the boundary, and a non-zero
-exit code.
+``register(subparsers)`` function that adds its parser and sets ``func``;
+``commands.GROUPS`` lists them by what the user is doing. Library errors become
+Chinese messages here, at the boundary, and a non-zero exit code. argparse's own
+words (usage, help, errors) are Chinese too (``ZH``).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import pkgutil
 import sys
 
 from . import __version__, commands
 from .errors import ProblemsError, SgzError
+
+# argparse's messages (Python 3.11) in Chinese: argparse looks its module-level ``_`` and ``ngettext`` up at
+# each call, so pointing them here (once, when the command line is loaded) makes every parser speak Chinese.
+ZH = {
+    "usage: ": "用法：",
+    "options": "选项",
+    "positional arguments": "位置参数",
+    "show this help message and exit": "显示本帮助并退出",
+    "show program's version number and exit": "显示版本号并退出",
+    "%(prog)s: error: %(message)s\n": "%(prog)s：错误：%(message)s\n",
+    "the following arguments are required: %s": "缺少必需的参数：%s",
+    "unrecognized arguments: %s": "无法识别的参数：%s",
+    "invalid choice: %(value)r (choose from %(choices)s)": "无效的选择：%(value)r（可选：%(choices)s）",
+    "invalid %(type)s value: %(value)r": "值无效：%(value)r",
+    "argument %(argument_name)s: %(message)s": "参数 %(argument_name)s：%(message)s",
+    "expected one argument": "需要一个值",
+    "expected at most one argument": "最多只能有一个值",
+    "expected at least one argument": "至少需要一个值",
+    "expected %s argument": "需要 %s 个值",
+    "expected %s arguments": "需要 %s 个值",
+    "not allowed with argument %s": "不能与参数 %s 同时使用",
+    "one of the arguments %s is required": "必须给出以下参数之一：%s",
+    "ambiguous option: %(option)s could match %(matches)s": "选项 %(option)s 有歧义，可能是：%(matches)s",
+    "ignored explicit argument %r": "多余的值 %r",
+    "unexpected option string: %s": "意外的选项：%s",
+    "unknown parser %(parser_name)r (choices: %(choices)s)": "未知的命令 %(parser_name)r（可选：%(choices)s）",
+    "can't open '%(filename)s': %(error)s": "无法打开「%(filename)s」：%(error)s",
+}
+
+
+def _zh(message: str) -> str:
+    return ZH.get(message, message)
+
+
+def _zh_n(singular: str, plural: str, n: int) -> str:
+    return _zh(singular if n == 1 else plural)
+
+
+argparse._ = _zh
+argparse.ngettext = _zh_n
+
+
+class ChineseParser(argparse.ArgumentParser):
+    """An ``ArgumentParser`` whose usage, help and errors are in Chinese (``ZH``, set for the whole process)."""
+
+
+class _TopLevel(ChineseParser):
+    """``sgz`` itself: its help lists the commands by group (``commands.GROUPS``), not alphabetically."""
+
+    def format_help(self) -> str:
+        width = max(len(name) for _, group in commands.GROUPS for name, _, _ in group) + 2
+        lines = [self.format_usage().rstrip(), "", self.description or "", ""]
+        for title, group in commands.GROUPS:
+            lines.append(title)
+            lines += [f"  {name.ljust(width)}{text}" for name, _, text in group]
+            lines.append("")
+        lines += ["选项：", "  -h, --help    显示本帮助并退出", "  --version     显示版本号并退出", "",
+                  "每个命令的用法：sgz 命令 --help（例如 sgz report --help）。"]
+        return "\n".join(lines) + "\n"
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
@@ -23,30 +82,25 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     Each command module imports what its command needs, and some need a lot
     (``sgz dashboard`` loads Voila and Jupyter Server, seconds of start-up):
     a command line that names its command imports that module only. Without
-    one (``sgz``, ``sgz --help``, a misspelt command) every command is
-    registered, so help and errors list them all.
+    one (``sgz``, ``sgz --help``, a misspelt command) no command module is
+    imported: the commands are listed from ``commands.GROUPS``.
     """
-    parser = argparse.ArgumentParser(
-        prog="sgz", description="社工站督导与个案分析工作台：台账导入、指标评估、督导报告、看板。")
+    parser = _TopLevel(prog="sgz", description="社工站督导与个案分析工作台：台账导入、指标评估、督导报告、看板。")
     parser.add_argument("--version", action="version", version=f"sgz {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="命令", title="命令")
-    modules = sorted(info.name for info in pkgutil.iter_modules(commands.__path__))
-    named = _command_module(argv, modules)
-    for name in [named] if named else modules:
-        importlib.import_module(f"{commands.__name__}.{name}").register(sub)
+    sub = parser.add_subparsers(dest="command", metavar="命令", title="命令", parser_class=ChineseParser)
+    named = _command_name(argv)
+    if named:
+        importlib.import_module(f"{commands.__name__}.{commands.MODULES[named]}").register(sub)
+    else:
+        for name in commands.MODULES:
+            sub.add_parser(name, help=commands.summary(name))
     return parser
 
 
-def _command_module(argv: list[str] | None, modules: list[str]) -> str | None:
-    """The module of the command ``argv`` names first (``import`` → ``import_``, ``repair-db`` → ``repair_db``)."""
+def _command_name(argv: list[str] | None) -> str | None:
+    """The command ``argv`` names first, or None."""
     first = next((a for a in argv or () if not a.startswith("-")), None)
-    if first is None or first.startswith("_"):
-        return None
-    name = first.replace("-", "_")
-    for candidate in (name, f"{name}_"):
-        if candidate in modules:
-            return candidate
-    return None
+    return first if first in commands.MODULES else None
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:

@@ -29,9 +29,9 @@ from sgzlib.cli import json_records
 from sgzlib.commands.evaluate import run_evaluation, scored
 from sgzlib.domain import schema
 from sgzlib.errors import DefinitionError
-from sgzlib.reports.data import load_index
 from sgzlib.store import access, audit, privacy, storage
 from sgzlib.store.db import SQL_TABLES
+from sgzlib.workbench import open_index
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -208,7 +208,7 @@ def test_evaluator_reads_masked_people_and_is_refused_the_raw_columns(district, 
     assert not set(got["name"]) & set(raw["name"]) - {privacy.mask_name(n) for n in raw["name"]}
     run = sgz("evaluate", "--db", district["evaluator_url"], "--station", "YL02", "--format", "json")
     assert run.returncode == 0, run.stderr
-    index = load_index(district["evaluator_url"])  # what the report batches read first: the masked view
+    index = open_index(district["evaluator_url"]).ds  # what the report batches read first: the masked view
     assert len(index.stations) == len(demo_ds.stations) and len(index.projects) == len(demo_ds.projects)
     reference = run_evaluation(district["owner_url"], None, station="YL02")  # as the owner, in clear
     assert json.loads(run.stdout)["results"] == json.loads(json.dumps(json_records(scored(reference.results, None)),

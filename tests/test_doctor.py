@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 
 from sgzlib import cli
-from sgzlib.runtime import doctor, system_packages
-from sgzlib.runtime.doctor import FAIL, OK, WARN
+from sgzlib.commands import doctor
+from sgzlib.commands.doctor import FAIL, OK, WARN
+from sgzlib.runtime import system_packages
 from sgzlib.store import storage
 
 

@@ -37,9 +37,12 @@ def timeline(ds):
 
 @pytest.mark.slow
 def test_api_docstring_examples_run():
-    result = doctest.testmod(api, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 40
-    assert result.failed == 0
+    from sgzlib.workbench import analyses, model
+
+    flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+    results = [doctest.testmod(m, optionflags=flags) for m in (api, model, analyses)]
+    assert sum(r.attempted for r in results) >= 40
+    assert [r.failed for r in results] == [0, 0, 0]
 
 
 def test_package_reexports_the_api():
@@ -206,7 +209,8 @@ def test_lab_command_line_and_environment(tmp_path):
     assert "--allow-root" not in lab.lab_argv(9999, tmp_path, "tok", allow_root=False)
     env = lab.lab_env("sqlite:///data/x.db", base={})
     assert env["SGZ_DATABASE_URL"] == f"sqlite:///{(tmp_path.cwd() / 'data' / 'x.db').resolve()}"
-    args = build_parser().parse_args(["lab", "--port", "9000", "--workspace", "w", "--no-browser"])
+    argv = ["lab", "--port", "9000", "--workspace", "w", "--no-browser"]
+    args = build_parser(argv).parse_args(argv)
     assert (args.port, args.workspace, args.no_browser, args.db) == (9000, "w", True, None)
 
 

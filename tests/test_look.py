@@ -22,7 +22,7 @@ from sgzlib.reports import assessment, district, jobs, station
 from sgzlib.reports.display import table_html
 from sgzlib.store import storage
 
-EXAMPLE = scoring.Path(scoring.__file__).parent / "data" / "scoring-example.yaml"
+EXAMPLE = scoring.Path(scoring.__file__).parents[1] / "data" / "scoring-example.yaml"
 
 
 @pytest.fixture(scope="module")

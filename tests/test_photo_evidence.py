@@ -15,8 +15,8 @@ from sgzlib.demo import photos as demo_photos
 from sgzlib.domain.dataset import Dataset
 from sgzlib.photos import checks
 from sgzlib.photos import scan as photo_scan
-from sgzlib.photos.store import tidy_index
 from sgzlib.reports import photo_evidence
+from sgzlib.store.photo_index import tidy_index
 
 D = dt.date.fromisoformat
 STATION = {"code": "S1", "name": "测试街道社会工作服务站", "level": "乡镇街道站", "parent_code": None, "district": "测试区"}

@@ -14,8 +14,8 @@ from sgzlib.demo import photogen
 from sgzlib.domain.dataset import Dataset
 from sgzlib.photos import checks, hashing, match
 from sgzlib.photos import scan as photo_scan
-from sgzlib.photos.store import load_index, tidy_index
 from sgzlib.store import storage
+from sgzlib.store.photo_index import load_index, tidy_index
 
 D = dt.date.fromisoformat
 T = dt.datetime.fromisoformat
@@ -296,7 +296,7 @@ def test_duplicate_finder_recall_and_no_false_pair_on_350_photos():
 
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_index_round_trips_through_both_databases(backend, request, folder):
-    from sgzlib.photos.store import known_files, thumbnails, write_scan
+    from sgzlib.store.photo_index import known_files, thumbnails, write_scan
 
     engine = request.getfixturevalue("sqlite_engine" if backend == "sqlite" else "pg_engine")
     scan1 = photo_scan.scan_folder(folder, {})
@@ -312,3 +312,11 @@ def test_index_round_trips_through_both_databases(backend, request, folder):
     assert len(load_index(engine)) == 7
     thumb = thumbnails(engine, [("S1", "2025-03/a.jpg")])[("S1", "2025-03/a.jpg")]
     assert thumb == next(r["thumbnail"] for r in scan1.rows if r["path"] == "2025-03/a.jpg")
+
+
+def test_the_index_columns_are_the_tables():
+    """The photo index's column list (``photos.scan.INDEX_COLUMNS``) is the database table's, less the thumbnail."""
+    from sgzlib.photos.scan import INDEX_COLUMNS
+    from sgzlib.store.db import PHOTO_FILES
+
+    assert [c.name for c in PHOTO_FILES.columns if c.name != "thumbnail"] == INDEX_COLUMNS

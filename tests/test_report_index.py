@@ -11,8 +11,9 @@ import pytest
 
 from sgzlib import cli
 from sgzlib.errors import ConfigError
-from sgzlib.reports import batch, index, jobs, pdf
+from sgzlib.reports import batch, index, jobs
 from sgzlib.reports.html import external_resources
+from sgzlib.runtime import browser
 from sgzlib.store import storage
 
 
@@ -31,6 +32,13 @@ def _written(job, out, formats):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x", encoding="utf-8")
         result.files[fmt] = path
+    return result
+
+
+def _with_record(result, out):
+    """A station report's result with the 督导记录 workbook its kernel writes next to it."""
+    result.files["record"] = result.job.path(out, batch.RECORD_SUFFIX)
+    result.files["record"].write_text("x", encoding="utf-8")
     return result
 
 
@@ -135,14 +143,14 @@ def test_sgz_chromium_is_the_only_browser_when_set(tmp_path, monkeypatch):
     on_path = _fake_browser(tmp_path / "bin")
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     monkeypatch.setenv("SGZ_CHROMIUM", str(tmp_path / "nonexistent"))
-    assert pdf.find_chromium() is None  # neither PATH nor /usr/bin/chromium is consulted
+    assert browser.find_chromium() is None  # neither PATH nor /usr/bin/chromium is consulted
     with pytest.raises(ConfigError, match="SGZ_CHROMIUM"):
-        pdf.chromium_path()
+        browser.chromium_path()
     chosen = _fake_browser(tmp_path / "other", "my-chromium")
     monkeypatch.setenv("SGZ_CHROMIUM", chosen)
-    assert pdf.find_chromium() == chosen
+    assert browser.find_chromium() == chosen
     monkeypatch.delenv("SGZ_CHROMIUM")
-    assert pdf.find_chromium() == on_path  # PATH before /usr/bin/chromium
+    assert browser.find_chromium() == on_path  # PATH before /usr/bin/chromium
 
 
 def test_without_a_browser_the_default_drops_pdf_and_an_explicit_pdf_fails(demo_url, tmp_path, monkeypatch):
@@ -152,7 +160,7 @@ def test_without_a_browser_the_default_drops_pdf_and_an_explicit_pdf_fails(demo_
 
     def fake_run_jobs(todo, out, formats, workers, progress, env):
         seen["formats"] = formats
-        return [_written(j, tmp_path / "out", ("ipynb", "html")) for j in todo]
+        return [_with_record(_written(j, tmp_path / "out", ("ipynb", "html")), tmp_path / "out") for j in todo]
 
     monkeypatch.setattr(batch, "run_jobs", fake_run_jobs)
     assert cli.main(["report", "station", "YL01", "--as-of", "2025-10-31", "--db", demo_url,
@@ -178,6 +186,6 @@ def test_explicit_pdf_without_browser_is_a_clear_cli_error(demo_url, tmp_path, m
 
 def test_enable_pdf_command_names_the_packages(monkeypatch):
     monkeypatch.delenv("SGZ_CHROMIUM", raising=False)
-    command = pdf.enable_pdf_command()
+    command = browser.enable_pdf_command()
     assert command.endswith("apt-get install -y chromium fonts-noto-cjk && make demo")
     assert command.startswith("sudo ") == (os.geteuid() != 0)

@@ -184,7 +184,7 @@ def test_chart_fonts_are_at_least_9pt_at_print_size(reports):
 def test_table_text_is_left_aligned_unless_numeric(reports):
     from playwright.sync_api import sync_playwright
 
-    from sgzlib.reports.pdf import CHROMIUM_ARGS, chromium_path
+    from sgzlib.runtime.browser import CHROMIUM_ARGS, chromium_path
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)

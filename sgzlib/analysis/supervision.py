@@ -244,6 +244,7 @@ class Attention:
     worsened: pd.DataFrame = field(default_factory=pd.DataFrame)
     missing_post: pd.DataFrame = field(default_factory=pd.DataFrame)
     rules: AttentionRules = AttentionRules()
+    spending: pd.DataFrame = field(default_factory=pd.DataFrame)  # open spending flags, with what the station does
 
     @property
     def agenda(self) -> pd.DataFrame:
@@ -277,7 +278,18 @@ def station_attention(ds, station: str, as_of, results: pd.DataFrame | None = No
                      cases_needing_attention(ds, station, as_of, evaluation, rules),
                      groups_at_risk(ds, station, as_of, evaluation, rules),
                      evidence_problems(ds, station, as_of), action_items(ds, station, as_of),
-                     indicators_needing_attention(mine(results)), mine(worsened), mine(missing_post), rules)
+                     indicators_needing_attention(mine(results)), mine(worsened), mine(missing_post), rules,
+                     spending_flags(evaluation))
+
+
+def spending_flags(evaluation) -> pd.DataFrame:
+    """The evaluation's spending flags not cleared by an evaluator, with the check's name and what the
+    station does about it (``indicators.spending``)."""
+    if evaluation is None or evaluation.spending.records.empty:
+        return pd.DataFrame()
+    sp = evaluation.spending
+    how = sp.checks[["project_code", "check_id", "name", "station_action"]]
+    return sp.open_records.merge(how, on=["project_code", "check_id"], how="left")
 
 
 def _codes(frame: pd.DataFrame, column: str = "code", label=None, limit: int = 8) -> str:
@@ -329,6 +341,10 @@ def agenda(att: Attention) -> pd.DataFrame:
         rows = att.evidence[att.evidence["kind"] == kind]
         add(3, len(rows), "佐证材料", f"{len(rows)} 条{kind}", _codes(rows, "record"), len(rows),
             suffix=_EVIDENCE_HINT[kind])
+    flags = att.spending
+    for _, rows in (flags.groupby("check_id", sort=False) if not flags.empty else ()):
+        add(3, len(rows), "经费使用", f"{len(rows)} 笔支出需核查：{rows['name'].iloc[0]}", _codes(
+            rows, "record_id", lambda r: r["basis"]), len(rows), suffix=f"（{rows['station_action'].iloc[0]}）")
     uncounted = cases[cases["not_counted"] & ~cases["high_risk"]]
     add(2, len(uncounted), "个案", f"{len(uncounted)} 个个案{NOT_COUNTED}", _codes(
         uncounted, label=lambda r: r["count_reason"].split("；")[0]), len(uncounted), why="指标清单的认定条件未满足")

@@ -7,10 +7,11 @@ from pathlib import Path
 from ..cli import add_db_argument
 from ..errors import ConfigError
 from ..store import access, audit, storage
+from . import summary
 
 
 def register(sub) -> None:
-    p = sub.add_parser("access", help="访问控制：按用户与角色文件设置 PostgreSQL 账号、站点范围与脱敏",
+    p = sub.add_parser("access", help=summary("access"),
                        description="按用户与角色文件（YAML，示例见 data/access-example.yaml）在 PostgreSQL 中为每个用户"
                                    "建立登录账号、按角色建立组角色，对每张表按站点范围启用行级安全，脱敏用户只能通过脱敏视图"
                                    "读取姓名、电话、身份证号等个人信息。重复执行结果相同；从文件中删去的用户被停用。"

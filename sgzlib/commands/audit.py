@@ -8,10 +8,11 @@ from ..cli import add_db_argument
 from ..domain.dates import require_date
 from ..domain.labels import AUDIT_ACTIONS, AUDIT_HEADERS, YES_NO
 from ..store import audit, storage
+from . import summary
 
 
 def register(sub) -> None:
-    p = sub.add_parser("audit", help="查看操作记录：谁在何时导入、导出、生成报告或修改权限",
+    p = sub.add_parser("audit", help=summary("audit"),
                        description="列出操作记录（导入、导出、报告批次、权限变更）：时间、账号、文件及其 SHA-256、"
                                    "涉及站点、新增/修改/删除行数、是否试运行、是否脱敏。记录与所记的操作在同一事务中写入，"
                                    "只增不改。")

@@ -21,11 +21,12 @@ from ..domain.dates import require_date
 from ..errors import ConfigError
 from ..store import storage
 from ..store.db import SQL_TABLES
+from . import summary
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "dashboard", help="打开看板（项目进度、服务成效、个案与小组督导），在浏览器中查看",
+        "dashboard", help=summary("dashboard"),
         description="在本机 127.0.0.1 上启动看板服务（Voila），用浏览器打开显示的地址即可。看板只显示图表和筛选控件，"
                     "不显示也不执行代码；服务对象姓名已遮蔽。按 Ctrl+C 停止。")
     add_db_argument(p)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from ..cli import add_db_argument
 from ..demo import district as demo
+from ..demo.photos import write_photos
 from ..store import storage
+from . import summary
 
 
 def register(sub) -> None:
-    p = sub.add_parser("demo", help="生成示范区（云岭区）演示数据并写入数据库",
+    p = sub.add_parser("demo", help=summary("demo"),
                        description="用固定随机种子生成示范区演示数据（1 个县区总站、7 个乡镇街道站及村社区室，"
                                    "2025 年全年台账），写入数据库；重复运行结果相同。")
     add_db_argument(p)
@@ -27,8 +29,6 @@ def run(args) -> int:
     if not summary.changed_anything:
         print("数据库已是最新，未做任何修改。")
     if args.photos:
-        from ..demo.photos import write_photos
-
         done = write_photos(ds, args.photos)
         print(f"照片文件夹 {args.photos}：写入 {done['written']} 张，未变 {done['unchanged']} 张")
     return 0

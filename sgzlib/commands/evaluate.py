@@ -21,7 +21,6 @@ from ..cli import add_db_argument, json_records
 from ..domain import asof
 from ..domain.dates import require_date
 from ..domain.labels import (
-    EXPECTED,
     EXPLAIN_HEADERS,
     PERIOD_KIND_LABELS,
     PERIOD_WHOLE,
@@ -33,9 +32,10 @@ from ..domain.labels import (
 )
 from ..errors import ConfigError
 from ..indicators import RESULT_COLUMNS, RULES, scoring
-from ..indicators.spending import spending_text
+from ..indicators.spending import DECISIONS, spending_text
 from ..store import outputs
 from ..workbench import open_workbench
+from . import summary
 
 HEADERS = RESULT_HEADERS
 SCORE_COLUMNS = ["points", "score", "credit_rule"]
@@ -45,7 +45,7 @@ FORMATS = ("table", "csv", "json", "xlsx")
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "evaluate", help=f"按指标清单评估项目：实际值、目标、{EXPECTED}、状态、得分",
+        "evaluate", help=summary("evaluate"),
         description=f"按各项目的指标清单和档位评估全部指标：每个指标一行“{PERIOD_WHOLE}”汇总，按月/季度考核的指标另有每期一行。"
                     "状态：达标、进度正常、落后、未开始、未达标（周期已结束未达到）、待核验（检查项尚未勾选）。")
     add_db_argument(p)
@@ -97,6 +97,8 @@ def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
         out["rule"] = out["rule"].map(lambda r: RULES[r].label if r in RULES else r)
     if "reason_code" in out:
         out["reason_code"] = reason_labels(out["reason_code"])
+    if "decision" in out:
+        out["decision"] = out["decision"].map(lambda d: DECISIONS.get(d, d))
     return out.rename(columns=headers)
 
 

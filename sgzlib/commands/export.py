@@ -8,10 +8,11 @@ from .. import ledger
 from ..cli import add_db_argument
 from ..domain import schema
 from ..store import access, audit, storage
+from . import summary
 
 
 def register(sub) -> None:
-    p = sub.add_parser("export", help="把数据库导出为台账工作簿（与导入格式相同）",
+    p = sub.add_parser("export", help=summary("export"),
                        description="把数据库（或一个站点及其下属站点）导出为台账工作簿，格式与模板和导入相同："
                                    "导出后原样导入不会改变任何数据。")
     p.add_argument("out", metavar="OUT.xlsx", help="输出文件")

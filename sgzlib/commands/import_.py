@@ -10,12 +10,13 @@ from .. import ledger
 from ..cli import add_db_argument
 from ..errors import DataError
 from ..store import storage
+from . import summary
 
 SHOWN_KEYS = 20
 
 
 def register(sub) -> None:
-    p = sub.add_parser("import", help="导入台账工作簿（.xlsx），有任何错误则整体不写入",
+    p = sub.add_parser("import", help=summary("import"),
                        description="导入一个站点或整个县区的台账工作簿。按编码匹配：重复导入不会重复计数，"
                                    "改动的行会更新并列出。工作簿中有任何错误时不写入任何内容，并一次列出全部错误。")
     p.add_argument("file", metavar="FILE.xlsx", help="台账工作簿")

@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..reports import index
+from ..runtime.browser import enable_pdf_command, find_chromium
+from . import summary
 
 
 def register(sub) -> None:
-    p = sub.add_parser("index", help="重建报告目录页（out/index.html）并列出已生成的报告",
+    p = sub.add_parser("index", help=summary("index"),
                        description="按站点列出输出目录中由 sgz report 生成的全部督导报告、年终评估、评分表和区县概览"
                                    "（每份注明截至日期），写成可离线打开的 index.html。每次 sgz report 之后会自动重建。")
     p.add_argument("--out", metavar="目录", default="out", help="报告输出目录（默认 out/）")
@@ -16,9 +19,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..reports import index
-    from ..reports.pdf import enable_pdf_command, find_chromium
-
     out = Path(args.out)
     if not out.is_dir():
         raise ConfigError(f"输出目录 {out} 不存在：先运行 sgz report … --out {out}")

@@ -10,11 +10,12 @@ from pathlib import Path
 from ..cli import add_db_argument
 from ..dashboards.lab import DEFAULT_PORT, DEFAULT_WORKSPACE, LabServer, prepare_workspace
 from ..store import storage
+from . import summary
 
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "lab", help="在 JupyterLab 中分析：打开工作台文件夹，内含分析范例笔记本",
+        "lab", help=summary("lab"),
         description="在本机 127.0.0.1 上启动 JupyterLab，打开工作台文件夹（默认当前目录下的「工作台」）。"
                     "第一次使用时把分析范例（个案分析、小组分析、成效分析、指标追踪）复制进去，已有的文件不会被覆盖。"
                     "笔记本中用 import sgzlib as sgz; wb = sgz.open() 读取数据库（地址由本命令通过环境变量传给内核，"

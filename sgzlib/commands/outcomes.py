@@ -20,6 +20,7 @@ from ..domain.labels import EXPLAIN_HEADERS, YES_NO, reason_labels
 from ..domain.scales import load_scales
 from ..errors import ConfigError
 from ..workbench import open_workbench
+from . import summary
 
 VIEWS = ("all", "summary", "worsened", "missing-post", "pairs", "unpaired", "follow-ups")
 VIEW_TITLES = {
@@ -49,7 +50,7 @@ PERSON_COLUMNS = ("beneficiary_code", "name")
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "outcomes", help="服务对象前后测成效：配对、检验、可靠变化、变差和缺后测名单",
+        "outcomes", help=summary("outcomes"),
         description="按站点、领域、量表和服务方式（个案/小组/其他）汇总前测→后测的改善（正数=变好，"
                     "已按量表方向换算），给出配对 t 检验、Wilcoxon 符号秩检验（Pratt 法处理零差）、d_z、"
                     "配对秩二列相关 r 和 Jacobson–Truax 可靠变化指数；并列出得分变差的服务对象和服务已结束"

@@ -9,11 +9,16 @@ from pathlib import Path
 
 from ..cli import add_db_argument
 from ..errors import ConfigError, NotFoundError
+from ..photos import scan as photo_scan
+from ..photos.checks import photo_findings
+from ..store import photo_index as store
 from ..store import storage
+from ..store.db import SQL_TABLES
+from . import summary
 
 
 def register(sub) -> None:
-    p = sub.add_parser("photos", help="照片佐证：建立照片索引、核查照片",
+    p = sub.add_parser("photos", help=summary("photos"),
                        description="照片佐证：scan 读取站点照片文件夹建立索引（SHA-256、感知哈希、拍摄时间、位置）；"
                                    "check 列出缺失、重复使用、拍摄时间或地点不符、未被使用的照片。")
     cmds = p.add_subparsers(dest="photos_command", metavar="子命令", required=True)
@@ -35,9 +40,6 @@ def register(sub) -> None:
 
 
 def run_scan(args) -> int:
-    from ..photos import scan as photo_scan
-    from ..photos import store
-
     root = Path(args.folder)
     if not root.is_dir():
         raise NotFoundError(f"照片文件夹不存在：{root}")
@@ -65,8 +67,6 @@ def run_scan(args) -> int:
 
 
 def run_check(args) -> int:
-    from ..photos.checks import photo_findings
-
     ds = storage.load_dataset(storage.connect(args.db), args.station)
     findings = photo_findings(ds)
     uses, problems, unused = findings.uses, findings.findings, findings.unused
@@ -82,8 +82,6 @@ def run_check(args) -> int:
 
 def _stations(engine) -> set[str]:
     import sqlalchemy as sa
-
-    from ..store.db import SQL_TABLES
 
     with engine.connect() as conn:
         return {c for (c,) in conn.execute(sa.select(SQL_TABLES["stations"].c.code))}

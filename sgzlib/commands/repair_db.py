@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from ..cli import add_db_argument
 from ..store import storage
+from . import summary
 
 
 def register(sub) -> None:
-    p = sub.add_parser("repair-db", help="补全建库被中断的数据库（补建缺少的表、记下版本，已有数据保留）",
+    p = sub.add_parser("repair-db", help=summary("repair-db"),
                        description="第一次建库时被中断、表中已有数据而无法自动补全的数据库：补建缺少的表并记下结构版本。"
                                    "已建好的数据库不做任何修改。执行前请先备份数据库。")
     add_db_argument(p)

@@ -7,6 +7,12 @@ import sys
 from ..cli import add_db_argument
 from ..domain.asof import DEFAULT_TEXT
 from ..errors import ConfigError
+from ..reports import batch, index, jobs
+from ..reports.batch import FORMATS, default_formats
+from ..reports.jobs import KIND_NAMES, kernel_env
+from ..runtime.browser import CHROMIUM_ENV_VAR
+from ..store import audit, storage
+from . import summary
 
 KINDS = {
     "station": ("督导报告：每个社工站一份（指标进度、需关注个案与小组、服务成效、佐证问题、行动项、建议议程）",
@@ -21,7 +27,7 @@ KINDS = {
 
 
 def register(sub) -> None:
-    p = sub.add_parser("report", help="生成督导报告、年终评估、区县概览、督导简报（ipynb、离线 HTML、PDF）",
+    p = sub.add_parser("report", help=summary("report"),
                        description="用 papermill 运行报告笔记本，为一个或全部站点生成报告：执行后的 .ipynb、"
                                    "可离线打开的单文件 HTML（不访问任何外部网址）和 PDF。多份报告按 CPU 核数并行。"
                                    "离开站点的报告（区县概览、年终评估）中的姓名、电话、身份证号一律脱敏。")
@@ -60,8 +66,6 @@ def register(sub) -> None:
 
 
 def formats(text: str | None) -> tuple[str, ...]:
-    from ..reports.batch import FORMATS, default_formats
-
     if text is None:
         return default_formats()
     chosen = tuple(f.strip().lower() for f in text.split(",") if f.strip())
@@ -72,8 +76,6 @@ def formats(text: str | None) -> tuple[str, ...]:
 
 
 def build_jobs(args) -> list:
-    from ..reports import jobs
-
     if args.kind == "digest":
         chosen = [bool(args.targets), bool(args.supervisor), bool(args.all)]
         if sum(chosen) != 1:
@@ -95,11 +97,6 @@ def build_jobs(args) -> list:
 
 
 def run(args) -> int:
-    from ..reports import index
-    from ..reports.batch import run_jobs
-    from ..reports.jobs import KIND_NAMES, kernel_env
-    from ..reports.pdf import CHROMIUM_ENV_VAR
-
     chosen = formats(args.format)
     if args.format is None and "pdf" not in chosen:
         print(f"未找到 Chromium 浏览器（或 {CHROMIUM_ENV_VAR} 指定的路径不存在）：本次只生成 ipynb 和 HTML，不生成 PDF；"
@@ -110,7 +107,7 @@ def run(args) -> int:
         return 1
     if args.kind == "station" and args.unmasked:
         print("注意：--unmasked 生成的督导报告含未脱敏个人信息，仅限站内使用。", file=sys.stderr)
-    results = run_jobs(todo, args.out, formats=chosen, workers=args.jobs, progress=not args.quiet,
+    results = batch.run_jobs(todo, args.out, formats=chosen, workers=args.jobs, progress=not args.quiet,
                        env=kernel_env(args.db))
     for r in results:
         if r.ok and "record" in r.files:
@@ -130,8 +127,6 @@ def run(args) -> int:
 
 def _audit(args, todo: list, ok: int, failed: int, kind_name: str) -> None:
     """One audit row for the batch: its kind, targets, masked or not, and how many succeeded."""
-    from ..store import audit, storage
-
     engine = storage.connect(args.db)
     try:
         with storage.write_transaction(engine) as conn:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..domain.dataset import Dataset
+from ..domain.supervision_records import session_code
 from ..domain.validation import validate
 from . import photos as demo_photos
 from . import quality as demo_quality
@@ -486,8 +487,6 @@ def _recorded_sessions(g: _Gen, code: str, staff: list[str]) -> None:
     half of the stations. In the stations of ``overdue_action_stations`` the June item (D3) is still in
     progress at the August 督导记录 session and at both recorded sessions: carried over three times.
     """
-    from ..domain.supervision_records import session_code
-
     first, second = RECORDED_SESSIONS
     s1, s2 = session_code(code, first), session_code(code, second)
     owner, other = staff[0], staff[-1]

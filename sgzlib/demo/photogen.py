@@ -21,6 +21,10 @@ import numpy as np
 import pandas as pd
 from PIL import Image, ImageDraw, ImageFilter
 
+from ..photos.checks import content_groups
+from ..photos.scan import scan_folder
+from ..store.photo_index import tidy_index
+
 # EXIF tag numbers (EXIF 2.32): IFD0, the Exif IFD and the GPS IFD.
 TAG_MAKE, TAG_MODEL, TAG_SOFTWARE, TAG_DATETIME = 0x010F, 0x0110, 0x0131, 0x0132
 TAG_EXIF_IFD, TAG_GPS_IFD = 0x8769, 0x8825
@@ -174,8 +178,6 @@ def measure_duplicates(truth: pd.DataFrame, index: pd.DataFrame, thresholds) -> 
     pairs of different pictures (``similar_false``: of the same family, i.e.
     different photos of a similar scene).
     """
-    from ..photos.checks import content_groups
-
     frame = index.merge(truth, on="path")
     pictures = frame["picture"].to_numpy()
     family = frame["family"].to_numpy()
@@ -202,9 +204,6 @@ def measure_duplicates(truth: pd.DataFrame, index: pd.DataFrame, thresholds) -> 
 def duplicate_benchmark(families: int, thresholds) -> pd.DataFrame:
     """Write ``duplicate_set`` to a temporary folder, scan it as ``sgz photos scan`` does, measure each threshold."""
     import tempfile
-
-    from ..photos.scan import scan_folder
-    from ..photos.store import tidy_index
 
     with tempfile.TemporaryDirectory() as tmp:
         truth = duplicate_set(tmp, families)

@@ -23,6 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..domain.dataset import split_list
+from ..photos.checks import PHOTO_TABLES
 from . import photogen
 
 PHOTO_STATION = "YL02"
@@ -82,8 +83,6 @@ def position(code: str) -> tuple[float | None, float | None]:
 
 def named_photos(ds, station: str = PHOTO_STATION) -> pd.DataFrame:
     """Every photo the station's ledger names: record id, date, name (services, sessions, expenses)."""
-    from ..photos.checks import PHOTO_TABLES
-
     parts = []
     for table, _, ids, _ in PHOTO_TABLES:
         frame = ds[table]

@@ -24,6 +24,8 @@ import pandas as pd
 
 from ..errors import Problem
 from . import schema
+from .dataset import split_list
+from .supervision_records import record_problems
 
 # (table, date column) of the records that are project work.
 PROJECT_WORK = (("services", "date"), ("case_sessions", "date"), ("group_sessions", "date"),
@@ -39,8 +41,6 @@ ORDERED_DATES = (("projects", "start", "end"), ("staff", "joined", "left"), ("be
 
 def data_problems(ds) -> list[Problem]:
     """Every problem of the rules of this module."""
-    from .supervision_records import record_problems
-
     return project_period_problems(ds) + before_joined_problems(ds) + date_order_problems(ds) + record_problems(ds)
 
 
@@ -103,8 +103,6 @@ def project_period_problems(ds) -> list[Problem]:
 
 def before_joined_problems(ds) -> list[Problem]:
     """Records about a beneficiary dated before the beneficiary joined."""
-    from .dataset import split_list
-
     joined = ds.beneficiaries.dropna(subset=["code", "joined"]).drop_duplicates("code").set_index("code")["joined"]
     out = []
     for table, who, column in ABOUT_BENEFICIARY:

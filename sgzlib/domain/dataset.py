@@ -18,8 +18,9 @@ from . import schema
 from .vocab import LIST_SEPARATOR
 
 # Frames a dataset may carry besides the ledger tables, each with a station_code: the photo index
-# (``sgzlib.photos``, sgz photos scan) and the first-seen dates of dated rows (``sgzlib.store.first_seen``).
-EXTRA_FRAMES = ("photo_files", "first_seen")
+# (``sgzlib.photos``, sgz photos scan), evaluators' decisions on spending flags and the first-seen dates of
+# dated rows (``sgzlib.store.first_seen``).
+EXTRA_FRAMES = ("photo_files", "spending_overrules", "first_seen")
 
 
 @dataclass
@@ -90,7 +91,7 @@ class Dataset:
             mask = self.station_column(t.name).isin(keep)
             frames[t.name] = self.frames[t.name][mask.fillna(False).to_numpy()]
         out = Dataset(frames)
-        for extra in EXTRA_FRAMES:  # not ledger sheets: the photo index, the first-seen dates
+        for extra in EXTRA_FRAMES:  # not ledger sheets
             frame = self.frames.get(extra)
             if frame is not None:
                 out.frames[extra] = frame[frame["station_code"].isin(keep).to_numpy(dtype=bool)].reset_index(drop=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from ..errors import ConfigError
 from .vocab import fold
 
 _DATE_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?$")
@@ -51,8 +52,6 @@ def _from_serial(number: float) -> dt.date | None:
 
 def require_date(value: object, what: str = "日期") -> dt.date:
     """Like ``parse_date`` but raises a Chinese ``ConfigError`` (for CLI arguments)."""
-    from ..errors import ConfigError
-
     parsed = parse_date(value)
     if parsed is None:
         raise ConfigError(f"{what}「{value}」不是有效日期，请写成 2026-03-05 或 2026年3月5日")

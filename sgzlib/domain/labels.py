@@ -76,6 +76,8 @@ SPENDING_HEADERS = {
     "project_code": "项目编码", "check_id": "核查编号", "name": "核查项", "source_text": "原文", "status": "结果",
     "n_flagged": "需核查笔数", "amount_flagged": "需核查金额(元)", "record_id": "记录编号", "date": "日期",
     "amount": "金额(元)", "category": "类别", "item": "物品", "place": "地点", "reason": "原因",
+    "basis": "依据", "decision": "评估方复核", "decided_by": "复核人", "decided_at": "复核时间", "decision_note": "复核说明",
+    "n_cleared": "复核撤销笔数", "evaluator_action": "评估方怎么做", "station_action": "站点怎么做",
 }
 
 # -- reason codes -----------------------------------------------------------------------------
@@ -129,7 +131,8 @@ def reason_labels(codes: pd.Series) -> pd.Series:
     return codes.map(reason_label).astype(object)
 
 # -- the audit trail (sgz audit) ------------------------------------------------------------
-AUDIT_ACTIONS = {"import": "导入", "export": "导出", "report": "报告批次", "access": "权限变更"}
+AUDIT_ACTIONS = {"import": "导入", "export": "导出", "report": "报告批次", "access": "权限变更",
+                 "spending_overrule": "经费核查复核"}
 AUDIT_HEADERS = {
     "at": "时间", "login": "账号", "action": "操作", "file_name": "文件", "stations": "站点", "new": "新增",
     "changed": "修改", "removed": "删除", "dry_run": "试运行", "masked": "脱敏", "sha256": "文件SHA-256",

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from ..errors import DefinitionError, Problem
+from ..errors import DefinitionError, NotFoundError, Problem
 from . import schema
 from .vocab import fold
 
@@ -99,8 +99,6 @@ class ScaleRegistry:
 
     def require(self, name: object) -> Scale:
         """Like ``resolve`` but raises a Chinese ``NotFoundError`` listing the known scales."""
-        from ..errors import NotFoundError
-
         found = self.resolve(name)
         if found is None:
             raise NotFoundError(f"量表「{name}」未在量表库中登记。可用的量表：{self.known()}")

@@ -19,7 +19,10 @@ import yaml
 
 from ..domain.vocab import VOCABS, fold
 from ..errors import DefinitionError, NotFoundError, Problem
+from ..photos.checks import DEFAULT_MAX_DAYS, DEFAULT_MAX_KM, FINDINGS
+from .photos import ACTIONS, photo_actions
 from .registry import RULES, Param
+from .spending import check_spending
 
 CATALOGUE_DIR = Path(__file__).resolve().parent.parent / "catalogues"
 ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -99,8 +102,6 @@ class Catalogue:
 
     @property
     def photo_actions(self) -> dict[str, str]:
-        from .photos import photo_actions
-
         return photo_actions(self.photo_required, dict(self.photo_checks))
 
     def indicator(self, indicator_id: str) -> Indicator:
@@ -208,8 +209,6 @@ def _check_catalogue(data: dict, where: str, problems: list[Problem]) -> dict:
         bad("bad_evidence", f"evidence 只能含 {'、'.join(sorted(EVIDENCE_FIELDS))}", "evidence", evidence)
         evidence = {}
     photo = _check_photo_settings(evidence, bad)
-    from .spending import check_spending
-
     spending = check_spending(data.get("spending"), bad)
     tasks, choose = _check_tasks(data.get("optional_tasks"), bad)
     indicators = []
@@ -239,9 +238,6 @@ def _check_catalogue(data: dict, where: str, problems: list[Problem]) -> dict:
 
 def _check_photo_settings(evidence: dict, bad) -> dict:
     """``photo_checks`` (finding → refuse/flag), ``photo_max_days`` and ``photo_max_km`` of ``evidence``."""
-    from ..photos.checks import DEFAULT_MAX_DAYS, DEFAULT_MAX_KM, FINDINGS
-    from .photos import ACTIONS
-
     stated = evidence.get("photo_checks") or {}
     if not isinstance(stated, dict):
         bad("bad_photo_checks", "evidence.photo_checks 必须是 核查项: refuse/flag 的键值对", "evidence.photo_checks", stated)
@@ -271,7 +267,7 @@ COUNTING_RULES = ("period_count", "record_count")
 def _check_occasion_minimums(indicators: list[Indicator], file: str, problems: list[Problem]) -> None:
     """Every indicator counting the occasions that carry a per-occasion minimum states that minimum.
 
-    DOMAIN.md rule 6: an occasion below "≥N元/次" does not count, in every indicator
+    docs/counting-rules.md rule 6: an occasion below "≥N元/次" does not count, in every indicator
     that counts those occasions. A count that follows it writes ``min_amount: N``;
     one whose source text says the amount is free (seed 002 "金额不限") writes
     ``min_amount: 0``, so the reading is always stated, never left to a default.

@@ -19,9 +19,10 @@ from ..domain.dataset import split_list
 from ..domain.vocab import LIST_SEPARATOR, fold
 from ..errors import DataError, NotFoundError, Problem
 from .catalogue import Catalogue, load_catalogue
-from .evidence import REUSED_PHOTO, photo_check
+from .evidence import REASONS, REUSED_PHOTO, photo_check
 from .frames import as_object, objects
 from .periods import month_number
+from .photos import findings_for, indexed_check
 
 
 class Context:
@@ -122,8 +123,6 @@ class Context:
     def _photo_verdicts(self, s: pd.DataFrame, owner: pd.DataFrame) -> dict[str, np.ndarray]:
         """``valid``, ``reason_code``, ``reason`` of each owned service: by file name, or by the photo index
         with the settings of the owning project's catalogue (``indicators.photos``)."""
-        from .photos import findings_for, indexed_check
-
         pos = owner["pos"].to_numpy()
         base = fast_photo_check(s, ["code"])
         out = {k: base[k].to_numpy(dtype=bool if k == "valid" else object)[pos] for k in ("valid", "reason_code", "reason")}
@@ -218,8 +217,6 @@ def _maybe_shared(files: np.ndarray) -> np.ndarray:
 
 
 def photo_check_reason(code: str) -> str:
-    from .evidence import REASONS
-
     return REASONS[code]
 
 

@@ -4,7 +4,7 @@ The engine loops over catalogues and their indicators (a few hundred at
 most); each rule evaluates every project of its catalogue at once with
 DataFrame operations, so a province costs the same number of rule calls as a
 station. Expected values, statuses and notes are derived here, the same way
-for every rule kind (``DOMAIN.md``, counting rule 8). The engine gives no
+for every rule kind (``docs/counting-rules.md``, rule 8). The engine gives no
 points: a score exists only under an evaluator's scheme (``sgzlib.indicators.scoring``,
 rule 12).
 """
@@ -23,7 +23,9 @@ from .context import Context
 from .frames import text_column
 from .periods import PERIOD_WHOLE
 from .registry import EXPLAIN_COLUMNS, RULES, STATE, VERDICT_COLUMNS
+from .rollup import rollup
 from .spending import SpendingResult, evaluate_spending
+from .verdicts import combine
 
 RESULT_COLUMNS = ["station_code", "station_name", "project_code", "catalogue", "tier", "indicator_id",
                   "indicator_name", "domain", "mandatory", "rule", "period", "period_kind", "period_end", "actual",
@@ -313,8 +315,6 @@ class Evaluation:
         Columns: project_code, code, counted, reason_code, reason, indicator_ids, counted_sessions, needed,
         missing_records, short_sessions.
         """
-        from .verdicts import combine
-
         return combine(self.verdicts[self.verdicts["kind"] == kind])
 
     def explain(self, project_code: str, indicator_id: str) -> pd.DataFrame:
@@ -325,6 +325,4 @@ class Evaluation:
 
     def rollup(self, ds, level: str = "station") -> pd.DataFrame:
         """Status counts and shares per station, county hub or district (``level``)."""
-        from .rollup import rollup
-
         return rollup(self.summary, ds, level)

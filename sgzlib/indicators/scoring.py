@@ -1,6 +1,6 @@
 """Scoring schemes (评分细则) that an evaluator supplies: points per indicator and how credit is given.
 
-None of the seed catalogues gives points or partial credit (``DOMAIN.md``, rule
+None of the seed catalogues gives points or partial credit (``docs/counting-rules.md``, rule
 12), so the indicator engine gives none: it says met, not met or to verify. A
 score total exists only under a scheme written by the evaluator as a YAML
 file, checked when loaded (every problem at once, ``DefinitionError``)::
@@ -30,6 +30,7 @@ import pandas as pd
 import yaml
 
 from ..errors import DefinitionError, NotFoundError, Problem
+from .catalogue import load_catalogue
 
 CREDITS = {
     "all_or_nothing": "达标得满分，未达标 0 分",
@@ -176,8 +177,6 @@ def parse_scheme(text: str, path: str | Path = "<text>", catalogues=()) -> Schem
 
 
 def _catalogue(name, catalogues, bad):
-    from .catalogue import load_catalogue
-
     if not name:
         return None
     for cat in catalogues:

@@ -15,7 +15,9 @@ from ..analysis.supervision_cycle import action_register
 from ..domain import schema
 from ..domain.labels import ACTION_OPEN
 from ..domain.supervision_records import HISTORY, ITEMS, _ts, derived_history, history, session_code, sessions
+from ..domain.vocab import VOCABS
 from ..errors import Problem
+from . import layout
 from .ledger import norm_key
 
 __all__ = ["ACTION_TOPIC", "add_history", "session_rows", "write_session_workbook"]
@@ -96,9 +98,6 @@ def write_session_workbook(ds, station: str, as_of, agenda: pd.DataFrame, path: 
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
-
-    from ..domain.vocab import VOCABS
-    from . import layout
 
     rows = session_rows(ds, station, as_of, agenda, supervisor)
     when = _ts(as_of)

@@ -22,6 +22,7 @@ import pandas as pd
 from ..domain.dataset import split_list
 from . import hashing
 from .match import AMBIGUOUS, MATCHED, MISSING, FolderIndex
+from .scan import INDEX_COLUMNS
 
 MISSING_FILE, AMBIGUOUS_FILE, UNREADABLE = "missing_file", "ambiguous_file", "unreadable"
 REUSED_CONTENT, TIME_MISMATCH, NO_CAPTURE_TIME, PLACE_MISMATCH = (
@@ -63,8 +64,6 @@ class PhotoFindings:
 
 def photo_index(ds) -> pd.DataFrame:
     """The dataset's photo index (empty when no folder was scanned)."""
-    from .store import INDEX_COLUMNS
-
     frame = ds.frames.get("photo_files")
     return pd.DataFrame(columns=INDEX_COLUMNS) if frame is None else frame
 

@@ -22,6 +22,10 @@ from PIL import Image, UnidentifiedImageError
 
 from . import hashing
 
+# The columns of the photo index (table ``photo_files`` of ``store.db``, less the thumbnail), one row per file.
+INDEX_COLUMNS = ["station_code", "path", "size", "mtime", "sha256", "phash", "taken_at", "latitude", "longitude",
+                 "camera", "software", "width", "height", "readable", "error"]
+
 try:  # HEIC from iPhones: only with a maintained reader
     import pillow_heif
 

@@ -1,7 +1,7 @@
 """The year-end assessment of one project: status per indicator, evidence, outcomes, and the Excel score sheet.
 
 Without a scoring scheme the assessment reports met / not met / to verify
-counts and per-domain completion, never a points total (``DOMAIN.md`` rule 12);
+counts and per-domain completion, never a points total (``docs/counting-rules.md``, rule 12);
 with the evaluator's scheme (``sgzlib.indicators.scoring``) it adds points, scores and
 the total, with the scheme's rule printed next to the total.
 """
@@ -14,11 +14,17 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..charts import plots as charts
+from ..domain import outcomes
 from ..domain.dataset import Dataset, split_list
 from ..domain.labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY
+from ..domain.scales import load_scales
+from ..indicators import scoring
 from ..indicators.spending import OK as SPENDING_OK
+from ..indicators.spending import decision_text
 from ..workbench import open_index, open_workbench
 from . import data
+from .photo_evidence import build as build_photos
+from .scoresheet import write_scoresheet
 from .tables import indicator_table, outcome_people, sort_by_status
 
 
@@ -151,8 +157,6 @@ class AssessmentReport:
 
     def outcome_summary(self, numeric: bool = False) -> pd.DataFrame:
         """Outcome statistics per domain, scale and work type (p-values as text, or as numbers for Excel)."""
-        from ..domain import outcomes
-
         s = outcomes.summary(self.ds, by=("domain", "scale", "work_type"), analysis=self.analysis)
         if s.empty:
             return pd.DataFrame()
@@ -164,8 +168,6 @@ class AssessmentReport:
                              "说明": s["note"]})
 
     def outcome_figure(self):
-        from ..domain.scales import load_scales
-
         pairs = self.analysis.pairs
         if pairs.empty:
             return None
@@ -185,8 +187,6 @@ class AssessmentReport:
         return charts.score_bars(by_domain, by="domain", title="各领域得分与满分（按评分细则）")
 
     def worsened(self) -> pd.DataFrame:
-        from ..domain import outcomes
-
         return outcome_people(self.ds, outcomes.worsened(self.ds, analysis=self.analysis), worsened=True)
 
     def optional_tasks(self) -> pd.DataFrame:
@@ -217,27 +217,26 @@ class AssessmentReport:
 
     def photo_evidence(self):
         """The photo evidence page (``reports.photo_evidence``) of the project's station."""
-        from .photo_evidence import build as build_photos
-
         return build_photos(self.db_url, self.station["code"], self.as_of, self.project["catalogue"])
 
     def spending_table(self) -> pd.DataFrame:
-        """The catalogue's spending checks as a checklist: rule, source text, result, flagged expenses."""
+        """The catalogue's spending checks as a checklist: rule, source text, result, flagged expenses (each with
+        the word or reading that decided it and any evaluator's decision), and what the evaluator and the
+        station do about a flag."""
         sp = self.spending
         if sp is None or sp.checks.empty:
             return pd.DataFrame()
         recs = sp.records
-        listed = {c: "；".join(f"{r.record_id} {r.date:%Y-%m-%d} {r.amount:.2f} 元：{r.reason}"
+        listed = {c: "；".join(f"{r.record_id} {r.date:%Y-%m-%d} {r.amount:.2f} 元：{r.reason}" + decision_text(r)
                                for r in recs[recs["check_id"] == c].itertuples()) for c in sp.checks["check_id"]}
         c = sp.checks
         return pd.DataFrame({"核查": c["status"].map(lambda s: "☑" if s == SPENDING_OK else "☒"), "编号": c["check_id"],
                              "核查项": c["name"], "原文": "“" + c["source_text"] + "”", "结果": c["status"],
                              "需核查笔数": c["n_flagged"], "金额(元)": c["amount_flagged"].round(2),
-                             "需核查的支出": c["check_id"].map(listed)})
+                             "复核撤销笔数": c["n_cleared"], "需核查的支出": c["check_id"].map(listed),
+                             "评估方怎么做": c["evaluator_action"], "站点怎么做": c["station_action"]})
 
     def write_scoresheet(self, path) -> None:
-        from .scoresheet import write_scoresheet
-
         write_scoresheet(self, path)
 
 
@@ -252,8 +251,6 @@ def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None
 
     ``scoring_path``: the evaluator's scoring file; without it no points are given.
     """
-    from ..indicators import scoring
-
     scheme = scoring.load_scheme(scoring_path) if scoring_path else None
     row = open_index(db_url).project_row(project)
     as_of = data.as_date(as_of) if as_of not in (None, "") else pd.Timestamp(row["end"]).date()

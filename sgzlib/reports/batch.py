@@ -17,10 +17,12 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..runtime.browser import chromium_path, find_chromium
 from ..store import outputs
 from .engine import KernelSession, notebook_path
-from .html import external_resources, to_html
+from .html import _exporter, external_resources, plotly_js, to_html
 from .jobs import KIND_NAMES, Job
+from .pdf import PdfRenderer
 
 FORMATS = ("ipynb", "html", "pdf")
 RECORD_SUFFIX = "_督导记录.xlsx"  # a station report's pre-filled 督导记录 workbook, next to it
@@ -31,8 +33,6 @@ def default_formats() -> tuple[str, ...]:
 
     An explicit ``pdf`` is not softened: ``run_jobs`` refuses it without a browser, before any work.
     """
-    from .pdf import find_chromium
-
     return FORMATS if find_chromium() else tuple(f for f in FORMATS if f != "pdf")
 
 
@@ -146,8 +146,6 @@ def run_jobs(jobs: list[Job], out_dir: str | os.PathLike, formats=FORMATS, worke
                     done.put((i, ReportResult(job, error=traceback.format_exc(limit=3))))
 
     if "pdf" in formats:
-        from .pdf import chromium_path
-
         chromium_path()  # no browser: say so before any work starts
     threads = [threading.Thread(target=work, name=f"sgz-report-{k}", daemon=True) for k in range(workers)]
     for t in threads:
@@ -157,8 +155,6 @@ def run_jobs(jobs: list[Job], out_dir: str | os.PathLike, formats=FORMATS, worke
     renderer = None
     try:
         if "html" in formats or "pdf" in formats:
-            from .html import _exporter, plotly_js
-
             plotly_js(), _exporter()  # load the template and plotly.js once, while the kernels start
         if "pdf" in formats and jobs:
             renderer = _start_renderer()
@@ -183,8 +179,6 @@ def run_jobs(jobs: list[Job], out_dir: str | os.PathLike, formats=FORMATS, worke
 
 
 def _start_renderer():
-    from .pdf import PdfRenderer
-
     return PdfRenderer().start()
 
 

@@ -11,6 +11,7 @@ from ..domain.dataset import Dataset
 from ..domain.dates import require_date
 from ..domain.labels import PERIOD_KIND_LABELS
 from ..errors import ConfigError, NotFoundError
+from ..indicators import load_catalogue
 
 LEDGER_ONLY = ("stations", "projects")  # a station with rows only here has no records yet
 
@@ -30,8 +31,6 @@ def as_date(value, what: str = "截至日期") -> dt.date:
 
 def catalogue_title(name) -> str:
     """The Chinese title of the catalogue a project names (by id or title); the name itself if unknown."""
-    from ..indicators import load_catalogue
-
     try:
         return load_catalogue(str(name)).title
     except NotFoundError:

@@ -21,6 +21,8 @@ import urllib.parse
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..workbench import open_index
+from .html import _exporter
 from .jobs import KIND_NAMES
 
 MANIFEST = ".sgz-reports.json"
@@ -57,8 +59,6 @@ class Entry:
 
 def entries_for(results, out_dir: str | os.PathLike, db_url: str | None) -> list[Entry]:
     """Manifest entries for a batch's successful reports (station, name and district looked up in the database)."""
-    from ..workbench import open_index
-
     out_dir = Path(out_dir)
     done = [r for r in results if r.ok and r.files]
     if not done:
@@ -128,8 +128,6 @@ def render(entries: list[Entry], others: list[str] = (), generated: dt.datetime 
     """The index page: district overviews and supervisors' digests first, then one section per station, then
     other tables."""
     import nbformat
-
-    from .html import _exporter
 
     body = _body(entries, others, generated or dt.datetime.now())
     nb = nbformat.v4.new_notebook()

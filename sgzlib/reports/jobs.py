@@ -9,7 +9,9 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from ..domain.supervision_records import stations_of_supervisor, supervisor_stations
 from ..errors import ConfigError, NotFoundError
+from ..indicators.scoring import load_scheme
 from ..store import storage
 from ..store.outputs import contained
 from ..workbench import open_index, open_workbench
@@ -103,8 +105,6 @@ def assessment_jobs(db_url, targets: list[str] | None, as_of=None, district: str
     ``scoring``: the evaluator's scoring file, checked here (every problem at once) before any report runs.
     """
     if scoring:
-        from ..indicators.scoring import load_scheme
-
         load_scheme(scoring)
         scoring = str(Path(scoring).resolve())
     index = open_index(db_url)
@@ -162,8 +162,6 @@ def digest_jobs(db_url, stations: list[str] | None = None, as_of=None, superviso
     A supervisor's stations are those whose sessions they led (``supervision_records.supervisor_stations``);
     an unknown supervisor or station is a Chinese ``NotFoundError`` (naming the known supervisors).
     """
-    from ..domain.supervision_records import stations_of_supervisor, supervisor_stations
-
     wb = open_workbench(db_url, masked=False, as_of=as_of)
     ds = wb.ds
     when = wb.as_of.isoformat()

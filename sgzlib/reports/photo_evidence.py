@@ -16,7 +16,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from ..indicators import load_catalogue
 from ..photos import checks
+from ..store import storage
+from ..store.photo_index import thumbnails
+from ..workbench import open_workbench
+from .display import table_html
 
 LIMIT = 50
 STYLE = """<style>
@@ -114,8 +119,6 @@ class PhotoEvidence:
         return f'<div class="case">{self._img(r.folder, r.path, caption)}<div class="why">{html.escape(r.reason)}</div></div>'
 
     def _list(self, title, rows, columns) -> list[str]:
-        from .display import table_html
-
         out = [f"<h4>{html.escape(title)}</h4>"]
         headers = {"record_table": "记录所在表", "record_id": "记录", "date": "日期", "name": "照片", "reason": "说明",
                    "station_code": "站点", "path": "文件"}
@@ -134,11 +137,6 @@ def build(db_url: str | None, stations: str | list[str], as_of, catalogue: str |
     used by another station, project or year), so the whole dataset is loaded, masked as
     everything that leaves a station (a masked workbench; codes and file names are kept).
     """
-    from ..indicators import load_catalogue
-    from ..photos.store import thumbnails
-    from ..store import storage
-    from ..workbench import open_workbench
-
     cat = load_catalogue(catalogue) if catalogue else None
     limits = {"max_days": cat.photo_max_days, "max_km": cat.photo_max_km} if cat else {}
     ds = open_workbench(db_url, masked=True, as_of=as_of).ds

@@ -9,16 +9,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..analysis import supervision
+from ..analysis import supervision, supervision_cycle
 from ..charts import plots as charts
+from ..domain import caseload
 from ..domain.caseload import MAX_OPEN_CASES
 from ..domain.dataset import Dataset
-from ..domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_KIND_LABELS, PERIOD_WHOLE, TO_VERIFY
+from ..domain.labels import (
+    BEHIND,
+    MET,
+    MISSED,
+    NOT_STARTED,
+    ON_TRACK,
+    PERIOD_KIND_LABELS,
+    PERIOD_WHOLE,
+    SINCE_CHANGES,
+    TO_VERIFY,
+)
 from ..domain.supervision_records import sessions
 from ..indicators.evidence import service_evidence
 from ..ledger.supervision_book import write_session_workbook
 from ..workbench import Workbench, open_workbench
 from . import data
+from .photo_evidence import build as build_photos
 from .tables import INDICATOR_COLUMNS, count_verdict, indicator_table, outcome_people
 
 PERIOD_NAMES = {k: PERIOD_KIND_LABELS[k] for k in ("month", "quarter")}
@@ -158,10 +170,17 @@ class StationReport:
         return pd.DataFrame({"问题": e["kind"], "记录": e["record"], "日期": e["date"], "领域": e["domain"],
                              "说明": e["detail"]})
 
+    def spending(self) -> pd.DataFrame:
+        """The spending flags still open (not cleared by an evaluator): the expense, why, and what to do."""
+        f = self.attention.spending
+        if f.empty:
+            return pd.DataFrame()
+        return pd.DataFrame({"核查项": f["name"], "记录": f["record_id"], "日期": f["date"].dt.strftime("%Y-%m-%d"),
+                             "金额(元)": f["amount"].astype(float).round(2), "物品": f["item"], "原因": f["reason"],
+                             "依据": f["basis"], "站点怎么做": f["station_action"]})
+
     def photo_evidence(self):
         """The photo evidence page (``reports.photo_evidence``) for the station and its village rooms."""
-        from .photo_evidence import build as build_photos
-
         catalogue = self.project["catalogue"] if self.project is not None else None
         return build_photos(self.db_url, self.station["code"], self.as_of, catalogue)
 
@@ -182,8 +201,6 @@ class StationReport:
     @cached_property
     def since_last(self):
         """What changed since the station's previous session (``supervision_cycle.since_last``)."""
-        from ..analysis import supervision_cycle
-
         return supervision_cycle.since_last(self.ds, self.station["code"], self.as_of,
                                             after_results=self.results if not self.results.empty else None)
 
@@ -193,8 +210,6 @@ class StationReport:
         if s.previous is None:
             return "本站此前没有督导记录。"
         c = s.counts()
-        from ..domain.labels import SINCE_CHANGES
-
         parts = "，".join(f"{SINCE_CHANGES[k]} {v} 个" for k, v in c.items())
         return (f"上次督导：{data.fmt_date(s.previous)}（距今 {(self.as_of - s.previous).days} 天）。此后：{parts}；"
                 f"个案服务 {int(s.case_sessions['sessions'].sum()) if len(s.case_sessions) else 0} 节，"
@@ -202,8 +217,6 @@ class StationReport:
                 f"指标状态变化 {len(s.indicators)} 项，前后测 {int(s.outcomes['measured'].sum()) if len(s.outcomes) else 0} 次。")
 
     def since_cases(self) -> pd.DataFrame:
-        from ..domain.labels import SINCE_CHANGES
-
         c = self.since_last.cases
         return pd.DataFrame({"变化": c["change"].map(SINCE_CHANGES), "个案编号": c["code"], "负责社工": c["worker_code"],
                              "日期": c["date"]}) if len(c) else pd.DataFrame()
@@ -239,10 +252,13 @@ class StationReport:
                              "上次督导时": a["status_then"], "现在": a["status"], "经过": trail,
                              "标记": a["flags"].map("、".join)})
 
-    def write_record_workbook(self, path) -> Path:
+    def write_record_workbook(self, path) -> Path | None:
         """The pre-filled 督导记录 workbook of the station's coming session, from this report's agenda
         (``ledger.supervision_book``). The supervisor is named as recorded, in clear even when the report is
-        masked: the workbook stays in the station and is imported back, where a masked name would be refused."""
+        masked: the workbook stays in the station and is imported back, where a masked name would be refused.
+        Nothing is written when ``path`` is None."""
+        if not path:
+            return None
         code = self.station["code"]
         ds = self.ds if not self.masked else open_workbench(self.db_url, stations=code, masked=False).ds
         past = sessions(ds, code, self.as_of)
@@ -251,8 +267,6 @@ class StationReport:
 
     def caseload(self) -> pd.DataFrame:
         """Caseload per social worker (``caseload.caseload``), headers of ``labels.CASELOAD_HEADERS``."""
-        from ..domain import caseload
-
         load = caseload.caseload(self.ds, self.station["code"], self.as_of, self.attention.rules.cases,
                                  self.attention.rules.groups, max_open_cases=self.max_open_cases)
         return caseload.table(load)

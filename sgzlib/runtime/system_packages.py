@@ -17,7 +17,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 
-from ..reports.pdf import CHROMIUM_ENV_VAR, find_chromium
+from .browser import CHROMIUM_ENV_VAR, find_chromium
 
 SWITCH = "SGZ_SYSTEM_PACKAGES"
 OFF = ("no", "0", "false", "off", "否")

@@ -38,7 +38,7 @@ SQL_TABLES: dict[str, sa.Table] = {t.name: _table(t) for t in schema.TABLES}
 
 
 # The photo index (``sgz photos scan``): one row per image file of a station's photo folder.
-# Not a ledger sheet; written by ``sgzlib.photos.store`` only.
+# Not a ledger sheet; written by ``sgzlib.store.photo_index`` only.
 PHOTO_FILES = sa.Table(
     "photo_files", metadata,
     sa.Column("station_code", sa.String(64), primary_key=True),
@@ -97,6 +97,22 @@ AUDIT_LOG = sa.Table(
     sa.Column("detail", sa.Text(), nullable=True),
     sa.Index("ix_audit_log_at", "at"),
     comment="操作记录",
+)
+
+# Evaluators' decisions on spending flags (``sgzlib.store.spending_overrules``): append-only, one row per decision;
+# the latest per expense × check holds. Shown by ``sgz evaluate``, ``sgz explain`` and the reports.
+SPENDING_OVERRULES = sa.Table(
+    "spending_overrules", metadata,
+    sa.Column("id", sa.Integer(), sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("login", sa.String(128), nullable=False),
+    sa.Column("station_code", sa.String(64), nullable=False),
+    sa.Column("expense_code", sa.String(64), nullable=False),
+    sa.Column("check_id", sa.String(64), nullable=False),
+    sa.Column("decision", sa.String(16), nullable=False),
+    sa.Column("note", sa.Text(), nullable=False),
+    sa.Index("ix_spending_overrules_station_code", "station_code"),
+    comment="经费核查复核",
 )
 
 # Who may see what (``sgzlib.store.access``, written by ``sgz access apply``): one row per managed login, and the

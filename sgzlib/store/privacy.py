@@ -301,6 +301,9 @@ def mask_dataset(ds):
             if col in frame.columns:
                 frame[col] = _map(frame[col], lambda v: mask_text(v, names))
         frames[table] = frame
+    decisions = frames.get("spending_overrules")  # an evaluator's note may name a person
+    if decisions is not None and len(decisions):
+        frames["spending_overrules"] = decisions.assign(note=_map(decisions["note"], lambda v: mask_text(v, names)))
     out = Dataset.__new__(Dataset)  # every frame already has its declared dtypes: no second coercion
     out.frames = frames
     return out

@@ -275,9 +275,12 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
         ds = Dataset.of_declared(frames)
     else:
         ds = Dataset(frames)
-    from ..photos.store import load_index
+    from .photo_index import load_index
 
     ds.frames["photo_files"] = load_index(engine, scope)  # the photo index (sgz photos scan), not a ledger sheet
+    from . import spending_overrules
+
+    ds.frames["spending_overrules"] = spending_overrules.load(engine, scope)  # evaluators' decisions on flags
     ds.frames["first_seen"] = first_seen.load(engine, scope)  # when each dated row was first imported
     return ds
 

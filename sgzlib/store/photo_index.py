@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from ..store.db import PHOTO_FILES
-from .scan import FolderScan
+from ..photos.scan import INDEX_COLUMNS, FolderScan
+from .db import PHOTO_FILES
 
-INDEX_COLUMNS = [c.name for c in PHOTO_FILES.columns if c.name != "thumbnail"]
+__all__ = ["INDEX_COLUMNS", "known_files", "write_scan", "load_index", "tidy_index", "thumbnails"]
 
 
 def known_files(engine: sa.Engine, station: str) -> dict[str, tuple[int, float]]:

@@ -1,14 +1,14 @@
 """First-seen date of each dated ledger row (first_seen), for the 补录 check.
 
-Revision ID: 0005
-Revises: 0004 (re-chain after any other 0005 when branches merge)
+Revision ID: 0006
+Revises: 0005 (written as 0005_first_seen; re-chained after 0005_spending_overrules at the merge of main)
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
