@@ -34,7 +34,7 @@ FRAGMENTS = ("入户走访困难老人", "开展政策宣传", "链接慈善资�
 def people_and_texts(ds, rng) -> dict[str, set]:
     """Personal data, workers on cases and groups, summaries and first-seen dates for the province, with the
     planted problems; returns, per check, what must be found (station codes, or people's codes)."""
-    from sgzlib.store import first_seen
+    from sgzlib.domain import dated as first_seen
 
     towns = ds.projects["station_code"].to_numpy(dtype=object)
     n_towns = len(towns)

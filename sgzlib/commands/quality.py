@@ -22,6 +22,7 @@ from ..errors import ConfigError
 from ..store import outputs
 from ..workbench import open_workbench
 from ..workbench.foresight import quality_labels
+from . import summary
 
 FORMATS = ("table", "json", "xlsx")
 DEFAULTS = Settings()
@@ -29,7 +30,7 @@ DEFAULTS = Settings()
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "quality", help="数据质量核查：同一人在两站名单、社工同日在两站、补录、与同清单站点相比异常、内容摘要雷同",
+        "quality", help=summary("quality"),
         description="逐站列出指标引擎看不出的台账问题，每条写明原因和涉及的记录："
                     "同一服务对象在两个站点的名单上（身份证号、姓名 + 出生日期或姓名 + 电话相同）及两站各计入了哪些指标；"
                     "同一社工同一天在两个乡镇（街道）站点都有个案或小组节次；导入日期比记录日期晚许多天的补录；"

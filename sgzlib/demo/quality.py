@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..store import first_seen
+from ..domain import dated as first_seen
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ For every running project × indicator (the 全期 rows of an ``Evaluation``):
   value at the pace so far: ``actual / share``, where ``share`` is the elapsed share of the project period
   (``pace``) or, with a ``Reference``, the share of their year-end value that other stations' past projects
   of the same catalogue had reached at the same point of their year (``seasonal``; leave-one-station-out,
-  the median over the other stations). A per-period indicator (DOMAIN.md rules 1, 2, 8) is projected period
+  the median over the other stations). A per-period indicator (``docs/counting-rules.md``, rules 1, 2 and 8) is projected period
   by period: each month or quarter still to come gets an expected count from the pace of the ended ones
   (times the period's seasonal factor), and the chance that it reaches the target (a Poisson count);
   ``projected_missed`` names those whose chance is below one half, and ``projected`` is the number of
@@ -40,6 +40,10 @@ from ..domain.labels import (
     PERIOD_WHOLE,
     WILL_MISS,
 )
+from ..errors import DataError
+from .catalogue import load_catalogue
+from .context import resolve_projects
+from .engine import evaluate as engine_evaluate
 from .periods import label, month_number
 from .registry import RULES, STATE
 
@@ -345,8 +349,6 @@ def _periods(summary: pd.DataFrame, periods: pd.DataFrame, as_of, ref: Reference
 
 def _indicator_target(catalogue: str, tier, indicator_id: str) -> float:
     """The catalogue's target of an indicator for a tier (a per-person rule's visits per period)."""
-    from .catalogue import load_catalogue
-
     return float(load_catalogue(catalogue).indicator(indicator_id).target(tier if isinstance(tier, str) else None))
 
 
@@ -416,9 +418,6 @@ def _median_without(a: np.ndarray, rank: np.ndarray) -> np.ndarray:
 def resolved_projects(ds, codes: set[str] | None = None) -> pd.DataFrame:
     """Projects with their catalogue id and ``shape``; when some project names no known catalogue (the
     evaluation of others still runs), only ``codes`` and the projects naming the same catalogues."""
-    from ..errors import DataError
-    from .context import resolve_projects
-
     try:
         projects = resolve_projects(ds)
     except DataError:
@@ -456,9 +455,7 @@ def reference(ds, as_of, running: pd.DataFrame, evaluate=None) -> Reference | No
     (two evaluations of those projects only). ``None`` when there is no such project (the forecast then goes
     by pace alone). ``ds`` needs to hold those projects' stations only.
     """
-    from .engine import evaluate as default_evaluate
-
-    evaluate = evaluate or default_evaluate
+    evaluate = evaluate or engine_evaluate
     as_of = pd.Timestamp(as_of)
     past = past_projects(resolved_projects(ds), as_of, running) if len(running) else running
     if past.empty:

@@ -16,7 +16,9 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
+from ..analysis.quality import build_index
 from ..domain.dataset import Dataset
+from ..indicators.forecast import past_projects, resolved_projects
 from . import access, storage
 
 # table → the columns the index reads (all rows)
@@ -32,8 +34,6 @@ INDEX_COLUMNS = {
 
 def quality_index(engine: sa.Engine, as_of):
     """The ``QualityIndex`` of every station the user may read, on ``as_of``."""
-    from ..analysis.quality import build_index
-
     with engine.connect() as conn:
         me = access.session(conn)
         masked = bool(me and me.masked)
@@ -63,8 +63,6 @@ def _service_counts(conn: sa.Connection, services) -> pd.DataFrame:
 def history(engine: sa.Engine, as_of, running: pd.DataFrame) -> Dataset | None:
     """The stations (and everything below them) whose past projects a forecast of ``running`` learns from
     (``indicators.forecast.past_projects``); ``None`` when there are none."""
-    from ..indicators.forecast import past_projects, resolved_projects
-
     if running.empty:
         return None
     with engine.connect() as conn:

@@ -15,6 +15,7 @@ import pandas as pd
 from ..analysis import quality
 from ..domain.labels import FORECAST_HEADERS, FORECAST_METHODS, QUALITY_CHECKS, QUALITY_HEADERS, WILL_MISS
 from ..indicators import forecast as forecasting
+from ..store import quality_index, storage
 
 
 class Foresight:
@@ -23,8 +24,6 @@ class Foresight:
     # -- the whole dataset the workbench was narrowed from (in memory), or the database -------------------
 
     def _engine(self):
-        from ..store import storage
-
         return storage.connect(self.url, upgrade=False)
 
     def forecast_reference(self, as_of=None, projects=None) -> forecasting.Reference | None:
@@ -38,8 +37,6 @@ class Foresight:
             if running.empty:
                 return None
             if self._from_db:
-                from ..store import quality_index
-
                 engine = self._engine()
                 try:
                     past = quality_index.history(engine, when, running)
@@ -86,8 +83,6 @@ class Foresight:
 
         def build():
             if self._from_db:
-                from ..store import quality_index
-
                 engine = self._engine()
                 try:
                     return quality_index.quality_index(engine, when)

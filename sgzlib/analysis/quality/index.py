@@ -22,6 +22,8 @@ import pyarrow.compute as pc
 from ...domain import schema
 from ...domain.scope import TOWNSHIP
 from ...domain.vocab import fold
+from ...errors import NotFoundError
+from ...indicators.catalogue import load_catalogue
 from .arrays import iso_dates, month_numbers, month_texts, townships_of
 
 PEOPLE_COLUMNS = ["key", "kind", "station_code", "station_name", "beneficiary_code"]
@@ -199,14 +201,12 @@ def _town_districts(towns: pd.DataFrame) -> pd.Series:
 
 def catalogue_of(ds) -> pd.Series:
     """Project code → catalogue id (the text as written where it names no shipped catalogue)."""
-    from ...indicators.catalogue import load_catalogue
-
     names = ds.projects["catalogue"].astype(object)
     ids = {}
     for name in names.dropna().unique():
         try:
             ids[name] = load_catalogue(str(name)).id
-        except Exception:  # noqa: BLE001 (an unknown catalogue groups with projects naming it the same way)
+        except NotFoundError:  # an unknown catalogue groups with the projects naming it the same way
             ids[name] = str(name)
     return pd.Series(names.map(ids).to_numpy(), index=ds.projects["code"].astype(object).to_numpy())
 

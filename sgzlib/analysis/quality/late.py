@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ...domain import schema
-from ...store.first_seen import late_records
+from ...domain.dated import late_records
 from .arrays import month_numbers, month_texts, townships_of
 from .findings import finding_frame, record_list
 
