@@ -46,7 +46,15 @@ class Foresight:
                 past = self._root
             return forecasting.reference(past, when, running) if past is not None else None
 
-        return self._cached(("forecast_reference", when, chosen), learn)
+        running = tuple(sorted(self.ds.projects["code"])) if chosen is None else chosen
+        return self._once_for_all(("forecast_reference", when, running), learn)
+
+    def _once_for_all(self, key: tuple, compute):
+        """``compute()`` once for this workbench and every view of it (``station``, ``on``): what looks at the
+        whole database is the same for each station's report."""
+        if key not in self._shared:
+            self._shared[key] = compute()
+        return self._shared[key]
 
     def forecast(self, as_of=None, projects=None, labels: bool = False) -> pd.DataFrame:
         """Per running project × indicator: the projected value at the end of the project, the months or
@@ -90,7 +98,7 @@ class Foresight:
                     engine.dispose()
             return quality.build_index(self._raw, when)
 
-        return self._cached(("quality_index", when), build)
+        return self._once_for_all(("quality_index", when), build)
 
     def quality(self, as_of=None, settings: quality.Settings = quality.Settings(),
                 labels: bool = False) -> pd.DataFrame:

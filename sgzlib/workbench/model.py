@@ -110,6 +110,7 @@ class Workbench(Analyses, Foresight):
         self._opened = opened  # how it was read from the database (for ``reload``), None when built in memory
         # the whole dataset before narrowing to a station, unmasked and as shown, or the database (``Foresight``)
         self._raw, self._root, self._from_db = ds, ds, opened is not None
+        self._shared: dict[tuple, object] = {}  # what narrower views compute once for all (``Foresight``)
         self.as_of = require_date(as_of, "截至日期") if as_of not in (None, "") else default_as_of(self.ds)
         self._memo: dict[tuple, object] = {}
 
@@ -132,7 +133,7 @@ class Workbench(Analyses, Foresight):
 
     def _same_root(self, wb: Workbench) -> Workbench:
         """``wb`` (a narrower or later view of this workbench) keeps what it was narrowed from."""
-        wb._raw, wb._root, wb._from_db = self._raw, self._root, self._from_db
+        wb._raw, wb._root, wb._from_db, wb._shared = self._raw, self._root, self._from_db, self._shared
         return wb
 
     def station(self, code: str) -> Workbench:
