@@ -66,14 +66,20 @@ def domain_options(results: pd.DataFrame) -> list[str]:
     return [ALL_DOMAINS, *dict.fromkeys(results["domain"].dropna())]
 
 
-def status_kpis(summary: pd.DataFrame) -> list[tuple[str, object, bool]]:
-    """Stations, indicators, and how many (station, indicator) results are in each status."""
+def status_kpis(summary: pd.DataFrame, forecast: pd.DataFrame | None = None) -> list[tuple[str, object, bool]]:
+    """Stations, indicators, how many (station, indicator) results are in each status and, with ``forecast``,
+    how many will not be met at the pace so far."""
     counts = summary["status"].value_counts()
     behind_stations = summary[status.is_bad(summary["status"])]["station_code"].nunique()
     items = [("社工站", summary["station_code"].nunique(), False),
              ("指标（站 × 指标）", len(summary), False)]
     items += [(s, int(counts.get(s, 0)), s in status.BAD and bool(counts.get(s, 0))) for s in STATUS_ORDER]
     items.append((f"有{status.BAD_TEXT}指标的站", behind_stations, bool(behind_stations)))
+    if forecast is not None:
+        keys = ["project_code", "indicator_id"]
+        shown = pd.MultiIndex.from_frame(summary[keys])
+        n = int(forecast.loc[pd.MultiIndex.from_frame(forecast[keys]).isin(shown), "will_miss"].sum())
+        items.append((WILL_MISS, n, n > 0))
     return items
 
 
@@ -163,9 +169,14 @@ def build(src: Source | None = None) -> w.VBox:
     board.link({"district", "as_of", "catalogue", "station"}, on_station)
     scope = {"district", "as_of", "catalogue", "domain"}
 
+    def forecast(state) -> pd.DataFrame | None:
+        codes = scope_codes(projects(state), state["catalogue"])
+        return src.wb.forecast(state["as_of"], codes) if codes else None
+
     def kpis(state):
         s = summary(state)
-        return ui.kpis(status_kpis(s)) if not s.empty else ui.message("所选区县在这一日期没有使用该指标清单的项目。")
+        return ui.kpis(status_kpis(s, forecast(state))) if not s.empty else \
+            ui.message("所选区县在这一日期没有使用该指标清单的项目。")
 
     def heatmap(state):
         s = summary(state)
@@ -192,9 +203,7 @@ def build(src: Source | None = None) -> w.VBox:
     board.panel("kpis", "", kpis, scope)
     board.panel("heatmap", "", heatmap, scope, kind="figure")
     def actions(state):
-        p = projects(state)
-        codes = scope_codes(p, state["catalogue"])
-        return action_list(summary(state), src.wb.forecast(state["as_of"], codes) if codes else None)
+        return action_list(summary(state), forecast(state))
 
     board.panel("actions", f"需要跟进的指标（最紧急的在前；{WILL_MISS}的也列出）", actions, scope)
     board.panel("bullets", "", bullets, {"station", "as_of", "catalogue", "domain"}, kind="figure")

@@ -81,9 +81,11 @@ class DistrictReport:
         return out.sort_values([labels.WILL_MISS, "其中必选"], ascending=False, kind="stable").reset_index(drop=True)
 
     def forecast_table(self) -> pd.DataFrame:
-        """The mandatory indicators that will not be met at the pace so far, station by station."""
-        rows = self.summary[self.summary["mandatory"].astype(bool)]
-        return forecast_table(rows, self.forecast, with_station=True)
+        """The mandatory indicators on track today (or not started) that will not be met at the pace so far,
+        station by station: what the forecast adds to the statuses above (those behind are there already)."""
+        s = self.summary
+        rows = s[s["mandatory"].astype(bool) & ~status.is_bad(s["status"])]
+        return forecast_table(rows, self.forecast, with_station=True, brief=True)
 
     def quality(self) -> pd.DataFrame:
         """Every data-quality finding of the district's stations (a problem of two stations once)."""

@@ -59,10 +59,11 @@ def _forecast_of(rows: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
     return forecast.drop_duplicates(keys).set_index(keys).reindex(pd.MultiIndex.from_frame(rows[keys]))
 
 
-def forecast_table(results: pd.DataFrame, forecast: pd.DataFrame, with_station: bool = False) -> pd.DataFrame:
+def forecast_table(results: pd.DataFrame, forecast: pd.DataFrame, with_station: bool = False,
+                   brief: bool = False) -> pd.DataFrame:
     """The indicators flagged 按当前进度年底无法达标, mandatory first: actual, target, what the end of the project
     will see at this pace, the months or quarters projected to be missed, when the target is reached, what each
-    remaining month needs, and how it was worked out."""
+    remaining month needs, and how it was worked out (``brief``: without the type and the explanation)."""
     if results is None or results.empty or forecast is None or forecast.empty:
         return pd.DataFrame()
     rows = results[results["period"] == PERIOD_WHOLE]
@@ -83,8 +84,9 @@ def forecast_table(results: pd.DataFrame, forecast: pd.DataFrame, with_station: 
     out[fh["met_by"]] = pd.to_datetime(f["met_by"]).dt.strftime("%Y-%m-%d").fillna("").to_numpy()
     out[fh["needed_text"]] = f["needed_text"].fillna("").to_numpy()
     out[fh["note"]] = f["note"].to_numpy()
-    return out.sort_values("类型", key=lambda s: s.map({MANDATORY[True]: 0, MANDATORY[False]: 1}),
-                           kind="stable").reset_index(drop=True)
+    out = out.sort_values("类型", key=lambda s: s.map({MANDATORY[True]: 0, MANDATORY[False]: 1}),
+                          kind="stable").reset_index(drop=True)
+    return out.drop(columns=["类型", fh["note"]]) if brief else out
 
 
 RECORDS_SHOWN = 120  # characters of a finding's record list in a report (the evaluator's list has them all)
