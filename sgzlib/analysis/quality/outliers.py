@@ -50,22 +50,14 @@ def robust_z(metrics: pd.DataFrame, same_month_peers: int, min_values: int) -> p
     m = metrics.reset_index(drop=True).copy()
     m["x"] = np.where(m["metric"].isin(LOG_SCALE), np.log1p(m["value"].astype(float)), m["value"].astype(float))
     m["n"] = m["n"].astype(int)
-    stations = {}
-    refs = {}
     x_all, w_all, v_all = m["x"].to_numpy(), m["n"].to_numpy(), m["value"].to_numpy(float)
     station_codes = pd.factorize(m["station_code"].to_numpy(dtype=object))[0]
-    for name, keys in (("month", ["catalogue", "metric", "month"]), ("pool", ["catalogue", "metric"])):
-        grouped = m.groupby(keys, dropna=False, sort=False)
-        gid = grouped.ngroup().to_numpy()
-        stats = np.full((grouped.ngroups, 6), np.nan)
-        for idx in grouped.indices.values():
-            x, w = x_all[idx], w_all[idx]
-            stats[gid[idx[0]]] = [*_reference(x, w), weighted_median(v_all[idx], w),
-                                  len(np.unique(station_codes[idx])), w.sum()]
-        refs[name] = pd.DataFrame(stats[gid], columns=["centre", "mad", "meanad", "median", "stations", "values"])
-        stations[name] = refs[name]["stations"]
-    same = (stations["month"] >= same_month_peers).to_numpy()
-    ref = pd.DataFrame({c: np.where(same, refs["month"][c], refs["pool"][c]) for c in refs["month"].columns})
+    month = _references(m, ["catalogue", "metric", "month"], x_all, w_all, v_all, station_codes)
+    same = (month["stations"] >= same_month_peers).to_numpy()
+    ref = month
+    if not same.all():  # a small district: the months of too few stations are pooled with the others
+        pool = _references(m, ["catalogue", "metric"], x_all, w_all, v_all, station_codes)
+        ref = pd.DataFrame({c: np.where(same, month[c], pool[c]) for c in month.columns})
     spread = np.where(ref["mad"] > 0, ref["mad"] / 0.6745, ref["meanad"] * 1.253314)
     spread = np.maximum(spread, _chance_spread(m["metric"].to_numpy(), ref["median"].to_numpy(dtype=float)))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -73,6 +65,18 @@ def robust_z(metrics: pd.DataFrame, same_month_peers: int, min_values: int) -> p
     enough = (ref["stations"] >= 2) & (ref["values"] >= min_values)
     return m.assign(z=np.where(enough, z, np.nan), same_month=same, peers=ref["stations"].astype(int).to_numpy(),
                     median=ref["median"].to_numpy())
+
+
+def _references(m: pd.DataFrame, keys: list[str], x_all, w_all, v_all, station_codes) -> pd.DataFrame:
+    """Per row, its group's (``keys``) centre, MAD, mean absolute deviation, median value, stations and values."""
+    grouped = m.groupby(keys, dropna=False, sort=False)
+    gid = grouped.ngroup().to_numpy()
+    stats = np.full((grouped.ngroups, 6), np.nan)
+    for idx in grouped.indices.values():
+        x, w = x_all[idx], w_all[idx]
+        stats[gid[idx[0]]] = [*_reference(x, w), weighted_median(v_all[idx], w), len(np.unique(station_codes[idx])),
+                              w.sum()]
+    return pd.DataFrame(stats[gid], columns=["centre", "mad", "meanad", "median", "stations", "values"])
 
 
 def _chance_spread(metric: np.ndarray, median: np.ndarray) -> np.ndarray:
