@@ -12,7 +12,9 @@ import pytest
 from sgzlib import cli
 from sgzlib.commands.evaluate import HEADERS
 from sgzlib.demo import district as demo
+from sgzlib.domain.labels import WILL_MISS
 from sgzlib.indicators import RESULT_COLUMNS, evaluate
+from sgzlib.indicators.forecast import forecast
 from sgzlib.store import storage
 
 AS_OF = demo.AS_OF.isoformat()
@@ -72,7 +74,7 @@ def test_json_of_a_station(capsys, db_url, expected):
     assert {r["tier"] for r in rows} == {"20万"}
 
 
-def test_xlsx_has_summary_detail_and_records(capsys, db_url, tmp_path, expected):
+def test_xlsx_has_summary_detail_and_records(capsys, db_url, tmp_path, expected, demo_ds):
     path = tmp_path / "评估.xlsx"
     code, out, _ = run(capsys, "evaluate", "--db", db_url, "--as-of", AS_OF, "--format", "xlsx", "--out", str(path))
     assert code == 0 and "已写入" in out
@@ -80,7 +82,15 @@ def test_xlsx_has_summary_detail_and_records(capsys, db_url, tmp_path, expected)
     # the demo's zhalainuoer-2026 projects carry spending checks: their checklist and flagged expenses follow
     assert book.sheetnames == ["汇总", "明细", "计入与未计入的记录", "经费使用核查", "经费需核查的支出"]
     assert book["汇总"].max_row == len(expected.summary) + 1  # plus the header row
-    assert [c.value for c in next(book["汇总"].iter_rows(max_row=1))] == [HEADERS[c] for c in RESULT_COLUMNS]
+    status = RESULT_COLUMNS.index("status") + 1
+    # the forecast beside the status (the manager's workbook): flag, projected value, what is needed; its note last
+    assert [c.value for c in next(book["汇总"].iter_rows(max_row=1))] == [
+        *[HEADERS[c] for c in RESULT_COLUMNS[:status]], "预测", "预计期末值", "还需",
+        *[HEADERS[c] for c in RESULT_COLUMNS[status:]], "预测说明"]
+    summary = pd.read_excel(path, sheet_name="汇总")
+    flagged = forecast(demo_ds, expected)  # the demo has no past year: the pace alone
+    assert (summary["预测"] == WILL_MISS).sum() == flagged["will_miss"].sum() > 0
+    assert set(summary["预测"].dropna()) == {WILL_MISS}
 
 
 @pytest.mark.parametrize("args, message", [

@@ -23,8 +23,10 @@ from sgzlib.dashboards import progress as progress_view
 from sgzlib.dashboards.server import LAB_EXTENSIONS_LEFT_OUT, DashboardServer, free_port
 from sgzlib.demo import district as demo
 from sgzlib.domain import lifecycle, outcomes
+from sgzlib.domain.labels import QUALITY_CHECKS, WILL_MISS
 from sgzlib.domain.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
 from sgzlib.indicators import evaluate_stations
+from sgzlib.indicators.forecast import forecast
 from sgzlib.store import storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -328,6 +330,7 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
     widths = plot_widths(page, ["heatmap", "bullets", "series"])
     assert all(svg == panel and panel > 1200 for svg, panel in widths.values()), widths
 
+
     # A filter change: another catalogue, then one domain of it.
     results, summary = catalogue_results(demo_ds, "jiuyuan-2024")  # YL03 and YL04 (planted behind)
     choose(page, "catalogue", indicators.load_catalogue("jiuyuan-2024").title)
@@ -346,6 +349,21 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
     assert heat_counts(plot_data(page, "heatmap")) == {
         s: int(n) for s, n in in_domain["status"].value_counts().items()}
     assert_clean(page)
+
+
+def test_progress_dashboard_counts_the_forecast_flag_and_shows_data_quality_on_its_tab(page, server, demo_ds):
+    open_dashboard(page, server, "progress", ".sgz-panel-heatmap .js-plotly-plot")
+    projects = progress_view.current_projects(demo_ds, AS_OF, demo.DISTRICT)
+    ev = indicators.evaluate(demo_ds, AS_OF, projects=sorted(projects["code"]))
+    # the demo has no past year: the forecast goes by pace alone, as the library's
+    assert kpi(page, "kpis", WILL_MISS) == str(int(forecast(demo_ds, ev)["will_miss"].sum()))
+    assert WILL_MISS in page.locator(".sgz-panel-actions").inner_text()
+    page.get_by_text("数据质量", exact=True).first.click()  # the tab: its findings are worked out now
+    wait_kpi(page, "quality", "问题总数", 5)  # the five planted problems (demo.PLANTED.quality), nothing else
+    for words in QUALITY_CHECKS.values():
+        assert kpi(page, "quality", words) == "1"
+    text = page.locator(".sgz-panel-quality").inner_text()
+    assert demo.PLANTED.quality.peer_outlier[1] in text and demo.PLANTED.quality.duplicate_person[0] in text
 
 
 # -- 服务成效看板 ---------------------------------------------------------------------------------

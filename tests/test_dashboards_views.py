@@ -15,6 +15,7 @@ from builders import D, case_row, dataset, records, sessions
 from sgzlib import cli
 from sgzlib.dashboards import cases, data, figures, outcomes, progress, server, ui
 from sgzlib.demo import district as demo
+from sgzlib.domain.labels import WILL_MISS
 from sgzlib.errors import ConfigError
 from sgzlib.indicators import evaluate_stations
 from sgzlib.workbench import default_as_of
@@ -309,6 +310,15 @@ def test_period_series_and_the_action_list_come_straight_from_the_results():
     assert progress.period_options(results) == [("每月走访（每月）", "A")]
     actions = progress.action_list(results[results["period"] == "全期"])
     assert actions[["指标", "状态"]].values.tolist() == [["每月走访", "未达标"], ["建档", "落后"]]
+    # with the forecast: an indicator on track today that will not be met at this pace is listed too, flagged
+    whole = results[results["period"] == "全期"].assign(project_code="P1")
+    whole = pd.concat([whole, whole.iloc[[1]].assign(indicator_id="C", indicator_name="培育组织", status="进度正常")])
+    forecast = pd.DataFrame({"project_code": "P1", "indicator_id": ["A", "B", "C"], "will_miss": [True, False, True],
+                             "needed_text": ["每月还需 2 次", "每月还需 5 次", "每月还需 1 个"]})
+    actions = progress.action_list(whole, forecast)
+    assert actions[["指标", "状态", "预测", "还需"]].values.tolist() == [
+        ["每月走访", "未达标", WILL_MISS, "每月还需 2 次"], ["建档", "落后", "", "每月还需 5 次"],
+        ["培育组织", "进度正常", WILL_MISS, "每月还需 1 个"]]
 
 
 def test_outcome_labels_mask_names_and_changes_follow_the_scale_direction(demo_ds):

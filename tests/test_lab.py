@@ -37,12 +37,12 @@ def timeline(ds):
 
 @pytest.mark.slow
 def test_api_docstring_examples_run():
-    from sgzlib.workbench import analyses, model
+    from sgzlib.workbench import analyses, foresight, model
 
     flags = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
-    results = [doctest.testmod(m, optionflags=flags) for m in (api, model, analyses)]
-    assert sum(r.attempted for r in results) >= 40
-    assert [r.failed for r in results] == [0, 0, 0]
+    results = [doctest.testmod(m, optionflags=flags) for m in (api, model, analyses, foresight)]
+    assert sum(r.attempted for r in results) >= 44
+    assert [r.failed for r in results] == [0, 0, 0, 0]
 
 
 def test_package_reexports_the_api():

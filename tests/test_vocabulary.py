@@ -17,21 +17,26 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sgzlib.analysis import supervision
+from sgzlib.analysis import quality, supervision
 from sgzlib.commands import evaluate as evaluate_cmd
 from sgzlib.commands import explain as explain_cmd
+from sgzlib.commands import quality as quality_cmd
 from sgzlib.dashboards import cases as cases_board
 from sgzlib.dashboards import outcomes as outcomes_board
 from sgzlib.dashboards import progress
+from sgzlib.dashboards import quality as quality_board
 from sgzlib.domain import labels, lifecycle, outcomes
-from sgzlib.domain.labels import EXPLAIN_HEADERS
+from sgzlib.domain.labels import EXPLAIN_HEADERS, WILL_MISS
 from sgzlib.indicators import RULES, evaluate, evaluate_stations
+from sgzlib.indicators import forecast as forecasting
 from sgzlib.reports import assessment, district, station
+from sgzlib.reports.tables import quality_table
 from sgzlib.store import storage
 
 AS_OF = dt.date(2025, 10, 31)
-CODES = set(RULES) | set(labels.REASON_LABELS) | set(labels.PERIOD_KIND_LABELS)
-CODE_FIELDS = {"rule", "reason_code", "period_kind"}
+CODES = set(RULES) | set(labels.REASON_LABELS) | set(labels.PERIOD_KIND_LABELS) | set(labels.QUALITY_CHECKS) \
+    | set(labels.FORECAST_METHODS)
+CODE_FIELDS = {"rule", "reason_code", "period_kind", "method", "check"}
 ASCII = "A-Za-z0-9_"
 PATTERN = re.compile(rf"(?<![{ASCII}.-])(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|{'|'.join(sorted(CODES))})(?![{ASCII}-])")
 
@@ -92,13 +97,15 @@ def demo_url(tmp_path_factory, demo_ds):
 
 
 @pytest.mark.parametrize("fmt", ["table", "csv", "json", "xlsx"])
-def test_evaluate_outputs(district_eval, tmp_path, fmt):
+def test_evaluate_outputs(district_eval, demo_ds, tmp_path, fmt):
     out = tmp_path / f"out.{fmt}"
-    evaluate_cmd.write(district_eval, fmt, str(out), periods=True)
+    evaluate_cmd.write(district_eval, fmt, str(out), periods=True,
+                       forecast=forecasting.forecast(demo_ds, district_eval) if fmt != "csv" else None)
     if fmt == "xlsx":
         texts = xlsx_texts(out)
     elif fmt == "json":
-        rows = json.loads(out.read_text(encoding="utf-8"))["results"]
+        payload = json.loads(out.read_text(encoding="utf-8"))
+        rows = payload["results"] + payload["forecast"]
         texts = [v for r in rows for k, v in r.items() if k not in CODE_FIELDS]
     else:
         texts = [out.read_text(encoding="utf-8-sig")]
@@ -136,7 +143,7 @@ def test_report_frames(demo_url, demo_ds):
     for code in demo_ds.projects["station_code"]:
         rep = station.build(demo_url, code, AS_OF)
         for method in ("indicators", "current_period", "cases", "groups", "worsened", "missing_post", "evidence",
-                       "actions", "agenda"):
+                       "actions", "agenda", "forecast_table", "quality"):
             texts += frame_texts(getattr(rep, method)())
         texts += [rep.title, rep.subtitle] + [str(label) for label, _, _ in rep.headline()]
     a = assessment.build(demo_url, "P2025-YL04", "2025-12-31")
@@ -144,7 +151,19 @@ def test_report_frames(demo_url, demo_ds):
         texts += frame_texts(getattr(a, method)())
     d = district.build(demo_url, "云岭区", AS_OF)
     texts += frame_texts(d.ranking()) + frame_texts(d.visits())
+    texts += frame_texts(d.forecast_counts()) + frame_texts(d.forecast_table()) + frame_texts(d.quality())
+    texts += [str(label) for label, _, _ in d.headline()]
+    assert WILL_MISS in str(texts) and "同一人在两站名单" in str(texts)  # the new parts were scanned
     assert english_codes(texts) == set()
+
+
+@pytest.mark.parametrize("fmt", ["table", "xlsx"])
+def test_quality_outputs(demo_ds, tmp_path, fmt):
+    found = quality.findings(demo_ds, quality.build_index(demo_ds, AS_OF), evaluate(demo_ds, AS_OF))
+    out = tmp_path / f"out.{fmt}"
+    quality_cmd.write(found, fmt, str(out), AS_OF, quality.Settings())
+    texts = xlsx_texts(out) if fmt == "xlsx" else [out.read_text(encoding="utf-8")]
+    assert len(found) == 5 and english_codes(texts) == set()
 
 
 def test_dashboard_panels(demo_ds, district_eval):
@@ -159,8 +178,12 @@ def test_dashboard_panels(demo_ds, district_eval):
         for _, row in cases.iterrows():
             texts += frame_texts(cases_board.case_facts(demo_ds, row))
     results = district_eval.results
-    texts += frame_texts(progress.action_list(results))
-    texts += [str(label) for label, _, _ in progress.status_kpis(district_eval.summary)]
+    flagged = forecasting.forecast(demo_ds, district_eval)
+    texts += frame_texts(progress.action_list(district_eval.summary, flagged))
+    texts += [str(label) for label, _, _ in progress.status_kpis(district_eval.summary, flagged)]
+    found = quality.findings(demo_ds, quality.build_index(demo_ds, AS_OF))
+    texts += [str(label) for label, _, _ in quality_board.check_kpis(found)]
+    texts += frame_texts(quality_table(found, with_station=True))
     texts += [label for label, _ in progress.period_options(results)]
     a = outcomes.analyse(demo_ds, AS_OF)
     pairs = outcomes_board.labelled(demo_ds, a.pairs)

@@ -15,6 +15,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..cli import add_db_argument, json_records
@@ -22,11 +23,13 @@ from ..domain import asof
 from ..domain.dates import require_date
 from ..domain.labels import (
     EXPLAIN_HEADERS,
+    FORECAST_HEADERS,
     PERIOD_KIND_LABELS,
     PERIOD_WHOLE,
     RESULT_HEADERS,
     SPENDING_HEADERS,
     STATUS_ORDER,
+    WILL_MISS,
     YES_NO,
     reason_labels,
 )
@@ -38,6 +41,9 @@ from ..workbench import open_workbench
 from . import summary
 
 HEADERS = RESULT_HEADERS
+# The forecast's columns beside the status (``with_forecast``), in words of ``labels.FORECAST_HEADERS``.
+FORECAST_SHOWN = {"will_miss": FORECAST_HEADERS["will_miss"], "projected": FORECAST_HEADERS["projected"],
+                  "needed_text": FORECAST_HEADERS["needed_text"], "forecast_note": FORECAST_HEADERS["note"]}
 SCORE_COLUMNS = ["points", "score", "credit_rule"]
 TABLE_COLUMNS = ["indicator_id", "indicator_name", "actual", "target", "expected", "unit", "status", "note"]
 FORMATS = ("table", "csv", "json", "xlsx")
@@ -67,18 +73,51 @@ def run(args) -> int:
     if args.format == "xlsx" and not args.out:
         raise ConfigError("xlsx 格式需要用 --out 指定输出文件，例如 --out 评估结果.xlsx")
     scheme = scoring.load_scheme(args.scoring) if args.scoring else None
-    ev = run_evaluation(args.db, as_of, station=args.station, project=args.project)
-    write(ev, args.format, args.out, periods=args.periods, scheme=scheme)
+    wb, projects = workbench_of(args.db, as_of, station=args.station, project=args.project)
+    ev = wb.evaluation(projects=projects)
+    forecast = wb.forecast(projects=projects) if args.format != "csv" else None  # csv: its documented columns
+    write(ev, args.format, args.out, periods=args.periods, scheme=scheme, forecast=forecast)
     return 0
+
+
+def workbench_of(db: str | None, as_of: dt.date | None, station: str | None = None, project: str | None = None):
+    """The read model of the data in scope, masked, on ``as_of`` (default: the workbench's date), and the
+    projects asked for (None: all in scope)."""
+    wb = open_workbench(db, stations=station, as_of=as_of, output="evaluate")
+    if project:
+        wb.project_row(project)
+        return wb, [project]
+    return wb, None
 
 
 def run_evaluation(db: str | None, as_of: dt.date | None, station: str | None = None, project: str | None = None):
     """The read model's evaluation of the data in scope, masked, on ``as_of`` (default: the workbench's date)."""
-    wb = open_workbench(db, stations=station, as_of=as_of, output="evaluate")
-    if project:
-        wb.project_row(project)
-        return wb.evaluation(projects=[project])
-    return wb.evaluation()
+    wb, projects = workbench_of(db, as_of, station, project)
+    return wb.evaluation(projects=projects)
+
+
+def with_forecast(frame: pd.DataFrame, forecast: pd.DataFrame | None) -> pd.DataFrame:
+    """``frame`` (results in English columns) with the forecast beside the status of each 全期 row: will_miss
+    (shown as 按当前进度年底无法达标), projected, needed_text, and forecast_note after the note."""
+    if forecast is None:
+        return frame
+    keys = ["project_code", "indicator_id"]
+    f = forecast.drop_duplicates(keys).set_index(keys)
+    at = pd.MultiIndex.from_frame(frame[keys])
+    whole = (frame["period"] == PERIOD_WHOLE).to_numpy()
+    extra = {"will_miss": f["will_miss"].reindex(at).map({True: WILL_MISS, False: ""}).to_numpy(dtype=object),
+             "projected": f["projected"].reindex(at).round(1).to_numpy(),
+             "needed_text": f["needed_text"].reindex(at).to_numpy(dtype=object),
+             "forecast_note": f["note"].reindex(at).to_numpy(dtype=object)}
+    out = frame.copy()
+    place = list(out.columns).index("status") + 1
+    for k, (name, values) in enumerate(extra.items()):
+        values = np.where(whole, values, None) if values.dtype == object else np.where(whole, values, np.nan)
+        if name == "forecast_note":
+            out[name] = values
+        else:
+            out.insert(place + k, name, values)
+    return out
 
 
 def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
@@ -113,9 +152,9 @@ def scored(results: pd.DataFrame, scheme) -> pd.DataFrame:
     return out
 
 
-def write(ev, fmt: str, out: str | None, periods: bool = False, scheme=None) -> None:
+def write(ev, fmt: str, out: str | None, periods: bool = False, scheme=None, forecast=None) -> None:
     if fmt == "xlsx":
-        _write_xlsx(ev, Path(out), scheme)
+        _write_xlsx(ev, Path(out), scheme, forecast)
         print(f"已写入 {out}（{len(ev.summary)} 个指标结果）")
         return
     if fmt == "csv":
@@ -126,9 +165,11 @@ def write(ev, fmt: str, out: str | None, periods: bool = False, scheme=None) -> 
                                 "records": json_records(ev.spending.records)}}
         if scheme is not None:
             payload["scoring"] = {"title": scheme.title, "rule": scheme.describe()}
+        if forecast is not None:
+            payload["forecast"] = json_records(forecast)
         text = json.dumps(payload, ensure_ascii=False, indent=2)
     else:
-        text = table(ev, periods, scheme)
+        text = table(ev, periods, scheme, forecast)
     if out:
         outputs.write_text(out, text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
         print(f"已写入 {out}")
@@ -136,7 +177,7 @@ def write(ev, fmt: str, out: str | None, periods: bool = False, scheme=None) -> 
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def table(ev, periods: bool = False, scheme=None) -> str:
+def table(ev, periods: bool = False, scheme=None, forecast=None) -> str:
     """A terminal report: one block per project, indicators in catalogue order, and a status tally."""
     if ev.results.empty:
         return f"评估日期 {ev.as_of:%Y-%m-%d}：没有可评估的项目。"
@@ -157,7 +198,10 @@ def table(ev, periods: bool = False, scheme=None) -> str:
                       + _total_text(scores, code, cat, scheme)]
             shown = block.assign(indicator_id=block["indicator_id"].where(block["period"] == PERIOD_WHOLE,
                                                                           "  " + block["period"]))
-            lines.append(display(shown[TABLE_COLUMNS], HEADERS).to_string(index=False))
+            columns = TABLE_COLUMNS if forecast is None else [*TABLE_COLUMNS[:-1], "will_miss", TABLE_COLUMNS[-1]]
+            shown = with_forecast(shown, forecast)
+            lines.append(display(shown[columns].fillna({"will_miss": ""}), {**HEADERS, **FORECAST_SHOWN})
+                         .to_string(index=False))
             spending = spending_text(ev.spending, code)
             if spending:
                 lines += ["", "  经费使用核查（「经费支出」表逐笔核对，不计分）："] + [f"  {s}" for s in spending]
@@ -173,10 +217,11 @@ def _total_text(scores, project: str, catalogue: str, scheme) -> str:
     return f"  得分 {mine['score'].sum():.1f} / {mine['points'].sum():g}"
 
 
-def _write_xlsx(ev, path: Path, scheme=None) -> None:
+def _write_xlsx(ev, path: Path, scheme=None, forecast=None) -> None:
+    headers = {**HEADERS, **FORECAST_SHOWN}
     with outputs.atomic(path) as partial, pd.ExcelWriter(partial, engine="openpyxl") as xl:
-        display(scored(ev.summary, scheme), HEADERS).to_excel(xl, sheet_name="汇总", index=False)
-        display(scored(ev.results, scheme), HEADERS).to_excel(xl, sheet_name="明细", index=False)
+        display(with_forecast(scored(ev.summary, scheme), forecast), headers).to_excel(xl, sheet_name="汇总", index=False)
+        display(with_forecast(scored(ev.results, scheme), forecast), headers).to_excel(xl, sheet_name="明细", index=False)
         display(ev.explanations, EXPLAIN_HEADERS).to_excel(xl, sheet_name="计入与未计入的记录", index=False)
         if len(ev.spending.checks):
             display(ev.spending.checks, SPENDING_HEADERS).to_excel(xl, sheet_name="经费使用核查", index=False)

@@ -16,8 +16,8 @@ from ..analysis import supervision
 from ..charts import plots as charts
 from ..domain import scope, status
 from ..domain.dataset import Dataset
-from ..domain.labels import PERIOD_EVERY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
-from . import ui
+from ..domain.labels import FORECAST_HEADERS, PERIOD_EVERY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER, WILL_MISS
+from . import quality, ui
 from .data import Source, district_options, source, station_label, townships
 
 ALL_DOMAINS = "全部领域"
@@ -66,14 +66,20 @@ def domain_options(results: pd.DataFrame) -> list[str]:
     return [ALL_DOMAINS, *dict.fromkeys(results["domain"].dropna())]
 
 
-def status_kpis(summary: pd.DataFrame) -> list[tuple[str, object, bool]]:
-    """Stations, indicators, and how many (station, indicator) results are in each status."""
+def status_kpis(summary: pd.DataFrame, forecast: pd.DataFrame | None = None) -> list[tuple[str, object, bool]]:
+    """Stations, indicators, how many (station, indicator) results are in each status and, with ``forecast``,
+    how many will not be met at the pace so far."""
     counts = summary["status"].value_counts()
     behind_stations = summary[status.is_bad(summary["status"])]["station_code"].nunique()
     items = [("社工站", summary["station_code"].nunique(), False),
              ("指标（站 × 指标）", len(summary), False)]
     items += [(s, int(counts.get(s, 0)), s in status.BAD and bool(counts.get(s, 0))) for s in STATUS_ORDER]
     items.append((f"有{status.BAD_TEXT}指标的站", behind_stations, bool(behind_stations)))
+    if forecast is not None:
+        keys = ["project_code", "indicator_id"]
+        shown = pd.MultiIndex.from_frame(summary[keys])
+        n = int(forecast.loc[pd.MultiIndex.from_frame(forecast[keys]).isin(shown), "will_miss"].sum())
+        items.append((WILL_MISS, n, n > 0))
     return items
 
 
@@ -91,15 +97,32 @@ def period_series(results: pd.DataFrame, indicator_id: str) -> tuple[pd.Series, 
     return rows.set_index("period")["actual"], float(rows["target"].iloc[0]), rows["indicator_name"].iloc[0]
 
 
-def action_list(results: pd.DataFrame) -> pd.DataFrame:
-    """What to act on: indicators 未达标 / 落后 / 待核验 / 未开始, most urgent first, in Chinese."""
+def action_list(results: pd.DataFrame, forecast: pd.DataFrame | None = None) -> pd.DataFrame:
+    """What to act on: indicators 未达标 / 落后 / 待核验 / 未开始, most urgent first, in Chinese; with
+    ``forecast``, also those on track today that will not be met at the pace so far, each with 预测 and 还需."""
+    h, fh = RESULT_HEADERS, FORECAST_HEADERS
     rows = supervision.indicators_needing_attention(results)
-    h = RESULT_HEADERS
+    if forecast is not None and len(forecast):
+        keys = ["project_code", "indicator_id"]
+        flagged = pd.MultiIndex.from_frame(forecast.loc[forecast["will_miss"], keys])
+        later = results[pd.MultiIndex.from_frame(results[keys]).isin(flagged)]
+        rows = pd.concat([rows, later[~pd.MultiIndex.from_frame(later[keys]).isin(
+            pd.MultiIndex.from_frame(rows[keys]))]], ignore_index=True)
+    columns = ["社工站", "指标", h["status"], fh["will_miss"], h["actual"], h["expected"], h["target"],
+               fh["needed_text"], h["note"]]
     if rows.empty:
-        return pd.DataFrame(columns=["社工站", "指标", h["status"], h["actual"], h["expected"], h["target"], h["note"]])
-    return pd.DataFrame({"社工站": rows["station_name"], "指标": rows["indicator_name"], h["status"]: rows["status"],
-                         h["actual"]: rows["actual"], h["expected"]: rows["expected"].round(1),
-                         h["target"]: rows["target"], h["note"]: rows["note"]})
+        return pd.DataFrame(columns=columns)
+    f = forecast.drop_duplicates(["project_code", "indicator_id"]).set_index(["project_code", "indicator_id"]) \
+        if forecast is not None and len(forecast) else None
+    flag, needed = "", ""
+    if f is not None:
+        at = pd.MultiIndex.from_frame(rows[["project_code", "indicator_id"]])
+        flag = f["will_miss"].reindex(at).map({True: WILL_MISS}).fillna("").to_numpy()
+        needed = f["needed_text"].reindex(at).fillna("").to_numpy()
+    out = pd.DataFrame({"社工站": rows["station_name"], "指标": rows["indicator_name"], h["status"]: rows["status"],
+                        fh["will_miss"]: flag, h["actual"]: rows["actual"], h["expected"]: rows["expected"].round(1),
+                        h["target"]: rows["target"], fh["needed_text"]: needed, h["note"]: rows["note"]})
+    return out[columns]
 
 
 def build(src: Source | None = None) -> w.VBox:
@@ -146,9 +169,14 @@ def build(src: Source | None = None) -> w.VBox:
     board.link({"district", "as_of", "catalogue", "station"}, on_station)
     scope = {"district", "as_of", "catalogue", "domain"}
 
+    def forecast(state) -> pd.DataFrame | None:
+        codes = scope_codes(projects(state), state["catalogue"])
+        return src.wb.forecast(state["as_of"], codes) if codes else None
+
     def kpis(state):
         s = summary(state)
-        return ui.kpis(status_kpis(s)) if not s.empty else ui.message("所选区县在这一日期没有使用该指标清单的项目。")
+        return ui.kpis(status_kpis(s, forecast(state))) if not s.empty else \
+            ui.message("所选区县在这一日期没有使用该指标清单的项目。")
 
     def heatmap(state):
         s = summary(state)
@@ -174,14 +202,20 @@ def build(src: Source | None = None) -> w.VBox:
 
     board.panel("kpis", "", kpis, scope)
     board.panel("heatmap", "", heatmap, scope, kind="figure")
-    board.panel("actions", "需要跟进的指标（最紧急的在前）", lambda s: action_list(summary(s)), scope)
+    def actions(state):
+        return action_list(summary(state), forecast(state))
+
+    board.panel("actions", f"需要跟进的指标（最紧急的在前；{WILL_MISS}的也列出）", actions, scope)
     board.panel("bullets", "", bullets, {"station", "as_of", "catalogue", "domain"}, kind="figure")
     board.panel("series", "", series, {"station", "indicator", "as_of", "catalogue"}, kind="figure")
     board.update()
     panels = {p.name: p.widget for p in board.panels}
-    return w.VBox([
-        ui.header("项目进度看板", "各社工站在所选日期的指标完成情况：状态、实际值与按时间进度应达值、需要跟进的事项。"),
-        w.HBox([c_district, c_as_of, c_domain]), c_catalogue,
-        panels["kpis"], panels["heatmap"], panels["actions"],
+    progress_view = w.VBox([
+        c_catalogue, panels["kpis"], panels["heatmap"], panels["actions"],
         c_station, panels["bullets"], c_indicator, panels["series"],
+    ])
+    return w.VBox([
+        ui.header("项目进度看板", "各社工站在所选日期的指标完成情况：状态、实际值与按时间进度应达值、年底预测、需要跟进的事项；"
+                              "另一页是各站的数据质量问题。"),
+        w.HBox([c_district, c_as_of, c_domain]), quality.tabs(progress_view, src, board),
     ])

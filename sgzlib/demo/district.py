@@ -17,6 +17,9 @@ demos can point at them:
 - two recorded supervision sessions per township station (``RECORDED_SESSIONS``, the 督导议程记录 of the
   supervision cycle) with action items done, in progress, cancelled and overdue, and in the stations of
   ``overdue_action_stations`` a 督导记录 item carried over three sessions.
+- one instance of each data-quality finding (a person on two rosters, a worker at two stations on one
+  day, a month entered late, a 300-minute case session, a copied summary): ``PLANTED.quality``
+  (``demo.quality``), with the first-seen date of every dated row;
 - in 西山镇's photo folder and the 经费支出 sheets: see ``demo_photos.PHOTO_PLANTED``
   (a photo re-saved for a second record, photos taken weeks early or far away,
   photos never delivered, unused files, one expense against each spending rule).
@@ -38,6 +41,7 @@ from ..domain.dataset import Dataset
 from ..domain.supervision_records import session_code
 from ..domain.validation import validate
 from . import photos as demo_photos
+from . import quality as demo_quality
 
 SEED = 20251231
 YEAR = 2025
@@ -95,6 +99,8 @@ class Planted:
     short_groups: tuple[str, ...] = ("YL01-G02", "YL03-G04", "YL06-G01")
     worsened: tuple[str, ...] = ("YL01-B0002", "YL03-B0004", "YL06-B0006")
     overdue_action_stations: tuple[str, ...] = ("YL01", "YL04", "YL06")
+    # one instance of each data-quality finding (``analysis.quality``), see ``demo.quality``
+    quality: demo_quality.QualityPlanted = demo_quality.QualityPlanted()
 
 
 PLANTED = Planted()
@@ -132,15 +138,23 @@ class _Gen:
         return start + dt.timedelta(days=self.rng.randrange((end - start).days + 1))
 
 
-def build(seed: int = SEED) -> Dataset:
-    """The demo district as a validated ``Dataset``; the same seed gives the same data."""
+def build(seed: int = SEED, quality_problems: bool = True) -> Dataset:
+    """The demo district as a validated ``Dataset``; the same seed gives the same data.
+
+    ``quality_problems=False``: without the planted data-quality problems (``PLANTED.quality``), the rest
+    unchanged (what the tests check gives no finding).
+    """
     g = _Gen(seed)
     g.add("stations", code=HUB, name=f"{DISTRICT}社会工作服务总站", level="县区总站", parent_code=None,
           district=DISTRICT, provider=PROVIDERS[0])
     for i, (code, town, catalogue, tier, options) in enumerate(TOWNSHIPS):
         _station(g, i, code, town, catalogue, tier, options)
     demo_photos.expenses(g.rows)
-    return validate(Dataset({name: pd.DataFrame(rows) for name, rows in g.rows.items()}))
+    if quality_problems:
+        demo_quality.plant(g.rows, PLANTED.quality)
+    ds = validate(Dataset({name: pd.DataFrame(rows) for name, rows in g.rows.items()}))
+    ds.frames["first_seen"] = demo_quality.first_seen_dates(ds, PLANTED.quality if quality_problems else None)
+    return ds
 
 
 def _station(g: _Gen, i: int, code: str, town: str, catalogue: str, tier: str | None, options: str | None) -> None:

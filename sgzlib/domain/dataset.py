@@ -17,6 +17,11 @@ from ..errors import Problem
 from . import schema
 from .vocab import LIST_SEPARATOR
 
+# Frames a dataset may carry besides the ledger tables, each with a station_code: the photo index
+# (``sgzlib.photos``, sgz photos scan), evaluators' decisions on spending flags and the first-seen dates of
+# dated rows (``sgzlib.store.first_seen``).
+EXTRA_FRAMES = ("photo_files", "spending_overrules", "first_seen")
+
 
 @dataclass
 class Dataset:
@@ -86,12 +91,10 @@ class Dataset:
             mask = self.station_column(t.name).isin(keep)
             frames[t.name] = self.frames[t.name][mask.fillna(False).to_numpy()]
         out = Dataset(frames)
-        photos = self.frames.get("photo_files")  # the photo index (sgzlib.photos), not a ledger sheet
-        if photos is not None:
-            out.frames["photo_files"] = photos[photos["station_code"].isin(keep)].reset_index(drop=True)
-        decisions = self.frames.get("spending_overrules")  # evaluators' decisions on spending flags
-        if decisions is not None:
-            out.frames["spending_overrules"] = decisions[decisions["station_code"].isin(keep)].reset_index(drop=True)
+        for extra in EXTRA_FRAMES:  # not ledger sheets
+            frame = self.frames.get(extra)
+            if frame is not None:
+                out.frames[extra] = frame[frame["station_code"].isin(keep).to_numpy(dtype=bool)].reset_index(drop=True)
         return out
 
 

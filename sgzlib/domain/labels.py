@@ -21,6 +21,32 @@ NEEDS_ATTENTION = STATUS_ORDER[:4]
 IN_PROGRESS = "进行中"
 STATUS_HINT = {MISSED: "（期间已结束仍未达到目标）", BEHIND: "（低于按时间进度应达值）", TO_VERIFY: "（检查项尚未勾选）"}
 
+# -- forecast (``indicators.forecast``) ------------------------------------------------------
+# The flag of an indicator that will not be met by the end of its project at the pace so far.
+WILL_MISS = "按当前进度年底无法达标"
+FORECAST_METHODS = {"pace": "按当前进度", "seasonal": "按当前进度并计入季节规律", "state": "按当前状态"}
+FORECAST_HEADERS = {
+    "project_code": "项目编码", "station_code": "站点编码", "indicator_id": "指标编号", "method": "预测方法",
+    "projected": "预计期末值", "target": "目标", "unit": "单位", "missed_periods": "已未达标的期",
+    "projected_missed": "预计未达标的期", "met_by": "按此进度达标日期", "needed": "每月还需",
+    "needed_text": "还需", "will_miss": "预测", "note": "预测说明",
+}
+
+# -- data-quality findings (``analysis.quality``) ---------------------------------------------
+DATA_QUALITY = "数据质量"
+QUALITY_CHECKS = {
+    "duplicate_person": "同一人在两站名单",
+    "worker_two_places": "社工同日在两站",
+    "late_entry": "补录",
+    "peer_outlier": "与同清单站点相比异常",
+    "copied_summary": "内容摘要雷同",
+}
+QUALITY_HEADERS = {
+    "check": "问题", "station_code": "站点编码", "station_name": "站点名称", "month": "月份", "why": "说明",
+    "records": "涉及记录", "n_records": "记录数", "other_station": "另一站点", "other_records": "另一站点的记录",
+    "indicators": "计入的指标",
+}
+
 # -- periods ----------------------------------------------------------------------------
 PERIOD_WHOLE = "全期"
 # Period kind → its word (as in 周期类型), "every …" and the unit of a count of periods.

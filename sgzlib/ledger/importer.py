@@ -17,6 +17,7 @@ is refused with the rows named.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,7 +83,7 @@ DEADLOCK_RETRIES = 5
 
 
 def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False, dry_run: bool = False,
-                    progress: Progress | None = None) -> ImportResult:
+                    progress: Progress | None = None, seen_on: dt.date | None = None) -> ImportResult:
     """Read the workbook, check it against the database, and write it in one transaction.
 
     The transaction locks the workbook's stations first (SQLite: the whole
@@ -91,6 +92,9 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     rows and the rows they refer to, checks the state after the import and
     writes the difference. Two imports of the same stations therefore run one
     after the other; imports of different stations run side by side.
+
+    Every dated row the import adds is recorded as first seen on ``seen_on`` (default today), in the same
+    transaction (``store.first_seen``: the 补录 check reads it).
 
     Raises ``DataError`` with every problem (sheet, Excel row, column, value,
     reason) when anything is wrong; then nothing is written.
@@ -109,7 +113,7 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with storage.write_transaction(engine) as conn:
-                return _import(conn, ledger, prune, dry_run, source)
+                return _import(conn, ledger, prune, dry_run, source, seen_on or dt.date.today())
         except sa.exc.DBAPIError as exc:
             if not storage.is_deadlock(exc) or attempt == DEADLOCK_RETRIES - 1:
                 raise
@@ -117,7 +121,7 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
 
 
 def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
-            source: tuple[str, str]) -> ImportResult:
+            source: tuple[str, str], seen_on: dt.date) -> ImportResult:
     access.check_import(conn, None, source[0])  # a read-only user: refused before anything is read
     codes.reconcile(ledger, _DatabaseKeys(conn))  # codes without their leading zeros, matched across sheets and the database
     scope = _lock_scope(conn, ledger)
@@ -135,7 +139,7 @@ def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
     changes = {name: storage.table_changes(schema.TABLE_BY_NAME[name], plan.old(name), ledger.frames[name])
                for name in written}
     if not dry_run:
-        storage.apply_changes(conn, ledger.frames, changes, prune)
+        storage.apply_changes(conn, ledger.frames, changes, prune, station_of=plan.station_of, seen_on=seen_on)
     shown = [name for name in written if name in ledger.tables or changes[name].new or changes[name].changed]
     sheets = [SheetSummary(name, len(ledger.frames[name]), changes[name].new, changes[name].changed,
                            changes[name].removed) for name in shown]
@@ -245,6 +249,18 @@ class Plan:
                 return plan
             storage.lock_stations(conn, others - shared, shared=True)
             shared |= others
+
+    def station_of(self, table: str) -> pd.Series:
+        """The station code of every row of the workbook's ``table`` (a session through its case or group,
+        in the workbook, the scope or the rows read for references)."""
+        frame = self.ledger.frames[table]
+        t = schema.TABLE_BY_NAME[table]
+        if t.station_column:
+            return frame[t.station_column]
+        parent, local = schema.STATION_VIA[table]
+        owners = pd.concat([self._after[parent], self.context[parent]], ignore_index=True)
+        lookup = owners.drop_duplicates("code").set_index("code")["station_code"]
+        return frame[local].map(lookup)
 
     def _context_stations(self) -> set[str]:
         codes = set(self.context["stations"]["code"].dropna())

@@ -16,7 +16,7 @@ from functools import cached_property
 
 import pandas as pd
 
-from ..domain.labels import SINCE_CHANGES
+from ..domain.labels import DATA_QUALITY, SINCE_CHANGES, WILL_MISS
 from ..domain.supervision_records import stations_of_supervisor
 from ..errors import ConfigError
 from ..workbench import open_workbench
@@ -106,10 +106,20 @@ class StationPage:
             parts.append(_more(acts, len(shown), "项上次督导的行动项"))
         return "".join(parts)
 
+    @cached_property
+    def will_miss(self) -> pd.DataFrame:
+        """The station report's indicators flagged 按当前进度年底无法达标 (mandatory first)."""
+        return self.report.forecast_table()
+
+    def will_miss_table(self) -> pd.DataFrame:
+        f = self.will_miss.head(MAX_ROWS)
+        return f[[c for c in f.columns if c in ("指标", "类型", "实际", "目标", "预计期末值", "还需")]]
+
     def html(self) -> str:
         att = self.report.attention
         facts = (f"截至 {data.fmt_date(self.report.as_of)}：议程 {len(self.agenda)} 项，逾期行动项 {len(self.overdue)} 项，"
-                 f"需关注个案 {len(att.cases)} 个，风险小组 {len(att.groups)} 个。")
+                 f"需关注个案 {len(att.cases)} 个，风险小组 {len(att.groups)} 个，{WILL_MISS}的指标 {len(self.will_miss)} 项，"
+                 f"{DATA_QUALITY}问题 {self.report.n_findings} 个。")
         brk = "" if self.first else ' style="break-before: page; page-break-before: always;"'
         return (f'<section class="sgz-digest-station" data-station="{html.escape(self.code)}"{brk}>'
                 f"<h2>{html.escape(self.name)}（{html.escape(self.code)}）</h2>"
@@ -120,6 +130,9 @@ class StationPage:
                 + f"<h3>逾期行动项（{len(self.overdue)}）</h3>"
                 + table_html(self.overdue_table(), "没有逾期的行动项", status_column=None)
                 + _more(self.overdue, min(MAX_ROWS, len(self.overdue)), "项逾期行动项")
+                + f"<h3>{WILL_MISS}（{len(self.will_miss)}）</h3>"
+                + table_html(self.will_miss_table(), "按当前进度，各项指标在项目期末都能达标", status_column=None)
+                + _more(self.will_miss, min(MAX_ROWS, len(self.will_miss)), "项指标")
                 + "<h3>自上次督导以来</h3>" + self.changes() + "</section>")
 
 

@@ -15,6 +15,7 @@ from ..domain.labels import PERIOD_WHOLE
 from ..indicators.evidence import service_evidence
 from ..workbench import open_index, open_workbench
 from . import data
+from .tables import forecast_table, quality_table
 
 VISIT_BELOW = 0.6  # stations whose share of indicators 达标 or 进度正常 is below this get a visit first
 HEATMAP_COLUMNS = 12  # at most this many indicators per heatmap, so every label prints readably on A4
@@ -34,6 +35,8 @@ class DistrictReport:
     as_of: dt.date
     results: pd.DataFrame
     evaluation: object = None  # the ``Evaluation`` behind ``results`` (its case and group verdicts)
+    forecast: pd.DataFrame | None = None  # ``Workbench.forecast`` of the stations' running projects
+    findings: pd.DataFrame | None = None  # ``Workbench.quality`` of the stations (数据质量)
 
     @property
     def title(self) -> str:
@@ -54,9 +57,39 @@ class DistrictReport:
         behind = int(counts.reindex(list(status.BAD), fill_value=0).sum())
         share = f"{100 * on_track / len(s):.0f}%" if len(s) else "—"
         other = len(s) - on_track - behind
+        will_miss = int(self.forecast["will_miss"].sum()) if self.forecast is not None and len(self.forecast) else 0
+        found = len(self.findings) if self.findings is not None else 0
         return [("站点数", len(self.stations), False), ("指标结果数", len(s), False),
                 (status.GOOD_TEXT, on_track, False), (status.BAD_TEXT, behind, behind > 0),
-                ("待核验或未开始", other, other > 0), (f"{status.GOOD_TEXT}占比", share, False)]
+                ("待核验或未开始", other, other > 0), (f"{status.GOOD_TEXT}占比", share, False),
+                (labels.WILL_MISS, will_miss, will_miss > 0), (labels.DATA_QUALITY + "问题", found, found > 0)]
+
+    def forecast_counts(self) -> pd.DataFrame:
+        """Per station: indicators of its running project, how many will not be met at the pace so far, and
+        how many of those are mandatory (most first)."""
+        if self.forecast is None or self.forecast.empty:
+            return pd.DataFrame()
+        s = self.summary[["station_code", "project_code", "indicator_id", "mandatory"]]
+        f = s.merge(self.forecast[["project_code", "indicator_id", "will_miss"]], on=["project_code", "indicator_id"])
+        f = f.assign(mandatory_miss=f["will_miss"] & f["mandatory"].astype(bool))
+        agg = f.groupby("station_code").agg(n=("indicator_id", "size"), miss=("will_miss", "sum"),
+                                            mandatory=("mandatory_miss", "sum"))
+        names = self.stations.set_index("code")["name"]
+        out = pd.DataFrame({"站点": agg.index.map(names), "预测的指标数": agg["n"].to_numpy(),
+                            labels.WILL_MISS: agg["miss"].astype(int).to_numpy(),
+                            "其中必选": agg["mandatory"].astype(int).to_numpy()})
+        return out.sort_values([labels.WILL_MISS, "其中必选"], ascending=False, kind="stable").reset_index(drop=True)
+
+    def forecast_table(self) -> pd.DataFrame:
+        """The mandatory indicators on track today (or not started) that will not be met at the pace so far,
+        station by station: what the forecast adds to the statuses above (those behind are there already)."""
+        s = self.summary
+        rows = s[s["mandatory"].astype(bool) & ~status.is_bad(s["status"])]
+        return forecast_table(rows, self.forecast, with_station=True, brief=True)
+
+    def quality(self) -> pd.DataFrame:
+        """Every data-quality finding of the district's stations (a problem of two stations once)."""
+        return quality_table(self.findings, with_station=True)
 
     def shares(self) -> pd.DataFrame:
         """Per station (index: name) the share of its indicators in each status, best station first."""
@@ -157,4 +190,4 @@ def build(db_url: str | None, district: str, as_of) -> DistrictReport:
     stations = wb.ds.stations[wb.ds.stations["code"].isin(codes)][["code", "name"]].reset_index(drop=True)
     evaluation = wb.evaluation()
     return DistrictReport(wb.ds, scope.district_name(index.ds, district), stations, as_of, evaluation.results,
-                          evaluation)
+                          evaluation, wb.forecast(), wb.quality())

@@ -16,6 +16,7 @@ from ..domain.caseload import MAX_OPEN_CASES
 from ..domain.dataset import Dataset
 from ..domain.labels import (
     BEHIND,
+    DATA_QUALITY,
     MET,
     MISSED,
     NOT_STARTED,
@@ -24,6 +25,7 @@ from ..domain.labels import (
     PERIOD_WHOLE,
     SINCE_CHANGES,
     TO_VERIFY,
+    WILL_MISS,
 )
 from ..domain.supervision_records import sessions
 from ..indicators.evidence import service_evidence
@@ -31,7 +33,14 @@ from ..ledger.supervision_book import write_session_workbook
 from ..workbench import Workbench, open_workbench
 from . import data
 from .photo_evidence import build as build_photos
-from .tables import INDICATOR_COLUMNS, count_verdict, indicator_table, outcome_people
+from .tables import (
+    INDICATOR_COLUMNS,
+    count_verdict,
+    forecast_table,
+    indicator_table,
+    outcome_people,
+    quality_table,
+)
 
 PERIOD_NAMES = {k: PERIOD_KIND_LABELS[k] for k in ("month", "quarter")}
 PROGRESS_ROWS = 30  # indicators per progress chart: 30 bars fit on an A4 page with their heading
@@ -51,6 +60,8 @@ class StationReport:
     attention: supervision.Attention
     db_url: str | None = None  # where the photo index and thumbnails are (the evidence page)
     max_open_cases: int = MAX_OPEN_CASES  # caseload: a worker with more open cases is flagged
+    forecast: pd.DataFrame | None = None  # ``Workbench.forecast`` of the station's project
+    findings: pd.DataFrame | None = None  # ``Workbench.quality`` of the station (数据质量)
 
     @property
     def title(self) -> str:
@@ -97,11 +108,30 @@ class StationReport:
             ("风险小组", len(att.groups), len(att.groups) > 0),
             ("佐证问题", len(att.evidence), len(att.evidence) > 0),
             ("逾期行动项", int(att.actions["overdue"].sum()), bool(att.actions["overdue"].any())),
+            (WILL_MISS, self.n_will_miss, self.n_will_miss > 0),
+            (DATA_QUALITY + "问题", self.n_findings, self.n_findings > 0),
         ]
 
+    @property
+    def n_will_miss(self) -> int:
+        """Indicators flagged 按当前进度年底无法达标."""
+        return int(self.forecast["will_miss"].sum()) if self.forecast is not None and len(self.forecast) else 0
+
+    @property
+    def n_findings(self) -> int:
+        return len(self.findings) if self.findings is not None else 0
+
     def indicators(self) -> pd.DataFrame:
-        """Every indicator of the station's catalogue (全期 row), behind-pace ones first."""
-        return indicator_table(self.results)
+        """Every indicator of the station's catalogue (全期 row), behind-pace ones first, with the forecast."""
+        return indicator_table(self.results, forecast=self.forecast)
+
+    def forecast_table(self) -> pd.DataFrame:
+        """The indicators that will not be met by the end of the project at the pace so far, and what it takes."""
+        return forecast_table(self.results, self.forecast)
+
+    def quality(self) -> pd.DataFrame:
+        """The station's data-quality findings (``analysis.quality``): what, which month, why, which records."""
+        return quality_table(self.findings)
 
     def current_period(self) -> pd.DataFrame:
         """Per-period indicators in the current month or quarter."""
@@ -289,4 +319,6 @@ def build(db_url: str | None, station: str, as_of, period: str = "month", unmask
     results = evaluation.results if evaluation is not None else pd.DataFrame(columns=INDICATOR_COLUMNS)
     att = supervision.station_attention(wb.ds, station, as_of, results=results, evaluation=evaluation,
                                         worsened=wb.worsened_pairs(), missing_post=wb.missing_post_pairs())
-    return StationReport(wb.ds, row, project, as_of, period, wb.masked, results, att, db_url, max_open_cases)
+    forecast = wb.forecast(projects=[project["code"]]) if project is not None else None
+    return StationReport(wb.ds, row, project, as_of, period, wb.masked, results, att, db_url, max_open_cases,
+                         forecast, wb.quality())

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..domain.labels import MANDATORY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
+from ..domain.labels import (
+    FORECAST_HEADERS,
+    MANDATORY,
+    PERIOD_WHOLE,
+    QUALITY_CHECKS,
+    QUALITY_HEADERS,
+    RESULT_HEADERS,
+    STATUS_ORDER,
+    WILL_MISS,
+)
 from ..indicators import RESULT_COLUMNS
 
 INDICATOR_COLUMNS = list(RESULT_COLUMNS)
@@ -16,8 +25,13 @@ def sort_by_status(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.assign(_rank=rank).sort_values("_rank", kind="stable").drop(columns="_rank")
 
 
-def indicator_table(results: pd.DataFrame, with_period: bool = False) -> pd.DataFrame:
-    """Indicator rows as shown in reports: 指标, 领域, 实际, 目标, 截至评估日应达, 单位, 状态, 说明 (behind first)."""
+def indicator_table(results: pd.DataFrame, with_period: bool = False, forecast: pd.DataFrame | None = None
+                    ) -> pd.DataFrame:
+    """Indicator rows as shown in reports: 指标, 领域, 实际, 目标, 截至评估日应达, 单位, 状态, 说明 (behind first).
+
+    With ``forecast`` (``Workbench.forecast``), beside the status: 预测 (按当前进度年底无法达标 or blank) and
+    还需 (what each remaining month needs).
+    """
     if results is None or results.empty:
         return pd.DataFrame()
     rows = results if with_period else results[results["period"] == PERIOD_WHOLE]
@@ -29,9 +43,68 @@ def indicator_table(results: pd.DataFrame, with_period: bool = False) -> pd.Data
         out[h["period"]] = rows["period"]
     for col in ("actual", "target", "expected"):
         out[h[col]] = rows[col].round(2)
-    for col in ("unit", "status", "note"):
+    for col in ("unit", "status"):
         out[h[col]] = rows[col]
+    if forecast is not None and not with_period:
+        f = _forecast_of(rows, forecast)
+        out[FORECAST_HEADERS["will_miss"]] = f["will_miss"].map({True: WILL_MISS}).fillna("").to_numpy()
+        out[FORECAST_HEADERS["needed_text"]] = f["needed_text"].fillna("").to_numpy()
+    out[h["note"]] = rows["note"]
     return out.reset_index(drop=True)
+
+
+def _forecast_of(rows: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
+    """The forecast of each of ``rows`` (project × indicator), blank where there is none."""
+    keys = ["project_code", "indicator_id"]
+    return forecast.drop_duplicates(keys).set_index(keys).reindex(pd.MultiIndex.from_frame(rows[keys]))
+
+
+def forecast_table(results: pd.DataFrame, forecast: pd.DataFrame, with_station: bool = False,
+                   brief: bool = False) -> pd.DataFrame:
+    """The indicators flagged 按当前进度年底无法达标, mandatory first: actual, target, what the end of the project
+    will see at this pace, the months or quarters projected to be missed, when the target is reached, what each
+    remaining month needs, and how it was worked out (``brief``: without the type and the explanation)."""
+    if results is None or results.empty or forecast is None or forecast.empty:
+        return pd.DataFrame()
+    rows = results[results["period"] == PERIOD_WHOLE]
+    f = _forecast_of(rows, forecast)
+    flagged = f["will_miss"].fillna(False).to_numpy(dtype=bool)
+    rows, f = rows[flagged], f[flagged]
+    if rows.empty:
+        return pd.DataFrame()
+    h, fh = RESULT_HEADERS, FORECAST_HEADERS
+    out = pd.DataFrame({h["station_name"]: rows["station_name"].to_numpy()} if with_station else {})
+    out["指标"] = rows["indicator_name"].to_numpy()
+    out["类型"] = rows["mandatory"].map(MANDATORY).to_numpy()
+    out[h["actual"]] = rows["actual"].round(2).to_numpy()
+    out[h["target"]] = rows["target"].round(2).to_numpy()
+    out[h["unit"]] = rows["unit"].to_numpy()
+    out[fh["projected"]] = f["projected"].round(1).to_numpy()
+    out[fh["projected_missed"]] = f["projected_missed"].fillna("").to_numpy()
+    out[fh["met_by"]] = pd.to_datetime(f["met_by"]).dt.strftime("%Y-%m-%d").fillna("").to_numpy()
+    out[fh["needed_text"]] = f["needed_text"].fillna("").to_numpy()
+    out[fh["note"]] = f["note"].to_numpy()
+    out = out.sort_values("类型", key=lambda s: s.map({MANDATORY[True]: 0, MANDATORY[False]: 1}),
+                          kind="stable").reset_index(drop=True)
+    return out.drop(columns=["类型", fh["note"]]) if brief else out
+
+
+RECORDS_SHOWN = 120  # characters of a finding's record list in a report (the evaluator's list has them all)
+
+
+def quality_table(findings: pd.DataFrame, with_station: bool = False) -> pd.DataFrame:
+    """Data-quality findings as shown in reports: 问题, (站点,) 月份, 说明, 记录数, 涉及记录 (shortened)."""
+    if findings is None or findings.empty:
+        return pd.DataFrame()
+    q = QUALITY_HEADERS
+    out = pd.DataFrame({q["check"]: findings["check"].map(QUALITY_CHECKS).to_numpy()})
+    if with_station:
+        out[q["station_name"]] = findings["station_name"].to_numpy()
+    out[q["month"]] = findings["month"].fillna("").to_numpy()
+    out[q["why"]] = findings["why"].to_numpy()
+    out[q["n_records"]] = findings["n_records"].to_numpy()
+    out[q["records"]] = [r if len(r) <= RECORDS_SHOWN else r[:RECORDS_SHOWN - 1] + "…" for r in findings["records"]]
+    return out
 
 
 def outcome_people(ds, frame: pd.DataFrame, worsened: bool, phone: bool = False) -> pd.DataFrame:

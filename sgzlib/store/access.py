@@ -228,10 +228,14 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# Tables besides the ledger's, each row with its station_code: the photo index, the first-seen dates.
+NON_LEDGER = ("photo_files", "first_seen")
+
+
 def _scope_predicate(table: str, alias: str = "") -> str:
     a = f"{alias}." if alias else ""
     visible = "(SELECT sgz_visible_stations(current_user))"
-    if table in ("photo_files", "spending_overrules"):
+    if table in NON_LEDGER or table == "spending_overrules":
         return f"{a}station_code IN {visible}"
     t = schema.TABLE_BY_NAME[table]
     if t.station_column:
@@ -425,7 +429,7 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
     ex(f"GRANT USAGE ON SCHEMA {_q(schema_name)} TO {groups}")
     ex(f"REVOKE ALL ON alembic_version, audit_log, sgz_access_users, sgz_access_scope FROM {groups}")
     ex(f"GRANT SELECT ON alembic_version TO {groups}")
-    tables = [t.name for t in schema.TABLES] + ["photo_files"]
+    tables = [t.name for t in schema.TABLES] + list(NON_LEDGER)
     for name in tables:
         ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
         ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
@@ -437,7 +441,7 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
             ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
         ex(f"GRANT SELECT ON {_q(name)} TO {clear}")
         ex(f"GRANT INSERT, UPDATE, DELETE ON {_q(name)} TO {writers}")
-        hidden = set(masked_columns(name)) if name != "photo_files" else set()  # thumbnails: as in masked reports
+        hidden = set(masked_columns(name)) if name not in NON_LEDGER else set()  # thumbnails: as in masked reports
         shown = [c.name for c in SQL_TABLES[name].columns if c.name not in hidden] if hidden else []
         if not hidden:
             ex(f"GRANT SELECT ON {_q(name)} TO {masked}")

@@ -62,6 +62,21 @@ PHOTO_FILES = sa.Table(
 )
 
 
+# When each dated ledger row was first seen (``sgzlib.store.first_seen``): written by an import (and
+# ``write_dataset``) in the transaction that adds the row, never changed after; the 补录 check of
+# ``sgzlib.analysis.quality`` compares it with the row's own date (``record_date``, updated with the row). ``record_key`` is the row's natural key,
+# its parts joined by "/" (dates as 2025-03-05).
+FIRST_SEEN = sa.Table(
+    "first_seen", metadata,
+    sa.Column("record_table", sa.String(32), primary_key=True),
+    sa.Column("record_key", sa.String(255), primary_key=True),
+    sa.Column("station_code", sa.String(64), nullable=True),
+    sa.Column("first_seen", sa.Date(), nullable=False),
+    sa.Column("record_date", sa.Date(), nullable=True),  # the row's own date, kept current by later imports
+    sa.Index("ix_first_seen_station_code", "station_code"),
+    comment="首次导入日期",
+)
+
 # The audit trail (``sgzlib.store.audit``): one row per import, export, report batch and access change, written in
 # the transaction of what it records. Append-only: under PostgreSQL access control (``sgz access apply``)
 # ordinary roles may insert and read it, never update or delete it.

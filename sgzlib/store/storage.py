@@ -16,6 +16,7 @@ database is behind the shipped head revision.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import hashlib
 import os
@@ -32,7 +33,7 @@ from ..domain.dataset import Dataset
 from ..domain.validation import validate
 from ..errors import ConfigError, NotFoundError
 from ..runtime import faults, resources
-from . import bulk_read, privacy, spending_overrules
+from . import bulk_read, first_seen, privacy, spending_overrules
 from .db import SQL_TABLES, metadata
 from .photo_index import load_index
 from .session import readable, relation, session
@@ -275,6 +276,7 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
         ds = Dataset(frames)
     ds.frames["photo_files"] = load_index(engine, scope)  # the photo index (sgz photos scan), not a ledger sheet
     ds.frames["spending_overrules"] = spending_overrules.load(engine, scope)  # evaluators' decisions on flags
+    ds.frames["first_seen"] = first_seen.load(engine, scope)  # when each dated row was first imported
     return ds
 
 
@@ -425,13 +427,17 @@ def write_dataset(engine: sa.Engine, ds: Dataset, *, prune: bool = False, dry_ru
             changes[t.name] = _diff(t, old, ds[t.name])
             changes[t.name].pruned = prune
         if not dry_run:
-            apply_changes(conn, ds.frames, changes, prune)
+            apply_changes(conn, ds.frames, changes, prune, station_of=ds.station_column,
+                          given=ds.frames.get("first_seen"))
     return WriteSummary(changes, dry_run)
 
 
 def apply_changes(conn: sa.Connection, frames: dict[str, pd.DataFrame], changes: dict[str, TableChange],
-                  prune: bool) -> None:
-    """Write what ``changes`` found: deletions first (children before parents) when pruning, then upserts."""
+                  prune: bool, *, station_of, seen_on: dt.date | None = None,
+                  given: pd.DataFrame | None = None) -> None:
+    """Write what ``changes`` found: deletions first (children before parents) when pruning, then upserts,
+    and the first-seen date of every dated row added (``first_seen``: ``given`` dates first, else
+    ``seen_on``, default today). ``station_of(table)``: the station code of each row of ``frames[table]``."""
     if prune:
         for t in reversed(schema.TABLES):
             if t.name in changes:
@@ -439,6 +445,8 @@ def apply_changes(conn: sa.Connection, frames: dict[str, pd.DataFrame], changes:
     for t in schema.TABLES:
         if t.name in changes:
             _upsert(conn, t, frames[t.name], changes[t.name])
+    first_seen.write(conn, first_seen.new_rows(frames, changes, seen_on or dt.date.today(), station_of, given),
+                     first_seen.changed_dates(frames, changes))
 
 
 # -- scoped reads for a writer (inside its transaction) ----------------------

@@ -28,6 +28,7 @@ from ..errors import NotFoundError
 from ..indicators import RESULT_COLUMNS, Evaluation, evaluate
 from ..store import privacy, storage
 from .analyses import Analyses
+from .foresight import Foresight
 
 INDEX_TABLES = ("stations", "projects")
 
@@ -83,7 +84,7 @@ def open_index(url: str | None = None) -> Workbench:
     return Workbench._wrap(ds, masked=False, as_of=dt.date.today(), url=storage.database_url(url), scope=None)
 
 
-class Workbench(Analyses):
+class Workbench(Analyses, Foresight):
     """A station's or a district's data and every analysis of it, each returning a DataFrame.
 
     ``ds`` is the (masked) ``Dataset``; ``scope`` the station codes looked at (all when None).
@@ -95,6 +96,7 @@ class Workbench(Analyses):
                  scope: list[str] | None = None, output: str = "api"):
         shown = privacy.mask_dataset(ds, personal.audience_of(output)) if masked else ds
         self._setup(shown, masked, as_of, url, scope, None)
+        self._raw = ds  # unmasked: the quality checks hash identities from it (``Foresight``)
 
     @classmethod
     def _wrap(cls, ds: Dataset, *, masked: bool, as_of, url, scope, opened=None) -> Workbench:
@@ -110,6 +112,9 @@ class Workbench(Analyses):
         self.scope = codes
         self.loaded_at = dt.datetime.now().replace(microsecond=0)
         self._opened = opened  # how it was read from the database (for ``reload``), None when built in memory
+        # the whole dataset before narrowing to a station, unmasked and as shown, or the database (``Foresight``)
+        self._raw, self._root, self._from_db = ds, ds, opened is not None
+        self._shared: dict[tuple, object] = {}  # what narrower views compute once for all (``Foresight``)
         self.as_of = require_date(as_of, "截至日期") if as_of not in (None, "") else default_as_of(self.ds)
         self._memo: dict[tuple, object] = {}
 
@@ -127,8 +132,13 @@ class Workbench(Analyses):
     # -- scope ------------------------------------------------------------------
 
     def _narrow(self, codes: list[str]) -> Workbench:
-        return Workbench._wrap(self.ds.subset(codes), masked=self.masked, as_of=self.as_of, url=self.url,
-                               scope=codes)
+        return self._same_root(Workbench._wrap(self.ds.subset(codes), masked=self.masked, as_of=self.as_of,
+                                               url=self.url, scope=codes))
+
+    def _same_root(self, wb: Workbench) -> Workbench:
+        """``wb`` (a narrower or later view of this workbench) keeps what it was narrowed from."""
+        wb._raw, wb._root, wb._from_db, wb._shared = self._raw, self._root, self._from_db, self._shared
+        return wb
 
     def station(self, code: str) -> Workbench:
         """Only this station and the stations below it.
@@ -164,7 +174,7 @@ class Workbench(Analyses):
         wb = Workbench._wrap(self.ds, masked=self.masked, as_of=as_of, url=self.url, scope=self.scope,
                              opened=self._opened)
         wb.loaded_at = self.loaded_at
-        return wb
+        return self._same_root(wb)
 
     def _codes(self) -> list[str]:
         return self.scope if self.scope else self.ds.stations["code"].tolist()
