@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from sgzlib.runtime import processes
 from sgzlib.dashboards.server import free_port
+from sgzlib.runtime import processes
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
