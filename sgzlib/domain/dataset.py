@@ -17,6 +17,9 @@ from ..errors import Problem
 from . import schema
 from .vocab import LIST_SEPARATOR
 
+# Frames of evaluators' decisions that a dataset may carry besides its ledger tables (not ledger sheets; each
+# row has the station it belongs to): spending overrules and checklist verdicts (``store``).
+DECISION_FRAMES = ("spending_overrules", "checklist_verifications")
 
 @dataclass
 class Dataset:
@@ -89,9 +92,10 @@ class Dataset:
         photos = self.frames.get("photo_files")  # the photo index (sgzlib.photos), not a ledger sheet
         if photos is not None:
             out.frames["photo_files"] = photos[photos["station_code"].isin(keep)].reset_index(drop=True)
-        decisions = self.frames.get("spending_overrules")  # evaluators' decisions on spending flags
-        if decisions is not None:
-            out.frames["spending_overrules"] = decisions[decisions["station_code"].isin(keep)].reset_index(drop=True)
+        for name in DECISION_FRAMES:  # evaluators' decisions (spending flags, checklist items), not ledger sheets
+            decisions = self.frames.get(name)
+            if decisions is not None:
+                out.frames[name] = decisions[decisions["station_code"].isin(keep)].reset_index(drop=True)
         return out
 
 

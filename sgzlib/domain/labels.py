@@ -19,7 +19,7 @@ STATUS_ORDER = (MISSED, BEHIND, TO_VERIFY, NOT_STARTED, ON_TRACK, MET)
 NEEDS_ATTENTION = STATUS_ORDER[:4]
 # The assessment's bucket for indicators whose period has not ended and are neither met nor to verify.
 IN_PROGRESS = "进行中"
-STATUS_HINT = {MISSED: "（期间已结束仍未达到目标）", BEHIND: "（低于按时间进度应达值）", TO_VERIFY: "（检查项尚未勾选）"}
+STATUS_HINT = {MISSED: "（期间已结束仍未达到目标）", BEHIND: "（低于按时间进度应达值）", TO_VERIFY: "（检查项尚未勾选，也未经评估方核验）"}
 
 # -- periods ----------------------------------------------------------------------------
 PERIOD_WHOLE = "全期"
@@ -69,6 +69,7 @@ REASON_LABELS = {
     "not_listed": "不在名单内",
     "not_certified": "未持证",
     "not_ticked": "检查项未勾选",
+    "rejected": "评估核验不符合",
     "too_few_sessions": "有效节次不足",
     "records_missing": "文书不全",
     "not_finished": "尚未结案或结束",
@@ -106,7 +107,9 @@ def reason_labels(codes: pd.Series) -> pd.Series:
 
 # -- the audit trail (sgz audit) ------------------------------------------------------------
 AUDIT_ACTIONS = {"import": "导入", "export": "导出", "report": "报告批次", "access": "权限变更",
-                 "spending_overrule": "经费核查复核"}
+                 "spending_overrule": "经费核查复核", "supervision": "督导记录", "action_status": "行动项状态",
+                 "verify": "评估核验", "scoring_scheme": "评分细则", "scores": "评估打分", "signoff": "签字确认",
+                 "signoff_revoke": "撤销签字确认"}
 AUDIT_HEADERS = {
     "at": "时间", "login": "账号", "action": "操作", "file_name": "文件", "stations": "站点", "new": "新增",
     "changed": "修改", "removed": "删除", "dry_run": "试运行", "masked": "脱敏", "sha256": "文件SHA-256",
@@ -138,3 +141,14 @@ CASELOAD_HEADERS = {
     "open_cases": "在案个案", "active_groups": "在开展小组", "sessions_month": "本月服务节次",
     "stalled_cases": "停滞个案", "overdue_records": "逾期文书", "overloaded": "个案过多",
 }
+
+# -- the evaluation workflow (``actions.verify``, ``actions.scores``, ``actions.signoff``) ------------
+# An evaluator's verdict on a checklist item (stored as the code, shown as the word).
+VERIFIED, REJECTED = "已核验", "不符合"
+VERDICTS = {"verified": VERIFIED, "rejected": REJECTED}
+# Where a checklist item stands for the evaluator: the verdict, else whether the station ticked it.
+CHECK_TICKED, CHECK_PENDING = "站点已勾选", "待核验"
+# A project's sign-off (签字确认): its latest event.
+SIGNOFF_STATES = {"signed": "有效", "stale": "已失效", "revoked": "已撤销"}
+# The figures a sign-off freezes and compares (per indicator, 全期).
+SIGNOFF_FIGURES = {"actual": "实际", "target": "目标", "expected": EXPECTED, "status": "状态"}

@@ -40,7 +40,7 @@ import yaml
 
 from ..domain import schema
 from ..errors import ConfigError, DataError, DefinitionError, Problem
-from .db import ACCESS_SCOPE, ACCESS_USERS, SQL_TABLES
+from .db import ACCESS_SCOPE, ACCESS_USERS, EVALUATION_TABLES, SQL_TABLES
 from .privacy import FREE_TEXT_COLUMNS, ID_COLUMNS, NAME_COLUMNS, PHONE_COLUMNS
 
 
@@ -563,6 +563,7 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
         ex(view_sql(name))
         ex(f"REVOKE ALL ON {_q('masked_' + name)} FROM {groups}")
         ex(f"GRANT SELECT ON {_q('masked_' + name)} TO {masked}")
+    _evaluation_privileges(conn, spec)
     ex("ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY")
     for policy in ("sgz_audit_read", "sgz_audit_insert"):
         ex(f"DROP POLICY IF EXISTS {policy} ON audit_log")
@@ -570,3 +571,30 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
        "string_to_array(stations, '、') && ARRAY(SELECT sgz_visible_stations(current_user))::text[])")
     ex("CREATE POLICY sgz_audit_insert ON audit_log FOR INSERT WITH CHECK (login = current_user)")
     ex(f"GRANT SELECT, INSERT ON audit_log TO {groups}")
+
+
+# The evaluation workflow's tables (``db.EVALUATION_TABLES``): readable in scope by every role, appended to by
+# the evaluator and the administrator only (never updated or deleted); a scheme without a station (for a whole
+# catalogue) is readable by all. An import that changes a signed-off project's figures appends the sign-off's
+# 已失效 row, so every role that imports may append that one kind of row.
+EVALUATORS = ("evaluator", "admin")
+
+
+def _evaluation_privileges(conn: sa.Connection, spec: AccessFile) -> None:
+    ex = conn.exec_driver_sql
+    groups = ", ".join(_q(g) for g in spec.groups)
+    deciders = ", ".join(_q(spec.group(k)) for k in EVALUATORS)
+    importers = ", ".join(_q(spec.group(r.key)) for r in ROLES.values() if r.writes and r.key not in EVALUATORS)
+    visible = "station_code IN (SELECT sgz_visible_stations(current_user))"
+    for name in EVALUATION_TABLES:
+        ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
+        ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
+        for policy in ("sgz_scope", "sgz_decide", "sgz_stale"):
+            ex(f"DROP POLICY IF EXISTS {policy} ON {_q(name)}")
+        shown = f"station_code IS NULL OR {visible}" if name == "scoring_schemes" else visible
+        ex(f"CREATE POLICY sgz_scope ON {_q(name)} FOR SELECT USING ({shown})")
+        ex(f"CREATE POLICY sgz_decide ON {_q(name)} FOR INSERT TO {deciders} WITH CHECK ({shown})")
+        ex(f"GRANT SELECT ON {_q(name)} TO {groups}")
+        ex(f"GRANT INSERT ON {_q(name)} TO {deciders}")
+    ex(f"CREATE POLICY sgz_stale ON signoffs FOR INSERT TO {importers} WITH CHECK (event = 'stale' AND {visible})")
+    ex(f"GRANT INSERT ON signoffs TO {importers}")

@@ -39,12 +39,21 @@ def current_login(conn: sa.Connection) -> str:
         return "未知用户"
 
 
+def acting_login(conn: sa.Connection, login: str | None = None) -> str:
+    """Who the audit trail names: on PostgreSQL always the database login (access control checks it); elsewhere
+    the user the caller acts for (a page's logged-in user), else the operating-system user."""
+    if conn.dialect.name == "postgresql" or not login:
+        return current_login(conn)
+    return login
+
+
 def record(conn: sa.Connection, action: str, *, file_name: str | None = None, sha256: str | None = None,
            stations=(), new: int | None = None, changed: int | None = None, removed: int | None = None,
-           dry_run: bool | None = None, masked: bool | None = None, detail: str | None = None) -> None:
-    """One row of the audit trail, in ``conn``'s transaction."""
+           dry_run: bool | None = None, masked: bool | None = None, detail: str | None = None,
+           login: str | None = None) -> None:
+    """One row of the audit trail, in ``conn``'s transaction (``login``: see ``acting_login``)."""
     conn.execute(AUDIT_LOG.insert().values(
-        at=dt.datetime.now(dt.UTC), login=current_login(conn), action=action, file_name=file_name,
+        at=dt.datetime.now(dt.UTC), login=acting_login(conn, login), action=action, file_name=file_name,
         sha256=sha256, stations=STATION_SEP.join(sorted(set(stations))) or None, new=new, changed=changed,
         removed=removed, dry_run=dry_run, masked=masked, detail=detail))
 

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..domain import schema
+from ..domain.dataset import DECISION_FRAMES
 
 # Person-name columns, masked as names.
 NAME_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -301,9 +302,10 @@ def mask_dataset(ds):
             if col in frame.columns:
                 frame[col] = _map(frame[col], lambda v: mask_text(v, names))
         frames[table] = frame
-    decisions = frames.get("spending_overrules")  # an evaluator's note may name a person
-    if decisions is not None and len(decisions):
-        frames["spending_overrules"] = decisions.assign(note=_map(decisions["note"], lambda v: mask_text(v, names)))
+    for name in DECISION_FRAMES:  # an evaluator's note may name a person
+        decisions = frames.get(name)
+        if decisions is not None and len(decisions):
+            frames[name] = decisions.assign(note=_map(decisions["note"], lambda v: mask_text(v, names)))
     out = Dataset.__new__(Dataset)  # every frame already has its declared dtypes: no second coercion
     out.frames = frames
     return out

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from ..errors import ConfigError, NotFoundError
 from ..indicators.spending import DECISIONS
 from . import audit
-from .db import SPENDING_OVERRULES, SQL_TABLES
+from .db import SPENDING_OVERRULES, SQL_TABLES, connected
 
 COLUMNS = ["id", "at", "login", "station_code", "expense_code", "check_id", "decision", "note"]
 DECISION_WORDS = {"撤销": "cleared", "无问题": "cleared", "cleared": "cleared", "维持": "upheld", "确认": "upheld",
@@ -96,13 +96,13 @@ def _require_check(conn: sa.Connection, station: str, check_id: str) -> None:
         raise NotFoundError(f"核查编号「{check_id}」不是该支出所在项目的经费核查项：{listed}")
 
 
-def load(engine: sa.Engine, stations: list[str] | None = None) -> pd.DataFrame:
-    """Every decision (oldest first), for the given stations or all."""
+def load(engine: sa.Engine | sa.Connection, stations: list[str] | None = None) -> pd.DataFrame:
+    """Every decision (oldest first), for the given stations or all (on an engine, or a writer's connection)."""
     t = SPENDING_OVERRULES
     query = sa.select(*[t.c[c] for c in COLUMNS]).order_by(t.c.id)
     if stations is not None:
         query = query.where(t.c.station_code.in_(list(stations)))
-    with engine.connect() as conn:
+    with connected(engine) as conn:
         frame = pd.DataFrame(conn.execute(query).fetchall(), columns=COLUMNS)
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame

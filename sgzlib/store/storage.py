@@ -279,6 +279,9 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     from . import spending_overrules
 
     ds.frames["spending_overrules"] = spending_overrules.load(engine, scope)  # evaluators' decisions on flags
+    from .evaluation_records import verifications
+
+    ds.frames["checklist_verifications"] = verifications(engine, scope)  # evaluators' verdicts on checklist items
     return ds
 
 
@@ -402,10 +405,11 @@ def apply_changes(conn: sa.Connection, frames: dict[str, pd.DataFrame], changes:
 IN_CHUNK = 500
 
 
-def read_scope(conn: sa.Connection, scope: list[str] | set[str]) -> dict[str, pd.DataFrame]:
-    """Every table's rows that belong to these stations (not those below them), coerced."""
+def read_scope(conn: sa.Connection, scope: list[str] | set[str], masked: bool = False) -> dict[str, pd.DataFrame]:
+    """Every table's rows that belong to these stations (not those below them), coerced (``masked``: from the
+    masked views, as a masked account must read)."""
     scope = sorted(scope)
-    return {t.name: schema.coerce_frame(t, _read(conn, _scoped_select(t, scope))) for t in schema.TABLES}
+    return {t.name: schema.coerce_frame(t, _read(conn, _scoped_select(t, scope, masked))) for t in schema.TABLES}
 
 
 def read_column(conn: sa.Connection, table: str, column: str) -> pd.DataFrame:
