@@ -262,6 +262,6 @@ def _fmt(value) -> str:
 
 
 def header(title: str, subtitle: str = "") -> w.HTML:
+    """A page's title and what it is for (the way home is in the page's frame, ``shell``)."""
     sub = f'<div class="sgz-note">{html.escape(subtitle)}</div>' if subtitle else ""
-    return w.HTML(f'<div class="sgz-nav"><a href="../../">← 返回看板首页</a></div>'
-                  f'<h2 style="margin:4px 0">{html.escape(title)}</h2>{sub}')
+    return w.HTML(f'<h2 class="sgz-page-title" style="margin:4px 0">{html.escape(title)}</h2>{sub}')

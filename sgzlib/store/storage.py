@@ -231,6 +231,33 @@ def repair_schema(engine: sa.Engine) -> list[str]:
     return [schema.TABLE_BY_NAME[n].sheet for n in missing]
 
 
+# -- has anything changed? --------------------------------------------------
+
+def data_stamp(engine: sa.Engine) -> tuple:
+    """A value that changes whenever anything may have been written to the database since it was last taken.
+
+    A page compares it with the one taken when it read the data, and reads again only when it differs.
+    PostgreSQL: the next transaction id (``pg_current_snapshot``'s xmax; only transactions that write take
+    one, so reading never moves it, and any write anywhere in the cluster does: at worst a needless read).
+    SQLite: the size and modification time of the database file and its write-ahead log.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            return (str(conn.execute(sa.text("SELECT pg_snapshot_xmax(pg_current_snapshot())")).scalar()),)
+    path = engine.url.database
+    if not path or path == ":memory:":
+        return ()
+    out = []
+    for suffix in ("", "-wal"):
+        try:
+            st = os.stat(f"{path}{suffix}")
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 # -- reading ----------------------------------------------------------------
 
 def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> Dataset:
