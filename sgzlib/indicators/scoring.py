@@ -1,6 +1,6 @@
 """Scoring schemes (评分细则) that an evaluator supplies: points per indicator and how credit is given.
 
-None of the seed catalogues gives points or partial credit (``DOMAIN.md``, rule
+None of the seed catalogues gives points or partial credit (``docs/counting-rules.md``, rule
 12), so the indicator engine gives none: it says met, not met or to verify. A
 score total exists only under a scheme written by the evaluator as a YAML
 file, checked when loaded (every problem at once, ``DefinitionError``)::

@@ -571,6 +571,24 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
        "string_to_array(stations, '、') && ARRAY(SELECT sgz_visible_stations(current_user))::text[])")
     ex("CREATE POLICY sgz_audit_insert ON audit_log FOR INSERT WITH CHECK (login = current_user)")
     ex(f"GRANT SELECT, INSERT ON audit_log TO {groups}")
+    _overrule_privileges(ex, spec, groups)
+
+
+def _overrule_privileges(ex, spec: AccessFile, groups: str) -> None:
+    """Evaluators' decisions on spending flags (``spending_overrules``): read within one's stations, added by
+    评估方 and 管理员 under their own login, never changed. The note is the evaluator's own reason about an
+    expense; outputs mask it as free text (``privacy``)."""
+    visible = "(SELECT sgz_visible_stations(current_user))"
+    deciders = ", ".join(_q(spec.group(ROLES[name].key)) for name in ("评估方", "管理员"))
+    ex(f"REVOKE ALL ON spending_overrules FROM {groups}")
+    ex("ALTER TABLE spending_overrules ENABLE ROW LEVEL SECURITY")
+    for policy in ("sgz_overrule_read", "sgz_overrule_insert"):
+        ex(f"DROP POLICY IF EXISTS {policy} ON spending_overrules")
+    ex(f"CREATE POLICY sgz_overrule_read ON spending_overrules FOR SELECT USING (station_code IN {visible})")
+    ex("CREATE POLICY sgz_overrule_insert ON spending_overrules FOR INSERT "
+       f"WITH CHECK (login = current_user AND station_code IN {visible})")
+    ex(f"GRANT SELECT ON spending_overrules TO {groups}")
+    ex(f"GRANT INSERT ON spending_overrules TO {deciders}")
 
 
 # The evaluation workflow's tables (``db.EVALUATION_TABLES``): readable in scope by every role, appended to by
@@ -593,8 +611,10 @@ def _evaluation_privileges(conn: sa.Connection, spec: AccessFile) -> None:
             ex(f"DROP POLICY IF EXISTS {policy} ON {_q(name)}")
         shown = f"station_code IS NULL OR {visible}" if name == "scoring_schemes" else visible
         ex(f"CREATE POLICY sgz_scope ON {_q(name)} FOR SELECT USING ({shown})")
-        ex(f"CREATE POLICY sgz_decide ON {_q(name)} FOR INSERT TO {deciders} WITH CHECK ({shown})")
+        ex(f"CREATE POLICY sgz_decide ON {_q(name)} FOR INSERT TO {deciders} WITH CHECK (login = current_user AND "
+           f"({shown}))")
         ex(f"GRANT SELECT ON {_q(name)} TO {groups}")
         ex(f"GRANT INSERT ON {_q(name)} TO {deciders}")
-    ex(f"CREATE POLICY sgz_stale ON signoffs FOR INSERT TO {importers} WITH CHECK (event = 'stale' AND {visible})")
+    ex(f"CREATE POLICY sgz_stale ON signoffs FOR INSERT TO {importers} "
+       f"WITH CHECK (event = 'stale' AND login = current_user AND {visible})")
     ex(f"GRANT INSERT ON signoffs TO {importers}")
