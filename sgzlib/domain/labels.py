@@ -130,7 +130,7 @@ ACTION_TRANSITIONS = {
 ACTION_FLAG_OVERDUE = "已逾期"
 ACTION_FLAG_CARRIED = "多次延续"
 # Columns of the pre-filled 督导记录 workbook that the supervisor fills in (the rest is pre-filled).
-SESSION_FILLED = ("discussion", "decision", "action", "owner_code", "due", "status")
+SESSION_FILLED = ("form", "participants", "discussion", "decision", "action", "owner_code", "due", "status")
 # What became of an action item since it was set / last reviewed.
 ACTION_FATE_UNREVIEWED = "尚未复核"
 # Case and group changes since the last supervision.

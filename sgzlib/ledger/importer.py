@@ -18,6 +18,7 @@ is refused with the rows named.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,13 +128,15 @@ class Source:
 
 
 def import_ledger(engine: sa.Engine, ledger: Ledger, source: Source, *, prune: bool = False, dry_run: bool = False,
-                  accept_signoff_changes: bool = False) -> ImportResult:
+                  accept_signoff_changes: bool = False,
+                  before_write: Callable[[sa.Connection], None] | None = None) -> ImportResult:
     """Check ``ledger`` against the database and write it in one locked transaction (``import_workbook``);
-    also the write path of the forms (``actions``), so that a form and a workbook are validated alike."""
+    also the write path of the forms (``actions``), so that a form and a workbook are validated alike.
+    ``before_write(conn)`` runs once the stations are locked (a form's own checks of the state it changes)."""
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with storage.write_transaction(engine) as conn:
-                return _import(conn, ledger, prune, dry_run, source, accept_signoff_changes)
+                return _import(conn, ledger, prune, dry_run, source, accept_signoff_changes, before_write)
         except sa.exc.DBAPIError as exc:
             if not storage.is_deadlock(exc) or attempt == DEADLOCK_RETRIES - 1:
                 raise
@@ -141,11 +144,13 @@ def import_ledger(engine: sa.Engine, ledger: Ledger, source: Source, *, prune: b
 
 
 def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool, source: Source,
-            accept_signoff_changes: bool) -> ImportResult:
+            accept_signoff_changes: bool, before_write=None) -> ImportResult:
     access.check_import(conn, None, source.name)  # a read-only user: refused before anything is read
     codes.reconcile(ledger, _DatabaseKeys(conn))  # codes without their leading zeros, matched across sheets and the database
     scope = _lock_scope(conn, ledger)
     access.check_import(conn, scope, source.name)
+    if before_write is not None:
+        before_write(conn)
     _record_history(conn, ledger)
     plan = Plan.read(conn, ledger, scope, prune)
     faults.point("import-read")

@@ -34,7 +34,7 @@ from ..errors import DataError, Problem
 from ..indicators import RESULT_COLUMNS, evaluate
 from . import evaluation_records, photo_index, spending_overrules
 from .db import SIGNOFFS, connected
-from .storage import read_scope, read_station_tree
+from .storage import read_scope, read_station_tree, subtree
 
 EVENT_COLUMNS = ["id", "at", "login", "station_code", "project_code", "event", "as_of", "figures", "note",
                  "file_name", "sha256"]
@@ -156,18 +156,6 @@ def _with_extras(frames: dict, conn: sa.Connection, stations: list[str]) -> Data
     ds.frames["spending_overrules"] = spending_overrules.load(conn, stations)
     ds.frames["checklist_verifications"] = evaluation_records.verifications(conn, stations)
     return ds
-
-
-def subtree(tree: pd.DataFrame, code: str) -> list[str]:
-    """``code`` and every station below it, from a (code, parent_code) frame."""
-    children = tree.groupby("parent_code")["code"].apply(list).to_dict()
-    out, queue = [], [code]
-    while queue:
-        c = queue.pop(0)
-        if c not in out:
-            out.append(c)
-            queue.extend(children.get(c, []))
-    return out
 
 
 def _above(tree: pd.DataFrame, codes) -> set[str]:

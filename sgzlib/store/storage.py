@@ -478,6 +478,18 @@ def read_station_tree(conn: sa.Connection) -> pd.DataFrame:
     return _read(conn, sa.select(table.c.code, table.c.parent_code))
 
 
+def subtree(tree: pd.DataFrame, code: str) -> list[str]:
+    """``code`` and every station below it, from a (code, parent_code) frame (``read_station_tree``)."""
+    children = tree.groupby("parent_code")["code"].apply(list).to_dict()
+    out, queue = [], [code]
+    while queue:
+        c = queue.pop(0)
+        if c not in out:
+            out.append(c)
+            queue.extend(children.get(c, []))
+    return out
+
+
 def table_changes(t: schema.Table, old: pd.DataFrame, new: pd.DataFrame) -> TableChange:
     """Keys of ``new`` not in ``old``, keys in both whose rows differ, the count of equal rows, keys only in ``old``."""
     return _diff(t, old, new)
