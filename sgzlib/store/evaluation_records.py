@@ -21,6 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..errors import DataError, Problem
+from ..indicators import scoring
 from .db import CHECKLIST_VERIFICATIONS, EVIDENCE_FILES, INDICATOR_SCORES, SCORING_SCHEMES, connected
 
 VERIFICATION_COLUMNS = ["id", "at", "login", "station_code", "project_code", "indicator_id", "item", "verdict",
@@ -171,6 +172,28 @@ def scheme_for(bind, project: str, catalogue: str) -> pd.Series | None:
     shared = rows[rows["project_code"].isna()]
     chosen = own if len(own) else shared
     return chosen.iloc[-1] if len(chosen) else None
+
+
+@dataclass(frozen=True)
+class StoredScheme:
+    """A scheme as stored: its row id, the checked scheme, for which project (None: its whole catalogue), and
+    who uploaded it when."""
+
+    id: int
+    scheme: scoring.Scheme
+    project: str | None
+    file_name: str
+    login: str
+    at: object
+
+
+def stored_scheme(bind, project: pd.Series) -> StoredScheme | None:
+    """The scheme that holds for ``project`` (a project row: code, catalogue), parsed, or None."""
+    row = scheme_for(bind, project["code"], project["catalogue"])
+    if row is None:
+        return None
+    scheme = scoring.parse_scheme(row["text"], row["file_name"])
+    return StoredScheme(int(row["id"]), scheme, row["project_code"], row["file_name"], row["login"], row["at"])
 
 
 def add_scheme(conn: sa.Connection, **row) -> int:
