@@ -13,15 +13,7 @@ import sqlalchemy as sa
 from ..errors import NotAllowedError
 from ..store.access import User
 from ..store.db import SQL_TABLES, connected
-
-ADMIN = "管理员"
-# Action → the roles that may do it (besides 管理员) and what it is called.
-MAY = {
-    "record": (("督导",), "记录督导、更改行动项状态"),
-    "verify": (("评估方",), "核验检查项"),
-    "score": (("评估方",), "上传评分细则、评估打分"),
-    "signoff": (("评估方",), "签字确认"),
-}
+from .roles import ADMIN, MAY
 
 
 def roles(action: str) -> frozenset[str]:

@@ -98,13 +98,13 @@ def notices(bind, project_codes) -> pd.DataFrame:
 
 def lapsed_text(row: pd.Series) -> str:
     """One sentence for a lapsed sign-off."""
-    return (f"项目 {row['project_code']} 的签字确认（{row['signed_by']} 签于 {_at(row['signed_at'])}，评估截至 "
-            f"{row['as_of']:%Y-%m-%d}）已失效：{row['login']} 于 {_at(row['event_at'])} 导入 {row['file_name'] or ''}，"
+    return (f"项目 {row['project_code']} 的签字确认（{row['signed_by']} 签于 {when_text(row['signed_at'])}，评估截至 "
+            f"{row['as_of']:%Y-%m-%d}）已失效：{row['login']} 于 {when_text(row['event_at'])} 导入 {row['file_name'] or ''}，"
             f"改变了 {row['changes']['indicator_id'].nunique() if len(row['changes']) else 0} 项指标的数字。"
             "请核对后重新签字。")
 
 
-def _at(value) -> str:
+def when_text(value) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     stamp = pd.Timestamp(value)

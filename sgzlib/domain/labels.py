@@ -152,3 +152,21 @@ CHECK_TICKED, CHECK_PENDING = "站点已勾选", "待核验"
 SIGNOFF_STATES = {"signed": "有效", "stale": "已失效", "revoked": "已撤销"}
 # The figures a sign-off freezes and compares (per indicator, 全期).
 SIGNOFF_FIGURES = {"actual": "实际", "target": "目标", "expected": EXPECTED, "status": "状态"}
+# Column headers of the action pages (``dashboards.pages``: 督导记录, 评估核验, 评分与签字).
+ACTION_HEADERS = {
+    "code": "行动项编号", "date": "提出日期", "topic": "议题", "action": "行动项", "owner_name": "责任人",
+    "due": "期限", "status": "完成情况", "status_date": "最近记录日期", "flags": "提示", "days_overdue": "逾期天数",
+}
+HISTORY_HEADERS = {"date": "日期", "session_code": "记录于", "status": "完成情况", "note": "说明"}
+CHECK_HEADERS = {
+    "station_name": "社工站", "project_code": "项目", "indicator_id": "指标编号", "indicator_name": "指标",
+    "status": "指标状态", "item": "检查项", "state": "核验状态", "source_text": "原文", "evidence_wanted": "应有佐证",
+    "ticked_on": "站点勾选日期", "station_evidence": "站点所附佐证", "verdict_date": "核验日期",
+    "verdict_note": "核验说明", "verdict_by": "核验人", "evidence_name": "佐证文件",
+}
+SCORE_HEADERS = {
+    "indicator_id": "指标编号", "indicator_name": "指标", "status": "状态", "actual": "实际", "target": "目标",
+    "unit": "单位", "points": "分值", "rule": "计分规则", "system": "系统得分", "score": "评估员得分",
+    "note": "评估员意见", "scored_by": "打分人",
+}
+DIFF_HEADERS = {"indicator_id": "指标编号", "indicator_name": "指标", "figure": "数字", "before": "签字时", "after": "导入后"}

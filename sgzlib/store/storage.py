@@ -32,6 +32,7 @@ from ..domain.dataset import Dataset
 from ..domain.validation import validate
 from ..errors import ConfigError
 from ..runtime import faults
+from . import evaluation_records
 from .db import SQL_TABLES, metadata
 
 DEFAULT_URL = "sqlite:///data/sgz.db"
@@ -306,9 +307,7 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     from . import spending_overrules
 
     ds.frames["spending_overrules"] = spending_overrules.load(engine, scope)  # evaluators' decisions on flags
-    from .evaluation_records import verifications
-
-    ds.frames["checklist_verifications"] = verifications(engine, scope)  # evaluators' verdicts on checklist items
+    ds.frames["checklist_verifications"] = evaluation_records.verifications(engine, scope)  # evaluators' verdicts on checklist items
     return ds
 
 

@@ -20,6 +20,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ...actions.roles import MAY
 from ...store.access import ROLES
 
 EVERYONE = frozenset(ROLES)
@@ -62,6 +63,15 @@ PAGES: tuple[Page, ...] = (
     Page("upload", "上传台账", _roles("站点社工", "项目负责人"),
          "上传本站的台账工作簿：先检查，列出全部错误或各工作表将新增、修改、删除的行，确认后导入数据库。",
          "sgzlib.dashboards.pages.upload:build", action=True),
+    Page("supervision", "督导记录", _roles(*MAY["record"][0]),
+         "选择社工站，按督导报告的建议议程记录本次督导：讨论情况、决定、行动项（责任人和期限）；更新行动项的完成情况。",
+         "sgzlib.dashboards.pages.supervision:build", action=True),
+    Page("verify", "评估核验", _roles(*MAY["verify"][0]),
+         "逐项核验待核验的检查项（附清单原文）：标记已核验或不符合，写明日期和说明，可附佐证文件；下次评估即按核验结论计算。",
+         "sgzlib.dashboards.pages.verify:build", action=True),
+    Page("scoring", "评分与签字", _roles(*MAY["score"][0]),
+         "上传评分细则，逐项打分，下载评分表；签字确认评估结果。之后的导入若会改变已签字的数字，这里会告诉您改变了什么。",
+         "sgzlib.dashboards.pages.scoring:build", action=True),
     Page("reports", "报告", EVERYONE,
          "生成督导报告、年终评估、督导简报或区县概览（在后台运行，可继续使用页面），下载已生成的 HTML、PDF 和 Excel。",
          "sgzlib.dashboards.pages.reports:build", action=True),
