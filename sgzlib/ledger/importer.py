@@ -65,6 +65,7 @@ class ImportResult:
     notes: list[str]
     dry_run: bool = False
     pruned: bool = False
+    ledger: Ledger | None = field(default=None, repr=False)  # what was read (the rows behind the counts)
 
     @property
     def changed_anything(self) -> bool:
@@ -81,7 +82,7 @@ DEADLOCK_RETRIES = 5
 
 
 def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False, dry_run: bool = False,
-                    progress: Progress | None = None) -> ImportResult:
+                    progress: Progress | None = None, user: access.User | None = None) -> ImportResult:
     """Read the workbook, check it against the database, and write it in one transaction.
 
     The transaction locks the workbook's stations first (SQLite: the whole
@@ -92,7 +93,10 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     after the other; imports of different stations run side by side.
 
     Raises ``DataError`` with every problem (sheet, Excel row, column, value,
-    reason) when anything is wrong; then nothing is written.
+    reason) when anything is wrong; then nothing is written. ``user``: who
+    imports, when the connection is not theirs (a browser page's user on
+    SQLite): named in the audit row and held to their role and scope
+    (``access.check_import``; the database holds its own logins to them).
     """
     ledger = read_workbook(path, progress)
     if ledger.masked:
@@ -104,7 +108,7 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     if not ledger.tables and not ledger.all_problems():
         raise _refused(ledger, [Problem("no_sheets", "工作簿中没有可识别的台账工作表（工作表名应为 "
                                  f"{'、'.join(t.sheet for t in schema.TABLES)} 之一）", where=Path(path).name)])
-    source = (Path(path).name, audit.file_sha256(path))
+    source = (Path(path).name, audit.file_sha256(path), user)
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with storage.write_transaction(engine) as conn:
@@ -116,11 +120,12 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
 
 
 def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
-            source: tuple[str, str]) -> ImportResult:
-    access.check_import(conn, None, source[0])  # a read-only user: refused before anything is read
+            source: tuple[str, str, access.User | None]) -> ImportResult:
+    user = source[2]
+    access.check_import(conn, None, source[0], user)  # a read-only user: refused before anything is read
     codes.reconcile(ledger, _DatabaseKeys(conn))  # codes without their leading zeros, matched across sheets and the database
     scope = _lock_scope(conn, ledger)
-    access.check_import(conn, scope, source[0])
+    access.check_import(conn, scope, source[0], user, ledger.frames.get("stations"))
     _record_history(conn, ledger)
     plan = Plan.read(conn, ledger, scope, prune)
     faults.point("import-read")
@@ -135,12 +140,12 @@ def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
     shown = [name for name in written if name in ledger.tables or changes[name].new or changes[name].changed]
     sheets = [SheetSummary(name, len(ledger.frames[name]), changes[name].new, changes[name].changed,
                            changes[name].removed) for name in shown]
-    audit.record(conn, "import", file_name=source[0], sha256=source[1], stations=scope,
+    audit.record(conn, "import", login=user.login if user else None, file_name=source[0], sha256=source[1], stations=scope,
                  new=sum(len(s.new) for s in sheets), changed=sum(len(s.changed) for s in sheets),
                  removed=sum(len(s.removed) for s in sheets) if prune else 0, dry_run=dry_run)
     if not dry_run:
         faults.point("import-written")
-    return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune)
+    return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune, ledger)
 
 
 def _record_history(conn: sa.Connection, ledger: Ledger) -> None:
