@@ -120,7 +120,8 @@ def test_an_import_that_changes_signed_figures_is_refused_until_confirmed(url, t
     # a dry run lists the change without refusing; confirmed, the import lands and the sign-off lapses
     dry = import_workbook(engine, book, dry_run=True)
     assert [c.project for c in dry.signoff_changes] == ["P2025-YL01"]
-    done = import_workbook(engine, book, accept_signoff_changes=True, login="w_yl01")
+    done = import_workbook(engine, book, accept_signoff_changes=True,
+                           user=User("w_yl01", "站点社工", masked=False, stations=("YL01",)))
     assert done.changed_anything and len(done.signoff_changes) == 1
     [notice] = so.notices(engine, ["P2025-YL01"]).to_dict("records")
     assert notice["state"] == "已失效" and notice["file_name"] == "tick.xlsx"

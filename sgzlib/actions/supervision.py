@@ -156,7 +156,7 @@ def record(engine: sa.Engine, user: User, draft: Draft, entry: Entry) -> ImportR
     ledger = Ledger.of_frames({"supervision_items": rows}, FORM_TITLE,
                               {"supervision_items": [int(n) for n in rows["item_no"]]})
     n_new = sum(1 for a in entry.actions)
-    source = Source(f"督导记录 {draft.session_code}", action="supervision", login=user.login,
+    source = Source(f"督导记录 {draft.session_code}", action="supervision", user=user,
                     detail=f"{draft.station} {draft.date:%Y-%m-%d} {entry.form}督导，议程 {len(draft.agenda)} 项，"
                            f"新行动项 {n_new} 项，复核行动项 {len(draft.reviews)} 项")
     try:
@@ -281,7 +281,7 @@ def change_status(engine: sa.Engine, user: User, code: str, status: str, note: s
     row = {"action_code": code, "session_code": update_code(station, when, n), "station_code": station,
            "date": pd.Timestamp(when), "item_no": pd.NA, "status": status, "note": note.strip()}
     ledger = Ledger.of_frames({"action_history": pd.DataFrame([row])}, STATUS_TITLE, {"action_history": [1]})
-    source = Source(f"行动项 {code}", action="action_status", login=user.login,
+    source = Source(f"行动项 {code}", action="action_status", user=user,
                     detail=f"{code}：{current} → {status}（{when:%Y-%m-%d}）：{note.strip()}")
 
     def unchanged(conn):

@@ -19,7 +19,8 @@ from __future__ import annotations
 import functools
 import getpass
 import os
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -73,6 +74,7 @@ class Session:
     url: str
     reports_dir: Path
     local: bool = False  # the single-machine install without an access file
+    _listeners: list[Callable[[], None]] = field(default_factory=list, repr=False)
 
     @property
     def login(self) -> str:
@@ -133,6 +135,15 @@ class Session:
 
     def workbench(self):
         return self._source.wb
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` when a page of this kernel has written to the database (the frame reads it again)."""
+        self._listeners.append(listener)
+
+    def changed(self) -> None:
+        """A page wrote to the database: every listener reads it again (the 数据更新于 of the page moves on)."""
+        for listener in list(self._listeners):
+            listener()
 
     @property
     def updated_at(self):

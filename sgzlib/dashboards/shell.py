@@ -29,7 +29,10 @@ log = logging.getLogger(__name__)
 
 def show(name: str) -> w.Widget:
     """The page ``name`` for this kernel's user (what a page notebook shows)."""
-    me = sessions.current()
+    try:
+        me = sessions.current()
+    except SgzError as exc:  # the server's user is not in the access file (any more): say so, show nothing else
+        return w.HTML(ui.message(f"无法确定使用者：{exc}", "refused"))
     page = pages.page(name)
     if not me.may(name):
         return refusal(me, page)
@@ -63,6 +66,7 @@ class Frame:
         self.bar = w.HBox([self.who, self.fresh, self.button], layout=w.Layout(align_items="center"))
         self.bar.add_class("sgz-bar")
         self.body = self._build()
+        me.on_change(lambda: self.refresh(force=True))
         self.widget = w.VBox([self.bar, self.body, self.visit])
         self.widget.add_class(f"sgz-page-{page.name}")
         self._show_fresh()
@@ -71,7 +75,11 @@ class Frame:
         try:
             return self.page.build(self.me)
         except SgzError as exc:
-            return w.HTML(ui.message(str(exc)))
+            return w.HTML(ui.message(str(exc), "error"))
+        except Exception as exc:  # a page must never leave a traceback (nor Voila's English notice)
+            log.exception("page %s failed", self.page.name)
+            return w.HTML(ui.message(f"「{self.page.title}」没能打开（{type(exc).__name__}：{exc}）。"
+                                     "请刷新页面重试；仍不行请联系管理员。", "error"))
 
     def _show_fresh(self) -> None:
         try:

@@ -46,7 +46,8 @@ def date_picker(label: str, value: dt.date) -> w.DatePicker:
 
 def toggles(label: str, options, value=None) -> w.ToggleButtons:
     options = list(options)
-    return w.ToggleButtons(description=label, options=options, value=value or options[0],
+    first = options[0][1] if isinstance(options[0], tuple) else options[0]
+    return w.ToggleButtons(description=label, options=options, value=value or first,
                            style={"description_width": "initial", "button_width": "auto"})
 
 

@@ -394,9 +394,15 @@ def _short(value) -> str:
 
 
 def empty_frame(table: str | Table) -> pd.DataFrame:
-    """An empty DataFrame with the table's columns and dtypes."""
+    """An empty DataFrame with the table's columns and dtypes (a copy of one built once per table: an import
+    asks for hundreds)."""
     t = TABLE_BY_NAME[table] if isinstance(table, str) else table
-    return pd.DataFrame({c.name: pd.Series(dtype=PANDAS_DTYPES[c.kind]) for c in t.columns})
+    if t.name not in _EMPTY:
+        _EMPTY[t.name] = pd.DataFrame({c.name: pd.Series(dtype=PANDAS_DTYPES[c.kind]) for c in t.columns})
+    return _EMPTY[t.name].copy()
+
+
+_EMPTY: dict[str, pd.DataFrame] = {}
 
 
 def coerce_frame(table: str | Table, frame: pd.DataFrame) -> pd.DataFrame:

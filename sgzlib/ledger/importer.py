@@ -67,6 +67,7 @@ class ImportResult:
     dry_run: bool = False
     pruned: bool = False
     signoff_changes: list = field(default_factory=list)  # store.signoffs.SignoffChange: lapsed or, dry, would lapse
+    ledger: Ledger | None = field(default=None, repr=False)  # what was read (the rows behind the counts)
 
     @property
     def changed_anything(self) -> bool:
@@ -83,8 +84,8 @@ DEADLOCK_RETRIES = 5
 
 
 def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False, dry_run: bool = False,
-                    progress: Progress | None = None, accept_signoff_changes: bool = False,
-                    login: str | None = None) -> ImportResult:
+                    progress: Progress | None = None, user: access.User | None = None,
+                    accept_signoff_changes: bool = False) -> ImportResult:
     """Read the workbook, check it against the database, and write it in one transaction.
 
     The transaction locks the workbook's stations first (SQLite: the whole
@@ -95,10 +96,13 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     after the other; imports of different stations run side by side.
 
     Raises ``DataError`` with every problem (sheet, Excel row, column, value,
-    reason) when anything is wrong; then nothing is written. An import that would change the figures of a
-    signed-off project raises ``signoffs.SignoffConflict`` unless ``accept_signoff_changes`` (then the
-    sign-off is marked 已失效 in the same transaction; ``store.signoffs``). ``login``: the user the audit
-    row names where the database cannot tell (``audit.acting_login``).
+    reason) when anything is wrong; then nothing is written. ``user``: who
+    imports, when the connection is not theirs (a browser page's user on
+    SQLite): named in the audit row and held to their role and scope
+    (``access.check_import``; the database holds its own logins to them).
+    An import that would change the figures of a signed-off project raises
+    ``signoffs.SignoffConflict`` unless ``accept_signoff_changes`` (then the
+    sign-off is marked 已失效 in the same transaction; ``store.signoffs``).
     """
     ledger = read_workbook(path, progress)
     if ledger.masked:
@@ -110,7 +114,7 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     if not ledger.tables and not ledger.all_problems():
         raise _refused(ledger, [Problem("no_sheets", "工作簿中没有可识别的台账工作表（工作表名应为 "
                                  f"{'、'.join(t.sheet for t in schema.TABLES)} 之一）", where=Path(path).name)])
-    source = Source(Path(path).name, audit.file_sha256(path), login=login)
+    source = Source(Path(path).name, audit.file_sha256(path), user=user)
     return import_ledger(engine, ledger, source, prune=prune, dry_run=dry_run,
                          accept_signoff_changes=accept_signoff_changes)
 
@@ -124,7 +128,11 @@ class Source:
     sha256: str | None = None
     action: str = "import"
     detail: str | None = None
-    login: str | None = None
+    user: access.User | None = None  # who acts, when the connection is not theirs (``access.check_import``)
+
+    @property
+    def login(self) -> str | None:
+        return self.user.login if self.user else None
 
 
 def import_ledger(engine: sa.Engine, ledger: Ledger, source: Source, *, prune: bool = False, dry_run: bool = False,
@@ -145,10 +153,11 @@ def import_ledger(engine: sa.Engine, ledger: Ledger, source: Source, *, prune: b
 
 def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool, source: Source,
             accept_signoff_changes: bool, before_write=None) -> ImportResult:
-    access.check_import(conn, None, source.name)  # a read-only user: refused before anything is read
+    user = source.user
+    access.check_import(conn, None, source.name, user)  # a read-only user: refused before anything is read
     codes.reconcile(ledger, _DatabaseKeys(conn))  # codes without their leading zeros, matched across sheets and the database
     scope = _lock_scope(conn, ledger)
-    access.check_import(conn, scope, source.name)
+    access.check_import(conn, scope, source.name, user, ledger.frames.get("stations"))
     if before_write is not None:
         before_write(conn)
     _record_history(conn, ledger)
@@ -176,7 +185,7 @@ def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool, sou
                  detail=_detail(source.detail, lapsed, dry_run), login=login)
     if not dry_run:
         faults.point("import-written")
-    return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune, lapsed)
+    return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune, lapsed, ledger)
 
 
 def _detail(detail: str | None, lapsed: list, dry_run: bool) -> str | None:

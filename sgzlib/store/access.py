@@ -234,24 +234,61 @@ def visible_stations(conn: sa.Connection) -> set[str]:
     return set(conn.execute(sa.text("SELECT sgz_visible_stations(current_user)")).scalars())
 
 
-def check_import(conn: sa.Connection, stations: set[str] | None, file_name: str) -> None:
+def check_import(conn: sa.Connection, stations: set[str] | None, file_name: str, user: User | None = None,
+                 new_stations=None) -> None:
     """Refuse (``DataError``, nothing written) an import the connection's user may not make: any import for a
-    read-only user, and one speaking for ``stations`` outside the user's scope (``None``: the role only)."""
+    read-only user, and one speaking for ``stations`` outside the user's scope (``None``: the role only).
+
+    The user is the connection's managed login (PostgreSQL under access control: the database also enforces
+    it). Otherwise ``user``, when given (a browser page's user on SQLite, or on the owner's connection), is
+    held to the same rule here: their scope is expanded over the database's stations and ``new_stations``
+    (the workbook's 社工站 rows: code, parent_code, district).
+    """
     me = session(conn)
-    if me is None:
+    if me is not None:
+        login, role, writes, masked = me.login, me.role, me.writes, me.masked
+    elif user is not None:
+        login, role, writes, masked = user.login, user.role, user.writes, user.masked
+    else:
         return
-    if not me.writes:
-        why = "个人信息对该账号脱敏" if me.masked else f"角色「{me.role}」只能查看"
-        raise DataError([Problem("read_only", f"账号 {me.login}（{me.role}）不能导入：{why}", where=file_name)],
+    if not writes:
+        why = "个人信息对该账号脱敏" if masked else f"角色「{role}」只能查看"
+        raise DataError([Problem("read_only", f"账号 {login}（{role}）不能导入：{why}", where=file_name)],
                         title="无权导入，未写入任何内容")
     if stations is None:
         return
-    outside = sorted(stations - visible_stations(conn))
+    if me is not None:
+        visible = visible_stations(conn)
+    elif user.all_stations:
+        return
+    else:
+        visible = _scope_of(conn, user, new_stations)
+    outside = sorted(stations - visible)
     if outside:
-        raise DataError([Problem("out_of_scope", f"账号 {me.login}（{me.role}）的权限范围不包括站点 "
+        raise DataError([Problem("out_of_scope", f"账号 {login}（{role}）的权限范围不包括站点 "
                                  f"{'、'.join(outside)}：该工作簿不能由此账号导入，请联系管理员",
                                  where=file_name, value="、".join(outside))],
                         title="无权导入，未写入任何内容")
+
+
+def _scope_of(conn: sa.Connection, user: User, new_stations) -> set[str]:
+    """The stations of ``user``'s scope (roots, their districts' stations, and everything below), as the
+    database's ``sgz_visible_stations`` expands them, over the database's stations and ``new_stations``."""
+    t = SQL_TABLES["stations"]
+    rows = [tuple(r) for r in conn.execute(sa.select(t.c.code, t.c.parent_code, t.c.district))]
+    if new_stations is not None and len(new_stations):
+        rows += list(new_stations[["code", "parent_code", "district"]].itertuples(index=False, name=None))
+    children: dict[str, set[str]] = {}
+    for code, parent, _ in rows:
+        children.setdefault(parent, set()).add(code)
+    todo = list(user.stations) + [code for code, _, district in rows if district in user.districts]
+    seen: set[str] = set()
+    while todo:
+        code = todo.pop()
+        if code not in seen:
+            seen.add(code)
+            todo.extend(children.get(code, ()))
+    return seen
 
 
 # -- what masked users read ---------------------------------------------------------------------------

@@ -456,7 +456,9 @@ def read_by_values(conn: sa.Connection, table: str, column: str, values, *,
         query = sa.select(sql).where(sql.c[column].in_([_plain(v) for v in values[i:i + IN_CHUNK]]))
         if outside:
             query = query.where(sa.not_(_station_in(t, sorted(outside))))
-        parts.append(_read(conn, query))
+        found = _read(conn, query)
+        if len(found):
+            parts.append(found)
     if not parts:
         return schema.empty_frame(t)
     return schema.coerce_frame(t, pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0])
