@@ -98,15 +98,19 @@ def check(url: str, user: User, path: Path, *, prune: bool = False, progress: Pr
     return Checked(path, prune, result=result, at=_now())
 
 
-def commit(url: str, user: User, checked: Checked, *, progress: Progress | None = None, waiting=None) -> ImportResult:
+def commit(url: str, user: User, checked: Checked, *, progress: Progress | None = None, waiting=None,
+           accept_signoff_changes: bool = False) -> ImportResult:
     """Import the checked workbook as ``user`` (one locked transaction with its audit row); ``DataError`` if the
-    database changed since the check so that it no longer fits (then nothing is written)."""
+    database changed since the check so that it no longer fits (then nothing is written). A workbook that
+    changes signed-off figures (``checked.result.signoff_changes``) is refused unless ``accept_signoff_changes``
+    (``store.signoffs``)."""
     if not checked.ok:
         raise UploadRefused("这份工作簿有错误，不能导入：请按错误清单改正后重新上传。")
     with gate.turn(url, waiting):
         engine = storage.connect(url, upgrade=False)
         try:
-            return import_workbook(engine, checked.path, prune=checked.prune, progress=progress, user=user)
+            return import_workbook(engine, checked.path, prune=checked.prune, progress=progress, user=user,
+                                   accept_signoff_changes=accept_signoff_changes)
         finally:
             engine.dispose()
 

@@ -231,3 +231,19 @@ class ScoringPage:
 def _plain(value: str) -> str:
     """The text of a one-line message shown by ``forms.run``."""
     return html.unescape(re.sub(r"<[^>]+>", "", value))
+
+
+def lapse_confirmation(changes: list) -> tuple[w.Widget, w.Checkbox] | None:
+    """For the upload page: the signed-off figures a checked workbook would change (``ImportResult.
+    signoff_changes``) and the box the person importing must tick before 确认导入; None when there are none."""
+    if not changes:
+        return None
+    parts = []
+    for c in changes:
+        diff = c.changes[list(DIFF_HEADERS)].rename(columns=DIFF_HEADERS)
+        parts.append(ui.message(c.headline + "。", "warn") + ui.table(diff, scroll=False))
+    tick = w.Checkbox(value=False, indent=False, layout=w.Layout(width="auto"),
+                      description="我已与评估方核对：确认导入，并使上述签字确认失效（评估方会看到改变了哪些数字，需重新签字）")
+    tick.add_class("sgz-accept-lapse")
+    box = w.VBox([w.HTML('<div class="sgz-panel sgz-panel-lapse">' + "".join(parts) + "</div>"), tick])
+    return box, tick

@@ -19,6 +19,7 @@ from ...actions.gate import busy_text
 from ...errors import SgzError
 from .. import ui
 from ..data import station_label
+from .scoring import lapse_confirmation
 
 log = logging.getLogger(__name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -165,8 +166,14 @@ class UploadPage:
         else:
             done = ui.message("确认后在一个事务中写入：全部成功或全部不写入；操作记录将写明您的账号。", "note")
         table = w.HTML(f'<div class="sgz-title">各工作表的修改</div>{ui.table(counts, scroll=False)}{notes}')
-        box = w.VBox([w.HTML(head), prune, prune_note, w.HBox([confirm, w.HTML(done)], layout=w.Layout(
-            align_items="center", grid_gap="12px")), table, self._rows_viewer(checked)])
+        lapse = lapse_confirmation(result.signoff_changes)  # signed-off figures it would change: tick to go on
+        self.accept_lapse = None if lapse is None else lapse[1]
+        if lapse is not None:
+            confirm.disabled = True
+            lapse[1].observe(lambda ch: setattr(confirm, "disabled", not ch["new"]), names="value")
+        box = w.VBox([w.HTML(head), prune, prune_note, *([lapse[0]] if lapse else []),
+                      w.HBox([confirm, w.HTML(done)], layout=w.Layout(align_items="center", grid_gap="12px")), table,
+                      self._rows_viewer(checked)])
         box.add_class("sgz-panel")
         box.add_class("sgz-panel-changes")
         return box
@@ -215,7 +222,9 @@ class UploadPage:
         try:
             self.chooser.disabled = True
             self.say(f"正在导入「{checked.file_name}」……")
-            result = upload.commit(self.me.url, self.me.user, checked, progress=self.progress, waiting=self.waiting)
+            accept = bool(getattr(self, "accept_lapse", None) is not None and self.accept_lapse.value)
+            result = upload.commit(self.me.url, self.me.user, checked, progress=self.progress, waiting=self.waiting,
+                                   accept_signoff_changes=accept)
             new = sum(len(s.new) for s in result.sheets)
             changed = sum(len(s.changed) for s in result.sheets)
             removed = sum(len(s.removed) for s in result.sheets) if result.pruned else 0
