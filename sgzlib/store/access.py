@@ -10,11 +10,14 @@ data is masked by role default (``ROLES``); a user may override it, except 评�
 - a group role per role (``<prefix>worker`` …), a group for clear and one for masked reading, and a login
   role per user, member of its role's group and of one of those two (a user removed from the file loses
   its memberships and its login);
-- row-level security on every ledger table and the photo index: a row is visible (and writable) when its
-  station is in ``sgz_visible_stations(current_user)``, a function that expands the user's scope roots
+- row-level security on every table of station data (``GUARDS``: the ledger tables, the photo index, the
+  evaluators' decisions, and what later features add): a row is visible and writable only when its station
+  is in ``sgz_visible_stations(current_user)``, a function that expands the user's scope roots
   (``sgz_access_users`` / ``sgz_access_scope``) to their descendants at query time, so a village room
   imported later is covered at once; the 社工站 rows of the stations above (not their data) are readable
-  too, since a station's workbook names its 上级站点;
+  too, since a station's workbook names its 上级站点. Who may write a table, and how, is the table's guard:
+  the ledger is written by the roles that import (never by a masked user: a restrictive policy), the
+  evaluators' tables by 评估方, 项目负责人 and 管理员, append-only tables by INSERT alone;
 - masked users get no SELECT on the personal and free-text columns of the raw tables (``SELECT name FROM
   beneficiaries`` is refused) and read them through ``masked_<table>`` views, which apply the masking rules
   of ``privacy`` in SQL (names, phones, ID numbers, and in free text mobiles, ID numbers and the names of
@@ -40,7 +43,7 @@ import yaml
 
 from ..domain import schema
 from ..errors import ConfigError, DataError, DefinitionError, Problem
-from .db import ACCESS_SCOPE, ACCESS_USERS, SQL_TABLES
+from .db import ACCESS_SCOPE, ACCESS_USERS, SQL_TABLES, metadata
 from .privacy import FREE_TEXT_COLUMNS, ID_COLUMNS, NAME_COLUMNS, PHONE_COLUMNS
 
 
@@ -318,11 +321,40 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@dataclass(frozen=True)
+class Guard:
+    """How a table of station data is guarded: whose station a row is, which roles write it, and how.
+
+    ``station``: the row's station column; None for a ledger table (``schema``: its station column, or its
+    parent's through ``schema.STATION_VIA``). ``writers``: role keys (``Role.key``) whose groups may write.
+    ``commands``: what they may do (an append-only table: ``("INSERT",)``). ``unmasked_only``: masked users
+    may not write it (the ledger: they cannot read what they would overwrite).
+    """
+
+    table: str
+    writers: frozenset[str]
+    commands: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE")
+    unmasked_only: bool = True
+    station: str | None = None
+
+
+LEDGER_WRITERS = frozenset(r.key for r in ROLES.values() if r.writes)
+EVALUATION_WRITERS = frozenset({"evaluator", "manager", "admin"})
+# Every table of station data. A feature adding one lists it here (and its migration creates it).
+GUARDS: tuple[Guard, ...] = (
+    *(Guard(t.name, LEDGER_WRITERS) for t in schema.TABLES),
+    Guard("photo_files", LEDGER_WRITERS, station="station_code"),
+    Guard("spending_overrules", EVALUATION_WRITERS, ("INSERT",), unmasked_only=False, station="station_code"),
+)
+GUARD_BY_TABLE = {g.table: g for g in GUARDS}
+
+
 def _scope_predicate(table: str, alias: str = "") -> str:
     a = f"{alias}." if alias else ""
     visible = "(SELECT sgz_visible_stations(current_user))"
-    if table == "photo_files":
-        return f"{a}station_code IN {visible}"
+    guard = GUARD_BY_TABLE.get(table)
+    if guard is not None and guard.station:
+        return f"{a}{_q(guard.station)} IN {visible}"
     t = schema.TABLE_BY_NAME[table]
     if t.station_column:
         return f"{a}{_q(t.station_column)} IN {visible}"
@@ -574,28 +606,11 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
     ex = conn.exec_driver_sql
     groups = ", ".join(_q(g) for g in spec.groups)
     clear, masked = _q(spec.group("clear")), _q(spec.group("masked"))
-    writers = ", ".join(_q(spec.group(r.key)) for r in ROLES.values() if r.writes)
     ex(f"GRANT USAGE ON SCHEMA {_q(schema_name)} TO {groups}")
     ex(f"REVOKE ALL ON alembic_version, audit_log, sgz_access_users, sgz_access_scope FROM {groups}")
     ex(f"GRANT SELECT ON alembic_version TO {groups}")
-    tables = [t.name for t in schema.TABLES] + ["photo_files"]
-    for name in tables:
-        ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
-        ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
-        ex(f"DROP POLICY IF EXISTS sgz_scope ON {_q(name)}")
-        predicate = _scope_predicate(name)
-        ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({predicate})")
-        if name == "stations":  # the rows of the stations above one's own: readable, not writable
-            ex("DROP POLICY IF EXISTS sgz_above ON stations")
-            ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
-        ex(f"GRANT SELECT ON {_q(name)} TO {clear}")
-        ex(f"GRANT INSERT, UPDATE, DELETE ON {_q(name)} TO {writers}")
-        hidden = set(masked_columns(name)) if name != "photo_files" else set()  # thumbnails: as in masked reports
-        shown = [c.name for c in SQL_TABLES[name].columns if c.name not in hidden] if hidden else []
-        if not hidden:
-            ex(f"GRANT SELECT ON {_q(name)} TO {masked}")
-        else:
-            ex(f"GRANT SELECT ({', '.join(_q(c) for c in shown)}) ON {_q(name)} TO {masked}")
+    for guard in GUARDS:
+        _guard(ex, spec, guard, groups, clear, masked)
     for name in MASKED_TABLES:
         ex(view_sql(name))
         ex(f"REVOKE ALL ON {_q('masked_' + name)} FROM {groups}")
@@ -607,3 +622,39 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
        "string_to_array(stations, '、') && ARRAY(SELECT sgz_visible_stations(current_user))::text[])")
     ex("CREATE POLICY sgz_audit_insert ON audit_log FOR INSERT WITH CHECK (login = current_user)")
     ex(f"GRANT SELECT, INSERT ON audit_log TO {groups}")
+
+
+def _guard(ex, spec: AccessFile, guard: Guard, groups: str, clear: str, masked: str) -> None:
+    """Row-level security, policies and privileges of one guarded table."""
+    name = guard.table
+    ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
+    ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
+    for policy in ("sgz_scope", "sgz_above", *(f"sgz_unmasked_{c.lower()}" for c in ("INSERT", "UPDATE", "DELETE"))):
+        ex(f"DROP POLICY IF EXISTS {policy} ON {_q(name)}")
+    predicate = _scope_predicate(name)
+    ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({predicate})")
+    if name == "stations":  # the rows of the stations above one's own: readable, not writable
+        ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
+    if guard.unmasked_only:  # restrictive: a masked user's write is refused whatever else allows it
+        not_masked = f"NOT pg_has_role(current_user, {_literal(spec.group('masked'))}, 'MEMBER')"
+        for command in guard.commands:
+            clause = f"WITH CHECK ({not_masked})" if command == "INSERT" else f"USING ({not_masked})"
+            ex(f"CREATE POLICY sgz_unmasked_{command.lower()} ON {_q(name)} AS RESTRICTIVE FOR {command} {clause}")
+    ex(f"GRANT SELECT ON {_q(name)} TO {clear}")
+    writers = ", ".join(_q(spec.group(r.key)) for r in ROLES.values() if r.key in guard.writers)
+    if writers:
+        ex(f"GRANT {', '.join(guard.commands)} ON {_q(name)} TO {writers}")
+    hidden = set(masked_columns(name)) if name in schema.TABLE_BY_NAME else set()  # thumbnails: as in masked reports
+    if not hidden:
+        ex(f"GRANT SELECT ON {_q(name)} TO {masked}")
+    else:
+        shown = [c.name for c in _table(name).columns if c.name not in hidden]
+        ex(f"GRANT SELECT ({', '.join(_q(c) for c in shown)}) ON {_q(name)} TO {masked}")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _table(name: str) -> sa.Table:
+    return metadata.tables[name]
