@@ -10,11 +10,14 @@ data is masked by role default (``ROLES``); a user may override it, except 评�
 - a group role per role (``<prefix>worker`` …), a group for clear and one for masked reading, and a login
   role per user, member of its role's group and of one of those two (a user removed from the file loses
   its memberships and its login);
-- row-level security on every ledger table and the photo index: a row is visible (and writable) when its
-  station is in ``sgz_visible_stations(current_user)``, a function that expands the user's scope roots
+- row-level security on every table of station data (``GUARDS``: the ledger tables, the photo index, the
+  evaluators' decisions, and what later features add): a row is visible and writable only when its station
+  is in ``sgz_visible_stations(current_user)``, a function that expands the user's scope roots
   (``sgz_access_users`` / ``sgz_access_scope``) to their descendants at query time, so a village room
   imported later is covered at once; the 社工站 rows of the stations above (not their data) are readable
-  too, since a station's workbook names its 上级站点;
+  too, since a station's workbook names its 上级站点. Who may write a table, and how, is the table's guard:
+  the ledger is written by the roles that import (never by a masked user: a restrictive policy), the
+  evaluators' tables by 评估方, 项目负责人 and 管理员, append-only tables by INSERT alone;
 - masked users get no SELECT on the personal and free-text columns of the raw tables (``SELECT name FROM
   beneficiaries`` is refused) and read them through ``masked_<table>`` views, which apply the masking rules
   of ``privacy`` in SQL (names, phones, ID numbers, and in free text mobiles, ID numbers and the names of
@@ -40,7 +43,7 @@ import yaml
 
 from ..domain import schema
 from ..errors import ConfigError, DataError, DefinitionError, Problem
-from .db import ACCESS_SCOPE, ACCESS_USERS, EVALUATION_TABLES, SQL_TABLES
+from .db import ACCESS_SCOPE, ACCESS_USERS, EVALUATION_TABLES, SQL_TABLES, metadata
 from .privacy import FREE_TEXT_COLUMNS, ID_COLUMNS, NAME_COLUMNS, PHONE_COLUMNS
 
 
@@ -318,11 +321,51 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+@dataclass(frozen=True)
+class Guard:
+    """How a table of station data is guarded: whose station a row is, which roles write it, and how.
+
+    ``station``: the row's station column; None for a ledger table (``schema``: its station column, or its
+    parent's through ``schema.STATION_VIA``). ``writers``: role keys (``Role.key``) whose groups may write.
+    ``commands``: what they may do (an append-only table: ``("INSERT",)``). ``unmasked_only``: masked users
+    may not write it (the ledger: they cannot read what they would overwrite).
+    """
+
+    table: str
+    writers: frozenset[str]
+    commands: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE")
+    unmasked_only: bool = True
+    station: str | None = None
+    shared_when_null: bool = False  # a row without a station is everyone's to read (a scheme for a whole catalogue)
+    own_login: bool = False  # a row names who wrote it (``login``): only under one's own login
+    limited: tuple[frozenset[str], str] | None = None  # further roles that may write, only rows meeting the SQL
+
+
+LEDGER_WRITERS = frozenset(r.key for r in ROLES.values() if r.writes)
+EVALUATION_WRITERS = frozenset({"evaluator", "manager", "admin"})
+EVALUATORS = frozenset({"evaluator", "admin"})
+# Every table of station data. A feature adding one lists it here (and its migration creates it).
+GUARDS: tuple[Guard, ...] = (
+    *(Guard(t.name, LEDGER_WRITERS) for t in schema.TABLES),
+    Guard("photo_files", LEDGER_WRITERS, station="station_code"),
+    Guard("spending_overrules", EVALUATION_WRITERS, ("INSERT",), unmasked_only=False, station="station_code"),
+    # The evaluation workflow (``store.evaluation_records``, ``store.signoffs``): appended by 评估方 and 管理员
+    # under their own login; an import that changes signed-off figures appends the sign-off's 已失效 row.
+    *(Guard(name, EVALUATORS, ("INSERT",), unmasked_only=False, station="station_code", own_login=True,
+            shared_when_null=name == "scoring_schemes",
+            limited=(LEDGER_WRITERS - EVALUATORS, "event = 'stale'") if name == "signoffs" else None)
+      for name in EVALUATION_TABLES),
+)
+GUARD_BY_TABLE = {g.table: g for g in GUARDS}
+
+
 def _scope_predicate(table: str, alias: str = "") -> str:
     a = f"{alias}." if alias else ""
     visible = "(SELECT sgz_visible_stations(current_user))"
-    if table == "photo_files":
-        return f"{a}station_code IN {visible}"
+    guard = GUARD_BY_TABLE.get(table)
+    if guard is not None and guard.station:
+        inside = f"{a}{_q(guard.station)} IN {visible}"
+        return f"({a}{_q(guard.station)} IS NULL OR {inside})" if guard.shared_when_null else inside
     t = schema.TABLE_BY_NAME[table]
     if t.station_column:
         return f"{a}{_q(t.station_column)} IN {visible}"
@@ -574,33 +617,15 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
     ex = conn.exec_driver_sql
     groups = ", ".join(_q(g) for g in spec.groups)
     clear, masked = _q(spec.group("clear")), _q(spec.group("masked"))
-    writers = ", ".join(_q(spec.group(r.key)) for r in ROLES.values() if r.writes)
     ex(f"GRANT USAGE ON SCHEMA {_q(schema_name)} TO {groups}")
     ex(f"REVOKE ALL ON alembic_version, audit_log, sgz_access_users, sgz_access_scope FROM {groups}")
     ex(f"GRANT SELECT ON alembic_version TO {groups}")
-    tables = [t.name for t in schema.TABLES] + ["photo_files"]
-    for name in tables:
-        ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
-        ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
-        ex(f"DROP POLICY IF EXISTS sgz_scope ON {_q(name)}")
-        predicate = _scope_predicate(name)
-        ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({predicate})")
-        if name == "stations":  # the rows of the stations above one's own: readable, not writable
-            ex("DROP POLICY IF EXISTS sgz_above ON stations")
-            ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
-        ex(f"GRANT SELECT ON {_q(name)} TO {clear}")
-        ex(f"GRANT INSERT, UPDATE, DELETE ON {_q(name)} TO {writers}")
-        hidden = set(masked_columns(name)) if name != "photo_files" else set()  # thumbnails: as in masked reports
-        shown = [c.name for c in SQL_TABLES[name].columns if c.name not in hidden] if hidden else []
-        if not hidden:
-            ex(f"GRANT SELECT ON {_q(name)} TO {masked}")
-        else:
-            ex(f"GRANT SELECT ({', '.join(_q(c) for c in shown)}) ON {_q(name)} TO {masked}")
+    for guard in GUARDS:
+        _guard(ex, spec, guard, groups, clear, masked)
     for name in MASKED_TABLES:
         ex(view_sql(name))
         ex(f"REVOKE ALL ON {_q('masked_' + name)} FROM {groups}")
         ex(f"GRANT SELECT ON {_q('masked_' + name)} TO {masked}")
-    _evaluation_privileges(conn, spec)
     ex("ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY")
     for policy in ("sgz_audit_read", "sgz_audit_insert"):
         ex(f"DROP POLICY IF EXISTS {policy} ON audit_log")
@@ -608,50 +633,48 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
        "string_to_array(stations, '、') && ARRAY(SELECT sgz_visible_stations(current_user))::text[])")
     ex("CREATE POLICY sgz_audit_insert ON audit_log FOR INSERT WITH CHECK (login = current_user)")
     ex(f"GRANT SELECT, INSERT ON audit_log TO {groups}")
-    _overrule_privileges(ex, spec, groups)
 
 
-def _overrule_privileges(ex, spec: AccessFile, groups: str) -> None:
-    """Evaluators' decisions on spending flags (``spending_overrules``): read within one's stations, added by
-    评估方 and 管理员 under their own login, never changed. The note is the evaluator's own reason about an
-    expense; outputs mask it as free text (``privacy``)."""
-    visible = "(SELECT sgz_visible_stations(current_user))"
-    deciders = ", ".join(_q(spec.group(ROLES[name].key)) for name in ("评估方", "管理员"))
-    ex(f"REVOKE ALL ON spending_overrules FROM {groups}")
-    ex("ALTER TABLE spending_overrules ENABLE ROW LEVEL SECURITY")
-    for policy in ("sgz_overrule_read", "sgz_overrule_insert"):
-        ex(f"DROP POLICY IF EXISTS {policy} ON spending_overrules")
-    ex(f"CREATE POLICY sgz_overrule_read ON spending_overrules FOR SELECT USING (station_code IN {visible})")
-    ex("CREATE POLICY sgz_overrule_insert ON spending_overrules FOR INSERT "
-       f"WITH CHECK (login = current_user AND station_code IN {visible})")
-    ex(f"GRANT SELECT ON spending_overrules TO {groups}")
-    ex(f"GRANT INSERT ON spending_overrules TO {deciders}")
+def _guard(ex, spec: AccessFile, guard: Guard, groups: str, clear: str, masked: str) -> None:
+    """Row-level security, policies and privileges of one guarded table."""
+    name = guard.table
+    ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
+    ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
+    for policy in ("sgz_scope", "sgz_above", "sgz_own_login", "sgz_limited",
+                   *(f"sgz_unmasked_{c.lower()}" for c in ("INSERT", "UPDATE", "DELETE"))):
+        ex(f"DROP POLICY IF EXISTS {policy} ON {_q(name)}")
+    predicate = _scope_predicate(name)
+    ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({predicate})")
+    if name == "stations":  # the rows of the stations above one's own: readable, not writable
+        ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
+    if guard.unmasked_only:  # restrictive: a masked user's write is refused whatever else allows it
+        not_masked = f"NOT pg_has_role(current_user, {_literal(spec.group('masked'))}, 'MEMBER')"
+        for command in guard.commands:
+            clause = f"WITH CHECK ({not_masked})" if command == "INSERT" else f"USING ({not_masked})"
+            ex(f"CREATE POLICY sgz_unmasked_{command.lower()} ON {_q(name)} AS RESTRICTIVE FOR {command} {clause}")
+    if guard.own_login:
+        ex(f"CREATE POLICY sgz_own_login ON {_q(name)} AS RESTRICTIVE FOR INSERT WITH CHECK (login = current_user)")
+    ex(f"GRANT SELECT ON {_q(name)} TO {clear}")
+    writers = ", ".join(_q(spec.group(r.key)) for r in ROLES.values() if r.key in guard.writers)
+    if writers:
+        ex(f"GRANT {', '.join(guard.commands)} ON {_q(name)} TO {writers}")
+    if guard.limited:  # these roles write too, but only rows meeting the condition
+        roles, condition = guard.limited
+        full = " OR ".join(f"pg_has_role(current_user, {_literal(spec.group(k))}, 'MEMBER')" for k in sorted(guard.writers))
+        ex(f"CREATE POLICY sgz_limited ON {_q(name)} AS RESTRICTIVE FOR INSERT WITH CHECK (({condition}) OR {full})")
+        ex(f"GRANT {', '.join(guard.commands)} ON {_q(name)} TO "
+           f"{', '.join(_q(spec.group(r.key)) for r in ROLES.values() if r.key in roles)}")
+    hidden = set(masked_columns(name)) if name in schema.TABLE_BY_NAME else set()  # thumbnails: as in masked reports
+    if not hidden:
+        ex(f"GRANT SELECT ON {_q(name)} TO {masked}")
+    else:
+        shown = [c.name for c in _table(name).columns if c.name not in hidden]
+        ex(f"GRANT SELECT ({', '.join(_q(c) for c in shown)}) ON {_q(name)} TO {masked}")
 
 
-# The evaluation workflow's tables (``db.EVALUATION_TABLES``): readable in scope by every role, appended to by
-# the evaluator and the administrator only (never updated or deleted); a scheme without a station (for a whole
-# catalogue) is readable by all. An import that changes a signed-off project's figures appends the sign-off's
-# 已失效 row, so every role that imports may append that one kind of row.
-EVALUATORS = ("evaluator", "admin")
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
-def _evaluation_privileges(conn: sa.Connection, spec: AccessFile) -> None:
-    ex = conn.exec_driver_sql
-    groups = ", ".join(_q(g) for g in spec.groups)
-    deciders = ", ".join(_q(spec.group(k)) for k in EVALUATORS)
-    importers = ", ".join(_q(spec.group(r.key)) for r in ROLES.values() if r.writes and r.key not in EVALUATORS)
-    visible = "station_code IN (SELECT sgz_visible_stations(current_user))"
-    for name in EVALUATION_TABLES:
-        ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
-        ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
-        for policy in ("sgz_scope", "sgz_decide", "sgz_stale"):
-            ex(f"DROP POLICY IF EXISTS {policy} ON {_q(name)}")
-        shown = f"station_code IS NULL OR {visible}" if name == "scoring_schemes" else visible
-        ex(f"CREATE POLICY sgz_scope ON {_q(name)} FOR SELECT USING ({shown})")
-        ex(f"CREATE POLICY sgz_decide ON {_q(name)} FOR INSERT TO {deciders} WITH CHECK (login = current_user AND "
-           f"({shown}))")
-        ex(f"GRANT SELECT ON {_q(name)} TO {groups}")
-        ex(f"GRANT INSERT ON {_q(name)} TO {deciders}")
-    ex(f"CREATE POLICY sgz_stale ON signoffs FOR INSERT TO {importers} "
-       f"WITH CHECK (event = 'stale' AND login = current_user AND {visible})")
-    ex(f"GRANT INSERT ON signoffs TO {importers}")
+def _table(name: str) -> sa.Table:
+    return metadata.tables[name]
