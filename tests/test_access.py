@@ -344,6 +344,20 @@ MADE_UP = {
     "photo_files": {"station_code": "YL02", "path": "写入测试.jpg", "size": 1, "mtime": 0.0, "readable": True},
     "spending_overrules": {"at": dt.datetime(2025, 10, 1, tzinfo=dt.UTC), "login": "x", "station_code": "YL02",
                            "expense_code": "E1", "check_id": "c1", "decision": "cleared", "note": "写入测试"},
+    # the evaluation workflow (migration 0006): verdicts, evidence files, schemes, scores, sign-offs
+    **{name: {"at": dt.datetime(2025, 10, 1, tzinfo=dt.UTC), "login": "x", "station_code": "YL02", **row}
+       for name, row in {
+           "checklist_verifications": {"project_code": "P2025-YL02", "indicator_id": "ZL-JS-05",
+                                       "item": "服务内容展示墙", "verdict": "verified", "date": dt.date(2025, 12, 31),
+                                       "note": "写入测试"},
+           "evidence_files": {"sha256": "0" * 64, "name": "写入测试.pdf", "kind": "pdf", "size": 5,
+                              "content": b"%PDF-"},
+           "scoring_schemes": {"catalogue": "zhalainuoer-2026", "project_code": "P2025-YL02", "title": "写入测试",
+                               "file_name": "t.yaml", "sha256": "0" * 64, "text": "title: t"},
+           "indicator_scores": {"project_code": "P2025-YL02", "scheme_id": 1, "indicator_id": "ZL-JS-05",
+                                "score": 1, "note": "写入测试"},
+           "signoffs": {"project_code": "P2025-YL02", "event": "stale", "as_of": dt.date(2025, 12, 31)},
+       }.items()},
 }
 
 
