@@ -55,7 +55,7 @@ def test_a_scheme_is_checked_and_stored_for_its_catalogue(url):
     with pytest.raises(DefinitionError) as exc:
         sc.upload_scheme(engine, PING, SCHEME.replace("ZL-JS-05, points: 10", "ZL-XX-99, points: -1"), "细则.yaml")
     assert {p.code for p in exc.value.problems} == {"unknown_indicator", "bad_points"}
-    with pytest.raises(DataError, match="用的是 jiuyuan-2024"):
+    with pytest.raises(DataError, match="用的是《2024年包头市九原区"):
         sc.upload_scheme(engine, PING, SCHEME, "细则.yaml", project="P2025-YL03")
     scheme_id = sc.upload_scheme(engine, PING, SCHEME.encode("utf-8"), "细则.yaml")
     project = sc.projects.project_row(engine, "P2025-YL01")

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from ..domain.labels import SIGNOFF_STATES
 from ..errors import DataError, NotFoundError, Problem
+from ..indicators import load_catalogue
 from ..store import signoffs, storage
 from ..store.access import User
 from ..store.db import connected
@@ -23,8 +24,10 @@ def project_row(bind, code: str) -> pd.Series:
                             columns=[c.name for c in t.columns])
     if rows.empty:
         raise NotFoundError(f"项目编码不存在：{code}（或不在本账号的范围内）")
-    row = rows.iloc[0]
+    row = rows.iloc[0].copy()
     row["start"], row["end"] = pd.Timestamp(row["start"]).date(), pd.Timestamp(row["end"]).date()
+    catalogue = load_catalogue(str(row["catalogue"]))  # the column holds the id or the title
+    row["catalogue_id"], row["catalogue_title"] = catalogue.id, catalogue.title
     return row
 
 

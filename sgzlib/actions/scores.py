@@ -18,7 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..errors import DataError, DefinitionError, Problem
-from ..indicators import scoring
+from ..indicators import load_catalogue, scoring
 from ..store import audit, evaluation_records, storage
 from ..store.access import User
 from ..store.evaluation_records import StoredScheme, stored_scheme
@@ -37,10 +37,11 @@ def upload_scheme(engine: sa.Engine, user: User, content: bytes | str, file_name
     text = _text(content, file_name)
     scheme = scoring.parse_scheme(text, file_name)
     row = projects.acting_on(engine, user, project, "score") if project else None
-    if row is not None and row["catalogue"] != scheme.catalogue:
-        raise DataError([Problem("other_catalogue", f"评分细则《{scheme.title}》适用于指标清单 {scheme.catalogue}，"
-                                 f"项目 {project} 用的是 {row['catalogue']}：请选择该清单的项目，或上传该清单的评分细则",
-                                 where=file_name)], title="评分细则未保存")
+    title = load_catalogue(scheme.catalogue).title
+    if row is not None and row["catalogue_id"] != scheme.catalogue:
+        raise DataError([Problem("other_catalogue", f"评分细则《{scheme.title}》适用于指标清单《{title}》，"
+                                 f"项目 {project} 用的是《{row['catalogue_title']}》：请选择该清单的项目，或上传该清单的"
+                                 "评分细则", where=file_name)], title="评分细则未保存")
     station = row["station_code"] if row is not None else None
     with storage.write_transaction(engine) as conn:
         login = audit.acting_login(conn, user.login)
@@ -48,7 +49,7 @@ def upload_scheme(engine: sa.Engine, user: User, content: bytes | str, file_name
         new_id = evaluation_records.add_scheme(
             conn, at=evaluation_records.now(), login=login, catalogue=scheme.catalogue, project_code=project,
             station_code=station, title=scheme.title, file_name=file_name, sha256=digest, text=text)
-        whom = f"项目 {project}" if project else f"指标清单 {scheme.catalogue} 的全部项目"
+        whom = f"项目 {project}" if project else f"指标清单《{title}》的全部项目"
         audit.record(conn, "scoring_scheme", login=login, file_name=file_name, sha256=digest,
                      stations=[station] if station else (), detail=f"《{scheme.title}》适用于{whom}，"
                      f"{len(scheme.items)} 项指标，满分 {scheme.max_points:g}")
@@ -97,7 +98,7 @@ def enter_scores(engine: sa.Engine, user: User, project: str, scores: dict[str, 
     row = projects.acting_on(engine, user, project, "score")
     stored = stored_scheme(engine, row)
     if stored is None:
-        raise DataError([Problem("no_scheme", f"项目 {project} 的指标清单（{row['catalogue']}）还没有评分细则：请先上传评分细则",
+        raise DataError([Problem("no_scheme", f"项目 {project} 的指标清单《{row['catalogue_title']}》还没有评分细则：请先上传评分细则",
                                  where=project)], title="得分未保存")
     items = {i.indicator_id: i for i in stored.scheme.items}
     problems, rows = [], []

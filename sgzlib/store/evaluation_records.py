@@ -21,7 +21,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..errors import DataError, Problem
-from ..indicators import scoring
+from ..indicators import load_catalogue, scoring
 from .db import CHECKLIST_VERIFICATIONS, EVIDENCE_FILES, INDICATOR_SCORES, SCORING_SCHEMES, connected
 
 VERIFICATION_COLUMNS = ["id", "at", "login", "station_code", "project_code", "indicator_id", "item", "verdict",
@@ -189,7 +189,7 @@ class StoredScheme:
 
 def stored_scheme(bind, project: pd.Series) -> StoredScheme | None:
     """The scheme that holds for ``project`` (a project row: code, catalogue), parsed, or None."""
-    row = scheme_for(bind, project["code"], project["catalogue"])
+    row = scheme_for(bind, project["code"], load_catalogue(str(project["catalogue"])).id)  # the column may hold a title
     if row is None:
         return None
     scheme = scoring.parse_scheme(row["text"], row["file_name"])

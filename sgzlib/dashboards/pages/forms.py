@@ -20,7 +20,7 @@ LABEL = {"description_width": "initial"}
 FULL = w.Layout(width="100%")
 
 
-def text(label: str, value: str = "", placeholder: str = "", area: bool = False, width: str = "100%") -> w.Widget:
+def text(label: str, value: str = "", placeholder: str = "", area: bool = False, width: str = "96%") -> w.Widget:
     kind = w.Textarea if area else w.Text
     widget = kind(value=value, placeholder=placeholder, description=label, style=LABEL,
                   layout=w.Layout(width=width, height="56px" if area else None))
@@ -42,7 +42,7 @@ def section(title: str, *children: w.Widget, name: str = "", note: str = "") -> 
     head = f'<div class="sgz-title">{html.escape(title)}</div>'
     if note:
         head += f'<div class="sgz-note">{html.escape(note)}</div>'
-    box = w.VBox([w.HTML(head), *children])
+    box = w.VBox([w.HTML(head), *(w.HBox([c]) if isinstance(c, w.Button) else c for c in children)])
     box.add_class("sgz-panel")
     if name:
         box.add_class(f"sgz-panel-{name}")

@@ -103,13 +103,14 @@ class ScoringPage:
             out.value = ui.message(keep, "ok")
         s = self.stored
         if s is None:
-            now = ui.message(f"指标清单 {self.row['catalogue']} 还没有评分细则：上传之前只报告达标、未达标和待核验，不计分。")
+            now = ui.message(f"指标清单《{self.row['catalogue_title']}》还没有评分细则：上传之前只报告达标、未达标和待核验，不计分。")
         else:
-            whom = f"项目 {s.project}" if s.project else f"指标清单 {s.scheme.catalogue} 的全部项目"
+            whom = f"项目 {s.project}" if s.project else f"指标清单《{self.row['catalogue_title']}》的全部项目"
             now = (f'<div class="sgz-note">现行评分细则：《{html.escape(s.scheme.title)}》，适用于{whom}，'
                    f"{len(s.scheme.items)} 项指标，满分 {s.scheme.max_points:g}；{html.escape(str(s.login))} 上传"
                    f"（{html.escape(s.file_name)}）。{html.escape(s.scheme.describe())}。</div>")
-        upload = w.FileUpload(accept=".yaml,.yml,.txt", multiple=False, description="选择评分细则文件")
+        upload = w.FileUpload(accept=".yaml,.yml,.txt", multiple=False, description="选择评分细则文件",
+                              layout=w.Layout(width="auto"))
         whom = ui.toggles("适用于", [WHOLE, ONLY])
         button = forms.button("上传评分细则", "primary", "upload-scheme")
 

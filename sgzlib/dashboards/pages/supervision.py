@@ -108,7 +108,7 @@ class RecordForm:
                                        style=forms.LABEL, rows=min(max(len(names), 2), 6), layout=w.Layout(width="360px"))
         self.others = forms.text("其他参加人员", placeholder="用、分隔", width="360px")
         return forms.section(f"{d.station_name}（{d.station}）{d.date:%Y-%m-%d} 督导，编号 {d.session_code}",
-                             w.HBox([self.supervisor, self.form]), w.HBox([self.people, self.others]), name="session")
+                             self.supervisor, self.form, w.HBox([self.people, self.others]), name="session")
 
     def _agenda(self) -> w.Widget:
         rows = []

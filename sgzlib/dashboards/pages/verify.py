@@ -75,7 +75,7 @@ class VerifyPage:
         self.when = forms.date("核验日期", self.as_of.value)
         self.note = forms.text("核验说明", area=True, placeholder="看了什么、在哪里看的；不符合时写明原因")
         accept = ",".join(sorted(EXTENSIONS))
-        self.file = w.FileUpload(accept=accept, multiple=False, description="选择佐证文件")
+        self.file = w.FileUpload(accept=accept, multiple=False, description="选择佐证文件", layout=w.Layout(width="auto"))
         limit = w.HTML(f'<span class="sgz-limit">可选。{"、".join(EVIDENCE_KINDS.values())}，不超过 '
                        f"{MAX_EVIDENCE_BYTES // 1048576} MB；同一文件只保存一份。</span>")
         self.button = forms.button("保存核验结论", "primary", "save-verdict")
