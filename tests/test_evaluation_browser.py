@@ -57,6 +57,19 @@ def shot(page, output_dir, name: str) -> None:
     page.set_viewport_size({"width": 1360, "height": 1400})
 
 
+def choose(page, selector: str, pattern: str) -> None:
+    """Select the option of the ``<select>`` at ``selector`` whose text matches ``pattern``."""
+    texts = page.locator(f"{selector} option").all_inner_texts()
+    page.select_option(selector, label=next(t for t in texts if re.search(pattern, t)))
+
+
+def upload(page, button: str, files) -> None:
+    """Choose ``files`` in the file dialog that the upload ``button`` opens."""
+    with page.expect_file_chooser() as chooser:
+        page.click(button)
+    chooser.value.set_files(files)
+
+
 def audit_rows(deployment, who: str, action: str) -> pd.DataFrame:
     rows_ = audit.read(deployment.owner)
     return rows_[(rows_["login"] == deployment.logins[who]) & (rows_["action"] == action)]
@@ -77,7 +90,7 @@ def test_a_supervisor_records_a_session_with_two_action_items_then_closes_one(de
     page.select_option(".sgz-action-1 select >> nth=1", index=1)  # follows agenda item 1
     shot(page, output_dir, "supervision_form")
     page.click(".sgz-button-save-session")  # click 3
-    page.wait_for_selector(".sgz-outcome-record .sgz-ok")
+    page.wait_for_selector(".sgz-supervision :text('督导已经记录')")  # saved, and the page read the database again
     ds = storage.load_dataset(deployment.owner, "YL01")
     items = ds.supervision_items[ds.supervision_items["session_code"] == "YL01-S20251031"]
     new = items[items["action_code"].str.startswith("YL01-S20251031", na=False) & items["action"].notna()] \
@@ -91,11 +104,11 @@ def test_a_supervisor_records_a_session_with_two_action_items_then_closes_one(de
     # 行动项 tab: move the second item to 已完成, with a note
     code = new["action_code"].iloc[1]
     page.click(".lm-TabBar-tab:has-text('行动项'), .p-TabBar-tab:has-text('行动项')")
-    page.select_option(".sgz-field-item select", label=re.compile(rf"^{code} "))
+    choose(page, ".sgz-field-item select", rf"^{code}\s")
     page.select_option(".sgz-field-status select", label="已完成")
     page.fill(".sgz-panel-change textarea", "签到表已补齐并归档")
     page.click(".sgz-button-change-status")
-    page.wait_for_selector(".sgz-outcome-status .sgz-ok")
+    page.wait_for_selector(f".sgz-outcome-status :text('行动项 {code} 已改为「已完成」')")
     shot(page, output_dir, "supervision_items")
     hist = storage.load_dataset(deployment.owner, "YL01").action_history
     mine = hist[hist["action_code"] == code].sort_values(["date", "session_code"])
@@ -133,8 +146,7 @@ def test_an_evaluator_verifies_an_item_and_the_progress_board_shows_it(deploymen
     page.select_option(".sgz-field-item select", label=label)  # click 2 (已核验 is the default verdict)
     page.fill(".sgz-panel-verify-form textarea", "现场查看，展示墙已布置")
     page.click(".sgz-button-save-verdict")  # click 3
-    page.wait_for_selector(".sgz-outcome-verify .sgz-ok")
-    assert "现在为「达标」" in page.locator(".sgz-outcome-verify").inner_text()
+    page.wait_for_selector(".sgz-outcome-verify :text('现在为「达标」')")  # saved, and the list read again
     shot(page, output_dir, "verify")
     verdict = pd.DataFrame([{"id": 1, "project_code": "P2025-YL02", "indicator_id": "ZL-JS-05",
                              "item": "服务内容展示墙", "verdict": "verified", "date": pd.Timestamp(AS_OF), "note": "x"}])
@@ -153,16 +165,16 @@ def test_an_evaluator_verifies_an_item_and_the_progress_board_shows_it(deploymen
 def test_an_evaluator_scores_and_finds_the_score_in_the_downloaded_sheet(deployment, browser, tmp_path, output_dir):
     page = deployment.log_in(browser, "evaluator")
     deployment.home_then(page, "evaluator", "scoring")  # click 1
-    page.select_option(".sgz-filter-project select", label=re.compile(r"P2025-YL01"))
-    page.wait_for_selector(".sgz-panel-scheme input[type=file]", state="attached")
-    page.set_input_files(".sgz-panel-scheme input[type=file]",
-                         files=[{"name": "细则.yaml", "mimeType": "text/yaml", "buffer": SCHEME.encode("utf-8")}])
+    choose(page, ".sgz-filter-project select", "P2025-YL01")
+    upload(page, ".sgz-panel-scheme .widget-upload",
+           [{"name": "细则.yaml", "mimeType": "text/yaml", "buffer": SCHEME.encode("utf-8")}])
     page.click(".sgz-button-upload-scheme")
+    page.wait_for_selector(".sgz-outcome-scheme :text('已保存评分细则')")
     page.wait_for_selector(".sgz-score-ZL-JS-02 input")
     page.fill(".sgz-score-ZL-JS-02 input[type=number]", "4.5")
     page.fill(".sgz-score-ZL-JS-02 input[type=text]", "场地偏小")
     page.click(".sgz-button-save-scores")
-    page.wait_for_selector(".sgz-outcome-scores .sgz-ok")
+    page.wait_for_selector(".sgz-outcome-scores :text('已保存 2 项得分')")
     page.click(".sgz-button-scoresheet")
     page.wait_for_selector(".sgz-scoresheet-link a")
     with page.expect_download() as got:
@@ -192,10 +204,10 @@ def test_an_import_that_changes_signed_figures_needs_a_tick_and_the_evaluator_is
                                                                                         tmp_path, output_dir):
     evaluator = deployment.log_in(browser, "evaluator")
     deployment.home_then(evaluator, "evaluator", "scoring")
-    evaluator.select_option(".sgz-filter-project select", label=re.compile(r"P2025-YL04"))
+    choose(evaluator, ".sgz-filter-project select", "P2025-YL04")
     evaluator.wait_for_selector(".sgz-button-sign")
     evaluator.click(".sgz-button-sign")
-    evaluator.wait_for_selector(".sgz-outcome-signoff .sgz-ok")
+    evaluator.wait_for_selector(".sgz-outcome-signoff :text('已签字确认')")
     assert len(audit_rows(deployment, "evaluator", "signoff")) == 1
     # the worker of YL04 uploads a ticked checklist item: the project's figures would change
     item = pending_item(demo_ds, "P2025-YL04")
@@ -203,7 +215,7 @@ def test_an_import_that_changes_signed_figures_needs_a_tick_and_the_evaluator_is
         {"station_code": "YL04", "item": item, "done": True, "done_date": dt.date(2025, 6, 1), "evidence": "照片"}])})
     worker = deployment.log_in(browser, "worker")
     deployment.home_then(worker, "worker", "upload")
-    worker.set_input_files(".sgz-upload input[type=file]", str(book))
+    upload(worker, ".sgz-upload", str(book))
     worker.wait_for_selector(".sgz-panel-lapse")
     assert "P2025-YL04" in worker.locator(".sgz-panel-lapse").inner_text()
     assert worker.locator(".sgz-confirm").is_disabled()

@@ -64,8 +64,11 @@ def problems_table(exc: ProblemsError) -> str:
     return ui.message(exc.title, "error") + ui.table(frame, scroll=False, limit=None)
 
 
-def run(out: w.HTML, action: Callable[[], str], busy: w.Button | None = None) -> bool:
-    """Run ``action`` (returns the success line); show the line or the refusal in ``out``. True if it worked."""
+def run(out: w.HTML, action: Callable[[], str], busy: w.Button | None = None,
+        redraw: Callable[[str], None] | None = None) -> bool:
+    """Run ``action`` (returns the success line); show the refusal in ``out``, or the line: in ``out``, or, when
+    the page is redrawn from the database after a write, by ``redraw(line)`` (so that the line shows once the
+    page is up to date). True if it worked."""
     if busy is not None:
         busy.disabled = True
     out.value = ui.message("正在保存……", "note")
@@ -73,19 +76,21 @@ def run(out: w.HTML, action: Callable[[], str], busy: w.Button | None = None) ->
         done = action()
     except ProblemsError as exc:
         out.value = problems_table(exc)
-        return False
     except SgzError as exc:
         out.value = ui.message(str(exc), "error")
-        return False
     except Exception as exc:  # a page never shows a traceback
         log.exception("action failed")
         out.value = ui.message(f"没能保存（{type(exc).__name__}：{exc}）。请联系管理员，并说明当时做了什么。", "error")
-        return False
-    finally:
-        if busy is not None:
-            busy.disabled = False
-    out.value = ui.message(done, "ok")
-    return True
+    else:  # the button stays disabled while the page is redrawn from the database
+        if redraw is None:
+            out.value = ui.message(done, "ok")
+        else:
+            out.value = ui.message("已保存，正在重新读取数据……", "note")
+            redraw(done)
+        return True
+    if busy is not None:
+        busy.disabled = False
+    return False
 
 
 def download_link(content: bytes, file_name: str, mime: str, label: str) -> str:

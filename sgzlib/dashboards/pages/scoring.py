@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import re
 import tempfile
 from pathlib import Path
 
@@ -169,10 +168,11 @@ class ScoringPage:
                              w.HTML(f'<details><summary>已保存的得分</summary>{table}</details>'), name="scores")
 
     def _after(self, out, act, button, part) -> None:
-        if forms.run(out, act, button):
-            line = out.value
+        def redraw(line: str) -> None:
             self.me.source().refresh()
-            self.show({part: _plain(line)})
+            self.show({part: line})
+
+        forms.run(out, act, button, redraw=redraw)
 
     def _scoresheet(self, link: w.HTML, button: w.Button) -> None:
         button.disabled = True
@@ -227,11 +227,6 @@ class ScoringPage:
         return forms.section("签字确认", w.HTML(now), w.HTML(f'<div class="sgz-note">当前数字（评估截至 '
                                                                f'{self.as_of.value:%Y-%m-%d}）：{len(self.summary)} 项指标，'
                                                                f"{figures}</div>"), *controls, out, name="signoff")
-
-
-def _plain(value: str) -> str:
-    """The text of a one-line message shown by ``forms.run``."""
-    return html.unescape(re.sub(r"<[^>]+>", "", value))
 
 
 def lapse_confirmation(changes: list) -> tuple[w.Widget, w.Checkbox] | None:

@@ -192,16 +192,12 @@ class RecordForm:
                         reviews={code: s.value for code, (s, _) in self.reviews.items()})
 
     def save(self) -> None:
-        holder = {}
-
         def act() -> str:
             result = sv.record(self.page.engine, self.page.me.user, self.draft, self.entry())
-            holder["line"] = (f"已保存督导记录 {self.draft.session_code}："
-                              + "；".join(f"{s.sheet}新增 {len(s.new)} 行" for s in result.sheets if s.new))
-            return holder["line"]
+            return (f"已保存督导记录 {self.draft.session_code}："
+                    + "；".join(f"{s.sheet}新增 {len(s.new)} 行" for s in result.sheets if s.new))
 
-        if forms.run(self.out, act, self.button):
-            self.page.saved(holder["line"], 0)
+        forms.run(self.out, act, self.button, redraw=lambda line: self.page.saved(line, 0))
 
 
 class ItemsTab:
@@ -254,12 +250,9 @@ class ItemsTab:
 
     def change(self) -> None:
         code, status = self.item.value, self.status.value
-        holder = {}
 
         def act() -> str:
             sv.change_status(self.page.engine, self.page.me.user, code, status or "", self.note.value, self.when.value)
-            holder["line"] = f"行动项 {code} 已改为「{status}」"
-            return holder["line"]
+            return f"行动项 {code} 已改为「{status}」"
 
-        if forms.run(self.out, act, self.button):
-            self.page.saved(holder["line"], 1)
+        forms.run(self.out, act, self.button, redraw=lambda line: self.page.saved(line, 1))

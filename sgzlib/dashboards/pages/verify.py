@@ -144,7 +144,6 @@ class VerifyPage:
 
     def save(self) -> None:
         r = self.selected()
-        holder = {}
 
         def act() -> str:
             if r is None:
@@ -153,15 +152,18 @@ class VerifyPage:
             evidence = EvidenceFile(*chosen) if chosen else None
             vf.verify(self.engine, self.me.user, r["project_code"], r["indicator_id"], r["item"], self.verdict.value,
                       self.when.value, self.note.value, evidence)
-            holder["line"] = (f"已保存：{r['station_name']}「{r['item']}」核验为「{self.verdict.value}」"
-                              f"（{self.when.value:%Y-%m-%d}）")
-            return holder["line"]
+            return (f"已保存：{r['station_name']}「{r['item']}」核验为「{self.verdict.value}」"
+                    f"（{self.when.value:%Y-%m-%d}）")
 
-        if forms.run(self.out, act, self.button):
-            self.me.source().refresh()
-            self.file.value = ()
-            self.note.value = ""
-            self.redraw()
-            now = self.rows[(self.rows["project_code"] == r["project_code"]) & (self.rows["item"] == r["item"])]
-            after = f"；指标「{r['indicator_name']}」现在为「{now['status'].iloc[0]}」" if len(now) else ""
-            self.out.value = ui.message(holder["line"] + after, "ok")
+        forms.run(self.out, act, self.button, redraw=lambda line: self.saved(r, line))
+
+    def saved(self, r: pd.Series, line: str) -> None:
+        """Read the database again, redraw the list, and say what the indicator is now."""
+        self.me.source().refresh()
+        self.file.value = ()
+        self.note.value = ""
+        self.redraw()
+        now = self.rows[(self.rows["project_code"] == r["project_code"]) & (self.rows["item"] == r["item"])]
+        after = f"；指标「{r['indicator_name']}」现在为「{now['status'].iloc[0]}」" if len(now) else ""
+        self.out.value = ui.message(line + after, "ok")
+        self.button.disabled = False
