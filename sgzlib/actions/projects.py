@@ -44,7 +44,7 @@ def require_not_signed(conn: sa.Connection, project: str, what: str) -> None:
     state = signoffs.current(conn, projects=[project])
     if len(state) and state["event"].iloc[0] == signoffs.SIGNED:
         r = state.iloc[0]
-        raise DataError([Problem("signed_off", f"项目 {project} 已由 {r['login']} 于 {r['at']:%Y-%m-%d %H:%M} 签字确认"
+        raise DataError([Problem("signed_off", f"项目 {project} 已由 {r['login']} 于 {signoffs.local_time(r['at'])} 签字确认"
                                  f"（评估截至 {r['as_of']:%Y-%m-%d}，{SIGNOFF_STATES['signed']}）：{what}会改变签字确认的"
                                  "数字。如确需修改，请先在「评分与签字」页撤销签字确认，改完后重新签字", where=project)],
                         title=f"未{what}")

@@ -12,8 +12,6 @@ then the sign-off is marked 已失效 with what changed, in the import's own tra
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import sqlalchemy as sa
 
@@ -37,7 +35,7 @@ def sign(engine: sa.Engine, user: User, project: str, as_of) -> int:
         state = signoffs.current(conn, projects=[project])
         if len(state) and state["event"].iloc[0] == signoffs.SIGNED:
             r = state.iloc[0]
-            raise DataError([Problem("signed_already", f"项目 {project} 已由 {r['login']} 于 {r['at']:%Y-%m-%d %H:%M} "
+            raise DataError([Problem("signed_already", f"项目 {project} 已由 {r['login']} 于 {signoffs.local_time(r['at'])} "
                                      f"签字确认（评估截至 {r['as_of']:%Y-%m-%d}），仍然有效：如需重新签字，请先撤销",
                                      where=project)], title="未签字")
         me = access.session(conn)
@@ -105,9 +103,4 @@ def lapsed_text(row: pd.Series) -> str:
 
 
 def when_text(value) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    stamp = pd.Timestamp(value)
-    if stamp.tzinfo is not None:
-        stamp = stamp.tz_convert(dt.datetime.now().astimezone().tzinfo)
-    return f"{stamp:%Y-%m-%d %H:%M}"
+    return signoffs.local_time(value)

@@ -184,7 +184,7 @@ class SignoffChange:
 
     @property
     def headline(self) -> str:
-        return (f"项目 {self.project} 已由 {self.signed_by} 于 {self.signed_at:%Y-%m-%d %H:%M} 签字确认（评估截至 "
+        return (f"项目 {self.project} 已由 {self.signed_by} 于 {local_time(self.signed_at)} 签字确认（评估截至 "
                 f"{self.as_of:%Y-%m-%d}）；本次导入会改变其中 {self.changes['indicator_id'].nunique()} 项指标的数字")
 
     def problems(self) -> list[Problem]:
@@ -193,6 +193,16 @@ class SignoffChange:
                         f"{_text(r.before)} → {_text(r.after)}", where=f"签字确认（项目 {self.project}）",
                         column=r.figure, value=r.indicator_id, key=(self.project, r.indicator_id))
                 for r in self.changes.itertuples(index=False)]
+
+
+def local_time(value) -> str:
+    """A stored moment (UTC) as this computer's local time, to the minute; "" when missing."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(dt.datetime.now().astimezone().tzinfo)
+    return f"{stamp:%Y-%m-%d %H:%M}"
 
 
 def _text(v) -> str:

@@ -146,9 +146,9 @@ class RecordForm:
                              note="已完成、已取消的行动项不能改回；改为什么都会追加到行动项历史。")
 
     def _actions(self) -> w.Widget:
-        self.owners = [("请选择责任人", None)] + [(forms.staff_label(c, n), c) for c, n in
+        self.owners = [("请选择责任人", "")] + [(forms.staff_label(c, n), c) for c, n in
                                                zip(self.draft.staff["code"], self.draft.staff["name"])]
-        self.items = [(NO_ITEM, None)] + [(f"{int(n)}. {str(t)[:24]}", int(n)) for n, t in
+        self.items = [(NO_ITEM, 0)] + [(f"{int(n)}. {str(t)[:24]}", int(n)) for n, t in
                                           zip(self.draft.agenda["item_no"], self.draft.agenda["item"])]
         self.action_rows: list[tuple] = []
         self.action_box = w.VBox()
@@ -162,10 +162,10 @@ class RecordForm:
     def _add_action(self) -> None:
         n = len(self.action_rows) + 1
         what = forms.text(f"行动项 {n}", width="40%")
-        owner = w.Dropdown(options=self.owners, value=None, description="责任人", style=forms.LABEL,
+        owner = w.Dropdown(options=self.owners, value="", description="责任人", style=forms.LABEL,
                            layout=w.Layout(width="22%"))
         due = w.DatePicker(description="期限", style=forms.LABEL, layout=w.Layout(width="18%"))
-        item = w.Dropdown(options=self.items, value=None, description="议程", style=forms.LABEL,
+        item = w.Dropdown(options=self.items, value=0, description="议程", style=forms.LABEL,
                           layout=w.Layout(width="20%"))
         row = w.HBox([what, owner, due, item])
         row.add_class(f"sgz-action-{n}")
@@ -181,7 +181,7 @@ class RecordForm:
 
     def entry(self) -> sv.Entry:
         others = [p for p in self.others.value.replace(",", "、").replace("，", "、").split("、") if p.strip()]
-        actions = tuple(sv.NewAction(what.value, owner.value, due.value, item.value)
+        actions = tuple(sv.NewAction(what.value, owner.value or None, due.value, item.value or None)
                         for what, owner, due, item in self.action_rows
                         if what.value.strip() or owner.value or due.value)
         return sv.Entry(supervisor=self.supervisor.value, form=self.form.value,
