@@ -23,6 +23,7 @@ from sgzlib.dashboards import progress as progress_view
 from sgzlib.dashboards.server import LAB_EXTENSIONS_LEFT_OUT, DashboardServer, free_port
 from sgzlib.demo import district as demo
 from sgzlib.domain import lifecycle, outcomes
+from sgzlib.domain import status as statuses
 from sgzlib.domain.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
 from sgzlib.indicators import evaluate_stations
 from sgzlib.store import storage
@@ -299,7 +300,7 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
         assert kpi(page, "kpis", status) == str(int(counts.get(status, 0)))
     # across catalogues the panel compares shares per station (no indicator is shared)
     bars = plot_data(page, "heatmap")
-    shares = progress_view.station_shares(summary)
+    shares = statuses.station_shares(summary)
     assert bars[0]["y"] == list(shares.index) and "北岭街道社会工作服务站" in bars[0]["y"]
     # The bullet chart of the preselected station: one bar per indicator with a target, one trace per status.
     station = re.search(r"（(\w+)）$", selected(page, "station")).group(1)
