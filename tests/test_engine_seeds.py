@@ -112,7 +112,7 @@ def test_zhalainuoer_2026():
         "ZL-CO-01": (1, "达标"),  # O1 has its rules document
         "ZL-CO-02": (5, "落后"),  # no organisation activity in May
         "ZL-CO-03": (6, "达标"),  # 4 + 2 core members ≥ 3
-        # 共募资金 only (DOMAIN.md rule 11): F1 6000 ≥ 10000 × 181/365 = 4959; F2 3000 is 专项基金 and does not count
+        # 共募资金 only (docs/counting-rules.md rule 11): F1 6000 ≥ 10000 × 181/365 = 4959; F2 3000 is 专项基金 and does not count
         # (was 9000, which summed every purpose: the misreading fixed in issue 10)
         "ZL-CR-01": (6000, "进度正常"),
         "ZL-CR-02": (2, "达标"),  # CP1, CP2
@@ -128,7 +128,7 @@ def test_zhalainuoer_2026():
 def test_jiuyuan_2024():
     ev = evaluate(station("jiuyuan-2024", tasks="O3、志愿服务规范化管理、O7"), AS_OF)
     check(ev, {
-        # each professional-service task over its own population (DOMAIN.md rule 10; was pooled: 60%, 2 cases):
+        # each professional-service task over its own population (docs/counting-rules.md rule 10; was pooled: 60%, 2 cases):
         "JY-M01-SA": (50, "进度正常"),  # 社会救助 roster B1 (入户), B2 (电话) → 1 of 2 = 50% ≥ 100 × 181/365 = 49.6
         "JY-M01-EL": (100, "达标"),  # 困难老人 B3 入户
         "JY-M01-CH": (100, "达标"),  # 困境儿童 B4 入户

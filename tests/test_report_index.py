@@ -32,9 +32,13 @@ def _written(job, out, formats):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x", encoding="utf-8")
         result.files[fmt] = path
-    if job.kind == "station":  # the kernel writes the pre-filled 督导记录 workbook next to the report
-        result.files["record"] = job.path(out, batch.RECORD_SUFFIX)
-        result.files["record"].write_text("x", encoding="utf-8")
+    return result
+
+
+def _with_record(result, out):
+    """A station report's result with the 督导记录 workbook its kernel writes next to it."""
+    result.files["record"] = result.job.path(out, batch.RECORD_SUFFIX)
+    result.files["record"].write_text("x", encoding="utf-8")
     return result
 
 
@@ -156,7 +160,7 @@ def test_without_a_browser_the_default_drops_pdf_and_an_explicit_pdf_fails(demo_
 
     def fake_run_jobs(todo, out, formats, workers, progress, env):
         seen["formats"] = formats
-        return [_written(j, tmp_path / "out", ("ipynb", "html")) for j in todo]
+        return [_with_record(_written(j, tmp_path / "out", ("ipynb", "html")), tmp_path / "out") for j in todo]
 
     monkeypatch.setattr(batch, "run_jobs", fake_run_jobs)
     assert cli.main(["report", "station", "YL01", "--as-of", "2025-10-31", "--db", demo_url,

@@ -166,7 +166,7 @@ def test_scoresheet(demo_url, tmp_path):
     rows = list(ws.iter_rows(min_row=5, max_row=4 + len(summary), values_only=True))
     col = {name: i for i, name in enumerate(header)}
     assert [r[col["指标"]] for r in rows] == list(summary["indicator_name"])
-    # no scheme given: no points and no system score anywhere (DOMAIN.md rule 12)
+    # no scheme given: no points and no system score anywhere (docs/counting-rules.md rule 12)
     assert "系统得分" not in header and "分值" not in header and "不计算总分" in ws["A3"].value
     score = get_column_letter(col["评估员得分"] + 1)
     total = ws.cell(5 + len(summary), col["评估员得分"] + 1).value

@@ -158,7 +158,7 @@ def test_assessment_total_and_scoresheet(run, demo_ds):
     result = run["P2025-YL01"]
     summary = evaluate(demo_ds.subset("YL01"), "2025-12-31", projects=["P2025-YL01"]).summary
     page = _html(result)
-    # no scoring scheme: cards that add up to the indicators, and no points total (DOMAIN.md rule 12)
+    # no scoring scheme: cards that add up to the indicators, and no points total (docs/counting-rules.md rule 12)
     counts = summary["status"].value_counts()
     assert f'<div class="v">{len(summary)}</div><div class="l">指标数</div>' in page
     for status in ("达标", "未达标", "待核验"):

@@ -1,7 +1,7 @@
 """The three counting-rule readings of issue 10, on hand-built stations under the shipped catalogues.
 
 1. A per-occasion minimum ("≥1000元/次") applies in every indicator that counts those occasions
-   (DOMAIN.md rule 6): an 800-yuan aid alone in a quarter leaves that quarter unmet, with the reason.
+   (docs/counting-rules.md rule 6): an 800-yuan aid alone in a quarter leaves that quarter unmet, with the reason.
 2. Money sums by purpose (rule 11): "与慈善组织共募资金 ≥1万" sums only 共募资金 rows.
 3. A standard written under each professional-service task of seed 001 belongs to that task (rule 10):
    jiuyuan-2024 evaluates each task over its own population and domain.

@@ -105,7 +105,7 @@ def test_amount_sum_and_per_occasion_minimum():
                     + indicator("amount_sum", "{source: charity_funds, use: 专项基金}", 1000, id="FUND")
                     + indicator("per_occasion_min", "{source: charity_aid, min_amount: 1000}", 3, id="MIN"))
     ev = run(dataset(charity_funds=_dated(funds), charity_aid=_dated(aid)), "2025-12-31", cat)
-    # money by purpose (DOMAIN.md rule 11): SUM is F1 6000 only (F2 is 专项基金; F3 is another station's)
+    # money by purpose (docs/counting-rules.md rule 11): SUM is F1 6000 only (F2 is 专项基金; F3 is another station's)
     # → 6000 < 10000 at year end → 未达标 (before the fix it summed F1 + F2 = 10500, the misreading)
     assert (row(ev, "SUM")["actual"], row(ev, "SUM")["status"]) == (6000, "未达标")
     assert row(ev, "FUND")["actual"] == 4500  # F2, whose station S1-V1 is S1's village room

@@ -7,8 +7,8 @@ import sys
 from ..cli import add_db_argument
 from ..domain.asof import DEFAULT_TEXT
 from ..errors import ConfigError
-from ..reports import index, jobs
-from ..reports.batch import FORMATS, default_formats, record_batch, run_jobs
+from ..reports import batch, index, jobs
+from ..reports.batch import FORMATS, default_formats
 from ..reports.jobs import KIND_NAMES, kernel_env
 from ..runtime.browser import CHROMIUM_ENV_VAR
 from . import summary
@@ -106,13 +106,13 @@ def run(args) -> int:
         return 1
     if args.kind == "station" and args.unmasked:
         print("注意：--unmasked 生成的督导报告含未脱敏个人信息，仅限站内使用。", file=sys.stderr)
-    results = run_jobs(todo, args.out, formats=chosen, workers=args.jobs, progress=not args.quiet,
+    results = batch.run_jobs(todo, args.out, formats=chosen, workers=args.jobs, progress=not args.quiet,
                        env=kernel_env(args.db))
     for r in results:
         if r.ok and "record" in r.files:
             print(f"督导记录工作簿（预填本次议程，督导后填写并用 sgz import 导入）：{r.files['record']}")
     failed = [r for r in results if not r.ok]
-    record_batch(args.db, todo, results, args.out, masked=not (args.kind == "station" and args.unmasked))
+    batch.record_batch(args.db, todo, results, args.out, masked=not (args.kind == "station" and args.unmasked))
     page = index.record(args.out, index.entries_for(results, args.out, args.db))
     for r in results:
         if r.ok:

@@ -1,6 +1,6 @@
 """The tables of the workbench, declared once as data.
 
-Every entity of the ledger contract (``LEDGERS.md``) is a table here: its
+Every entity of the ledger contract (``docs/ledger.md``) is a table here: its
 English name (used in code, DataFrames and the database), its Chinese sheet
 name, its columns with the Chinese header, kind, whether it is required, and
 the natural key that makes re-import idempotent. Storage, the importer, the

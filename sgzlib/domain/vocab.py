@@ -135,7 +135,7 @@ CASE_RECORD_SET = ("接案记录表", "预估表", "服务协议", "工作计划
 # The four records a complete group must have (seed 001).
 GROUP_RECORD_SET = ("小组服务计划书", "单元计划书", "过程记录表", "评估总结报告")
 
-# Case stages in process order, as DOMAIN.md names them.
+# Case stages in process order, as the case process of the sources names them (docs/counting-rules.md).
 CASE_STAGES = ("接案", "预估", "计划", "介入", "评估", "结案")
 REFERRAL_STAGE = "转介结案"
 GROUP_STAGES = ("筹备", "开展中", "已结束")

@@ -267,7 +267,7 @@ COUNTING_RULES = ("period_count", "record_count")
 def _check_occasion_minimums(indicators: list[Indicator], file: str, problems: list[Problem]) -> None:
     """Every indicator counting the occasions that carry a per-occasion minimum states that minimum.
 
-    DOMAIN.md rule 6: an occasion below "≥N元/次" does not count, in every indicator
+    docs/counting-rules.md rule 6: an occasion below "≥N元/次" does not count, in every indicator
     that counts those occasions. A count that follows it writes ``min_amount: N``;
     one whose source text says the amount is free (seed 002 "金额不限") writes
     ``min_amount: 0``, so the reading is always stated, never left to a default.

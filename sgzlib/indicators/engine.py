@@ -4,7 +4,7 @@ The engine loops over catalogues and their indicators (a few hundred at
 most); each rule evaluates every project of its catalogue at once with
 DataFrame operations, so a province costs the same number of rule calls as a
 station. Expected values, statuses and notes are derived here, the same way
-for every rule kind (``DOMAIN.md``, counting rule 8). The engine gives no
+for every rule kind (``docs/counting-rules.md``, rule 8). The engine gives no
 points: a score exists only under an evaluator's scheme (``sgzlib.indicators.scoring``,
 rule 12).
 """

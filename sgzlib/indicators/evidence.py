@@ -1,4 +1,4 @@
-"""Evidence rules (seed 000, DOMAIN.md rule 7): which records have valid watermark photos.
+"""Evidence rules (seed 000, docs/counting-rules.md rule 7): which records have valid watermark photos.
 
 A record counts only if it has a watermark photo ("如无水印照片，将不认定服务次数"),
 and the same photo used by several records counts once ("不得使用重复照片"): the

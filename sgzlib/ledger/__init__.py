@@ -1,7 +1,7 @@
 """Ledger workbooks (台账工作簿): the blank template, tolerant import, export, and the errors sheet.
 
 Everything is derived from ``sgzlib.domain.schema``: the sheets, headers, kinds,
-vocabularies and natural keys. See ``LEDGERS.md`` for the contract.
+vocabularies and natural keys. See ``docs/ledger.md`` for the contract.
 """
 
 from .errors_out import write_errors

@@ -1,7 +1,7 @@
 """The year-end assessment of one project: status per indicator, evidence, outcomes, and the Excel score sheet.
 
 Without a scoring scheme the assessment reports met / not met / to verify
-counts and per-domain completion, never a points total (``DOMAIN.md`` rule 12);
+counts and per-domain completion, never a points total (``docs/counting-rules.md``, rule 12);
 with the evaluator's scheme (``sgzlib.indicators.scoring``) it adds points, scores and
 the total, with the scheme's rule printed next to the total.
 """

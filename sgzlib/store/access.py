@@ -328,7 +328,8 @@ class Guard:
     ``station``: the row's station column; None for a ledger table (``schema``: its station column, or its
     parent's through ``schema.STATION_VIA``). ``writers``: role keys (``Role.key``) whose groups may write.
     ``commands``: what they may do (an append-only table: ``("INSERT",)``). ``unmasked_only``: masked users
-    may not write it (the ledger: they cannot read what they would overwrite).
+    may not write it (the ledger: they cannot read what they would overwrite). ``own_login``: a row names its
+    writer in ``login``, which must be the connection's own (a decision is signed by who made it).
     """
 
     table: str
@@ -336,15 +337,19 @@ class Guard:
     commands: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE")
     unmasked_only: bool = True
     station: str | None = None
+    own_login: bool = False
 
 
 LEDGER_WRITERS = frozenset(r.key for r in ROLES.values() if r.writes)
-EVALUATION_WRITERS = frozenset({"evaluator", "manager", "admin"})
+EVALUATION_WRITERS = frozenset({"evaluator", "admin"})  # 评估方 and 管理员 decide; the others read
 # Every table of station data. A feature adding one lists it here (and its migration creates it).
 GUARDS: tuple[Guard, ...] = (
     *(Guard(t.name, LEDGER_WRITERS) for t in schema.TABLES),
     Guard("photo_files", LEDGER_WRITERS, station="station_code"),
-    Guard("spending_overrules", EVALUATION_WRITERS, ("INSERT",), unmasked_only=False, station="station_code"),
+    # Evaluators' decisions on spending flags: added under one's own login, never changed. The note is the
+    # evaluator's own reason about an expense; outputs mask it as free text (``privacy``).
+    Guard("spending_overrules", EVALUATION_WRITERS, ("INSERT",), unmasked_only=False, station="station_code",
+          own_login=True),
 )
 GUARD_BY_TABLE = {g.table: g for g in GUARDS}
 
@@ -610,7 +615,7 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
     ex(f"REVOKE ALL ON alembic_version, audit_log, sgz_access_users, sgz_access_scope FROM {groups}")
     ex(f"GRANT SELECT ON alembic_version TO {groups}")
     for guard in GUARDS:
-        _guard(ex, spec, guard, groups, clear, masked)
+        _guard(conn, spec, guard, groups, clear, masked)
     for name in MASKED_TABLES:
         ex(view_sql(name))
         ex(f"REVOKE ALL ON {_q('masked_' + name)} FROM {groups}")
@@ -624,15 +629,19 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
     ex(f"GRANT SELECT, INSERT ON audit_log TO {groups}")
 
 
-def _guard(ex, spec: AccessFile, guard: Guard, groups: str, clear: str, masked: str) -> None:
+def _guard(conn: sa.Connection, spec: AccessFile, guard: Guard, groups: str, clear: str, masked: str) -> None:
     """Row-level security, policies and privileges of one guarded table."""
+    ex = conn.exec_driver_sql
     name = guard.table
     ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
     ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
-    for policy in ("sgz_scope", "sgz_above", *(f"sgz_unmasked_{c.lower()}" for c in ("INSERT", "UPDATE", "DELETE"))):
-        ex(f"DROP POLICY IF EXISTS {policy} ON {_q(name)}")
+    old = conn.execute(sa.text("SELECT policyname FROM pg_policies WHERE schemaname = current_schema() "
+                               "AND tablename = :t AND policyname LIKE 'sgz\\_%'"), {"t": name}).scalars()
+    for policy in list(old):  # ours, of this version or an earlier one: replaced, none left to widen the rule
+        ex(f"DROP POLICY {_q(policy)} ON {_q(name)}")
     predicate = _scope_predicate(name)
-    ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({predicate})")
+    check = f"{predicate} AND login = current_user" if guard.own_login else predicate
+    ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({check})")
     if name == "stations":  # the rows of the stations above one's own: readable, not writable
         ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
     if guard.unmasked_only:  # restrictive: a masked user's write is refused whatever else allows it

@@ -40,7 +40,7 @@ BELOW_MINIMUM = "below_minimum"
 
 
 def check_charity_use(default_source: str):
-    """``Rule.check``: money by purpose (DOMAIN.md rule 11) — a charity-funds indicator names its 用途."""
+    """``Rule.check``: money by purpose (docs/counting-rules.md rule 11) — a charity-funds indicator names its 用途."""
     def check(params: dict) -> list[tuple[str, str]]:
         source = params.get("source", default_source)
         problems = []
@@ -113,7 +113,7 @@ def period_count(ctx, ind, params, target, jobs) -> RuleOutput:
     """Valid records per calendar month or quarter; every ended period must reach the target.
 
     With ``min_amount`` an occasion below it does not count towards its period
-    (DOMAIN.md rule 6), and the period's note says how many fell below.
+    (docs/counting-rules.md rule 6), and the period's note says how many fell below.
     """
     recs = records(ctx, ind, params, jobs)
     recs["pnum"] = period_number(recs["month"].to_numpy(), ind.period)
@@ -166,7 +166,7 @@ def per_occasion_min(ctx, ind, params, target, jobs) -> RuleOutput:
 def amount_sum(ctx, ind, params, target, jobs) -> RuleOutput:
     """Sum of the amounts over the project period up to the evaluation date.
 
-    Money sums by purpose (DOMAIN.md rule 11): with ``use`` only rows of those
+    Money sums by purpose (docs/counting-rules.md rule 11): with ``use`` only rows of those
     用途 are summed; the others are explanation rows (``other_use``) that count
     for their own purpose's indicators.
     """
