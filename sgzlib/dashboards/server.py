@@ -245,7 +245,7 @@ class DashboardServer(processes.Served):
             if self.process is None or self.process.poll() is not None:
                 raise ConfigError(f"看板服务未能启动（Voila 退出码 {self.process and self.process.returncode}）"
                                   + (f"，日志见 {self.log_path}" if self.log_path else ""))
-            if processes.answers(self.url):
+            if processes.answers(f"{self.url}sgz/ready"):  # not a page: that would start a kernel
                 return
             time.sleep(0.2)
         raise ConfigError(f"看板服务在 {timeout:.0f} 秒内没有响应：{self.url}")

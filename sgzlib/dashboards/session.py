@@ -10,8 +10,9 @@ The server knows one user, and tells its kernels through the environment:
   their operating-system login, as ``sgz import`` names them in the audit log.
 
 ``Session`` is that user with the database URL and their report folder: the role's pages (``pages``), the
-station scope, and ``source()``: the read model of their scope, read fresh when the database has changed
-(``data.Source``), which every page of the kernel shares. ``updated_at`` is when it was read.
+station scope, ``source()``: the read model of their scope (masked, for the boards), and ``index()``: only its
+stations and projects (for the other pages); each is read when first asked and again when the database has
+changed (``data.Source``). ``updated_at`` is when the page last read the database.
 """
 
 from __future__ import annotations
@@ -129,12 +130,24 @@ class Session:
     def _source(self) -> Source:
         return Source(self.url, stations=self.scope_codes())
 
+    @functools.cached_property
+    def _index(self) -> Source:
+        return Source(self.url, stations=self.scope_codes(), index=True)
+
     def source(self) -> Source:
-        """The read model of this user's scope (masked, as every page shows it), shared by the kernel's page."""
+        """The read model of this user's scope (masked, as the boards show it)."""
         return self._source
 
     def workbench(self):
         return self._source.wb
+
+    def index(self):
+        """The stations and projects of this user's scope (a workbench without the ledgers, light to hold)."""
+        return self._index.wb
+
+    def sources(self) -> list[Source]:
+        """What this kernel's page has read from the database."""
+        return [s for s in (self.__dict__.get("_source"), self.__dict__.get("_index")) if s is not None and s.loaded]
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` when a page of this kernel has written to the database (the frame reads it again)."""
@@ -147,8 +160,9 @@ class Session:
 
     @property
     def updated_at(self):
-        """When the page's data was read from the database (数据更新于)."""
-        return self._source.loaded_at
+        """When the page last read the database (数据更新于); the index is read now if nothing was yet."""
+        loaded = self.sources()
+        return max(s.loaded_at for s in loaded) if loaded else self._index.loaded_at
 
 
 def from_environment(environ: dict[str, str] | None = None) -> Session:

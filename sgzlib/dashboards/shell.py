@@ -89,14 +89,15 @@ class Frame:
 
     def refresh(self, force: bool) -> bool:
         """Read the database again and rebuild the page when it changed (always when ``force``); True if it did."""
-        source = self.me.source()
+        loaded = self.me.sources()
         try:
-            if not force and not source.stale():
+            if not force and not any(s.stale() for s in loaded):
                 return False
         except Exception:  # the database cannot be asked right now: keep what the page shows
             log.exception("freshness check failed")
             return False
-        source.refresh()
+        for source in loaded:
+            source.refresh()
         keep = getattr(self.body, "sgz_refresh", None)
         if keep is not None:
             keep()

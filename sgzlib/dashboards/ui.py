@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 import ipywidgets as w
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -251,7 +252,7 @@ def table(frame: pd.DataFrame, empty: str = "没有符合条件的记录。", sc
 def _fmt(value) -> str:
     if value is None or (not isinstance(value, (str, tuple, list)) and pd.isna(value)):
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "是" if value else "否"
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"

@@ -410,6 +410,14 @@ async def _end_if_unused(manager, kernel_id: str) -> None:
             await ensure_async(manager.shutdown_kernel(kernel_id))
 
 
+class ReadyHandler(tornado.web.RequestHandler):
+    """``sgz/ready``: 200 once the server answers (a start-up check that starts no kernel, unlike a page)."""
+
+    def get(self):
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish("ok")
+
+
 class HomeHandler(JupyterHandler):
     """``/`` and Voila's tree: the user's home page."""
 
@@ -515,7 +523,8 @@ class SgzVoila(voila.app.Voila):
         base = self.base_url
         out = [(base, HomeHandler), (url_path_join(base, "voila", "tree") + r"(/.*)?", HomeHandler),
                (url_path_join(base, "voila") + "/?", HomeHandler),
-               (url_path_join(base, "sgz", "files", "(.+)"), ReportFileHandler)]
+               (url_path_join(base, "sgz", "files", "(.+)"), ReportFileHandler),
+               (url_path_join(base, "sgz", "ready"), ReadyHandler)]
         refused = "|".join(re.escape(name) for name in refused_pages())
         if refused:
             out.insert(0, (url_path_join(base, "voila") + rf"/(?:render|files|static|notebooks)/.*?\b({refused})\.ipynb(.*)",

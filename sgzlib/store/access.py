@@ -328,7 +328,8 @@ class Guard:
     ``station``: the row's station column; None for a ledger table (``schema``: its station column, or its
     parent's through ``schema.STATION_VIA``). ``writers``: role keys (``Role.key``) whose groups may write.
     ``commands``: what they may do (an append-only table: ``("INSERT",)``). ``unmasked_only``: masked users
-    may not write it (the ledger: they cannot read what they would overwrite).
+    may not write it (the ledger: they cannot read what they would overwrite). ``own_login``: a row names its
+    writer in ``login``, which must be the connection's own (a decision is signed by who made it).
     """
 
     table: str
@@ -336,24 +337,26 @@ class Guard:
     commands: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE")
     unmasked_only: bool = True
     station: str | None = None
+    own_login: bool = False  # a row names who wrote it (``login``): written only under one's own login
     shared_when_null: bool = False  # a row without a station is everyone's to read (a scheme for a whole catalogue)
-    own_login: bool = False  # a row names who wrote it (``login``): only under one's own login
     limited: tuple[frozenset[str], str] | None = None  # further roles that may write, only rows meeting the SQL
 
 
 LEDGER_WRITERS = frozenset(r.key for r in ROLES.values() if r.writes)
-EVALUATION_WRITERS = frozenset({"evaluator", "manager", "admin"})
-EVALUATORS = frozenset({"evaluator", "admin"})
+EVALUATION_WRITERS = frozenset({"evaluator", "admin"})  # 评估方 and 管理员 decide; the others read
 # Every table of station data. A feature adding one lists it here (and its migration creates it).
 GUARDS: tuple[Guard, ...] = (
     *(Guard(t.name, LEDGER_WRITERS) for t in schema.TABLES),
     Guard("photo_files", LEDGER_WRITERS, station="station_code"),
-    Guard("spending_overrules", EVALUATION_WRITERS, ("INSERT",), unmasked_only=False, station="station_code"),
+    # Evaluators' decisions on spending flags: added under one's own login, never changed. The note is the
+    # evaluator's own reason about an expense; outputs mask it as free text (``privacy``).
+    Guard("spending_overrules", EVALUATION_WRITERS, ("INSERT",), unmasked_only=False, station="station_code",
+          own_login=True),
     # The evaluation workflow (``store.evaluation_records``, ``store.signoffs``): appended by 评估方 and 管理员
     # under their own login; an import that changes signed-off figures appends the sign-off's 已失效 row.
-    *(Guard(name, EVALUATORS, ("INSERT",), unmasked_only=False, station="station_code", own_login=True,
+    *(Guard(name, EVALUATION_WRITERS, ("INSERT",), unmasked_only=False, station="station_code", own_login=True,
             shared_when_null=name == "scoring_schemes",
-            limited=(LEDGER_WRITERS - EVALUATORS, "event = 'stale'") if name == "signoffs" else None)
+            limited=(LEDGER_WRITERS - EVALUATION_WRITERS, "event = 'stale'") if name == "signoffs" else None)
       for name in EVALUATION_TABLES),
 )
 GUARD_BY_TABLE = {g.table: g for g in GUARDS}
@@ -621,7 +624,7 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
     ex(f"REVOKE ALL ON alembic_version, audit_log, sgz_access_users, sgz_access_scope FROM {groups}")
     ex(f"GRANT SELECT ON alembic_version TO {groups}")
     for guard in GUARDS:
-        _guard(ex, spec, guard, groups, clear, masked)
+        _guard(conn, spec, guard, groups, clear, masked)
     for name in MASKED_TABLES:
         ex(view_sql(name))
         ex(f"REVOKE ALL ON {_q('masked_' + name)} FROM {groups}")
@@ -635,16 +638,19 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
     ex(f"GRANT SELECT, INSERT ON audit_log TO {groups}")
 
 
-def _guard(ex, spec: AccessFile, guard: Guard, groups: str, clear: str, masked: str) -> None:
+def _guard(conn: sa.Connection, spec: AccessFile, guard: Guard, groups: str, clear: str, masked: str) -> None:
     """Row-level security, policies and privileges of one guarded table."""
+    ex = conn.exec_driver_sql
     name = guard.table
     ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
     ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
-    for policy in ("sgz_scope", "sgz_above", "sgz_own_login", "sgz_limited",
-                   *(f"sgz_unmasked_{c.lower()}" for c in ("INSERT", "UPDATE", "DELETE"))):
-        ex(f"DROP POLICY IF EXISTS {policy} ON {_q(name)}")
+    old = conn.execute(sa.text("SELECT policyname FROM pg_policies WHERE schemaname = current_schema() "
+                               "AND tablename = :t AND policyname LIKE 'sgz\\_%'"), {"t": name}).scalars()
+    for policy in list(old):  # ours, of this version or an earlier one: replaced, none left to widen the rule
+        ex(f"DROP POLICY {_q(policy)} ON {_q(name)}")
     predicate = _scope_predicate(name)
-    ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({predicate})")
+    check = f"{predicate} AND login = current_user" if guard.own_login else predicate
+    ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({check})")
     if name == "stations":  # the rows of the stations above one's own: readable, not writable
         ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
     if guard.unmasked_only:  # restrictive: a masked user's write is refused whatever else allows it
@@ -652,8 +658,6 @@ def _guard(ex, spec: AccessFile, guard: Guard, groups: str, clear: str, masked: 
         for command in guard.commands:
             clause = f"WITH CHECK ({not_masked})" if command == "INSERT" else f"USING ({not_masked})"
             ex(f"CREATE POLICY sgz_unmasked_{command.lower()} ON {_q(name)} AS RESTRICTIVE FOR {command} {clause}")
-    if guard.own_login:
-        ex(f"CREATE POLICY sgz_own_login ON {_q(name)} AS RESTRICTIVE FOR INSERT WITH CHECK (login = current_user)")
     ex(f"GRANT SELECT ON {_q(name)} TO {clear}")
     writers = ", ".join(_q(spec.group(r.key)) for r in ROLES.values() if r.key in guard.writers)
     if writers:

@@ -59,7 +59,7 @@ def _roles(*names: str) -> frozenset[str]:
 
 
 PAGES: tuple[Page, ...] = (
-    Page("home", "首页", EVERYONE, "本人可以做的事和可以看的看板。", "sgzlib.dashboards.pages.home:build", pooled=True),
+    Page("home", "社工站工作台", EVERYONE, "本人可以做的事和可以看的看板。", "sgzlib.dashboards.pages.home:build", pooled=True),
     Page("upload", "上传台账", _roles("站点社工", "项目负责人"),
          "上传本站的台账工作簿：先检查，列出全部错误或各工作表将新增、修改、删除的行，确认后导入数据库。",
          "sgzlib.dashboards.pages.upload:build", action=True),

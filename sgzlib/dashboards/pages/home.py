@@ -47,7 +47,7 @@ def recent_operations(url: str) -> pd.DataFrame:
 
 
 def build(me) -> w.Widget:
-    wb = me.workbench()
+    wb = me.index()
     head = (f'<h1 class="sgz-home-title">社工站工作台</h1>'
             f'<div class="sgz-note">您好，{html.escape(me.display_name)}（{html.escape(me.role)}）。'
             "点下面的卡片即可开始；每一页打开时读取数据库的最新数据。</div>")

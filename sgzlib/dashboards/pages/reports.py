@@ -15,15 +15,17 @@ import urllib.parse
 import ipywidgets as w
 
 from ...actions import reports
+from ...domain.asof import DEFAULT_TEXT
 from ...errors import SgzError
 from ...reports.index import FORMAT_NAMES
 from .. import ui
+from ..data import fixed_as_of
 
 TITLE = "报告"
 SUBTITLE = ("为本账号可以查看的站点生成督导报告、年终评估、督导简报或区县概览：与命令 sgz report 生成的文件相同"
             "（网页 HTML、PDF，年终评估另有 Excel 评分表），对外的报告一律脱敏。生成在后台进行，可以继续使用本页和其他页面。")
 KIND_NOTES = {"station": "每个社工站一份：指标进度、需关注的个案与小组、服务成效、佐证问题、行动项和建议议程。",
-              "assessment": "每个项目一份：逐项达标情况、佐证与未计入记录及原因、前后测统计，另附 Excel 评分表。截至日期不填时取项目结束日。",
+              "assessment": "每个项目一份：逐项达标情况、佐证与未计入记录及原因、前后测统计，另附 Excel 评分表。",
               "digest": "督导用：所选各站每站一页（最需讨论的议程、逾期行动项、自上次督导以来的变化）。",
               "district": "区县概览：站点排名、站点 × 指标状态、月度趋势和建议走访的站点。"}
 POLL_SECONDS = 1.0
@@ -43,14 +45,14 @@ class ReportsPage:
     def __init__(self, me):
         self.me = me
         self.folder = me.reports_dir
-        wb = me.workbench()
+        wb = me.index()
         self.offered = reports.choices(wb, me.user)
         kinds = [(reports.KIND_NAMES[k], k) for k in reports.KIND_ORDER if self.offered[k]]
         self.kind = ui.toggles("报告类型", kinds) if kinds else None
         self.target = ui.dropdown("对象", [], width="520px")
         self.target.add_class("sgz-report-target")
-        self.as_of = ui.date_picker("截至日期", wb.as_of)
-        self.default_date = wb.as_of
+        self.default_date = fixed_as_of()  # the server's date, else none: the reports' own default, as the CLI's
+        self.as_of = ui.date_picker("截至日期", self.default_date)
         self.note = w.HTML()
         self.go = w.Button(description="生成报告", button_style="primary", icon="play", layout=w.Layout(width="140px"))
         self.go.add_class("sgz-generate")
@@ -80,7 +82,8 @@ class ReportsPage:
         self.target.options = self.offered[kind]
         self.target.value = self.offered[kind][0][1]
         self.as_of.value = None if kind == "assessment" else self.default_date
-        self.note.value = ui.message(KIND_NOTES[kind], "note")
+        default = "项目结束日" if kind == "assessment" else DEFAULT_TEXT
+        self.note.value = ui.message(f"{KIND_NOTES[kind]}截至日期不填时取{default}。", "note")
 
     def start(self) -> None:
         try:

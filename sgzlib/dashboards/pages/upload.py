@@ -57,7 +57,7 @@ class UploadPage:
 
     def show_scope(self) -> None:
         try:
-            towns = self.me.workbench().townships()
+            towns = self.me.index().townships()
         except SgzError as exc:
             self.scope.value = ui.message(str(exc))
             return
