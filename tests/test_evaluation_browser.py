@@ -1,8 +1,8 @@
-"""督导记录, 评估核验, 评分与签字 in a real browser, through JupyterHub, on PostgreSQL (``hub_harness``).
+"""督导记录, 评估核验, 评分与签字 in a real browser, through JupyterHub, on PostgreSQL (``workbench_harness``).
 
-Three users of the demo district: a 督导 of YL01 (王督导), a 站点社工 of YL04 and an 评估方 of 云岭区
-(always masked). Each test starts at the user's home page and clicks the page's card; what the page wrote is
-read back as the schema's owner, with its audit row. The dashboards' date is the demo's 2025-10-31.
+Three users of the demo district: a 督导 of YL01, a 站点社工 of YL04 and an 评估方 of 云岭区 (always masked).
+Each test starts at the user's home page and clicks the page's card; what the page wrote is read back as the
+schema's owner, with its audit row. The dashboards' date is the demo's 2025-10-31.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 
 import pandas as pd
 import pytest
-from hub_harness import CHROMIUM, CHROMIUM_ARGS, hub, require_hub
+import workbench_harness as wh
 from ledger_books import rows, write_book
 from openpyxl import load_workbook
 
@@ -24,37 +24,50 @@ from sgzlib.store import audit, storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.postgres]
 AS_OF = demo.AS_OF
-USERS = [
-    {"who": "supervisor", "role": "督导", "stations": ["YL01"], "name": "王督导"},
-    {"who": "worker", "role": "站点社工", "stations": ["YL04"]},
-    {"who": "evaluator", "role": "评估方", "districts": [demo.DISTRICT]},
-]
+USERS = {
+    "supervisor": ("督导", {"stations": ["YL01"]}),
+    "worker": ("站点社工", {"stations": ["YL04"]}),
+    "evaluator": ("评估方", {"districts": [demo.DISTRICT]}),
+}
 SCHEME = ("title: 云岭区2025年社工站评分细则（测试）\ncatalogue: zhalainuoer-2026\nindicators:\n"
           "  - {id: ZL-JS-02, points: 5}\n  - {id: ZL-JS-05, points: 10}\n")
 
 
 @pytest.fixture(scope="module")
 def deployment(pg_url, demo_ds, tmp_path_factory, output_dir):
-    require_hub()
-    with hub(pg_url, demo_ds, USERS, tmp_path_factory.mktemp("hub"), output_dir / "evaluation-hub.log") as h:
-        yield h
+    wh.needs_hub()
+    with wh.hub_deployment(pg_url, demo_ds, tmp_path_factory.mktemp("hub"), output_dir / "evaluation-hub.log",
+                           users=USERS) as d:
+        d.owner = d.engine()
+        yield d
+        d.owner.dispose()
 
 
 @pytest.fixture(scope="module")
-def browser(deployment):
-    from playwright.sync_api import sync_playwright
+def pages(deployment):
+    """Each user's page, logged in once for the module (their server keeps running between the tests)."""
+    with wh.browser() as b:
+        opened = {}
 
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        def page_of(who: str):
+            if who not in opened:
+                opened[who] = wh.log_in(b, deployment, who)
+            return opened[who][1]
+
+        yield page_of
+        for context, _ in opened.values():
+            context.close()
+
+
+def from_home(page, deployment, who: str, name: str) -> None:
+    """The home page, then a click on the page's card: the first click of every action."""
+    wh.open_page(page, deployment.page_url(who, "home"), "home")
+    page.click(f"#sgz-link-{name}")
+    page.wait_for_selector(f".sgz-page-{name} .sgz-bar", state="attached")
 
 
 def shot(page, output_dir, name: str) -> None:
-    height = page.evaluate("document.documentElement.scrollHeight")
-    page.set_viewport_size({"width": 1360, "height": min(max(height, 1400), 8000)})
-    page.screenshot(path=str(output_dir / f"evaluation_{name}.png"), full_page=True)
-    page.set_viewport_size({"width": 1360, "height": 1400})
+    wh.shot(page, output_dir, f"evaluation_{name}")
 
 
 def choose(page, selector: str, pattern: str) -> None:
@@ -75,10 +88,11 @@ def audit_rows(deployment, who: str, action: str) -> pd.DataFrame:
     return rows_[(rows_["login"] == deployment.logins[who]) & (rows_["action"] == action)]
 
 
-def test_a_supervisor_records_a_session_with_two_action_items_then_closes_one(deployment, browser, output_dir):
-    page = deployment.log_in(browser, "supervisor")
-    deployment.home_then(page, "supervisor", "supervision")  # click 1
+def test_a_supervisor_records_a_session_with_two_action_items_then_closes_one(deployment, pages, output_dir):
+    page = pages("supervisor")
+    from_home(page, deployment, "supervisor", "supervision")  # click 1
     page.wait_for_selector(".sgz-agenda-1 textarea")
+    page.fill(".sgz-panel-session input[type=text] >> nth=0", "王督导")
     page.click(".sgz-field-form button:has-text('现场')")  # click 2
     page.fill(".sgz-agenda-1 textarea", "逐项过了落后的指标")
     page.fill(".sgz-agenda-1 input[type=text]", "本月补齐入户评估")
@@ -134,13 +148,13 @@ def expected_counts(demo_ds, verdicts: pd.DataFrame | None) -> dict[str, str]:
     return {s: str(int(counts.get(s, 0))) for s in ("达标", "待核验")}
 
 
-def test_an_evaluator_verifies_an_item_and_the_progress_board_shows_it(deployment, browser, demo_ds, output_dir):
-    page = deployment.log_in(browser, "evaluator")
-    deployment.open(page, "evaluator", "progress")
+def test_an_evaluator_verifies_an_item_and_the_progress_board_shows_it(deployment, pages, demo_ds, output_dir):
+    page = pages("evaluator")
+    wh.open_page(page, deployment.page_url("evaluator", "progress"), "progress")
     page.wait_for_selector(".sgz-panel-kpis .sgz-kpi")
     before = expected_counts(demo_ds, None)
     assert board_counts(page) == before
-    deployment.home_then(page, "evaluator", "verify")  # click 1
+    from_home(page, deployment, "evaluator", "verify")  # click 1
     label = next(t for t in page.locator(".sgz-field-item select option").all_inner_texts()
                  if "西山镇" in t and "服务内容展示墙" in t)
     page.select_option(".sgz-field-item select", label=label)  # click 2 (已核验 is the default verdict)
@@ -152,7 +166,7 @@ def test_an_evaluator_verifies_an_item_and_the_progress_board_shows_it(deploymen
                              "item": "服务内容展示墙", "verdict": "verified", "date": pd.Timestamp(AS_OF), "note": "x"}])
     after = expected_counts(demo_ds, verdict)
     assert (int(after["达标"]), int(after["待核验"])) == (int(before["达标"]) + 1, int(before["待核验"]) - 1)
-    deployment.open(page, "evaluator", "progress")
+    wh.open_page(page, deployment.page_url("evaluator", "progress"), "progress")
     page.wait_for_function("([sel, v]) => { const e = document.querySelector(sel); return e && e.textContent.trim() === v; }",
                            arg=[".sgz-panel-kpis .sgz-kpi[data-label='待核验'] .value", after["待核验"]])
     assert board_counts(page) == after
@@ -162,9 +176,9 @@ def test_an_evaluator_verifies_an_item_and_the_progress_board_shows_it(deploymen
     assert page.errors == []
 
 
-def test_an_evaluator_scores_and_finds_the_score_in_the_downloaded_sheet(deployment, browser, tmp_path, output_dir):
-    page = deployment.log_in(browser, "evaluator")
-    deployment.home_then(page, "evaluator", "scoring")  # click 1
+def test_an_evaluator_scores_and_finds_the_score_in_the_downloaded_sheet(deployment, pages, tmp_path, output_dir):
+    page = pages("evaluator")
+    from_home(page, deployment, "evaluator", "scoring")  # click 1
     choose(page, ".sgz-filter-project select", "P2025-YL01")
     upload(page, ".sgz-panel-scheme .widget-upload",
            [{"name": "细则.yaml", "mimeType": "text/yaml", "buffer": SCHEME.encode("utf-8")}])
@@ -200,10 +214,10 @@ def pending_item(demo_ds, project: str) -> str:
     return ex[ex["indicator_id"].isin(checklist) & ~ex["counted"].astype(bool)]["record_id"].iloc[0]
 
 
-def test_an_import_that_changes_signed_figures_needs_a_tick_and_the_evaluator_is_told(deployment, browser, demo_ds,
+def test_an_import_that_changes_signed_figures_needs_a_tick_and_the_evaluator_is_told(deployment, pages, demo_ds,
                                                                                         tmp_path, output_dir):
-    evaluator = deployment.log_in(browser, "evaluator")
-    deployment.home_then(evaluator, "evaluator", "scoring")
+    evaluator = pages("evaluator")
+    from_home(evaluator, deployment, "evaluator", "scoring")
     choose(evaluator, ".sgz-filter-project select", "P2025-YL04")
     evaluator.wait_for_selector(".sgz-button-sign")
     evaluator.click(".sgz-button-sign")
@@ -213,9 +227,9 @@ def test_an_import_that_changes_signed_figures_needs_a_tick_and_the_evaluator_is
     item = pending_item(demo_ds, "P2025-YL04")
     book = write_book(tmp_path / "北岭街道站点建设.xlsx", {"站点建设": rows("checklist", [
         {"station_code": "YL04", "item": item, "done": True, "done_date": dt.date(2025, 6, 1), "evidence": "照片"}])})
-    worker = deployment.log_in(browser, "worker")
-    deployment.home_then(worker, "worker", "upload")
-    upload(worker, ".sgz-upload", str(book))
+    worker = pages("worker")
+    from_home(worker, deployment, "worker", "upload")
+    wh.choose_file(worker, book)
     worker.wait_for_selector(".sgz-panel-lapse")
     assert "P2025-YL04" in worker.locator(".sgz-panel-lapse").inner_text()
     assert worker.locator(".sgz-confirm").is_disabled()
@@ -226,7 +240,7 @@ def test_an_import_that_changes_signed_figures_needs_a_tick_and_the_evaluator_is
     [row] = audit_rows(deployment, "worker", "import").query("dry_run == False").to_dict("records")
     assert "已使签字确认失效：P2025-YL04" in row["detail"]
     # the evaluator is told, with what changed
-    deployment.open(evaluator, "evaluator", "scoring")
+    wh.open_page(evaluator, deployment.page_url("evaluator", "scoring"), "scoring")
     evaluator.wait_for_selector(".sgz-lapsed")
     told = evaluator.locator(".sgz-lapsed").first.inner_text()
     assert "P2025-YL04" in told and "已失效" in told and deployment.logins["worker"] in told and "实际" in told
