@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.postgres]
 BOARDS = ["项目进度看板", "服务成效看板", "个案与小组督导看板"]
 # The table: 站点社工 uploads and reports; 评估方 verifies, scores, signs off (h-eval's pages) and, as any
 # user, generates reports; everyone reads the boards.
-HOME = {"worker_a": ["上传台账", "报告", *BOARDS], "evaluator": ["报告", *BOARDS]}
+HOME = {"worker_a": ["上传台账", "报告", *BOARDS], "evaluator": ["评估核验", "评分与签字", "报告", *BOARDS]}
 GOOD_CHANGES = {2: 9, 3: 11}  # 服务记录, Excel row → the 参与人次 written there
 BAD_CELLS = {("服务记录", 2, "服务日期"): "2025-13-45", ("服务记录", 3, "服务对象编码"): "YL01-B9999",
              ("服务对象", 3, "对象类别"): "外星人"}

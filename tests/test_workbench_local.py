@@ -23,7 +23,8 @@ from sgzlib.store import audit, storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-EVERY_PAGE = ["上传台账", "报告", "项目进度看板", "服务成效看板", "个案与小组督导看板"]
+EVERY_PAGE = ["上传台账", "督导记录", "评估核验", "评分与签字", "报告", "项目进度看板", "服务成效看板",
+              "个案与小组督导看板"]
 NEW_STATION = {"code": "YL08", "name": "新城镇社会工作服务站", "level": "乡镇街道站", "parent_code": "YL00",
                "district": "云岭区", "provider": "云岭区益众社会工作服务中心"}
 NEW_PROJECT = {"code": "P2025-YL08", "station_code": "YL08", "year": 2025, "start": dt.date(2025, 1, 1),
