@@ -124,3 +124,26 @@ def test_an_upload_in_the_browser_lands_in_the_name_of_this_computer_s_user(loca
         assert landed[["login", "action", "changed"]].values.tolist() == [[local_login(), "import", 1]]
     finally:
         engine.dispose()
+
+
+def test_a_user_of_the_access_file_gets_their_role_s_pages_and_stations_on_sqlite(local, browser, tmp_path, output_dir):
+    access_file = tmp_path / "用户与角色.yaml"
+    access_file.write_text("users:\n  - {login: yl_supervisor, name: 云岭区督导, role: 督导, stations: [YL01, YL02, YL03]}\n",
+                           encoding="utf-8")
+    with wh.local_server(local["url"], output_dir / "workbench-local-supervisor.log", tmp_path / "out",
+                         user="yl_supervisor", access_file=str(access_file)) as srv:
+        context, page = wh.new_page(browser)
+        try:
+            wh.open_page(page, srv.page_url("home"), "home")
+            assert wh.home_titles(page) == ["报告", "项目进度看板", "服务成效看板", "个案与小组督导看板"]  # 督导: no upload
+            assert page.locator(".sgz-user").inner_text() == "云岭区督导（yl_supervisor） · 督导 · 站点：YL01、YL02、YL03（含下属村社区室）"
+            assert "（3 个）" in page.locator(".sgz-panel-scope").inner_text()
+            wh.shot(page, output_dir, "local_home_supervisor")
+            refused = page.request.get(srv.page_url("upload"))
+            assert refused.status == 403 and "无权使用此页面" in refused.text()
+            wh.open_page(page, srv.page_url("reports"), "reports")
+            assert page.locator(".sgz-report-target select option").all_inner_texts() == [
+                "东湖街道社会工作服务站（YL01）", "西山镇社会工作服务站（YL02）", "南桥镇社会工作服务站（YL03）"]
+            assert page.errors == []
+        finally:
+            context.close()

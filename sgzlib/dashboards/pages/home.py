@@ -33,13 +33,21 @@ def stations_text(wb) -> str:
     return f'<div class="sgz-note">可以查看的社工站（{len(towns)} 个）：{html.escape(labels)}</div>'
 
 
-def recent_operations(url: str) -> pd.DataFrame:
-    """The latest operations this user may read (their own, and their stations'), in Chinese."""
-    engine = storage.connect(url, upgrade=False)
+def recent_operations(me, wb) -> pd.DataFrame:
+    """The latest operations this user may read (their own, and their stations'), in Chinese.
+
+    PostgreSQL under access control reads only those rows; elsewhere (SQLite, one computer) they are picked
+    here by the same rule, over the stations of the user's scope (``wb``).
+    """
+    engine = storage.connect(me.url, upgrade=False)
     try:
-        frame = audit.recent(engine, RECENT)
+        frame = audit.recent(engine, RECENT if me.user.all_stations else 10 * RECENT)
     finally:
         engine.dispose()
+    if not me.user.all_stations and not frame.empty:
+        mine = set(wb.stations()["code"])
+        touched = frame["stations"].fillna("").map(lambda s: bool(mine & set(s.split(audit.STATION_SEP))))
+        frame = frame[touched.to_numpy(dtype=bool) | (frame["login"] == me.login).to_numpy(dtype=bool)].head(RECENT)
     if frame.empty:
         return frame
     shown = audit.display(frame)
@@ -51,7 +59,7 @@ def build(me) -> w.Widget:
     head = (f'<h1 class="sgz-home-title">社工站工作台</h1>'
             f'<div class="sgz-note">您好，{html.escape(me.display_name)}（{html.escape(me.role)}）。'
             "点下面的卡片即可开始；每一页打开时读取数据库的最新数据。</div>")
-    recent = recent_operations(me.url)
+    recent = recent_operations(me, wb)
     log = ui.table(recent, "还没有操作记录。", scroll=False) if not recent.empty else ui.message("还没有操作记录。")
     return w.VBox([
         w.HTML(head), w.HTML(cards(me)), w.HTML(f'<div class="sgz-panel sgz-panel-scope">{stations_text(wb)}</div>'),

@@ -10,7 +10,10 @@ from __future__ import annotations
 import base64
 import html
 import logging
+import shutil
+import tempfile
 import threading
+from pathlib import Path
 
 import ipywidgets as w
 
@@ -35,6 +38,8 @@ class UploadPage:
         self.me = me
         self.checked: upload.Checked | None = None
         self.busy = threading.Lock()
+        # The uploaded workbooks of this page: removed with it (and at the kernel's end), one kept at a time.
+        self.folder = tempfile.TemporaryDirectory(prefix="sgz-upload-")
         self.chooser = w.FileUpload(accept=".xlsx", multiple=False, description="选择台账工作簿",
                                     button_style="primary", layout=w.Layout(width="220px"))
         self.chooser.add_class("sgz-upload")
@@ -110,7 +115,9 @@ class UploadPage:
             self.chooser.disabled = True
             self.result.children = ()
             if path is None:
-                path = upload.save(name, content)
+                for old in Path(self.folder.name).iterdir():
+                    shutil.rmtree(old, ignore_errors=True)
+                path = upload.save(name, content, Path(tempfile.mkdtemp(dir=self.folder.name)))
             self.say(f"正在检查「{path.name}」：读取工作簿并与数据库核对……")
             self.bar.layout.visibility = "hidden"
             checked = upload.check(self.me.url, self.me.user, path, prune=prune, progress=self.progress,
