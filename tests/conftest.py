@@ -22,7 +22,7 @@ TEST_OUTPUT = ROOT / "test-output"
 # workers of `make test` (pytest-xdist, a file each: --dist loadfile --no-loadscope-reorder) end together
 # instead of one of them starting a long file when the others are done. Any file not listed runs after them.
 LONG_FIRST = (
-    "test_workbench.py", "test_workbench_local.py", "reliability/test_hostile_inputs.py", "reliability/test_kills.py",
+    "test_workbench.py", "test_evaluation_browser.py", "test_workbench_local.py", "reliability/test_hostile_inputs.py", "reliability/test_kills.py",
     "test_ledger_codes.py",
     "test_lab_browser.py", "test_dashboards.py", "test_dashboard_server.py", "test_visual.py",
     "reliability/test_masking.py", "test_hub.py", "test_reports_notebooks.py", "test_lab_gallery.py",

@@ -135,7 +135,8 @@ def test_a_user_of_the_access_file_gets_their_role_s_pages_and_stations_on_sqlit
         context, page = wh.new_page(browser)
         try:
             wh.open_page(page, srv.page_url("home"), "home")
-            assert wh.home_titles(page) == ["报告", "项目进度看板", "服务成效看板", "个案与小组督导看板"]  # 督导: no upload
+            assert wh.home_titles(page) == ["督导记录", "报告", "项目进度看板", "服务成效看板",
+                                            "个案与小组督导看板"]  # 督导: records sessions, no upload
             assert page.locator(".sgz-user").inner_text() == "云岭区督导（yl_supervisor） · 督导 · 站点：YL01、YL02、YL03（含下属村社区室）"
             assert "（3 个）" in page.locator(".sgz-panel-scope").inner_text()
             wh.shot(page, output_dir, "local_home_supervisor")
