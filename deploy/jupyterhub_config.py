@@ -12,6 +12,8 @@
 #   SGZ_HUB_IP, SGZ_HUB_PORT          where browsers reach the Hub (default 127.0.0.1:8000)
 #   SGZ_HUB_API_PORT, SGZ_HUB_PROXY_API_PORT   the Hub's and the proxy's internal ports (default 8081, 8001)
 #   SGZ_HUB_STATE_DIR     the Hub's own database and cookie secret (default deploy/state)
+#   SGZ_HUB_REPORTS_DIR   the users' report folders, one per login below it (default <state>/reports)
+#   SGZ_UPLOAD_LIMIT_MB   the largest ledger workbook the upload page accepts (default 20)
 #   SGZ_HUB_HOST_NAMES    extra host names the browsers use (the dashboards refuse other Host headers)
 #   SGZ_HUB_POOL_SIZE     preheated kernels per dashboard and user (default 1, as `sgz dashboard`)
 #   SGZ_DASHBOARD_AS_OF   the dashboards' date (default today)
@@ -80,14 +82,17 @@ c.Spawner.pre_spawn_hook = hub.pre_spawn(pgpass_store, state, users, system)
 c.Spawner.post_stop_hook = hub.post_stop(state, system)
 c.Spawner.cmd = [sys.executable, "-m", "sgzlib.dashboards.hub"]
 c.Spawner.args = []
-c.Spawner.default_url = "/voila/render/progress.ipynb"
+c.Spawner.default_url = "/voila/render/home.ipynb"
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")
 # Nothing of the Hub's own credentials passes on (no PGPASSFILE, PGPASSWORD, SGZ_HUB_PGPASS, SGZ_HUB_PASSWORDS).
 c.Spawner.env_keep = ["PATH", "PYTHONPATH", "LANG", "LC_ALL", "JUPYTER_PATH", "JUPYTER_DATA_DIR", "IPYTHONDIR",
                       hub.POOL_ENV, hub.LOG_LEVEL_ENV, hub.HOST_NAMES_ENV, "SGZ_DASHBOARD_AS_OF",
-                      "SGZ_DASHBOARD_MAX_KERNELS", "SGZ_DASHBOARD_QUEUE_SECONDS"]
+                      "SGZ_DASHBOARD_MAX_KERNELS", "SGZ_DASHBOARD_QUEUE_SECONDS", "SGZ_UPLOAD_LIMIT_MB"]
+reports_root = Path(env.get("SGZ_HUB_REPORTS_DIR", state / "reports")).resolve()
 c.Spawner.environment = {"SGZ_DATABASE_URL": lambda spawner: user_urls[spawner.user.name],
-                         "PGPASSFILE": lambda spawner: str(hub.pgpass_path(state, spawner.user.name, system))}
+                         "PGPASSFILE": lambda spawner: str(hub.pgpass_path(state, spawner.user.name, system)),
+                         "SGZ_ACCESS_FILE": str(Path(access_file).resolve()),
+                         hub.REPORTS_ROOT_ENV: str(reports_root)}
 # Idle servers are not culled by the Hub; Voila stops the kernels of closed pages itself.

@@ -80,6 +80,10 @@ class NotFoundError(SgzError):
     """Something the user named (a station, a project, an indicator) does not exist."""
 
 
+class NotAllowedError(SgzError):
+    """The acting user may not do this: their role does not, or the station is outside their scope."""
+
+
 class ConfigError(SgzError):
     """The command line or the environment is wrong (bad URL, bad date)."""
 

@@ -26,11 +26,12 @@ TEST_OUTPUT = ROOT / "test-output"
 # instead of one of them starting a long file when the others are done. Any file not listed runs after them.
 LONG_FIRST = (
     "test_install.py",  # mostly waiting for pip to fetch the packages of a fresh venv
-    "reliability/test_hostile_inputs.py", "reliability/test_kills.py", "test_ledger_codes.py",
+    "test_workbench.py", "test_evaluation_browser.py", "test_workbench_local.py", "reliability/test_hostile_inputs.py",
+    "reliability/test_kills.py", "test_ledger_codes.py",
     "test_lab_browser.py", "test_dashboards.py", "test_dashboard_server.py", "test_visual.py",
     "reliability/test_masking.py", "test_hub.py", "test_reports_notebooks.py", "test_lab_gallery.py",
     "test_verdicts_agree.py", "reliability/test_import_races.py", "reliability/test_paths.py",
-    "test_ledger_roundtrip.py", "test_look.py", "test_ledger_import.py", "test_vocabulary.py",
+    "test_ledger_roundtrip.py", "test_look.py", "test_ledger_import.py", "test_vocabulary.py", "test_actions.py",
 )
 
 

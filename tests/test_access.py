@@ -1,8 +1,8 @@
 """Access control enforced by PostgreSQL (``sgz access apply``) and the audit trail (``sgz audit``).
 
 One applied setup is shared by the PostgreSQL tests of this module (``district``): the demo district in a
-schema of its own, a 站点社工 of YL01 and an 评估方 of the whole district, with role names unique to the
-run, all dropped afterwards. Expected counts come from the demo ``Dataset`` in pandas, not from SQL.
+schema of its own, a 站点社工 of YL01, a masked 站点社工 of YL01 and an 评估方 of the whole district, with role
+names unique to the run, all dropped afterwards. Expected counts come from the demo ``Dataset`` in pandas, not from SQL.
 """
 
 from __future__ import annotations
@@ -122,24 +122,26 @@ def district(pg_url, demo_ds):
     owner_url = base.render_as_string(hide_password=False)
     engine = storage.connect(owner_url)
     storage.write_dataset(engine, demo_ds)
-    worker, evaluator = f"w_{tag}", f"e_{tag}"
+    worker, evaluator, hidden = f"w_{tag}", f"e_{tag}", f"m_{tag}"
     spec_data = {"role_prefix": f"g{tag}_", "users": [
         {"login": worker, "role": "站点社工", "stations": ["YL01"]},
-        {"login": evaluator, "role": "评估方", "districts": ["云岭区"]}]}
+        {"login": evaluator, "role": "评估方", "districts": ["云岭区"]},
+        {"login": hidden, "role": "站点社工", "stations": ["YL01"], "masked": True}]}
     spec = access.parse(spec_data, "test.yaml")
     first = access.apply(engine, spec)
-    assert first.added == [worker, evaluator]
+    assert first.added == [worker, evaluator, hidden]
 
     def url_of(login: str) -> str:
         return base.set(username=login).render_as_string(hide_password=False)
 
     info = {"schema": name, "engine": engine, "owner_url": owner_url, "spec": spec, "spec_data": spec_data,
-            "worker": worker, "evaluator": evaluator, "worker_url": url_of(worker), "evaluator_url": url_of(evaluator)}
+            "worker": worker, "evaluator": evaluator, "worker_url": url_of(worker), "evaluator_url": url_of(evaluator),
+            "masked": hidden, "masked_url": url_of(hidden)}
     yield info
     engine.dispose()
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{name}" CASCADE'))
-        for role in [worker, evaluator, *spec.groups]:
+        for role in [worker, evaluator, hidden, *spec.groups]:
             conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
             conn.execute(sa.text(f'DROP ROLE "{role}"'))
     admin.dispose()
@@ -295,7 +297,7 @@ def test_applying_again_changes_nothing_and_removing_a_user_revokes_them(distric
     assert _catalog(engine, district) == before
     without = access.parse({**district["spec_data"], "users": district["spec_data"]["users"][:1]}, "test.yaml")
     try:
-        assert access.apply(engine, without).removed == [district["evaluator"]]
+        assert access.apply(engine, without).removed == sorted([district["evaluator"], district["masked"]])
         with pytest.raises(psycopg.OperationalError):  # no login any more
             psql(district["evaluator_url"])
         with engine.connect() as conn:
@@ -318,7 +320,7 @@ def _fingerprint(engine) -> str:
 
 def _catalog(engine, district) -> list:
     """Roles, memberships, policies and privileges that ``apply`` manages, as sorted rows."""
-    roles = [district["worker"], district["evaluator"], *district["spec"].groups]
+    roles = [district["worker"], district["evaluator"], district["masked"], *district["spec"].groups]
     with engine.connect() as conn:
         out = []
         for sql in (
@@ -332,3 +334,108 @@ def _catalog(engine, district) -> list:
                 "WHERE table_schema = :s AND grantee = ANY(:r)"):
             out.append(sorted(tuple(r) for r in conn.execute(sa.text(sql), {"r": roles, "s": district["schema"]})))
     return out
+
+
+# -- writes: every guarded table ------------------------------------------------------------------------
+
+YL02_TREE = {"YL02", "YL02-V1", "YL02-V2"}
+# Rows for the guarded tables the demo leaves empty (no photo index, no spending decisions), of station YL02.
+MADE_UP = {
+    "photo_files": {"station_code": "YL02", "path": "写入测试.jpg", "size": 1, "mtime": 0.0, "readable": True},
+    "spending_overrules": {"at": dt.datetime(2025, 10, 1, tzinfo=dt.UTC), "login": "x", "station_code": "YL02",
+                           "expense_code": "E1", "check_id": "c1", "decision": "cleared", "note": "写入测试"},
+    # the evaluation workflow (migration 0007): verdicts, evidence files, schemes, scores, sign-offs
+    **{name: {"at": dt.datetime(2025, 10, 1, tzinfo=dt.UTC), "login": "x", "station_code": "YL02", **row}
+       for name, row in {
+           "checklist_verifications": {"project_code": "P2025-YL02", "indicator_id": "ZL-JS-05",
+                                       "item": "服务内容展示墙", "verdict": "verified", "date": dt.date(2025, 12, 31),
+                                       "note": "写入测试"},
+           "evidence_files": {"sha256": "0" * 64, "name": "写入测试.pdf", "kind": "pdf", "size": 5,
+                              "content": b"%PDF-"},
+           "scoring_schemes": {"catalogue": "zhalainuoer-2026", "project_code": "P2025-YL02", "title": "写入测试",
+                               "file_name": "t.yaml", "sha256": "0" * 64, "text": "title: t"},
+           "indicator_scores": {"project_code": "P2025-YL02", "scheme_id": 1, "indicator_id": "ZL-JS-05",
+                                "score": 1, "note": "写入测试"},
+           "signoffs": {"project_code": "P2025-YL02", "event": "stale", "as_of": dt.date(2025, 12, 31)},
+       }.items()},
+}
+
+
+def row_of(owner, table: str, stations: set[str]) -> dict:
+    """One row of ``table`` belonging to ``stations`` (read as the owner), or the made-up one."""
+    guard = access.GUARD_BY_TABLE[table]
+    t = SQL_TABLES.get(table) if table in SQL_TABLES else access.metadata.tables[table]
+    if guard.station:
+        query = sa.select(t).where(t.c[guard.station].in_(stations))
+    elif schema.TABLE_BY_NAME[table].station_column:
+        query = sa.select(t).where(t.c[schema.TABLE_BY_NAME[table].station_column].in_(stations))
+    else:
+        parent_name, local = schema.STATION_VIA[table]
+        parent = SQL_TABLES[parent_name]
+        query = sa.select(t).where(t.c[local].in_(sa.select(parent.c.code).where(parent.c.station_code.in_(stations))))
+    with owner.connect() as conn:
+        found = conn.execute(query.limit(1)).mappings().first()
+    if found is None:
+        return dict(MADE_UP[table], station_code=sorted(stations)[0])
+    return {k: v for k, v in found.items() if k != "id"}
+
+
+def insert(conn, table: str, row: dict) -> None:
+    cols = ", ".join(f'"{c}"' for c in row)
+    conn.execute(f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join(["%s"] * len(row))})', list(row.values()))
+
+
+def touch(conn, table: str, row: dict, command: str) -> int:
+    """UPDATE (a column set to itself) or DELETE the row by its key; the number of rows the database let it reach."""
+    key = [c.name for c in (SQL_TABLES.get(table) if table in SQL_TABLES else access.metadata.tables[table]).primary_key]
+    key = [k for k in key if k in row] or list(row)[:2]
+    where = " AND ".join(f'"{k}" = %s' for k in key)
+    first = next(c for c in row if c not in key)
+    sql = (f'UPDATE "{table}" SET "{first}" = "{first}" WHERE {where}' if command == "UPDATE"
+           else f'DELETE FROM "{table}" WHERE {where}')
+    return conn.execute(sql, [row[k] for k in key]).rowcount
+
+
+@pytest.mark.postgres
+def test_every_guarded_table_keeps_writes_inside_the_writer_s_stations(district):
+    owner = district["engine"]
+    assert {g.table for g in access.GUARDS} >= {t.name for t in schema.TABLES} | {"photo_files", "spending_overrules"}
+    before = _fingerprint(owner)
+    with psql(district["worker_url"]) as conn:
+        for guard in access.GUARDS:
+            theirs = row_of(owner, guard.table, YL02_TREE)
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):  # RLS WITH CHECK, or no INSERT at all
+                insert(conn, guard.table, theirs)
+            if guard.table in MADE_UP:
+                continue
+            for command in ("UPDATE", "DELETE"):  # another station's row is out of reach: nothing happens
+                assert touch(conn, guard.table, theirs, command) == 0, (guard.table, command)
+            mine = row_of(owner, guard.table, YL01_TREE)
+            with conn.transaction(force_rollback=True):  # own rows: writable (and left as they were)
+                assert touch(conn, guard.table, mine, "UPDATE") == 1, guard.table
+    assert _fingerprint(owner) == before
+
+
+@pytest.mark.postgres
+def test_a_masked_user_writes_no_ledger_row_and_an_evaluator_only_appends_decisions(district):
+    owner = district["engine"]
+    ledger_tables = [g.table for g in access.GUARDS if g.unmasked_only]
+    assert "services" in ledger_tables and "spending_overrules" not in ledger_tables
+    with psql(district["masked_url"]) as conn:
+        for table in ledger_tables:
+            mine = row_of(owner, table, YL01_TREE)
+            if table in MADE_UP:
+                continue
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                insert(conn, table, mine)
+            assert touch(conn, table, mine, "DELETE") == 0, table  # the restrictive policy hides it from writes
+    with psql(district["evaluator_url"]) as conn:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # 评估方 does not write the ledger
+            insert(conn, "services", row_of(owner, "services", YL02_TREE))
+        row = dict(MADE_UP["spending_overrules"], login=district["evaluator"], note="评估方复核：写入测试")
+        insert(conn, "spending_overrules", row)  # in scope: appended
+        for command in ("UPDATE", "DELETE"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):  # append-only
+                touch(conn, "spending_overrules", row, command)
+    with owner.begin() as conn:
+        assert conn.execute(sa.text("DELETE FROM spending_overrules WHERE note = '评估方复核：写入测试'")).rowcount == 1

@@ -31,6 +31,7 @@ LAYERS = (
     ("charts",),
     ("workbench",),
     ("reports",),
+    ("actions",),
     ("dashboards",),
     ("api", "cli", "commands", "__init__"),
 )

@@ -160,8 +160,9 @@ def test_foreign_host_refused_and_page_cannot_stop_or_run_code_in_its_kernel(dem
         status, body = _request(port, "/", host="evil.example")
         assert status == 403 and "拒绝访问" in body
         assert _request(port, "/voila/render/cases.ipynb", host="rebind.attacker.test")[0] == 403
-        assert _request(port, "/", host=f"localhost:{port}")[0] == 200
-        assert _request(port, "/", host="sgz.example.org")[0] == 200
+        assert _request(port, "/sgz/ready", host=f"localhost:{port}")[0] == 200
+        assert _request(port, "/sgz/ready", host="sgz.example.org")[0] == 200
+        assert _request(port, "/")[0] == 302  # to the home page (only a visit starts a kernel)
 
         status, page = _request(port, "/voila/render/cases.ipynb")
         assert status == 200

@@ -23,6 +23,7 @@ from sgzlib.dashboards import progress as progress_view
 from sgzlib.dashboards.server import LAB_EXTENSIONS_LEFT_OUT, DashboardServer, free_port
 from sgzlib.demo import district as demo
 from sgzlib.domain import lifecycle, outcomes
+from sgzlib.domain import status as statuses
 from sgzlib.domain.labels import QUALITY_CHECKS, WILL_MISS
 from sgzlib.domain.vocab import CASE_STAGES, GROUP_STAGES, REFERRAL_STAGE
 from sgzlib.indicators import evaluate_stations
@@ -171,13 +172,14 @@ def full_names(ds, stations) -> list[str]:
 
 # -- the landing page and what Voila must not expose ----------------------------------------
 
-def test_landing_page_links_the_three_dashboards_in_chinese(page, server):
+def test_the_address_of_the_server_opens_the_home_page_linking_every_page_in_chinese(page, server):
     page.goto(server.url)
-    assert page.title() == "社工站看板"
+    page.wait_for_selector(".sgz-page-home .sgz-cards")
+    assert page.url == f"{server.base_url}voila/render/home.ipynb" and page.title() == "社工站工作台"  # the token: in its cookie
     titles = page.locator(".sgz-cards h2").all_inner_texts()
-    assert titles == ["项目进度看板", "服务成效看板", "个案与小组督导看板"]
+    assert titles == ["上传台账", "报告", "项目进度看板", "服务成效看板", "个案与小组督导看板"]  # 管理员: every page
     hrefs = [page.locator(f"#sgz-link-{n}").get_attribute("href") for n in ("progress", "outcomes", "cases")]
-    assert hrefs == ["/voila/render/progress.ipynb", "/voila/render/outcomes.ipynb", "/voila/render/cases.ipynb"]
+    assert hrefs == ["progress.ipynb", "outcomes.ipynb", "cases.ipynb"]  # beside the home page, under any prefix
     assert_clean(page)
 
 
@@ -300,7 +302,7 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
         assert kpi(page, "kpis", status) == str(int(counts.get(status, 0)))
     # across catalogues the panel compares shares per station (no indicator is shared)
     bars = plot_data(page, "heatmap")
-    shares = progress_view.station_shares(summary)
+    shares = statuses.station_shares(summary)
     assert bars[0]["y"] == list(shares.index) and "北岭街道社会工作服务站" in bars[0]["y"]
     # The bullet chart of the preselected station: one bar per indicator with a target, one trace per status.
     station = re.search(r"（(\w+)）$", selected(page, "station")).group(1)

@@ -13,11 +13,12 @@ import pytest
 from builders import D, case_row, dataset, records, sessions
 
 from sgzlib import cli
-from sgzlib.dashboards import cases, data, figures, outcomes, progress, server, ui
+from sgzlib.dashboards import cases, data, figures, outcomes, pages, progress, server, ui
 from sgzlib.demo import district as demo
 from sgzlib.domain.labels import WILL_MISS
 from sgzlib.errors import ConfigError
 from sgzlib.indicators import evaluate_stations
+from sgzlib.store.access import User
 from sgzlib.workbench import default_as_of
 
 # -- serving ---------------------------------------------------------------------------------
@@ -55,7 +56,7 @@ def test_voila_environment_carries_the_kernel_cap_queue_and_host_names():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"max_kernels": 3, "pool_size": 1}, "上限至少应为 4"),  # 3 dashboards × 1 pool kernel + 1 visit
+    ({"max_kernels": 4, "pool_size": 1}, "上限至少应为 5"),  # home + 3 boards × 1 pool kernel + 1 visit
     ({"host_names": ("evil/host",)}, "主机名无效"),
     ({"host_names": ("sgz.example.org",), "no_token": True}, "--no-token 只能用于只在本机 127.0.0.1 上打开的看板"),
 ])
@@ -82,6 +83,8 @@ def test_no_token_is_said_in_chinese_on_the_console(monkeypatch, tmp_path, capsy
     class FakeServer:
         def __init__(self, *args, no_token, **kwargs):
             self.token = None if no_token else "abc"
+            self.user = User("ann", "管理员", masked=False)
+            self.served = pages.allowed("管理员")
             self.url, self.process = "http://127.0.0.1:8866/" + ("" if no_token else "?token=abc"), self
 
         def page_url(self, name):
@@ -102,10 +105,10 @@ def test_no_token_is_said_in_chinese_on_the_console(monkeypatch, tmp_path, capsy
     monkeypatch.setattr("sgzlib.commands.dashboard.DashboardServer", FakeServer)
     assert cli.main(["dashboard", "--db", f"sqlite:///{tmp_path / 'sgz.db'}", "--no-token"]) == 0
     out, err = capsys.readouterr()
-    assert "看板没有令牌（--no-token）" in err and "在浏览器中打开：http://127.0.0.1:8866/\n" in out
+    assert "看板没有令牌（--no-token）" in err and "在浏览器中打开：http://127.0.0.1:8866/（ann，管理员）\n" in out
     assert cli.main(["dashboard", "--db", f"sqlite:///{tmp_path / 'sgz.db'}"]) == 0
     out, err = capsys.readouterr()
-    assert "令牌" not in err and "在浏览器中打开（地址中带令牌，请勿外传）：http://127.0.0.1:8866/?token=abc" in out
+    assert "令牌" not in err and "在浏览器中打开（地址中带令牌，请勿外传）：http://127.0.0.1:8866/?token=abc（ann，管理员）" in out
 
 
 def test_voila_environment_names_the_database_the_date_and_the_template_folder():
@@ -116,13 +119,14 @@ def test_voila_environment_names_the_database_the_date_and_the_template_folder()
     assert "SGZ_DASHBOARD_AS_OF" not in server.voila_env("sqlite:///x.db", None, base={"SGZ_DASHBOARD_AS_OF": "x"})
 
 
-def test_the_template_and_the_three_notebooks_are_shipped():
+def test_the_template_and_every_page_notebook_are_shipped():
     template = server.SHARE_DIR / "voila" / "templates" / server.TEMPLATE
-    assert {p.name for p in template.iterdir()} >= {"conf.json", "index.html.j2", "tree.html", "page.html"}
-    for d in server.DASHBOARDS:
-        assert (server.DASHBOARD_DIR / d.path).exists()
-        text = (server.DASHBOARD_DIR / d.path).read_text(encoding="utf-8")
-        assert d.title in text and '"outputs": []' in text  # saved without outputs
+    assert {p.name for p in template.iterdir()} >= {"conf.json", "index.html.j2", "page.html"}
+    for page in pages.PAGES:
+        assert (server.DASHBOARD_DIR / page.notebook).exists()
+        text = (server.DASHBOARD_DIR / page.notebook).read_text(encoding="utf-8")
+        assert page.title in text and '"outputs": []' in text  # saved without outputs
+        assert f"shell.show('{page.name}')" in text
 
 
 def test_a_busy_port_is_refused_in_chinese():
@@ -139,10 +143,13 @@ def test_cli_passes_database_port_date_and_pool_to_the_server(monkeypatch, tmp_p
 
     class FakeServer:
         def __init__(self, url, port, as_of, pool_size, cull_seconds, max_kernels, queue_seconds, host_names,
-                     no_token):
+                     no_token, user, access_file, reports_dir):
             seen.update(url=url, port=port, as_of=as_of, pool_size=pool_size, cull_seconds=cull_seconds,
-                        max_kernels=max_kernels, queue_seconds=queue_seconds, host_names=host_names, no_token=no_token)
+                        max_kernels=max_kernels, queue_seconds=queue_seconds, host_names=host_names, no_token=no_token,
+                        user=user, access_file=access_file, reports_dir=reports_dir)
             self.token = "abc"
+            self.user = User("ann", "管理员", masked=False)
+            self.served = pages.allowed("管理员")
             self.url, self.process = f"http://127.0.0.1:{port}/?token=abc", self
 
         def page_url(self, name):
@@ -164,11 +171,12 @@ def test_cli_passes_database_port_date_and_pool_to_the_server(monkeypatch, tmp_p
     db = tmp_path / "sgz.db"
     code = cli.main(["dashboard", "--db", f"sqlite:///{db}", "--port", "8877", "--as-of", "2025年10月31日",
                      "--pool-size", "2", "--max-kernels", "12", "--cull-seconds", "45", "--queue-seconds", "30",
-                     "--host-name", "sgz.example.org", "--host-name", "10.0.0.5"])
+                     "--host-name", "sgz.example.org", "--host-name", "10.0.0.5", "--user", "ann",
+                     "--access", "a.yaml", "--out", "报告"])
     assert code == 0
     assert seen == {"url": f"sqlite:///{db}", "port": 8877, "as_of": "2025-10-31", "pool_size": 2, "cull_seconds": 45,
                     "max_kernels": 12, "queue_seconds": 30.0, "host_names": ("sgz.example.org", "10.0.0.5"),
-                    "no_token": False, "stopped": True}
+                    "no_token": False, "user": "ann", "access_file": "a.yaml", "reports_dir": "报告", "stopped": True}
 
 
 def test_cli_refuses_a_bad_date_in_chinese(capsys):

@@ -12,126 +12,44 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import os
 import re
-import shutil
 import stat
-import subprocess
-import sys
-import time
-import uuid
 from pathlib import Path
 from unittest import mock
 from urllib.parse import quote
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
-import yaml
-from programs import IN_CI, missing, need
+import workbench_harness as wh
+from programs import IN_CI
 
 from sgzlib import cli
-from sgzlib.dashboards.server import DASHBOARDS, free_port, wait_preheated
+from sgzlib.dashboards import pages
+from sgzlib.dashboards.server import wait_preheated
 from sgzlib.demo import district as demo
 from sgzlib.errors import ConfigError
-from sgzlib.runtime import processes
-from sgzlib.store import access, storage
 
-ROOT = Path(__file__).resolve().parent.parent
-DEPLOY = ROOT / "deploy"
-PROXY = DEPLOY / "node_modules" / ".bin" / "configurable-http-proxy"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 TIMEOUT = 120_000  # ms: a user's first visit starts their server and a kernel on a loaded 2-core machine
 SCOPES = {"worker": ["YL01"], "supervisor": ["YL02", "YL03"]}
 
 
 @pytest.fixture(scope="module")
-def needs(chromium):
-    """Chromium, the Hub's proxy (``make test`` installs it with npm) and JupyterHub: skipped locally when
-    missing, a failure in CI."""
-    if not PROXY.exists():
-        need("npm")
-        missing("npm", "deploy/node_modules 中没有 configurable-http-proxy：make test 会运行 npm ci --prefix deploy")
-    if shutil.which("jupyterhub", path=str(Path(sys.executable).parent)) is None:
-        if IN_CI:
-            pytest.fail("CI 中必须安装 jupyterhub（pip install -e '.[hub]'）：多用户看板测试不能跳过")
-        pytest.skip("未安装 jupyterhub，跳过多用户看板测试")
-    return chromium
+def deployment(pg_url, demo_ds, tmp_path_factory, output_dir):
+    """The demo district in its own schema, access applied for two users, the Hub running on free ports
+    (``workbench_harness``), each user's pages preheated as in a district."""
+    wh.needs_hub()
+    users = {"worker": ("站点社工", {"stations": SCOPES["worker"]}),
+             "supervisor": ("督导", {"stations": SCOPES["supervisor"]})}
+    with wh.hub_deployment(pg_url, demo_ds, tmp_path_factory.mktemp("hub"), output_dir / "hub.log", users,
+                           pool_size=1) as d:
+        yield {"url": d.url, "logins": d.logins, "passwords": d.passwords, "pid": d.pid,
+               "db_passwords": d.db_passwords, "state": d.work / "state"}
 
 
 @pytest.fixture(scope="module")
-def deployment(needs, pg_url, demo_ds, tmp_path_factory, output_dir):
-    """The demo district in its own schema, access applied for two users, the Hub running on free ports."""
-    tag = uuid.uuid4().hex[:8]
-    schema_name = f"h_{tag}"
-    admin = sa.create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema_name}"'))
-    base = sa.engine.make_url(pg_url).set(query={"options": f"-csearch_path={schema_name}"})
-    engine = storage.connect(base.render_as_string(hide_password=False))
-    storage.write_dataset(engine, demo_ds)
-    logins = {who: f"{who[0]}_{tag}" for who in SCOPES}
-    spec_data = {"role_prefix": f"g{tag}_", "users": [
-        {"login": logins["worker"], "role": "站点社工", "stations": SCOPES["worker"]},
-        {"login": logins["supervisor"], "role": "督导", "stations": SCOPES["supervisor"]}]}
-    work = tmp_path_factory.mktemp("hub")
-    access_file = work / "access.yaml"
-    access_file.write_text(yaml.safe_dump(spec_data, allow_unicode=True), encoding="utf-8")
-    spec = access.load(access_file)
-    access.apply(engine, spec)
-    engine.dispose()
-    passwords = {login: f"pw-{login}-{uuid.uuid4().hex[:6]}" for login in logins.values()}
-    password_file = work / "passwords.yaml"
-    from sgzlib.dashboards import hub as hub_mod
-
-    for login, password in passwords.items():  # as an administrator does it: sgz hub password LOGIN --file …
-        hub_mod.set_password(password_file, login, password)
-    # The database passwords, in the Hub's own store (the test server trusts local connections: any will do).
-    db_passwords = {login: f"db-{uuid.uuid4().hex}" for login in logins.values()}
-    url = sa.engine.make_url(pg_url)
-    pgpass = work / "pgpass"
-    pgpass.write_text("".join(f"{url.host}:{url.port}:{url.database}:{login}:{pw}\n"
-                              for login, pw in db_passwords.items()), encoding="utf-8")
-    pgpass.chmod(0o600)
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT),
-           "SGZ_HUB_ACCESS": str(access_file), "SGZ_HUB_PASSWORDS": str(password_file), "SGZ_HUB_PGPASS": str(pgpass),
-           "SGZ_HUB_DATABASE_URL": base.render_as_string(hide_password=False),
-           "SGZ_HUB_PORT": str(port), "SGZ_HUB_API_PORT": str(free_port()),
-           "SGZ_HUB_PROXY_API_PORT": str(free_port()), "SGZ_HUB_STATE_DIR": str(work / "state"),
-           "SGZ_DASHBOARD_AS_OF": demo.AS_OF.isoformat(), "SGZ_HUB_LOG_LEVEL": "INFO", "CONFIGPROXY_AUTH_TOKEN": uuid.uuid4().hex}
-    log_path = output_dir / "hub.log"
-    log = open(log_path, "wb")  # noqa: SIM115 (closed below)
-    hub = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(DEPLOY / "jupyterhub_config.py")],
-                           env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    hub_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while hub.poll() is None and not processes.answers(f"{hub_url}/hub/login") and time.monotonic() < deadline:
-            time.sleep(0.5)
-        assert hub.poll() is None, f"JupyterHub exited ({hub.returncode}); see {log_path}"
-        yield {"url": hub_url, "logins": logins, "passwords": passwords, "pid": hub.pid, "db_passwords": db_passwords,
-               "state": work / "state"}
-    finally:
-        processes.stop_tree(hub, 30, group=True)
-        log.close()
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema_name}" CASCADE'))
-            for role in [*logins.values(), *spec.groups]:
-                conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
-                conn.execute(sa.text(f'DROP ROLE "{role}"'))
-        admin.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser(needs):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=needs, args=CHROMIUM_ARGS)
+def browser(deployment):
+    with wh.browser() as b:
         yield b
-        b.close()
 
 
 def visible_stations(ds, scope: list[str]) -> list[str]:
@@ -141,10 +59,9 @@ def visible_stations(ds, scope: list[str]) -> list[str]:
 
 
 def log_in_and_start_server(browser, deployment, who: str):
-    """Log ``who`` in in a browser context of their own and have the Hub start their server (its landing page)."""
+    """Log ``who`` in in a browser context of their own and have the Hub start their server (their home page)."""
     login = deployment["logins"][who]
-    context = browser.new_context(viewport={"width": 1360, "height": 1600}, locale="zh-CN")
-    page = context.new_page()
+    context, page = wh.new_page(browser)
     page.set_default_timeout(TIMEOUT)
     page.goto(f"{deployment['url']}/hub/login")
     page.fill("#username_input", login)
@@ -152,8 +69,8 @@ def log_in_and_start_server(browser, deployment, who: str):
     page.click("#login_submit")
     page.wait_for_url(re.compile(r".*/(hub/spawn|hub/spawn-pending|user)/.*"))
     page.goto(f"{deployment['url']}/hub/spawn/{login}?next={quote(f'/user/{login}/')}")
-    page.wait_for_url(re.compile(rf".*/user/{login}/$"))
-    assert "项目进度看板" in page.content()  # the landing page lists the dashboards
+    page.wait_for_url(re.compile(rf".*/user/{login}/voila/render/home\.ipynb$"))
+    page.wait_for_selector("#sgz-link-progress", state="attached")  # the home page links the boards
     return context, page
 
 
@@ -169,8 +86,9 @@ def user_server(deployment, login: str):
 
 
 def wait_for_pools(deployment, login: str) -> None:
-    """Wait until the user's Voila has rendered each dashboard's preheated kernel (as test_dashboards does)."""
-    wait_preheated(user_server(deployment, login).pid, len(DASHBOARDS), timeout=240)
+    """Wait until the user's Voila has rendered each preheated page's kernel (the home page and the boards)."""
+    role = "站点社工" if login == deployment["logins"]["worker"] else "督导"
+    wait_preheated(user_server(deployment, login).pid, len([p for p in pages.allowed(role) if p.pooled]), timeout=240)
 
 
 def credentials_seen(deployment, login: str) -> tuple[dict, str]:

@@ -26,7 +26,7 @@ from ..domain.labels import (
     PERIOD_WHOLE,
 )
 from ..domain.lifecycle import CaseRules, case_overview
-from ..domain.supervision_records import _mine, _ts, history, session_code, sessions
+from ..domain.supervision_records import _mine, _ts, history, is_update, session_code, sessions
 from ..indicators import evaluate_stations
 
 __all__ = ["CARRY_LIMIT", "action_register", "SinceLast", "since_last"]
@@ -69,8 +69,11 @@ def action_register(ds, station=None, as_of=None, carry_limit: int = CARRY_LIMIT
     reg["trail"] = [trails.get(c, []) for c in reg["code"]]
     reg["status"] = [t[-1][1] if t else ACTION_NOT_STARTED for t in reg["trail"]]
     reg["status_date"] = [t[-1][0] if t else pd.NaT for t in reg["trail"]]
-    reg["carried_over"] = [sum(1 for d, s in t if d > set_on and s in ACTION_OPEN)
-                           for t, set_on in zip(reg["trail"], reg["date"])]
+    at_sessions = hist[~hist["session_code"].map(is_update).astype(bool)]  # changes between sessions carry nothing over
+    seen = at_sessions.groupby("action_code")[["date", "status"]].apply(
+        lambda f: list(f.itertuples(index=False, name=None)))
+    reg["carried_over"] = [sum(1 for d, s in seen.get(c, []) if d > set_on and s in ACTION_OPEN)
+                           for c, set_on in zip(reg["code"], reg["date"])]
     open_ = reg["status"].isin(ACTION_OPEN)
     reg["overdue"] = (open_ & (reg["due"] < when)).fillna(False).astype(bool) if as_of is not None else False
     reg["days_overdue"] = (when - reg["due"]).dt.days.where(reg["overdue"]) if as_of is not None else pd.NA

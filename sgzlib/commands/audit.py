@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from ..cli import add_db_argument
 from ..domain.dates import require_date
-from ..domain.labels import AUDIT_ACTIONS, AUDIT_HEADERS, YES_NO
 from ..store import audit, storage
 from . import summary
 
@@ -28,27 +25,6 @@ def run(args) -> int:
     if frame.empty:
         print("没有符合条件的操作记录。")
         return 0
-    print(display(frame).to_string(index=False))
+    print(audit.display(frame).to_string(index=False))
     print(f"共 {len(frame)} 条记录。")
     return 0
-
-
-def display(frame: pd.DataFrame) -> pd.DataFrame:
-    """Chinese headers and words; local time to the minute; the SHA-256 shortened to 12 characters."""
-    out = frame.drop(columns=["id"]).copy()
-    at = pd.to_datetime(out["at"], utc=True)
-    out["at"] = at.dt.tz_convert(None if at.empty else _local_zone()).dt.strftime("%Y-%m-%d %H:%M:%S")
-    out["action"] = out["action"].map(lambda a: AUDIT_ACTIONS.get(a, a))
-    for col in ("dry_run", "masked"):
-        out[col] = out[col].map(lambda v: "" if v is None or v != v else YES_NO[bool(v)])
-    for col in ("new", "changed", "removed"):
-        out[col] = out[col].map(lambda v: "" if v is None or v != v else str(int(v)))
-    out["sha256"] = out["sha256"].map(lambda v: v[:12] if isinstance(v, str) else "")
-    out = out.fillna("")
-    return out[list(AUDIT_HEADERS)].rename(columns=AUDIT_HEADERS)
-
-
-def _local_zone():
-    import datetime as dt
-
-    return dt.datetime.now().astimezone().tzinfo

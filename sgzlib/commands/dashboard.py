@@ -1,4 +1,4 @@
-"""``sgz dashboard``: serve the three dashboards with Voila on this computer."""
+"""``sgz dashboard``: serve the workbench (home page, upload, reports, the three boards) with Voila on this computer."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import sqlalchemy as sa
 
 from ..cli import add_db_argument
 from ..dashboards.server import (
-    DASHBOARDS,
     DEFAULT_CULL_SECONDS,
     DEFAULT_POOL_SIZE,
     DEFAULT_PORT,
@@ -28,8 +27,8 @@ from . import summary
 def register(sub) -> None:
     p = sub.add_parser(
         "dashboard", help=summary("dashboard"),
-        description="在本机 127.0.0.1 上启动看板服务（Voila），用浏览器打开显示的地址（带令牌 ?token=…）即可。"
-                    "看板只显示图表和筛选控件，不显示也不执行代码；服务对象姓名已遮蔽。按 Ctrl+C 停止。")
+        description="在本机 127.0.0.1 上启动工作台（Voila）：首页、上传台账、报告和三个看板，用浏览器打开显示的地址（带令牌 ?token=…）即可。"
+                    "页面只显示图表、表格和控件，不显示也不执行代码；看板中服务对象姓名已遮蔽。按 Ctrl+C 停止。")
     add_db_argument(p)
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"端口（默认 {DEFAULT_PORT}）")
     p.add_argument("--as-of", metavar="日期", help="看板默认的截至日期（默认：正在进行的项目周期内最近一次有记录的日期，与报告和命令行相同）")
@@ -46,6 +45,12 @@ def register(sub) -> None:
                    help="除 127.0.0.1 和 localhost 外，允许访问看板时使用的主机名（可写多次；如经反向代理访问）")
     p.add_argument("--no-token", action="store_true",
                    help="不用令牌（本机任何程序和用户都能打开看板；只在一人使用的电脑上、且不用 --host-name 时可以）")
+    p.add_argument("--user", metavar="登录名",
+                   help="使用工作台的人（访问权限文件中的 login）；不给 --access 时为本机用户，角色为管理员（全部站点）")
+    p.add_argument("--access", metavar="用户与角色.yaml",
+                   help="访问权限文件（与 sgz access 相同）：按 --user 的角色决定可用的页面和可看的站点")
+    p.add_argument("--out", metavar="目录", default="out",
+                   help="报告页生成的报告写入的目录（默认 out/，与 sgz report 相同）")
     p.set_defaults(func=run)
 
 
@@ -69,15 +74,17 @@ def run(args) -> int:
     server = DashboardServer(url, port=args.port, as_of=as_of, pool_size=args.pool_size,
                              cull_seconds=args.cull_seconds, max_kernels=args.max_kernels,
                              queue_seconds=args.queue_seconds, host_names=tuple(args.host_name),
-                             no_token=args.no_token)
+                             no_token=args.no_token, user=args.user, access_file=args.access,
+                             reports_dir=args.out)
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         server.start()
         server.wait_ready()
         print(f"看板已启动，数据库：{storage.database_url(args.db)}")
-        print(f"在浏览器中打开（地址中带令牌，请勿外传）：{server.url}" if server.token else f"在浏览器中打开：{server.url}")
-        for d in DASHBOARDS:
-            print(f"  {d.title}：{server.page_url(d.path)}")
+        opening = "在浏览器中打开（地址中带令牌，请勿外传）" if server.token else "在浏览器中打开"
+        print(f"{opening}：{server.url}（{server.user.login}，{server.user.role}）")
+        for page in server.served:
+            print(f"  {page.title}：{server.page_url(page.notebook)}")
         if empty:
             print("提示：数据库中还没有站点数据，请先导入台账，或运行 sgz demo 生成演示数据。")
         if not server.token:

@@ -10,6 +10,7 @@ from .. import ledger
 from ..cli import add_db_argument
 from ..errors import DataError
 from ..store import storage
+from ..store.signoffs import SignoffConflict
 from . import summary
 
 SHOWN_KEYS = 20
@@ -25,6 +26,9 @@ def register(sub) -> None:
     p.add_argument("--prune", action="store_true",
                    help="删除数据库中属于本工作簿站点、但工作簿里已没有的行（同一事务内）；默认只报告不删除")
     p.add_argument("--errors-out", metavar="ERRORS.xlsx", help="有错误时把错误清单写成工作簿，便于逐条改正")
+    p.add_argument("--accept-signoff-changes", action="store_true",
+                   help="工作簿会改变评估方已签字确认的数字时仍然导入：签字确认随即失效，评估方会看到改变了哪些数字"
+                        "（不加时这样的导入被拒绝，并列出会改变的数字）")
     p.set_defaults(func=run)
 
 
@@ -35,7 +39,11 @@ def _bar(desc: str, total: int | None):
 def run(args) -> int:
     engine = storage.connect(args.db)
     try:
-        result = ledger.import_workbook(engine, args.file, prune=args.prune, dry_run=args.dry_run, progress=_bar)
+        result = ledger.import_workbook(engine, args.file, prune=args.prune, dry_run=args.dry_run, progress=_bar,
+                                        accept_signoff_changes=args.accept_signoff_changes)
+    except SignoffConflict:
+        print("已与评估方核对、确需导入时，加 --accept-signoff-changes 重新导入。", file=sys.stderr)
+        raise
     except DataError as exc:
         if args.errors_out:
             path = ledger.write_errors(exc.problems, args.errors_out, getattr(exc, "letters", {}))
@@ -56,6 +64,11 @@ def print_result(result: ledger.ImportResult, path) -> None:
         print("以上行未删除；如确已不需要，请加 --prune 重新导入。")
     for note in result.notes:
         print(f"提示：{note}")
+    for change in result.signoff_changes:
+        verb = "将失效" if result.dry_run else "已失效"
+        print(f"签字确认{verb}：{change.headline}：")
+        for r in change.changes.itertuples(index=False):
+            print(f"  {r.indicator_id} {r.indicator_name}「{r.figure}」{r.before} → {r.after}")
     if not result.changed_anything:
         print("数据库已是最新，未做任何修改。")
     elif result.dry_run:

@@ -11,7 +11,6 @@ from ..reports import batch, index, jobs
 from ..reports.batch import FORMATS, default_formats
 from ..reports.jobs import KIND_NAMES, kernel_env
 from ..runtime.browser import CHROMIUM_ENV_VAR
-from ..store import audit, storage
 from . import summary
 
 KINDS = {
@@ -108,12 +107,12 @@ def run(args) -> int:
     if args.kind == "station" and args.unmasked:
         print("注意：--unmasked 生成的督导报告含未脱敏个人信息，仅限站内使用。", file=sys.stderr)
     results = batch.run_jobs(todo, args.out, formats=chosen, workers=args.jobs, progress=not args.quiet,
-                       env=kernel_env(args.db))
+                             env=kernel_env(args.db))
     for r in results:
         if r.ok and "record" in r.files:
             print(f"督导记录工作簿（预填本次议程，督导后填写并用 sgz import 导入）：{r.files['record']}")
     failed = [r for r in results if not r.ok]
-    _audit(args, todo, len(results) - len(failed), len(failed), KIND_NAMES[args.kind])
+    batch.record_batch(args.db, todo, results, args.out, masked=not (args.kind == "station" and args.unmasked))
     page = index.record(args.out, index.entries_for(results, args.out, args.db))
     for r in results:
         if r.ok:
@@ -123,16 +122,3 @@ def run(args) -> int:
     print(f"{KIND_NAMES[args.kind]}：成功 {len(results) - len(failed)} 份，失败 {len(failed)} 份；输出目录 {args.out}；"
           f"目录页 {page}", file=sys.stderr if failed else sys.stdout)
     return 1 if failed else 0
-
-
-def _audit(args, todo: list, ok: int, failed: int, kind_name: str) -> None:
-    """One audit row for the batch: its kind, targets, masked or not, and how many succeeded."""
-    engine = storage.connect(args.db)
-    try:
-        with storage.write_transaction(engine) as conn:
-            masked = not (args.kind == "station" and args.unmasked)
-            audit.record(conn, "report", stations=[j.target for j in todo] if args.kind == "station" else (),
-                         masked=masked, detail=f"{kind_name}：{'、'.join(j.target for j in todo)}；"
-                                               f"成功 {ok} 份，失败 {failed} 份；输出目录 {args.out}")
-    finally:
-        engine.dispose()

@@ -3,8 +3,11 @@
 A dashboard kernel reads the database once through the read model (``sgzlib.workbench``: masked, without
 migrating the schema) and keeps each derived table (case overview, indicator evaluation, outcome pairs) per
 as-of date in the workbench, so changing a filter back and forth costs nothing after the first time.
-``Source.refresh()`` reads the database again (the 刷新数据 button); ``loaded_at`` says when it was read.
-``SGZ_DASHBOARD_AS_OF``, set by the server, fixes the date the boards open on.
+``Source.refresh()`` forgets the data so the next use reads the database again; ``stale()`` says whether the
+database may have changed since it was read (``storage.data_stamp``), which every page asks when a visitor's
+page connects (``shell``); ``loaded_at`` says when it was read. A source may be limited to some stations (the
+user's scope, ``session``), and may hold only the stations and projects (``index=True``: what the home, upload
+and reports pages need, without a board's memory). ``SGZ_DASHBOARD_AS_OF``, set by the server, fixes the date the boards open on.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from ..domain import scope
 from ..domain.dataset import Dataset
 from ..domain.dates import parse_date
 from ..store import storage
-from ..workbench import Workbench, open_workbench
+from ..workbench import Workbench, open_index, open_workbench
 from . import AS_OF_ENV_VAR
 
 TOWNSHIP = scope.TOWNSHIP
@@ -37,17 +40,45 @@ def fixed_as_of() -> dt.date | None:
 class Source:
     """The workbench of one database for a dashboard kernel, and the tables derived from it, computed once each."""
 
-    def __init__(self, url: str, dataset: Dataset | None = None):
+    def __init__(self, url: str, dataset: Dataset | None = None, stations: list[str] | None = None,
+                 index: bool = False):
         self.url = url
+        self.stations = stations
+        self.index = index
+        self.stamp = None
         self._wb = None if dataset is None else Workbench._wrap(dataset, masked=True, as_of=fixed_as_of(), url=url,
                                                                 scope=None)
 
     @property
     def wb(self) -> Workbench:
         if self._wb is None:
-            self._wb = open_workbench(self.url, masked=True, upgrade=False, as_of=fixed_as_of(), output="dashboard")
+            self.stamp = self._stamp()  # taken before reading: a write meanwhile makes the next look read again
+            if self.index:
+                ds = open_index(self.url).ds
+                self._wb = Workbench._wrap(ds.subset(self.stations) if self.stations else ds, masked=False,
+                                           as_of=fixed_as_of() or dt.date.today(), url=self.url, scope=self.stations)
+            else:
+                self._wb = open_workbench(self.url, stations=self.stations, masked=True, upgrade=False,
+                                          as_of=fixed_as_of(), output="dashboard")
             release_memory()
         return self._wb
+
+    def _stamp(self) -> tuple:
+        engine = storage.connect(self.url, upgrade=False)
+        try:
+            return storage.data_stamp(engine)
+        finally:
+            engine.dispose()
+
+    @property
+    def loaded(self) -> bool:
+        return self._wb is not None
+
+    def stale(self) -> bool:
+        """Whether the database may have changed since the data was read (False when built in memory)."""
+        if self._wb is None or self.stamp is None:
+            return False
+        return self._stamp() != self.stamp
 
     @property
     def ds(self) -> Dataset:
@@ -65,6 +96,7 @@ class Source:
     def refresh(self) -> None:
         """Forget the data and everything derived from it (the next read goes to the database)."""
         self._wb = None
+        self.stamp = None
 
     def has(self, key: tuple) -> bool:
         """Whether ``memo`` already holds ``key``."""

@@ -7,7 +7,9 @@ configurable-http-proxy. The user's server is the same Voila as ``sgz dashboard`
 to widgets), with two differences: it serves under the Hub's prefix on the port the Hub chose, and it
 lets in only the Hub's user who owns it (JupyterHub's OAuth identity provider). Its kernels connect to
 PostgreSQL as that user's own login role (``user_database_url``), so row-level security and masked
-views set by ``sgz access apply`` decide what the dashboards show.
+views set by ``sgz access apply`` decide what the dashboards show and what the pages may write. The server
+serves the pages of the user's role only (``pages.prepare_root`` into the user's folder, the others
+refused), and keeps the user's reports in a folder of their own (``SGZ_HUB_REPORTS_DIR/<login>``).
 
 Logins and database roles are the ``login`` entries of the ``sgz access`` file.
 
@@ -36,14 +38,17 @@ from jupyterhub.singleuser.extension import JupyterHubIdentityProvider
 from jupyterhub.utils import url_path_join
 from traitlets import Unicode
 
-from ..errors import ConfigError
+from ..errors import ConfigError, SgzError
 from ..store import access
-from . import AS_OF_ENV_VAR
-from .server import DASHBOARD_DIR, DEFAULT_POOL_SIZE, voila_argv, voila_env
+from . import ACCESS_ENV, AS_OF_ENV_VAR, pages
+from .server import DASHBOARD_DIR, DEFAULT_POOL_SIZE, served_pages, user_env, voila_argv, voila_env
+from .session import server_user
 
 POOL_ENV = "SGZ_HUB_POOL_SIZE"
 LOG_LEVEL_ENV = "SGZ_HUB_LOG_LEVEL"  # the users' Voila servers (default WARN)
 HOST_NAMES_ENV = "SGZ_HUB_HOST_NAMES"  # host names the browsers use, besides 127.0.0.1 and localhost
+REPORTS_ROOT_ENV = "SGZ_HUB_REPORTS_DIR"  # every user's report folder is a folder below it, named by login
+PAGES_FOLDER = "sgz-pages"  # in the user's folder (the spawner's home): the notebooks of the user's pages
 
 
 def user_database_url(base_url: str, login: str) -> str:
@@ -258,7 +263,7 @@ class HubIdentityProvider(JupyterHubIdentityProvider):
         return [(url_path_join(prefix, path), *rest) for path, *rest in super().get_handlers()]
 
 
-def user_server_argv(environ: dict[str, str]) -> list[str]:
+def user_server_argv(environ: dict[str, str], root: Path = DASHBOARD_DIR, unpooled: tuple[str, ...] = ()) -> list[str]:
     """The Voila command line of one user's server, from the environment the Hub's spawner set."""
     service = environ.get("JUPYTERHUB_SERVICE_URL")
     prefix = environ.get("JUPYTERHUB_SERVICE_PREFIX")
@@ -266,7 +271,8 @@ def user_server_argv(environ: dict[str, str]) -> list[str]:
         raise ConfigError("缺少 JUPYTERHUB_SERVICE_URL / JUPYTERHUB_SERVICE_PREFIX：用户看板服务只能由 JupyterHub 启动")
     port = urlparse(service).port
     pool = int(environ.get(POOL_ENV, str(DEFAULT_POOL_SIZE)))
-    return [*voila_argv(port, pool_size=pool, root=DASHBOARD_DIR, log_level=environ.get(LOG_LEVEL_ENV, "WARN")),
+    return [*voila_argv(port, pool_size=pool, root=root, log_level=environ.get(LOG_LEVEL_ENV, "WARN"),
+                        unpooled=unpooled),
             f"--Voila.base_url={prefix}",
             "--Voila.identity_provider_class=sgzlib.dashboards.hub.HubIdentityProvider"]
 
@@ -275,9 +281,18 @@ def main() -> None:
     """Replace this process by the user's Voila server (the Hub watches this process id)."""
     if not os.environ.get("SGZ_DATABASE_URL"):
         sys.exit("缺少 SGZ_DATABASE_URL：用户看板服务只能由 JupyterHub 按用户启动")
-    argv = user_server_argv(os.environ)
+    try:
+        user = server_user(os.environ)
+        root = Path(os.environ.get("HOME") or os.getcwd()) / PAGES_FOLDER
+        pages.prepare_root(user.role, DASHBOARD_DIR, root)
+        _, unpooled = served_pages(user.role)
+        argv = user_server_argv(os.environ, root, unpooled)
+        reports = Path(os.environ.get(REPORTS_ROOT_ENV) or Path.cwd() / "reports") / user.login
+    except SgzError as exc:
+        sys.exit(f"用户看板服务未启动：{exc}")
     hosts = tuple(h for h in os.environ.get(HOST_NAMES_ENV, "").split(",") if h)
     env = voila_env(os.environ["SGZ_DATABASE_URL"], os.environ.get(AS_OF_ENV_VAR), host_names=hosts)
+    env.update(user_env(user, os.environ.get(ACCESS_ENV), reports))
     os.execve(argv[0], argv, env)
 
 

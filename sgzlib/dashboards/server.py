@@ -9,8 +9,14 @@ page. Voila itself refuses execute requests from the browser: the page can
 only talk to the widgets.
 
 The dashboards read the database named by ``SGZ_DATABASE_URL`` (made
-absolute here, since kernels run in the dashboards folder) and look from the
+absolute here, since kernels run in another folder) and look from the
 date in ``SGZ_DASHBOARD_AS_OF`` when it is set.
+
+A server serves one user (``session``): ``--user`` looked up in ``--access``, or this computer's user as
+管理员. It serves the pages of that user's role only: their notebooks are copied into a folder of the
+server's own (``pages.prepare_root``), the boards and the home page preheated, the action pages started on
+visit; the others' addresses are refused (``voila_main``). Reports written from the pages go to the user's
+report folder (``--out``, default ``out/``, the same folder as ``sgz report``).
 """
 
 from __future__ import annotations
@@ -19,11 +25,14 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +40,11 @@ import sqlalchemy as sa
 
 from ..errors import ConfigError
 from ..runtime import processes, resources
+from ..store.access import User
 from ..store.storage import ENV_VAR as DB_ENV_VAR
 from ..store.storage import database_url
-from . import AS_OF_ENV_VAR
+from . import ACCESS_ENV, AS_OF_ENV_VAR, REFUSED_ENV, REPORTS_ENV, USER_ENV, pages
+from .session import DEFAULT_REPORTS_DIR, resolve_user
 from .voila_main import (
     DEFAULT_MAX_KERNELS,
     DEFAULT_QUEUE_SECONDS,
@@ -89,9 +100,10 @@ def absolute_url(url: str | None = None) -> str:
 
 def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHBOARD_DIR,
                log_level: str = "WARN", fill_delay: float = 4.0, cull_seconds: int = DEFAULT_CULL_SECONDS,
-               token: bool = False) -> list[str]:
-    """The Voila command line serving every dashboard in ``root``; ``token``: pages need the token in
-    ``JUPYTER_TOKEN`` (``voila_env``), never written on the command line, where any local user could read it."""
+               unpooled: tuple[str, ...] = (), token: bool = False) -> list[str]:
+    """The Voila command line serving every page notebook in ``root`` (``unpooled`` ones are not preheated);
+    ``token``: pages need the token in ``JUPYTER_TOKEN`` (``voila_env``), never written on the command line, where
+    any local user could read it."""
     preheat = pool_size > 0
     login = ["--Voila.auto_token=True",
              "--Voila.identity_provider_class=sgzlib.dashboards.voila_main.TokenIdentityProvider"] if token else []
@@ -112,6 +124,7 @@ def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHB
         *(f"--VoilaConfiguration.extension_denylist={name}" for name in LAB_EXTENSIONS_LEFT_OUT),
         f"--VoilaConfiguration.preheat_kernel={preheat}",
         f"--VoilaConfiguration.default_pool_size={max(pool_size, 0)}",
+        *(f"--VoilaKernelManager.preheat_denylist=^{re.escape(name)}$" for name in unpooled),
         # Kernels of closed pages (no connection) idle for cull_seconds are stopped; pooled kernels are kept.
         f"--MappingKernelManager.cull_idle_timeout={cull_seconds}",
         f"--MappingKernelManager.cull_interval={max(5, min(60, cull_seconds // 2))}",
@@ -142,6 +155,21 @@ def voila_env(db_url: str | None = None, as_of: str | None = None, base: dict | 
     return env
 
 
+def user_env(user: User, access_file: str | os.PathLike | None, reports_dir: str | os.PathLike) -> dict[str, str]:
+    """What the server and its kernels know of their user: login, access file, report folder, refused pages."""
+    env = {USER_ENV: user.login, REPORTS_ENV: str(Path(reports_dir).resolve()),
+           REFUSED_ENV: ",".join(p.name for p in pages.refused(user.role))}
+    if access_file:
+        env[ACCESS_ENV] = str(Path(access_file).resolve())
+    return env
+
+
+def served_pages(role: str) -> tuple[list[pages.Page], tuple[str, ...]]:
+    """The pages a role's server serves, and the notebooks of those not preheated."""
+    mine = pages.allowed(role)
+    return mine, tuple(p.notebook for p in mine if not p.pooled)
+
+
 def port_free(port: int, host: str = HOST) -> bool:
     """True when nothing listens on ``host:port`` and we may bind it.
 
@@ -169,27 +197,37 @@ class DashboardServer(processes.Served):
                  pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHBOARD_DIR, log_path: Path | None = None,
                  log_level: str = "WARN", fill_delay: float = 4.0, cull_seconds: int = DEFAULT_CULL_SECONDS,
                  max_kernels: int = DEFAULT_MAX_KERNELS, queue_seconds: float = DEFAULT_QUEUE_SECONDS,
-                 host_names: tuple[str, ...] = (), token: str | None = None, no_token: bool = False):
+                 host_names: tuple[str, ...] = (), token: str | None = None, no_token: bool = False,
+                 user: str | None = None, access_file: str | None = None,
+                 reports_dir: str | os.PathLike = DEFAULT_REPORTS_DIR):
         if no_token and host_names:
             raise ConfigError("--no-token 只能用于只在本机 127.0.0.1 上打开的看板：给了 --host-name，"
                               "看板会经反向代理被其他电脑访问，必须使用令牌（去掉 --no-token）")
         if not port_free(port):
             raise ConfigError(f"端口 {port} 已被占用：请关闭占用它的程序，或用 --port 换一个端口")
-        missing = [d.path for d in DASHBOARDS if not (root / d.path).exists()]
+        self.user = resolve_user(user, access_file)
+        mine, unpooled = served_pages(self.user.role)
+        missing = [p.notebook for p in mine if not (root / p.notebook).exists()]
         if missing:
-            raise ConfigError(f"找不到看板文件：{'、'.join(missing)}（应在 {root} 中）")
-        if max_kernels < len(DASHBOARDS) * pool_size + 1:
-            raise ConfigError(f"内核上限 {max_kernels} 太小：{len(DASHBOARDS)} 个看板各预热 {pool_size} 个内核，"
-                              f"上限至少应为 {len(DASHBOARDS) * pool_size + 1}（--max-kernels 调大或 --pool-size 调小）")
+            raise ConfigError(f"找不到页面文件：{'、'.join(missing)}（应在 {root} 中）")
+        self.served = mine
+        self.pooled = [p for p in mine if p.pooled]
+        if max_kernels < len(self.pooled) * pool_size + 1:
+            raise ConfigError(f"内核上限 {max_kernels} 太小：{len(self.pooled)} 个页面各预热 {pool_size} 个内核，"
+                              f"上限至少应为 {len(self.pooled) * pool_size + 1}（--max-kernels 调大或 --pool-size 调小）")
         bad = [h for h in host_names if not re.fullmatch(r"[A-Za-z0-9.-]+", h)]
         if bad:
             raise ConfigError(f"主机名无效：{'、'.join(bad)}（只能含字母、数字、点和连字符）")
         self.port = port
         self.pool_size = pool_size
         self.token = None if no_token else (token or secrets.token_urlsafe(24))
-        self.argv = voila_argv(port, pool_size, root, log_level, fill_delay, cull_seconds, token=bool(self.token))
+        self.source_root = root
+        self.root = Path(tempfile.gettempdir()) / f"sgz-pages-{uuid.uuid4().hex[:12]}"  # made by start()
+        self.argv = voila_argv(port, pool_size, self.root, log_level, fill_delay, cull_seconds, unpooled,
+                               token=bool(self.token))
         self.env = voila_env(db_url, as_of, max_kernels=max_kernels, queue_seconds=queue_seconds,
                              host_names=tuple(host_names), token=self.token)
+        self.env.update(user_env(self.user, access_file, reports_dir))
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
@@ -209,12 +247,13 @@ class DashboardServer(processes.Served):
         return self.base_url + self.query
 
     def page_url(self, dashboard: str) -> str:
-        """The address of one dashboard (``progress``, ``outcomes`` or ``cases``), with the token."""
+        """The address of one page (``home``, ``upload``, ``progress`` …), with the token."""
         name = dashboard if dashboard.endswith(".ipynb") else f"{dashboard}.ipynb"
         return f"{self.base_url}voila/render/{name}{self.query}"
 
     def start(self) -> DashboardServer:
         """Start Voila; its output (and its kernels') goes to ``log_path``, else to our stderr, routine lines dropped."""
+        pages.prepare_root(self.user.role, self.source_root, self.root)
         out = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 (closed in stop)
         self._log = out
         self.process = subprocess.Popen(self.argv, env=self.env, stdout=out or subprocess.PIPE,
@@ -233,7 +272,7 @@ class DashboardServer(processes.Served):
             if self.process is None or self.process.poll() is not None:
                 raise ConfigError(f"看板服务未能启动（Voila 退出码 {self.process and self.process.returncode}）"
                                   + (f"，日志见 {self.log_path}" if self.log_path else ""))
-            if processes.answers(self.url):
+            if processes.answers(f"{self.base_url}sgz/ready{self.query}"):  # not a page: that would start a kernel
                 return
             time.sleep(0.2)
         raise ConfigError(f"看板服务在 {timeout:.0f} 秒内没有响应：{self.url}")
@@ -245,7 +284,7 @@ class DashboardServer(processes.Served):
         any CPU to speak of for ``quiet`` seconds. For tests and benchmarks, which measure a
         visit to a preheated pool.
         """
-        wait_preheated(self.process.pid, len(DASHBOARDS) * self.pool_size, timeout, quiet)
+        wait_preheated(self.process.pid, len(self.pooled) * self.pool_size, timeout, quiet)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop Voila and every process it started: its process group, and the kernels in their own sessions.
@@ -260,6 +299,7 @@ class DashboardServer(processes.Served):
         if getattr(self, "_log", None):
             self._log.close()
             self._log = None
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 def wait_preheated(pid: int, expected: int, timeout: float = 120.0, quiet: float = 3.0) -> None:

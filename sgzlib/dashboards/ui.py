@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Iterable
 
 import ipywidgets as w
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -46,7 +47,8 @@ def date_picker(label: str, value: dt.date) -> w.DatePicker:
 
 def toggles(label: str, options, value=None) -> w.ToggleButtons:
     options = list(options)
-    return w.ToggleButtons(description=label, options=options, value=value or options[0],
+    first = options[0][1] if isinstance(options[0], tuple) else options[0]
+    return w.ToggleButtons(description=label, options=options, value=value or first,
                            style={"description_width": "initial", "button_width": "auto"})
 
 
@@ -250,7 +252,7 @@ def table(frame: pd.DataFrame, empty: str = "没有符合条件的记录。", sc
 def _fmt(value) -> str:
     if value is None or (not isinstance(value, (str, tuple, list)) and pd.isna(value)):
         return ""
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "是" if value else "否"
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
@@ -262,6 +264,6 @@ def _fmt(value) -> str:
 
 
 def header(title: str, subtitle: str = "") -> w.HTML:
+    """A page's title and what it is for (the way home is in the page's frame, ``shell``)."""
     sub = f'<div class="sgz-note">{html.escape(subtitle)}</div>' if subtitle else ""
-    return w.HTML(f'<div class="sgz-nav"><a href="../../">← 返回看板首页</a></div>'
-                  f'<h2 style="margin:4px 0">{html.escape(title)}</h2>{sub}')
+    return w.HTML(f'<h2 class="sgz-page-title" style="margin:4px 0">{html.escape(title)}</h2>{sub}')

@@ -25,6 +25,14 @@ handed that kernel would wait for ever. A pool render whose kernel has been idle
 while the render is unfinished is cut: the kernel is shut down and the pool starts another
 (``STALL_RETRIES`` times at most).
 
+**Only the user's pages.** ``/`` and Voila's tree lead to the home page (``home.ipynb``); the pages the
+server's user may not use (``SGZ_REFUSED_PAGES``, set by the server from the registry ``pages``) are refused
+with 403 and a Chinese page, and their notebooks are not in the served folder at all (``pages.prepare_root``).
+``sgz/files/<path>`` serves the user's own reports (``SGZ_REPORTS_DIR``) as downloads: HTML, PDF and Excel
+only, inside that folder only (symlinks resolved first), never shown in the page's origin. Websocket
+messages may be as large as the upload limit needs (``actions.upload_limit_bytes``: the workbook travels
+over the page's websocket).
+
 **Only our host names.** A request whose ``Host`` is not ``127.0.0.1``, ``localhost`` or a name in
 ``SGZ_DASHBOARD_HOSTS`` is refused with 403 (DNS rebinding).
 
@@ -49,17 +57,25 @@ import re
 import signal
 import tempfile
 import time
+import urllib.parse
 from html import escape as htmlescape
+from pathlib import Path
 
+import tornado.escape
 import tornado.ioloop
 import tornado.web
 import voila.app
 from jupyter_core.utils import ensure_async
 from jupyter_server.auth.identity import PasswordIdentityProvider
+from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.services.kernels.handlers import KernelHandler
+from jupyter_server.utils import url_path_join
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.voila_identity_provider import VoilaLoginHandler
 from voila.voila_kernel_manager import voila_kernel_manager_factory
+
+from ..actions import upload_limit_bytes
+from . import REFUSED_ENV, REPORTS_ENV
 
 MAX_KERNELS_ENV = "SGZ_DASHBOARD_MAX_KERNELS"
 QUEUE_SECONDS_ENV = "SGZ_DASHBOARD_QUEUE_SECONDS"
@@ -90,6 +106,14 @@ ROUTINE = re.compile(r"is not trusted|without encryption|websocket.*ping|ping.*w
                      r"Parent appears to have exited|Kernel pool of .* is filled|Using pre-heated kernel",
                      re.IGNORECASE)
 BUSY = "看板访问人数较多，暂时没有空闲的内核：请稍后刷新页面。"
+HOME_PAGE = "home.ipynb"
+# What sgz/files/ serves: the reports' HTML, PDF and Excel workbooks (scores, supervision records).
+DOWNLOADS = {".html": "text/html; charset=utf-8", ".pdf": "application/pdf",
+             ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def refused_pages() -> list[str]:
+    return [n.strip() for n in os.environ.get(REFUSED_ENV, "").split(",") if n.strip()]
 
 
 def max_kernels() -> int:
@@ -394,6 +418,73 @@ async def _end_if_unused(manager, kernel_id: str) -> None:
             await ensure_async(manager.shutdown_kernel(kernel_id))
 
 
+class ReadyHandler(tornado.web.RequestHandler):
+    """``sgz/ready``: 200 once the server answers (a start-up check that starts no kernel, unlike a page)."""
+
+    def get(self):
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.finish("ok")
+
+
+class HomeHandler(JupyterHandler):
+    """``/`` and Voila's tree: the user's home page."""
+
+    @tornado.web.authenticated
+    def get(self, *args):
+        self.redirect(url_path_join(self.base_url, "voila", "render", HOME_PAGE))
+
+
+REFUSED_PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>无权使用此页面</title></head>
+<body style="font-family: sans-serif; max-width: 720px; margin: 48px auto; color: #1d2733">
+<h1 style="font-size: 22px">无权使用此页面</h1>
+<p>您的角色不能使用「{name}」页面，本服务不提供它。如需使用，请联系管理员在访问权限文件中调整您的角色。</p>
+<p><a href="{home}">返回首页</a></p></body></html>"""
+
+
+class RefusedPageHandler(JupyterHandler):
+    """A page the server's user may not use: 403, in Chinese, whatever follows in the address."""
+
+    @tornado.web.authenticated
+    def get(self, name, *args):
+        self.set_status(403)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        home = url_path_join(self.base_url, "voila", "render", HOME_PAGE)
+        self.finish(REFUSED_PAGE.format(name=tornado.escape.xhtml_escape(name), home=home))
+
+
+def report_file(root: str | os.PathLike, relative: str) -> Path | None:
+    """The file ``relative`` names inside ``root``, if it is a report download there; None otherwise.
+
+    Symlinks are resolved before the check, so neither ``..`` nor a link leads outside; hidden parts (the
+    manifest, temporary files) and other suffixes are not served.
+    """
+    base = Path(root).resolve()
+    parts = Path(relative).parts
+    if not parts or any(p in ("", ".", "..") or p.startswith(".") for p in parts):
+        return None
+    target = (base / Path(*parts)).resolve()
+    if not target.is_relative_to(base) or target.suffix.lower() not in DOWNLOADS or not target.is_file():
+        return None
+    return target
+
+
+class ReportFileHandler(JupyterHandler):
+    """``sgz/files/<path>``: one of the user's reports, as a download (never rendered in this origin)."""
+
+    @tornado.web.authenticated
+    def get(self, path):
+        root = os.environ.get(REPORTS_ENV)
+        target = report_file(root, urllib.parse.unquote(path)) if root else None
+        if target is None:
+            raise tornado.web.HTTPError(404)
+        self.set_header("Content-Type", DOWNLOADS[target.suffix.lower()])
+        self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{urllib.parse.quote(target.name)}")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", "sandbox")
+        self.set_header("Cache-Control", "no-store")
+        self.finish(target.read_bytes())
+
+
 class ForeignHostHandler(tornado.web.RequestHandler):
     """Every request whose Host is not one of ours."""
 
@@ -459,7 +550,21 @@ class SgzVoila(voila.app.Voila):
 
     def init_handlers(self):
         swap = {KernelHandler: ReadOnlyKernelHandler, VoilaShutdownKernelHandler: ClosedPageShutdownHandler}
-        return [(h[0], swap.get(h[1], h[1]), *h[2:]) for h in super().init_handlers()]
+        voila_own = [(h[0], swap.get(h[1], h[1]), *h[2:]) for h in super().init_handlers()]
+        return self.sgz_handlers() + voila_own
+
+    def sgz_handlers(self) -> list[tuple]:
+        """Ours, ahead of Voila's: home, refused pages, report downloads."""
+        base = self.base_url
+        out = [(base, HomeHandler), (url_path_join(base, "voila", "tree") + r"(/.*)?", HomeHandler),
+               (url_path_join(base, "voila") + "/?", HomeHandler),
+               (url_path_join(base, "sgz", "files", "(.+)"), ReportFileHandler),
+               (url_path_join(base, "sgz", "ready"), ReadyHandler)]
+        refused = "|".join(re.escape(name) for name in refused_pages())
+        if refused:
+            out.insert(0, (url_path_join(base, "voila") + rf"/(?:render|files|static|notebooks)/.*?\b({refused})\.ipynb(.*)",
+                           RefusedPageHandler))
+        return out
 
     def start(self):
         # Voila.start, with the handlers bound to our host names and everything else refused.
@@ -469,6 +574,8 @@ class SgzVoila(voila.app.Voila):
         os.environ.pop("JUPYTER_TOKEN", None)
         self.app = tornado.web.Application(**settings)
         self.app.settings.update(self.tornado_settings)
+        # An uploaded workbook travels in one websocket message (as bytes, with the widget's JSON beside them).
+        self.app.settings["websocket_max_message_size"] = 2 * upload_limit_bytes() + (1 << 20)
         hosts = "|".join(re.escape(h) for h in allowed_hosts())
         self.app.add_handlers(rf"^({hosts})$", self.init_handlers())
         self.app.add_handlers(r".*$", [(r".*", ForeignHostHandler)])

@@ -18,9 +18,10 @@ from . import schema
 from .vocab import LIST_SEPARATOR
 
 # Frames a dataset may carry besides the ledger tables, each with a station_code: the photo index
-# (``sgzlib.photos``, sgz photos scan), evaluators' decisions on spending flags and the first-seen dates of
-# dated rows (``sgzlib.store.first_seen``).
-EXTRA_FRAMES = ("photo_files", "spending_overrules", "first_seen")
+# (``sgzlib.photos``, sgz photos scan), the first-seen dates of dated rows (``sgzlib.store.first_seen``) and the
+# evaluators' decisions (``DECISION_FRAMES``: spending overrules and checklist verdicts, ``store``).
+DECISION_FRAMES = ("spending_overrules", "checklist_verifications")
+EXTRA_FRAMES = ("photo_files", "first_seen") + DECISION_FRAMES
 
 
 @dataclass

@@ -19,7 +19,7 @@ STATUS_ORDER = (MISSED, BEHIND, TO_VERIFY, NOT_STARTED, ON_TRACK, MET)
 NEEDS_ATTENTION = STATUS_ORDER[:4]
 # The assessment's bucket for indicators whose period has not ended and are neither met nor to verify.
 IN_PROGRESS = "进行中"
-STATUS_HINT = {MISSED: "（期间已结束仍未达到目标）", BEHIND: "（低于按时间进度应达值）", TO_VERIFY: "（检查项尚未勾选）"}
+STATUS_HINT = {MISSED: "（期间已结束仍未达到目标）", BEHIND: "（低于按时间进度应达值）", TO_VERIFY: "（检查项尚未勾选，也未经评估方核验）"}
 
 # -- forecast (``indicators.forecast``) ------------------------------------------------------
 # The flag of an indicator that will not be met by the end of its project at the pace so far.
@@ -95,6 +95,7 @@ REASON_LABELS = {
     "not_listed": "不在名单内",
     "not_certified": "未持证",
     "not_ticked": "检查项未勾选",
+    "rejected": "评估核验不符合",
     "too_few_sessions": "有效节次不足",
     "records_missing": "文书不全",
     "not_finished": "尚未结案或结束",
@@ -132,7 +133,9 @@ def reason_labels(codes: pd.Series) -> pd.Series:
 
 # -- the audit trail (sgz audit) ------------------------------------------------------------
 AUDIT_ACTIONS = {"import": "导入", "export": "导出", "report": "报告批次", "access": "权限变更",
-                 "spending_overrule": "经费核查复核"}
+                 "spending_overrule": "经费核查复核", "supervision": "督导记录", "action_status": "行动项状态",
+                 "verify": "评估核验", "scoring_scheme": "评分细则", "scores": "评估打分", "signoff": "签字确认",
+                 "signoff_revoke": "撤销签字确认"}
 AUDIT_HEADERS = {
     "at": "时间", "login": "账号", "action": "操作", "file_name": "文件", "stations": "站点", "new": "新增",
     "changed": "修改", "removed": "删除", "dry_run": "试运行", "masked": "脱敏", "sha256": "文件SHA-256",
@@ -153,7 +156,7 @@ ACTION_TRANSITIONS = {
 ACTION_FLAG_OVERDUE = "已逾期"
 ACTION_FLAG_CARRIED = "多次延续"
 # Columns of the pre-filled 督导记录 workbook that the supervisor fills in (the rest is pre-filled).
-SESSION_FILLED = ("discussion", "decision", "action", "owner_code", "due", "status")
+SESSION_FILLED = ("form", "participants", "discussion", "decision", "action", "owner_code", "due", "status")
 # What became of an action item since it was set / last reviewed.
 ACTION_FATE_UNREVIEWED = "尚未复核"
 # Case and group changes since the last supervision.
@@ -164,3 +167,32 @@ CASELOAD_HEADERS = {
     "open_cases": "在案个案", "active_groups": "在开展小组", "sessions_month": "本月服务节次",
     "stalled_cases": "停滞个案", "overdue_records": "逾期文书", "overloaded": "个案过多",
 }
+
+# -- the evaluation workflow (``actions.verify``, ``actions.scores``, ``actions.signoff``) ------------
+# An evaluator's verdict on a checklist item (stored as the code, shown as the word).
+VERIFIED, REJECTED = "已核验", "不符合"
+VERDICTS = {"verified": VERIFIED, "rejected": REJECTED}
+# Where a checklist item stands for the evaluator: the verdict, else whether the station ticked it.
+CHECK_TICKED, CHECK_PENDING = "站点已勾选", "待核验"
+# A project's sign-off (签字确认): its latest event.
+SIGNOFF_STATES = {"signed": "有效", "stale": "已失效", "revoked": "已撤销"}
+# The figures a sign-off freezes and compares (per indicator, 全期).
+SIGNOFF_FIGURES = {"actual": "实际", "target": "目标", "expected": EXPECTED, "status": "状态"}
+# Column headers of the action pages (``dashboards.pages``: 督导记录, 评估核验, 评分与签字).
+ACTION_HEADERS = {
+    "code": "行动项编号", "date": "提出日期", "topic": "议题", "action": "行动项", "owner_name": "责任人",
+    "due": "期限", "status": "完成情况", "status_date": "最近记录日期", "flags": "提示", "days_overdue": "逾期天数",
+}
+HISTORY_HEADERS = {"date": "日期", "session_code": "记录于", "status": "完成情况", "note": "说明"}
+CHECK_HEADERS = {
+    "station_name": "社工站", "project_code": "项目", "indicator_id": "指标编号", "indicator_name": "指标",
+    "status": "指标状态", "item": "检查项", "state": "核验状态", "source_text": "原文", "evidence_wanted": "应有佐证",
+    "ticked_on": "站点勾选日期", "station_evidence": "站点所附佐证", "verdict_date": "核验日期",
+    "verdict_note": "核验说明", "verdict_by": "核验人", "evidence_name": "佐证文件",
+}
+SCORE_HEADERS = {
+    "indicator_id": "指标编号", "indicator_name": "指标", "status": "状态", "actual": "实际", "target": "目标",
+    "unit": "单位", "points": "分值", "rule": "计分规则", "system": "系统得分", "score": "评估员得分",
+    "note": "评估员意见", "scored_by": "打分人",
+}
+DIFF_HEADERS = {"indicator_id": "指标编号", "indicator_name": "指标", "figure": "数字", "before": "签字时", "after": "导入后"}

@@ -148,8 +148,8 @@ def _text_columns() -> dict[str, tuple[str, ...]]:
 
 
 # Tables kept beside the ledgers whose free text goes out with the data: an evaluator's note on a spending flag
-# (``store.spending_overrules``) may name a person.
-OTHER_FREE_TEXT: dict[str, tuple[str, ...]] = {"spending_overrules": ("note",)}
+# (``store.spending_overrules``) or on a checklist item's verdict (``store.evaluation_records``) may name a person.
+OTHER_FREE_TEXT: dict[str, tuple[str, ...]] = {"spending_overrules": ("note",), "checklist_verifications": ("note",)}
 
 # Every other text column of the schema is free text, scanned for people, phones, ID numbers and birth dates
 # (a text column added to ``schema`` later is free text unless declared here).
@@ -183,3 +183,11 @@ def persons_masked(audience: str) -> frozenset[str]:
 def fields(kind: str) -> list[Field]:
     """The personal columns of one kind of value."""
     return [f for f in PERSONAL if f.kind == kind]
+
+
+def columns_of_kind(kind: str) -> dict[str, tuple[str, ...]]:
+    """Table → its columns holding one kind of value (``ID_NUMBER``: the importer checks their check digit)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for f in fields(kind):
+        out[f.table] = (*out.get(f.table, ()), f.column)
+    return out

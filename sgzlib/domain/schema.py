@@ -319,6 +319,8 @@ TABLES: tuple[Table, ...] = (
         C("station_code", "站点编码", "code", True, ref=STATION),
         C("date", "督导日期", "date", True),
         C("supervisor", "督导者", "text", True),
+        C("form", "形式", "enum", vocab="supervision_form"),
+        C("participants", "参加人员"),
         C("level", "优先级"),
         C("topic", "议题", prose=True),
         C("item", "议程内容", prose=True),
@@ -340,8 +342,10 @@ TABLES: tuple[Table, ...] = (
         C("date", "记录日期", "date", True),
         C("item_no", "议程序号", "int", minimum=1, maximum=SEQ_MAX),
         C("status", "完成情况", "enum", True, "action_status"),
+        C("note", "说明"),
     ), key=("action_code", "session_code"),
-        note="由「督导议程记录」导入时自动追加：每个行动项每次督导记录一行，只增不改。"),
+        note="由「督导议程记录」导入时自动追加：每个行动项每次督导记录一行，只增不改；两次督导之间在网页上改的状态"
+             "也追加一行（督导编号以 -U 日期 结尾），附说明。"),
 )
 
 TABLE_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
@@ -431,9 +435,15 @@ def _short(value) -> str:
 
 
 def empty_frame(table: str | Table) -> pd.DataFrame:
-    """An empty DataFrame with the table's columns and dtypes."""
+    """An empty DataFrame with the table's columns and dtypes (a copy of one built once per table: an import
+    asks for hundreds)."""
     t = TABLE_BY_NAME[table] if isinstance(table, str) else table
-    return pd.DataFrame({c.name: pd.Series(dtype=PANDAS_DTYPES[c.kind]) for c in t.columns})
+    if t.name not in _EMPTY:
+        _EMPTY[t.name] = pd.DataFrame({c.name: pd.Series(dtype=PANDAS_DTYPES[c.kind]) for c in t.columns})
+    return _EMPTY[t.name].copy()
+
+
+_EMPTY: dict[str, pd.DataFrame] = {}
 
 
 def coerce_frame(table: str | Table, frame: pd.DataFrame) -> pd.DataFrame:

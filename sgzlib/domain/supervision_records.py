@@ -10,13 +10,15 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from ..errors import NotFoundError, Problem
 from . import schema
 from .labels import ACTION_NOT_STARTED, ACTION_TRANSITIONS
 
-__all__ = ["ITEMS", "HISTORY", "session_code", "sessions", "history", "transition_problem", "record_problems",
+__all__ = ["ITEMS", "HISTORY", "session_code", "update_code", "is_update", "sessions", "history", "transition_problem", "record_problems",
            "derived_history", "supervisor_stations", "stations_of_supervisor"]
 
 ITEMS = schema.TABLE_BY_NAME["supervision_items"]
@@ -28,6 +30,20 @@ def _ts(value) -> pd.Timestamp:
 def session_code(station: str, date) -> str:
     """The code of a station's session on ``date`` (``YL01-S20251031``)."""
     return f"{station}-S{_ts(date):%Y%m%d}"
+
+
+def update_code(station: str, date, n: int) -> str:
+    """The code under which the ``n``-th status change of an action item on ``date`` between sessions is kept
+    in the history (``YL01-U20251105-01``): after that day's session (``S`` < ``U``), in the order made."""
+    return f"{station}-U{_ts(date):%Y%m%d}-{n:02d}"
+
+
+_UPDATE = re.compile(r"-U\d{8}-\d{2}$")
+
+
+def is_update(code) -> bool:
+    """Whether a history row's session code is a change between sessions (``update_code``), not a session."""
+    return isinstance(code, str) and bool(_UPDATE.search(code))
 
 
 def _mine(ds, frame: pd.DataFrame, station) -> pd.Series:
@@ -52,7 +68,8 @@ def sessions(ds, station=None, as_of=None) -> pd.DataFrame:
 
 
 def history(ds, station=None, as_of=None) -> pd.DataFrame:
-    """Every recorded status of every action item: action_code, session_code, station_code, date, status, item_no.
+    """Every recorded status of every action item: action_code, session_code, station_code, date, status, item_no,
+    note; per item in the order recorded (by date; on one day the session, then changes between sessions).
 
     A 督导记录 ledger row is its action item's status at its session; ``action_history`` holds the rest.
     """
@@ -60,13 +77,13 @@ def history(ds, station=None, as_of=None) -> pd.DataFrame:
     legacy = pd.DataFrame({
         "action_code": sup["code"], "session_code": [session_code(s, d) for s, d in zip(sup["station_code"], sup["date"])],
         "station_code": sup["station_code"], "date": sup["date"],
-        "status": sup["action_status"].fillna(ACTION_NOT_STARTED), "item_no": pd.NA})
+        "status": sup["action_status"].fillna(ACTION_NOT_STARTED), "item_no": pd.NA, "note": pd.NA})
     out = pd.concat([legacy, ds.action_history[legacy.columns]], ignore_index=True)
     out = out[_mine(ds, out, station)]
     if as_of is not None:
         out = out[out["date"] <= _ts(as_of)]
     return out.drop_duplicates(["action_code", "session_code"], keep="last") \
-        .sort_values(["action_code", "date"], ignore_index=True)
+        .sort_values(["action_code", "date", "session_code"], ignore_index=True)
 
 
 def transition_problem(before: str, after: str) -> str | None:
@@ -98,7 +115,7 @@ def record_problems(ds) -> list[Problem]:
     for _, row in items[items["action"].notna() & items["action_code"].isna()].iterrows():
         out.append(Problem("action_without_code", "填写了行动项但行动项编号为空：请保留预填的编号",
                            where=sheet, column=ITEMS.column("action_code").header, value=row["action"], key=key(row)))
-    for col in ("station_code", "date"):
+    for col in ("station_code", "date", "form", "participants"):  # blanks aside: a session's own facts
         spread = items.groupby("session_code")[col].nunique()
         for code in spread[spread > 1].index:
             row = items[items["session_code"] == code].iloc[-1]
@@ -115,8 +132,7 @@ def record_problems(ds) -> list[Problem]:
                                key=key(row)))
     places = set(zip(items["session_code"], items["item_no"]))
     for code, rows in hist.groupby("action_code"):
-        rows = rows.sort_values("date")
-        prev = None
+        prev = None  # ``history`` is in the order recorded
         for _, r in rows.iterrows():
             if prev is not None:
                 refused = transition_problem(prev["status"], r["status"])

@@ -180,7 +180,8 @@ def _finish_whole(ctx, rows: pd.DataFrame) -> pd.DataFrame:
     status = np.select(
         [met, ended, ~started | empty, (actual <= EPS) & (expected <= EPS), (actual >= expected - EPS) & ~state],
         [MET, MISSED, NOT_STARTED, NOT_STARTED, ON_TRACK], BEHIND).astype(object)
-    status[(rows["rule"] == "checklist").to_numpy() & ~met] = TO_VERIFY
+    # a checklist indicator not met while some item is neither ticked nor judged by the evaluator
+    status[(rows["rule"] == "checklist").to_numpy() & ~met & _flag(rows, "pending", True)] = TO_VERIFY
     out = rows.assign(period=PERIOD_WHOLE, period_kind="whole", target=target, expected=expected, status=status,
                       period_end=pd.to_datetime(end))
     out["note"] = [_whole_note(s, a, t, e, u, d, st)

@@ -5,10 +5,10 @@ vocabularies and natural keys. See ``docs/ledger.md`` for the contract.
 """
 
 from .errors_out import write_errors
-from .importer import ImportResult, SheetSummary, import_workbook, key_text
+from .importer import ImportResult, SheetSummary, Source, import_ledger, import_workbook, key_text
 from .ledger import Ledger, SheetRead
 from .reader import read_workbook
 from .writer import export_workbook, write_template
 
-__all__ = ["ImportResult", "Ledger", "SheetRead", "SheetSummary", "export_workbook", "import_workbook",
-           "key_text", "read_workbook", "write_errors", "write_template"]
+__all__ = ["ImportResult", "Ledger", "SheetRead", "SheetSummary", "Source", "export_workbook", "import_ledger",
+           "import_workbook", "key_text", "read_workbook", "write_errors", "write_template"]

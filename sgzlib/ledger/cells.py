@@ -26,9 +26,11 @@ import unicodedata
 
 from ..domain import idnumbers, schema
 from ..domain.dates import parse_date
+from ..domain.personal import ID_NUMBER, columns_of_kind
 from ..domain.vocab import LIST_SEPARATOR, VOCABS, fold, parse_bool
-from ..store.privacy import ID_COLUMNS
 from .codes import foreign_character, spelling
+
+ID_COLUMNS = columns_of_kind(ID_NUMBER)  # table → its ID-number columns (``domain.personal``)
 
 
 class CellError(ValueError):

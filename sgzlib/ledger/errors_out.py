@@ -14,21 +14,29 @@ from .layout import display_width
 COLUMNS = ("序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法", "问题代码")
 
 
+def error_rows(problems: list[Problem], letters: dict[tuple[str, str], str] | None = None) -> list[tuple]:
+    """One row of ``COLUMNS`` per problem (the errors workbook, and the table of the upload page)."""
+    letters = letters or {}
+    out = []
+    for i, p in enumerate(problems, 1):
+        letter = letters.get((p.where, p.column), "")
+        cell = f"{letter}{p.row}" if letter and p.row is not None else ""
+        value = "" if p.value is None else str(p.value)
+        out.append((i, p.where, p.row, cell, p.column, value, p.message, p.code))
+    return out
+
+
 def write_errors(problems: list[Problem], path: str | Path,
                  letters: dict[tuple[str, str], str] | None = None) -> Path:
     """One row per problem: sheet, Excel row, cell, column, value, Chinese reason (frozen header, filter)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    letters = letters or {}
     wb = Workbook()
     ws = wb.active
     ws.title = "错误清单"
     ws.append(COLUMNS)
-    for i, p in enumerate(problems, 1):
-        letter = letters.get((p.where, p.column), "")
-        cell = f"{letter}{p.row}" if letter and p.row is not None else ""
-        value = "" if p.value is None else str(p.value)
-        ws.append([i, p.where, p.row, cell, p.column, value, p.message, p.code])
+    for row in error_rows(problems, letters):
+        ws.append(list(row))
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="FCE4D6")

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime as dt
 
 from ..domain import idnumbers
+from ..domain.personal import ID_NUMBER, columns_of_kind
 from ..errors import Problem
-from ..store.privacy import ID_COLUMNS
 from .ledger import SheetRead
 
 BIRTH_COLUMN = "birth_date"
+
+ID_COLUMNS = columns_of_kind(ID_NUMBER)  # table → its ID-number columns (``domain.personal``)
 
 
 def check_birth_dates(sheet: SheetRead) -> None:

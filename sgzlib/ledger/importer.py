@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,7 +32,7 @@ from ..domain.validation import problems as dataset_problems
 from ..errors import DataError, Problem
 from ..indicators.context import catalogue_problems
 from ..runtime import faults
-from ..store import access, audit, storage
+from ..store import access, audit, signoffs, storage
 from ..store.privacy import PERSONAL_TABLES
 from . import codes, supervision_book
 from .ledger import Ledger, norm_key
@@ -67,6 +68,8 @@ class ImportResult:
     notes: list[str]
     dry_run: bool = False
     pruned: bool = False
+    signoff_changes: list = field(default_factory=list)  # store.signoffs.SignoffChange: lapsed or, dry, would lapse
+    ledger: Ledger | None = field(default=None, repr=False)  # what was read (the rows behind the counts)
 
     @property
     def changed_anything(self) -> bool:
@@ -83,7 +86,8 @@ DEADLOCK_RETRIES = 5
 
 
 def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False, dry_run: bool = False,
-                    progress: Progress | None = None, seen_on: dt.date | None = None) -> ImportResult:
+                    progress: Progress | None = None, seen_on: dt.date | None = None, user: access.User | None = None,
+                    accept_signoff_changes: bool = False) -> ImportResult:
     """Read the workbook, check it against the database, and write it in one transaction.
 
     The transaction locks the workbook's stations first (SQLite: the whole
@@ -97,7 +101,13 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     transaction (``store.first_seen``: the 补录 check reads it).
 
     Raises ``DataError`` with every problem (sheet, Excel row, column, value,
-    reason) when anything is wrong; then nothing is written.
+    reason) when anything is wrong; then nothing is written. ``user``: who
+    imports, when the connection is not theirs (a browser page's user on
+    SQLite): named in the audit row and held to their role and scope
+    (``access.check_import``; the database holds its own logins to them).
+    An import that would change the figures of a signed-off project raises
+    ``signoffs.SignoffConflict`` unless ``accept_signoff_changes`` (then the
+    sign-off is marked 已失效 in the same transaction; ``store.signoffs``).
     """
     ledger = read_workbook(path, progress)
     if ledger.masked:
@@ -109,46 +119,90 @@ def import_workbook(engine: sa.Engine, path: str | Path, *, prune: bool = False,
     if not ledger.tables and not ledger.all_problems():
         raise _refused(ledger, [Problem("no_sheets", "工作簿中没有可识别的台账工作表（工作表名应为 "
                                  f"{'、'.join(t.sheet for t in schema.TABLES)} 之一）", where=Path(path).name)])
-    source = (Path(path).name, audit.file_sha256(path))
+    source = Source(Path(path).name, audit.file_sha256(path), user=user)
+    return import_ledger(engine, ledger, source, prune=prune, dry_run=dry_run,
+                         accept_signoff_changes=accept_signoff_changes, seen_on=seen_on)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a ledger came from, for the audit row: a workbook (name, SHA-256), or a form (``actions``: its
+    audit action, e.g. ``supervision``, and a detail line)."""
+
+    name: str
+    sha256: str | None = None
+    action: str = "import"
+    detail: str | None = None
+    user: access.User | None = None  # who acts, when the connection is not theirs (``access.check_import``)
+
+    @property
+    def login(self) -> str | None:
+        return self.user.login if self.user else None
+
+
+def import_ledger(engine: sa.Engine, ledger: Ledger, source: Source, *, prune: bool = False, dry_run: bool = False,
+                  accept_signoff_changes: bool = False, seen_on: dt.date | None = None,
+                  before_write: Callable[[sa.Connection], None] | None = None) -> ImportResult:
+    """Check ``ledger`` against the database and write it in one locked transaction (``import_workbook``);
+    also the write path of the forms (``actions``), so that a form and a workbook are validated alike.
+    ``before_write(conn)`` runs once the stations are locked (a form's own checks of the state it changes)."""
     for attempt in range(DEADLOCK_RETRIES):
         try:
             with storage.write_transaction(engine) as conn:
-                return _import(conn, ledger, prune, dry_run, source, seen_on or dt.date.today())
+                return _import(conn, ledger, prune, dry_run, source, seen_on or dt.date.today(), accept_signoff_changes,
+                               before_write)
         except sa.exc.DBAPIError as exc:
             if not storage.is_deadlock(exc) or attempt == DEADLOCK_RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
 
 
-def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool,
-            source: tuple[str, str], seen_on: dt.date) -> ImportResult:
-    access.check_import(conn, None, source[0])  # a read-only user: refused before anything is read
+def _import(conn: sa.Connection, ledger: Ledger, prune: bool, dry_run: bool, source: Source, seen_on: dt.date,
+            accept_signoff_changes: bool, before_write=None) -> ImportResult:
+    user = source.user
+    access.check_import(conn, None, source.name, user)  # a read-only user: refused before anything is read
     codes.reconcile(ledger, _DatabaseKeys(conn))  # codes without their leading zeros, matched across sheets and the database
     scope = _lock_scope(conn, ledger)
-    access.check_import(conn, scope, source[0])
+    access.check_import(conn, scope, source.name, user, ledger.frames.get("stations"))
     stray = stray_rows(conn, ledger, scope) if prune else []
     if stray:
         raise _refused(ledger, ledger.sort(ledger.all_problems() + stray))
+    if before_write is not None:
+        before_write(conn)
     _record_history(conn, ledger)
     plan = Plan.read(conn, ledger, scope, prune)
     faults.point("import-read")
     problems = ledger.all_problems() + ledger.locate(plan.problems())
     if problems:
         raise _refused(ledger, ledger.sort(problems))
+    lapsed = signoffs.import_changes(conn, scope, plan.after_frames)
+    if lapsed and not dry_run and not accept_signoff_changes:
+        raise signoffs.SignoffConflict(lapsed)
     written = [t.name for t in schema.TABLES if t.name in ledger.frames]  # the sheets', and what they derive
     changes = {name: storage.table_changes(schema.TABLE_BY_NAME[name], plan.old(name), ledger.frames[name])
                for name in written}
+    login = audit.acting_login(conn, source.login)
     if not dry_run:
         storage.apply_changes(conn, ledger.frames, changes, prune, station_of=plan.station_of, seen_on=seen_on)
+        signoffs.mark_stale(conn, lapsed, source.name, source.sha256, login)
     shown = [name for name in written if name in ledger.tables or changes[name].new or changes[name].changed]
     sheets = [SheetSummary(name, len(ledger.frames[name]), changes[name].new, changes[name].changed,
                            changes[name].removed) for name in shown]
-    audit.record(conn, "import", file_name=source[0], sha256=source[1], stations=scope,
+    audit.record(conn, source.action, file_name=source.name, sha256=source.sha256, stations=scope,
                  new=sum(len(s.new) for s in sheets), changed=sum(len(s.changed) for s in sheets),
-                 removed=sum(len(s.removed) for s in sheets) if prune else 0, dry_run=dry_run)
+                 removed=sum(len(s.removed) for s in sheets) if prune else 0, dry_run=dry_run,
+                 detail=_detail(source.detail, lapsed, dry_run), login=login)
     if not dry_run:
         faults.point("import-written")
-    return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune)
+    return ImportResult(sheets, sorted(scope), ledger.notes, dry_run, prune, lapsed, ledger)
+
+
+def _detail(detail: str | None, lapsed: list, dry_run: bool) -> str | None:
+    """The audit row's detail: the form's own line, and the sign-offs the import made lapse."""
+    if lapsed:
+        verb = "将使" if dry_run else "已使"
+        detail = "；".join(filter(None, [detail, f"{verb}签字确认失效：{'、'.join(c.project for c in lapsed)}"]))
+    return detail
 
 
 def _record_history(conn: sa.Connection, ledger: Ledger) -> None:
@@ -353,6 +407,11 @@ class Plan:
         self.reverse_keys = {schema.TABLE_BY_NAME[name].sheet: _keys(name, frame)
                              for name, frame in reverse.items() if len(frame)}
         self._after = after
+
+    @property
+    def after_frames(self) -> dict[str, pd.DataFrame]:
+        """The scope's rows of every table as they will be after the import."""
+        return self._after
 
     def problems(self) -> list[Problem]:
         """The problems of the scope after the import, and the references elsewhere that it would break."""

@@ -68,6 +68,18 @@ class Ledger:
     places: dict[str, list[Place]] = field(default_factory=dict)
     _rowmaps: dict[str, dict[tuple, Place]] = field(default_factory=dict)
 
+    @classmethod
+    def of_frames(cls, frames: dict[str, pd.DataFrame], title: str, rows: dict[str, list[int]]) -> Ledger:
+        """Rows entered in a form (``actions``) as if read from a workbook: the table's rows under ``title``,
+        row ``rows[table][i]`` of the form (e.g. its agenda item number) for a problem to point at."""
+        out = cls()
+        for name, frame in frames.items():
+            t = schema.TABLE_BY_NAME[name]
+            out.add(SheetRead(title, t, header_row=1, index={c: i for i, c in enumerate(t.names)}))
+            out.frames[name] = schema.coerce_frame(t, frame)
+            out.places[name] = [(title, r) for r in rows[name]]
+        return out
+
     def add(self, sheet: SheetRead) -> None:
         self.sheets.append(sheet)
 

@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..analysis.supervision_cycle import action_register
 from ..domain import schema
-from ..domain.labels import ACTION_OPEN
+from ..domain.labels import ACTION_OPEN, SESSION_FILLED
 from ..domain.supervision_records import HISTORY, ITEMS, _ts, derived_history, history, session_code, sessions
 from ..domain.vocab import VOCABS
 from ..errors import Problem
@@ -108,7 +108,8 @@ def write_session_workbook(ds, station: str, as_of, agenda: pd.DataFrame, path: 
     guide.title = "说明"
     name = ds.stations.set_index("code")["name"].get(station, station)
     for line in (f"{name}督导记录（{when:%Y-%m-%d}）", f"督导编号 {rows['session_code'].iloc[0] if len(rows) else session_code(station, when)}",
-                 "议程已按督导报告预填。督导时或督导后填写：讨论情况、决定、行动项、责任人编码（下拉选择）、期限、完成情况（下拉选择）。",
+                 "议程已按督导报告预填。督导时或督导后填写：形式（下拉选择）、参加人员、讨论情况、决定、行动项、责任人编码（下拉选择）、"
+                 "期限、完成情况（下拉选择）。形式和参加人员填在第一行即可。",
                  "复核上次行动项：在原行上改完成情况即可（未开始 → 进行中 → 已完成 / 已取消，已完成或已取消的不能再改回）。",
                  "填好后用 sgz import 导入；有任何错误时整体不写入，并列出工作表、行、列。重复导入同一文件不会重复记录。",
                  "督导日期和督导者已预填，如实际不同请改正。"):
@@ -122,7 +123,7 @@ def write_session_workbook(ds, station: str, as_of, agenda: pd.DataFrame, path: 
     for i, c in enumerate(ITEMS.columns, 1):
         cell = ws.cell(1, i)
         cell.font = Font(bold=True, color="C00000" if c.required else "000000")
-        cell.fill = filled if c.name in _FILLED else head
+        cell.fill = filled if c.name in SESSION_FILLED else head
         cell.alignment = Alignment(horizontal="center", wrap_text=True)
         ws.column_dimensions[get_column_letter(i)].width = _WIDTHS.get(c.name, 12)
     for _, r in rows.iterrows():
@@ -137,9 +138,9 @@ def write_session_workbook(ds, station: str, as_of, agenda: pd.DataFrame, path: 
                 ws.cell(n, i).number_format = "@"
         for n in range(2, len(rows) + 2):
             ws.cell(n, i).alignment = Alignment(wrap_text=True, vertical="top")
-    status = ITEMS.column("status")
-    _dropdown(ws, DataValidation, get_column_letter(ITEMS.names.index("status") + 1), last,
-              '"' + ",".join(VOCABS[status.vocab].values) + '"')
+    for name in ("status", "form"):
+        _dropdown(ws, DataValidation, get_column_letter(ITEMS.names.index(name) + 1), last,
+                  '"' + ",".join(VOCABS[ITEMS.column(name).vocab].values) + '"')
     lists = wb.create_sheet("可选责任人")
     for _, s in staff.sort_values("code").iterrows():
         lists.append([s["code"], s["name"]])
@@ -172,8 +173,8 @@ def _dropdown(ws, DataValidation, letter: str, last: int, formula: str) -> None:
 
 
 
-_FILLED = ("discussion", "decision", "action", "owner_code", "due", "status")
 _WIDTHS = {"session_code": 16, "item": 40, "why": 24, "records": 30, "discussion": 30, "decision": 24, "action": 30,
-           "action_code": 18, "owner_code": 14, "due": 12, "status": 10, "topic": 12, "level": 8, "item_no": 8}
+           "action_code": 18, "owner_code": 14, "due": 12, "status": 10, "topic": 12, "level": 8, "item_no": 8,
+           "form": 8, "participants": 20}
 
 

@@ -21,11 +21,14 @@ from ..domain.scales import load_scales
 from ..indicators import scoring
 from ..indicators.spending import OK as SPENDING_OK
 from ..indicators.spending import decision_text
+from ..store import evaluation_records, storage
 from ..workbench import open_index, open_workbench
 from . import data
 from .photo_evidence import build as build_photos
-from .scoresheet import write_scoresheet
+from .scoresheet import EVALUATOR_COLUMNS, write_scoresheet
 from .tables import indicator_table, outcome_people, sort_by_status
+
+EVALUATOR_SCORE, EVALUATOR_NOTE = EVALUATOR_COLUMNS
 
 
 @dataclass
@@ -42,6 +45,7 @@ class AssessmentReport:
     scheme: object = None  # scoring.Scheme, or None: no points anywhere
     spending: object = None  # indicators.spending.SpendingResult of this project
     db_url: str | None = None  # where the photo index and thumbnails are (the evidence page)
+    entered: pd.DataFrame | None = None  # scores the evaluator entered under the stored scheme (``actions.scores``)
 
     @property
     def title(self) -> str:
@@ -69,7 +73,7 @@ class AssessmentReport:
         """What the assessment's numbers mean: the scheme's rule, or why there is no total."""
         if self.scheme is None:
             return ("种子文件与指标清单都没有给出分值，本报告不计算总分：只报告每项指标达标、未达标或待核验，"
-                    "以及各领域的完成情况。评估方可用 --scoring 提供自己的评分细则。")
+                    "以及各领域的完成情况。评估方可在工作台的「评分与签字」页上传自己的评分细则。")
         if self.scores is None:
             return f"评分细则《{self.scheme.title}》只适用于指标清单 {self.scheme.catalogue}，本项目不计分。"
         return self.scheme.describe() + "。"
@@ -124,6 +128,12 @@ class AssessmentReport:
             out.insert(out.columns.get_loc("说明"), "分值", ids.map(by_id["points"]).to_numpy())
             out.insert(out.columns.get_loc("说明"), "得分", ids.map(by_id["score"]).round(2).to_numpy())
             out.insert(out.columns.get_loc("说明"), "计分规则", ids.map(by_id["rule"]).fillna("细则未列，不计分").to_numpy())
+        if self.entered is not None and len(self.entered):
+            given = self.entered.set_index("indicator_id")
+            ids = s["indicator_id"]
+            at = out.columns.get_loc("得分") + 1 if "得分" in out else out.columns.get_loc("说明")
+            out.insert(at, EVALUATOR_SCORE, ids.map(given["score"]).to_numpy())
+            out.insert(at + 1, EVALUATOR_NOTE, ids.map(given["note"]).to_numpy())
         return out
 
     def evidence_summary(self) -> pd.DataFrame:
@@ -202,10 +212,12 @@ class AssessmentReport:
         return list(split_list(pd.Series([self.project["optional_tasks"]]).astype("string")))
 
     def unticked(self) -> pd.DataFrame:
-        """Checklist items still unticked (station building) and indicators waiting to be verified."""
-        cl = self.ds.checklist
-        cl = cl[(cl["station_code"] == self.station["code"]) & ~cl["done"].fillna(False).astype(bool)]
-        items = pd.DataFrame({"类别": "站点建设检查项", "项目": cl["item"], "说明": "尚未完成（未勾选）"})
+        """Checklist items that do not count (neither ticked nor verified, or found 不符合 by the evaluator: the
+        checklist rule's reasons) and indicators waiting to be verified."""
+        checklist = set(self.summary.loc[self.summary["rule"] == "checklist", "indicator_id"])
+        ex = self.explanations
+        cl = ex[ex["indicator_id"].isin(checklist) & ~ex["counted"].astype(bool)]
+        items = pd.DataFrame({"类别": "站点建设检查项", "项目": cl["record_id"], "说明": cl["reason"]})
         pending = self.summary[self.summary["status"] == TO_VERIFY]
         ind = pd.DataFrame({"类别": f"{TO_VERIFY}指标", "项目": pending["indicator_name"], "说明": pending["note"]})
         return pd.concat([items, ind], ignore_index=True)
@@ -253,6 +265,9 @@ def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None
     """
     scheme = scoring.load_scheme(scoring_path) if scoring_path else None
     row = open_index(db_url).project_row(project)
+    entered = None
+    if scheme is None:  # the scheme the evaluator uploaded for the project, and the scores they entered under it
+        scheme, entered = _stored(db_url, row)
     as_of = data.as_date(as_of) if as_of not in (None, "") else pd.Timestamp(row["end"]).date()
     wb = open_workbench(db_url, stations=row["station_code"], masked=True, as_of=as_of, output="assessment")
     evaluation = wb.evaluation(projects=[project])
@@ -260,4 +275,16 @@ def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None
     explanations = evaluation.explanations[evaluation.explanations["project_code"] == project]
     return AssessmentReport(wb.ds, row, wb.station_row(row["station_code"]), as_of, mine.reset_index(drop=True),
                             explanations.reset_index(drop=True), wb.outcome_analysis(), scheme,
-                            evaluation.spending.only({project}), db_url)
+                            evaluation.spending.only({project}), db_url, entered)
+
+
+def _stored(db_url: str | None, project: pd.Series):
+    """(scheme, entered scores) stored for the project (``store.evaluation_records``), or (None, None)."""
+    engine = storage.connect(db_url)
+    try:
+        stored = evaluation_records.stored_scheme(engine, project)
+        if stored is None:
+            return None, None
+        return stored.scheme, evaluation_records.scores(engine, [project["code"]], stored.id)
+    finally:
+        engine.dispose()

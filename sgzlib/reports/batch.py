@@ -5,6 +5,9 @@
 with papermill and writes the HTML. The calling thread prints every HTML to
 PDF with one Chromium as soon as it is ready, and keeps the progress bar.
 A report that fails is recorded with its cell and error; the others go on.
+``events(stage, job)``, when given, is told as each report moves on: ``running`` (its notebook started),
+``pdf`` (being printed), ``done`` or ``failed`` (the reports page shows it). ``record_batch`` writes the
+batch's audit row, for ``sgz report`` and the reports page alike.
 """
 
 from __future__ import annotations
@@ -14,11 +17,12 @@ import queue
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..runtime.browser import chromium_path, find_chromium
-from ..store import outputs
+from ..store import audit, outputs, storage
 from .engine import KernelSession, notebook_path
 from .html import _exporter, external_resources, plotly_js, to_html
 from .jobs import KIND_NAMES, Job
@@ -124,8 +128,10 @@ def _title(nb, job: Job) -> str:
 
 
 def run_jobs(jobs: list[Job], out_dir: str | os.PathLike, formats=FORMATS, workers: int | None = None,
-             progress: bool = True, env: dict[str, str] | None = None) -> list[ReportResult]:
+             progress: bool = True, env: dict[str, str] | None = None,
+             events: Callable[[str, Job], None] | None = None) -> list[ReportResult]:
     """Run every job; returns one ``ReportResult`` per job, in the order given."""
+    tell = events or (lambda stage, job: None)
     out_dir = Path(out_dir)
     workers = max(1, min(workers or default_workers(), len(jobs) or 1))
     todo: queue.Queue = queue.Queue()
@@ -141,6 +147,7 @@ def run_jobs(jobs: list[Job], out_dir: str | os.PathLike, formats=FORMATS, worke
                 except queue.Empty:
                     return
                 try:
+                    tell("running", job)
                     done.put((i, run_one(session, job, out_dir, formats)))
                 except Exception:  # never lose a job: an unexpected failure is its result
                     done.put((i, ReportResult(job, error=traceback.format_exc(limit=3))))
@@ -161,11 +168,13 @@ def run_jobs(jobs: list[Job], out_dir: str | os.PathLike, formats=FORMATS, worke
         for _ in range(len(jobs)):
             i, result = done.get()
             if result.ok and "pdf" in formats:
+                tell("pdf", result.job)
                 renderer = renderer or _start_renderer()
                 _print_pdf(renderer, result, out_dir)
             if "html" not in formats and "html" in result.files:
                 result.files.pop("html").unlink(missing_ok=True)
             results[i] = result
+            tell("done" if result.ok else "failed", result.job)
             bar.update(1)
             if not result.ok:
                 bar.write(result.describe())
@@ -214,3 +223,20 @@ def _progress(total: int, enabled: bool):
     from tqdm import tqdm
 
     return tqdm(total=total, desc="生成报告", unit="份", dynamic_ncols=True)
+
+
+def record_batch(db_url: str | None, jobs: list[Job], results: list[ReportResult], out_dir, *,
+                 masked: bool = True, login: str | None = None) -> None:
+    """One audit row for a batch: its kind, targets, masked or not, how many succeeded, where they went."""
+    if not jobs:
+        return
+    kind = jobs[0].kind
+    failed = sum(1 for r in results if not r.ok)
+    engine = storage.connect(db_url)
+    try:
+        with storage.write_transaction(engine) as conn:
+            audit.record(conn, "report", login=login, stations=[j.target for j in jobs] if kind == "station" else (),
+                         masked=masked, detail=f"{KIND_NAMES[kind]}：{'、'.join(j.target for j in jobs)}；"
+                                               f"成功 {len(results) - failed} 份，失败 {failed} 份；输出目录 {out_dir}")
+    finally:
+        engine.dispose()

@@ -52,9 +52,10 @@ def write_scoresheet(report, path) -> None:
 def _score_sheet(ws, report) -> None:
     table = report.score_table()
     scored = "得分" in table
-    at = table.columns.get_loc("得分") + 1 if scored else table.columns.get_loc("说明")
-    table.insert(at, "评估员得分", None)
-    table.insert(table.columns.get_loc("评估员得分") + 1, "评估员意见", None)
+    if "评估员得分" not in table:  # nothing entered yet (``actions.scores``): the columns to fill in by hand
+        at = table.columns.get_loc("得分") + 1 if scored else table.columns.get_loc("说明")
+        table.insert(at, "评估员得分", None)
+        table.insert(table.columns.get_loc("评估员得分") + 1, "评估员意见", None)
     table = table.rename(columns={"得分": "系统得分"})
     ws["A1"] = report.title
     ws["A1"].font = Font(size=14, bold=True)

@@ -10,11 +10,14 @@ data is masked by role default (``ROLES``); a user may override it, except 评�
 - a group role per role (``<prefix>worker`` …), a group for clear and one for masked reading, and a login
   role per user, member of its role's group and of one of those two (a user removed from the file loses
   its memberships and its login);
-- row-level security on every ledger table and the photo index: a row is visible (and writable) when its
-  station is in ``sgz_visible_stations(current_user)``, a function that expands the user's scope roots
+- row-level security on every table of station data (``GUARDS``: the ledger tables, the photo index, the
+  evaluators' decisions, and what later features add): a row is visible and writable only when its station
+  is in ``sgz_visible_stations(current_user)``, a function that expands the user's scope roots
   (``sgz_access_users`` / ``sgz_access_scope``) to their descendants at query time, so a village room
   imported later is covered at once; the 社工站 rows of the stations above (not their data) are readable
-  too, since a station's workbook names its 上级站点;
+  too, since a station's workbook names its 上级站点. Who may write a table, and how, is the table's guard:
+  the ledger is written by the roles that import (never by a masked user: a restrictive policy), the
+  evaluators' tables by 评估方, 项目负责人 and 管理员, append-only tables by INSERT alone;
 - masked users get no SELECT on the personal and free-text columns of the raw tables (``SELECT name FROM
   beneficiaries`` is refused) and read them through ``masked_<table>`` views, which mask what
   ``domain.personal`` masks for the masked role (everyone's names, phones, ID numbers, birth dates, and in
@@ -44,7 +47,7 @@ import yaml
 from ..domain import personal, schema
 from ..errors import ConfigError, DataError, DefinitionError, Problem
 from . import audit, masking_sql, storage
-from .db import ACCESS_SCOPE, ACCESS_USERS, SPENDING_OVERRULES, SQL_TABLES, metadata
+from .db import ACCESS_SCOPE, ACCESS_USERS, EVALUATION_TABLES, SQL_TABLES, metadata
 from .session import (  # noqa: F401 (kept importable from here)
     MASKED_AUDIENCE,
     MASKED_TABLES,
@@ -202,24 +205,61 @@ def _codes(value, key: str, place: str, bad) -> list[str] | None:
 
 # -- the session --------------------------------------------------------------------------------------
 
-def check_import(conn: sa.Connection, stations: set[str] | None, file_name: str) -> None:
+def check_import(conn: sa.Connection, stations: set[str] | None, file_name: str, user: User | None = None,
+                 new_stations=None) -> None:
     """Refuse (``DataError``, nothing written) an import the connection's user may not make: any import for a
-    read-only user, and one speaking for ``stations`` outside the user's scope (``None``: the role only)."""
+    read-only user, and one speaking for ``stations`` outside the user's scope (``None``: the role only).
+
+    The user is the connection's managed login (PostgreSQL under access control: the database also enforces
+    it). Otherwise ``user``, when given (a browser page's user on SQLite, or on the owner's connection), is
+    held to the same rule here: their scope is expanded over the database's stations and ``new_stations``
+    (the workbook's 社工站 rows: code, parent_code, district).
+    """
     me = session(conn)
-    if me is None:
+    if me is not None:
+        login, role, writes, masked = me.login, me.role, me.writes, me.masked
+    elif user is not None:
+        login, role, writes, masked = user.login, user.role, user.writes, user.masked
+    else:
         return
-    if not me.writes:
-        why = "个人信息对该账号脱敏" if me.masked else f"角色「{me.role}」只能查看"
-        raise DataError([Problem("read_only", f"账号 {me.login}（{me.role}）不能导入：{why}", where=file_name)],
+    if not writes:
+        why = "个人信息对该账号脱敏" if masked else f"角色「{role}」只能查看"
+        raise DataError([Problem("read_only", f"账号 {login}（{role}）不能导入：{why}", where=file_name)],
                         title="无权导入，未写入任何内容")
     if stations is None:
         return
-    outside = sorted(stations - visible_stations(conn))
+    if me is not None:
+        visible = visible_stations(conn)
+    elif user.all_stations:
+        return
+    else:
+        visible = _scope_of(conn, user, new_stations)
+    outside = sorted(stations - visible)
     if outside:
-        raise DataError([Problem("out_of_scope", f"账号 {me.login}（{me.role}）的权限范围不包括站点 "
+        raise DataError([Problem("out_of_scope", f"账号 {login}（{role}）的权限范围不包括站点 "
                                  f"{'、'.join(outside)}：该工作簿不能由此账号导入，请联系管理员",
                                  where=file_name, value="、".join(outside))],
                         title="无权导入，未写入任何内容")
+
+
+def _scope_of(conn: sa.Connection, user: User, new_stations) -> set[str]:
+    """The stations of ``user``'s scope (roots, their districts' stations, and everything below), as the
+    database's ``sgz_visible_stations`` expands them, over the database's stations and ``new_stations``."""
+    t = SQL_TABLES["stations"]
+    rows = [tuple(r) for r in conn.execute(sa.select(t.c.code, t.c.parent_code, t.c.district))]
+    if new_stations is not None and len(new_stations):
+        rows += list(new_stations[["code", "parent_code", "district"]].itertuples(index=False, name=None))
+    children: dict[str, set[str]] = {}
+    for code, parent, _ in rows:
+        children.setdefault(parent, set()).add(code)
+    todo = list(user.stations) + [code for code, _, district in rows if district in user.districts]
+    seen: set[str] = set()
+    while todo:
+        code = todo.pop()
+        if code not in seen:
+            seen.add(code)
+            todo.extend(children.get(code, ()))
+    return seen
 
 
 # -- SQL ----------------------------------------------------------------------------------------------
@@ -228,15 +268,55 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-# Tables besides the ledger's, each row with its station_code: the photo index, the first-seen dates.
-NON_LEDGER = ("photo_files", "first_seen")
+@dataclass(frozen=True)
+class Guard:
+    """How a table of station data is guarded: whose station a row is, which roles write it, and how.
+
+    ``station``: the row's station column; None for a ledger table (``schema``: its station column, or its
+    parent's through ``schema.STATION_VIA``). ``writers``: role keys (``Role.key``) whose groups may write.
+    ``commands``: what they may do (an append-only table: ``("INSERT",)``). ``unmasked_only``: masked users
+    may not write it (the ledger: they cannot read what they would overwrite). ``own_login``: a row names its
+    writer in ``login``, which must be the connection's own (a decision is signed by who made it).
+    """
+
+    table: str
+    writers: frozenset[str]
+    commands: tuple[str, ...] = ("INSERT", "UPDATE", "DELETE")
+    unmasked_only: bool = True
+    station: str | None = None
+    own_login: bool = False  # a row names who wrote it (``login``): written only under one's own login
+    shared_when_null: bool = False  # a row without a station is everyone's to read (a scheme for a whole catalogue)
+    limited: tuple[frozenset[str], str] | None = None  # further roles that may write, only rows meeting the SQL
+
+
+LEDGER_WRITERS = frozenset(r.key for r in ROLES.values() if r.writes)
+EVALUATION_WRITERS = frozenset({"evaluator", "admin"})  # 评估方 and 管理员 decide; the others read
+# Every table of station data. A feature adding one lists it here (and its migration creates it).
+GUARDS: tuple[Guard, ...] = (
+    *(Guard(t.name, LEDGER_WRITERS) for t in schema.TABLES),
+    Guard("photo_files", LEDGER_WRITERS, station="station_code"),
+    Guard("first_seen", LEDGER_WRITERS, station="station_code"),  # written by imports (``store.first_seen``)
+    # Evaluators' decisions on spending flags: added under one's own login, never changed. The note is the
+    # evaluator's own reason about an expense; outputs mask it as free text (``privacy``).
+    Guard("spending_overrules", EVALUATION_WRITERS, ("INSERT",), unmasked_only=False, station="station_code",
+          own_login=True),
+    # The evaluation workflow (``store.evaluation_records``, ``store.signoffs``): appended by 评估方 and 管理员
+    # under their own login; an import that changes signed-off figures appends the sign-off's 已失效 row.
+    *(Guard(name, EVALUATION_WRITERS, ("INSERT",), unmasked_only=False, station="station_code", own_login=True,
+            shared_when_null=name == "scoring_schemes",
+            limited=(LEDGER_WRITERS - EVALUATION_WRITERS, "event = 'stale'") if name == "signoffs" else None)
+      for name in EVALUATION_TABLES),
+)
+GUARD_BY_TABLE = {g.table: g for g in GUARDS}
 
 
 def _scope_predicate(table: str, alias: str = "") -> str:
     a = f"{alias}." if alias else ""
     visible = "(SELECT sgz_visible_stations(current_user))"
-    if table in NON_LEDGER or table == "spending_overrules":
-        return f"{a}station_code IN {visible}"
+    guard = GUARD_BY_TABLE.get(table)
+    if guard is not None and guard.station:
+        inside = f"{a}{_q(guard.station)} IN {visible}"
+        return f"({a}{_q(guard.station)} IS NULL OR {inside})" if guard.shared_when_null else inside
     t = schema.TABLE_BY_NAME[table]
     if t.station_column:
         return f"{a}{_q(t.station_column)} IN {visible}"
@@ -425,28 +505,11 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
     ex = conn.exec_driver_sql
     groups = ", ".join(_q(g) for g in spec.groups)
     clear, masked = _q(spec.group("clear")), _q(spec.group("masked"))
-    writers = ", ".join(_q(spec.group(r.key)) for r in ROLES.values() if r.writes)
     ex(f"GRANT USAGE ON SCHEMA {_q(schema_name)} TO {groups}")
     ex(f"REVOKE ALL ON alembic_version, audit_log, sgz_access_users, sgz_access_scope FROM {groups}")
     ex(f"GRANT SELECT ON alembic_version TO {groups}")
-    tables = [t.name for t in schema.TABLES] + list(NON_LEDGER)
-    for name in tables:
-        ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
-        ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
-        ex(f"DROP POLICY IF EXISTS sgz_scope ON {_q(name)}")
-        predicate = _scope_predicate(name)
-        ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({predicate})")
-        if name == "stations":  # the rows of the stations above one's own: readable, not writable
-            ex("DROP POLICY IF EXISTS sgz_above ON stations")
-            ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
-        ex(f"GRANT SELECT ON {_q(name)} TO {clear}")
-        ex(f"GRANT INSERT, UPDATE, DELETE ON {_q(name)} TO {writers}")
-        hidden = set(masked_columns(name)) if name not in NON_LEDGER else set()  # thumbnails: as in masked reports
-        shown = [c.name for c in SQL_TABLES[name].columns if c.name not in hidden] if hidden else []
-        if not hidden:
-            ex(f"GRANT SELECT ON {_q(name)} TO {masked}")
-        else:
-            ex(f"GRANT SELECT ({', '.join(_q(c) for c in shown)}) ON {_q(name)} TO {masked}")
+    for guard in GUARDS:
+        _guard(conn, spec, guard, groups, clear, masked)
     for name in MASKED_TABLES:
         ex(view_sql(name))
         ex(f"REVOKE ALL ON {_q('masked_' + name)} FROM {groups}")
@@ -461,24 +524,49 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
        "string_to_array(stations, '、') && ARRAY(SELECT sgz_visible_stations(current_user))::text[])")
     ex("CREATE POLICY sgz_audit_insert ON audit_log FOR INSERT WITH CHECK (login = current_user)")
     ex(f"GRANT SELECT, INSERT ON audit_log TO {groups}")
-    _overrule_privileges(ex, spec, groups)
 
 
-def _overrule_privileges(ex, spec: AccessFile, groups: str) -> None:
-    """Evaluators' decisions on spending flags (``spending_overrules``): read within one's stations, added by
-    评估方 and 管理员 under their own login, never changed. The note is the evaluator's own reason about an
-    expense; outputs mask it as free text (``privacy``)."""
-    visible = "(SELECT sgz_visible_stations(current_user))"
-    deciders = ", ".join(_q(spec.group(ROLES[name].key)) for name in ("评估方", "管理员"))
-    clear, masked = _q(spec.group("clear")), _q(spec.group("masked"))
-    shown = [c.name for c in SPENDING_OVERRULES.columns if c.name not in masked_columns("spending_overrules")]
-    ex(f"REVOKE ALL ON spending_overrules FROM {groups}")
-    ex("ALTER TABLE spending_overrules ENABLE ROW LEVEL SECURITY")
-    for policy in ("sgz_overrule_read", "sgz_overrule_insert"):
-        ex(f"DROP POLICY IF EXISTS {policy} ON spending_overrules")
-    ex(f"CREATE POLICY sgz_overrule_read ON spending_overrules FOR SELECT USING (station_code IN {visible})")
-    ex("CREATE POLICY sgz_overrule_insert ON spending_overrules FOR INSERT "
-       f"WITH CHECK (login = current_user AND station_code IN {visible})")
-    ex(f"GRANT SELECT ON spending_overrules TO {clear}")
-    ex(f"GRANT SELECT ({', '.join(_q(c) for c in shown)}) ON spending_overrules TO {masked}")  # the note: masked view
-    ex(f"GRANT INSERT ON spending_overrules TO {deciders}")
+def _guard(conn: sa.Connection, spec: AccessFile, guard: Guard, groups: str, clear: str, masked: str) -> None:
+    """Row-level security, policies and privileges of one guarded table."""
+    ex = conn.exec_driver_sql
+    name = guard.table
+    ex(f"REVOKE ALL ON {_q(name)} FROM {groups}")
+    ex(f"ALTER TABLE {_q(name)} ENABLE ROW LEVEL SECURITY")
+    old = conn.execute(sa.text("SELECT policyname FROM pg_policies WHERE schemaname = current_schema() "
+                               "AND tablename = :t AND policyname LIKE 'sgz\\_%'"), {"t": name}).scalars()
+    for policy in list(old):  # ours, of this version or an earlier one: replaced, none left to widen the rule
+        ex(f"DROP POLICY {_q(policy)} ON {_q(name)}")
+    predicate = _scope_predicate(name)
+    check = f"{predicate} AND login = current_user" if guard.own_login else predicate
+    ex(f"CREATE POLICY sgz_scope ON {_q(name)} USING ({predicate}) WITH CHECK ({check})")
+    if name == "stations":  # the rows of the stations above one's own: readable, not writable
+        ex(f"CREATE POLICY sgz_above ON stations FOR SELECT USING (code IN {ANCESTORS})")
+    if guard.unmasked_only:  # restrictive: a masked user's write is refused whatever else allows it
+        not_masked = f"NOT pg_has_role(current_user, {_literal(spec.group('masked'))}, 'MEMBER')"
+        for command in guard.commands:
+            clause = f"WITH CHECK ({not_masked})" if command == "INSERT" else f"USING ({not_masked})"
+            ex(f"CREATE POLICY sgz_unmasked_{command.lower()} ON {_q(name)} AS RESTRICTIVE FOR {command} {clause}")
+    ex(f"GRANT SELECT ON {_q(name)} TO {clear}")
+    writers = ", ".join(_q(spec.group(r.key)) for r in ROLES.values() if r.key in guard.writers)
+    if writers:
+        ex(f"GRANT {', '.join(guard.commands)} ON {_q(name)} TO {writers}")
+    if guard.limited:  # these roles write too, but only rows meeting the condition
+        roles, condition = guard.limited
+        full = " OR ".join(f"pg_has_role(current_user, {_literal(spec.group(k))}, 'MEMBER')" for k in sorted(guard.writers))
+        ex(f"CREATE POLICY sgz_limited ON {_q(name)} AS RESTRICTIVE FOR INSERT WITH CHECK (({condition}) OR {full})")
+        ex(f"GRANT {', '.join(guard.commands)} ON {_q(name)} TO "
+           f"{', '.join(_q(spec.group(r.key)) for r in ROLES.values() if r.key in roles)}")
+    hidden = set(masked_columns(name))  # ``personal``: the photo index has none (thumbnails: as in masked reports)
+    if not hidden:
+        ex(f"GRANT SELECT ON {_q(name)} TO {masked}")
+    else:
+        shown = [c.name for c in _table(name).columns if c.name not in hidden]
+        ex(f"GRANT SELECT ({', '.join(_q(c) for c in shown)}) ON {_q(name)} TO {masked}")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _table(name: str) -> sa.Table:
+    return metadata.tables[name]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import sqlalchemy as sa
 
 from ..domain import schema
@@ -115,6 +118,93 @@ SPENDING_OVERRULES = sa.Table(
     comment="经费核查复核",
 )
 
+# The evaluation workflow (issue 29; ``sgzlib.store.evaluation_records``, ``sgzlib.store.signoffs``): what an
+# evaluator decides in the browser. Every table has the station its rows belong to (row-level security), is
+# append-only (the latest row holds) and is written with its audit row in one transaction.
+# An evaluator's verdict on a checklist item of a project (read back by the checklist rule of ``indicators``).
+CHECKLIST_VERIFICATIONS = sa.Table(
+    "checklist_verifications", metadata,
+    sa.Column("id", sa.Integer(), sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("login", sa.String(128), nullable=False),
+    sa.Column("station_code", sa.String(64), nullable=False),
+    sa.Column("project_code", sa.String(64), nullable=False),
+    sa.Column("indicator_id", sa.String(64), nullable=False),
+    sa.Column("item", sa.Text(), nullable=False),
+    sa.Column("verdict", sa.String(16), nullable=False),  # labels.VERDICTS: verified | rejected
+    sa.Column("date", sa.Date(), nullable=False),  # the day it was checked; counts from then on
+    sa.Column("note", sa.Text(), nullable=False),
+    sa.Column("evidence_sha256", sa.String(64), nullable=True),
+    sa.Index("ix_checklist_verifications_station_code", "station_code"),
+    comment="检查项核验",
+)
+# Evidence files behind verdicts, stored once per station by their content's SHA-256.
+EVIDENCE_FILES = sa.Table(
+    "evidence_files", metadata,
+    sa.Column("station_code", sa.String(64), primary_key=True),
+    sa.Column("sha256", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text(), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),  # pdf | jpg | png | docx | xlsx
+    sa.Column("size", sa.Integer(), nullable=False),
+    sa.Column("content", sa.LargeBinary(), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("login", sa.String(128), nullable=False),
+    comment="核验佐证文件",
+)
+# An evaluator's scoring scheme (评分细则, ``indicators.scoring``) as uploaded: for one project, or (no project, no
+# station) for every project of its catalogue.
+SCORING_SCHEMES = sa.Table(
+    "scoring_schemes", metadata,
+    sa.Column("id", sa.Integer(), sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("login", sa.String(128), nullable=False),
+    sa.Column("catalogue", sa.String(64), nullable=False),
+    sa.Column("project_code", sa.String(64), nullable=True),
+    sa.Column("station_code", sa.String(64), nullable=True),
+    sa.Column("title", sa.Text(), nullable=False),
+    sa.Column("file_name", sa.Text(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.Index("ix_scoring_schemes_catalogue", "catalogue"),
+    comment="评分细则",
+)
+# Scores an evaluator gave per indicator of a project under a scheme.
+INDICATOR_SCORES = sa.Table(
+    "indicator_scores", metadata,
+    sa.Column("id", sa.Integer(), sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("login", sa.String(128), nullable=False),
+    sa.Column("station_code", sa.String(64), nullable=False),
+    sa.Column("project_code", sa.String(64), nullable=False),
+    sa.Column("scheme_id", sa.Integer(), nullable=False),
+    sa.Column("indicator_id", sa.String(64), nullable=False),
+    sa.Column("score", sa.Numeric(10, 2), nullable=False),
+    sa.Column("note", sa.Text(), nullable=True),
+    sa.Index("ix_indicator_scores_station_code", "station_code"),
+    comment="评估员得分",
+)
+# Sign-offs (签字确认) and what became of them: one row per event (signed, stale: a later import changed the
+# figures, revoked), the latest per project holds; a signed row freezes the as-of date and the figures.
+SIGNOFFS = sa.Table(
+    "signoffs", metadata,
+    sa.Column("id", sa.Integer(), sa.Identity(), primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("login", sa.String(128), nullable=False),
+    sa.Column("station_code", sa.String(64), nullable=False),
+    sa.Column("project_code", sa.String(64), nullable=False),
+    sa.Column("event", sa.String(16), nullable=False),  # labels.SIGNOFF_STATES: signed | stale | revoked
+    sa.Column("as_of", sa.Date(), nullable=False),
+    sa.Column("figures", sa.Text(), nullable=True),  # signed: the 全期 rows as JSON; stale: the changed figures
+    sa.Column("note", sa.Text(), nullable=True),
+    sa.Column("file_name", sa.Text(), nullable=True),  # stale: the import that changed the figures
+    sa.Column("sha256", sa.String(64), nullable=True),
+    sa.Index("ix_signoffs_station_code", "station_code"),
+    comment="签字确认",
+)
+# The tables above, for access control (``store.access``: row-level security by station_code; a scheme without
+# a station is for every project of its catalogue).
+EVALUATION_TABLES = ("checklist_verifications", "evidence_files", "scoring_schemes", "indicator_scores", "signoffs")
+
 # Who may see what (``sgzlib.store.access``, written by ``sgz access apply``): one row per managed login, and the
 # roots of its scope (a station, whose descendants are included, or a district by name).
 ACCESS_USERS = sa.Table(
@@ -134,3 +224,13 @@ ACCESS_SCOPE = sa.Table(
     sa.Column("value", sa.String(128), primary_key=True),
     comment="访问范围",
 )
+
+
+@contextmanager
+def connected(bind: sa.Engine | sa.Connection) -> Iterator[sa.Connection]:
+    """A connection to read on: ``bind`` itself (inside a writer's transaction) or a new one of the engine."""
+    if isinstance(bind, sa.Connection):
+        yield bind
+        return
+    with bind.connect() as conn:
+        yield conn

@@ -6,7 +6,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..photos.scan import INDEX_COLUMNS, FolderScan
-from .db import PHOTO_FILES
+from .db import PHOTO_FILES, connected
 
 __all__ = ["INDEX_COLUMNS", "known_files", "write_scan", "load_index", "tidy_index", "thumbnails"]
 
@@ -31,13 +31,13 @@ def write_scan(engine: sa.Engine, station: str, scan: FolderScan) -> None:
             conn.execute(t.insert(), rows[i:i + 1000])
 
 
-def load_index(engine: sa.Engine, stations: list[str] | None = None) -> pd.DataFrame:
-    """The index (without thumbnails), for the given stations or all."""
+def load_index(engine: sa.Engine | sa.Connection, stations: list[str] | None = None) -> pd.DataFrame:
+    """The index (without thumbnails), for the given stations or all (on an engine, or a writer's connection)."""
     t = PHOTO_FILES
     query = sa.select(*[t.c[c] for c in INDEX_COLUMNS])
     if stations is not None:
         query = query.where(t.c.station_code.in_(list(stations)))
-    with engine.connect() as conn:
+    with connected(engine) as conn:
         result = conn.execute(query)
         frame = pd.DataFrame(result.fetchall(), columns=INDEX_COLUMNS)
     return tidy_index(frame)

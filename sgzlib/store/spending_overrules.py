@@ -19,7 +19,7 @@ from ..errors import ConfigError, NotFoundError
 from ..indicators import load_catalogue
 from ..indicators.spending import DECISIONS
 from . import audit
-from .db import SPENDING_OVERRULES, SQL_TABLES
+from .db import SPENDING_OVERRULES, SQL_TABLES, connected
 from .session import readable
 
 COLUMNS = ["id", "at", "login", "station_code", "expense_code", "check_id", "decision", "note"]
@@ -96,9 +96,10 @@ def _require_check(conn: sa.Connection, station: str, check_id: str) -> None:
         raise NotFoundError(f"核查编号「{check_id}」不是该支出所在项目的经费核查项：{listed}")
 
 
-def load(engine: sa.Engine, stations: list[str] | None = None) -> pd.DataFrame:
-    """Every decision (oldest first), for the given stations or all (a masked user: with the note masked)."""
-    with engine.connect() as conn:
+def load(engine: sa.Engine | sa.Connection, stations: list[str] | None = None) -> pd.DataFrame:
+    """Every decision (oldest first), for the given stations or all (a masked user: with the note masked), on an
+    engine or a writer's connection."""
+    with connected(engine) as conn:
         t = readable(conn, "spending_overrules")
         query = sa.select(*[t.c[c] for c in COLUMNS]).order_by(t.c.id)
         if stations is not None:

@@ -33,7 +33,7 @@ from ..domain.dataset import Dataset
 from ..domain.validation import validate
 from ..errors import ConfigError, NotFoundError
 from ..runtime import faults, resources
-from . import bulk_read, first_seen, privacy, spending_overrules
+from . import bulk_read, evaluation_records, first_seen, privacy, spending_overrules
 from .db import SQL_TABLES, metadata
 from .photo_index import load_index
 from .session import readable, relation, session
@@ -235,6 +235,33 @@ def repair_schema(engine: sa.Engine) -> list[str]:
     return [schema.TABLE_BY_NAME[n].sheet for n in missing]
 
 
+# -- has anything changed? --------------------------------------------------
+
+def data_stamp(engine: sa.Engine) -> tuple:
+    """A value that changes whenever anything may have been written to the database since it was last taken.
+
+    A page compares it with the one taken when it read the data, and reads again only when it differs.
+    PostgreSQL: the next transaction id (``pg_current_snapshot``'s xmax; only transactions that write take
+    one, so reading never moves it, and any write anywhere in the cluster does: at worst a needless read).
+    SQLite: the size and modification time of the database file and its write-ahead log.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            return (str(conn.execute(sa.text("SELECT pg_snapshot_xmax(pg_current_snapshot())")).scalar()),)
+    path = engine.url.database
+    if not path or path == ":memory:":
+        return ()
+    out = []
+    for suffix in ("", "-wal"):
+        try:
+            st = os.stat(f"{path}{suffix}")
+        except OSError:
+            out.append(None)
+        else:
+            out.append((st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
 # -- reading ----------------------------------------------------------------
 
 def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> Dataset:
@@ -277,6 +304,7 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     ds.frames["photo_files"] = load_index(engine, scope)  # the photo index (sgz photos scan), not a ledger sheet
     ds.frames["spending_overrules"] = spending_overrules.load(engine, scope)  # evaluators' decisions on flags
     ds.frames["first_seen"] = first_seen.load(engine, scope)  # when each dated row was first imported
+    ds.frames["checklist_verifications"] = evaluation_records.verifications(engine, scope)  # evaluators' verdicts on checklist items
     return ds
 
 
@@ -454,10 +482,11 @@ def apply_changes(conn: sa.Connection, frames: dict[str, pd.DataFrame], changes:
 IN_CHUNK = 500
 
 
-def read_scope(conn: sa.Connection, scope: list[str] | set[str]) -> dict[str, pd.DataFrame]:
-    """Every table's rows that belong to these stations (not those below them), coerced."""
+def read_scope(conn: sa.Connection, scope: list[str] | set[str], masked: bool = False) -> dict[str, pd.DataFrame]:
+    """Every table's rows that belong to these stations (not those below them), coerced (``masked``: from the
+    masked views, as a masked account must read)."""
     scope = sorted(scope)
-    return {t.name: schema.coerce_frame(t, _read(conn, _scoped_select(t, scope))) for t in schema.TABLES}
+    return {t.name: schema.coerce_frame(t, _read(conn, _scoped_select(t, scope, masked))) for t in schema.TABLES}
 
 
 def read_column(conn: sa.Connection, table: str, column: str) -> pd.DataFrame:
@@ -478,7 +507,9 @@ def read_by_values(conn: sa.Connection, table: str, column: str, values, *,
         query = sa.select(sql).where(sql.c[column].in_([_plain(v) for v in values[i:i + IN_CHUNK]]))
         if outside:
             query = query.where(sa.not_(_station_in(t, sorted(outside))))
-        parts.append(_read(conn, query))
+        found = _read(conn, query)
+        if len(found):
+            parts.append(found)
     if not parts:
         return schema.empty_frame(t)
     return schema.coerce_frame(t, pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0])
@@ -497,6 +528,18 @@ def read_station_tree(conn: sa.Connection) -> pd.DataFrame:
     """Code and parent code of every station (two short columns: cheap even for a province)."""
     table = SQL_TABLES["stations"]
     return _read(conn, sa.select(table.c.code, table.c.parent_code))
+
+
+def subtree(tree: pd.DataFrame, code: str) -> list[str]:
+    """``code`` and every station below it, from a (code, parent_code) frame (``read_station_tree``)."""
+    children = tree.groupby("parent_code")["code"].apply(list).to_dict()
+    out, queue = [], [code]
+    while queue:
+        c = queue.pop(0)
+        if c not in out:
+            out.append(c)
+            queue.extend(children.get(c, []))
+    return out
 
 
 def table_changes(t: schema.Table, old: pd.DataFrame, new: pd.DataFrame) -> TableChange:

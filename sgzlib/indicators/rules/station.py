@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ...domain.labels import CHECK_PENDING, VERDICTS
 from ...domain.vocab import fold
 from ..periods import PERIOD_WHOLE
 from ..registry import STATE, Param, RuleOutput, explanations, register
@@ -45,27 +46,60 @@ def staff(ctx, ind, params, target, jobs) -> RuleOutput:
 @register("checklist", {"items": Param("list", required=True, help="站点建设表中须勾选完成的检查项")},
           progress=STATE, unit="项", label="检查项（人工勾选）")
 def checklist(ctx, ind, params, target, jobs) -> RuleOutput:
-    """Checklist items a person ticks with evidence; unticked items are 待核验, never silently met."""
+    """Checklist items a person ticks with evidence, and an evaluator may verify.
+
+    An item counts when the evaluator's latest verdict on or before the evaluation date is 已核验, or when
+    there is none and the station ticked it (「站点建设」表, done by that date). A verdict of 不符合 means not
+    met, with the evaluator's note as the reason, even if the station ticked it. An item neither ticked nor
+    judged is pending (``pending``: the indicator is 待核验, never silently met or missed).
+    """
     state = checklist_state(ctx)
+    verdicts = checklist_verdicts(ctx)
     items = list(params["items"])
     keys = [fold(i) for i in items]
     codes = jobs["code"].to_numpy()
     project = np.repeat(codes, len(items))
     item = np.tile(np.array(items, dtype=object), len(codes))
-    found = [state.get((p, k)) for p in codes for k in keys]
-    counted = np.array([f is True for f in found], dtype=bool)
-    code = np.array([None if f is True else ("not_ticked" if f is False else "not_listed") for f in found], dtype=object)
-    reason = np.array([TICK_REASONS.get(c) for c in code], dtype=object)
-    ticked = counted.reshape(len(codes), len(items)).sum(axis=1) if len(codes) else np.zeros(0)
+    judged = [_judged(state.get((p, k)), verdicts.get((p, k))) for p in codes for k in keys]
+    counted = np.array([c is None for c, _ in judged], dtype=bool)
+    code = np.array([c for c, _ in judged], dtype=object)
+    reason = np.array([r for _, r in judged], dtype=object)
+    shape = (len(codes), len(items))
+    ticked = counted.reshape(shape).sum(axis=1) if len(codes) else np.zeros(0)
     out = totals_by_project(jobs, pd.Series(ticked, index=codes, dtype=float))
     out["ok"] = out["actual"].to_numpy() >= len(items)
-    missing = ["、".join(i for i, ok in zip(items, row) if not ok)
-               for row in counted.reshape(len(codes), len(items))]
-    out["detail"] = [f"待核验：{m}" if m else "" for m in missing]
+    pending = np.isin(code, PENDING).reshape(shape) if len(codes) else np.zeros(shape, dtype=bool)
+    out["pending"] = pending.any(axis=1) if len(codes) else np.zeros(0, dtype=bool)
+    rejected = (code == REJECTED_CODE).reshape(shape) if len(codes) else pending
+    out["detail"] = [_checklist_detail(items, p_row, r_row) for p_row, r_row in zip(pending, rejected)]
     return RuleOutput(out, explanations(project, PERIOD_WHOLE, "站点建设", item, counted, code, reason))
 
 
 TICK_REASONS = {"not_ticked": "尚未勾选完成，待核验", "not_listed": "站点建设表中没有此项，待核验"}
+PENDING = tuple(TICK_REASONS)
+REJECTED_CODE = "rejected"
+
+
+def _judged(ticked: bool | None, verdict: tuple | None) -> tuple[str | None, str | None]:
+    """(reason code, reason) of one item: (None, None) when it counts."""
+    if verdict is not None:
+        decision, date, note = verdict
+        if decision == "verified":
+            return None, None
+        return REJECTED_CODE, f"评估核验{VERDICTS[decision]}（{date:%Y-%m-%d}）：{note}"
+    if ticked is True:
+        return None, None
+    code = "not_ticked" if ticked is False else "not_listed"
+    return code, TICK_REASONS[code]
+
+
+def _checklist_detail(items: list[str], pending, rejected) -> str:
+    parts = []
+    for label, flags in ((CHECK_PENDING, pending), (VERDICTS["rejected"], rejected)):
+        names = "、".join(i for i, on in zip(items, flags) if on)
+        if names:
+            parts.append(f"{label}：{names}")
+    return "；".join(parts)
 
 
 def checklist_state(ctx) -> dict:
@@ -78,6 +112,20 @@ def checklist_state(ctx) -> dict:
             state[(p, item)] = state.get((p, item), False) or bool(ok)
         ctx.cache["checklist"] = state
     return ctx.cache["checklist"]
+
+
+def checklist_verdicts(ctx) -> dict:
+    """(project, folded item) → (verdict code, date, note) of the evaluator's latest verdict on or before the
+    evaluation date (``store.evaluation_records``: later dates win, then later entries)."""
+    if "checklist_verdicts" not in ctx.cache:
+        v = ctx.ds.frames.get("checklist_verifications")
+        out: dict = {}
+        if v is not None and len(v):
+            v = v[v["date"] <= ctx.as_of].sort_values(["date", "id"], kind="stable")
+            for r in v.itertuples(index=False):
+                out[(r.project_code, fold(r.item))] = (r.verdict, r.date, r.note)
+        ctx.cache["checklist_verdicts"] = out
+    return ctx.cache["checklist_verdicts"]
 
 
 @register("optional_choice", {}, progress=STATE, unit="项", label="自选任务选择")
