@@ -16,6 +16,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 import workbench_harness as wh
+from ledger_books import write_book
 
 from sgzlib.actions import gate, reports, upload
 from sgzlib.dashboards import pages
@@ -91,6 +92,28 @@ def test_pruning_deletes_the_rows_the_workbook_no_longer_has(db, yl01, tmp_path)
     pruned = upload.check(url, WORKER, book, prune=True)
     upload.commit(url, WORKER, pruned)
     assert len(storage.load_dataset(engine, "YL01").volunteers) == before - 1
+
+
+def test_a_long_sheet_reports_its_reading_progress(db, tmp_path):
+    url, _ = db
+    seen: list[tuple[str, int | None, int]] = []
+
+    class Bar:
+        def __init__(self, desc, total):
+            self.desc, self.total, self.done = desc, total, 0
+
+        def update(self, n):
+            self.done += n
+
+        def close(self):
+            seen.append((self.desc, self.total, self.done))
+
+    header = ["记录编号", "站点编码", "服务日期", "领域", "服务类别", "服务对象编码", "参与人次"]
+    rows_ = [header] + [[f"YL01-X{i:05d}", "YL01", "2025-03-01", "养老服务", "关爱帮扶", "YL01-B0001", 1]
+                        for i in range(2500)]
+    book = write_book(tmp_path / "长.xlsx", {"服务记录": rows_})
+    upload.check(url, WORKER, book, progress=Bar)
+    assert seen == [("读取「服务记录」", 2501, 2500)]  # of the sheet's 2,501 rows (header included), the 2,500 below it
 
 
 def test_a_bad_workbook_gives_every_error_and_the_errors_workbook(db, yl01, tmp_path):

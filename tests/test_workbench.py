@@ -156,8 +156,10 @@ def test_a_workbook_of_another_station_is_refused_by_the_database_role(hub, sess
 
 def test_a_good_workbook_lands_with_its_audit_row_naming_the_user(hub, sessions, books, output_dir):
     page = sessions["worker_a"]
-    wh.open_page(page, hub.page_url("worker_a", "upload"), "upload")
-    wh.choose_file(page, books["good"])
+    wh.open_page(page, hub.page_url("worker_a", "home"), "home")
+    page.click("#sgz-link-upload")  # click 1 of 3: the card on the home page
+    page.wait_for_selector(".sgz-page-upload button.sgz-upload", state="visible")
+    wh.choose_file(page, books["good"])  # click 2: the upload button (and the file in the browser's chooser)
     page.wait_for_selector(".sgz-confirm")
     assert "修改 2 行" in page.locator(".sgz-totals").inner_text()
     page.select_option(".sgz-rows-pick select", label="服务记录 · 修改（2 行）")
@@ -167,7 +169,7 @@ def test_a_good_workbook_lands_with_its_audit_row_naming_the_user(hub, sessions,
     assert rows["参与人次"].tolist() == [str(n) for n in GOOD_CHANGES.values()]
     wh.shot(page, output_dir, "hub_upload_confirmation")
     assert attendance(hub, books["codes"].values()) != {books["codes"][r]: n for r, n in GOOD_CHANGES.items()}
-    page.click(".sgz-confirm")
+    page.click(".sgz-confirm")  # click 3
     page.wait_for_selector(".sgz-panel-imported")
     wh.shot(page, output_dir, "hub_upload_done")
     assert attendance(hub, books["codes"].values()) == {books["codes"][r]: n for r, n in GOOD_CHANGES.items()}
@@ -183,10 +185,12 @@ def test_a_good_workbook_lands_with_its_audit_row_naming_the_user(hub, sessions,
 
 def test_a_report_is_generated_in_the_background_and_downloaded(hub, sessions, output_dir):
     page = sessions["worker_a"]
-    wh.open_page(page, hub.page_url("worker_a", "reports"), "reports")
+    wh.open_page(page, hub.page_url("worker_a", "home"), "home")
+    page.click("#sgz-link-reports")  # click 1 of 3: the card
+    page.wait_for_selector(".sgz-page-reports .sgz-generate", state="visible")
     targets = page.locator(".sgz-report-target select option").all_inner_texts()
     assert targets == ["东湖街道社会工作服务站（YL01）"]  # worker_a's only township
-    page.click(".sgz-generate")
+    page.click(".sgz-generate")  # click 2: the defaults are this station on the boards' date
     page.wait_for_selector(".sgz-job-running, .sgz-job-queued, .sgz-job-done", state="attached")
     # the page stays usable while the report runs: the kind can be changed and answers at once
     page.click(".sgz-report-kind button:has-text('年终评估')")
@@ -196,7 +200,7 @@ def test_a_report_is_generated_in_the_background_and_downloaded(hub, sessions, o
     expected = hub.reports_of("worker_a") / "station" / f"YL01_{demo.AS_OF.isoformat()}.html"
     assert expected.is_file()
     with page.expect_download() as download:
-        page.locator(".sgz-job-done a.sgz-dl", has_text="HTML").first.click()
+        page.locator(".sgz-job-done a.sgz-dl", has_text="HTML").first.click()  # click 3
     assert download.value.suggested_filename == expected.name
     assert download.value.path().read_bytes() == expected.read_bytes()
     listed = page.locator(".sgz-report-list tr.sgz-written").first.inner_text()
