@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..cli import add_db_argument, json_records
-from ..domain import asof
+from ..domain import asof, figures
 from ..domain.dates import require_date
 from ..domain.labels import (
     EXPLAIN_HEADERS,
@@ -31,7 +31,7 @@ from ..domain.labels import (
     reason_labels,
 )
 from ..errors import ConfigError
-from ..indicators import RESULT_COLUMNS, RULES, scoring
+from ..indicators import RESULT_COLUMNS, RULES, catalogue_title, scoring
 from ..indicators.spending import DECISIONS, spending_text
 from ..store import outputs
 from ..workbench import open_workbench
@@ -81,12 +81,16 @@ def run_evaluation(db: str | None, as_of: dt.date | None, station: str | None = 
     return wb.evaluation()
 
 
-def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
-    """Chinese headers, ISO dates, 是/否, numbers rounded to two places, codes shown by their Chinese labels."""
-    out = frame.copy()
+def display(frame: pd.DataFrame, headers: dict[str, str], dates_as_text: bool = True) -> pd.DataFrame:
+    """Chinese headers, ISO dates, 是/否, codes shown by their Chinese labels; indicator figures rounded by the
+    one rule (``domain.figures``: whole things whole, 实际 down, 应达 up), other numbers to two places; the
+    catalogue by its Chinese title."""
+    out = figures.result_figures(frame) if {"actual", "unit"} <= set(frame.columns) else frame.copy()
+    if "catalogue" in out:
+        out["catalogue"] = out["catalogue"].map(catalogue_title)
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
+            out[col] = out[col].dt.strftime("%Y-%m-%d") if dates_as_text else out[col].dt.date.astype(object)
         elif pd.api.types.is_bool_dtype(out[col]):
             out[col] = out[col].map(YES_NO)
         elif pd.api.types.is_float_dtype(out[col]):
@@ -174,10 +178,24 @@ def _total_text(scores, project: str, catalogue: str, scheme) -> str:
 
 
 def _write_xlsx(ev, path: Path, scheme=None) -> None:
-    with outputs.atomic(path) as partial, pd.ExcelWriter(partial, engine="openpyxl") as xl:
-        display(scored(ev.summary, scheme), HEADERS).to_excel(xl, sheet_name="汇总", index=False)
-        display(scored(ev.results, scheme), HEADERS).to_excel(xl, sheet_name="明细", index=False)
-        display(ev.explanations, EXPLAIN_HEADERS).to_excel(xl, sheet_name="计入与未计入的记录", index=False)
-        if len(ev.spending.checks):
-            display(ev.spending.checks, SPENDING_HEADERS).to_excel(xl, sheet_name="经费使用核查", index=False)
-            display(ev.spending.records, SPENDING_HEADERS).to_excel(xl, sheet_name="经费需核查的支出", index=False)
+    """The manager's evaluation workbook: each sheet a printable table (``reports.sheets``: frozen header,
+    filter, A4 landscape, real dates, figures formatted by their unit)."""
+    from openpyxl import Workbook
+
+    from ..reports import sheets  # only for xlsx: keeps the start-up of csv, json and table output fast
+
+    wb = Workbook()
+    sheets.set_properties(wb, f"指标评估（截至 {ev.as_of:%Y-%m-%d}）")
+    wb.remove(wb.active)
+    tables = [("汇总", scored(ev.summary, scheme), HEADERS), ("明细", scored(ev.results, scheme), HEADERS),
+              ("计入与未计入的记录", ev.explanations, EXPLAIN_HEADERS)]
+    if len(ev.spending.checks):
+        tables += [("经费使用核查", ev.spending.checks, SPENDING_HEADERS),
+                   ("经费需核查的支出", ev.spending.records, SPENDING_HEADERS)]
+    for name, frame, headers in tables:
+        units = frame["unit"].reset_index(drop=True) if "unit" in frame else None
+        figures_shown = tuple(headers[c] for c in ("actual", "target", "expected") if c in frame)
+        sheets.write_table(wb.create_sheet(name), display(frame, headers, dates_as_text=False), units=units,
+                           unit_columns=figures_shown, widths={headers["note"]: 40} if "note" in frame else None)
+    with outputs.atomic(path) as partial:
+        wb.save(partial)

@@ -14,7 +14,7 @@ import pandas as pd
 from .. import indicators
 from ..analysis import supervision
 from ..charts import plots as charts
-from ..domain import scope, status
+from ..domain import figures, scope, status
 from ..domain.dataset import Dataset
 from ..domain.labels import PERIOD_EVERY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
 from . import ui
@@ -95,11 +95,15 @@ def action_list(results: pd.DataFrame) -> pd.DataFrame:
     """What to act on: indicators 未达标 / 落后 / 待核验 / 未开始, most urgent first, in Chinese."""
     rows = supervision.indicators_needing_attention(results)
     h = RESULT_HEADERS
+    columns = ["社工站", h["indicator_id"], "指标", h["status"], h["actual"], h["expected"], h["target"], h["unit"],
+               h["note"]]
     if rows.empty:
-        return pd.DataFrame(columns=["社工站", "指标", h["status"], h["actual"], h["expected"], h["target"], h["note"]])
-    return pd.DataFrame({"社工站": rows["station_name"], "指标": rows["indicator_name"], h["status"]: rows["status"],
-                         h["actual"]: rows["actual"], h["expected"]: rows["expected"].round(1),
-                         h["target"]: rows["target"], h["note"]: rows["note"]})
+        return pd.DataFrame(columns=columns)
+    shown = figures.result_figures(rows)  # rounded as in the reports and the CSV (domain.figures)
+    return pd.DataFrame({"社工站": rows["station_name"], h["indicator_id"]: rows["indicator_id"],
+                         "指标": rows["indicator_name"], h["status"]: rows["status"], h["actual"]: shown["actual"],
+                         h["expected"]: shown["expected"], h["target"]: shown["target"], h["unit"]: rows["unit"],
+                         h["note"]: rows["note"]})[columns]
 
 
 def build(src: Source | None = None) -> w.VBox:
@@ -157,7 +161,7 @@ def build(src: Source | None = None) -> w.VBox:
         if state["catalogue"] == ALL_CATALOGUES and s["catalogue"].nunique() > 1:
             # stations on different catalogues share no indicators: compare their shares instead
             return charts.ranking_bars(status.station_shares(s).drop(columns="good"), "各社工站指标状态占比（按达标及进度正常占比排序；选择一个指标清单可看站点 × 指标）")
-        return charts.status_heatmap(s, "各社工站指标状态（站点 × 指标）")
+        return charts.indicator_heatmap(s, "各社工站指标状态（指标 × 站点；格中为实际/目标，悬停看指标全称）")
 
     def bullets(state):
         rows = select(results(state), state["domain"], state["station"])
@@ -180,7 +184,8 @@ def build(src: Source | None = None) -> w.VBox:
     board.update()
     panels = {p.name: p.widget for p in board.panels}
     return w.VBox([
-        ui.header("项目进度看板", "各社工站在所选日期的指标完成情况：状态、实际值与按时间进度应达值、需要跟进的事项。"),
+        ui.dated_header("项目进度看板", "各社工站在所选日期的指标完成情况：状态、实际值与按时间进度应达值、需要跟进的事项。",
+                        c_as_of),
         w.HBox([c_district, c_as_of, c_domain]), c_catalogue,
         panels["kpis"], panels["heatmap"], panels["actions"],
         c_station, panels["bullets"], c_indicator, panels["series"],

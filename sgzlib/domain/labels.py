@@ -104,6 +104,44 @@ def reason_labels(codes: pd.Series) -> pd.Series:
     """``reason_label`` of every value of ``codes``."""
     return codes.map(reason_label).astype(object)
 
+# -- why a ledger workbook was refused (the 问题类别 of the errors workbook) -----------------------------------
+# By the code of the problem (``errors.Problem.code``); codes of a value that could not be read are
+# "bad_<kind>" and "formula_<kind>" (``PROBLEM_KIND_LABELS``); a case whose dates contradict each other has a
+# code ending in _before_… / _after_….
+PROBLEM_LABELS = {
+    "required": "必填项为空", "unknown_reference": "引用的编码不存在", "duplicate_key": "编码重复且内容不同",
+    "ambiguous_code": "编码写法有歧义", "ambiguous_name": "名称有歧义", "missing_column": "缺少必需的列",
+    "duplicate_column": "列名重复", "no_header": "找不到表头", "no_sheets": "没有台账工作表",
+    "hidden_sheet": "隐藏的台账工作表", "lookalike_sheet": "工作表名写法不对", "bad_file": "文件无法读取",
+    "masked_workbook": "脱敏工作簿不能导入", "masked_value": "含脱敏后的值", "out_of_range": "数值超出范围",
+    "too_long": "内容过长", "nul_character": "含不可见字符", "negative_attendance": "人数为负",
+    "outside_project_period": "日期不在项目期内", "before_joined": "早于纳入日期", "unit_mismatch": "单位无法换算",
+    "score_out_of_range": "得分超出量表范围", "unknown_scale": "量表未登记", "unknown_station": "站点不存在",
+    "out_of_scope": "超出本账号的站点范围", "read_only": "本账号只能查看", "session_order": "节次顺序不对",
+    "report_before_last_session": "评估早于最后一节", "status_refused": "行动项状态不能这样改",
+    "owner_elsewhere": "责任人不是本站人员", "action_without_code": "行动项缺编号", "session_mixed": "督导记录混写",
+    "dates_out_of_order": "日期先后矛盾",
+}
+PROBLEM_KIND_LABELS = {"date": "日期无法识别", "int": "不是整数", "number": "不是数字", "money": "金额无法识别",
+                       "bool": "是/否无法识别", "enum": "不在可选值中", "code": "编码写法不对", "list": "列表写法不对",
+                       "text": "文字有误"}
+PROBLEM_OTHER = "其他问题"
+
+
+def problem_label(code) -> str:
+    """The Chinese category of a problem code (``PROBLEM_OTHER`` for a code without one)."""
+    code = str(code or "")
+    if code in PROBLEM_LABELS:
+        return PROBLEM_LABELS[code]
+    if code.startswith("formula_"):
+        return "公式出错或没有计算结果"
+    if code.startswith("bad_"):
+        return PROBLEM_KIND_LABELS.get(code[4:], "填写的值无法识别")
+    if "_before_" in code or "_after_" in code:
+        return "日期先后矛盾"
+    return PROBLEM_OTHER
+
+
 # -- the audit trail (sgz audit) ------------------------------------------------------------
 AUDIT_ACTIONS = {"import": "导入", "export": "导出", "report": "报告批次", "access": "权限变更",
                  "spending_overrule": "经费核查复核"}

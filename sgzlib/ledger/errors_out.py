@@ -7,11 +7,12 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from ..domain.labels import problem_label
 from ..errors import Problem
 from ..store.outputs import atomic
 from .layout import display_width
 
-COLUMNS = ("序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法", "问题代码")
+COLUMNS = ("序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法", "问题类别")
 
 
 def write_errors(problems: list[Problem], path: str | Path,
@@ -28,7 +29,7 @@ def write_errors(problems: list[Problem], path: str | Path,
         letter = letters.get((p.where, p.column), "")
         cell = f"{letter}{p.row}" if letter and p.row is not None else ""
         value = "" if p.value is None else str(p.value)
-        ws.append([i, p.where, p.row, cell, p.column, value, p.message, p.code])
+        ws.append([i, p.where, p.row, cell, p.column, value, p.message, problem_label(p.code)])
     for cell in ws[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="FCE4D6")

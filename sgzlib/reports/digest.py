@@ -16,6 +16,7 @@ from functools import cached_property
 
 import pandas as pd
 
+from ..domain import figures
 from ..domain.labels import SINCE_CHANGES
 from ..domain.supervision_records import stations_of_supervisor
 from ..errors import ConfigError
@@ -92,9 +93,11 @@ class StationPage:
         ind = since.indicators
         if len(ind):
             shown = ind.head(MAX_ROWS)
+            unit = shown["unit"].to_numpy(dtype=object)
             parts.append(table_html(pd.DataFrame({
                 "状态有变化的指标": shown["indicator_name"], "上次督导时": shown["status_before"],
-                "实际（上次）": shown["actual_before"], "现在": shown["status_after"], "实际（现在）": shown["actual_after"],
+                "实际（上次）": figures.down(shown["actual_before"], unit), "现在": shown["status_after"],
+                "实际（现在）": figures.down(shown["actual_after"], unit), "单位": shown["unit"],
                 "状态": shown["status_after"]})))
             parts.append(_more(ind, len(shown), "项指标改变了状态"))
         acts = since.actions

@@ -11,7 +11,7 @@ import pandas as pd
 
 from ..analysis import supervision, supervision_cycle
 from ..charts import plots as charts
-from ..domain import caseload
+from ..domain import caseload, figures
 from ..domain.caseload import MAX_OPEN_CASES
 from ..domain.dataset import Dataset
 from ..domain.labels import (
@@ -127,12 +127,7 @@ class StationReport:
         rows = self.results[self.results["period_kind"] == kind] if not self.results.empty else self.results
         if rows.empty:
             return None
-        rows = rows.assign(station_name=rows["indicator_name"], indicator_name=rows["period"])
-        title = f"按{PERIOD_NAMES[kind]}考核指标的各期状态"
-        fig = charts.status_heatmap(rows, title=title, per_period=True)
-        fig.update_xaxes(title_text="期间")
-        fig.update_yaxes(title_text="指标")
-        return fig
+        return charts.period_heatmap(rows, title=f"按{PERIOD_NAMES[kind]}考核指标的各期状态（格中为当期实际值）")
 
     def services_figure(self):
         freq = "M" if self.period == "month" else "Q"
@@ -233,9 +228,13 @@ class StationReport:
         i = self.since_last.indicators
         if i.empty:
             return pd.DataFrame()
-        return pd.DataFrame({"指标": i["indicator_name"], "上次督导时": i["status_before"], "实际（上次）": i["actual_before"],
-                             "应达（上次）": i["expected_before"], "现在": i["status_after"], "实际（现在）": i["actual_after"],
-                             "应达（现在）": i["expected_after"], "状态": i["status_after"]})
+        unit = i["unit"].to_numpy(dtype=object)
+        return pd.DataFrame({"指标编号": i["indicator_id"], "指标": i["indicator_name"], "上次督导时": i["status_before"],
+                             "实际（上次）": figures.down(i["actual_before"], unit),
+                             "应达（上次）": figures.up(i["expected_before"], unit), "现在": i["status_after"],
+                             "实际（现在）": figures.down(i["actual_after"], unit),
+                             "应达（现在）": figures.up(i["expected_after"], unit), "单位": i["unit"],
+                             "状态": i["status_after"]})
 
     def since_outcomes(self) -> pd.DataFrame:
         o = self.since_last.outcomes

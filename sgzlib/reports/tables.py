@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..domain import figures
 from ..domain.labels import MANDATORY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER
 from ..indicators import RESULT_COLUMNS
 
@@ -17,18 +18,20 @@ def sort_by_status(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def indicator_table(results: pd.DataFrame, with_period: bool = False) -> pd.DataFrame:
-    """Indicator rows as shown in reports: 指标, 领域, 实际, 目标, 截至评估日应达, 单位, 状态, 说明 (behind first)."""
+    """Indicator rows as shown in reports: 指标编号, 指标 (the full name: the charts' labels are the number and a
+    short name), 领域, 类型, 实际, 目标, 截至评估日应达, 单位, 状态, 说明 (behind first; figures rounded by
+    ``domain.figures``)."""
     if results is None or results.empty:
         return pd.DataFrame()
     rows = results if with_period else results[results["period"] == PERIOD_WHOLE]
-    rows = sort_by_status(rows)
+    rows = figures.result_figures(sort_by_status(rows))
     h = RESULT_HEADERS
-    out = pd.DataFrame({"指标": rows["indicator_name"], h["domain"]: rows["domain"],
-                        "类型": rows["mandatory"].map(MANDATORY)})
+    out = pd.DataFrame({h["indicator_id"]: rows["indicator_id"], "指标": rows["indicator_name"],
+                        h["domain"]: rows["domain"], "类型": rows["mandatory"].map(MANDATORY)})
     if with_period:
         out[h["period"]] = rows["period"]
     for col in ("actual", "target", "expected"):
-        out[h[col]] = rows[col].round(2)
+        out[h[col]] = rows[col]
     for col in ("unit", "status", "note"):
         out[h[col]] = rows[col]
     return out.reset_index(drop=True)
