@@ -50,6 +50,11 @@ def _cell(value) -> str:
 is_numeric_column = is_number_column
 
 
+def _is_code(column) -> bool:
+    """A column of codes (指标编号, 个案编号, 人员编码 …): kept on one line, broken only at its hyphens."""
+    return str(column).endswith(("编号", "编码"))
+
+
 def note(text: str) -> None:
     """A boxed sentence saying how to read what follows (a rule, a scheme, a caveat); nothing when empty."""
     if text:
@@ -69,7 +74,7 @@ def table_html(frame: pd.DataFrame, empty: str = "无", status_column: str | Non
         for col, value in zip(frame.columns, values):
             text = html.escape(_cell(value))
             classes = (["sgz-num"] if col in numeric else []) + (["sgz-long"] if col in LONG_COLUMNS else []) + \
-                ([f"sgz-status-{text}"] if col == status_column and text else [])
+                (["sgz-code"] if _is_code(col) else []) + ([f"sgz-status-{text}"] if col == status_column and text else [])
             cls = f' class="{" ".join(classes)}"' if classes else ""
             cells.append(f"<td{cls}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")

@@ -15,6 +15,7 @@ from ..domain import caseload, figures
 from ..domain.caseload import MAX_OPEN_CASES
 from ..domain.dataset import Dataset
 from ..domain.labels import (
+    ACTION_OPEN,
     BEHIND,
     MET,
     MISSED,
@@ -179,17 +180,32 @@ class StationReport:
         catalogue = self.project["catalogue"] if self.project is not None else None
         return build_photos(self.db_url, self.station["code"], self.as_of, catalogue)
 
+    def staff_name(self, code) -> str:
+        """A worker named as the report's data names them (``domain.personal``: staff by name to their
+        supervisors); the code when the worker is not on the station's staff list, — when there is none."""
+        if code is None or (not isinstance(code, str) and pd.isna(code)):
+            return "—"
+        names = self.ds.staff.set_index("code")["name"]
+        name = names.get(code)
+        return str(name) if isinstance(name, str) and name else str(code)
+
     def actions(self) -> pd.DataFrame:
+        """Every open action item once (those of the last session too): who, by when, its trail and flags."""
         a = self.attention.actions
+        if a.empty:
+            return pd.DataFrame()
         status = a["status"].where(~a["overdue"], "逾期 " + a["days_overdue"].fillna(0).astype(int).astype(str) + " 天")
-        return pd.DataFrame({"督导记录": a["code"], "督导日期": a["date"], "督导者": a["supervisor"], "行动项": a["action"],
-                             "期限": a["due"], "状态": status,
-                             "来源": a["last_session"].map({True: "上次督导", False: "以往督导"})})
+        return pd.DataFrame({"行动项编号": a["code"], "行动项": a["action"], "责任人": a["owner_code"].map(self.staff_name),
+                             "提出": [f"{d:%Y-%m-%d} {s}" for d, s in zip(a["date"], a["supervisor"].fillna(""))],
+                             "期限": a["due"], "状态": status, "经过": a["trail"].map(_trail),
+                             "标记": a["flags"].map("、".join)})
 
     def agenda(self) -> pd.DataFrame:
+        """The agenda, one line per item: what, and in one line what it is about (the report's section has it all)."""
         ag = self.attention.agenda
         return pd.DataFrame({"序号": range(1, len(ag) + 1), "优先级": ag["level"], "议题": ag["topic"],
-                             "内容": ag["item"]})
+                             "内容": ag["what"],
+                             "涉及": [supervision.refs_text(k, t) for k, t in zip(ag["keys"], ag["topic"])]})
 
     # -- the supervision cycle: since the last session, caseload (``supervision_cycle``) ----------------------
 
@@ -242,14 +258,24 @@ class StationReport:
             if len(o) else pd.DataFrame()
 
     def since_actions(self) -> pd.DataFrame:
-        """The action items the last session set or reviewed: their status then, now, and the whole trail."""
+        """The action items the last session set or reviewed that are closed now (done or cancelled): the open
+        ones are listed once, in 八、督导行动项."""
         a = self.since_last.actions
+        a = a[~a["status"].isin(ACTION_OPEN)] if not a.empty else a
         if a.empty:
             return pd.DataFrame()
-        trail = a["trail"].map(lambda t: " → ".join(f"{s}（{d:%m-%d}）" for d, s in t))
-        return pd.DataFrame({"行动项编号": a["code"], "行动项": a["action"], "责任人": a["owner_code"], "期限": a["due"],
-                             "上次督导时": a["status_then"], "现在": a["status"], "经过": trail,
-                             "标记": a["flags"].map("、".join)})
+        return pd.DataFrame({"行动项编号": a["code"], "行动项": a["action"], "责任人": a["owner_code"].map(self.staff_name),
+                             "期限": a["due"], "上次督导时": a["status_then"], "现在": a["status"],
+                             "经过": a["trail"].map(_trail)})
+
+    def since_actions_note(self) -> str:
+        """How many of the last session's action items are still open (they are in 八)."""
+        a = self.since_last.actions
+        if a.empty:
+            return ""
+        still = int(a["status"].isin(ACTION_OPEN).sum())
+        return (f"上次督导提出或复核了 {len(a)} 项行动项：{len(a) - still} 项此后已完成或取消（下表），"
+                f"{still} 项仍未完成（见八、督导行动项）。")
 
     def write_record_workbook(self, path) -> Path | None:
         """The pre-filled 督导记录 workbook of the station's coming session, from this report's agenda
@@ -289,3 +315,8 @@ def build(db_url: str | None, station: str, as_of, period: str = "month", unmask
     att = supervision.station_attention(wb.ds, station, as_of, results=results, evaluation=evaluation,
                                         worsened=wb.worsened_pairs(), missing_post=wb.missing_post_pairs())
     return StationReport(wb.ds, row, project, as_of, period, wb.masked, results, att, db_url, max_open_cases)
+
+
+def _trail(trail) -> str:
+    """An action item's statuses over the sessions that reviewed it: 未开始（08-16）→ 进行中（09-18）."""
+    return " → ".join(f"{s}（{d:%m-%d}）" for d, s in trail) if isinstance(trail, list) else ""
