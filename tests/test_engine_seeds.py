@@ -7,9 +7,8 @@ Jan–Jun have ended, and so have Q1 and Q2.
 
 from __future__ import annotations
 
-import math
-
 import datetime as dt
+import math
 
 import pytest
 from engine_builders import D, dataset, person, project, row, service

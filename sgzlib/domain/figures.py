@@ -104,15 +104,17 @@ def percent(share) -> str:
     return "—" if share is None or pd.isna(share) else text(100 * float(share), "%", "down") + "%"
 
 
-def result_figures(frame: pd.DataFrame) -> pd.DataFrame:
+def result_figures(frame: pd.DataFrame, cells: bool = True) -> pd.DataFrame:
     """``frame`` (indicator results: actual, target, expected and unit) with each figure rounded by the rule:
-    实际 down, 目标 to the nearest step, 截至评估日应达 up, each at its row's unit (whole numbers as integers)."""
+    实际 down, 目标 to the nearest step, 截至评估日应达 up, each at its row's unit. ``cells``: whole numbers as
+    ``int`` (for tables, CSV and xlsx); else float columns (for analysis)."""
     out = frame.copy()
     units = out["unit"].to_numpy(dtype=object) if "unit" in out else None
     for column, how in (("actual", down), ("target", nearest), ("expected", up)):
         if column in out:
             values = out[column].to_numpy(dtype=float)
-            out[column] = _as_cells(how(values, units if units is not None else [None] * len(values)))
+            rounded = how(values, units if units is not None else [None] * len(values))
+            out[column] = _as_cells(rounded) if cells else rounded
     return out
 
 

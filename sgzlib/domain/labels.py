@@ -176,3 +176,46 @@ CASELOAD_HEADERS = {
     "open_cases": "在案个案", "active_groups": "在开展小组", "sessions_month": "本月服务节次",
     "stalled_cases": "停滞个案", "overdue_records": "逾期文书", "overloaded": "个案过多",
 }
+
+# -- the analysis API's frames (``sgzlib.api``): the Chinese label each column carries -------------------------------
+# A frame of ``Workbench`` keeps its English column names (code uses them) and carries these labels in
+# ``frame.attrs["sgz_labels"]``; JupyterLab shows them as the headers (the English name on hover). Ledger tables
+# carry their sheet's headers (``schema``). ``API_LABELS_OF`` holds what a column means in one kind of frame.
+API_LABELS = {
+    **RESULT_HEADERS, **EXPLAIN_HEADERS, **CASELOAD_HEADERS,
+    "case_sessions_month": "本月个案服务节次", "group_sessions_month": "本月小组活动节次",
+    "month": "月份", "month_end": "月末", "station": "站点", "rank": "排名", "indicators": "指标数",
+    "good_share": "达标及进度正常占比", "good": "达标及进度正常占比",
+    "beneficiary_code": "对象编码", "beneficiary_name": "服务对象", "scale": "量表", "scale_name": "量表名称",
+    "work_type": "服务方式", "case_code": "个案编号", "group_code": "小组编号", "pre_date": "前测日期", "pre": "前测",
+    "post_date": "后测日期", "post": "后测", "change": "后测减前测", "improvement": "改善值", "rci": "可靠变化指数",
+    "rci_class": "可靠变化", "rci_note": "可靠变化说明", "n": "配对人数", "mean_improvement": "平均改善",
+    "median_improvement": "改善中位数", "t": "配对 t", "p_t": "t 检验 p", "w": "Wilcoxon W", "p_w": "Wilcoxon p",
+    "p_w_method": "Wilcoxon 方法", "d_z": "效应量 dz", "r_rb": "效应量 r", "improved": "可靠改善",
+    "unchanged": "无可靠变化", "deteriorated": "可靠恶化", "rci_unavailable": "RCI 无法计算", "worse_raw": "得分变差",
+    "ci_low": "95%置信区间下限", "ci_high": "95%置信区间上限", "improved_share": "可靠改善比例", "ended": "服务结束日",
+    "days_since_end": "结束后天数", "reason": "原因", "worker_code": "负责社工", "stage": "阶段", "opened": "接案日期",
+    "sessions": "节次", "days_idle": "无进展天数", "open_days": "开案天数", "risk": "风险", "counted": "是否计入",
+    "count_reason": "不计入原因", "not_counted": "不计入", "stalled": "停滞", "missing_any": "文书缺失",
+    "high_risk": "高风险", "open_too_long": "开案过久", "flags": "关注原因", "missing": "缺少的文书",
+    "urgency": "紧急程度", "leader_code": "带领社工", "counted_sessions": "有效节次", "needed": "尚缺节次",
+    "short_sessions": "签到不足的节次", "why": "原因", "kind": "问题", "record": "记录", "date": "日期",
+    "detail": "说明", "supervisor": "督导者", "topic": "议题", "action": "行动项", "due": "期限",
+    "overdue": "已逾期", "days_overdue": "逾期天数", "last_session": "上次督导提出", "owner_code": "责任人编码",
+    "carried_over": "延续次数", "trail": "经过", "closed": "结案日期", "close_reason": "结案原因",
+    "referral_to": "转介去向", "days_assessed": "接案到预估（天）", "days_planned": "接案到计划（天）",
+    "days_first_session": "接案到首次服务（天）", "days_evaluated": "接案到评估（天）", "days_closed": "接案到结案（天）",
+    "is_closed": "已结案", "days_observed": "观察天数", "median_days": "中位数（天）", "mean_days": "平均（天）",
+    "group": "分组", "days": "天数", "at_risk": "仍在观察", "censored": "删失", "still_open": "仍未结案比例",
+    "cases": "个案数", "share": "占比", "previous_case": "上一个案", "previous_closed": "上一个案结案日期",
+    "previous_close_reason": "上一个案结案原因", "days_between": "间隔天数", "group_name": "小组名称", "seq": "节次",
+    "attendance": "签到人数", "first_attendance": "首节人数", "share_of_first": "占首节比例",
+    "change_from_previous": "比上节增减", "last_attendance": "末节人数", "dropoff": "流失人数",
+    "dropoff_share": "流失比例", "biggest_drop_seq": "流失最多的节次", "biggest_drop": "该节减少人数",
+}
+API_LABELS_OF = {
+    "cases": {"code": "个案编号", "sessions": "服务节次"}, "groups": {"code": "小组编号", "name": "小组名称",
+                                                              "sessions": "活动节次"},
+    "actions": {"code": "行动项编号", "date": "提出日期"}, "durations": {"n": "个案数"},
+    "curve": {"closed": "结案数"}, "dropoff": {"sessions": "节数"},
+}
