@@ -107,6 +107,29 @@ def chromium():
     return CHROMIUM
 
 
+def _program(name: str, why: str) -> str:
+    """The path of a program the test needs: skipped locally when missing, a failure in CI."""
+    path = shutil.which(name)
+    if path is None:
+        if IN_CI:
+            pytest.fail(f"CI 中必须安装 {name}：{why}测试不能跳过")
+        pytest.skip(f"未安装 {name}，跳过{why}测试")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pdftotext():
+    """poppler-utils' pdftotext (the text of a PDF as a reader would copy it)."""
+    return _program("pdftotext", "PDF 文字")
+
+
+@pytest.fixture(scope="session")
+def libreoffice():
+    """LibreOffice, to print a workbook as Excel or WPS would (headless, to PDF)."""
+    path = shutil.which("libreoffice") or shutil.which("soffice")
+    return path or _program("libreoffice", "工作簿打印")
+
+
 @pytest.fixture(scope="session")
 def output_dir():
     """Where tests keep artefacts a person may want to look at (screenshots, reports)."""

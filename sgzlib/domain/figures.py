@@ -11,7 +11,7 @@ numbers from here, so one figure reads the same everywhere (``docs/counting-rule
 - **实际 is rounded down**: 99.96 % of the roster reads 99.9 %, never 100 % before it is. Compared with an
   expected value on the same grid, the rounded figures give the same status as the exact ones.
 - Other figures (targets, averages) are rounded to the nearest step.
-- Written without trailing zeros (83.3, 100, 6000); an amount that is not whole keeps two decimals (1234.50).
+- Written without trailing zeros (83.3, 100, 6000, 1234.5).
 
 Nothing here knows about indicators or reports: plain numbers and units in, numbers and text out.
 """
@@ -89,7 +89,7 @@ def text(value, unit=None, how: str = "nearest") -> str:
     if float(rounded).is_integer():
         return f"{int(rounded)}"
     decimals = 2 if step(unit) < 0.1 else 1
-    return f"{rounded:.{decimals}f}"
+    return f"{rounded:.{decimals}f}".rstrip("0").rstrip(".")
 
 
 def share_text(part, whole) -> str:
@@ -130,9 +130,9 @@ def _as_cells(values: np.ndarray) -> np.ndarray:
 
 
 def xlsx_format(unit) -> str:
-    """The Excel number format of a figure in ``unit``: 0, 0.0 or 0.00."""
-    s = step(unit)
-    return "0" if s == 1.0 else "0.0" if s == 0.1 else "0.00"
+    """The Excel number format of a figure in ``unit`` (already rounded by the rule): whole things ``0``, others
+    ``General`` (83.3, 100, 6000: written as ``text`` writes them, without trailing zeros)."""
+    return "0" if step(unit) == 1.0 else "General"
 
 
 def cell(value, unit=None, how: str = "nearest"):

@@ -11,6 +11,7 @@ less than ``MIN_PRINT_SCALE`` (9 pt from the 11 pt default font).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import numbers
 
 import numpy as np
@@ -25,11 +26,13 @@ THIN = Side(style="thin", color="A6A6A6")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 INTEGER, DECIMAL, DATE = "0", "0.00", "yyyy-mm-dd"
 MIN_WIDTH, MAX_WIDTH = 6, 50
-# A4 landscape less 0.4" margins prints about 138 character widths of the default font at 100 %; at 82 %
-# (11 pt → 9 pt) about 168. Wider sheets have their long text columns narrowed (they wrap) to this total.
+# A4 landscape less 0.4" margins prints about 110 character widths of the default font at 100 % (measured
+# through LibreOffice); at 82 % (11 pt → 9 pt) about 134. Wider sheets have their text columns narrowed
+# (they wrap) to this total.
 MIN_PRINT_SCALE = 0.82
-PRINT_WIDTH = int(138 / MIN_PRINT_SCALE)
-NARROWEST_TEXT = 14  # a wrapped text column is never narrowed below this
+PRINT_WIDTH = int(106 / MIN_PRINT_SCALE)  # 129: a little under the measured 110, for LibreOffice's whole-percent scales
+NARROWEST_TEXT = 8  # a wrapped text column is never narrowed below this
+NUMBER_HEADER = 6  # a number column's header wraps at this width (a number needs less)
 CREATOR = "sgz 社工站督导与个案分析工作台"
 
 
@@ -75,24 +78,46 @@ def write_table(ws, frame: pd.DataFrame, header_row: int = 1, formats: dict[str,
                 cell.fill = fills[name]
     last = header_row + len(frame)
     chosen = {name: widths.get(name) or column_width(name, frame[name]) for name in columns}
-    for name, width in _fit(chosen, set(widths) | _text_columns(frame)).items():
+    for name, width in _fit(chosen, (set(widths) & set(columns)) | _text_columns(frame)).items():
         ws.column_dimensions[get_column_letter(columns.index(name) + 1)].width = width
+    _row_heights(ws, frame, header_row)
     ws.auto_filter.ref = f"A{header_row}:{get_column_letter(len(columns))}{max(last, header_row)}"
     ws.freeze_panes = ws.cell(header_row + 1, 1)
     print_setup(ws, header_row)
     return last
 
 
+LINE_POINTS = 15  # one line of the default 11 pt font
+
+
+def _row_heights(ws, frame: pd.DataFrame, header_row: int) -> None:
+    """Each row as tall as its longest wrapped text needs: Excel, WPS and LibreOffice do not grow a row to its
+    wrapped text by themselves when printing a file they did not lay out, and a name would be cut."""
+    letters = [get_column_letter(j) for j in range(1, len(frame.columns) + 1)]
+    rows = [tuple(str(c) for c in frame.columns), *frame.itertuples(index=False)]
+    for i, values in enumerate(rows, header_row):
+        lines = 1
+        for letter, value in zip(letters, values):
+            if isinstance(plain(value), str):
+                width = max(1.0, (ws.column_dimensions[letter].width or MIN_WIDTH) - 0.5)
+                lines = max(lines, sum(math.ceil(max(1, text_width(part)) / width) for part in value.split("\n")))
+        if lines > 1:
+            ws.row_dimensions[i].height = LINE_POINTS * lines
+
+
 def _text_columns(frame: pd.DataFrame) -> set[str]:
     return {c for c in frame.columns if number_format(frame[c]) is None}
 
 
+KEPT_WIDE = {"指标": 20, "说明": 18}  # the indicator's name and its note are narrowed last, never below this
+
+
 def _fit(widths: dict[str, float], wrapping: set[str]) -> dict[str, float]:
     """Narrow the widest wrapping text columns until the sheet is at most ``PRINT_WIDTH`` wide (or they are
-    all at ``NARROWEST_TEXT``)."""
+    all at ``NARROWEST_TEXT``; a column of ``KEPT_WIDE`` at its own floor)."""
     widths = dict(widths)
     while sum(widths.values()) > PRINT_WIDTH:
-        wide = [c for c in wrapping if widths[c] > NARROWEST_TEXT]
+        wide = [c for c in wrapping if widths[c] > KEPT_WIDE.get(c, NARROWEST_TEXT)]
         if not wide:
             break
         widest = max(wide, key=lambda c: widths[c])
@@ -111,6 +136,7 @@ def print_setup(ws, header_row: int) -> None:
     ws.print_options.gridLines = False
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.oddFooter.center.text = "第 &P 页 / 共 &N 页"
+    ws.oddFooter.center.size = 12  # 9 pt or more once the sheet is scaled to the page
 
 
 def number_format(values: pd.Series) -> str | None:
@@ -130,13 +156,18 @@ def column_width(name: str, values: pd.Series) -> float:
     """A width that shows the header and typical values without wasting the page."""
     shown = [text_width(_shown(v)) for v in values.head(200) if plain(v) is not None]
     body = sorted(shown)[int(0.9 * (len(shown) - 1))] if shown else 0
-    header = min(text_width(str(name)), 16)
+    header = min(text_width(str(name)), 16 if number_format(values) is None else NUMBER_HEADER)
     return float(max(MIN_WIDTH, min(MAX_WIDTH, max(body, header) + 2)))
 
 
 def _shown(value) -> str:
+    """About what a cell shows: a date as 2025-10-31, a number with at most three decimals (its format's)."""
     value = plain(value)
-    return f"{value:%Y-%m-%d}" if isinstance(value, dt.date) else str(value)
+    if isinstance(value, dt.date):
+        return f"{value:%Y-%m-%d}"
+    if isinstance(value, float):
+        return f"{value:.3f}".rstrip("0").rstrip(".")
+    return str(value)
 
 
 def plain(value):
