@@ -175,7 +175,7 @@ def _indicator_changes(ds, station, prev, when, before, after) -> pd.DataFrame:
         rows = results[results["period"] == PERIOD_WHOLE]
         if "station_code" in rows:
             rows = rows[rows["station_code"].isin(ds.descendants(station))]
-        return rows[["indicator_id", "indicator_name", "unit", "status", "actual", "expected", "target"]]
+        return rows.reindex(columns=["indicator_id", "indicator_name", "unit", "status", "actual", "expected", "target"])
 
     b, a = whole(before, prev), whole(after, when)
     both = b.merge(a, on=["indicator_id", "indicator_name", "unit"], suffixes=("_before", "_after"))

@@ -156,7 +156,7 @@ def table(ev, periods: bool = False, scheme=None) -> str:
             summary = block[block["period"] == PERIOD_WHOLE]
             tally = summary["status"].value_counts()
             tier_text = f"（{tier}）" if isinstance(tier, str) else ""
-            lines += ["", f"项目 {code}  {station}  指标清单 {cat}{tier_text}",
+            lines += ["", f"项目 {code}  {station}  指标清单 {catalogue_title(cat)}{tier_text}",
                       "  " + "  ".join(f"{s} {tally.get(s, 0)}" for s in STATUS_ORDER)
                       + _total_text(scores, code, cat, scheme)]
             shown = block.assign(indicator_id=block["indicator_id"].where(block["period"] == PERIOD_WHOLE,
@@ -172,7 +172,7 @@ def _total_text(scores, project: str, catalogue: str, scheme) -> str:
     if scheme is None:
         return ""
     if catalogue != scheme.catalogue:
-        return f"  （评分细则只适用于指标清单 {scheme.catalogue}，本项目不计分）"
+        return f"  （评分细则只适用于指标清单「{catalogue_title(scheme.catalogue)}」，本项目不计分）"
     mine = scores[scores["project_code"] == project]
     return f"  得分 {mine['score'].sum():.1f} / {mine['points'].sum():g}"
 

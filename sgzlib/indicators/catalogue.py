@@ -171,9 +171,9 @@ def indicator_labels(rows: pd.DataFrame) -> pd.Series:
     """The chart label (number and short name, ``Indicator.label``) of each row of indicator results (columns
     catalogue, indicator_id and indicator_name); a catalogue that is not shipped gets derived short names."""
     cats = rows["catalogue"] if "catalogue" in rows else pd.Series("", index=rows.index)
-    return pd.Series([_labels_of(str(c)).get(i) or f"{i} {derive_short(n)}"
-                      for c, i, n in zip(cats, rows["indicator_id"], rows["indicator_name"])],
-                     index=rows.index, dtype=object)
+    ids = rows["indicator_id"] if "indicator_id" in rows else pd.Series(None, index=rows.index, dtype=object)
+    return pd.Series([_labels_of(str(c)).get(i) or " ".join(filter(None, [i, derive_short(n)]))
+                      for c, i, n in zip(cats, ids, rows["indicator_name"])], index=rows.index, dtype=object)
 
 
 # -- loading -------------------------------------------------------------------
