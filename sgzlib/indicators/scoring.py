@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..domain import labels
 from ..errors import DefinitionError, NotFoundError, Problem
 from .catalogue import load_catalogue
 
@@ -44,7 +45,7 @@ TO_VERIFY = {
 }
 SCHEME_FIELDS = {"title", "catalogue", "source", "to_verify", "indicators"}
 ITEM_FIELDS = {"id", "points", "credit", "steps"}
-MET, TO_VERIFY_STATUS = "达标", "待核验"
+MET, TO_VERIFY_STATUS = labels.MET, labels.TO_VERIFY
 SCORE_COLUMNS = ["project_code", "indicator_id", "points", "credit", "score", "rule"]
 
 
