@@ -2,8 +2,13 @@
 # Start it with `make hub` (or `jupyterhub -f deploy/jupyterhub_config.py`); settings come from the environment:
 #
 #   SGZ_HUB_ACCESS        the `sgz access` file (users and their login roles), applied with `sgz access apply`
-#   SGZ_HUB_PASSWORDS     YAML file `login: password` for PasswordFileAuthenticator (replace it, see README)
+#   SGZ_HUB_PASSWORDS     YAML file `login: argon2 hash` for PasswordFileAuthenticator (`sgz hub password`;
+#                         or replace it by PAM, LDAP or OAuth, see README)
+#   SGZ_HUB_PGPASS        pgpass file of every login's database password, mode 600, read by the Hub only:
+#                         each spawn gets its own user's lines in a pgpass file of its own
 #   SGZ_HUB_DATABASE_URL  PostgreSQL URL; each user's server uses it with the user name set to their login
+#   SGZ_HUB_SPAWNER       simple (default: every server as this system account) or system (one system account
+#                         per login, the Hub run as root: LocalProcessSpawner)
 #   SGZ_HUB_IP, SGZ_HUB_PORT          where browsers reach the Hub (default 127.0.0.1:8000)
 #   SGZ_HUB_API_PORT, SGZ_HUB_PROXY_API_PORT   the Hub's and the proxy's internal ports (default 8081, 8001)
 #   SGZ_HUB_STATE_DIR     the Hub's own database and cookie secret (default deploy/state)
@@ -32,10 +37,15 @@ def required(name: str) -> str:
 access_file = required("SGZ_HUB_ACCESS")
 database_url = required("SGZ_HUB_DATABASE_URL")
 password_file = required("SGZ_HUB_PASSWORDS")
+pgpass_store = required("SGZ_HUB_PGPASS")
+spawner = env.get("SGZ_HUB_SPAWNER", "simple")
 try:
     users = hub.logins(access_file)
     user_urls = {login: hub.user_database_url(database_url, login) for login in users}
     hub.read_passwords(password_file, users)  # checked now, not at the first login
+    hub.read_pgpass(pgpass_store, users)
+    if spawner not in ("simple", "system"):
+        raise SgzError(f"SGZ_HUB_SPAWNER 应为 simple 或 system，而不是「{spawner}」")
 except SgzError as exc:
     sys.exit(f"多用户看板未启动：{exc}")
 state = Path(env.get("SGZ_HUB_STATE_DIR", DEPLOY / "state"))
@@ -61,16 +71,23 @@ c.PasswordFileAuthenticator.password_file = password_file
 c.Authenticator.allowed_users = set(users)
 c.Authenticator.admin_users = set()
 
-# Each user's server: the sgz Voila, as this same OS user, with the user's own database role.
-c.JupyterHub.spawner_class = "simple"
+# Each user's server: the sgz Voila with the user's own database role and only that role's password (a pgpass
+# file written for the spawn from the Hub's store, removed when it stops). "simple": as this same system account;
+# "system": as the system account named like the login (the Hub runs as root; LocalProcessSpawner).
+c.JupyterHub.spawner_class = "simple" if spawner == "simple" else "localprocess"
+system = spawner == "system"
+c.Spawner.pre_spawn_hook = hub.pre_spawn(pgpass_store, state, users, system)
+c.Spawner.post_stop_hook = hub.post_stop(state, system)
 c.Spawner.cmd = [sys.executable, "-m", "sgzlib.dashboards.hub"]
 c.Spawner.args = []
 c.Spawner.default_url = "/voila/render/progress.ipynb"
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.SimpleLocalProcessSpawner.home_dir_template = str(state / "users" / "{username}")
+# Nothing of the Hub's own credentials passes on (no PGPASSFILE, PGPASSWORD, SGZ_HUB_PGPASS, SGZ_HUB_PASSWORDS).
 c.Spawner.env_keep = ["PATH", "PYTHONPATH", "LANG", "LC_ALL", "JUPYTER_PATH", "JUPYTER_DATA_DIR", "IPYTHONDIR",
-                      "PGPASSFILE", hub.POOL_ENV, hub.LOG_LEVEL_ENV, hub.HOST_NAMES_ENV, "SGZ_DASHBOARD_AS_OF",
+                      hub.POOL_ENV, hub.LOG_LEVEL_ENV, hub.HOST_NAMES_ENV, "SGZ_DASHBOARD_AS_OF",
                       "SGZ_DASHBOARD_MAX_KERNELS", "SGZ_DASHBOARD_QUEUE_SECONDS"]
-c.Spawner.environment = {"SGZ_DATABASE_URL": lambda spawner: user_urls[spawner.user.name]}
+c.Spawner.environment = {"SGZ_DATABASE_URL": lambda spawner: user_urls[spawner.user.name],
+                         "PGPASSFILE": lambda spawner: str(hub.pgpass_path(state, spawner.user.name, system))}
 # Idle servers are not culled by the Hub; Voila stops the kernels of closed pages itself.

@@ -227,9 +227,9 @@ def test_sql_masking_follows_the_python_rules(district, demo_ds):
             got = [r[0] for r in conn.execute(f"SELECT {fn}(v) FROM unnest(%s::text[]) WITH ORDINALITY u(v, i) "
                                               "ORDER BY i", (values,))]
             assert got == [rule(v) for v in values], fn
-        text = conn.execute("SELECT sgz_mask_text(%s, ARRAY['张小三'])",
+        text = conn.execute("SELECT sgz_mask_text(%s, '{\"张小三\": true}'::jsonb, '张', ARRAY[3], NULL)",
                             ("张小三来电13812345678，身份证150702199003071234，座机0471-1234567",)).fetchone()[0]
-    assert text == "张*三来电138****5678，身份证150702********1234，座机****4567"
+    assert text == "张*三来电138****5678，身份证150702************，座机*******4567"
 
 
 @pytest.mark.postgres

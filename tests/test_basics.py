@@ -66,7 +66,9 @@ def test_vocab_synonyms(name, value, expected):
     (privacy.mask_name, "欧阳小明", "欧**明"),
     (privacy.mask_phone, "13812341234", "138****1234"),
     (privacy.mask_phone, "138-1234-1234", "138****1234"),
-    (privacy.mask_id_number, "15070219900307123X", "150702********123X"),
+    (privacy.mask_phone, "138*1234*5678", "138****5678"),  # a star inside: masked by its digits all the same
+    (privacy.mask_phone, "138****5678", "138****5678"),  # already masked: kept
+    (privacy.mask_id_number, "15070219900307123X", "150702************"),
 ])
 def test_masking(fn, value, expected):
     assert fn(value) == expected

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import psutil
 import pytest
@@ -36,7 +37,13 @@ def demo_url(tmp_path_factory, demo_ds):
     return url
 
 
-def _request(port: int, path: str, method: str = "GET", host: str | None = None, timeout: float = 240):
+TOKEN = f"t-{uuid.uuid4().hex}"  # the servers of this module's tests are started with it
+
+
+def _request(port: int, path: str, method: str = "GET", host: str | None = None, timeout: float = 240,
+             token: str | None = TOKEN):
+    if token:
+        path += ("&" if "?" in path else "?") + f"token={token}"
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     conn.request(method, path, headers={"Host": host or f"127.0.0.1:{port}"})
     resp = conn.getresponse()
@@ -92,7 +99,10 @@ def test_signal_stops_server_and_kernels_without_traceback(demo_url, tmp_path, s
             proc.kill()
     stderr = (tmp_path / "err.txt").read_text("utf-8")
     assert "Traceback" not in stderr, stderr
-    assert "看板已停止" in (tmp_path / "out.txt").read_text("utf-8")
+    printed = (tmp_path / "out.txt").read_text("utf-8")
+    assert "看板已停止" in printed
+    # the address printed carries the token (as Jupyter prints it): 24 random bytes, url-safe
+    assert re.search(rf"在浏览器中打开（地址中带令牌，请勿外传）：http://127\.0\.0\.1:{port}/\?token=[\w-]{{32}}\n", printed)
     deadline = time.monotonic() + 10  # the kernels end a moment after the server: wait for that, not a fixed second
     while time.monotonic() < deadline and _alive(family):
         time.sleep(0.1)
@@ -112,7 +122,7 @@ async def _talk_to_kernel(port: int, kernel_id: str, hold: float = 0.0) -> dict:
     """Send what a hostile page might (shutdown, interrupt, execute), then ask for the kernel's info."""
     from tornado.websocket import websocket_connect
 
-    ws = await websocket_connect(f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?session_id=t")
+    ws = await websocket_connect(f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?session_id=t&token={TOKEN}")
     ws.write_message(_ws_message("shutdown_request", "control", {"restart": False}))
     ws.write_message(_ws_message("interrupt_request", "control"))
     ws.write_message(_ws_message("execute_request", "shell", {"code": "import os; os._exit(3)", "silent": False}))
@@ -138,7 +148,7 @@ def test_foreign_host_refused_and_page_cannot_stop_or_run_code_in_its_kernel(dem
 
     port = free_port()
     srv = DashboardServer(demo_url, port=port, pool_size=0, max_kernels=1, queue_seconds=20, cull_seconds=600,
-                          host_names=("sgz.example.org",), log_path=tmp_path / "voila.log")
+                          host_names=("sgz.example.org",), log_path=tmp_path / "voila.log", token=TOKEN)
     with srv:
         status, body = _request(port, "/", host="evil.example")
         assert status == 403 and "拒绝访问" in body
@@ -178,7 +188,7 @@ def test_kernel_cap_queues_then_frees_a_closed_page_and_culls_idle_kernels(demo_
     queue, hold = 10, 16
     assert hold >= voila_main.EVICT_IDLE
     srv = DashboardServer(demo_url, port=port, pool_size=0, max_kernels=1, queue_seconds=queue, cull_seconds=10,
-                          log_path=tmp_path / "voila.log")
+                          log_path=tmp_path / "voila.log", token=TOKEN)
     with srv:
         status, page = _request(port, "/voila/render/cases.ipynb")
         assert status == 200
@@ -328,3 +338,38 @@ def test_fill_line_runs_one_fill_at_a_time_and_a_wanted_dashboard_first():
 
     # progress jumps the line once cases' running fill is done; the others keep their order
     assert asyncio.run(run()) == ["cases.ipynb", "progress.ipynb", "outcomes.ipynb", "cases.ipynb"]
+
+
+def test_every_page_and_kernel_needs_the_token(demo_url, tmp_path):
+    import asyncio
+
+    from tornado.httpclient import HTTPClientError
+    from tornado.websocket import websocket_connect
+
+    port = free_port()
+    srv = DashboardServer(demo_url, port=port, pool_size=0, max_kernels=2, cull_seconds=600,
+                          log_path=tmp_path / "voila.log", token=TOKEN)
+    with srv:
+        assert srv.url == f"http://127.0.0.1:{port}/?token={TOKEN}"
+        assert srv.page_url("cases") == f"http://127.0.0.1:{port}/voila/render/cases.ipynb?token={TOKEN}"
+        for path in ("/", "/voila/render/cases.ipynb"):  # no token: to the login page, nothing rendered
+            status, body = _request(port, path, token=None)
+            assert status == 302 and "kernelId" not in body
+        status, body = _request(port, "/login", token=None)
+        assert status == 200 and "看板需要令牌" in body and "password" in body
+        assert _request(port, "/voila/render/cases.ipynb", token="not-the-token")[0] == 302
+        status, page = _request(port, "/voila/render/cases.ipynb")
+        assert status == 200
+        kernel_id = re.search(r'"kernelId": "([0-9a-f-]+)"', page).group(1)
+        assert _request(port, f"/api/kernels/{kernel_id}", token=None)[0] == 403
+        assert _request(port, f"/voila/api/shutdown/{kernel_id}", method="POST", token=None)[0] == 403
+
+        async def connect_without_token():
+            await websocket_connect(f"ws://127.0.0.1:{port}/api/kernels/{kernel_id}/channels?session_id=t")
+
+        with pytest.raises(HTTPClientError) as refused:
+            asyncio.run(connect_without_token())
+        assert refused.value.code == 403
+        # the token is not handed down to the kernels (they run the notebooks, never need it)
+        [kernel] = _kernels(srv.process.pid)
+        assert b"JUPYTER_TOKEN" not in Path(f"/proc/{kernel.pid}/environ").read_bytes()

@@ -56,10 +56,55 @@ def test_voila_environment_carries_the_kernel_cap_queue_and_host_names():
 @pytest.mark.parametrize("kwargs, message", [
     ({"max_kernels": 3, "pool_size": 1}, "上限至少应为 4"),  # 3 dashboards × 1 pool kernel + 1 visit
     ({"host_names": ("evil/host",)}, "主机名无效"),
+    ({"host_names": ("sgz.example.org",), "no_token": True}, "--no-token 只能用于只在本机 127.0.0.1 上打开的看板"),
 ])
 def test_server_settings_refused_in_chinese(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         server.DashboardServer("sqlite://", port=server.free_port(), **kwargs)
+
+
+def test_the_token_reaches_voila_through_its_environment_never_its_command_line():
+    srv = server.DashboardServer("sqlite://", port=server.free_port(), token="s3cret-token")
+    assert srv.env["JUPYTER_TOKEN"] == "s3cret-token" and not any("s3cret" in a for a in srv.argv)
+    assert {"--Voila.auto_token=True",
+            "--Voila.identity_provider_class=sgzlib.dashboards.voila_main.TokenIdentityProvider"} <= set(srv.argv)
+    generated = server.DashboardServer("sqlite://", port=server.free_port())
+    assert len(generated.token) == 32 and generated.url.endswith(f"/?token={generated.token}")  # 24 random bytes
+    open_one = server.DashboardServer("sqlite://", port=server.free_port(), no_token=True)
+    assert open_one.token is None and "JUPYTER_TOKEN" not in open_one.env
+    assert not any("auto_token" in a for a in open_one.argv) and open_one.url.endswith("/")
+    # a token in the caller's own environment never leaks into a server started without one
+    assert "JUPYTER_TOKEN" not in server.voila_env("sqlite://", base={"JUPYTER_TOKEN": "x"})
+
+
+def test_no_token_is_said_in_chinese_on_the_console(monkeypatch, tmp_path, capsys):
+    class FakeServer:
+        def __init__(self, *args, no_token, **kwargs):
+            self.token = None if no_token else "abc"
+            self.url, self.process = "http://127.0.0.1:8866/" + ("" if no_token else "?token=abc"), self
+
+        def page_url(self, name):
+            return self.url
+
+        def start(self):
+            pass
+
+        def wait_ready(self):
+            pass
+
+        def wait(self):
+            raise KeyboardInterrupt
+
+        def stop(self):
+            pass
+
+    monkeypatch.setattr("sgzlib.commands.dashboard.DashboardServer", FakeServer)
+    assert cli.main(["dashboard", "--db", f"sqlite:///{tmp_path / 'sgz.db'}", "--no-token"]) == 0
+    out, err = capsys.readouterr()
+    assert "看板没有令牌（--no-token）" in err and "在浏览器中打开：http://127.0.0.1:8866/\n" in out
+    assert cli.main(["dashboard", "--db", f"sqlite:///{tmp_path / 'sgz.db'}"]) == 0
+    out, err = capsys.readouterr()
+    assert "令牌" not in err and "在浏览器中打开（地址中带令牌，请勿外传）：http://127.0.0.1:8866/?token=abc" in out
 
 
 def test_voila_environment_names_the_database_the_date_and_the_template_folder():
@@ -92,10 +137,12 @@ def test_cli_passes_database_port_date_and_pool_to_the_server(monkeypatch, tmp_p
     seen = {}
 
     class FakeServer:
-        def __init__(self, url, port, as_of, pool_size, cull_seconds, max_kernels, queue_seconds, host_names):
+        def __init__(self, url, port, as_of, pool_size, cull_seconds, max_kernels, queue_seconds, host_names,
+                     no_token):
             seen.update(url=url, port=port, as_of=as_of, pool_size=pool_size, cull_seconds=cull_seconds,
-                        max_kernels=max_kernels, queue_seconds=queue_seconds, host_names=host_names)
-            self.url, self.process = f"http://127.0.0.1:{port}/", self
+                        max_kernels=max_kernels, queue_seconds=queue_seconds, host_names=host_names, no_token=no_token)
+            self.token = "abc"
+            self.url, self.process = f"http://127.0.0.1:{port}/?token=abc", self
 
         def page_url(self, name):
             return self.url + name
@@ -120,7 +167,7 @@ def test_cli_passes_database_port_date_and_pool_to_the_server(monkeypatch, tmp_p
     assert code == 0
     assert seen == {"url": f"sqlite:///{db}", "port": 8877, "as_of": "2025-10-31", "pool_size": 2, "cull_seconds": 45,
                     "max_kernels": 12, "queue_seconds": 30.0, "host_names": ("sgz.example.org", "10.0.0.5"),
-                    "stopped": True}
+                    "no_token": False, "stopped": True}
 
 
 def test_cli_refuses_a_bad_date_in_chinese(capsys):
@@ -329,7 +376,9 @@ def test_caseload_per_social_worker(demo_ds):
                                     & (demo_ds.group_sessions["date"] <= "2025-10-31")
                                     & demo_ds.group_sessions["group_code"].isin(groups["code"])]
     assert load["本月服务节次"].sum() == len(month) + len(gmonth)
-    assert load["社工"].str.contains("*", regex=False).all()  # names masked
+    # the workers by name, as the dataset names them (``domain.personal``: the dashboards' audience sees staff
+    # by name; ``storage.shared_dataset`` masks everyone else before the board gets the data)
+    assert set(load["社工"]) <= set(demo_ds.staff["name"]) and load["社工"].notna().all()
     assert set(load["个案过多"]) <= {"是", "否"}
 
 

@@ -9,15 +9,19 @@ pandas; PostgreSQL's row-level security is what makes the page show only that.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
+from unittest import mock
 from urllib.parse import quote
 
 import pandas as pd
@@ -25,6 +29,7 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from sgzlib import cli
 from sgzlib.dashboards.server import DASHBOARDS, free_port, wait_preheated
 from sgzlib.demo import district as demo
 from sgzlib.errors import ConfigError
@@ -81,10 +86,20 @@ def deployment(needs, pg_url, demo_ds, tmp_path_factory, output_dir):
     engine.dispose()
     passwords = {login: f"pw-{login}-{uuid.uuid4().hex[:6]}" for login in logins.values()}
     password_file = work / "passwords.yaml"
-    password_file.write_text(yaml.safe_dump(passwords), encoding="utf-8")
+    from sgzlib.dashboards import hub as hub_mod
+
+    for login, password in passwords.items():  # as an administrator does it: sgz hub password LOGIN --file …
+        hub_mod.set_password(password_file, login, password)
+    # The database passwords, in the Hub's own store (the test server trusts local connections: any will do).
+    db_passwords = {login: f"db-{uuid.uuid4().hex}" for login in logins.values()}
+    url = sa.engine.make_url(pg_url)
+    pgpass = work / "pgpass"
+    pgpass.write_text("".join(f"{url.host}:{url.port}:{url.database}:{login}:{pw}\n"
+                              for login, pw in db_passwords.items()), encoding="utf-8")
+    pgpass.chmod(0o600)
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT),
-           "SGZ_HUB_ACCESS": str(access_file), "SGZ_HUB_PASSWORDS": str(password_file),
+           "SGZ_HUB_ACCESS": str(access_file), "SGZ_HUB_PASSWORDS": str(password_file), "SGZ_HUB_PGPASS": str(pgpass),
            "SGZ_HUB_DATABASE_URL": base.render_as_string(hide_password=False),
            "SGZ_HUB_PORT": str(port), "SGZ_HUB_API_PORT": str(free_port()),
            "SGZ_HUB_PROXY_API_PORT": str(free_port()), "SGZ_HUB_STATE_DIR": str(work / "state"),
@@ -93,13 +108,14 @@ def deployment(needs, pg_url, demo_ds, tmp_path_factory, output_dir):
     log = open(log_path, "wb")  # noqa: SIM115 (closed below)
     hub = subprocess.Popen([str(Path(sys.executable).parent / "jupyterhub"), "-f", str(DEPLOY / "jupyterhub_config.py")],
                            env=env, cwd=work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
+    hub_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
-        while hub.poll() is None and not processes.answers(f"{url}/hub/login") and time.monotonic() < deadline:
+        while hub.poll() is None and not processes.answers(f"{hub_url}/hub/login") and time.monotonic() < deadline:
             time.sleep(0.5)
         assert hub.poll() is None, f"JupyterHub exited ({hub.returncode}); see {log_path}"
-        yield {"url": url, "logins": logins, "passwords": passwords, "pid": hub.pid}
+        yield {"url": hub_url, "logins": logins, "passwords": passwords, "pid": hub.pid, "db_passwords": db_passwords,
+               "state": work / "state"}
     finally:
         processes.stop_tree(hub, 30, group=True)
         log.close()
@@ -144,15 +160,31 @@ def log_in_and_start_server(browser, deployment, who: str):
     return context, page
 
 
-def wait_for_pools(deployment, login: str) -> None:
-    """Wait until the user's Voila has rendered each dashboard's preheated kernel (as test_dashboards does)."""
+def user_server(deployment, login: str):
+    """The process of ``login``'s Voila server (a child of the Hub)."""
     import psutil
 
     hub = psutil.Process(deployment["pid"])
     mine = [p for p in hub.children(recursive=True)
             if "sgzlib.dashboards.voila_main" in " ".join(p.cmdline()) and f"/user/{login}/" in " ".join(p.cmdline())]
     assert len(mine) == 1, mine
-    wait_preheated(mine[0].pid, len(DASHBOARDS), timeout=240)
+    return mine[0]
+
+
+def wait_for_pools(deployment, login: str) -> None:
+    """Wait until the user's Voila has rendered each dashboard's preheated kernel (as test_dashboards does)."""
+    wait_preheated(user_server(deployment, login).pid, len(DASHBOARDS), timeout=240)
+
+
+def credentials_seen(deployment, login: str) -> tuple[dict, str]:
+    """The environment of ``login``'s server and of its kernels, and the pgpass file it was given."""
+    server = user_server(deployment, login)
+    envs = [server.environ()] + [k.environ() for k in server.children(recursive=True)
+                                 if "ipykernel_launcher" in " ".join(k.cmdline())]
+    assert len(envs) > 1  # its kernels too: they are what connects to the database
+    files = {e.get("PGPASSFILE") for e in envs}
+    assert len(files) == 1 and None not in files, files
+    return envs, Path(files.pop()).read_text(encoding="utf-8")
 
 
 def open_progress(page, deployment, who: str, output_dir) -> None:
@@ -215,13 +247,70 @@ def test_each_user_connects_as_their_own_role_without_anyone_s_password():
         hub.user_database_url("sqlite:///sgz.db", "yl01_worker")
 
 
-def test_the_password_file_is_checked_whole(tmp_path):
+def test_the_password_file_is_checked_whole_and_holds_no_plain_password(tmp_path):
     hub = hub_module()
     path = tmp_path / "passwords.yaml"
-    path.write_text("yl01_worker: short\nstranger: long-enough-1\n", encoding="utf-8")
+    hub.set_password(path, "stranger", "long-enough-1")
+    path.write_text(path.read_text(encoding="utf-8") + "yl01_worker: a-plain-password\n", encoding="utf-8")
     with pytest.raises(ConfigError) as caught:
         hub.read_passwords(path, ["yl01_worker", "yl02_worker"])
-    assert str(caught.value).endswith("「yl01_worker」的密码应为至少 8 个字符的文本；「stranger」不在访问权限文件的用户中")
+    assert str(caught.value).endswith(
+        "「stranger」不在访问权限文件的用户中；「yl01_worker」的密码没有哈希（不能明文保存）："
+        f"请执行 sgz hub password yl01_worker --file {path} 重新设置")
+
+
+def test_passwords_are_kept_as_argon2_hashes_and_checked_against_them(tmp_path):
+    import asyncio
+
+    hub = hub_module()
+    path = tmp_path / "看板密码.yaml"
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), mock.patch("sys.stdin", io.StringIO("correct horse battery\n")):
+        assert cli.main(["hub", "password", "yl01_worker", "--file", str(path), "--stdin"]) == 0
+    hub.set_password(path, "yl02_worker", "another-secret")
+    text = path.read_text(encoding="utf-8")
+    assert "correct horse" not in text and "another-secret" not in text
+    assert text.count("argon2:$argon2id$") == 2 and stat.S_IMODE(path.stat().st_mode) == 0o600
+    with pytest.raises(ConfigError, match="密码至少 8 个字符"):
+        hub.set_password(path, "yl01_worker", "short")
+    auth = hub.PasswordFileAuthenticator(password_file=str(path), allowed_users={"yl01_worker", "yl02_worker"})
+    login = lambda user, pw: asyncio.run(auth.authenticate(None, {"username": user, "password": pw}))  # noqa: E731
+    assert login("yl01_worker", "correct horse battery") == "yl01_worker"
+    assert login("yl01_worker", "another-secret") is None  # the other user's password
+    assert login("yl01_worker", "") is None and login("nobody", "correct horse battery") is None
+
+
+def test_the_database_password_store_is_the_hub_s_own_and_one_line_per_login(tmp_path):
+    hub = hub_module()
+    store = tmp_path / "pgpass"
+    store.write_text("db:5432:sgz:a_user:pa\\:ss\ndb:5432:sgz:b_user:pb\n", encoding="utf-8")
+    store.chmod(0o644)
+    with pytest.raises(ConfigError, match=f"只能由运行 JupyterHub 的账号读取：请执行 chmod 600 {store}"):
+        hub.read_pgpass(store, ["a_user", "b_user"])
+    store.chmod(0o600)
+    assert hub.read_pgpass(store, ["a_user", "b_user"]) == {"a_user": ["db:5432:sgz:a_user:pa\\:ss"],
+                                                             "b_user": ["db:5432:sgz:b_user:pb"]}
+    store.write_text("*:*:*:*:everyone\ndb:5432:sgz:c_user:pc\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        hub.read_pgpass(store, ["a_user", "b_user"])
+    assert "第 1 行的登录名是 *（所有用户共用一个密码）" in str(caught.value)
+    assert "第 2 行的登录名「c_user」不在访问权限文件的用户中" in str(caught.value)
+    assert "没有这些登录名的密码：a_user、b_user" in str(caught.value)
+
+
+def test_each_spawn_gets_its_own_user_s_credentials_and_loses_them_when_it_stops(tmp_path):
+    hub = hub_module()
+    store = tmp_path / "pgpass"
+    store.write_text("db:5432:sgz:a_user:pa\ndb:5432:sgz:b_user:pb\n*:*:*:b_user:pb2\n", encoding="utf-8")
+    store.chmod(0o600)
+    spawner = type("Spawner", (), {"user": type("User", (), {"name": "a_user"})()})()
+    hub.pre_spawn(store, tmp_path / "state", ["a_user", "b_user"])(spawner)
+    given = hub.pgpass_path(tmp_path / "state", "a_user")
+    assert given == tmp_path / "state" / "users" / "a_user" / ".pgpass"
+    assert given.read_text(encoding="utf-8") == "db:5432:sgz:a_user:pa\n"  # b_user's lines: not there
+    assert stat.S_IMODE(given.stat().st_mode) == 0o600 and stat.S_IMODE(given.parent.stat().st_mode) == 0o700
+    hub.post_stop(tmp_path / "state")(spawner)
+    assert not given.exists()
 
 
 @pytest.mark.slow
@@ -242,6 +331,15 @@ def test_two_users_each_see_only_their_stations_on_the_progress_dashboard(deploy
             # the KPI counts the stations the board evaluated: only the user's own
             kpi = page.locator(".sgz-panel-kpis .sgz-kpi[data-label='社工站'] .value").inner_text().strip()
             assert kpi == str(len(expected[who])), who
+        # each user's server and kernels were handed that user's database password, and nobody else's: no
+        # shared pgpass file, no password in the environment, none of the Hub's own stores passed on
+        for who, login in deployment["logins"].items():
+            envs, given = credentials_seen(deployment, login)
+            other = next(p for u, p in deployment["db_passwords"].items() if u != login)
+            assert given.count("\n") == 1 and given.strip().endswith(f":{login}:{deployment['db_passwords'][login]}")
+            for env in envs:
+                assert not {"PGPASSWORD", "SGZ_HUB_PGPASS", "SGZ_HUB_PASSWORDS"} & set(env), who
+                assert other not in "".join(env.values()) and deployment["db_passwords"][login] not in "".join(env.values())
         # a user's page may talk to its widgets only: code sent to the kernel does not run (kernel info does answer)
         worker, worker_page = deployment["logins"]["worker"], pages["worker"][1]
         replies, marker = send_code(worker_page, worker, output_dir)

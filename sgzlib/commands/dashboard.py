@@ -13,6 +13,7 @@ from ..dashboards.server import (
     DEFAULT_CULL_SECONDS,
     DEFAULT_POOL_SIZE,
     DEFAULT_PORT,
+    NO_TOKEN_WARNING,
     DashboardServer,
     absolute_url,
 )
@@ -27,8 +28,8 @@ from . import summary
 def register(sub) -> None:
     p = sub.add_parser(
         "dashboard", help=summary("dashboard"),
-        description="在本机 127.0.0.1 上启动看板服务（Voila），用浏览器打开显示的地址即可。看板只显示图表和筛选控件，"
-                    "不显示也不执行代码；服务对象姓名已遮蔽。按 Ctrl+C 停止。")
+        description="在本机 127.0.0.1 上启动看板服务（Voila），用浏览器打开显示的地址（带令牌 ?token=…）即可。"
+                    "看板只显示图表和筛选控件，不显示也不执行代码；服务对象姓名已遮蔽。按 Ctrl+C 停止。")
     add_db_argument(p)
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"端口（默认 {DEFAULT_PORT}）")
     p.add_argument("--as-of", metavar="日期", help="看板默认的截至日期（默认：正在进行的项目周期内最近一次有记录的日期，与报告和命令行相同）")
@@ -43,6 +44,8 @@ def register(sub) -> None:
                    help=f"页面关闭后，其内核空闲多少秒即停止（默认 {DEFAULT_CULL_SECONDS}）")
     p.add_argument("--host-name", action="append", default=[], metavar="主机名",
                    help="除 127.0.0.1 和 localhost 外，允许访问看板时使用的主机名（可写多次；如经反向代理访问）")
+    p.add_argument("--no-token", action="store_true",
+                   help="不用令牌（本机任何程序和用户都能打开看板；只在一人使用的电脑上、且不用 --host-name 时可以）")
     p.set_defaults(func=run)
 
 
@@ -65,17 +68,20 @@ def run(args) -> int:
         raise ConfigError("--cull-seconds 至少为 10 秒（页面打开后要先连上内核）")
     server = DashboardServer(url, port=args.port, as_of=as_of, pool_size=args.pool_size,
                              cull_seconds=args.cull_seconds, max_kernels=args.max_kernels,
-                             queue_seconds=args.queue_seconds, host_names=tuple(args.host_name))
+                             queue_seconds=args.queue_seconds, host_names=tuple(args.host_name),
+                             no_token=args.no_token)
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         server.start()
         server.wait_ready()
         print(f"看板已启动，数据库：{storage.database_url(args.db)}")
-        print(f"在浏览器中打开：{server.url}")
+        print(f"在浏览器中打开（地址中带令牌，请勿外传）：{server.url}" if server.token else f"在浏览器中打开：{server.url}")
         for d in DASHBOARDS:
             print(f"  {d.title}：{server.page_url(d.path)}")
         if empty:
             print("提示：数据库中还没有站点数据，请先导入台账，或运行 sgz demo 生成演示数据。")
+        if not server.token:
+            print(NO_TOKEN_WARNING, file=sys.stderr)
         print("按 Ctrl+C 停止。", flush=True)
         server.process.wait()
     except (KeyboardInterrupt, _Stop):

@@ -74,7 +74,7 @@ def run(args) -> int:
 
 def run_evaluation(db: str | None, as_of: dt.date | None, station: str | None = None, project: str | None = None):
     """The read model's evaluation of the data in scope, masked, on ``as_of`` (default: the workbench's date)."""
-    wb = open_workbench(db, stations=station, as_of=as_of)
+    wb = open_workbench(db, stations=station, as_of=as_of, output="evaluate")
     if project:
         wb.project_row(project)
         return wb.evaluation(projects=[project])

@@ -7,7 +7,8 @@ from pathlib import Path
 from .. import ledger
 from ..cli import add_db_argument
 from ..domain import schema
-from ..store import access, audit, storage
+from ..domain.personal import audience_of
+from ..store import access, audit, privacy, storage
 from . import summary
 
 
@@ -18,7 +19,8 @@ def register(sub) -> None:
     p.add_argument("out", metavar="OUT.xlsx", help="输出文件")
     p.add_argument("--station", metavar="CODE", help="只导出这个站点及其下属站点（默认导出全部）")
     p.add_argument("--mask", action="store_true",
-                   help="姓名、电话、身份证号脱敏（用于报送；脱敏的工作簿不能再导入）")
+                   help="个人信息脱敏：姓名、电话、身份证号部分隐藏，出生日期只留年份，自由文本中的姓名、号码一并遮蔽"
+                        "（用于报送；脱敏的工作簿不能再导入）")
     add_db_argument(p)
     p.set_defaults(func=run)
 
@@ -34,7 +36,9 @@ def run(args) -> int:
             ("全部站点" if me is None else f"账号 {me.login} 可见的站点")
         audit.record(conn, "export", file_name=Path(args.out).name, stations=stations, masked=mask,
                      detail=source)
-        path = ledger.export_workbook(ds, args.out, mask=mask, source=source)
+        if mask:  # free text scanned for the people of the whole database, not only of the stations exported
+            ds = storage.mask_shared(engine, ds, audience_of("export"), whole=args.station is None)
+        path = ledger.export_workbook(ds, args.out, mask=mask, source=source, people=privacy.People())
     sizes = {t: n for t, n in ds.sizes().items() if n}
     print(f"已导出{source}到 {path}（{'、'.join(f'{schema.TABLE_BY_NAME[t].sheet} {n} 行' for t, n in sizes.items())}）"
           if sizes else f"数据库中没有数据，已写入只有表头的工作簿 {path}")

@@ -70,7 +70,7 @@ def run(args) -> int:
     if args.format == "csv" and view == "all":
         raise ConfigError("CSV 一次只能输出一个视图，请用 --view 指定（summary / worsened / missing-post / …）")
     scale = load_scales().require(args.scale) if args.scale else None
-    wb = open_workbench(args.db, stations=args.station, as_of=as_of)
+    wb = open_workbench(args.db, stations=args.station, as_of=as_of, output="outcomes")
     as_of = wb.as_of
     frames = build_views(wb.ds, as_of, scale.id if scale else None)
     wanted = list(VIEW_TITLES)[:3] if view == "all" else [view]

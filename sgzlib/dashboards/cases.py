@@ -102,13 +102,14 @@ def attention_tables(ds: Dataset, cases: pd.DataFrame, groups: pd.DataFrame, act
 
 
 def caseload_table(ds: Dataset, station: str, as_of: dt.date, district: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Caseload per social worker of the station (``caseload.caseload``, the report's figures), names masked.
+    """Caseload per social worker of the station (``caseload.caseload``, the report's figures); the workers are
+    named as the dashboards' audience shows them (``domain.personal``: by name, the dataset is masked already).
 
     ``district``: ``caseload.caseload`` of several stations on ``as_of`` already computed (the station's rows are used).
     """
     load = caseload.caseload(ds, station, as_of, RULES.cases, RULES.groups) if district is None \
         else of_station(district, station)
-    return caseload.table(load, mask=privacy.mask_name)
+    return caseload.table(load)
 
 
 def masked_names(ds: Dataset) -> pd.Series:
@@ -169,7 +170,7 @@ def case_facts(ds: Dataset, overview_row: pd.Series) -> pd.DataFrame:
     facts = [
         ("服务对象", privacy.mask_name(names.get(c["beneficiary_code"], ""))),
         ("领域", c["domain"]),
-        ("负责社工", privacy.mask_name(staff.get(c["worker_code"], "")) if pd.notna(c["worker_code"]) else ""),
+        ("负责社工", staff.get(c["worker_code"], "") if pd.notna(c["worker_code"]) else ""),
         ("风险等级", c["risk"] if pd.notna(c["risk"]) else "未评"),
         ("当前阶段", c["stage"]),
         ("服务节数", f"{c['sessions']}" + (f"（计入 {int(c['counted_sessions'])}）"

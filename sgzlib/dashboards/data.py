@@ -45,7 +45,7 @@ class Source:
     @property
     def wb(self) -> Workbench:
         if self._wb is None:
-            self._wb = open_workbench(self.url, masked=True, upgrade=False, as_of=fixed_as_of())
+            self._wb = open_workbench(self.url, masked=True, upgrade=False, as_of=fixed_as_of(), output="dashboard")
             release_memory()
         return self._wb
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import secrets
 import socket
 import subprocess
 import sys
@@ -43,6 +44,9 @@ from .voila_main import (
 )
 
 HOST = "127.0.0.1"
+TOKEN_ENV = "JUPYTER_TOKEN"
+NO_TOKEN_WARNING = ("警告：看板没有令牌（--no-token）。这台电脑上的任何程序、任何登录的用户都能打开看板，"
+                    "看到各站点的数据。只在一个人使用、没有其他账号的电脑上这样做；否则去掉 --no-token。")
 DEFAULT_PORT = 8866
 DEFAULT_POOL_SIZE = 1
 DEFAULT_CULL_SECONDS = 120
@@ -84,9 +88,13 @@ def absolute_url(url: str | None = None) -> str:
 
 
 def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHBOARD_DIR,
-               log_level: str = "WARN", fill_delay: float = 4.0, cull_seconds: int = DEFAULT_CULL_SECONDS) -> list[str]:
-    """The Voila command line serving every dashboard in ``root``."""
+               log_level: str = "WARN", fill_delay: float = 4.0, cull_seconds: int = DEFAULT_CULL_SECONDS,
+               token: bool = False) -> list[str]:
+    """The Voila command line serving every dashboard in ``root``; ``token``: pages need the token in
+    ``JUPYTER_TOKEN`` (``voila_env``), never written on the command line, where any local user could read it."""
     preheat = pool_size > 0
+    login = ["--Voila.auto_token=True",
+             "--Voila.identity_provider_class=sgzlib.dashboards.voila_main.TokenIdentityProvider"] if token else []
     return [
         sys.executable, "-m", "sgzlib.dashboards.voila_main", str(root),
         "--no-browser",
@@ -109,14 +117,18 @@ def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHB
         f"--MappingKernelManager.cull_interval={max(5, min(60, cull_seconds // 2))}",
         # Refill a pool only after the page that took its kernel has rendered (both compete for the cores).
         f"--VoilaKernelManager.fill_delay={fill_delay:g}",
+        *login,
     ]
 
 
 def voila_env(db_url: str | None = None, as_of: str | None = None, base: dict | None = None,
               max_kernels: int = DEFAULT_MAX_KERNELS, queue_seconds: float = DEFAULT_QUEUE_SECONDS,
-              host_names: tuple[str, ...] = ()) -> dict[str, str]:
-    """The environment of the Voila process (inherited by its kernels)."""
+              host_names: tuple[str, ...] = (), token: str | None = None) -> dict[str, str]:
+    """The environment of the Voila process (inherited by its kernels, but for the token: ``voila_main``)."""
     env = dict(os.environ if base is None else base)
+    env.pop(TOKEN_ENV, None)
+    if token:
+        env[TOKEN_ENV] = token
     env[MAX_KERNELS_ENV] = str(max_kernels)
     env[QUEUE_SECONDS_ENV] = f"{queue_seconds:g}"
     env[HOSTS_ENV] = ",".join(host_names)
@@ -159,7 +171,10 @@ class DashboardServer(processes.Served):
                  pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHBOARD_DIR, log_path: Path | None = None,
                  log_level: str = "WARN", fill_delay: float = 4.0, cull_seconds: int = DEFAULT_CULL_SECONDS,
                  max_kernels: int = DEFAULT_MAX_KERNELS, queue_seconds: float = DEFAULT_QUEUE_SECONDS,
-                 host_names: tuple[str, ...] = ()):
+                 host_names: tuple[str, ...] = (), token: str | None = None, no_token: bool = False):
+        if no_token and host_names:
+            raise ConfigError("--no-token 只能用于只在本机 127.0.0.1 上打开的看板：给了 --host-name，"
+                              "看板会经反向代理被其他电脑访问，必须使用令牌（去掉 --no-token）")
         if not port_free(port):
             raise ConfigError(f"端口 {port} 已被占用：请关闭占用它的程序，或用 --port 换一个端口")
         missing = [d.path for d in DASHBOARDS if not (root / d.path).exists()]
@@ -173,20 +188,32 @@ class DashboardServer(processes.Served):
             raise ConfigError(f"主机名无效：{'、'.join(bad)}（只能含字母、数字、点和连字符）")
         self.port = port
         self.pool_size = pool_size
-        self.argv = voila_argv(port, pool_size, root, log_level, fill_delay, cull_seconds)
+        self.token = None if no_token else (token or secrets.token_urlsafe(24))
+        self.argv = voila_argv(port, pool_size, root, log_level, fill_delay, cull_seconds, token=bool(self.token))
         self.env = voila_env(db_url, as_of, max_kernels=max_kernels, queue_seconds=queue_seconds,
-                             host_names=tuple(host_names))
+                             host_names=tuple(host_names), token=self.token)
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
     @property
-    def url(self) -> str:
+    def base_url(self) -> str:
+        """The server's address without the token."""
         return f"http://{HOST}:{self.port}/"
 
+    @property
+    def query(self) -> str:
+        """``?token=…`` (empty without a token): what an address needs to be let in."""
+        return f"?token={self.token}" if self.token else ""
+
+    @property
+    def url(self) -> str:
+        """The landing page's address, with the token."""
+        return self.base_url + self.query
+
     def page_url(self, dashboard: str) -> str:
-        """The address of one dashboard (``progress``, ``outcomes`` or ``cases``)."""
+        """The address of one dashboard (``progress``, ``outcomes`` or ``cases``), with the token."""
         name = dashboard if dashboard.endswith(".ipynb") else f"{dashboard}.ipynb"
-        return f"{self.url}voila/render/{name}"
+        return f"{self.base_url}voila/render/{name}{self.query}"
 
     def start(self) -> DashboardServer:
         """Start Voila; its output (and its kernels') goes to ``log_path``, else to our stderr, routine lines dropped."""

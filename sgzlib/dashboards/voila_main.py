@@ -28,6 +28,11 @@ while the render is unfinished is cut: the kernel is shut down and the pool star
 **Only our host names.** A request whose ``Host`` is not ``127.0.0.1``, ``localhost`` or a name in
 ``SGZ_DASHBOARD_HOSTS`` is refused with 403 (DNS rebinding).
 
+**A token, as Jupyter has.** ``sgz dashboard`` starts Voila with a random token in ``JUPYTER_TOKEN``
+(read once, then removed from the environment the kernels inherit): a page opens only with
+``?token=…`` in its address (which sets a login cookie) or after the token is typed into the Chinese
+login page (``TokenLoginHandler``); any other local process or user gets that page.
+
 **Stopping.** SIGTERM, SIGHUP and SIGINT shut every kernel down, then stop; so does the loss of the
 parent process (``sgz dashboard`` killed outright). Jupyter's routine warnings are kept out of the log
 and what remains is prefixed in Chinese (``server._copy_console`` drops the kernels' routine lines).
@@ -44,13 +49,16 @@ import re
 import signal
 import tempfile
 import time
+from html import escape as htmlescape
 
 import tornado.ioloop
 import tornado.web
 import voila.app
 from jupyter_core.utils import ensure_async
+from jupyter_server.auth.identity import PasswordIdentityProvider
 from jupyter_server.services.kernels.handlers import KernelHandler
 from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
+from voila.voila_identity_provider import VoilaLoginHandler
 from voila.voila_kernel_manager import voila_kernel_manager_factory
 
 MAX_KERNELS_ENV = "SGZ_DASHBOARD_MAX_KERNELS"
@@ -395,6 +403,33 @@ class ForeignHostHandler(tornado.web.RequestHandler):
         self.finish("拒绝访问：看板只接受本机地址（127.0.0.1、localhost）或 sgz dashboard --host-name 配置的主机名。\n")
 
 
+LOGIN_PAGE = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>看板需要令牌</title>
+<style>body{{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:36em;margin:4em auto;color:#222}}
+input[type=password]{{width:100%;padding:.4em;font-size:1em}}button{{margin-top:.8em;padding:.4em 1.2em;font-size:1em}}
+.error{{color:#b00}}</style></head><body><h1>看板需要令牌</h1>
+<p>请打开启动看板时 <code>sgz dashboard</code> 显示的完整地址（末尾带 <code>?token=…</code>），
+或把地址中 <code>token=</code> 后面的令牌粘贴到这里：</p>{error}
+<form method="post" action="{action}">{xsrf}<input type="password" name="password" autofocus
+ aria-label="令牌"><br><button type="submit">进入看板</button></form></body></html>"""
+
+
+class TokenLoginHandler(VoilaLoginHandler):
+    """The login page of a dashboard server with a token: Chinese, one field for the token."""
+
+    def _render(self, message=None):
+        error = '<p class="error">令牌不对，请重新粘贴。</p>' if message else ""
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.write(LOGIN_PAGE.format(error=error, action=htmlescape(self.request.uri), xsrf=self.xsrf_form_html()))
+
+
+class TokenIdentityProvider(PasswordIdentityProvider):
+    """Jupyter's token login (``JUPYTER_TOKEN``) with our Chinese login page."""
+
+    def __init__(self, **kwargs):
+        kwargs["login_handler_class"] = TokenLoginHandler
+        super().__init__(**kwargs)
+
+
 class RoutineFilter(logging.Filter):
     """Drops Jupyter's routine warnings and says, in Chinese, that what remains comes from the dashboards."""
 
@@ -430,6 +465,8 @@ class SgzVoila(voila.app.Voila):
         # Voila.start, with the handlers bound to our host names and everything else refused.
         self.connection_dir = tempfile.mkdtemp(prefix="voila_", dir=self.connection_dir_root)
         settings = self.init_settings()
+        _ = self.identity_provider.token  # read from JUPYTER_TOKEN now; the kernels do not inherit it
+        os.environ.pop("JUPYTER_TOKEN", None)
         self.app = tornado.web.Application(**settings)
         self.app.settings.update(self.tornado_settings)
         hosts = "|".join(re.escape(h) for h in allowed_hosts())

@@ -11,6 +11,7 @@ with rows, so importing it back changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -23,10 +24,11 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ..domain import schema
+from ..domain import personal, schema
 from ..domain.dataset import Dataset
+from ..domain.personal import audience_of
 from ..store.outputs import atomic
-from ..store.privacy import mask_dataset
+from ..store.privacy import People, mask_dataset
 from . import layout
 from .reader import MASK_MARK, MASK_PROPERTY
 
@@ -43,17 +45,20 @@ def write_template(path: str | Path) -> Path:
     return _write(Path(path), None, ["空白模板：按各工作表的表头填写，每行一条记录。"])
 
 
-def export_workbook(ds: Dataset, path: str | Path, *, mask: bool = False, source: str = "") -> Path:
+def export_workbook(ds: Dataset, path: str | Path, *, mask: bool = False, source: str = "",
+                    people: People | None = None) -> Path:
     """``ds`` as a ledger workbook at ``path`` (every sheet, even empty ones, so re-import covers all).
 
-    With ``mask`` names, phone and ID numbers are masked and the workbook is
-    marked so that the importer refuses it.
+    With ``mask`` the personal data is masked for the audience of an export (``domain.personal``), free text
+    scanned for ``people`` (default: the dataset's own; ``storage.mask_shared`` masks with the whole
+    database's and passes an empty ``People``), and the workbook is marked so that the importer refuses it.
+    出生日期 is shown as 出生年份.
     """
     lines = [f"导出自数据库{('：' + source) if source else ''}，导出日期 {dt.date.today():%Y-%m-%d}。"
              "改正后可直接重新导入；重新导入未改动的工作簿不会改变任何数据。"]
     if mask:
-        ds = mask_dataset(ds)
-        lines = [f"{MASK_MARK}（姓名、电话、身份证号已部分隐藏），仅供查阅和报送，不能再导入。"]
+        ds = mask_dataset(ds, audience_of("export"), people)
+        lines = [f"{MASK_MARK}（姓名、电话、身份证号已部分隐藏，出生日期只保留年份），仅供查阅和报送，不能再导入。"]
     return _write(Path(path), ds, lines, masked=mask)
 
 
@@ -65,10 +70,23 @@ def _write(path: Path, ds: Dataset | None, lines: list[str], masked: bool = Fals
     _guide(wb, lines)
     for t in schema.TABLES:
         frame = None if ds is None else _sorted(ds[t.name], t)
+        if masked and frame is not None:
+            t, frame = _birth_years(t, frame)
         _sheet(wb, t, frame)
     with atomic(path) as partial:  # killed while saving: the previous file stays whole
         wb.save(partial)
     return path
+
+
+def _birth_years(t: schema.Table, frame: pd.DataFrame) -> tuple[schema.Table, pd.DataFrame]:
+    """A masked table's birth dates (1 January of the year, ``privacy``) as whole years headed 出生年份."""
+    cols = {f.column for f in personal.fields(personal.BIRTH_DATE) if f.table == t.name}
+    if not cols:
+        return t, frame
+    columns = tuple(replace(c, header=personal.BIRTH_YEAR_HEADER, kind="int") if c.name in cols else c
+                    for c in t.columns)
+    frame = frame.assign(**{c: frame[c].dt.year.astype("Int64") for c in cols})
+    return replace(t, columns=columns), frame
 
 
 def _sorted(frame: pd.DataFrame, t: schema.Table) -> pd.DataFrame:

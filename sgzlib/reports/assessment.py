@@ -257,7 +257,7 @@ def build(db_url: str | None, project: str, as_of=None, scoring_path: str | None
     scheme = scoring.load_scheme(scoring_path) if scoring_path else None
     row = open_index(db_url).project_row(project)
     as_of = data.as_date(as_of) if as_of not in (None, "") else pd.Timestamp(row["end"]).date()
-    wb = open_workbench(db_url, stations=row["station_code"], masked=True, as_of=as_of)
+    wb = open_workbench(db_url, stations=row["station_code"], masked=True, as_of=as_of, output="assessment")
     evaluation = wb.evaluation(projects=[project])
     mine = evaluation.results[evaluation.results["project_code"] == project]
     explanations = evaluation.explanations[evaluation.explanations["project_code"] == project]

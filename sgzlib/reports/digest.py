@@ -168,7 +168,7 @@ def build(db_url: str | None, stations: list[str] | None, as_of, supervisor: str
         cover = supervisor_stations(ds, as_of)
         mine = cover[cover["supervisor"] == supervisor.strip()]
         sources = dict(zip(mine["station_code"], mine["source"]))
-    wb = open_workbench(db_url, stations=stations, masked=True, as_of=as_of)
+    wb = open_workbench(db_url, stations=stations, masked=True, as_of=as_of, output="digest")
     pages = [StationPage(build_station(db_url, code, as_of, period, workbench=wb), first=i == 0,
                          source=sources.get(code)) for i, code in enumerate(stations)]
     return Digest(supervisor, as_of, pages)

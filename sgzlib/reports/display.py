@@ -12,6 +12,7 @@ import html
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from ..domain import personal
 from ..domain.figures import is_number_column, number_text
 
 LONG_COLUMNS = {"说明", "原因", "内容", "计分规则", "未计入原因（条数）", "计入记录（前 10 条）", "关注原因", "缺少的文书"}
@@ -105,10 +106,11 @@ def kpis(items: list[tuple[str, object, bool]]) -> None:
     display(HTML(f'<div class="sgz-kpis">{tiles}</div>'), metadata={KPI_METADATA: figures})
 
 
-def banner(masked: bool, extra: str = "") -> None:
-    """The privacy banner every report carries at the top."""
+def banner(masked: bool, extra: str = "", output: str = "assessment") -> None:
+    """The privacy banner every report carries at the top: what is masked for the audience of ``output``
+    (``domain.personal``)."""
     if masked:
-        text, cls = "本报告中的姓名、联系电话、身份证号均已脱敏处理。", "masked"
+        text, cls = personal.notice(personal.audience_of(output)), "masked"
     else:
         text, cls = "本报告使用了 --unmasked：含未脱敏的个人信息（姓名、联系电话），仅限本站内部使用，不得外传。", "unmasked"
     display(HTML(f'<div class="sgz-banner {cls}">{html.escape(text + extra)}</div>'))

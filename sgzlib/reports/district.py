@@ -177,7 +177,7 @@ def build(db_url: str | None, district: str, as_of) -> DistrictReport:
     as_of = data.as_date(as_of)
     index = open_index(db_url)
     codes = index.district_stations(district)
-    wb = open_workbench(db_url, stations=codes, masked=True, as_of=as_of)
+    wb = open_workbench(db_url, stations=codes, masked=True, as_of=as_of, output="district")
     stations = wb.ds.stations[wb.ds.stations["code"].isin(codes)][["code", "name"]].reset_index(drop=True)
     evaluation = wb.evaluation()
     return DistrictReport(wb.ds, scope.district_name(index.ds, district), stations, as_of, evaluation.results,

@@ -139,7 +139,7 @@ def build(db_url: str | None, stations: str | list[str], as_of, catalogue: str |
     """
     cat = load_catalogue(catalogue) if catalogue else None
     limits = {"max_days": cat.photo_max_days, "max_km": cat.photo_max_km} if cat else {}
-    ds = open_workbench(db_url, masked=True, as_of=as_of).ds
+    ds = open_workbench(db_url, masked=True, as_of=as_of, output="photo_evidence").ds
     page = from_dataset(ds, stations, as_of, limit=limit, **limits)
     keys = set(zip(page.findings["folder"], page.findings["path"])) | set(
         zip(page.findings["first_folder"], page.findings["first_path"]))

@@ -307,7 +307,7 @@ def build(db_url: str | None, station: str, as_of, period: str = "month", unmask
     as_of = data.as_date(as_of)
     data.period_bounds(as_of, period)
     wb = (workbench.station(station) if workbench is not None else
-          open_workbench(db_url, stations=station, masked=not unmasked)).on(as_of)
+          open_workbench(db_url, stations=station, masked=not unmasked, output="station_report")).on(as_of)
     row = wb.station_row(station)
     project = wb.project_for(station)
     evaluation = wb.evaluation(projects=[project["code"]]) if project is not None else None

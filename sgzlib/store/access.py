@@ -16,11 +16,14 @@ data is masked by role default (``ROLES``); a user may override it, except 评�
   imported later is covered at once; the 社工站 rows of the stations above (not their data) are readable
   too, since a station's workbook names its 上级站点;
 - masked users get no SELECT on the personal and free-text columns of the raw tables (``SELECT name FROM
-  beneficiaries`` is refused) and read them through ``masked_<table>`` views, which apply the masking rules
-  of ``privacy`` in SQL (names, phones, ID numbers, and in free text mobiles, ID numbers and the names of
-  the database's own people). ``storage`` reads those views for a masked session (``session``), so every
-  command, report and dashboard runs unchanged and sees less; ``privacy.mask_dataset`` still runs on top
-  where an output leaves the station (its rules leave masked values as they are);
+  beneficiaries`` is refused) and read them through ``masked_<table>`` views, which mask what
+  ``domain.personal`` masks for the masked role (everyone's names, phones, ID numbers, birth dates, and in
+  free text the same, looking for the names and birth dates of the whole database) with the algorithm of
+  ``privacy`` ported to SQL (``masking_sql``). ``storage`` reads those views for a masked session
+  (``session``), so every command, report and dashboard runs unchanged and sees less;
+  ``privacy.mask_dataset`` still runs on top where an output leaves the station (masked values stay as
+  they are); ``sgz_mask_texts`` masks free text with the whole database's people for a clear user who sees
+  only some stations;
 - the audit trail (``audit_log``): every role may insert its own rows and read its stations' rows, none may
   update or delete.
 
@@ -38,30 +41,22 @@ from pathlib import Path
 import sqlalchemy as sa
 import yaml
 
-from ..domain import schema
+from ..domain import personal, schema
 from ..errors import ConfigError, DataError, DefinitionError, Problem
-from .db import ACCESS_SCOPE, ACCESS_USERS, SQL_TABLES
-from .privacy import FREE_TEXT_COLUMNS, ID_COLUMNS, NAME_COLUMNS, PHONE_COLUMNS
+from . import audit, masking_sql, storage
+from .db import ACCESS_SCOPE, ACCESS_USERS, SPENDING_OVERRULES, SQL_TABLES, metadata
+from .session import (  # noqa: F401 (kept importable from here)
+    MASKED_AUDIENCE,
+    MASKED_TABLES,
+    ROLES,
+    Role,
+    Session,
+    masked_columns,
+    relation,
+    session,
+    visible_stations,
+)
 
-
-@dataclass(frozen=True)
-class Role:
-    """One role: its group role's suffix, whether its users are masked by default, whether they may write."""
-
-    key: str
-    masked: bool
-    writes: bool
-    all_stations: bool = False  # scope is every station (no stations/districts to give)
-    always_masked: bool = False
-
-
-ROLES: dict[str, Role] = {
-    "站点社工": Role("worker", masked=False, writes=True),
-    "督导": Role("supervisor", masked=False, writes=True),
-    "项目负责人": Role("manager", masked=False, writes=True),
-    "评估方": Role("evaluator", masked=True, writes=False, always_masked=True),
-    "管理员": Role("admin", masked=False, writes=True, all_stations=True),
-}
 DEFAULT_PREFIX = "sgz_"
 LOGIN = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 USER_KEYS = {"login", "name", "role", "stations", "districts", "masked"}
@@ -207,33 +202,6 @@ def _codes(value, key: str, place: str, bad) -> list[str] | None:
 
 # -- the session --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Session:
-    """The managed user this connection logged in as."""
-
-    login: str
-    role: str
-    masked: bool
-
-    @property
-    def writes(self) -> bool:
-        return ROLES[self.role].writes and not self.masked
-
-
-def session(conn: sa.Connection) -> Session | None:
-    """The managed user of this connection, or ``None`` (SQLite, no access control, the owner, a superuser)."""
-    if conn.dialect.name != "postgresql":
-        return None
-    if not conn.execute(sa.text("SELECT to_regprocedure('sgz_session(name)') IS NOT NULL")).scalar():
-        return None
-    row = conn.execute(sa.text("SELECT login, role, masked FROM sgz_session(current_user)")).first()
-    return Session(*row) if row else None
-
-
-def visible_stations(conn: sa.Connection) -> set[str]:
-    return set(conn.execute(sa.text("SELECT sgz_visible_stations(current_user)")).scalars())
-
-
 def check_import(conn: sa.Connection, stations: set[str] | None, file_name: str) -> None:
     """Refuse (``DataError``, nothing written) an import the connection's user may not make: any import for a
     read-only user, and one speaking for ``stations`` outside the user's scope (``None``: the role only)."""
@@ -254,27 +222,6 @@ def check_import(conn: sa.Connection, stations: set[str] | None, file_name: str)
                         title="无权导入，未写入任何内容")
 
 
-# -- what masked users read ---------------------------------------------------------------------------
-
-def masked_columns(table: str) -> dict[str, str]:
-    """Column → masking kind (name, phone, id_number, text) of a ledger table, for masked users."""
-    out = {c: "text" for c in FREE_TEXT_COLUMNS.get(table, ())}
-    for kind, columns in (("name", NAME_COLUMNS), ("phone", PHONE_COLUMNS), ("id_number", ID_COLUMNS)):
-        out.update({c: kind for c in columns.get(table, ())})
-    return out
-
-
-MASKED_TABLES = [t.name for t in schema.TABLES if masked_columns(t.name)]
-_VIEWS = sa.MetaData()
-MASKED_VIEWS: dict[str, sa.Table] = {name: SQL_TABLES[name].to_metadata(_VIEWS, name=f"masked_{name}")
-                                     for name in MASKED_TABLES}
-
-
-def relation(name: str, masked: bool) -> sa.Table:
-    """The table (or masked view) a session reads ``name`` from."""
-    return MASKED_VIEWS[name] if masked and name in MASKED_VIEWS else SQL_TABLES[name]
-
-
 # -- SQL ----------------------------------------------------------------------------------------------
 
 def _q(name: str) -> str:
@@ -284,7 +231,7 @@ def _q(name: str) -> str:
 def _scope_predicate(table: str, alias: str = "") -> str:
     a = f"{alias}." if alias else ""
     visible = "(SELECT sgz_visible_stations(current_user))"
-    if table == "photo_files":
+    if table in ("photo_files", "spending_overrules"):
         return f"{a}station_code IN {visible}"
     t = schema.TABLE_BY_NAME[table]
     if t.station_column:
@@ -324,83 +271,21 @@ CREATE OR REPLACE FUNCTION sgz_session(who name) RETURNS TABLE (login varchar, r
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = {schema}, pg_temp AS $$
   SELECT login, role, masked FROM sgz_access_users WHERE login = who AND pg_has_role(session_user, who, 'MEMBER')
 $$;
-CREATE OR REPLACE FUNCTION sgz_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
-  SELECT regexp_replace(normalize(t, NFKC),
-    '[\s\u00a0\u00ad\u061c\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\u0000-\u001f\u007f-\u009f]',
-    '', 'g')
-$$;
-CREATE OR REPLACE FUNCTION sgz_mask_name(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE f text;
-BEGIN
-  IF t IS NULL OR btrim(t) = '' THEN RETURN t; END IF;
-  f := sgz_fold(t);
-  IF f = '' THEN RETURN t; END IF;
-  IF length(f) = 1 THEN RETURN '*'; END IF;
-  IF length(f) = 2 THEN RETURN left(f, 1) || '*'; END IF;
-  RETURN left(f, 1) || repeat('*', length(f) - 2) || right(f, 1);
-END $$;
-CREATE OR REPLACE FUNCTION sgz_mask_phone(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE d text;
-BEGIN
-  IF t IS NULL OR btrim(t) = '' OR position('*' in t) > 0 THEN RETURN t; END IF;
-  d := regexp_replace(normalize(t, NFKC), '[^0-9]', '', 'g');
-  IF length(d) = 11 AND left(d, 1) = '1' THEN RETURN left(d, 3) || '****' || right(d, 4); END IF;
-  IF length(d) <= 4 THEN RETURN repeat('*', greatest(length(d), 1)); END IF;
-  RETURN repeat('*', length(d) - 4) || right(d, 4);
-END $$;
-CREATE OR REPLACE FUNCTION sgz_mask_id_number(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE f text;
-BEGIN
-  IF t IS NULL OR btrim(t) = '' THEN RETURN t; END IF;
-  f := upper(sgz_fold(t));
-  IF length(f) <= 10 THEN RETURN repeat('*', length(f)); END IF;
-  RETURN left(f, 6) || repeat('*', length(f) - 10) || right(f, 4);
-END $$;
-CREATE OR REPLACE FUNCTION sgz_mask_text(t text, names text[]) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE out text; n text;
-BEGIN
-  IF t IS NULL OR t = '' THEN RETURN t; END IF;
-  out := translate(t, '０１２３４５６７８９', '0123456789');  -- full-width digits as digits; other text as written
-  out := regexp_replace(out, '(?<![0-9])([0-9]{6})[0-9]{8}([0-9]{3}[0-9Xx])(?![0-9])', '\1********\2', 'g');
-  out := regexp_replace(out, '(?<![0-9])([0-9]{6})[0-9]{5}([0-9]{4})(?![0-9])', '\1*****\2', 'g');
-  out := regexp_replace(out, '(?<![0-9])(1[0-9]{2})[ -]?[0-9]{4}[ -]?([0-9]{4})(?![0-9])', '\1****\2', 'g');
-  out := regexp_replace(out, '(?<![0-9])0[0-9]{2,3}[ -]?[0-9]{3,4}([0-9]{4})(?![0-9])', '****\1', 'g');
-  IF names IS NOT NULL THEN
-    FOR n IN SELECT x FROM unnest(names) AS x WHERE strpos(out, x) > 0 ORDER BY length(x) DESC LOOP
-      out := replace(out, n, sgz_mask_name(n));
-    END LOOP;
-  END IF;
-  RETURN out;
-END $$;
 """
 
-MASKERS_SQL = {"name": "sgz_mask_name", "phone": "sgz_mask_phone", "id_number": "sgz_mask_id_number"}
-
-
-def _names_subquery() -> str:
-    parts = [f"SELECT {_q(c)} AS n FROM {_q(t)}" for t, cols in NAME_COLUMNS.items() for c in cols]
-    return ("(SELECT array_agg(DISTINCT f) FROM (SELECT sgz_fold(n) AS f FROM ("
-            + " UNION ALL ".join(parts) + ") people) folded WHERE length(f) >= 2)")
-
-
 def view_sql(table: str) -> str:
-    """``CREATE OR REPLACE VIEW masked_<table>``: every column, the personal and free-text ones masked."""
+    """``CREATE OR REPLACE VIEW masked_<table>``: every column, the personal and free-text ones masked for
+    the masked role's audience (``personal``), free text scanned for everyone's names (``masking_sql``)."""
     kinds = masked_columns(table)
-    cols = []
-    for c in schema.TABLE_BY_NAME[table].names:
-        kind = kinds.get(c)
-        if kind is None:
-            cols.append(f"r.{_q(c)}")
-        elif kind == "text":
-            cols.append(f"sgz_mask_text(r.{_q(c)}, k.names) AS {_q(c)}")
-        else:
-            cols.append(f"{MASKERS_SQL[kind]}(r.{_q(c)}) AS {_q(c)}")
-    names = f", (SELECT {_names_subquery()} AS names) k" if "text" in kinds.values() else ""
+    cols = [masking_sql.column_sql(c, kinds[c]) if c in kinds else f"r.{_q(c)}"
+            for c in (col.name for col in metadata.tables[table].columns)]
+    people = f", ({masking_sql.people_sql(personal.persons_masked(MASKED_AUDIENCE))}) k" \
+        if personal.TEXT in kinds.values() else ""
     where = _scope_predicate(table, "r")
     if table == "stations":
         where = f"({where} OR r.code IN {ANCESTORS})"
     return (f"CREATE OR REPLACE VIEW {_q('masked_' + table)} WITH (security_barrier) AS SELECT "
-            f"{', '.join(cols)} FROM {_q(table)} r{names} WHERE {where}")
+            f"{', '.join(cols)} FROM {_q(table)} r{people} WHERE {where}")
 
 
 # -- applying -----------------------------------------------------------------------------------------
@@ -437,14 +322,13 @@ def apply(engine: sa.Engine, spec: AccessFile, file_name: str = "", sha256: str 
 
 
 def _apply(engine: sa.Engine, spec: AccessFile, file_name: str, sha256: str | None) -> ApplySummary:
-    from . import audit, storage
-
     with storage.write_transaction(engine) as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": storage.MIGRATION_LOCK})
         _check_scope(conn, spec)
         summary = _compare(conn, spec)
         schema_name = conn.execute(sa.text("SELECT current_schema()")).scalar()
-        conn.exec_driver_sql(FUNCTIONS.replace("{schema}", _q(schema_name)))
+        functions = FUNCTIONS + masking_sql.functions_sql() + masking_sql.texts_function_sql()
+        conn.exec_driver_sql(functions.replace("{schema}", _q(schema_name)))
         _roles(conn, spec, summary)
         _store(conn, spec)
         _privileges(conn, spec, schema_name)
@@ -563,6 +447,9 @@ def _privileges(conn: sa.Connection, spec: AccessFile, schema_name: str) -> None
         ex(view_sql(name))
         ex(f"REVOKE ALL ON {_q('masked_' + name)} FROM {groups}")
         ex(f"GRANT SELECT ON {_q('masked_' + name)} TO {masked}")
+    # Free text masked with the whole database's people, for users who see only some stations (``storage``).
+    ex("REVOKE ALL ON FUNCTION sgz_mask_texts(text[], text[]) FROM PUBLIC")
+    ex(f"GRANT EXECUTE ON FUNCTION sgz_mask_texts(text[], text[]) TO {groups}")
     ex("ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY")
     for policy in ("sgz_audit_read", "sgz_audit_insert"):
         ex(f"DROP POLICY IF EXISTS {policy} ON audit_log")
@@ -579,6 +466,8 @@ def _overrule_privileges(ex, spec: AccessFile, groups: str) -> None:
     expense; outputs mask it as free text (``privacy``)."""
     visible = "(SELECT sgz_visible_stations(current_user))"
     deciders = ", ".join(_q(spec.group(ROLES[name].key)) for name in ("评估方", "管理员"))
+    clear, masked = _q(spec.group("clear")), _q(spec.group("masked"))
+    shown = [c.name for c in SPENDING_OVERRULES.columns if c.name not in masked_columns("spending_overrules")]
     ex(f"REVOKE ALL ON spending_overrules FROM {groups}")
     ex("ALTER TABLE spending_overrules ENABLE ROW LEVEL SECURITY")
     for policy in ("sgz_overrule_read", "sgz_overrule_insert"):
@@ -586,5 +475,6 @@ def _overrule_privileges(ex, spec: AccessFile, groups: str) -> None:
     ex(f"CREATE POLICY sgz_overrule_read ON spending_overrules FOR SELECT USING (station_code IN {visible})")
     ex("CREATE POLICY sgz_overrule_insert ON spending_overrules FOR INSERT "
        f"WITH CHECK (login = current_user AND station_code IN {visible})")
-    ex(f"GRANT SELECT ON spending_overrules TO {groups}")
+    ex(f"GRANT SELECT ON spending_overrules TO {clear}")
+    ex(f"GRANT SELECT ({', '.join(_q(c) for c in shown)}) ON spending_overrules TO {masked}")  # the note: masked view
     ex(f"GRANT INSERT ON spending_overrules TO {deciders}")

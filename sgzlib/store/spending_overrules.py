@@ -16,9 +16,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from ..errors import ConfigError, NotFoundError
+from ..indicators import load_catalogue
 from ..indicators.spending import DECISIONS
 from . import audit
 from .db import SPENDING_OVERRULES, SQL_TABLES
+from .session import readable
 
 COLUMNS = ["id", "at", "login", "station_code", "expense_code", "check_id", "decision", "note"]
 DECISION_WORDS = {"撤销": "cleared", "无问题": "cleared", "cleared": "cleared", "维持": "upheld", "确认": "upheld",
@@ -86,8 +88,6 @@ def _station_of(conn: sa.Connection, record: str) -> str:
 
 def _require_check(conn: sa.Connection, station: str, check_id: str) -> None:
     """The check must be a spending check of a catalogue of the station's projects."""
-    from ..indicators import load_catalogue
-
     t = SQL_TABLES["projects"]
     catalogues = conn.execute(sa.select(t.c.catalogue).where(t.c.station_code == station).distinct()).scalars()
     known = [c.id for cat in catalogues for c in load_catalogue(cat).spending]
@@ -97,12 +97,12 @@ def _require_check(conn: sa.Connection, station: str, check_id: str) -> None:
 
 
 def load(engine: sa.Engine, stations: list[str] | None = None) -> pd.DataFrame:
-    """Every decision (oldest first), for the given stations or all."""
-    t = SPENDING_OVERRULES
-    query = sa.select(*[t.c[c] for c in COLUMNS]).order_by(t.c.id)
-    if stations is not None:
-        query = query.where(t.c.station_code.in_(list(stations)))
+    """Every decision (oldest first), for the given stations or all (a masked user: with the note masked)."""
     with engine.connect() as conn:
+        t = readable(conn, "spending_overrules")
+        query = sa.select(*[t.c[c] for c in COLUMNS]).order_by(t.c.id)
+        if stations is not None:
+            query = query.where(t.c.station_code.in_(list(stations)))
         frame = pd.DataFrame(conn.execute(query).fetchall(), columns=COLUMNS)
     frame["at"] = pd.to_datetime(frame["at"], utc=True)
     return frame

@@ -27,12 +27,15 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from ..domain import schema
+from ..domain import personal, schema
 from ..domain.dataset import Dataset
 from ..domain.validation import validate
-from ..errors import ConfigError
+from ..errors import ConfigError, NotFoundError
 from ..runtime import faults
+from . import bulk_read, privacy, spending_overrules
 from .db import SQL_TABLES, metadata
+from .photo_index import load_index
+from .session import readable, relation, session
 
 DEFAULT_URL = "sqlite:///data/sgz.db"
 ENV_VAR = "SGZ_DATABASE_URL"
@@ -245,10 +248,8 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
     rows of the user's stations, and a masked user's session reads the
     ``masked_…`` views in place of the tables: callers need not know.
     """
-    from . import access, bulk_read
-
     with engine.connect() as conn, bulk_read.reader_for(conn) as reader:
-        me = access.session(conn)  # a masked user reads the masked views (``access``)
+        me = session(conn)  # a masked user reads the masked views (``access``)
         masked = bool(me and me.masked)
         read = (lambda t, scope: reader(t, _scoped_select(t, scope, masked))) if reader else (
             lambda t, scope: schema.coerce_frame(t, _read(conn, _scoped_select(t, scope, masked))))
@@ -259,7 +260,6 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
             known = set(frames["stations"]["code"])
             unknown = [s for s in ([stations] if isinstance(stations, str) else stations) if s not in known]
             if unknown:
-                from ..errors import NotFoundError
                 raise NotFoundError(f"站点编码不存在：{'、'.join(unknown)}")
         if scope is not None:
             frames["stations"] = frames["stations"][frames["stations"]["code"].isin(scope)]
@@ -273,11 +273,7 @@ def load_dataset(engine: sa.Engine, stations: str | list[str] | None = None) -> 
         ds = Dataset.of_declared(frames)
     else:
         ds = Dataset(frames)
-    from .photo_index import load_index
-
     ds.frames["photo_files"] = load_index(engine, scope)  # the photo index (sgz photos scan), not a ledger sheet
-    from . import spending_overrules
-
     ds.frames["spending_overrules"] = spending_overrules.load(engine, scope)  # evaluators' decisions on flags
     return ds
 
@@ -288,18 +284,66 @@ def load_tables(engine: sa.Engine, names) -> dict[str, pd.DataFrame]:
         return {name: pd.read_sql(sa.select(readable(conn, name)), conn) for name in names}
 
 
-def readable(conn: sa.Connection, name: str) -> sa.Table:
-    """The relation this connection's user reads table ``name`` from: the table, or for a masked user
-    under access control its ``masked_…`` view (``access``)."""
-    from . import access
+def shared_dataset(engine: sa.Engine, stations: str | list[str] | None = None, output: str = "export") -> Dataset:
+    """The stations' data as it may go to the audience of ``output`` (``domain.personal.OUTPUTS``): masked by
+    ``privacy``, free text scanned for the people of the whole database, not only of the stations loaded."""
+    return mask_shared(engine, load_dataset(engine, stations), personal.audience_of(output), whole=stations is None)
 
-    me = access.session(conn)
-    return access.relation(name, bool(me and me.masked))
+
+def mask_shared(engine: sa.Engine, ds: Dataset, audience: str, whole: bool = False) -> Dataset:
+    """``ds`` (read from ``engine``) masked for ``audience``, looking in free text for everyone in the database.
+
+    ``whole``: ``ds`` is the whole database already (its people are everyone). A user under access control
+    who sees only some stations cannot read the other stations' people: the database masks the free text
+    for them (``sgz_mask_texts``, ``store.access``) before ``privacy`` masks the rest.
+    """
+    with engine.connect() as conn:
+        me = session(conn)
+        if whole or (me is not None and me.masked):  # a masked user's free text was masked by the views
+            people = privacy.people_of(ds, audience)
+        else:
+            people = privacy.people_index(*database_people(conn), audience)
+        if me is not None and not me.masked:
+            ds = _database_masks_free_text(conn, ds, audience)
+    return privacy.mask_dataset(ds, audience, people)
+
+
+def database_people(conn: sa.Connection) -> tuple[pd.DataFrame, list]:
+    """Every name of the database's name columns with its kind of person, and every birth date."""
+    parts = []
+    for f in personal.name_fields():
+        column = readable(conn, f.table).c[f.column]
+        values = conn.execute(sa.select(column).distinct().where(column.is_not(None))).scalars().all()
+        parts.append(pd.DataFrame({"name": pd.Series(values, dtype=object), "person": f.person}))
+    births = []
+    for f in personal.fields(personal.BIRTH_DATE):
+        column = readable(conn, f.table).c[f.column]
+        births += conn.execute(sa.select(column).distinct().where(column.is_not(None))).scalars().all()
+    return pd.concat(parts, ignore_index=True), births
+
+
+def _database_masks_free_text(conn: sa.Connection, ds: Dataset, audience: str) -> Dataset:
+    persons = sorted(personal.persons_masked(audience))
+    frames = dict(ds.frames)
+    for table, columns in personal.FREE_TEXT.items():
+        frame = frames.get(table)
+        if frame is None or frame.empty:
+            continue
+        frame = frame.copy(deep=False)
+        for col in columns:
+            values = [v for v in frame[col].dropna().unique()]
+            if not values:
+                continue
+            masked = conn.execute(sa.text("SELECT sgz_mask_texts(CAST(:t AS text[]), CAST(:p AS text[]))"),
+                                  {"t": values, "p": persons}).scalar()
+            frame[col] = frame[col].map(dict(zip(values, masked))).astype(frame[col].dtype)
+        frames[table] = frame
+    out = Dataset.__new__(Dataset)
+    out.frames = frames
+    return out
 
 
 def _scoped_select(t: schema.Table, scope: list[str] | None, masked: bool = False) -> sa.Select:
-    from .access import relation
-
     table = relation(t.name, masked)
     query = sa.select(table)
     if scope is None:

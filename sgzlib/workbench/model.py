@@ -21,7 +21,7 @@ import datetime as dt
 import pandas as pd
 
 from ..analysis import casework, supervision
-from ..domain import asof, figures, scope, status
+from ..domain import asof, figures, personal, scope, status
 from ..domain.dataset import Dataset
 from ..domain.dates import require_date
 from ..errors import NotFoundError
@@ -52,21 +52,23 @@ def _stations_arg(stations) -> list[str] | None:
 
 
 def open_workbench(url: str | None = None, *, stations: str | list[str] | None = None, masked: bool = True,
-                   as_of=None, upgrade: bool = True) -> Workbench:
+                   as_of=None, upgrade: bool = True, output: str = "api") -> Workbench:
     """Read the database at ``url`` (default ``$SGZ_DATABASE_URL``, else ``data/sgz.db``) as a ``Workbench``.
 
     ``stations``: only these stations and the stations below them (all when None). ``masked`` (default):
-    every person's name, phone and ID number masked (``store.privacy``), as anything leaving the station.
-    ``upgrade=False`` reads without migrating the schema (a long-running page must not migrate).
+    personal data masked as ``domain.personal`` says for the audience of ``output`` (``OUTPUTS``: ``api``,
+    ``evaluate``, ``station_report``, ``dashboard`` …), free text scanned for the whole database's people
+    (``storage.shared_dataset``). ``upgrade=False`` reads without migrating the schema (a long-running page
+    must not migrate).
     """
     codes = _stations_arg(stations)
     engine = storage.connect(url, upgrade=upgrade)
     try:
-        ds = privacy.shared_dataset(engine, codes) if masked else storage.load_dataset(engine, codes)
+        ds = storage.shared_dataset(engine, codes, output) if masked else storage.load_dataset(engine, codes)
     finally:
         engine.dispose()
     return Workbench._wrap(ds, masked=masked, as_of=as_of, url=storage.database_url(url), scope=codes,
-                           opened=dict(stations=codes, masked=masked, upgrade=upgrade, as_of=as_of))
+                           opened=dict(stations=codes, masked=masked, upgrade=upgrade, as_of=as_of, output=output))
 
 
 def open_index(url: str | None = None) -> Workbench:
@@ -86,12 +88,14 @@ class Workbench(Analyses):
     """A station's or a district's data and every analysis of it, each returning a DataFrame.
 
     ``ds`` is the (masked) ``Dataset``; ``scope`` the station codes looked at (all when None).
-    ``Workbench(ds, masked=True)`` masks ``ds`` itself; ``open_workbench`` reads it from the database.
+    ``Workbench(ds, masked=True)`` masks ``ds`` itself (for the audience of ``output``, ``domain.personal``);
+    ``open_workbench`` reads it from the database.
     """
 
     def __init__(self, ds: Dataset, *, masked: bool = True, as_of=None, url: str | None = None,
-                 scope: list[str] | None = None):
-        self._setup(privacy.mask_dataset(ds) if masked else ds, masked, as_of, url, scope, None)
+                 scope: list[str] | None = None, output: str = "api"):
+        shown = privacy.mask_dataset(ds, personal.audience_of(output)) if masked else ds
+        self._setup(shown, masked, as_of, url, scope, None)
 
     @classmethod
     def _wrap(cls, ds: Dataset, *, masked: bool, as_of, url, scope, opened=None) -> Workbench:
