@@ -7,7 +7,7 @@ export JUPYTER_DATA_DIR := $(CURDIR)/.jupyter/data
 export JUPYTER_RUNTIME_DIR := $(CURDIR)/.jupyter/runtime
 export IPYTHONDIR := $(CURDIR)/.jupyter/ipython
 
-.PHONY: demo test bench lint clean hub
+.PHONY: demo dashboard test bench lint clean hub
 
 # IPython refuses a profile folder whose parent does not exist yet.
 JUPYTER_DIRS := $(JUPYTER_DATA_DIR) $(JUPYTER_RUNTIME_DIR) $(IPYTHONDIR)
@@ -26,17 +26,26 @@ $(STAMP): pyproject.toml
 # First, when root or passwordless sudo on Debian/Ubuntu, install Chromium and CJK fonts for the PDFs
 # (SGZ_SYSTEM_PACKAGES=no: leave the system alone); without a browser the reports are ipynb and HTML.
 # Last, out/index.html and a summary of what was written (with the command that enables PDFs, if needed).
+# The demo tells one story: on DEMO_AS_OF (31 October) the evaluation, the supervision reports, the district
+# overview, the digests and the dashboards (`make dashboard`); the year-end assessment at the project's end.
+DEMO_AS_OF := 2025-10-31
+DEMO_YEAR_END := 2025-12-31
 demo: $(STAMP) | $(JUPYTER_DIRS)
 	$(BIN)/python -m sgzlib.runtime.system_packages
 	$(BIN)/sgz demo --photos data/照片
 	$(BIN)/sgz photos scan data/照片
-	$(BIN)/sgz evaluate --all --as-of 2025-10-31 --out out/评估_2025-10-31.xlsx --format xlsx
-	$(BIN)/sgz report station --all --as-of 2025-10-31 --out out
-	$(BIN)/sgz report assessment --all --as-of 2025-12-31 --out out
-	$(BIN)/sgz report district 云岭区 --as-of 2025-10-31 --out out
-	$(BIN)/sgz report digest --all --as-of 2025-10-31 --out out
+	$(BIN)/sgz evaluate --all --as-of $(DEMO_AS_OF) --out out/评估_$(DEMO_AS_OF).xlsx --format xlsx
+	$(BIN)/sgz report station --all --as-of $(DEMO_AS_OF) --out out
+	$(BIN)/sgz report assessment --all --as-of $(DEMO_YEAR_END) --out out
+	$(BIN)/sgz report district 云岭区 --as-of $(DEMO_AS_OF) --out out
+	$(BIN)/sgz report digest --all --as-of $(DEMO_AS_OF) --out out
 	@echo "== 演示完成"
 	@$(BIN)/sgz index --out out
+	@echo "看板：make dashboard（示范区的看板与督导报告同一日期 $(DEMO_AS_OF)，看板顶部写明日期）"
+
+# The demo's dashboards on the demo's date (the same figures as its supervision reports).
+dashboard: $(STAMP) | $(JUPYTER_DIRS)
+	$(BIN)/sgz dashboard --as-of $(DEMO_AS_OF)
 
 # First, when root or passwordless sudo on Debian/Ubuntu, install what the tests use: Chromium, CJK fonts,
 # LibreOffice Calc, poppler-utils, a PostgreSQL server and npm (SGZ_SYSTEM_PACKAGES=no: leave the system

@@ -1,7 +1,8 @@
 """The public analysis API of sgz: a short, stable entry point for JupyterLab.
 
 Everything a supervisor, project manager or evaluator needs in a notebook, as
-DataFrames with documented English column names::
+DataFrames with documented English column names, each carrying its Chinese labels (shown as the headers in
+JupyterLab, ``sgzlib.workbench.labelled``)::
 
     import sgzlib as sgz
     wb = sgz.open()                  # --db → $SGZ_DATABASE_URL → data/sgz.db, like the CLI
@@ -23,12 +24,41 @@ demo district (``demo_workbench()``) and are executed by the test suite.
 from __future__ import annotations
 
 import functools
+import html
+
+import pandas as pd
 
 from .demo import district as demo
 from .domain.dataset import Dataset
 from .workbench import Workbench, default_as_of, open_workbench
+from .workbench.labelled import labels_of
 
 __all__ = ["Workbench", "open", "demo_workbench", "default_as_of"]
+
+
+def show_labels() -> None:
+    """In IPython or JupyterLab, show a frame that carries Chinese labels (every frame of a ``Workbench``) with
+    them as its headers; the English column name, which code uses, shows on hover. Nothing outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["text/html"].for_type(pd.DataFrame, labelled_html)
+
+
+def labelled_html(frame: pd.DataFrame) -> str:
+    """The HTML of ``frame`` with its carried labels as headers (each with its column name as a tooltip)."""
+    labels = labels_of(frame)
+    if not labels:
+        return frame._repr_html_()
+    page = frame.rename(columns=labels)._repr_html_()
+    head, _, body = page.partition("</thead>")
+    for column, label in labels.items():
+        head = head.replace(f"<th>{html.escape(label)}</th>", f'<th title="{html.escape(column)}">{html.escape(label)}</th>',
+                            1)
+    return head + ("</thead>" + body if body else "")
 
 
 def open(url: str | None = None, *, masked: bool = True, as_of=None) -> Workbench:  # noqa: A001 (sgz.open)
@@ -48,6 +78,7 @@ def open(url: str | None = None, *, masked: bool = True, as_of=None) -> Workbenc
     >>> wb.as_of
     datetime.date(2025, 10, 31)
     """
+    show_labels()
     return open_workbench(url, masked=masked, as_of=as_of)
 
 
@@ -64,4 +95,5 @@ def demo_workbench() -> Workbench:
     >>> wb.as_of, len(wb.stations())
     (datetime.date(2025, 10, 31), 22)
     """
+    show_labels()
     return Workbench(_demo_dataset(), masked=True, as_of=demo.AS_OF)

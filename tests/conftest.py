@@ -207,6 +207,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 
 @pytest.fixture(scope="session")
+def pdftotext(poppler):
+    """poppler-utils' pdftotext (the text of a PDF as a reader would copy it)."""
+    return poppler
+
+
+@pytest.fixture(scope="session")
 def output_dir():
     """Where tests keep artefacts a person may want to look at (screenshots, reports)."""
     TEST_OUTPUT.mkdir(exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -10,23 +11,34 @@ from sgzlib.charts import plots as charts
 
 def _results() -> pd.DataFrame:
     return pd.DataFrame({
-        "station_name": ["甲站", "甲站", "乙站", "乙站"],
+        "station_name": ["甲站", "甲站", "乙站", "乙站"], "indicator_id": ["A-1", "A-2", "A-1", "A-2"],
         "indicator_name": ["个案数", "小组数", "个案数", "小组数"],
         "period": "全期", "status": ["达标", "落后", "未达标", "进度正常"],
         "actual": [12.0, 3.0, 4.0, 6.0], "target": [12.0, 9.0, 12.0, 9.0], "expected": [10.0, 6.0, 12.0, 6.0],
         "unit": "个", "domain": ["社会救助", "养老服务", "社会救助", "养老服务"]})
 
 
-def test_status_heatmap_cells():
-    fig = charts.status_heatmap(_results())
-    heat = fig.data[0]
+def test_indicator_heatmap_cells():
+    fig = charts.indicator_heatmap(_results())
+    heat, text = fig.data[0], fig.data[1]
     code = {s: i for i, s in enumerate(charts.HEAT_ORDER)}
-    # Rows 甲站, 乙站; columns 个案数, 小组数, as they first appear.
-    assert list(heat.y) == ["甲站", "乙站"] and list(heat.x) == ["个案数", "小组数"]
-    assert heat.z.tolist() == [[code["达标"], code["落后"]], [code["未达标"], code["进度正常"]]]
-    # a legend entry per status drawn, in HEAT_ORDER (worst first)
-    assert [t.name for t in fig.data[1:]] == ["未达标", "落后", "进度正常", "达标"]
-    assert "实际：4个" in heat.text[1][0] and fig.layout.title.text == "各站点指标状态"
+    # One row per indicator (number and short name), one column per station, as they first appear.
+    assert list(heat.y) == ["A-1 个案数", "A-2 小组数"] and list(heat.x) == ["甲站", "乙站"]
+    assert heat.z.tolist() == [[code["达标"], code["未达标"]], [code["落后"], code["进度正常"]]]
+    # the figures in the cells (实际/目标), light text on the dark cells
+    assert list(text.text) == ["12/12", "3/9", "4/12", "6/9"]
+    assert list(text.textfont.color) == ["#ffffff", "#212121", "#ffffff", "#212121"]
+    # a legend entry per status drawn, in HEAT_ORDER (worst first); no 不适用 entry when every cell has a status
+    assert [t.name for t in fig.data[2:]] == ["未达标", "落后", "进度正常", "达标"]
+    assert "实际：4个" in heat.text[0][1] and fig.layout.title.text == "各站点指标状态"
+
+
+def test_indicator_heatmap_marks_a_station_without_the_indicator():
+    rows = _results().iloc[:3]  # 乙站 has no A-2
+    fig = charts.indicator_heatmap(rows)
+    assert np.isnan(np.asarray(fig.data[0].z, dtype=float)[1][1])
+    assert charts.NOT_APPLICABLE in list(fig.data[1].text)
+    assert fig.data[-1].name.startswith(charts.NOT_APPLICABLE) and fig.data[-1].marker.color == "#ffffff"
 
 
 def test_progress_bullets_shares():
@@ -35,10 +47,11 @@ def test_progress_bullets_shares():
     # One bar trace per status, named by it (the legend shows the statuses): 个案数 达标 12/12 = 100 %,
     # 小组数 落后 3/9 = 33.3 %; the indicators are reversed so the first is on top.
     assert (met.name, behind.name, expected.name) == ("达标", "落后", "截至日期应达")
-    assert list(met.y) == ["个案数"] and met.x == pytest.approx([100.0])
-    assert list(behind.y) == ["小组数"] and behind.x == pytest.approx([100 * 3 / 9])
+    assert list(met.y) == ["A-1 个案数"] and met.x == pytest.approx([100.0])
+    assert list(behind.y) == ["A-2 小组数"] and behind.x == pytest.approx([100 * 3 / 9])
+    assert list(behind.text) == ["33%"]  # a share of the target, rounded down
     assert met.marker.color == charts.STATUS_COLORS["达标"] and behind.marker.color == charts.STATUS_COLORS["落后"]
-    assert list(fig.layout.yaxis.categoryarray) == ["小组数", "个案数"]
+    assert list(fig.layout.yaxis.categoryarray) == ["A-2 小组数", "A-1 个案数"]
     assert expected.x == pytest.approx([100 * 6 / 9, 100 * 10 / 12])
     assert fig.layout.shapes[0].x0 == 100  # the target line
 
@@ -70,25 +83,3 @@ def test_ranking_and_scores():
     scores = charts.score_bars(_results().assign(points=[10.0, 5.0, 10.0, 5.0], score=[10.0, 2.0, 3.0, 5.0]))
     # 社会救助: points 10 + 10 = 20, score 10 + 3 = 13; 养老服务: 5 + 5 = 10, 2 + 5 = 7.
     assert list(scores.data[0].y) == [20.0, 10.0] and list(scores.data[1].y) == [13.0, 7.0]
-
-
-def test_status_heatmap_keeps_indicators_whose_short_labels_coincide_apart():
-    """Two names alike in their first 11 characters: two columns, each its own status, labels told apart."""
-    a, b = "为社会救助对象提供服务：个案服务不少于12个", "为社会救助对象提供服务：小组服务不少于9个"
-    rows = pd.DataFrame({"station_name": ["甲站", "甲站"], "indicator_name": [a, b], "period": "全期",
-                         "status": ["达标", "落后"], "actual": [12.0, 3.0], "target": [12.0, 9.0],
-                         "expected": [10.0, 6.0], "unit": "个"})
-    fig = charts.status_heatmap(rows)
-    heat, code = fig.data[0], {s: i for i, s in enumerate(charts.HEAT_ORDER)}
-    assert list(heat.x) == [a, b] and heat.z.tolist() == [[code["达标"], code["落后"]]]
-    # the first 4 characters, …, then what follows the common beginning 为社会救助对象提供服务： (10 characters ≤ 12 - 2)
-    assert list(fig.layout.xaxis.ticktext) == ["为社会救…个案服务不少于12个", "为社会救…小组服务不少于9个"]
-    assert list(fig.layout.xaxis.tickvals) == [a, b]
-
-
-def test_short_labels_that_coincide_show_what_tells_them_apart():
-    names = ["甲类对象提供服务：服务对象全部入户评估", "乙类对象提供服务：服务对象全部入户评估", "甲类对象提供服务：服务记录上传"]
-    # first and third both cut to 甲类对象提供服务：服务… (11 characters + …); their common beginning is those 11
-    # characters, so they show 甲类对象 + … + 对象全部入户评估 / 记录上传; the second stands alone.
-    assert charts._distinct_short(names, 12) == ["甲类对象…对象全部入户评估", "乙类对象提供服务：服务…", "甲类对象…记录上传"]
-    assert charts._distinct_short(["同名站点", "同名站点"], 16) == ["同名站点…（1）", "同名站点…（2）"]

@@ -218,7 +218,10 @@ def test_a_source_computes_each_derived_table_once_until_refreshed():
 @pytest.mark.parametrize(("name", "short"), [
     ("东湖街道社会工作服务站", "东湖街道"), ("西山镇社工站", "西山镇"), ("社会工作服务站", "社会工作服务站")])
 def test_short_station_names(name, short):
-    assert data.short_name(name) == short
+    from sgzlib.domain.scope import short_station_names
+
+    assert short_station_names([name]) == [short]
+    assert short_station_names([name, name + "甲"])[0] == short  # names that stay apart keep their short form
 
 
 # -- the widget layer: redraw only what changed --------------------------------------------------
@@ -267,7 +270,8 @@ def test_a_panel_error_becomes_a_chinese_message_not_a_traceback():
 def test_tables_escape_text_right_align_numbers_and_say_yes_or_no():
     frame = pd.DataFrame({"名称": ["<b>甲</b>"], "数": [1.5], "是否": [True], "日期": [pd.Timestamp("2025-03-05")]})
     html = ui.table(frame, scroll=False)
-    assert "&lt;b&gt;甲&lt;/b&gt;" in html and '<td class="num">1.50</td>' in html
+    # numbers written as the reports and the CSV write them (domain.figures): 1.5, no thousands separator
+    assert "&lt;b&gt;甲&lt;/b&gt;" in html and '<td class="num">1.5</td>' in html
     assert "<td>是</td>" in html and "<td>2025-03-05</td>" in html
     assert ui.table(frame.iloc[0:0], "空") == '<div class="sgz-empty">空</div>'
 
@@ -312,7 +316,7 @@ def test_period_series_and_the_action_list_come_straight_from_the_results():
         "indicator_name": ["每月走访"] * 3 + ["建档"], "period": ["全期", "2025-02", "2025-01", "全期"],
         "period_kind": ["whole", "month", "month", "whole"], "domain": ["养老服务"] * 4,
         "actual": [3.0, 1.0, 2.0, 10.0], "target": [2.0, 2.0, 2.0, 40.0], "expected": [2.0, 2.0, 2.0, 20.0],
-        "status": ["未达标", "未达标", "达标", "落后"], "note": ["a", "b", "c", "d"]})
+        "status": ["未达标", "未达标", "达标", "落后"], "note": ["a", "b", "c", "d"], "unit": "次"})
     counts, target, name = progress.period_series(results, "A")
     assert counts.to_dict() == {"2025-01": 2.0, "2025-02": 1.0} and target == 2.0 and name == "每月走访"
     assert progress.period_options(results) == [("每月走访（每月）", "A")]

@@ -243,9 +243,11 @@ def test_cli_refusal_exits_non_zero_and_writes_the_errors_workbook(db, tmp_path,
     assert "服务记录 第2行 「站点编码」列" in err and "共 2 处" in err
     ws = load_workbook(out)["错误清单"]
     table = [[c.value for c in r] for r in ws.iter_rows()]
-    assert table[0] == ["序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法", "问题代码"]
+    assert table[0] == ["序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法", "问题类别"]
     # 站点编码 is column B of 服务记录, 签到人数 column D of 小组活动
     assert [r[1:6] for r in table[1:]] == [["服务记录", 2, "B2", "站点编码", "S7"], ["小组活动", 3, "D3", "签到人数", "八人"]]
+    # the category in Chinese, never the code (unknown_reference, bad_int) of the problem
+    assert [r[7] for r in table[1:]] == ["引用的编码不存在", "不是整数"]
     assert ws.freeze_panes == "A2"
 
 

@@ -196,13 +196,15 @@ def test_station_report_names_the_catalogue_by_title_and_splits_long_progress(yl
 
 
 def test_progress_chart_labels_zero_and_notes_the_cut():
-    rows = pd.DataFrame({"indicator_name": ["甲", "乙", "丙"], "period": "全期", "status": ["未开始", "达标", "达标"],
+    rows = pd.DataFrame({"indicator_id": ["X-1", "X-2", "X-3"], "indicator_name": ["甲", "乙", "丙"], "period": "全期",
+                         "status": ["未开始", "达标", "达标"],
                          "actual": [0.0, 30.0, 10.0], "target": [10.0, 10.0, 10.0], "expected": [5.0, 5.0, 5.0],
                          "unit": "个"})
     fig = charts.progress_bullets(rows)
     text = {y: t for tr in fig.data if tr.type == "bar" for y, t in zip(tr.y, tr.text)}
-    # 0/10 = 0 % labelled; 30/10 = 300 % drawn at 150 % and labelled with the real share
-    assert text == {"甲": "0%", "乙": "300%↑", "丙": "100%"}
+    # 0/10 = 0 % labelled (and drawn as a stub of its colour); 30/10 = 300 % drawn at 150 %, labelled with the
+    # real share; each named by its number and (derived) short name
+    assert text == {"X-1 甲": "0%", "X-2 乙": "300%↑", "X-3 丙": "100%"}
     bar = next(tr for tr in fig.data if tr.name == "达标")
     assert max(bar.x) == charts.PROGRESS_CAP and "截断在 150%" in fig.layout.xaxis.title.text
     assert [tr.name for tr in fig.data if tr.type == "bar"] == ["达标", "未开始"]
@@ -236,9 +238,9 @@ def test_district_heatmaps_are_readable_on_a4(yunling_district):
     cells = 0
     for title, fig in maps:
         heat = fig.data[0]
-        assert len(heat.x) <= district.HEATMAP_COLUMNS
+        assert len(heat.y) <= district.HEATMAP_ROWS  # one indicator per row, at most a page of them
         assert "-20" not in title  # catalogue titles, not ids such as jiuyuan-2024
-        assert fig.layout.xaxis.tickfont.size >= charts.MIN_FONT_PX
+        assert fig.layout.yaxis.tickfont.size >= charts.MIN_FONT_PX
         cells += int(np.isfinite(np.asarray(heat.z, dtype=float)).sum())
     # every station × indicator result is drawn exactly once across the split heatmaps
     assert cells == len(rep.summary)
@@ -289,7 +291,8 @@ def test_scoresheet_prints_and_filters(scored_assessment, tmp_path):
     assert ws.print_title_rows == "$4:$4" and ws.sheet_properties.pageSetUpPr.fitToPage
     score = ws.cell(5, col["系统得分"])
     assert isinstance(score.value, float) and score.number_format == "0.00"
-    assert ws.column_dimensions["C"].width > 20 and ws.column_dimensions["A"].width < 10
+    name = ws.cell(4, col["指标"]).column_letter
+    assert ws.column_dimensions[name].width >= 20 and ws.column_dimensions["A"].width < 10
     assert "按《示例评分细则" in ws["A3"].value
     outcomes = wb["前后测"]
     head = [c.value for c in outcomes[3]]
@@ -305,4 +308,4 @@ def test_station_and_district_cards_add_up(yl01_station, yunling_district):
     assert cards["指标总数"] == sum(cards[s] for s in statuses)
     overview = yunling_district
     cards = {label: value for label, value, _ in overview.headline()}
-    assert cards["指标结果数"] == cards["达标及进度正常"] + cards["落后或未达标"] + cards["待核验或未开始"]
+    assert cards["指标结果数（站 × 指标）"] == cards["达标及进度正常"] + cards["落后或未达标"] + cards["待核验或未开始"]

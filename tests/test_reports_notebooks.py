@@ -129,7 +129,7 @@ def test_stalled_jiuyuan_cases_show_what_they_lack(run):
     # exactly as the engine says why they do not count
     page = _html(run["YL04"])
     for code in ("YL04-C01", "YL04-C02", "YL04-C03", "YL04-C04"):
-        row = re.search(rf"<tr><td>{code}</td>(.*?)</tr>", page).group(1)
+        row = re.search(rf'<tr><td class="sgz-code">{code}</td>(.*?)</tr>', page).group(1)
         assert "评估表、结案表</td>" in row and "不计入：文书不全：缺评估表、结案表" in row
         assert "需 ≥5 节" not in row
 

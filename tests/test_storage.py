@@ -119,13 +119,14 @@ def test_schema_is_created_by_migrations(sqlite_engine):
 
 def test_a_database_at_the_photos_revision_gains_the_supervision_cycle_tables(tmp_path):
     """0001 → 0002 (photos, spending) → 0003 (supervision cycle) → 0004 (access, audit) → 0005 (spending overrules)
-    → 0006 (first seen) → 0007 (evaluation workflow): one line; a 0002 database upgrades in place."""
+    → 0006 (first seen) → 0007 (evaluation workflow)
+    → 0008 (station supervisors): one line; a 0002 database upgrades in place."""
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
     storage.upgrade_schema(engine, "0002")
     before = set(sa.inspect(engine).get_table_names())
     assert "photo_files" in before and not {"supervision_items", "action_history"} & before
     chain = [(r.revision, r.down_revision) for r in alembic_script().walk_revisions()]
-    assert chain == [("0007", "0006"), ("0006", "0005"), ("0005", "0004"), ("0004", "0003"), ("0003", "0002"),
+    assert chain == [("0008", "0007"), ("0007", "0006"), ("0006", "0005"), ("0005", "0004"), ("0004", "0003"), ("0003", "0002"),
                      ("0002", "0001"), ("0001", None)]
     storage.upgrade_schema(engine)
     assert {"supervision_items", "action_history", "audit_log", "first_seen"} <= set(sa.inspect(engine).get_table_names())
@@ -141,7 +142,7 @@ def alembic_script():
 def test_head_revision_read_from_the_file_names_is_alembics_head():
     """``head_revision`` reads the last file number; Alembic reads each file's ``revision`` / ``down_revision``."""
     script = alembic_script()
-    assert storage.head_revision() == script.get_current_head() == "0007"
+    assert storage.head_revision() == script.get_current_head() == "0008"
     for r in script.walk_revisions():
         number = int(Path(r.path).name.split("_", 1)[0])
         assert r.revision == f"{number:04d}"

@@ -227,6 +227,7 @@ def test_supervisor_stations_come_from_the_sessions_they_led():
     cover = records.supervisor_stations(ds, "2025-04-30")
     assert cover[["supervisor", "station_code", "sessions"]].values.tolist() == [["王督导", "S1", 1]]
     assert records.stations_of_supervisor(ds, "王督导", "2025-04-30") == ["S1"]
-    with pytest.raises(NotFoundError, match="督导者「李督导」在 2025-04-30 之前没有带领过任何督导.*已知的督导者：王督导"):
+    assert set(cover["source"]) == {records.INFERRED}  # the 社工站 sheet names no supervisor here
+    with pytest.raises(NotFoundError, match="督导者「李督导」既不是.*在 2025-04-30 之前也没有带领过任何督导.*已知的督导者：王督导"):
         records.stations_of_supervisor(ds, "李督导", "2025-04-30")
     assert records.supervisor_stations(ds, "2025-02-28").empty  # before the session

@@ -207,3 +207,105 @@ def test_table_text_is_left_aligned_unless_numeric(reports, chromium):
                 page.screenshot(path=str(OUT / f"{name}-html.png"), full_page=False)
         finally:
             browser.close()
+
+
+# -- issue 30: tables that fit the page and print whole, bars and boxes that show ---------------------------------
+
+TABLES_FIT = """() => { const W = document.documentElement.clientWidth;
+  return Array.from(document.querySelectorAll('table')).map(t => {
+    const r = t.getBoundingClientRect();
+    return [Math.round(r.left), Math.round(r.right), W,
+            Array.from(t.querySelectorAll('th')).map(th => th.textContent.trim()).join('|').slice(0, 60)]; })
+    .filter(x => x[1] > x[2] + 0.5 || x[0] < -0.5); }"""
+
+
+def _cells(html: str) -> list[str]:
+    """The text of every table cell of a report, whitespace removed (what a reader must find on paper)."""
+    from html.parser import HTMLParser
+
+    class Cells(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.cells, self.buf = [], None
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("td", "th"):
+                self.buf = []
+
+        def handle_endtag(self, tag):
+            if tag in ("td", "th") and self.buf is not None:
+                self.cells.append(re.sub(r"\s+", "", "".join(self.buf)))
+                self.buf = None
+
+        def handle_data(self, data):
+            if self.buf is not None:
+                self.buf.append(data)
+
+    parser = Cells()
+    parser.feed(html)
+    return [c for c in parser.cells if c]
+
+
+def test_no_table_is_wider_than_its_page(reports, chromium):
+    """Measured in Chromium at the printable width with the print styles (section 四's 是否计入 and the
+    outcomes table's 说明 ran off the page before)."""
+    from playwright.sync_api import sync_playwright
+
+    from sgzlib.reports.pdf import PRINT_WIDTH_PX
+    from sgzlib.runtime.browser import CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
+            page.emulate_media(media="print")
+            for name, result in reports.items():
+                page.goto(result.files["html"].as_uri())
+                assert page.evaluate(TABLES_FIT) == [], name
+        finally:
+            browser.close()
+
+
+def test_every_table_cell_prints(reports, pdftotext):
+    """Every cell text of every table is in the PDF's text (a cut column loses its text)."""
+    import subprocess
+
+    for name, result in reports.items():
+        text = re.sub(r"\s+", "", subprocess.run([pdftotext, "-raw", str(result.files["pdf"]), "-"], check=True,
+                                                 capture_output=True, text=True).stdout)
+        cells = _cells(result.files["html"].read_text(encoding="utf-8"))
+        missing = [c for c in cells if c not in text]
+        assert len(cells) > 100 and not missing, f"{name}: {missing[:5]}"
+
+
+def test_a_zero_bar_shows_its_status_on_screen(reports, chromium):
+    """In the station report's progress chart every bar, 0 % ones too, is at least 2 px wide in its status colour."""
+    from playwright.sync_api import sync_playwright
+
+    from sgzlib.reports.pdf import PRINT_WIDTH_PX
+    from sgzlib.runtime.browser import CHROMIUM_ARGS
+
+    result = reports["station_YL01"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": PRINT_WIDTH_PX, "height": 1000})
+            page.goto(result.files["html"].as_uri())
+            page.wait_for_function("() => document.querySelectorAll('.plotly-graph-div .bars path').length > 0")
+            widths = page.evaluate("""() => Array.from(document.querySelectorAll('.plotly-graph-div'))
+                .filter(d => (d.layout.title.text || '').startsWith('指标完成进度'))
+                .flatMap(d => Array.from(d.querySelectorAll('.bars .point path'))
+                .map(p => [p.getBBox().width, getComputedStyle(p).fill]))""")
+        finally:
+            browser.close()
+    assert len(widths) >= 40 and min(w for w, _ in widths) >= 2, sorted(widths)[:3]
+    assert all(fill != "none" for _, fill in widths)
+
+
+def test_a_rule_box_is_never_split_between_pages(reports, pdf_pages):
+    """The district overview's visit rule prints on one page (it was split in two)."""
+    from sgzlib.reports.district import VISIT_RULE
+
+    rule = re.sub(r"\s+", "", VISIT_RULE)
+    pages = ["".join(c["text"] for c in chars if c["text"].strip()) for _, chars in pdf_pages["district_云岭区"]]
+    assert any(rule in page for page in pages)

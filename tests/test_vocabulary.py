@@ -29,14 +29,17 @@ from sgzlib.domain import labels, lifecycle, outcomes
 from sgzlib.domain.labels import EXPLAIN_HEADERS, WILL_MISS
 from sgzlib.indicators import RULES, evaluate, evaluate_stations
 from sgzlib.indicators import forecast as forecasting
+from sgzlib.indicators.catalogue import all_catalogues
 from sgzlib.reports import assessment, district, station
 from sgzlib.reports.tables import quality_table
 from sgzlib.store import storage
 
 AS_OF = dt.date(2025, 10, 31)
+# catalogue ids too: a user reads a catalogue's Chinese title (issue 30), never zhalainuoer-2026
+CATALOGUE_IDS = {c.id for c in all_catalogues()}
 CODES = set(RULES) | set(labels.REASON_LABELS) | set(labels.PERIOD_KIND_LABELS) | set(labels.QUALITY_CHECKS) \
-    | set(labels.FORECAST_METHODS)
-CODE_FIELDS = {"rule", "reason_code", "period_kind", "method", "check"}
+    | set(labels.FORECAST_METHODS) | CATALOGUE_IDS
+CODE_FIELDS = {"rule", "reason_code", "period_kind", "method", "check", "catalogue"}  # JSON keeps codes for programs
 ASCII = "A-Za-z0-9_"
 PATTERN = re.compile(rf"(?<![{ASCII}.-])(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|{'|'.join(sorted(CODES))})(?![{ASCII}-])")
 
@@ -65,7 +68,8 @@ def xlsx_texts(path) -> list:
     ("原因：too_few_sessions", {"too_few_sessions"}),
     ("规则 checklist 未勾选", {"checklist"}),
     ("周期 month", {"month"}),
-    ("YL02-2025-02-照片-0040.jpg、civil-affairs-2024、P2025-YL01、2025Q4、t 检验 p", set()),
+    ("YL02-2025-02-照片-0040.jpg、P2025-YL01、2025Q4、t 检验 p", set()),
+    ("指标清单 civil-affairs-2024", {"civil-affairs-2024"}),
 ])
 def test_the_scan_finds_codes_and_leaves_codes_of_the_ledgers(text, found):
     assert english_codes([text]) == found

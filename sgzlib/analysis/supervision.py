@@ -40,7 +40,7 @@ from .supervision_cycle import action_register
 
 __all__ = ["STATUS_ORDER", "AttentionRules", "Attention", "station_attention", "cases_needing_attention",
            "groups_at_risk", "evidence_problems", "action_items", "indicators_needing_attention", "agenda",
-           "work_verdicts", "with_verdicts", "records_text"]
+           "work_verdicts", "with_verdicts", "records_text", "refs_text"]
 CASE = "个案"
 GROUP = "小组"
 NOT_COUNTED = "可能不被认定"
@@ -209,13 +209,13 @@ def action_items(ds, station: str | list[str], as_of) -> pd.DataFrame:
 
     Items of the 督导记录 sheet and of recorded sessions alike (``supervision_cycle.action_register``), with their
     latest status. Columns: code, station_code, date, supervisor, topic, action, due, status, overdue,
-    days_overdue, last_session, owner_code, carried_over, flags.
+    days_overdue, last_session, owner_code, carried_over, flags, trail (list of (date, status)).
     """
 
     reg = action_register(ds, station, as_of)
     items = reg[reg["status"].isin(OPEN_ACTION)]
     columns = ["code", "station_code", "date", "supervisor", "topic", "action", "due", "status", "overdue", "days_overdue",
-               "last_session", "owner_code", "carried_over", "flags"]
+               "last_session", "owner_code", "carried_over", "flags", "trail"]
     return items[columns].reset_index(drop=True)
 
 
@@ -302,74 +302,94 @@ def agenda(att: Attention) -> pd.DataFrame:
     """The suggested supervision agenda, most urgent first.
 
     Columns: priority (1 紧急, 2 重要, 3 整改, 4 关注), level (its Chinese label), topic, item (the whole line),
-    what, why, records (its parts, for the pre-filled 督导记录 workbook), refs (count).
+    what, why, records (its parts, for the pre-filled 督导记录 workbook), refs (count), keys (the codes of what it
+    is about: indicator numbers, case, group, record or action codes; ``refs_text`` writes them in one line).
     """
     items: list[tuple] = []
 
-    def add(priority, weight, topic, what, records, n, why="", suffix=""):
+    def add(priority, weight, topic, what, records, n, why="", suffix="", keys=()):
         if n:
             items.append((priority, -weight, topic, f"{what}：{records}{suffix}", what, why or suffix.strip("（）"),
-                          records, n))
+                          records, n, tuple(str(k) for k in keys)))
 
     ind = att.indicators
     for status, priority in ((MISSED, 1), (BEHIND, 2), (TO_VERIFY, 3)):
         rows = ind[ind["status"] == status] if not ind.empty else ind
         add(priority, len(rows), "指标进度", f"{len(rows)} 项指标{status}", "、".join(rows["indicator_name"].astype(str)),
-            len(rows), suffix=_ind_hint(status))
+            len(rows), suffix=_ind_hint(status), keys=rows["indicator_id"] if len(rows) else ())
     overdue = att.actions[att.actions["overdue"]]
     add(1, len(overdue), "督导行动项", f"{len(overdue)} 项行动项已逾期", _codes(
         overdue, "action", lambda r: f"期限 {r['due']:%Y-%m-%d}，逾期 {int(r['days_overdue'])} 天"), len(overdue),
-        why="超过期限仍未完成")
+        why="超过期限仍未完成", keys=overdue["code"])
     cases = att.cases
     urgent = cases[cases["high_risk"] & (cases["stalled"] | cases["missing_any"])]
     add(1, len(urgent), "个案", f"{len(urgent)} 个高风险个案停滞或文书不全，需逐案研判", _codes(urgent, label=_case_label),
-        len(urgent), why="高风险且停滞或文书不全")
+        len(urgent), why="高风险且停滞或文书不全", keys=urgent["code"])
     rest_high = cases[cases["high_risk"] & ~cases.index.isin(urgent.index)]
     add(2, len(rest_high), "个案", f"{len(rest_high)} 个高风险个案在案，复核风险与安全计划",
-        _codes(rest_high, label=_case_label), len(rest_high), why="风险等级为高")
+        _codes(rest_high, label=_case_label), len(rest_high), why="风险等级为高", keys=rest_high["code"])
     stalled = cases[cases["stalled"] & ~cases["high_risk"]]
     add(2, len(stalled), "个案", f"{len(stalled)} 个个案停滞超过 {att.rules.cases.stalled_days} 天", _codes(
         stalled, label=lambda r: f"{int(r['days_idle'])} 天无进展"), len(stalled),
-        why=f"超过 {att.rules.cases.stalled_days} 天无服务或文书进展")
+        why=f"超过 {att.rules.cases.stalled_days} 天无服务或文书进展", keys=stalled["code"])
     if not att.worsened.empty:
         w = att.worsened
         add(2, len(w), "服务成效", f"{len(w)} 名服务对象后测变差，讨论原因与调整计划", _codes(w, "beneficiary_code"), len(w),
-            why="后测得分差于前测")
+            why="后测得分差于前测", keys=w["beneficiary_code"])
     add(2, len(att.groups), "小组", f"{len(att.groups)} 个小组可能不被认定", _codes(
-        att.groups, label=lambda r: r["why"].split("；")[0]), len(att.groups), why="有效节次或文书不足")
+        att.groups, label=lambda r: r["why"].split("；")[0]), len(att.groups), why="有效节次或文书不足",
+        keys=att.groups["code"] if len(att.groups) else ())
     for kind in ("照片重复使用", "无水印照片", "无签到表"):
         rows = att.evidence[att.evidence["kind"] == kind]
         add(3, len(rows), "佐证材料", f"{len(rows)} 条{kind}", _codes(rows, "record"), len(rows),
-            suffix=_EVIDENCE_HINT[kind])
+            suffix=_EVIDENCE_HINT[kind], keys=rows["record"])
     flags = att.spending
     for _, rows in (flags.groupby("check_id", sort=False) if not flags.empty else ()):
         add(3, len(rows), "经费使用", f"{len(rows)} 笔支出需核查：{rows['name'].iloc[0]}", _codes(
-            rows, "record_id", lambda r: r["basis"]), len(rows), suffix=f"（{rows['station_action'].iloc[0]}）")
+            rows, "record_id", lambda r: r["basis"]), len(rows), suffix=f"（{rows['station_action'].iloc[0]}）",
+            keys=rows["record_id"])
     uncounted = cases[cases["not_counted"] & ~cases["high_risk"]]
     add(2, len(uncounted), "个案", f"{len(uncounted)} 个个案{NOT_COUNTED}", _codes(
-        uncounted, label=lambda r: r["count_reason"].split("；")[0]), len(uncounted), why="指标清单的认定条件未满足")
+        uncounted, label=lambda r: r["count_reason"].split("；")[0]), len(uncounted), why="指标清单的认定条件未满足",
+        keys=uncounted["code"])
     paper = cases[cases["missing_any"] & ~cases["high_risk"]]
     add(3, len(paper), "个案", f"{len(paper)} 个个案文书缺失", _codes(paper, label=lambda r: "缺" + r["missing"]),
-        len(paper), why="按所处阶段应有的文书未完成")
+        len(paper), why="按所处阶段应有的文书未完成", keys=paper["code"])
     open_items = att.actions[~att.actions["overdue"]]
     add(3, len(open_items), "督导行动项", f"{len(open_items)} 项行动项进行中，确认进展", _codes(open_items, "action"),
-        len(open_items), why="尚未完成")
+        len(open_items), why="尚未完成", keys=open_items["code"])
     if not att.missing_post.empty:
         m = att.missing_post
         add(4, len(m), "服务成效", f"{len(m)} 人有前测无后测，安排补测", _codes(m, "beneficiary_code"), len(m),
-            why="无法比较前后测")
+            why="无法比较前后测", keys=m["beneficiary_code"])
     long_open = cases[cases["open_too_long"] & ~cases["stalled"] & ~cases["high_risk"]]
     add(4, len(long_open), "个案", f"{len(long_open)} 个个案开案时间过长，评估是否结案或转介", _codes(
         long_open, label=lambda r: f"已开案 {int(r['open_days'])} 天"), len(long_open),
-        why=f"开案超过 {att.rules.cases.long_open_days} 天")
+        why=f"开案超过 {att.rules.cases.long_open_days} 天", keys=long_open["code"])
     not_started = ind[ind["status"] == NOT_STARTED] if not ind.empty else ind
     add(4, len(not_started), "指标进度", f"{len(not_started)} 项指标尚未开始", "、".join(
-        not_started["indicator_name"].astype(str)), len(not_started), why="截至评估日尚无计入记录")
+        not_started["indicator_name"].astype(str)), len(not_started), why="截至评估日尚无计入记录",
+        keys=not_started["indicator_id"] if len(not_started) else ())
     items.sort(key=lambda t: (t[0], t[1]))
-    out = pd.DataFrame(items, columns=["priority", "weight", "topic", "item", "what", "why", "records", "refs"]) \
+    out = pd.DataFrame(items, columns=["priority", "weight", "topic", "item", "what", "why", "records", "refs", "keys"]) \
         .drop(columns="weight")
     out.insert(1, "level", out["priority"].map(PRIORITY_LABELS))
     return out
+
+
+AGENDA_KEYS_SHOWN = 3  # an agenda line names this many of the things it is about, then says how many there are
+# Where in the station report each agenda topic is laid out in full.
+AGENDA_SECTIONS = {"指标进度": "三", "个案": "四", "小组": "五", "服务成效": "六", "佐证材料": "七", "经费使用": "七",
+                   "督导行动项": "八"}
+
+
+def refs_text(keys, topic: str = "", limit: int = AGENDA_KEYS_SHOWN) -> str:
+    """What an agenda line is about, in one line: the first ``limit`` codes, how many in all, and where the
+    station report lists them ("JY-M02-SA、JY-M03-SA、JY-M02-EL 等 16 项，见三")."""
+    keys = [str(k) for k in keys]
+    text = "、".join(keys[:limit]) + (f" 等 {len(keys)} 项" if len(keys) > limit else "")
+    where = AGENDA_SECTIONS.get(topic)
+    return f"{text}（见{where}）" if where and text else text
 
 
 _EVIDENCE_HINT = {"无水印照片": "（不认定服务次数，补拍或核实）", "照片重复使用": "（重复照片只认定一次）",

@@ -173,14 +173,15 @@ def _indicator_changes(ds, station, prev, when, before, after) -> pd.DataFrame:
             ev = evaluate_stations(ds, station, date)
             results = ev.results if ev is not None else None
         if results is None or results.empty:
-            return pd.DataFrame(columns=["indicator_id", "indicator_name", "status", "actual", "expected", "target"])
+            return pd.DataFrame(columns=["indicator_id", "indicator_name", "unit", "status", "actual", "expected",
+                                         "target"])
         rows = results[results["period"] == PERIOD_WHOLE]
         if "station_code" in rows:
             rows = rows[rows["station_code"].isin(ds.descendants(station))]
-        return rows[["indicator_id", "indicator_name", "status", "actual", "expected", "target"]]
+        return rows.reindex(columns=["indicator_id", "indicator_name", "unit", "status", "actual", "expected", "target"])
 
     b, a = whole(before, prev), whole(after, when)
-    both = b.merge(a, on=["indicator_id", "indicator_name"], suffixes=("_before", "_after"))
+    both = b.merge(a, on=["indicator_id", "indicator_name", "unit"], suffixes=("_before", "_after"))
     return both[both["status_before"] != both["status_after"]].reset_index(drop=True)
 
 

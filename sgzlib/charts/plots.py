@@ -8,14 +8,13 @@ database or displays anything.
 from __future__ import annotations
 
 import math
-import os
 import unicodedata
-from collections import Counter
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..domain import figures
 from ..domain.labels import (
     BEHIND,
     IN_PROGRESS,
@@ -27,6 +26,8 @@ from ..domain.labels import (
     STATUS_ORDER,
     TO_VERIFY,
 )
+from ..domain.scope import short_station_names
+from ..indicators import indicator_labels
 
 FONT = "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 STATUS_COLORS = {
@@ -176,111 +177,126 @@ def reserve_margins(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def _short(text: str, n: int = 14) -> str:
-    text = str(text)
-    return text if len(text) <= n else text[: n - 1] + "…"
+NOT_APPLICABLE = "不适用"  # a station whose project has no such indicator (an optional task not chosen, another tier)
+NOT_APPLICABLE_COLOR = "#ffffff"
+# Text on a cell of each status: light on the dark colours, dark on the light ones.
+TEXT_ON = {MET: "#ffffff", MISSED: "#ffffff", BEHIND: "#212121", ON_TRACK: "#212121", NOT_STARTED: "#212121",
+           TO_VERIFY: "#212121"}
+ROW_PX = 22  # one indicator row of a status grid
 
 
-def _distinct_short(names: list[str], n: int) -> list[str]:
-    """``_short`` of each name; names whose short forms coincide keep their first 4 characters and then what
-    follows their common beginning (为社会救助对象提供服务：个案服务… → 为社会救…个案服务不少于12个), numbered if still equal."""
-    labels = [_short(name, n) for name in names]
-    for label in set(labels):
-        same = [i for i, other in enumerate(labels) if other == label]
-        if len(same) > 1:
-            start = len(os.path.commonprefix([names[i] for i in same]))
-            for i in same:
-                labels[i] = names[i][:4] + "…" + _short(names[i][start:], n - 2)
-    counts = Counter(labels)
-    seen: Counter = Counter()
-    for i, label in enumerate(labels):
-        if counts[label] > 1:
-            seen[label] += 1
-            labels[i] = f"{label}（{seen[label]}）"
-    return labels
-
-
-def status_heatmap(summary: pd.DataFrame, title: str = "各站点指标状态", per_period: bool = False,
-                   drop_prefix: str = "") -> go.Figure:
-    """Station × indicator status, one cell per (station_name, indicator_name).
-
-    By default only the 全期 rows are drawn; ``per_period=True`` keeps every
-    row given (the per-period rows of a station report, already relabelled).
-    Long indicator lists are split by the caller (the district overview draws
-    one heatmap per domain of at most 12 indicators) so every label prints readably.
+def indicator_heatmap(results: pd.DataFrame, title: str = "各站点指标状态") -> go.Figure:
+    """Indicator × station status of the 全期 rows: one row per indicator (its number and short name,
+    ``Indicator.label``; the full name on hover), one column per station, each cell coloured by its status and
+    showing 实际/目标 (rounded by ``domain.figures``). Cells of a station without the indicator are white and
+    say 不适用, with a legend entry of their own.
     """
-    rows = summary[summary["period"] == PERIOD_WHOLE] if "period" in summary and not per_period else summary
-    stations = list(dict.fromkeys(rows["station_name"]))
-    indicators = list(dict.fromkeys(rows["indicator_name"]))
+    rows = results[results["period"] == PERIOD_WHOLE] if "period" in results else results
+    rows = rows.assign(_row=indicator_labels(rows).to_numpy(), _col=rows["station_name"].to_numpy())
+    cols = list(dict.fromkeys(rows["_col"]))
+    return _status_grid(rows, cols, short_station_names(cols), title, "站点", _cell_figures(rows))
+
+
+def period_heatmap(results: pd.DataFrame, title: str) -> go.Figure:
+    """Per-period indicators of one station: one row per indicator, one column per month or quarter, each cell
+    coloured by the period's status and showing its actual value."""
+    rows = results.assign(_row=indicator_labels(results).to_numpy(), _col=results["period"].to_numpy())
+    cols = list(dict.fromkeys(rows.sort_values("period")["_col"]))
+    actual = [figures.text(a, u, "down") + ("%" if figures.step(u) == 0.1 else "")
+              for a, u in zip(rows["actual"], rows["unit"])]
+    return _status_grid(rows, cols, cols, title, "期间", actual)
+
+
+def _cell_figures(rows: pd.DataFrame) -> list[str]:
+    """实际/目标 of each row, written as everywhere (``domain.figures``); a share as one figure (57.1%)."""
+    out = []
+    for a, t, u in zip(rows["actual"], rows["target"], rows["unit"]):
+        if figures.step(u) == 1.0:
+            out.append(f"{figures.text(a, u, 'down')}/{figures.text(t, u)}")
+        else:
+            out.append(figures.text(a, u, "down") + ("%" if u == "%" else ""))
+    return out
+
+
+def _status_grid(rows: pd.DataFrame, cols: list, col_labels: list[str], title: str, col_title: str,
+                 texts: list[str]) -> go.Figure:
+    """The grid of ``rows`` (columns _row, _col, status and the result figures): rows in their order, ``cols``."""
+    row_keys = list(dict.fromkeys(rows["_row"]))
     code = {s: i for i, s in enumerate(HEAT_ORDER)}
-    pivot = rows.pivot_table(index="station_name", columns="indicator_name", values="status", aggfunc="first")
-    pivot = pivot.reindex(index=stations, columns=indicators)
-    z = pivot.map(lambda s: code.get(s, np.nan)).to_numpy(dtype=float)
-    text = rows.assign(t=rows.apply(_hover, axis=1)).pivot_table(
-        index="station_name", columns="indicator_name", values="t", aggfunc="first").reindex_like(pivot)
+    first = rows.assign(_t=texts).drop_duplicates(["_row", "_col"])
+    pivot = first.pivot(index="_row", columns="_col", values="status").reindex(index=row_keys, columns=cols)
+    z = pivot.map(lambda v: code.get(v, np.nan)).to_numpy(dtype=float)
+    hover = first.assign(_h=[_hover(r) for r in first.to_dict("records")]).pivot(
+        index="_row", columns="_col", values="_h").reindex(index=row_keys, columns=cols)
     n = len(HEAT_ORDER)
     scale = []
     for i, status in enumerate(HEAT_ORDER):
         scale += [(i / n, STATUS_COLORS[status]), ((i + 1) / n, STATUS_COLORS[status])]
-    # ``drop_prefix`` (a domain named in the title) is left out of the labels, not the hover text
-    # The cells are placed by the full names (two indicators with the same short label stay two columns);
-    # the axes show short labels, told apart where they would coincide.
-    x = _distinct_short([i.removeprefix(f"{drop_prefix}：") if drop_prefix else i for i in indicators], 12)
+    x_of = dict(zip(cols, col_labels))
     fig = go.Figure(go.Heatmap(
-        z=z, x=indicators, y=stations, zmin=-0.5, zmax=n - 0.5, colorscale=scale,
-        text=text.fillna("无此指标").to_numpy(), hovertemplate="%{y}<br>%{text}<extra></extra>", xgap=1, ygap=1,
-        showscale=False, name="状态"))
-    # A legend of the statuses drawn (a colour bar is unreadable on a short heatmap)
-    shown = set(rows["status"])
+        z=z, x=col_labels, y=row_keys, zmin=-0.5, zmax=n - 0.5, colorscale=scale, showscale=False, xgap=2, ygap=2,
+        text=hover.fillna(NOT_APPLICABLE).to_numpy(), hovertemplate="%{x}<br>%{text}<extra></extra>", name="状态"))
+    # the figures in the cells: a text trace, so that each cell's text contrasts with its colour
+    shown = first
+    missing = [(x_of[c], r) for r in row_keys for c in cols if pd.isna(pivot.at[r, c])]
+    fig.add_scatter(x=[x_of[c] for c in shown["_col"]] + [m[0] for m in missing],
+                    y=list(shown["_row"]) + [m[1] for m in missing], mode="text", hoverinfo="skip", showlegend=False,
+                    text=list(shown["_t"]) + [NOT_APPLICABLE] * len(missing),
+                    textfont={"size": MIN_FONT_PX, "color": [TEXT_ON.get(s, "#212121") for s in shown["status"]]
+                              + ["#9e9e9e"] * len(missing)})
     for status in HEAT_ORDER:
-        if status in shown:
+        if status in set(rows["status"]):
             fig.add_scatter(x=[None], y=[None], mode="markers", name=status, hoverinfo="skip",
                             marker={"symbol": "square", "size": 13, "color": STATUS_COLORS[status]})
-    fig.update_xaxes(tickangle=-45, title_text="指标", type="category", tickmode="array", tickvals=indicators, ticktext=x)
-    fig.update_yaxes(autorange="reversed", title_text="站点", type="category", tickmode="array", tickvals=stations,
-                     ticktext=_distinct_short(stations, 16))
-    # room under the cells for the turned labels and the axis title (what plotly would take from the cells)
-    label_room = _bottom_room(fig) or 8 * max((len(v) for v in x), default=4) + 30
-    return _layout(fig, title, height=max(200, 90 + 30 * len(stations) + label_room),
-                   margin={"l": 10, "r": 10, "t": 78, "b": 10},
-                   legend={"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0, "title": {"text": "状态："}})
+    if missing:
+        fig.add_scatter(x=[None], y=[None], mode="markers", name=f"{NOT_APPLICABLE}（本站没有此指标）", hoverinfo="skip",
+                        marker={"symbol": "square", "size": 13, "color": NOT_APPLICABLE_COLOR,
+                                "line": {"color": "#9e9e9e", "width": 1}})
+    widest = max((text_px(c) for c in col_labels), default=0)
+    angle = 0 if widest <= max(40.0, 480 / max(len(cols), 1) - 8) else -45
+    fig.update_xaxes(side="top", type="category", title_text=None, tickangle=angle, categoryorder="array",
+                     categoryarray=col_labels)
+    fig.update_yaxes(autorange="reversed", type="category", title_text=None, categoryorder="array",
+                     categoryarray=row_keys)
+    top = 78 + (LINE_PX if angle == 0 else math.ceil((widest + 17) * 0.7071 + 1))
+    height = top + ROW_PX * len(row_keys) + 40
+    return _layout(fig, title, height=height, margin={"l": 10, "r": 10, "t": top, "b": 40},
+                   legend={"orientation": "h", "yanchor": "top", "y": -8 / height, "x": 0})
 
 
 def _hover(row) -> str:
     unit = row.get("unit") or ""
-    return (f"{row['indicator_name']}<br>状态：{row['status']}<br>实际：{_num(row['actual'])}{unit}"
-            f"　目标：{_num(row['target'])}{unit}　应达：{_num(row.get('expected'))}{unit}")
-
-
-def _num(value) -> str:
-    if value is None or pd.isna(value):
-        return "—"
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    return (f"{row['indicator_name']}<br>状态：{row['status']}<br>实际：{figures.text(row['actual'], unit, 'down')}{unit}"
+            f"　目标：{figures.text(row['target'], unit)}{unit}　应达：{figures.text(row.get('expected'), unit, 'up')}{unit}")
 
 
 PROGRESS_CAP = 150  # bars stop at 150 % of target; the label still gives the real share
+ZERO_STUB = 1.5  # a bar at 0 % is drawn this wide (in % of target), so its status colour shows
 
 
 def progress_bullets(results: pd.DataFrame, title: str = "指标完成进度（占目标百分比）") -> go.Figure:
     """One bar per indicator: actual as % of target, a marker at the expected-by-date share, a line at 100%.
 
-    Bars are coloured by status, with one legend entry per status shown; a bar
-    above 150 % is cut there and its label says the real share (“210%↑”);
-    0 % rows are labelled “0%”.
+    Indicators are named by their number and short name (the full name on hover, and in the table of the
+    report). Bars are coloured by status, with one legend entry per status shown; a bar above 150 % is cut
+    there and its label says the real share (“210%↑”); a bar at 0 % is a stub of its status colour labelled
+    “0%”, so its status is seen too.
     """
     rows = results[(results["period"] == PERIOD_WHOLE) & (results["target"].fillna(0) > 0)].copy()
     rows = rows.iloc[::-1]
     real = 100 * rows["actual"].fillna(0) / rows["target"]
-    share = real.clip(upper=PROGRESS_CAP)
+    share = real.clip(upper=PROGRESS_CAP).clip(lower=ZERO_STUB)
     expected = 100 * rows["expected"] / rows["target"]
-    labels = [_short(n, 18) for n in rows["indicator_name"]]
+    labels = list(indicator_labels(rows))
     fig = go.Figure()
     for status in [s for s in STATUS_COLORS if s in set(rows["status"])]:
         mine = (rows["status"] == status).to_numpy()
-        text = [f"{v:.0f}%↑" if v > PROGRESS_CAP else f"{v:.0f}%" for v in real[mine]]
+        text = [figures.share_text(a, t) + ("↑" if v > PROGRESS_CAP else "")
+                for a, t, v in zip(rows["actual"].fillna(0)[mine], rows["target"][mine], real[mine])]
         fig.add_bar(x=share[mine], y=[lab for lab, m in zip(labels, mine) if m], orientation="h", name=status,
                     text=text, textposition="outside", cliponaxis=False, marker_color=STATUS_COLORS[status],
-                    textfont={"size": MIN_FONT_PX}, hovertext=rows[mine].apply(_hover, axis=1), hoverinfo="text")
+                    textfont={"size": MIN_FONT_PX}, hovertext=[_hover(r) for r in rows[mine].to_dict("records")],
+                    hoverinfo="text")
     fig.add_scatter(x=expected, y=labels, mode="markers", name="截至日期应达",
                     marker={"symbol": "line-ns", "size": 16, "line": {"width": 3, "color": "#37474f"}},
                     hovertemplate="应达 %{x:.0f}%<extra></extra>")

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..cli import add_db_argument, json_records
-from ..domain import asof
+from ..domain import asof, figures
 from ..domain.dates import require_date
 from ..domain.labels import (
     EXPLAIN_HEADERS,
@@ -34,7 +34,7 @@ from ..domain.labels import (
     reason_labels,
 )
 from ..errors import ConfigError
-from ..indicators import RESULT_COLUMNS, RULES, scoring
+from ..indicators import RESULT_COLUMNS, RULES, catalogue_title, scoring
 from ..indicators.spending import DECISIONS, spending_text
 from ..store import outputs
 from ..workbench import open_workbench
@@ -120,12 +120,16 @@ def with_forecast(frame: pd.DataFrame, forecast: pd.DataFrame | None) -> pd.Data
     return out
 
 
-def display(frame: pd.DataFrame, headers: dict[str, str]) -> pd.DataFrame:
-    """Chinese headers, ISO dates, 是/否, numbers rounded to two places, codes shown by their Chinese labels."""
-    out = frame.copy()
+def display(frame: pd.DataFrame, headers: dict[str, str], dates_as_text: bool = True) -> pd.DataFrame:
+    """Chinese headers, ISO dates, 是/否, codes shown by their Chinese labels; indicator figures rounded by the
+    one rule (``domain.figures``: whole things whole, 实际 down, 应达 up), other numbers to two places; the
+    catalogue by its Chinese title."""
+    out = figures.result_figures(frame) if {"actual", "unit"} <= set(frame.columns) else frame.copy()
+    if "catalogue" in out:
+        out["catalogue"] = out["catalogue"].map(catalogue_title)
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].dt.strftime("%Y-%m-%d")
+            out[col] = out[col].dt.strftime("%Y-%m-%d") if dates_as_text else out[col].dt.date.astype(object)
         elif pd.api.types.is_bool_dtype(out[col]):
             out[col] = out[col].map(YES_NO)
         elif pd.api.types.is_float_dtype(out[col]):
@@ -193,7 +197,7 @@ def table(ev, periods: bool = False, scheme=None, forecast=None) -> str:
             summary = block[block["period"] == PERIOD_WHOLE]
             tally = summary["status"].value_counts()
             tier_text = f"（{tier}）" if isinstance(tier, str) else ""
-            lines += ["", f"项目 {code}  {station}  指标清单 {cat}{tier_text}",
+            lines += ["", f"项目 {code}  {station}  指标清单 {catalogue_title(cat)}{tier_text}",
                       "  " + "  ".join(f"{s} {tally.get(s, 0)}" for s in STATUS_ORDER)
                       + _total_text(scores, code, cat, scheme)]
             shown = block.assign(indicator_id=block["indicator_id"].where(block["period"] == PERIOD_WHOLE,
@@ -212,17 +216,32 @@ def _total_text(scores, project: str, catalogue: str, scheme) -> str:
     if scheme is None:
         return ""
     if catalogue != scheme.catalogue:
-        return f"  （评分细则只适用于指标清单 {scheme.catalogue}，本项目不计分）"
+        return f"  （评分细则只适用于指标清单「{catalogue_title(scheme.catalogue)}」，本项目不计分）"
     mine = scores[scores["project_code"] == project]
     return f"  得分 {mine['score'].sum():.1f} / {mine['points'].sum():g}"
 
 
 def _write_xlsx(ev, path: Path, scheme=None, forecast=None) -> None:
-    headers = {**HEADERS, **FORECAST_SHOWN}
-    with outputs.atomic(path) as partial, pd.ExcelWriter(partial, engine="openpyxl") as xl:
-        display(with_forecast(scored(ev.summary, scheme), forecast), headers).to_excel(xl, sheet_name="汇总", index=False)
-        display(with_forecast(scored(ev.results, scheme), forecast), headers).to_excel(xl, sheet_name="明细", index=False)
-        display(ev.explanations, EXPLAIN_HEADERS).to_excel(xl, sheet_name="计入与未计入的记录", index=False)
-        if len(ev.spending.checks):
-            display(ev.spending.checks, SPENDING_HEADERS).to_excel(xl, sheet_name="经费使用核查", index=False)
-            display(ev.spending.records, SPENDING_HEADERS).to_excel(xl, sheet_name="经费需核查的支出", index=False)
+    """The manager's evaluation workbook: each sheet a printable table (``reports.sheets``: frozen header,
+    filter, A4 landscape, real dates, figures formatted by their unit)."""
+    from openpyxl import Workbook
+
+    from ..reports import sheets  # only for xlsx: keeps the start-up of csv, json and table output fast
+
+    wb = Workbook()
+    sheets.set_properties(wb, f"指标评估（截至 {ev.as_of:%Y-%m-%d}）")
+    wb.remove(wb.active)
+    with_year_end = {**HEADERS, **FORECAST_SHOWN}
+    tables = [("汇总", with_forecast(scored(ev.summary, scheme), forecast), with_year_end),
+              ("明细", with_forecast(scored(ev.results, scheme), forecast), with_year_end),
+              ("计入与未计入的记录", ev.explanations, EXPLAIN_HEADERS)]
+    if len(ev.spending.checks):
+        tables += [("经费使用核查", ev.spending.checks, SPENDING_HEADERS),
+                   ("经费需核查的支出", ev.spending.records, SPENDING_HEADERS)]
+    for name, frame, headers in tables:
+        units = frame["unit"].reset_index(drop=True) if "unit" in frame else None
+        figures_shown = tuple(headers[c] for c in ("actual", "target", "expected") if c in frame)
+        sheets.write_table(wb.create_sheet(name), display(frame, headers, dates_as_text=False), units=units,
+                           unit_columns=figures_shown, widths={headers["note"]: 40} if "note" in frame else None)
+    with outputs.atomic(path) as partial:
+        wb.save(partial)

@@ -76,8 +76,9 @@ def _explain_spending(args, ev, spending) -> int:
 def report(rows: pd.DataFrame, detail: pd.DataFrame) -> str:
     """Plain-text explanation: the result, the source text, each period, then records counted and not."""
     head = rows[rows["period"] == PERIOD_WHOLE].iloc[0]
-    ind = load_catalogue(head["catalogue"]).indicator(head["indicator_id"])
-    lines = [f"项目 {head['project_code']}  {head['station_name']}  指标清单 {head['catalogue']}"
+    cat = load_catalogue(head["catalogue"])
+    ind = cat.indicator(head["indicator_id"])
+    lines = [f"项目 {head['project_code']}  {head['station_name']}  指标清单 {cat.title}"
              + (f"（{head['tier']}）" if isinstance(head["tier"], str) else ""),
              f"指标 {ind.id} {ind.name}（{ind.domain}，{MANDATORY[ind.mandatory]}）",
              f"原文：{ind.source_text}", f"佐证要求：{ind.evidence}", f"结果：{head['note']}"]

@@ -111,8 +111,8 @@ def build_views(ds, as_of: dt.date, scale_id: str | None) -> dict[str, pd.DataFr
 
 
 def _display(frame: pd.DataFrame) -> pd.DataFrame:
-    """Chinese headers, rounded numbers, ISO dates."""
-    out = frame.copy()
+    """Chinese headers, rounded numbers, ISO dates, RCI counts 无法计算 where there is no RCI."""
+    out = outcomes.rci_cells(frame) if "rci_unavailable" in frame else frame.copy()
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = out[col].dt.strftime("%Y-%m-%d")

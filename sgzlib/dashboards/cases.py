@@ -250,5 +250,6 @@ def build(src: Source | None = None) -> w.VBox:
     board.panel("case_facts", "", facts, {"case", "as_of"})
     board.update()
     filters = w.HBox([station, as_of, order])
-    return w.VBox([ui.header("个案与小组督导看板", "督导前查看一个社工站的个案和小组：各阶段数量、需关注事项、单个个案的服务经过。"),
+    return w.VBox([ui.dated_header("个案与小组督导看板", "督导前查看一个社工站的个案和小组：各阶段数量、需关注事项、单个个案的服务经过。",
+                                   as_of),
                    filters, *[p.widget for p in board.panels[:4]], case, *[p.widget for p in board.panels[4:]]])

@@ -133,14 +133,6 @@ def station_label(row) -> str:
     return f"{row['name']}（{row['code']}）"
 
 
-def short_name(name: str) -> str:
-    """东湖街道社会工作服务站 → 东湖街道 (for chart axes)."""
-    for suffix in ("社会工作服务站", "社工站"):
-        if name.endswith(suffix) and len(name) > len(suffix):
-            return name[: -len(suffix)]
-    return name
-
-
 def townships(ds: Dataset, district: str | None = None) -> pd.DataFrame:
     """The township stations (of one district, unless 全部), in code order."""
     return scope.townships(ds, None if district == ALL else district)

@@ -3,8 +3,9 @@
 ``LabServer`` starts ``jupyter lab`` the way ``sgz lab`` and the browser test
 need it: on 127.0.0.1 only, on exactly the port asked for (``port_retries=0``),
 with a random token, ``--allow-root`` when run as root, the ``sgz`` kernel
-registered (``reports.kernel.ensure_kernel``) and made the default, no update
-or news checks, and the database URL handed to the kernels through
+registered (``reports.kernel.ensure_kernel``) and made the default, the interface in Chinese (the
+official language pack) without update or news questions, Jupyter's English log written to a file
+(``default_log_path``) instead of the console, and the database URL handed to the kernels through
 ``SGZ_DATABASE_URL`` in their environment (``sgz.open()`` reads it), so it is
 never written into a notebook.
 
@@ -38,6 +39,10 @@ from ..store.storage import ENV_VAR as DB_ENV_VAR
 from .server import HOST, absolute_url, port_free
 
 GALLERY_DIR = resources.path("reports", "notebooks", "gallery")
+# JupyterLab's settings for sgz (its app_settings_dir): the interface in Simplified Chinese (the official
+# language pack, jupyterlab-language-pack-zh-CN) and no question about Jupyter news or updates.
+LAB_SETTINGS_DIR = resources.path("dashboards", "share", "lab-settings")
+LOG_NAME = "sgz-lab.log"  # Jupyter's own (English) log, kept out of the console
 DEFAULT_WORKSPACE = Path("工作台")
 DEFAULT_PORT = 8888
 MARKER = ".sgz-gallery.json"
@@ -93,6 +98,8 @@ def lab_argv(port: int, workspace: Path, token: str, allow_root: bool | None = N
         f"--ServerApp.root_dir={Path(workspace).resolve()}",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.log_level={log_level}",
+        f"--LabApp.log_level={log_level}",
+        f"--LabApp.app_settings_dir={LAB_SETTINGS_DIR}",
         f"--MappingKernelManager.default_kernel_name={KERNEL_NAME}",
         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--LabApp.news_url=None",
@@ -100,6 +107,13 @@ def lab_argv(port: int, workspace: Path, token: str, allow_root: bool | None = N
     if allow_root if allow_root is not None else (hasattr(os, "geteuid") and os.geteuid() == 0):
         argv.append("--allow-root")
     return argv
+
+
+def default_log_path() -> Path:
+    """Where Jupyter's log goes: its runtime folder (``JUPYTER_RUNTIME_DIR``), never the user's console."""
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    return Path(jupyter_runtime_dir()) / LOG_NAME
 
 
 def lab_env(db_url: str | None = None, base: dict | None = None) -> dict[str, str]:
@@ -121,7 +135,7 @@ class LabServer(processes.Served):
         self.token = token or secrets.token_urlsafe(24)
         self.argv = lab_argv(port, self.workspace, self.token, log_level=log_level)
         self.env = lab_env(db_url)
-        self.log_path = log_path
+        self.log_path = Path(log_path) if log_path else default_log_path()
         self.process: subprocess.Popen | None = None
         self._log = None
 
@@ -132,10 +146,10 @@ class LabServer(processes.Served):
 
     def start(self) -> LabServer:
         ensure_kernel()
-        self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 (closed in stop)
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(self.argv, env=self.env, cwd=self.workspace, stdout=self._log,
-                                        stderr=subprocess.STDOUT if self._log else None, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)
+                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         return self
 
     def wait_ready(self, timeout: float = 90.0) -> None:

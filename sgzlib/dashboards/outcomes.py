@@ -22,7 +22,7 @@ from .data import Source, source, station_options
 ALL_STATIONS, ALL_DOMAINS, ALL_WORK = "全部站点", "全部领域", "全部"
 STATS_TITLE = "统计检验（改善 = 按量表方向换算后的后测减前测，正数表示变好）"
 MIN_PAIRS = 5  # below this many pairs no statistic is shown, only the pairs themselves
-CANNOT = "无法计算"
+CANNOT = outcomes.RCI_CANNOT
 WORK_TYPES = (ALL_WORK, "个案", "小组")
 STAT_COLUMNS = {
     "station_name": "社工站", "work_type": "服务方式", "n": "配对人次", "mean_improvement": "平均改善",
@@ -131,11 +131,7 @@ def statistics(ds: Dataset, a: outcomes.OutcomeAnalysis, rows: pd.DataFrame) -> 
     for column in ("mean_improvement", "median_improvement", "p_t", "p_w", "d_z", "r_rb"):
         out.loc[few, column] = "—"
     out.loc[few, "note"] = f"配对少于 {MIN_PAIRS} 人次，不计算统计量，见下方配对明细"
-    for column in ("improved", "unchanged", "deteriorated"):
-        out[column] = out[column].astype(object)
-    if "rci_unavailable" in out:
-        all_cannot = out["rci_unavailable"] == out["n"]
-        out.loc[all_cannot, ["improved", "unchanged", "deteriorated"]] = CANNOT
+    out = outcomes.rci_cells(out)
     return out[list(STAT_COLUMNS)].rename(columns=STAT_COLUMNS)
 
 
@@ -219,7 +215,8 @@ def build(src: Source | None = None) -> w.VBox:
     board.update()
     p = {panel.name: panel.widget for panel in board.panels}
     return w.VBox([
-        ui.header("服务成效看板", "前后测配对结果：每位服务对象的变化、得分分布、统计检验和可靠变化指数（RCI）；姓名已遮蔽。"),
+        ui.dated_header("服务成效看板", "前后测配对结果：每位服务对象的变化、得分分布、统计检验和可靠变化指数（RCI）；姓名已遮蔽。",
+                        c_as_of),
         w.HBox([c_scale, c_domain, c_as_of]), w.HBox([c_station, c_work]),
         p["kpis"], ui.side_by_side(p["slopes"], p["distribution"]),
         p["stats"], p["pairs"], p["worse"],

@@ -14,7 +14,7 @@ import pandas as pd
 from .. import indicators
 from ..analysis import supervision
 from ..charts import plots as charts
-from ..domain import scope, status
+from ..domain import figures, scope, status
 from ..domain.dataset import Dataset
 from ..domain.labels import FORECAST_HEADERS, PERIOD_EVERY, PERIOD_WHOLE, RESULT_HEADERS, STATUS_ORDER, WILL_MISS
 from . import quality, ui
@@ -108,8 +108,8 @@ def action_list(results: pd.DataFrame, forecast: pd.DataFrame | None = None) -> 
         later = results[pd.MultiIndex.from_frame(results[keys]).isin(flagged)]
         rows = pd.concat([rows, later[~pd.MultiIndex.from_frame(later[keys]).isin(
             pd.MultiIndex.from_frame(rows[keys]))]], ignore_index=True)
-    columns = ["社工站", "指标", h["status"], fh["will_miss"], h["actual"], h["expected"], h["target"],
-               fh["needed_text"], h["note"]]
+    columns = ["社工站", h["indicator_id"], "指标", h["status"], fh["will_miss"], h["actual"], h["expected"], h["target"],
+               h["unit"], fh["needed_text"], h["note"]]
     if rows.empty:
         return pd.DataFrame(columns=columns)
     f = forecast.drop_duplicates(["project_code", "indicator_id"]).set_index(["project_code", "indicator_id"]) \
@@ -119,9 +119,11 @@ def action_list(results: pd.DataFrame, forecast: pd.DataFrame | None = None) -> 
         at = pd.MultiIndex.from_frame(rows[["project_code", "indicator_id"]])
         flag = f["will_miss"].reindex(at).map({True: WILL_MISS}).fillna("").to_numpy()
         needed = f["needed_text"].reindex(at).fillna("").to_numpy()
-    out = pd.DataFrame({"社工站": rows["station_name"], "指标": rows["indicator_name"], h["status"]: rows["status"],
-                        fh["will_miss"]: flag, h["actual"]: rows["actual"], h["expected"]: rows["expected"].round(1),
-                        h["target"]: rows["target"], fh["needed_text"]: needed, h["note"]: rows["note"]})
+    shown = figures.result_figures(rows)  # rounded as in the reports and the CSV (domain.figures)
+    out = pd.DataFrame({"社工站": rows["station_name"], h["indicator_id"]: rows["indicator_id"],
+                        "指标": rows["indicator_name"], h["status"]: rows["status"], fh["will_miss"]: flag,
+                        h["actual"]: shown["actual"], h["expected"]: shown["expected"], h["target"]: shown["target"],
+                        h["unit"]: rows["unit"], fh["needed_text"]: needed, h["note"]: rows["note"]})
     return out[columns]
 
 
@@ -185,7 +187,7 @@ def build(src: Source | None = None) -> w.VBox:
         if state["catalogue"] == ALL_CATALOGUES and s["catalogue"].nunique() > 1:
             # stations on different catalogues share no indicators: compare their shares instead
             return charts.ranking_bars(status.station_shares(s).drop(columns="good"), "各社工站指标状态占比（按达标及进度正常占比排序；选择一个指标清单可看站点 × 指标）")
-        return charts.status_heatmap(s, "各社工站指标状态（站点 × 指标）")
+        return charts.indicator_heatmap(s, "各社工站指标状态（指标 × 站点；格中为实际/目标，悬停看指标全称）")
 
     def bullets(state):
         rows = select(results(state), state["domain"], state["station"])
@@ -215,7 +217,7 @@ def build(src: Source | None = None) -> w.VBox:
         c_station, panels["bullets"], c_indicator, panels["series"],
     ])
     return w.VBox([
-        ui.header("项目进度看板", "各社工站在所选日期的指标完成情况：状态、实际值与按时间进度应达值、年底预测、需要跟进的事项；"
-                              "另一页是各站的数据质量问题。"),
+        ui.dated_header("项目进度看板", "各社工站在所选日期的指标完成情况：状态、实际值与按时间进度应达值、年底预测、"
+                                    "需要跟进的事项；另一页是各站的数据质量问题。", c_as_of),
         w.HBox([c_district, c_as_of, c_domain]), quality.tabs(progress_view, src, board),
     ])

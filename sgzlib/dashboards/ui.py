@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..domain import figures
 from ..errors import SgzError
 from .chart import Chart, spec_json
 
@@ -233,8 +234,7 @@ def table(frame: pd.DataFrame, empty: str = "没有符合条件的记录。", sc
     if cut:
         frame = frame.head(limit)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-               for c in frame.columns]
+    numeric = [figures.is_number_column(frame[c]) for c in frame.columns]
     rows = []
     for values in frame.itertuples(index=False):
         cells = "".join(
@@ -255,7 +255,7 @@ def _fmt(value) -> str:
     if isinstance(value, bool | np.bool_):
         return "是" if value else "否"
     if isinstance(value, float):
-        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+        return figures.number_text(value)  # as the reports and the CSV write it (domain.figures)
     if isinstance(value, pd.Timestamp | dt.date):
         return f"{value:%Y-%m-%d}"
     if isinstance(value, tuple | list):
@@ -267,3 +267,17 @@ def header(title: str, subtitle: str = "") -> w.HTML:
     """A page's title and what it is for (the way home is in the page's frame, ``shell``)."""
     sub = f'<div class="sgz-note">{html.escape(subtitle)}</div>' if subtitle else ""
     return w.HTML(f'<h2 class="sgz-page-title" style="margin:4px 0">{html.escape(title)}</h2>{sub}')
+
+
+def dated_header(title: str, subtitle: str, as_of: w.DatePicker) -> w.VBox:
+    """The board's title and, in large type under it, the date its figures are for, following the date picker:
+    a board read next to a report shows which day it is about."""
+    date = w.HTML(as_of_line(as_of.value))
+    date.add_class("sgz-asof")
+    as_of.observe(lambda change: setattr(date, "value", as_of_line(change["new"])), names="value")
+    return w.VBox([header(title, subtitle), date])
+
+
+def as_of_line(day) -> str:
+    when = f"{day:%Y-%m-%d}" if day else "（未选择日期）"
+    return (f'<div style="font-size:20px;font-weight:700;color:#0d47a1;margin:2px 0 6px">数据截至 {when}</div>')

@@ -66,6 +66,10 @@ TOWNSHIPS = (
     ("YL07", "桃源镇", "panzhihua-2021", None, None),
 )
 BEHIND = "YL04"
+# Who supervises which station (the 督导者 of 社工站): each demo supervisor writes a digest of their own stations.
+# Sessions are led by either of them (a colleague stands in), as the supervision records show.
+SUPERVISOR_OF = {"YL01": "王督导", "YL02": "王督导", "YL03": "王督导", "YL04": "王督导", "YL05": "李督导",
+                 "YL06": "李督导", "YL07": "李督导"}
 VILLAGES = ("幸福社区", "和平村", "光明社区", "团结村", "新华社区", "红旗村", "永安社区", "长青村",
             "胜利村", "东风社区", "向阳村", "建设社区", "五星村", "民主社区")
 PROVIDERS = ("云岭区益众社会工作服务中心", "云岭区同心社会工作服务社", "云岭区阳光社会工作事务所")
@@ -161,7 +165,8 @@ def _station(g: _Gen, i: int, code: str, town: str, catalogue: str, tier: str | 
     behind = code == BEHIND
     lat, lon = demo_photos.position(code)
     g.add("stations", code=code, name=f"{town}社会工作服务站", level="乡镇街道站", parent_code=HUB,
-          district=DISTRICT, provider=PROVIDERS[i % len(PROVIDERS)], latitude=lat, longitude=lon)
+          district=DISTRICT, provider=PROVIDERS[i % len(PROVIDERS)], supervisors=SUPERVISOR_OF[code],
+          latitude=lat, longitude=lon)
     for v in range(2):
         village = VILLAGES[(2 * i + v) % len(VILLAGES)]
         g.add("stations", code=f"{code}-V{v + 1}", name=f"{village}社会工作服务室", level="村社区室",

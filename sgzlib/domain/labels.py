@@ -131,6 +131,44 @@ def reason_labels(codes: pd.Series) -> pd.Series:
     """``reason_label`` of every value of ``codes``."""
     return codes.map(reason_label).astype(object)
 
+# -- why a ledger workbook was refused (the 问题类别 of the errors workbook) -----------------------------------
+# By the code of the problem (``errors.Problem.code``); codes of a value that could not be read are
+# "bad_<kind>" and "formula_<kind>" (``PROBLEM_KIND_LABELS``); a case whose dates contradict each other has a
+# code ending in _before_… / _after_….
+PROBLEM_LABELS = {
+    "required": "必填项为空", "unknown_reference": "引用的编码不存在", "duplicate_key": "编码重复且内容不同",
+    "ambiguous_code": "编码写法有歧义", "ambiguous_name": "名称有歧义", "missing_column": "缺少必需的列",
+    "duplicate_column": "列名重复", "no_header": "找不到表头", "no_sheets": "没有台账工作表",
+    "hidden_sheet": "隐藏的台账工作表", "lookalike_sheet": "工作表名写法不对", "bad_file": "文件无法读取",
+    "masked_workbook": "脱敏工作簿不能导入", "masked_value": "含脱敏后的值", "out_of_range": "数值超出范围",
+    "too_long": "内容过长", "nul_character": "含不可见字符", "negative_attendance": "人数为负",
+    "outside_project_period": "日期不在项目期内", "before_joined": "早于纳入日期", "unit_mismatch": "单位无法换算",
+    "score_out_of_range": "得分超出量表范围", "unknown_scale": "量表未登记", "unknown_station": "站点不存在",
+    "out_of_scope": "超出本账号的站点范围", "read_only": "本账号只能查看", "session_order": "节次顺序不对",
+    "report_before_last_session": "评估早于最后一节", "status_refused": "行动项状态不能这样改",
+    "owner_elsewhere": "责任人不是本站人员", "action_without_code": "行动项缺编号", "session_mixed": "督导记录混写",
+    "dates_out_of_order": "日期先后矛盾",
+}
+PROBLEM_KIND_LABELS = {"date": "日期无法识别", "int": "不是整数", "number": "不是数字", "money": "金额无法识别",
+                       "bool": "是/否无法识别", "enum": "不在可选值中", "code": "编码写法不对", "list": "列表写法不对",
+                       "text": "文字有误"}
+PROBLEM_OTHER = "其他问题"
+
+
+def problem_label(code) -> str:
+    """The Chinese category of a problem code (``PROBLEM_OTHER`` for a code without one)."""
+    code = str(code or "")
+    if code in PROBLEM_LABELS:
+        return PROBLEM_LABELS[code]
+    if code.startswith("formula_"):
+        return "公式出错或没有计算结果"
+    if code.startswith("bad_"):
+        return PROBLEM_KIND_LABELS.get(code[4:], "填写的值无法识别")
+    if "_before_" in code or "_after_" in code:
+        return "日期先后矛盾"
+    return PROBLEM_OTHER
+
+
 # -- the audit trail (sgz audit) ------------------------------------------------------------
 AUDIT_ACTIONS = {"import": "导入", "export": "导出", "report": "报告批次", "access": "权限变更",
                  "spending_overrule": "经费核查复核", "supervision": "督导记录", "action_status": "行动项状态",
@@ -196,3 +234,45 @@ SCORE_HEADERS = {
     "note": "评估员意见", "scored_by": "打分人",
 }
 DIFF_HEADERS = {"indicator_id": "指标编号", "indicator_name": "指标", "figure": "数字", "before": "签字时", "after": "导入后"}
+# -- the analysis API's frames (``sgzlib.api``): the Chinese label each column carries -------------------------------
+# A frame of ``Workbench`` keeps its English column names (code uses them) and carries these labels in
+# ``frame.attrs["sgz_labels"]``; JupyterLab shows them as the headers (the English name on hover). Ledger tables
+# carry their sheet's headers (``schema``). ``API_LABELS_OF`` holds what a column means in one kind of frame.
+API_LABELS = {
+    **RESULT_HEADERS, **EXPLAIN_HEADERS, **CASELOAD_HEADERS,
+    "case_sessions_month": "本月个案服务节次", "group_sessions_month": "本月小组活动节次",
+    "month": "月份", "month_end": "月末", "station": "站点", "rank": "排名", "indicators": "指标数",
+    "good_share": "达标及进度正常占比", "good": "达标及进度正常占比",
+    "beneficiary_code": "对象编码", "beneficiary_name": "服务对象", "scale": "量表", "scale_name": "量表名称",
+    "work_type": "服务方式", "case_code": "个案编号", "group_code": "小组编号", "pre_date": "前测日期", "pre": "前测",
+    "post_date": "后测日期", "post": "后测", "change": "后测减前测", "improvement": "改善值", "rci": "可靠变化指数",
+    "rci_class": "可靠变化", "rci_note": "可靠变化说明", "n": "配对人数", "mean_improvement": "平均改善",
+    "median_improvement": "改善中位数", "t": "配对 t", "p_t": "t 检验 p", "w": "符号秩检验 W", "p_w": "符号秩检验 p",
+    "p_w_method": "符号秩检验方法", "d_z": "效应量 dz", "r_rb": "效应量 r", "improved": "可靠改善",
+    "unchanged": "无可靠变化", "deteriorated": "可靠恶化", "rci_unavailable": "RCI 无法计算", "worse_raw": "得分变差",
+    "ci_low": "95%置信区间下限", "ci_high": "95%置信区间上限", "improved_share": "可靠改善比例", "ended": "服务结束日",
+    "days_since_end": "结束后天数", "reason": "原因", "worker_code": "负责社工", "stage": "阶段", "opened": "接案日期",
+    "sessions": "节次", "days_idle": "无进展天数", "open_days": "开案天数", "risk": "风险", "counted": "是否计入",
+    "count_reason": "不计入原因", "not_counted": "不计入", "stalled": "停滞", "missing_any": "文书缺失",
+    "high_risk": "高风险", "open_too_long": "开案过久", "flags": "关注原因", "missing": "缺少的文书",
+    "urgency": "紧急程度", "leader_code": "带领社工", "counted_sessions": "有效节次", "needed": "尚缺节次",
+    "short_sessions": "签到不足的节次", "why": "原因", "kind": "问题", "record": "记录", "date": "日期",
+    "detail": "说明", "supervisor": "督导者", "topic": "议题", "action": "行动项", "due": "期限",
+    "overdue": "已逾期", "days_overdue": "逾期天数", "last_session": "上次督导提出", "owner_code": "责任人编码",
+    "carried_over": "延续次数", "trail": "经过", "closed": "结案日期", "close_reason": "结案原因",
+    "referral_to": "转介去向", "days_assessed": "接案到预估（天）", "days_planned": "接案到计划（天）",
+    "days_first_session": "接案到首次服务（天）", "days_evaluated": "接案到评估（天）", "days_closed": "接案到结案（天）",
+    "is_closed": "已结案", "days_observed": "观察天数", "median_days": "中位数（天）", "mean_days": "平均（天）",
+    "group": "分组", "days": "天数", "at_risk": "仍在观察", "censored": "删失", "still_open": "仍未结案比例",
+    "cases": "个案数", "share": "占比", "previous_case": "上一个案", "previous_closed": "上一个案结案日期",
+    "previous_close_reason": "上一个案结案原因", "days_between": "间隔天数", "group_name": "小组名称", "seq": "节次",
+    "attendance": "签到人数", "first_attendance": "首节人数", "share_of_first": "占首节比例",
+    "change_from_previous": "比上节增减", "last_attendance": "末节人数", "dropoff": "流失人数",
+    "dropoff_share": "流失比例", "biggest_drop_seq": "流失最多的节次", "biggest_drop": "该节减少人数",
+}
+API_LABELS_OF = {
+    "cases": {"code": "个案编号", "sessions": "服务节次"}, "groups": {"code": "小组编号", "name": "小组名称",
+                                                              "sessions": "活动节次"},
+    "actions": {"code": "行动项编号", "date": "提出日期"}, "durations": {"n": "个案数"},
+    "curve": {"closed": "结案数"}, "dropoff": {"sessions": "节数"},
+}

@@ -283,6 +283,22 @@ def summary(ds, by=BY, as_of=None, analysis: OutcomeAnalysis | None = None) -> p
     return pd.DataFrame(rows, columns=columns)
 
 
+RCI_COUNTS = ("improved", "unchanged", "deteriorated")
+RCI_CANNOT = "无法计算"
+
+
+def rci_cells(summary_rows: pd.DataFrame) -> pd.DataFrame:
+    """``summary_rows`` with the reliable-change counts as every output shows them: 无法计算 where no pair of
+    the row has an RCI (a 0 there would say nobody changed reliably, which is not known), else the counts (the
+    note then says how many pairs have none)."""
+    out = summary_rows.copy()
+    cannot = out["rci_unavailable"] == out["n"]
+    for column in RCI_COUNTS:
+        out[column] = out[column].astype(object)
+        out.loc[cannot, column] = RCI_CANNOT
+    return out
+
+
 def worsened(ds, as_of=None, analysis: OutcomeAnalysis | None = None) -> pd.DataFrame:
     """Pairs whose score got worse (improvement < 0, direction-aware), reliable deteriorations first."""
     p = (analysis or analyse(ds, as_of)).pairs

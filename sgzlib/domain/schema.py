@@ -126,6 +126,7 @@ TABLES: tuple[Table, ...] = (
         C("parent_code", "上级站点编码", "code", ref=STATION),
         C("district", "所属区县", "text", True),
         C("provider", "承接机构"),
+        C("supervisors", "督导者"),  # who supervises the station: names separated by 、 (the supervisors' digests)
         C("longitude", "经度", "number", minimum=-180, maximum=180),
         C("latitude", "纬度", "number", minimum=-90, maximum=90),
     ), key=("code",), station_column="code"),

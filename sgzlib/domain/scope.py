@@ -93,3 +93,17 @@ def township_of(ds) -> pd.Series:
             cur = stations.at[cur, "parent_code"]
         out[code] = cur
     return pd.Series(out, dtype="string")
+
+
+STATION_SUFFIXES = ("社会工作服务站", "社工站")
+
+
+def short_station_names(names) -> list[str]:
+    """Station names without the suffix every station shares (东湖街道社会工作服务站 → 东湖街道), for chart axes;
+    a name whose short form another name also has keeps its full form."""
+    names = [str(n) for n in names]
+    short = []
+    for name in names:
+        cut = next((name[: -len(s)] for s in STATION_SUFFIXES if name.endswith(s) and len(name) > len(s)), name)
+        short.append(cut)
+    return [s if short.count(s) == 1 or n == s else n for s, n in zip(short, names)]

@@ -5,7 +5,8 @@
 - ``history``: every recorded status of every action item. Statuses follow the state machine
   ``labels.ACTION_TRANSITIONS``; the history (``action_history``) only grows.
 - ``record_problems``: recorded sessions that cannot be right (part of the dataset's checks).
-- ``supervisor_stations``: the stations each supervisor has led a session at.
+- ``supervisor_stations``: the stations each supervisor covers: named in the 社工站 sheet's 督导者, else the
+  stations whose sessions they led.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ import pandas as pd
 
 from ..errors import NotFoundError, Problem
 from . import schema
+from .dataset import split_list
 from .labels import ACTION_NOT_STARTED, ACTION_TRANSITIONS
 
-__all__ = ["ITEMS", "HISTORY", "session_code", "update_code", "is_update", "sessions", "history", "transition_problem", "record_problems",
-           "derived_history", "supervisor_stations", "stations_of_supervisor"]
+__all__ = ["ITEMS", "HISTORY", "session_code", "update_code", "is_update", "sessions", "history", "transition_problem",
+           "record_problems", "derived_history", "supervisor_stations", "stations_of_supervisor", "assigned_supervisors",
+           "ASSIGNED", "INFERRED"]
 
 ITEMS = schema.TABLE_BY_NAME["supervision_items"]
 HISTORY = schema.TABLE_BY_NAME["action_history"]
@@ -161,19 +164,43 @@ def derived_history(items: pd.DataFrame, known: pd.DataFrame) -> pd.DataFrame:
     return schema.coerce_frame(HISTORY, pd.DataFrame(out, columns=HISTORY.names))
 
 
-def supervisor_stations(ds, as_of=None) -> pd.DataFrame:
-    """The stations each supervisor has led a session at up to ``as_of`` (督导记录 and 督导议程记录 alike).
+ASSIGNED = "台账指定"  # the station's 督导者 in the 社工站 sheet names the supervisor
+INFERRED = "按督导记录"  # the station names no supervisor: those who led its sessions
 
-    The ledgers name no supervisor of a station; the sessions do: a supervisor covers the stations whose
-    sessions they led. Columns: supervisor, station_code, sessions, last (their latest session there);
-    by supervisor, then station code.
+
+def assigned_supervisors(ds) -> pd.DataFrame:
+    """The 督导者 the 社工站 sheet names for each station (names separated by 、 , ; or spaces).
+
+    Columns: supervisor, station_code (one row per name and station; none for a station naming nobody).
     """
-    columns = ["supervisor", "station_code", "sessions", "last"]
+    stations = ds.stations
+    if "supervisors" not in stations:
+        return pd.DataFrame(columns=["supervisor", "station_code"])
+    names = split_list(stations["supervisors"].astype("string"))
+    out = pd.DataFrame({"supervisor": names.to_numpy(), "station_code": stations.loc[names.index, "code"].to_numpy()})
+    return out[out["supervisor"].astype(str).str.len() > 0].reset_index(drop=True)
+
+
+def supervisor_stations(ds, as_of=None) -> pd.DataFrame:
+    """The stations each supervisor covers on ``as_of``.
+
+    A station whose 督导者 (社工站 sheet) names its supervisors is covered by them (source ``ASSIGNED``); a
+    station that names nobody is covered by whoever led its sessions up to ``as_of`` (督导记录 and 督导议程记录
+    alike; source ``INFERRED``). Columns: supervisor, station_code, source, sessions, last (their latest session
+    there, if any); by supervisor, then station code.
+    """
+    columns = ["supervisor", "station_code", "source", "sessions", "last"]
     s = sessions(ds, None, as_of)
     s = s[s["supervisor"].notna()]
-    if s.empty:
-        return pd.DataFrame(columns=columns)
-    out = s.groupby(["supervisor", "station_code"], as_index=False).agg(sessions=("date", "size"), last=("date", "max"))
+    led = s.groupby(["supervisor", "station_code"], as_index=False).agg(sessions=("date", "size"), last=("date", "max")) \
+        if len(s) else pd.DataFrame(columns=["supervisor", "station_code", "sessions", "last"])
+    assigned = assigned_supervisors(ds)
+    named = set(assigned["station_code"])
+    parts = [assigned.merge(led, on=["supervisor", "station_code"], how="left").assign(source=ASSIGNED),
+             led[~led["station_code"].isin(named)].assign(source=INFERRED)]
+    out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else \
+        pd.DataFrame(columns=columns)
+    out["sessions"] = out["sessions"].fillna(0).astype(int)
     return out.sort_values(["supervisor", "station_code"], ignore_index=True)[columns]
 
 
@@ -184,7 +211,7 @@ def stations_of_supervisor(ds, supervisor: str, as_of=None) -> list[str]:
     mine = cover.loc[cover["supervisor"] == supervisor.strip(), "station_code"].tolist()
     if mine:
         return mine
-    known = "、".join(dict.fromkeys(cover["supervisor"])) or "（无：还没有任何督导记录）"
+    known = "、".join(dict.fromkeys(cover["supervisor"])) or "（无：社工站表没有填写督导者，也还没有任何督导记录）"
     when = f"在 {_ts(as_of):%Y-%m-%d} 之前" if as_of is not None else ""
-    raise NotFoundError(f"督导者「{supervisor}」{when}没有带领过任何督导（按督导记录和督导议程记录中的「督导者」）；"
-                        f"已知的督导者：{known}")
+    raise NotFoundError(f"督导者「{supervisor}」既不是哪个站点「社工站」表中的督导者，{when}也没有带领过任何督导"
+                        f"（督导记录和督导议程记录中的「督导者」）；已知的督导者：{known}")

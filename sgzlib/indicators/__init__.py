@@ -8,9 +8,19 @@
 
 from ..domain.labels import STATUS_ORDER
 from . import rules  # noqa: F401  (registers the built-in rule kinds)
-from .catalogue import Catalogue, Indicator, OptionalTask, list_catalogues, load_catalogue, parse_catalogue
+from .catalogue import (
+    Catalogue,
+    Indicator,
+    OptionalTask,
+    catalogue_title,
+    indicator_labels,
+    list_catalogues,
+    load_catalogue,
+    parse_catalogue,
+)
 from .engine import RESULT_COLUMNS, Evaluation, evaluate, evaluate_stations
 from .registry import RULES, Rule, register
 
-__all__ = ["Catalogue", "Indicator", "OptionalTask", "list_catalogues", "load_catalogue", "parse_catalogue",
+__all__ = ["Catalogue", "Indicator", "OptionalTask", "catalogue_title", "indicator_labels", "list_catalogues",
+           "load_catalogue", "parse_catalogue",
            "RESULT_COLUMNS", "STATUS_ORDER", "Evaluation", "evaluate", "evaluate_stations", "RULES", "Rule", "register"]

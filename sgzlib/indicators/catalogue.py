@@ -32,8 +32,11 @@ PERIODS = ("whole", "month", "quarter")
 INDICATOR_DOMAINS = VOCABS["domain"].values + ("站点建设", "项目管理")
 CATALOGUE_FIELDS = {"id", "title", "region", "year", "source", "tiers", "default_tier", "evidence",
                     "optional_tasks", "indicators", "spending"}
-INDICATOR_FIELDS = {"id", "name", "domain", "mandatory", "source_text", "rule", "params", "period", "target",
+INDICATOR_FIELDS = {"id", "name", "short", "domain", "mandatory", "source_text", "rule", "params", "period", "target",
                     "unit", "evidence", "task"}
+# An indicator's short name (``short``): on charts an indicator is named by its number and short name
+# (``Indicator.label``: "ZL-SA-06 救助个案服务"), the full name is in the legend table and on hover.
+SHORT_MAX = 10
 EVIDENCE_FIELDS = {"photo_required", "upload_required", "photo_checks", "photo_max_days", "photo_max_km"}
 
 
@@ -67,6 +70,12 @@ class Indicator:
     evidence: str
     tasks: tuple[str, ...] = ()
     tiers: tuple[str, ...] = ()
+    short: str = ""
+
+    @property
+    def label(self) -> str:
+        """How charts name the indicator: its number and short name (the catalogue's ``short``, else derived)."""
+        return f"{self.id} {self.short or derive_short(self.name)}"
 
     def target(self, tier: str | None = None) -> float | None:
         """The target for ``tier`` (``None`` when the indicator does not apply to that tier)."""
@@ -133,6 +142,39 @@ def _for_tier(value, tier, tiers):
     if isinstance(value, dict) and tiers and value and set(value) <= set(tiers):
         return value.get(tier)
     return value
+
+
+def derive_short(name: str) -> str:
+    """A short name from a full one when the catalogue gives none: what follows its last "：", without
+    parentheses, cut to ``SHORT_MAX`` characters ("社会救助：个案服务（每个≥5节）" → "个案服务")."""
+    text = re.sub(r"（[^）]*）|\([^)]*\)", "", str(name).split("：")[-1]).strip() or str(name)
+    return text if len(text) <= SHORT_MAX else text[:SHORT_MAX - 1] + "…"
+
+
+@functools.lru_cache(maxsize=64)
+def catalogue_title(name) -> str:
+    """The Chinese title of the catalogue a project names (by id or title); the name itself if unknown."""
+    try:
+        return load_catalogue(str(name)).title
+    except NotFoundError:
+        return str(name)
+
+
+@functools.lru_cache(maxsize=64)
+def _labels_of(name: str) -> dict[str, str]:
+    try:
+        return {ind.id: ind.label for ind in load_catalogue(name).indicators}
+    except NotFoundError:
+        return {}
+
+
+def indicator_labels(rows: pd.DataFrame) -> pd.Series:
+    """The chart label (number and short name, ``Indicator.label``) of each row of indicator results (columns
+    catalogue, indicator_id and indicator_name); a catalogue that is not shipped gets derived short names."""
+    cats = rows["catalogue"] if "catalogue" in rows else pd.Series("", index=rows.index)
+    ids = rows["indicator_id"] if "indicator_id" in rows else pd.Series(None, index=rows.index, dtype=object)
+    return pd.Series([_labels_of(str(c)).get(i) or " ".join(filter(None, [i, derive_short(n)]))
+                      for c, i, n in zip(cats, ids, rows["indicator_name"])], index=rows.index, dtype=object)
 
 
 # -- loading -------------------------------------------------------------------
@@ -227,6 +269,11 @@ def _check_catalogue(data: dict, where: str, problems: list[Problem]) -> dict:
                                     column="id", value=ind.id))
         seen.add(ind.id)
         indicators.append(ind)
+    shorts = [i.short or derive_short(i.name) for i in indicators]
+    for dup in sorted({s for s in shorts if shorts.count(s) > 1}):
+        problems.append(Problem("duplicate_short", "同一清单中两个指标的简称相同：图表上分不清，请改写 short",
+                                where=f"{where} 指标 {'、'.join(i.id for i, s in zip(indicators, shorts) if s == dup)}",
+                                column="short", value=dup))
     _check_occasion_minimums(indicators, where, problems)
     return {"id": str(data.get("id", "")), "title": str(data.get("title", "")), "region": str(data.get("region", "")),
             "year": int(data.get("year") or 0), "source": str(data.get("source", "")), "tiers": tiers,
@@ -327,6 +374,11 @@ def _check_indicator(item, n: int, tiers: tuple[str, ...], task_ids: set[str], f
     for key in ("id", "name", "domain", "source_text", "rule", "evidence"):
         if not item.get(key):
             bad("missing_field", "缺少必填字段", key)
+    short = item.get("short")
+    if short is not None and (not isinstance(short, str) or not short.strip() or len(short.strip()) > SHORT_MAX
+                              or "\n" in short):
+        bad("bad_short", f"简称须是一行、不超过 {SHORT_MAX} 个字的文字（图表上显示为“指标编号 简称”）", "short", short)
+        short = None
     if item.get("id") and not ID_RE.match(str(item["id"])):
         bad("bad_id", "编号只能由字母、数字、-、_、. 组成", "id", item["id"])
     if item.get("domain") and item["domain"] not in INDICATOR_DOMAINS:
@@ -363,7 +415,7 @@ def _check_indicator(item, n: int, tiers: tuple[str, ...], task_ids: set[str], f
                      mandatory=item.get("mandatory") is True, source_text=" ".join(str(item.get("source_text", "")).split()),
                      rule=str(item.get("rule", "")), params=params, period=str(period), target_spec=target,
                      unit=str(item.get("unit") or (rule.unit if rule else "")), evidence=str(item.get("evidence", "")),
-                     tasks=tasks, tiers=tiers)
+                     tasks=tasks, tiers=tiers, short=str(short).strip() if short else "")
 
 
 def _check_target(target, tiers, bad) -> None:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..domain import figures
 from ..domain.labels import BEHIND, MET, MISSED, NOT_STARTED, ON_TRACK, PERIOD_EVERY, PERIOD_UNIT, TO_VERIFY
 from .context import Context
 from .frames import text_column
@@ -148,8 +149,9 @@ def _assemble(parts: list[pd.DataFrame], projects: pd.DataFrame) -> pd.DataFrame
 
 
 @functools.lru_cache(maxsize=4096)
-def _num(x: float) -> str:
-    return f"{x:.0f}" if abs(x - round(x)) < 1e-6 else f"{x:.1f}"
+def _num(x: float, unit: str | None = None, how: str = "nearest") -> str:
+    """A figure of a note, rounded and written as every output writes it (``domain.figures``)."""
+    return figures.text(x, unit, how)
 
 
 def _flag(rows: pd.DataFrame, column: str, default) -> np.ndarray:
@@ -173,7 +175,8 @@ def _finish_whole(ctx, rows: pd.DataFrame) -> pd.DataFrame:
     target = rows["ind_target"].to_numpy(dtype=float)
     actual = rows["actual"].to_numpy(dtype=float)
     state = (rows["progress"] == STATE).to_numpy()
-    expected = np.where(state, target, target * share)
+    # 截至评估日应达, rounded up to the unit's precision (``domain.figures``): the status compares with it
+    expected = figures.up(np.where(state, target, target * share), rows["unit"].to_numpy(dtype=object))
     met = _flag(rows, "ok", actual >= target - EPS)
     empty = _flag(rows, "empty", np.zeros(len(rows), dtype=bool))
     ended, started = end <= as_of, start <= as_of
@@ -191,9 +194,9 @@ def _finish_whole(ctx, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _whole_note(status, actual, target, expected, unit, detail, state) -> str:
-    text = f"{status}：实际 {_num(actual)}{unit}，目标 {_num(target)}{unit}"
+    text = f"{status}：实际 {_num(actual, unit, 'down')}{unit}，目标 {_num(target, unit)}{unit}"
     if status in (ON_TRACK, BEHIND) and not state:
-        text += f"，按进度截至评估日应达 {_num(expected)}{unit}"
+        text += f"，按进度截至评估日应达 {_num(expected, unit, 'up')}{unit}"
     return f"{text}；{detail}" if detail else text
 
 
@@ -202,14 +205,17 @@ def _period_rows(ctx, rows: pd.DataFrame) -> pd.DataFrame:
     target = rows["target"].to_numpy(dtype=float) if "target" in rows else rows["ind_target"].to_numpy(dtype=float)
     if "target" in rows:
         target = np.where(np.isnan(target), rows["ind_target"].to_numpy(dtype=float), target)
+    if "row_unit" in rows:  # a rule whose period value is not in the indicator's unit (a share of people: %)
+        rows = rows.assign(unit=rows["row_unit"].where(rows["row_unit"].notna(), rows["unit"]))
     actual = rows["actual"].to_numpy(dtype=float)
     ended = rows["ended"].to_numpy(dtype=bool)
     met = _flag(rows, "ok", actual >= target - EPS)
-    expected = np.where(ended, target, target * rows["share"].to_numpy(dtype=float))
+    units = rows["unit"].to_numpy(dtype=object)
+    expected = figures.up(np.where(ended, target, target * rows["share"].to_numpy(dtype=float)), units)
     status = np.select([met, ended, (actual <= EPS) & (expected <= EPS), actual >= expected - EPS],
                        [MET, MISSED, NOT_STARTED, ON_TRACK], BEHIND)
     out = rows.assign(target=target, expected=expected, status=status, met=met)
-    out["note"] = [f"{p}：{_num(a)}{u}，目标 ≥{_num(t)}{u}{'' if e else '（本期未结束）'}" + (f"；{d}" if d else "")
+    out["note"] = [f"{p}：{_num(a, u, 'down')}{u}，目标 ≥{_num(t, u)}{u}{'' if e else '（本期未结束）'}" + (f"；{d}" if d else "")
                    for p, a, u, t, e, d in zip(rows["period"].to_numpy(dtype=object), actual,
                                                rows["unit"].to_numpy(dtype=object), target, ended,
                                                rows["detail"].fillna("").to_numpy(dtype=object))]
@@ -230,7 +236,8 @@ def _period_summary(ctx, rows: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame
     last = (p["end"].dt.year * 12 + p["end"].dt.month - 1).reindex(out["project_code"]).to_numpy() // step
     out["target"] = (last - first + 1).astype(float)
     missed = rows[rows["missed"]]
-    text = _joined_per_row(out, missed, keys, [f"{p}（{_num(a)}）" for p, a in zip(missed["period"], missed["actual"])])
+    text = _joined_per_row(out, missed, keys, [f"{p}（{_num(a, u, 'down')}）" for p, a, u in
+                                               zip(missed["period"], missed["actual"], missed["unit"])])
     end = _project(ctx, out, "end")
     start = _project(ctx, out, "start")
     as_of = np.datetime64(ctx.as_of, "s")
@@ -242,7 +249,7 @@ def _period_summary(ctx, rows: pd.DataFrame, jobs: pd.DataFrame) -> pd.DataFrame
     kinds, ind_unit = out["period_kind"].to_numpy(), out["unit"].to_numpy()
     out = out.assign(period=PERIOD_WHOLE, period_end=pd.to_datetime(end), status=status,
                      unit=[PERIOD_UNIT[k] for k in kinds], actual=actual, target=n_total, expected=n_ended)
-    out["note"] = [f"{s}：{PERIOD_EVERY[k]} ≥{_num(t)}{u}；已结束 {int(e)}{PERIOD_UNIT[k]}中 {int(e - m)} 个达标"
+    out["note"] = [f"{s}：{PERIOD_EVERY[k]} ≥{_num(t, u)}{u}；已结束 {int(e)}{PERIOD_UNIT[k]}中 {int(e - m)} 个达标"
                    + (f"；未达标：{x}" if m else "")
                    for s, k, t, u, e, m, x in zip(status, kinds, out["ind_target"], ind_unit, n_ended, n_missed, text)]
     out["period_kind"] = "whole"

@@ -7,11 +7,12 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from ..domain.labels import problem_label
 from ..errors import Problem
 from ..store.outputs import atomic
 from .layout import display_width
 
-COLUMNS = ("序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法", "问题代码")
+COLUMNS = ("序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法", "问题类别")
 
 
 def error_rows(problems: list[Problem], letters: dict[tuple[str, str], str] | None = None) -> list[tuple]:
@@ -22,7 +23,7 @@ def error_rows(problems: list[Problem], letters: dict[tuple[str, str], str] | No
         letter = letters.get((p.where, p.column), "")
         cell = f"{letter}{p.row}" if letter and p.row is not None else ""
         value = "" if p.value is None else str(p.value)
-        out.append((i, p.where, p.row, cell, p.column, value, p.message, p.code))
+        out.append((i, p.where, p.row, cell, p.column, value, p.message, problem_label(p.code)))
     return out
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..charts import plots as charts
-from ..domain import outcomes
+from ..domain import figures, outcomes
 from ..domain.dataset import Dataset, split_list
 from ..domain.labels import IN_PROGRESS, MANDATORY, MET, MISSED, PERIOD_WHOLE, RESULT_HEADERS, TO_VERIFY
 from ..domain.scales import load_scales
@@ -72,10 +72,11 @@ class AssessmentReport:
     def scoring_note(self) -> str:
         """What the assessment's numbers mean: the scheme's rule, or why there is no total."""
         if self.scheme is None:
-            return ("种子文件与指标清单都没有给出分值，本报告不计算总分：只报告每项指标达标、未达标或待核验，"
-                    "以及各领域的完成情况。评估方可在工作台的「评分与签字」页上传自己的评分细则。")
+            return ("指标清单没有规定分值，本报告不计算总分：只报告每项指标达标、未达标或待核验，以及各领域的完成情况。"
+                    "评估方可在工作台的「评分与签字」页上传自己的评分细则，按细则打分。")
         if self.scores is None:
-            return f"评分细则《{self.scheme.title}》只适用于指标清单 {self.scheme.catalogue}，本项目不计分。"
+            return (f"评分细则《{self.scheme.title}》只适用于指标清单「{data.catalogue_title(self.scheme.catalogue)}」，"
+                    "本项目不计分。")
         return self.scheme.describe() + "。"
 
     def total(self) -> tuple[float, float] | None:
@@ -115,10 +116,11 @@ class AssessmentReport:
     def score_table(self) -> pd.DataFrame:
         """Every indicator: met or not (catalogue order); with a scheme also points, score and credit rule."""
         s = self.summary
-        out = pd.DataFrame({"序号": range(1, len(s) + 1), "领域": s["domain"].to_numpy(),
-                            "指标": s["indicator_name"].to_numpy(),
+        shown = figures.result_figures(s)
+        out = pd.DataFrame({"序号": range(1, len(s) + 1), RESULT_HEADERS["indicator_id"]: s["indicator_id"].to_numpy(),
+                            "领域": s["domain"].to_numpy(), "指标": s["indicator_name"].to_numpy(),
                             "类型": s["mandatory"].map(MANDATORY).to_numpy(),
-                            "目标": s["target"].to_numpy(), "实际": s["actual"].round(2).to_numpy(),
+                            "目标": shown["target"].to_numpy(), "实际": shown["actual"].to_numpy(),
                             "单位": s["unit"].to_numpy(), "状态": s["status"].to_numpy(),
                             "说明": s["note"].to_numpy()})
         scores = self.scores
@@ -170,6 +172,7 @@ class AssessmentReport:
         s = outcomes.summary(self.ds, by=("domain", "scale", "work_type"), analysis=self.analysis)
         if s.empty:
             return pd.DataFrame()
+        s = outcomes.rci_cells(s)
         return pd.DataFrame({"领域": s["domain"], "量表": s["scale"], "服务方式": s["work_type"], "配对人数": s["n"],
                              "平均改善": s["mean_improvement"].round(2), "配对 t": s["t"].round(2),
                              "t 检验 p": s["p_t"] if numeric else s["p_t"].map(_p),

@@ -10,8 +10,8 @@ import pandas as pd
 from ..domain.dataset import Dataset
 from ..domain.dates import require_date
 from ..domain.labels import PERIOD_KIND_LABELS
-from ..errors import ConfigError, NotFoundError
-from ..indicators import load_catalogue
+from ..errors import ConfigError
+from ..indicators import catalogue_title  # noqa: F401  (reports name a catalogue by its title)
 
 LEDGER_ONLY = ("stations", "projects")  # a station with rows only here has no records yet
 
@@ -27,14 +27,6 @@ def no_records_note(ds: Dataset, who: str) -> str:
 def as_date(value, what: str = "截至日期") -> dt.date:
     """A report date from a parameter (ISO or Chinese form)."""
     return require_date(value, what)
-
-
-def catalogue_title(name) -> str:
-    """The Chinese title of the catalogue a project names (by id or title); the name itself if unknown."""
-    try:
-        return load_catalogue(str(name)).title
-    except NotFoundError:
-        return str(name)
 
 
 def fmt_date(value) -> str:

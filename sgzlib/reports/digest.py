@@ -3,8 +3,9 @@
 Each page takes what the station's supervision report shows (``reports.station``: the same agenda, action
 items and "since the last supervision" figures, computed by the same calls) and keeps the head of it:
 the ``TOP_ITEMS`` most urgent agenda items, the overdue action items, and what changed since the station's
-last session. Which stations a supervisor covers comes from the sessions they led
-(``supervision_records.supervisor_stations``). Always masked: the digest leaves the stations.
+last session. Which stations a supervisor covers comes from the 督导者 of the 社工站 sheet, or where a station
+names none from the sessions they led (``supervision_records.supervisor_stations``; the digest says which).
+Always masked: the digest leaves the stations.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from functools import cached_property
 
 import pandas as pd
 
+from ..domain import figures
 from ..domain.labels import DATA_QUALITY, SINCE_CHANGES, WILL_MISS
-from ..domain.supervision_records import stations_of_supervisor
+from ..domain.supervision_records import INFERRED, stations_of_supervisor, supervisor_stations
 from ..errors import ConfigError
 from ..workbench import open_workbench
 from . import data
@@ -27,12 +29,6 @@ from .station import build as build_station
 
 TOP_ITEMS = 3  # agenda items per station
 MAX_ROWS = 4  # rows of the other tables per station (the rest is counted: a page stays one page)
-RECORDS_CHARS = 40  # the records an agenda item names, cut to this many characters
-
-
-def _clip(text, limit: int = RECORDS_CHARS) -> str:
-    text = "" if text is None or (not isinstance(text, str) and pd.isna(text)) else str(text)
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def _more(frame: pd.DataFrame, shown: int, what: str) -> str:
@@ -46,6 +42,7 @@ class StationPage:
 
     report: StationReport
     first: bool = False
+    source: str | None = None  # how the supervisor covers the station (``supervision_records.ASSIGNED`` / ``INFERRED``)
 
     @property
     def name(self) -> str:
@@ -61,9 +58,8 @@ class StationPage:
         return self.report.attention.agenda
 
     def top_items(self) -> pd.DataFrame:
-        ag = self.agenda.head(TOP_ITEMS)
-        return pd.DataFrame({"优先级": ag["level"], "议题": ag["topic"], "内容": ag["what"],
-                             "涉及": ag["records"].map(_clip)})
+        """The first agenda items, one line each, as the station report's agenda shows them."""
+        return self.report.agenda().head(TOP_ITEMS).drop(columns="序号")
 
     @cached_property
     def overdue(self) -> pd.DataFrame:
@@ -72,8 +68,9 @@ class StationPage:
 
     def overdue_table(self) -> pd.DataFrame:
         a = self.overdue.head(MAX_ROWS)
-        return pd.DataFrame({"行动项": a["action"], "督导日期": a["date"], "期限": a["due"],
-                             "逾期天数": a["days_overdue"].astype("Int64"), "完成情况": a["status"]})
+        return pd.DataFrame({"行动项": a["action"], "责任人": a["owner_code"].map(self.report.staff_name),
+                             "督导日期": a["date"], "期限": a["due"], "逾期天数": a["days_overdue"].astype("Int64"),
+                             "完成情况": a["status"]})
 
     def changes(self) -> str:
         """The changes since the station's last session: a sentence, status changes of indicators, last
@@ -92,17 +89,19 @@ class StationPage:
         ind = since.indicators
         if len(ind):
             shown = ind.head(MAX_ROWS)
+            unit = shown["unit"].to_numpy(dtype=object)
             parts.append(table_html(pd.DataFrame({
                 "状态有变化的指标": shown["indicator_name"], "上次督导时": shown["status_before"],
-                "实际（上次）": shown["actual_before"], "现在": shown["status_after"], "实际（现在）": shown["actual_after"],
+                "实际（上次）": figures.down(shown["actual_before"], unit), "现在": shown["status_after"],
+                "实际（现在）": figures.down(shown["actual_after"], unit), "单位": shown["unit"],
                 "状态": shown["status_after"]})))
             parts.append(_more(ind, len(shown), "项指标改变了状态"))
         acts = since.actions
         if len(acts):
             shown = acts.head(MAX_ROWS)
             parts.append(table_html(pd.DataFrame({
-                "上次督导的行动项": shown["action"], "上次督导时": shown["status_then"], "现在": shown["status"],
-                "标记": shown["flags"].map("、".join)})))
+                "上次督导的行动项": shown["action"], "责任人": shown["owner_code"].map(self.report.staff_name),
+                "上次督导时": shown["status_then"], "现在": shown["status"], "标记": shown["flags"].map("、".join)})))
             parts.append(_more(acts, len(shown), "项上次督导的行动项"))
         return "".join(parts)
 
@@ -120,6 +119,8 @@ class StationPage:
         facts = (f"截至 {data.fmt_date(self.report.as_of)}：议程 {len(self.agenda)} 项，逾期行动项 {len(self.overdue)} 项，"
                  f"需关注个案 {len(att.cases)} 个，风险小组 {len(att.groups)} 个，{WILL_MISS}的指标 {len(self.will_miss)} 项，"
                  f"{DATA_QUALITY}问题 {self.report.n_findings} 个。")
+        if self.source == INFERRED:
+            facts += "「社工站」表没有填写本站的督导者：按督导记录列入（本站的督导由这位督导者带领过）。"
         brk = "" if self.first else ' style="break-before: page; page-break-before: always;"'
         return (f'<section class="sgz-digest-station" data-station="{html.escape(self.code)}"{brk}>'
                 f"<h2>{html.escape(self.name)}（{html.escape(self.code)}）</h2>"
@@ -151,8 +152,13 @@ class Digest:
     @property
     def subtitle(self) -> str:
         names = "、".join(p.name for p in self.pages)
-        who = f"{self.supervisor}督导过的站点" if self.supervisor else "所选站点"
-        return (f"截至 {data.fmt_date(self.as_of)}　{who} {len(self.pages)} 个：{names}。"
+        who = f"{self.supervisor}督导的站点" if self.supervisor else "所选站点"
+        inferred = [p.name for p in self.pages if p.source == INFERRED]
+        how = ""
+        if self.supervisor:
+            how = ("（按「社工站」表填写的督导者）" if not inferred else
+                   f"（{'、'.join(inferred)}的「社工站」表没有填写督导者，按督导记录列入这位督导者带领过督导的站点）")
+        return (f"截至 {data.fmt_date(self.as_of)}　{who}{how} {len(self.pages)} 个：{names}。"
                 f"每站一页：最需讨论的 {TOP_ITEMS} 项议程、逾期行动项、自上次督导以来的变化（详见各站督导报告）。")
 
     def html(self) -> str:
@@ -166,11 +172,16 @@ def build(db_url: str | None, stations: list[str] | None, as_of, supervisor: str
     Raises a Chinese ``NotFoundError`` for an unknown station or supervisor (naming the known supervisors).
     """
     as_of = data.as_date(as_of)
+    sources: dict[str, str] = {}
     if not stations:
         if not supervisor:
             raise ConfigError("督导简报需要督导者姓名或站点编码")
-        stations = stations_of_supervisor(open_workbench(db_url, masked=False).ds, supervisor, as_of)
+        ds = open_workbench(db_url, masked=False).ds
+        stations = stations_of_supervisor(ds, supervisor, as_of)
+        cover = supervisor_stations(ds, as_of)
+        mine = cover[cover["supervisor"] == supervisor.strip()]
+        sources = dict(zip(mine["station_code"], mine["source"]))
     wb = open_workbench(db_url, stations=stations, masked=True, as_of=as_of, output="digest")
-    pages = [StationPage(build_station(db_url, code, as_of, period, workbench=wb), first=i == 0)
-             for i, code in enumerate(stations)]
+    pages = [StationPage(build_station(db_url, code, as_of, period, workbench=wb), first=i == 0,
+                         source=sources.get(code)) for i, code in enumerate(stations)]
     return Digest(supervisor, as_of, pages)

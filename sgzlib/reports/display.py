@@ -8,13 +8,12 @@ Chinese headers. Nothing here computes anything.
 from __future__ import annotations
 
 import html
-import numbers
 
-import numpy as np
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from ..domain import personal
+from ..domain.figures import is_number_column, number_text
 
 LONG_COLUMNS = {"说明", "原因", "内容", "计分规则", "未计入原因（条数）", "计入记录（前 10 条）", "关注原因", "缺少的文书"}
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
@@ -41,7 +40,7 @@ def _cell(value) -> str:
     if isinstance(value, pd.Timestamp):
         return f"{value:%Y-%m-%d}"
     if isinstance(value, float):
-        return f"{value:.0f}" if value.is_integer() else f"{value:.2f}".rstrip("0")
+        return number_text(value)
     if isinstance(value, (list, tuple)):
         return "、".join(map(str, value))
     if isinstance(value, bool):
@@ -49,17 +48,18 @@ def _cell(value) -> str:
     return str(value)
 
 
-def is_numeric_column(values: pd.Series) -> bool:
-    """True when every non-blank value is a number (those cells are right-aligned; all text is left-aligned)."""
-    present = values.dropna()
-    if present.empty:
-        return False
-    return bool(present.map(lambda v: isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))).all())
+is_numeric_column = is_number_column
+
+
+def _is_code(column) -> bool:
+    """A column of codes (指标编号, 个案编号, 人员编码 …): kept on one line, broken only at its hyphens."""
+    return str(column).endswith(("编号", "编码"))
 
 
 def note(text: str) -> None:
-    """A boxed sentence saying how to read what follows (a rule, a scheme, a caveat)."""
-    display(HTML(f'<div class="sgz-note">{html.escape(text)}</div>'))
+    """A boxed sentence saying how to read what follows (a rule, a scheme, a caveat); nothing when empty."""
+    if text:
+        display(HTML(f'<div class="sgz-note">{html.escape(text)}</div>'))
 
 
 def table_html(frame: pd.DataFrame, empty: str = "无", status_column: str | None = "状态") -> str:
@@ -75,7 +75,7 @@ def table_html(frame: pd.DataFrame, empty: str = "无", status_column: str | Non
         for col, value in zip(frame.columns, values):
             text = html.escape(_cell(value))
             classes = (["sgz-num"] if col in numeric else []) + (["sgz-long"] if col in LONG_COLUMNS else []) + \
-                ([f"sgz-status-{text}"] if col == status_column and text else [])
+                (["sgz-code"] if _is_code(col) else []) + ([f"sgz-status-{text}"] if col == status_column and text else [])
             cls = f' class="{" ".join(classes)}"' if classes else ""
             cells.append(f"<td{cls}>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
@@ -94,11 +94,16 @@ def table(frame: pd.DataFrame, empty: str = "无", caption: str | None = None) -
     display(HTML(cap + table_html(frame, empty)))
 
 
+KPI_METADATA = "sgz_kpis"  # the output metadata under which the tiles' figures are kept (read by the index)
+
+
 def kpis(items: list[tuple[str, object, bool]]) -> None:
-    """Headline figures as tiles: (label, value, needs attention)."""
+    """Headline figures as tiles: (label, value, needs attention); the figures also go into the output's
+    metadata (``KPI_METADATA``), so the report folder's index can show them at a glance."""
     tiles = "".join(f'<div class="sgz-kpi{" bad" if bad else ""}"><div class="v">{html.escape(_cell(v))}</div>'
                     f'<div class="l">{html.escape(label)}</div></div>' for label, v, bad in items)
-    display(HTML(f'<div class="sgz-kpis">{tiles}</div>'))
+    figures = {label: v if isinstance(v, (int, str)) else _cell(v) for label, v, _ in items}
+    display(HTML(f'<div class="sgz-kpis">{tiles}</div>'), metadata={KPI_METADATA: figures})
 
 
 def banner(masked: bool, extra: str = "", output: str = "assessment") -> None:
@@ -115,6 +120,13 @@ def notice(message: str) -> None:
     """A highlighted notice under the banner (e.g. a station without records yet); nothing when empty."""
     if message:
         display(HTML(f'<div class="sgz-banner notice">{html.escape(message)}</div>'))
+
+
+def legend(title: str, items: list[tuple[str, str]]) -> None:
+    """A compact legend: each (number, full name) pair in a running paragraph under ``title``."""
+    body = "　".join(f'<span class="sgz-legend-item"><b>{html.escape(str(k))}</b> {html.escape(str(v))}</span>'
+                    for k, v in items)
+    display(HTML(f'<p><b>{html.escape(title)}</b></p><p class="sgz-legend">{body}</p>'))
 
 
 def text(markdown: str) -> None:

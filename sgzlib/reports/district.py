@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..analysis import supervision
 from ..charts import plots as charts
-from ..domain import labels, scope, status
+from ..domain import figures, labels, scope, status
 from ..domain.dataset import Dataset
 from ..domain.labels import PERIOD_WHOLE
 from ..indicators.evidence import service_evidence
@@ -18,7 +18,7 @@ from . import data
 from .tables import forecast_table, quality_table
 
 VISIT_BELOW = 0.6  # stations whose share of indicators 达标 or 进度正常 is below this get a visit first
-HEATMAP_COLUMNS = 12  # at most this many indicators per heatmap, so every label prints readably on A4
+HEATMAP_ROWS = 36  # at most this many indicators per heatmap (one A4 page with its title), split between domains
 RANKING_RULE = status.RANKING_RULE
 VISIT_RULE = (f"与站点排名同一标准、顺序相反：「达标 + 进度正常」指标占比最低的站点排在最前；占比低于 {VISIT_BELOW:.0%} 的站点"
               "建议优先督导走访，其余常规跟进。占比相同时，逾期行动项多、需关注个案多的站点在前。"
@@ -51,18 +51,26 @@ class DistrictReport:
         return self.results[self.results["period"] == PERIOD_WHOLE]
 
     def headline(self) -> list[tuple[str, object, bool]]:
+        """Counts of results, and the share 达标 + 进度正常 per station (the median and the lowest): each station's
+        share is over its own catalogue, so stations on catalogues of 16 and of 60 indicators weigh the same."""
         s = self.summary
         counts = s["status"].value_counts()
         on_track = int(counts.reindex(list(status.GOOD), fill_value=0).sum())
         behind = int(counts.reindex(list(status.BAD), fill_value=0).sum())
-        share = f"{100 * on_track / len(s):.0f}%" if len(s) else "—"
         other = len(s) - on_track - behind
         will_miss = int(self.forecast["will_miss"].sum()) if self.forecast is not None and len(self.forecast) else 0
         found = len(self.findings) if self.findings is not None else 0
-        return [("站点数", len(self.stations), False), ("指标结果数", len(s), False),
-                (status.GOOD_TEXT, on_track, False), (status.BAD_TEXT, behind, behind > 0),
-                ("待核验或未开始", other, other > 0), (f"{status.GOOD_TEXT}占比", share, False),
-                (labels.WILL_MISS, will_miss, will_miss > 0), (labels.DATA_QUALITY + "问题", found, found > 0)]
+        shares = status.station_shares(s)["good"] if len(s) else pd.Series(dtype=float)
+        items = [("站点数", len(self.stations), False), ("指标结果数（站 × 指标）", len(s), False),
+                 (status.GOOD_TEXT, on_track, False), (status.BAD_TEXT, behind, behind > 0),
+                 ("待核验或未开始", other, other > 0), (labels.WILL_MISS, will_miss, will_miss > 0),
+                 (labels.DATA_QUALITY + "问题", found, found > 0)]
+        if len(shares):
+            low = shares.idxmin()
+            items += [(f"各站{status.GOOD_TEXT}占比的中位数", figures.percent(shares.median()), False),
+                      (f"占比最低：{scope.short_station_names([low])[0]}", figures.percent(shares.min()),
+                       shares.min() < VISIT_BELOW)]
+        return items
 
     def forecast_counts(self) -> pd.DataFrame:
         """Per station: indicators of its running project, how many will not be met at the pace so far, and
@@ -98,7 +106,7 @@ class DistrictReport:
     def ranking(self) -> pd.DataFrame:
         r = status.ranking(self.summary)
         out = pd.DataFrame({"排名": r["rank"], "站点": r["station"], "指标数": r["indicators"],
-                            f"{status.GOOD_TEXT}占比": (100 * r["good_share"]).round(1).map(lambda v: f"{v:g}%")})
+                            f"{status.GOOD_TEXT}占比": r["good_share"].map(figures.percent)})
         for name in status.BEST_FIRST:
             out[name] = r[name]
         return out
@@ -108,21 +116,28 @@ class DistrictReport:
         return charts.ranking_bars(shares.drop(columns="good"))
 
     def heatmaps(self) -> list[tuple[str, object]]:
-        """Station × indicator heatmaps: per catalogue (its Chinese title), one per domain of at most 12 indicators."""
+        """Indicator × station heatmaps, one per catalogue (its Chinese title) with every station on it, split
+        between domains into parts of at most ``HEATMAP_ROWS`` indicators; each cell shows 实际/目标."""
         out = []
+        for catalogue, rows in self._by_catalogue():
+            parts = _domain_parts(list(dict.fromkeys(rows["indicator_id"])), rows, HEATMAP_ROWS)
+            for k, ids in enumerate(parts, 1):
+                suffix = f"（{k}/{len(parts)}）" if len(parts) > 1 else ""
+                title = f"{catalogue}：指标 × 站点{suffix}"
+                out.append((title, charts.indicator_heatmap(rows[rows["indicator_id"].isin(ids)], title=title)))
+        return out
+
+    def _by_catalogue(self):
+        """(the catalogue's title with its tiers, its 全期 rows) for each catalogue used, by title."""
         for catalogue, rows in self.summary.groupby("catalogue", sort=True):
             tiers = "、".join(sorted(rows["tier"].dropna().astype(str).unique()))
-            name = data.catalogue_title(catalogue) + (f"（{tiers}）" if tiers else "")
-            for domain, part in rows.groupby("domain", sort=False):
-                names = list(dict.fromkeys(part["indicator_name"]))
-                chunks = [names[i:i + HEATMAP_COLUMNS] for i in range(0, len(names), HEATMAP_COLUMNS)]
-                for k, chunk in enumerate(chunks, 1):
-                    suffix = f"（{k}/{len(chunks)}）" if len(chunks) > 1 else ""
-                    title = f"{name}：{domain}{suffix}"
-                    # the title names the domain: "儿童关爱保护：名单对象需求调研" is labelled "名单对象需求调研"
-                    out.append((title, charts.status_heatmap(part[part["indicator_name"].isin(chunk)], title=title,
-                                                             drop_prefix=domain)))
-        return out
+            yield data.catalogue_title(catalogue) + (f"（{tiers}）" if tiers else ""), rows
+
+    def indicator_legend(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Per catalogue, (number, full name) of each indicator of its heatmaps: the legend of their labels."""
+        return [(catalogue, list(zip(first["indicator_id"], first["indicator_name"])))
+                for catalogue, rows in self._by_catalogue()
+                for first in [rows.drop_duplicates("indicator_id")]]
 
     def monthly_services(self) -> pd.DataFrame:
         """Valid service records per township station per month, up to ``as_of``."""
@@ -155,6 +170,15 @@ class DistrictReport:
         return charts.trend_lines(frame, x="month", y="share", color="station",
                                   title="各站点按月考核指标的月度达标率", y_title="达标率（%）")
 
+    def met_note(self) -> str:
+        """Which stations the monthly 达标率 chart leaves out, and why ("" when it shows every station)."""
+        shown = set(self.monthly_met()["station"])
+        left = [n for n in self.stations["name"] if n not in shown]
+        if not left:
+            return ""
+        return (f"{'、'.join(left)}的指标清单没有按月考核的指标（或截至本日还没有结束的月份），"
+                "不在月度达标率图中。")
+
     def visits(self) -> pd.DataFrame:
         """Per station what needs attention, in the order of ``VISIT_RULE`` (the ranking reversed)."""
         codes = list(self.stations["code"])
@@ -177,7 +201,7 @@ class DistrictReport:
         out = out.sort_values(["达标及进度正常占比", "逾期行动项", "需关注个案"], ascending=[True, False, False],
                               kind="stable").reset_index(drop=True)
         out.insert(0, "顺序", range(1, len(out) + 1))
-        out["达标及进度正常占比"] = (100 * out["达标及进度正常占比"]).round(1).map(lambda v: f"{v:g}%")
+        out["达标及进度正常占比"] = out["达标及进度正常占比"].map(figures.percent)
         return out
 
 
@@ -191,3 +215,28 @@ def build(db_url: str | None, district: str, as_of) -> DistrictReport:
     evaluation = wb.evaluation()
     return DistrictReport(wb.ds, scope.district_name(index.ds, district), stations, as_of, evaluation.results,
                           evaluation, wb.forecast(), wb.quality())
+
+
+def _domain_parts(ids: list[str], rows: pd.DataFrame, limit: int) -> list[list[str]]:
+    """``ids`` (catalogue order) in consecutive parts of at most ``limit``, each part ending where a domain ends
+    when it can (a domain longer than ``limit`` is cut where it must)."""
+    domain = rows.drop_duplicates("indicator_id").set_index("indicator_id")["domain"]
+    blocks: list[list[str]] = []
+    for i in ids:
+        if blocks and domain[blocks[-1][-1]] == domain[i]:
+            blocks[-1].append(i)
+        else:
+            blocks.append([i])
+    parts: list[list[str]] = [[]]
+    for block in blocks:
+        while block:
+            room = limit - len(parts[-1])
+            if len(block) > room and parts[-1] and len(block) <= limit:
+                parts.append([])
+                continue
+            take = block[:limit - len(parts[-1])]
+            parts[-1] += take
+            block = block[len(take):]
+            if block:
+                parts.append([])
+    return [p for p in parts if p]

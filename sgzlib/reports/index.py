@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..workbench import open_index
+from .display import KPI_METADATA
 from .html import _exporter
 from .jobs import KIND_NAMES
 
@@ -112,7 +113,7 @@ def read_manifest(out_dir: str | os.PathLike) -> list[Entry]:
 def write_index(out_dir: str | os.PathLike) -> Path:
     """Write ``out_dir/index.html`` from the manifest; returns its path."""
     out_dir = Path(out_dir)
-    page = render(read_manifest(out_dir), other_files(out_dir))
+    page = render(read_manifest(out_dir), other_files(out_dir), out_dir=out_dir)
     path = out_dir / INDEX
     _atomic_write(path, page)
     return path
@@ -124,12 +125,13 @@ def other_files(out_dir: Path) -> list[str]:
                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in OTHER_SUFFIXES)
 
 
-def render(entries: list[Entry], others: list[str] = (), generated: dt.datetime | None = None) -> str:
+def render(entries: list[Entry], others: list[str] = (), generated: dt.datetime | None = None,
+           out_dir: Path | None = None) -> str:
     """The index page: district overviews and supervisors' digests first, then one section per station, then
     other tables."""
     import nbformat
 
-    body = _body(entries, others, generated or dt.datetime.now())
+    body = _body(entries, others, generated or dt.datetime.now(), out_dir)
     nb = nbformat.v4.new_notebook()
     nb.metadata["title"] = TITLE
     cell = nbformat.v4.new_code_cell("")
@@ -139,25 +141,47 @@ def render(entries: list[Entry], others: list[str] = (), generated: dt.datetime 
     return page.replace('<script type="text/javascript"></script>', "", 1)
 
 
-def _body(entries: list[Entry], others, generated: dt.datetime) -> str:
+# What each kind of report is for: the index tells a supervision report (the year's progress on a day)
+# from a year-end assessment (the result when the project ends).
+KIND_PURPOSE = {
+    "station": "为下一次督导做准备：截至当日的进度、落后的指标、需要关注的个案和小组、行动项",
+    "assessment": "项目结束时的验收评估：每项指标是否达标、佐证与未计入的记录、前后测成效、评分表",
+    "district": "区县内各站的比较：排名、指标状态、月度趋势、建议优先走访的站点",
+    "digest": "一位督导者负责的各站，每站一页要点",
+}
+# The figures of a report's headline cards shown in the index at a glance (``display.kpis`` records them).
+GLANCE = {"station": ("落后", "未达标"), "assessment": ("达标", "未达标", "待核验")}
+DASHBOARD_URL = "http://127.0.0.1:8866/"
+
+
+def _body(entries: list[Entry], others, generated: dt.datetime, out_dir: Path | None = None) -> str:
     districts = sorted((e for e in entries if e.kind == "district"), key=lambda e: (e.target, e.as_of))
     digests = sorted((e for e in entries if e.kind == "digest"), key=lambda e: (e.target, e.as_of))
     by_station: dict[str, list[Entry]] = {}
     for e in entries:
         if e.kind not in ACROSS_STATIONS:
             by_station.setdefault(e.station or e.target, []).append(e)
+    order = sorted(by_station, key=lambda s: (_district_of(by_station[s]), s))
     parts = [f"<h1>{TITLE}</h1>",
              f'<p class="sgz-empty">生成于 {generated:%Y-%m-%d %H:%M}；共 {len(entries)} 份报告。'
              "全部文件可离线打开；离开站点的报告已脱敏。</p>"]
     if not entries:
-        parts.append('<p class="sgz-empty">这个文件夹里还没有报告：运行 sgz report … 生成。</p>')
+        parts.append('<p class="sgz-empty">这个文件夹里还没有报告。</p>')
+    kinds = [k for k in KIND_NAMES if any(e.kind == k for e in entries)]
+    if kinds:
+        parts.append('<div class="sgz-note">' + "<br>".join(
+            f"<b>{KIND_NAMES[k]}</b>（截至 {html.escape('、'.join(_dates(entries, k)))}）：{KIND_PURPOSE[k]}"
+            for k in kinds) + "</div>")
+    if by_station:
+        parts.append("<h2>各站一览</h2>")
+        parts.append(_glance(order, by_station, out_dir))
     if districts:
         parts.append("<h2>区县概览</h2>")
         parts.append(_table(districts, first="区县"))
     if digests:
         parts.append("<h2>督导简报</h2>")
         parts.append(_table(digests, first="督导者或站点"))
-    order = sorted(by_station, key=lambda s: (_district_of(by_station[s]), s))
+    parts.append(_dashboards(entries))
     for station in order:
         items = sorted(by_station[station], key=lambda e: (list(KIND_NAMES).index(e.kind), e.as_of, e.target))
         name = next((e.station_name for e in items if e.station_name), None)
@@ -169,22 +193,85 @@ def _body(entries: list[Entry], others, generated: dt.datetime) -> str:
     if others:
         parts.append("<h2>其他表格</h2><ul>"
                      + "".join(f'<li><a href="{_href(o)}">{html.escape(o)}</a></li>' for o in others) + "</ul>")
+    notebooks = [e for e in entries if "ipynb" in e.files]
+    if notebooks:
+        parts.append("<details><summary>供技术人员：执行后的笔记本文件（ipynb）</summary><ul>"
+                     + "".join(f'<li><a href="{_href(e.files["ipynb"])}">{html.escape(_what(e))}（{html.escape(e.as_of)}）'
+                               "</a></li>" for e in notebooks) + "</ul></details>")
     return "\n".join(parts)
+
+
+def _dates(entries: list[Entry], kind: str) -> list[str]:
+    return sorted({e.as_of for e in entries if e.kind == kind and e.as_of})
+
+
+def _glance(order: list[str], by_station: dict[str, list[Entry]], out_dir: Path | None) -> str:
+    """One row per station: the headline figures of its latest supervision report and assessment."""
+    rows = []
+    for station in order:
+        items = by_station[station]
+        name = next((e.station_name for e in items if e.station_name), station)
+        cells = []
+        for kind, wanted in GLANCE.items():
+            mine = sorted((e for e in items if e.kind == kind), key=lambda e: e.as_of)
+            if not mine:
+                cells.append("<td>—</td>")
+                continue
+            latest = mine[-1]
+            cards = _cards(latest, out_dir)
+            figures = "，".join(f'<span class="sgz-status-{w}">{w} {cards[w]}</span>' for w in wanted if w in cards)
+            cells.append(f"<td>截至 {html.escape(latest.as_of)}：{figures or '见报告'}</td>")
+        rows.append(f'<tr><td><a href="#station-{html.escape(station)}">{html.escape(str(name))}</a></td>'
+                    + "".join(cells) + "</tr>")
+    head = "".join(f"<th>{KIND_NAMES[k]}</th>" for k in GLANCE)
+    return (f'<table class="sgz-table"><thead><tr><th>站点</th>{head}</tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def _cards(entry: Entry, out_dir: Path | None) -> dict[str, object]:
+    """The headline cards a report showed (label → value), read from its executed notebook; {} if none."""
+    rel = entry.files.get("ipynb")
+    if out_dir is None or not rel:
+        return {}
+    try:
+        nb = json.loads((Path(out_dir) / rel).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            cards = output.get("metadata", {}).get(KPI_METADATA)
+            if isinstance(cards, dict):
+                return cards
+    return {}
+
+
+def _dashboards(entries: list[Entry]) -> str:
+    """Where the dashboards are, and on which date they should be read next to the supervision reports."""
+    dates = _dates(entries, "station")
+    when = (f"与本目录的督导报告对照时，请在看板上把截至日期设为 {dates[-1]}（看板顶部写明它的日期）。"
+            if dates else "看板顶部写明它所显示的日期。")
+    return ("<h2>看板</h2>"
+            f'<p>项目进度、服务成效、个案与小组三个看板在看板服务启动后打开：<a href="{DASHBOARD_URL}">{DASHBOARD_URL}</a>'
+            f"（只在本机）。{html.escape(when)}</p>")
 
 
 def _district_of(items: list[Entry]) -> str:
     return next((e.district for e in items if e.district), "")
 
 
+def _what(e: Entry) -> str:
+    return e.label if e.kind in ACROSS_STATIONS else f"{KIND_NAMES[e.kind]}（{e.target}）"
+
+
 def _table(items: list[Entry], first: str) -> str:
     rows = []
     for e in items:
-        what = e.label if e.kind in ACROSS_STATIONS else f"{KIND_NAMES[e.kind]}（{e.target}）"
         links = "　".join(f'<a href="{_href(e.files[fmt])}">{FORMAT_NAMES.get(fmt, fmt)}</a>'
-                          for fmt in sorted(e.files, key=_format_rank))
-        rows.append(f"<tr><td>{html.escape(what)}</td><td>{html.escape(e.as_of)}</td><td>{links}</td></tr>")
-    return (f'<table class="sgz-table"><thead><tr><th>{first}</th><th>截至日期</th><th>文件</th></tr></thead>'
-            f"<tbody>{''.join(rows)}</tbody></table>")
+                          for fmt in sorted(e.files, key=_format_rank) if fmt != "ipynb")
+        rows.append(f"<tr><td>{html.escape(_what(e))}</td><td>{html.escape(KIND_PURPOSE.get(e.kind, ''))}</td>"
+                    f"<td>{html.escape(e.as_of)}</td><td>{links}</td></tr>")
+    return (f'<table class="sgz-table"><thead><tr><th>{first}</th><th>用途</th><th>截至日期</th><th>文件</th></tr>'
+            f"</thead><tbody>{''.join(rows)}</tbody></table>")
 
 
 def _format_rank(fmt: str) -> int:

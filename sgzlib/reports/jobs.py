@@ -159,7 +159,8 @@ def digest_jobs(db_url, stations: list[str] | None = None, as_of=None, superviso
     """Supervisors' digests: one over the given stations, one per given supervisor, or (neither) one per
     supervisor who led a session up to ``as_of`` (their stations in ``district`` only, when given).
 
-    A supervisor's stations are those whose sessions they led (``supervision_records.supervisor_stations``);
+    A supervisor's stations are those the 社工站 sheet names them for, else whose sessions they led
+    (``supervision_records.supervisor_stations``);
     an unknown supervisor or station is a Chinese ``NotFoundError`` (naming the known supervisors).
     """
     wb = open_workbench(db_url, masked=False, as_of=as_of)

@@ -59,7 +59,7 @@ class PhotoEvidence:
     def html(self) -> str:
         """The page body: one section per kind of problem (empty sections say so)."""
         if not self.indexed:
-            return ('<div class="sgz-ph"><p class="sgz-empty">本站照片文件夹尚未建立索引（sgz photos scan），'
+            return ('<div class="sgz-ph"><p class="sgz-empty">本站的照片文件夹还没有读入（建立照片索引），'
                     "只能按文件名核对照片；内容重复、拍摄时间和地点无法核查。</p></div>")
         budget = [self.limit]
         parts = [STYLE, '<div class="sgz-ph">']

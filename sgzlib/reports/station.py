@@ -11,10 +11,11 @@ import pandas as pd
 
 from ..analysis import supervision, supervision_cycle
 from ..charts import plots as charts
-from ..domain import caseload
+from ..domain import caseload, figures
 from ..domain.caseload import MAX_OPEN_CASES
 from ..domain.dataset import Dataset
 from ..domain.labels import (
+    ACTION_OPEN,
     BEHIND,
     DATA_QUALITY,
     MET,
@@ -157,12 +158,7 @@ class StationReport:
         rows = self.results[self.results["period_kind"] == kind] if not self.results.empty else self.results
         if rows.empty:
             return None
-        rows = rows.assign(station_name=rows["indicator_name"], indicator_name=rows["period"])
-        title = f"按{PERIOD_NAMES[kind]}考核指标的各期状态"
-        fig = charts.status_heatmap(rows, title=title, per_period=True)
-        fig.update_xaxes(title_text="期间")
-        fig.update_yaxes(title_text="指标")
-        return fig
+        return charts.period_heatmap(rows, title=f"按{PERIOD_NAMES[kind]}考核指标的各期状态（格中为当期实际值）")
 
     def services_figure(self):
         freq = "M" if self.period == "month" else "Q"
@@ -214,17 +210,32 @@ class StationReport:
         catalogue = self.project["catalogue"] if self.project is not None else None
         return build_photos(self.db_url, self.station["code"], self.as_of, catalogue)
 
+    def staff_name(self, code) -> str:
+        """A worker named as the report's data names them (``domain.personal``: staff by name to their
+        supervisors); the code when the worker is not on the station's staff list, — when there is none."""
+        if code is None or (not isinstance(code, str) and pd.isna(code)):
+            return "—"
+        names = self.ds.staff.set_index("code")["name"]
+        name = names.get(code)
+        return str(name) if isinstance(name, str) and name else str(code)
+
     def actions(self) -> pd.DataFrame:
+        """Every open action item once (those of the last session too): who, by when, its trail and flags."""
         a = self.attention.actions
+        if a.empty:
+            return pd.DataFrame()
         status = a["status"].where(~a["overdue"], "逾期 " + a["days_overdue"].fillna(0).astype(int).astype(str) + " 天")
-        return pd.DataFrame({"督导记录": a["code"], "督导日期": a["date"], "督导者": a["supervisor"], "行动项": a["action"],
-                             "期限": a["due"], "状态": status,
-                             "来源": a["last_session"].map({True: "上次督导", False: "以往督导"})})
+        return pd.DataFrame({"行动项编号": a["code"], "行动项": a["action"], "责任人": a["owner_code"].map(self.staff_name),
+                             "提出": [f"{d:%Y-%m-%d} {s}" for d, s in zip(a["date"], a["supervisor"].fillna(""))],
+                             "期限": a["due"], "状态": status, "经过": a["trail"].map(_trail),
+                             "标记": a["flags"].map("、".join)})
 
     def agenda(self) -> pd.DataFrame:
+        """The agenda, one line per item: what, and in one line what it is about (the report's section has it all)."""
         ag = self.attention.agenda
         return pd.DataFrame({"序号": range(1, len(ag) + 1), "优先级": ag["level"], "议题": ag["topic"],
-                             "内容": ag["item"]})
+                             "内容": ag["what"],
+                             "涉及": [supervision.refs_text(k, t) for k, t in zip(ag["keys"], ag["topic"])]})
 
     # -- the supervision cycle: since the last session, caseload (``supervision_cycle``) ----------------------
 
@@ -263,9 +274,13 @@ class StationReport:
         i = self.since_last.indicators
         if i.empty:
             return pd.DataFrame()
-        return pd.DataFrame({"指标": i["indicator_name"], "上次督导时": i["status_before"], "实际（上次）": i["actual_before"],
-                             "应达（上次）": i["expected_before"], "现在": i["status_after"], "实际（现在）": i["actual_after"],
-                             "应达（现在）": i["expected_after"], "状态": i["status_after"]})
+        unit = i["unit"].to_numpy(dtype=object)
+        return pd.DataFrame({"指标编号": i["indicator_id"], "指标": i["indicator_name"], "上次督导时": i["status_before"],
+                             "实际（上次）": figures.down(i["actual_before"], unit),
+                             "应达（上次）": figures.up(i["expected_before"], unit), "现在": i["status_after"],
+                             "实际（现在）": figures.down(i["actual_after"], unit),
+                             "应达（现在）": figures.up(i["expected_after"], unit), "单位": i["unit"],
+                             "状态": i["status_after"]})
 
     def since_outcomes(self) -> pd.DataFrame:
         o = self.since_last.outcomes
@@ -273,14 +288,24 @@ class StationReport:
             if len(o) else pd.DataFrame()
 
     def since_actions(self) -> pd.DataFrame:
-        """The action items the last session set or reviewed: their status then, now, and the whole trail."""
+        """The action items the last session set or reviewed that are closed now (done or cancelled): the open
+        ones are listed once, in 八、督导行动项."""
         a = self.since_last.actions
+        a = a[~a["status"].isin(ACTION_OPEN)] if not a.empty else a
         if a.empty:
             return pd.DataFrame()
-        trail = a["trail"].map(lambda t: " → ".join(f"{s}（{d:%m-%d}）" for d, s in t))
-        return pd.DataFrame({"行动项编号": a["code"], "行动项": a["action"], "责任人": a["owner_code"], "期限": a["due"],
-                             "上次督导时": a["status_then"], "现在": a["status"], "经过": trail,
-                             "标记": a["flags"].map("、".join)})
+        return pd.DataFrame({"行动项编号": a["code"], "行动项": a["action"], "责任人": a["owner_code"].map(self.staff_name),
+                             "期限": a["due"], "上次督导时": a["status_then"], "现在": a["status"],
+                             "经过": a["trail"].map(_trail)})
+
+    def since_actions_note(self) -> str:
+        """How many of the last session's action items are still open (they are in 八)."""
+        a = self.since_last.actions
+        if a.empty:
+            return ""
+        still = int(a["status"].isin(ACTION_OPEN).sum())
+        return (f"上次督导提出或复核了 {len(a)} 项行动项：{len(a) - still} 项此后已完成或取消（下表），"
+                f"{still} 项仍未完成（见八、督导行动项）。")
 
     def write_record_workbook(self, path) -> Path | None:
         """The pre-filled 督导记录 workbook of the station's coming session, from this report's agenda
@@ -322,3 +347,8 @@ def build(db_url: str | None, station: str, as_of, period: str = "month", unmask
     forecast = wb.forecast(projects=[project["code"]]) if project is not None else None
     return StationReport(wb.ds, row, project, as_of, period, wb.masked, results, att, db_url, max_open_cases,
                          forecast, wb.quality())
+
+
+def _trail(trail) -> str:
+    """An action item's statuses over the sessions that reviewed it: 未开始（08-16）→ 进行中（09-18）."""
+    return " → ".join(f"{s}（{d:%m-%d}）" for d, s in trail) if isinstance(trail, list) else ""

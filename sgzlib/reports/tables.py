@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..domain import figures
 from ..domain.labels import (
     FORECAST_HEADERS,
     MANDATORY,
@@ -27,7 +28,9 @@ def sort_by_status(rows: pd.DataFrame) -> pd.DataFrame:
 
 def indicator_table(results: pd.DataFrame, with_period: bool = False, forecast: pd.DataFrame | None = None
                     ) -> pd.DataFrame:
-    """Indicator rows as shown in reports: 指标, 领域, 实际, 目标, 截至评估日应达, 单位, 状态, 说明 (behind first).
+    """Indicator rows as shown in reports: 指标编号, 指标 (the full name: the charts' labels are the number and a
+    short name), 领域, 类型, 实际, 目标, 截至评估日应达, 单位, 状态, 说明 (behind first; figures rounded by
+    ``domain.figures``).
 
     With ``forecast`` (``Workbench.forecast``), beside the status: 预测 (按当前进度年底无法达标 or blank) and
     还需 (what each remaining month needs).
@@ -35,14 +38,14 @@ def indicator_table(results: pd.DataFrame, with_period: bool = False, forecast: 
     if results is None or results.empty:
         return pd.DataFrame()
     rows = results if with_period else results[results["period"] == PERIOD_WHOLE]
-    rows = sort_by_status(rows)
+    rows = figures.result_figures(sort_by_status(rows))
     h = RESULT_HEADERS
-    out = pd.DataFrame({"指标": rows["indicator_name"], h["domain"]: rows["domain"],
-                        "类型": rows["mandatory"].map(MANDATORY)})
+    out = pd.DataFrame({h["indicator_id"]: rows["indicator_id"], "指标": rows["indicator_name"],
+                        h["domain"]: rows["domain"], "类型": rows["mandatory"].map(MANDATORY)})
     if with_period:
         out[h["period"]] = rows["period"]
     for col in ("actual", "target", "expected"):
-        out[h[col]] = rows[col].round(2)
+        out[h[col]] = rows[col]
     for col in ("unit", "status"):
         out[h[col]] = rows[col]
     if forecast is not None and not with_period:

@@ -12,6 +12,7 @@ import pandas as pd
 from ..analysis import casework, supervision
 from ..domain import caseload as caseload_mod
 from ..domain import outcomes
+from .labelled import labelled
 
 
 class Analyses:
@@ -36,6 +37,7 @@ class Analyses:
         when = self._when(as_of)
         return outcomes.missing_post(self.ds, when, analysis=self._outcomes(when))
 
+    @labelled()
     def outcome_pairs(self, as_of=None) -> pd.DataFrame:
         """One row per paired 前测 → 后测, with a masked ``beneficiary_name``.
 
@@ -50,6 +52,7 @@ class Analyses:
         """
         return self._with_names(self._outcomes(as_of).pairs)
 
+    @labelled()
     def outcome_summary(self, by=outcomes.BY, as_of=None) -> pd.DataFrame:
         """Per group of pairs: n, mean/median improvement, tests, effect sizes, RCI counts (``outcomes.summary``).
 
@@ -60,6 +63,7 @@ class Analyses:
         """
         return outcomes.summary(self.ds, by=by, analysis=self._outcomes(as_of))
 
+    @labelled()
     def outcome_change(self, by=("scale_name", "domain"), as_of=None) -> pd.DataFrame:
         """Mean improvement per scale and domain with a 95% confidence interval, and reliable change counts.
 
@@ -73,6 +77,7 @@ class Analyses:
         """
         return casework.outcome_change(self._outcomes(as_of).pairs, by=by)
 
+    @labelled()
     def worsened(self, as_of=None) -> pd.DataFrame:
         """Pairs whose score got worse, reliable deteriorations first (``outcomes.worsened``), names masked.
 
@@ -83,6 +88,7 @@ class Analyses:
         """
         return self._with_names(outcomes.worsened(self.ds, analysis=self._outcomes(as_of)))
 
+    @labelled()
     def missing_post(self, as_of=None) -> pd.DataFrame:
         """Pre-tests with no post-test although the service ended (``outcomes.missing_post``), names masked.
 
@@ -101,6 +107,7 @@ class Analyses:
 
     # -- attention lists --------------------------------------------------------
 
+    @labelled("cases")
     def cases_needing_attention(self, as_of=None) -> pd.DataFrame:
         """Cases stalled, missing records, high-risk or open too long (``supervision.cases_needing_attention``).
 
@@ -114,6 +121,7 @@ class Analyses:
         """
         return supervision.cases_needing_attention(self.ds, self._codes(), self._when(as_of))
 
+    @labelled("groups")
     def groups_at_risk(self, as_of=None) -> pd.DataFrame:
         """Groups at risk of not counting, and why (``supervision.groups_at_risk``).
 
@@ -124,6 +132,7 @@ class Analyses:
         """
         return supervision.groups_at_risk(self.ds, self._codes(), self._when(as_of))
 
+    @labelled()
     def evidence_problems(self, as_of=None) -> pd.DataFrame:
         """Services without a watermark photo or with a reused one, sessions without a sign-in sheet.
 
@@ -136,6 +145,7 @@ class Analyses:
         """
         return supervision.evidence_problems(self.ds, self._codes(), self._when(as_of))
 
+    @labelled("actions")
     def action_items(self, as_of=None) -> pd.DataFrame:
         """Supervision action items not yet done, overdue first (``supervision.action_items``).
 
@@ -146,6 +156,7 @@ class Analyses:
         """
         return supervision.action_items(self.ds, self._codes(), self._when(as_of))
 
+    @labelled()
     def caseload(self, as_of=None, max_open_cases: int = caseload_mod.MAX_OPEN_CASES) -> pd.DataFrame:
         """Per worker: open cases, active groups, sessions this month, stalled cases, overdue records.
 
@@ -163,6 +174,7 @@ class Analyses:
 
     # -- case and group analysis ------------------------------------------------
 
+    @labelled("cases")
     def case_timeline(self, as_of=None) -> pd.DataFrame:
         """Per case: days from intake to each stage, and whether it is closed (``casework.case_timeline``).
 
@@ -174,6 +186,7 @@ class Analyses:
         when = self._when(as_of)
         return self._cached(("timeline", when), lambda: casework.case_timeline(self.ds, when))
 
+    @labelled("durations")
     def stage_durations(self, by="domain", as_of=None) -> pd.DataFrame:
         """Median and mean days from intake to each stage, per ``by`` (domain, worker_code, station_code).
 
@@ -186,6 +199,7 @@ class Analyses:
         """
         return casework.stage_durations(self.case_timeline(as_of), by)
 
+    @labelled("curve")
     def still_open_curve(self, by: str | None = "domain", as_of=None) -> pd.DataFrame:
         """Kaplan–Meier share of cases still open after N days (open cases censored on ``as_of``).
 
@@ -208,6 +222,7 @@ class Analyses:
         """
         return casework.median_open_days(self.still_open_curve(by, as_of))
 
+    @labelled()
     def closure_reasons(self, by: str = "domain", as_of=None) -> pd.DataFrame:
         """Closed cases per ``by`` value and close reason, with shares.
 
@@ -218,6 +233,7 @@ class Analyses:
         """
         return casework.closure_reasons(self.case_timeline(as_of), by)
 
+    @labelled("cases")
     def referrals(self, as_of=None) -> pd.DataFrame:
         """Cases closed by referral, with where to.
 
@@ -227,6 +243,7 @@ class Analyses:
         """
         return casework.referrals(self.case_timeline(as_of))
 
+    @labelled("cases")
     def reopened_cases(self, as_of=None) -> pd.DataFrame:
         """Cases opened again for a beneficiary after an earlier case in the same domain was closed.
 
@@ -236,6 +253,7 @@ class Analyses:
         """
         return casework.reopened_cases(self.ds, self._when(as_of))
 
+    @labelled()
     def group_attendance(self, as_of=None) -> pd.DataFrame:
         """Attendance per group session, with its share of the first session's.
 
@@ -247,6 +265,7 @@ class Analyses:
         when = self._when(as_of)
         return self._cached(("attendance", when), lambda: casework.group_attendance(self.ds, when))
 
+    @labelled("dropoff")
     def group_dropoff(self, as_of=None) -> pd.DataFrame:
         """Per group: first and last attendance, the drop, and the session that lost most (largest drop first).
 

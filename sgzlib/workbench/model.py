@@ -21,7 +21,7 @@ import datetime as dt
 import pandas as pd
 
 from ..analysis import casework, supervision
-from ..domain import asof, personal, scope, status
+from ..domain import asof, figures, personal, scope, status
 from ..domain.dataset import Dataset
 from ..domain.dates import require_date
 from ..errors import NotFoundError
@@ -29,6 +29,7 @@ from ..indicators import RESULT_COLUMNS, Evaluation, evaluate
 from ..store import privacy, storage
 from .analyses import Analyses
 from .foresight import Foresight
+from .labelled import carry, labelled
 
 INDEX_TABLES = ("stations", "projects")
 
@@ -191,13 +192,14 @@ class Workbench(Analyses, Foresight):
     _cached = cached
 
     def stations(self) -> pd.DataFrame:
-        """The stations in scope. Columns: code, name, level, parent_code, district, provider, longitude, latitude.
+        """The stations in scope. Columns: code, name, level, parent_code, district, provider, supervisors,
+        longitude, latitude (each carrying its header of the 社工站 sheet).
 
         >>> import sgzlib as sgz
         >>> sgz.demo_workbench().stations().columns.tolist()
-        ['code', 'name', 'level', 'parent_code', 'district', 'provider', 'longitude', 'latitude']
+        ['code', 'name', 'level', 'parent_code', 'district', 'provider', 'supervisors', 'longitude', 'latitude']
         """
-        return self.ds.stations.reset_index(drop=True)
+        return carry(self.ds.stations.reset_index(drop=True), table="stations")
 
     def table(self, name: str) -> pd.DataFrame:
         """One ledger table of the scope by its English name (``cases``, ``services`` …; see ``sgzlib.domain.schema``).
@@ -206,11 +208,11 @@ class Workbench(Analyses, Foresight):
         >>> sgz.demo_workbench().station("YL01").table("cases")["station_code"].unique().tolist()
         ['YL01']
         """
-        return self.ds[name].reset_index(drop=True)
+        return carry(self.ds[name].reset_index(drop=True), table=name)
 
     def townships(self, district: str | None = None) -> pd.DataFrame:
         """The township stations (of one district), in code order."""
-        return scope.townships(self.ds, district)
+        return carry(scope.townships(self.ds, district), table="stations")
 
     def districts(self) -> list[str]:
         return scope.districts(self.ds)
@@ -230,7 +232,7 @@ class Workbench(Analyses, Foresight):
         projects = self.ds.projects
         if district:
             projects = projects[projects["station_code"].isin(self.district_stations(district))]
-        return scope.current_projects(projects, self._when(as_of))
+        return carry(scope.current_projects(projects, self._when(as_of)), table="projects")
 
     def project_for(self, station: str, as_of=None) -> pd.Series | None:
         """The station's current project on the date, or None."""
@@ -245,8 +247,10 @@ class Workbench(Analyses, Foresight):
         return self._cached(("evaluation", when, chosen),
                             lambda: evaluate(self.ds, when, projects=None if chosen is None else list(chosen)))
 
+    @labelled()
     def evaluate(self, as_of=None, periods: bool = False) -> pd.DataFrame:
-        """Indicator results: one 全期 row per project and indicator (``periods=True`` adds each month/quarter).
+        """Indicator results: one 全期 row per project and indicator (``periods=True`` adds each month/quarter),
+        the figures rounded as every output shows them (``domain.figures``).
 
         Columns: ``sgzlib.indicators.RESULT_COLUMNS`` (station_code, station_name, project_code, catalogue, tier,
         indicator_id, indicator_name, domain, mandatory, rule, period, period_kind, period_end, actual, target,
@@ -259,8 +263,10 @@ class Workbench(Analyses, Foresight):
         """
         ev = self.evaluation(as_of)
         frame = ev.results if periods else ev.summary
-        return frame[RESULT_COLUMNS].reset_index(drop=True)
+        # the figures as every report, board and CSV shows them (``domain.figures``: 实际 down, 应达 up)
+        return figures.result_figures(frame[RESULT_COLUMNS], cells=False).reset_index(drop=True)
 
+    @labelled()
     def explain(self, project: str, indicator: str, as_of=None) -> pd.DataFrame:
         """For one indicator of one project: every record, whether it counted, and why not.
 
@@ -279,6 +285,7 @@ class Workbench(Analyses, Foresight):
             raise NotFoundError(f"项目 {project} 没有指标「{indicator}」（本项目的指标：{'、'.join(known)}）")
         return ev.explain(project, indicator)
 
+    @labelled()
     def indicator_track(self, indicator: str, as_of=None) -> pd.DataFrame:
         """One indicator at every month end up to ``as_of``, for every station whose project has it.
 
@@ -294,6 +301,7 @@ class Workbench(Analyses, Foresight):
         return self._cached(("track", indicator.upper(), when),
                             lambda: casework.indicator_track(self.ds, indicator, when))
 
+    @labelled()
     def indicator_records(self, indicator: str, station: str, month: str, as_of=None) -> pd.DataFrame:
         """The records behind one cell (station × month) of ``indicator_track``: counted and not, with reasons.
 
@@ -304,10 +312,12 @@ class Workbench(Analyses, Foresight):
         """
         return casework.indicator_records(self.ds, indicator, station, month, self._when(as_of))
 
+    @labelled()
     def shares(self, as_of=None, projects=None) -> pd.DataFrame:
         """Per station the share of its indicators in each status, best first (``domain.status.station_shares``)."""
         return status.station_shares(self.evaluation(as_of, projects).summary)
 
+    @labelled()
     def ranking(self, as_of=None, projects=None) -> pd.DataFrame:
         """The stations ranked by their share 达标 + 进度正常 (``domain.status.ranking``)."""
         return status.ranking(self.evaluation(as_of, projects).summary)

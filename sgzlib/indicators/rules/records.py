@@ -217,6 +217,7 @@ def per_person_period(ctx, ind, params, target, jobs) -> RuleOutput:
     periods[["people", "met"]] = periods[["people", "met"]].fillna(0)
     periods["actual"] = np.where(periods["people"] > 0, 100.0 * periods["met"] / periods["people"].clip(lower=1), 0.0)
     periods["target"] = 100.0
+    periods["row_unit"] = "%"  # a period's value is the share of tracked people visited enough
     periods["ok"] = (periods["people"] > 0) & (periods["met"] == periods["people"])
     periods["detail"] = [f"台账 {int(p)} 人，{int(m)} 人达到每人 {target:g} 次" if p else "本期台账无应回访对象"
                          for p, m in zip(periods["people"], periods["met"])]
