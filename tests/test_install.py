@@ -65,7 +65,7 @@ def test_the_wheel_holds_the_notebooks_and_data(venv):
     for inside in ("sgzlib/reports/notebooks/station_supervision.ipynb", "sgzlib/reports/notebooks/gallery/个案分析.ipynb",
                    "sgzlib/dashboards/notebooks/progress.ipynb", "sgzlib/reports/templates/sgz/index.html.j2",
                    "sgzlib/catalogues/zhalainuoer-2026.yaml", "sgzlib/catalogues/sources/README.md",
-                   "sgzlib/data/scales.yaml", "sgzlib/migrations/script.py.mako"):
+                   "sgzlib/data/scales.yaml", "sgzlib/store/migrations/script.py.mako"):
         assert inside in names, inside
     shipped = {p.relative_to(ROOT).as_posix() for p in (ROOT / "sgzlib").rglob("*")
                if p.is_file() and "__pycache__" not in p.parts}
@@ -91,7 +91,7 @@ def _serve(command, env, cwd, log: Path):
                             start_new_session=True)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
-        found = re.search(r"在浏览器中打开：(\S+)", log.read_text(encoding="utf-8"))
+        found = re.search(r"在浏览器中打开[^：\n]*：(http[^\s（]+)", log.read_text(encoding="utf-8"))  # 带令牌 or not
         if found:
             return proc, found[1], out
         time.sleep(0.5)

@@ -83,7 +83,9 @@ def _birth_years(t: schema.Table, frame: pd.DataFrame) -> tuple[schema.Table, pd
     cols = {f.column for f in personal.fields(personal.BIRTH_DATE) if f.table == t.name}
     if not cols:
         return t, frame
-    columns = tuple(replace(c, header=personal.BIRTH_YEAR_HEADER, kind="int") if c.name in cols else c
+    # a year of birth: the widest range a person's record may hold (the schema asks every number column for one)
+    columns = tuple(replace(c, header=personal.BIRTH_YEAR_HEADER, kind="int", minimum=1900, maximum=2100)
+                    if c.name in cols else c
                     for c in t.columns)
     frame = frame.assign(**{c: frame[c].dt.year.astype("Int64") for c in cols})
     return replace(t, columns=columns), frame
