@@ -19,7 +19,7 @@ from sgzlib.domain.labels import WILL_MISS
 from sgzlib.errors import ConfigError
 from sgzlib.indicators import evaluate_stations
 from sgzlib.store.access import User
-from sgzlib.workbench import default_as_of
+from sgzlib.workbench import Workbench, default_as_of
 
 # -- serving ---------------------------------------------------------------------------------
 
@@ -450,7 +450,8 @@ def test_cases_board_district_tables_hold_each_stations_own_rows(demo_ds):
     # the per-station calls give (each project is judged on its own, each row depends on its station only).
     when = dt.date(2025, 10, 31)
     towns = [code for _, code in data.station_options(demo_ds)]
-    tables = board.district_tables(demo_ds, towns, when)
+    tables = board.district_tables(demo_ds, towns, when, Workbench._wrap(demo_ds, masked=False, as_of=when, url=None,
+                                                                           scope=None).evaluation_of(towns, when))
     rules = board.RULES
     for station in ("YL01", "YL04"):
         evaluation = evaluate_stations(demo_ds, station, when)

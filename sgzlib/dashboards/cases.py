@@ -14,7 +14,7 @@ import pandas as pd
 from ..analysis import supervision
 from ..domain import caseload, lifecycle
 from ..domain.dataset import Dataset
-from ..indicators import evaluate_stations
+from ..indicators import Evaluation
 from ..reports.tables import count_verdict
 from ..store import privacy
 from . import figures, ui
@@ -29,14 +29,15 @@ def of_station(frame: pd.DataFrame, station: str) -> pd.DataFrame:
     return frame[frame["station_code"] == station].reset_index(drop=True)
 
 
-def district_tables(ds: Dataset, stations: list[str], as_of: dt.date) -> dict[str, pd.DataFrame]:
+def district_tables(ds: Dataset, stations: list[str], as_of: dt.date, evaluation: Evaluation | None
+                    ) -> dict[str, pd.DataFrame]:
     """What the board shows for every station in ``stations`` on ``as_of``, each table once for all of them.
 
-    One indicator evaluation of all their projects; the case and group overviews with the engine's verdicts
+    One indicator evaluation of all their projects (``evaluation``: the read model's, ``Workbench.evaluation_of``);
+    the case and group overviews with the engine's verdicts
     (cases, groups), the attention lists (as ``supervision`` computes them for one station), the open action
     items and the caseload. Every table has ``station_code``: a station's rows are its own.
     """
-    evaluation = evaluate_stations(ds, stations, as_of)
     codes = set(ds.descendants(stations))
 
     def verdicts(kind):
@@ -205,8 +206,10 @@ def build(src: Source | None = None) -> w.VBox:
         # own and every row depends only on its station.
         as_of, station = state["as_of"], state["station"]
         if as_of == as_of0 or src.has(("tables", as_of, None)):
-            return src.memo(("tables", as_of, None), lambda: district_tables(ds, towns, as_of))
-        return src.memo(("tables", as_of, station), lambda: district_tables(ds, [station], as_of))
+            return src.memo(("tables", as_of, None),
+                            lambda: district_tables(ds, towns, as_of, src.wb.evaluation_of(towns, as_of)))
+        return src.memo(("tables", as_of, station),
+                        lambda: district_tables(ds, [station], as_of, src.wb.evaluation_of([station], as_of)))
 
     def cases_of(state):
         return of_station(tables(state)["cases"], state["station"])

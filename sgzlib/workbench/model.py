@@ -247,6 +247,13 @@ class Workbench(Analyses, Foresight):
         return self._cached(("evaluation", when, chosen),
                             lambda: evaluate(self.ds, when, projects=None if chosen is None else list(chosen)))
 
+    def evaluation_of(self, stations: str | list[str], as_of=None) -> Evaluation | None:
+        """The ``Evaluation`` of the projects of ``stations`` (and the stations below them), computed once per date
+        and set of projects; ``None`` when they have none."""
+        codes = self.ds.descendants(stations)
+        projects = self.ds.projects.loc[self.ds.projects["station_code"].isin(codes), "code"].tolist()
+        return self.evaluation(as_of, projects=projects) if projects else None
+
     @labelled()
     def evaluate(self, as_of=None, periods: bool = False) -> pd.DataFrame:
         """Indicator results: one 全期 row per project and indicator (``periods=True`` adds each month/quarter),
