@@ -11,7 +11,6 @@ import io
 import os
 import threading
 import time
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -24,6 +23,7 @@ from sgzlib.dashboards.session import local_login, resolve_user
 from sgzlib.dashboards.voila_main import report_file
 from sgzlib.errors import ConfigError, DataError, Problem
 from sgzlib.reports import index
+from sgzlib.runtime import resources
 from sgzlib.store import audit, storage
 from sgzlib.store.access import User
 from sgzlib.workbench import open_workbench
@@ -222,7 +222,7 @@ def test_the_user_comes_from_the_access_file_or_is_this_computer_s_admin(tmp_pat
 
 
 def test_a_role_s_server_holds_only_the_notebooks_of_its_pages(tmp_path):
-    source = Path(__file__).resolve().parent.parent / "dashboards"
+    source = resources.path("dashboards", "notebooks")  # shipped inside the package (issue 26)
     served = pages.prepare_root("评估方", source, tmp_path / "root")
     names = sorted(p.name for p in (tmp_path / "root").iterdir())
     assert names == sorted(p.notebook for p in served) and "upload.ipynb" not in names
@@ -249,5 +249,7 @@ def test_only_report_files_inside_the_user_s_folder_are_handed_out(tmp_path):
 
 def test_a_refused_check_says_what_where_why_in_chinese():
     error = DataError([Problem("out_of_scope", "账号 a 的权限范围不包括站点 YL02", where="x.xlsx")])
-    # no English code column on the page (问题代码 is for programs, in the errors workbook)
-    assert upload.errors_frame(error, {}).columns.tolist() == ["序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法"]
+    # no English code on the page: the columns of the errors workbook, the problem's category a Chinese label
+    frame = upload.errors_frame(error, {})
+    assert frame.columns.tolist() == ["序号", "工作表", "行号", "单元格", "列", "填写的值", "问题及改法", "问题类别"]
+    assert frame["问题类别"].tolist() == ["超出本账号的站点范围"] and "out_of_scope" not in frame.to_string()

@@ -85,7 +85,11 @@ def test_entered_scores_are_read_back_into_the_score_sheet(url, tmp_path):
     body = {r[head.index("指标")]: r for r in ws.iter_rows(min_row=5, values_only=True) if r[head.index("指标")]}
     assert body["社工站办公场所"][head.index("评估员得分")] == 4.5
     assert body["服务内容剪影与文宣展示"][head.index("评估员意见")] == "展示墙布置一般"
-    assert str(body["合计"][head.index("评估员得分")]).startswith("=SUM(")
+    # the total row (h-outputs: labelled so that the 分值 total reads as the full marks) sums the entered scores
+    # of every indicator row, rows 5 to the last one above it
+    total = body["合计（分值合计即满分）"]
+    letter = chr(ord("A") + head.index("评估员得分"))
+    assert total[head.index("评估员得分")] == f"=SUM({letter}5:{letter}{4 + len(body) - 1})"
     assert audit.read(engine)["action"].iloc[-1] == "scores"
 
 

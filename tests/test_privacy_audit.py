@@ -107,7 +107,8 @@ def test_the_old_masking_rebuilds_every_id_number_of_the_demo_and_the_new_none(d
     secrets = privacy_audit.Secrets.of(demo_ds)
     old = Output("旧脱敏导出", personal.EXTERNAL, tables={"beneficiaries": old_masked_people(demo_ds)})
     found = privacy_audit.rebuilt_ids(old, secrets)
-    assert len(found) == len(demo_ds.beneficiaries) == 544  # the 544 of 544
+    # the 544 of 544; the quality demo's duplicate person (two rows, one ID number) is found in both rows
+    assert len(found) == len(demo_ds.beneficiaries) == 544
     assert {f.who for f in found} == set(demo_ds.beneficiaries["code"])
     new = privacy.mask_dataset(demo_ds)
     assert privacy_audit.rebuilt_ids(Output("脱敏导出", personal.EXTERNAL, tables=new.frames), secrets) == []

@@ -34,7 +34,8 @@ from . import gate, upload_limit_mb
 SUFFIXES = (".xlsx",)
 KINDS = {"new": "新增", "changed": "修改", "removed": "已删除"}
 ROW_COLUMN = "Excel 行号"
-ERROR_COLUMNS = [c for c in COLUMNS if c != "问题代码"]  # the code is for programs; the page shows the reason
+# The errors workbook's columns, all in Chinese: the problem's category is a Chinese label (问题类别), not a code.
+ERROR_COLUMNS = list(COLUMNS)
 
 
 class UploadRefused(SgzError):
@@ -149,7 +150,7 @@ def rows_behind(result: ImportResult, sheet: str, kind: str, masked: bool) -> pd
 
 
 def errors_frame(error: DataError, letters: dict | None) -> pd.DataFrame:
-    """Every problem: 序号, 工作表, 行号, 单元格, 列, 填写的值, 问题及改法."""
+    """Every problem: 序号, 工作表, 行号, 单元格, 列, 填写的值, 问题及改法, 问题类别."""
     frame = pd.DataFrame(error_rows(error.problems, letters), columns=list(COLUMNS))
     frame["行号"] = frame["行号"].astype("Int64")
     return frame[ERROR_COLUMNS]

@@ -330,21 +330,26 @@ def _birth_guesses(value) -> list[list]:
     return [[when.date()], *year]
 
 
-def _rebuilt_from_row(masked: str, birth, code: str, real: dict) -> int | None:
+def _rebuilt_from_row(masked: str, birth, code: str, real: dict[str, set[str]]) -> int | None:
     """How many candidates held the person's own ID number, when a row's masked ID and birth cell rebuild it."""
     m = re.fullmatch(r"([0-9]{6})[*]+([0-9]{0,3}[0-9X]?)", masked)
     if not m or len(masked) != 18:
         return None
     for dates in _birth_guesses(birth):
         hits = id_candidates(m.group(1), dates, m.group(2)) or []
-        if any(real.get(h) == code for h in hits):
+        if any(code in real.get(h, ()) for h in hits):
             return len(hits)
     return None
 
 
 def rebuilt_ids(out: Output, secrets: Secrets) -> list[Finding]:
     """ID numbers rebuilt from region + birth date (or year) + suffix, in a row or in one text."""
-    real = {r.id_number: r.code for r in secrets.people.itertuples(index=False) if r.id_number}
+    # One ID number may be held by two rows (the same person registered at two stations, a duplicate the
+    # quality checks find): it is each row's own number, so it maps to every code holding it.
+    real: dict[str, set[str]] = {}
+    for r in secrets.people.itertuples(index=False):
+        if r.id_number:
+            real.setdefault(r.id_number, set()).add(r.code)
     found = []
     people = out.tables.get("beneficiaries")
     if people is not None and "id_number" in people:
@@ -359,8 +364,8 @@ def rebuilt_ids(out: Output, secrets: Secrets) -> list[Finding]:
         dates = _dates_in(piece)
         for m in _PARTIAL_ID.finditer(piece):
             hits = id_candidates(m.group(1), dates, m.group(2)) or []
-            found += [Finding(out.name, "id_number", real[h], f"文本中的地区码、日期和末位可还原（候选 {len(hits)} 个）")
-                      for h in hits if h in real]
+            found += [Finding(out.name, "id_number", who, f"文本中的地区码、日期和末位可还原（候选 {len(hits)} 个）")
+                      for h in hits for who in sorted(real.get(h, ()))]
     return found
 
 

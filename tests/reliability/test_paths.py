@@ -2,7 +2,9 @@
 
 Station and project codes and district names name the report files (``out/station/<code>_<date>.html``).
 At import a code may only hold letters (Latin or Chinese), digits and ``- _ .`` and may not start with a
-dot; a station name or district may not hold a path separator or a control character. Data already in a
+dot; a station name or district may not hold a path separator or a control character. Invisible characters
+come first (docs/ledger.md「看不见的字符」): a zero-width one is deleted with a note, so ``a\u200bb`` is
+imported as ``ab``, the code the person sees; a direction control is refused at its cell. Data already in a
 database (written before this check, or by another tool) is still written only inside ``--out``: each part
 of a report path is made a safe file name and the resolved path is checked to lie inside the folder.
 """
@@ -22,8 +24,10 @@ from sgzlib.reports import jobs
 from sgzlib.store import storage
 from sgzlib.store.outputs import contained, safe_name
 
-HOSTILE_CODES = ["../../../../外部/x", "..\\..\\x", ".hidden", "a|b", "C:x", "a\u200bb", "x*?", "站/点"]
-HOSTILE_NAMES = ["../../外部", "区\\县", "..", "东湖\u200b街道"]
+HOSTILE_CODES = ["../../../../外部/x", "..\\..\\x", ".hidden", "a|b", "C:x", "x*?", "站/点"]
+HOSTILE_NAMES = ["../../外部", "区\\县", ".."]
+# Deleted with a note at import (docs/ledger.md「看不见的字符」), still hostile to a file name if already stored.
+ZERO_WIDTH = {"code": ("a\u200bb", "ab"), "district": ("东湖\u200b街道", "东湖街道"), "name": ("东湖\u200b街道", "东湖街道")}
 
 
 def _book_with(tmp_path: Path, station: dict | None = None, project: dict | None = None) -> Path:
@@ -68,6 +72,26 @@ def test_hostile_district_and_station_name_refused(sqlite_engine, tmp_path, name
     assert [(p.where, p.row, p.column) for p in problems if p.column == header] == [("社工站", 4, header)]
 
 
+@pytest.mark.parametrize("column, header", [("code", "站点编码"), ("district", "所属区县"), ("name", "站点名称")])
+def test_zero_width_space_in_a_code_or_name_is_deleted_with_a_note(sqlite_engine, tmp_path, column, header):
+    typed, seen = ZERO_WIDTH[column]
+    station = {"code": "S3", "name": "丙站", "level": "乡镇街道站", "district": "测试区", column: typed}
+    result = import_workbook(sqlite_engine, _book_with(tmp_path, station))
+    stations = storage.load_dataset(sqlite_engine).stations
+    assert seen in stations[column].tolist() and typed not in stations[column].tolist()
+    # The third row of 社工站 is Excel row 4; the note names the sheet, the column, the cell and the character.
+    notes = [n for n in result.notes if f"「社工站」「{header}」列的 " in n]
+    assert len(notes) == 1 and "4 含有看不见的字符 U+200B（零宽空格），已删除" in notes[0]
+
+
+@pytest.mark.parametrize("column, header", [("code", "站点编码"), ("district", "所属区县"), ("name", "站点名称")])
+def test_direction_control_in_a_code_or_name_is_refused_at_its_cell(sqlite_engine, tmp_path, column, header):
+    station = {"code": "S3", "name": "丙站", "level": "乡镇街道站", "district": "测试区", column: "a\u202eb"}
+    problems = _refusal(sqlite_engine, _book_with(tmp_path, station))
+    mine = [p for p in problems if p.column == header]
+    assert [(p.where, p.row) for p in mine] == [("社工站", 4)] and "U+202E" in mine[0].message
+
+
 def test_ordinary_codes_and_names_accepted():
     for code in ("YL01", "YL01-V1", "P2025-YL01", "东湖_01", "站点.2025"):
         assert path_value_error("stations", "code", code) is None
@@ -84,7 +108,8 @@ def test_valid_book_still_imports(sqlite_engine, tmp_path):
     assert result.stations == ["S1", "S2"]
 
 
-@pytest.mark.parametrize("part", HOSTILE_CODES + HOSTILE_NAMES + ["/etc/passwd", "", "...", "a\x00b"])
+@pytest.mark.parametrize("part", HOSTILE_CODES + HOSTILE_NAMES + [typed for typed, _ in ZERO_WIDTH.values()]
+                         + ["/etc/passwd", "", "...", "a\x00b"])
 def test_contained_never_leaves_the_root(tmp_path, part):
     root = tmp_path / "out"
     path = contained(root, "station", f"{part}_2025-10-31.html")
