@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -184,11 +185,22 @@ def from_dataset(ds, stations: str | list[str], as_of, limit: int = LIMIT, folde
     """The page's findings from a dataset (no thumbnails: ``build`` adds them from the database).
 
     ``folders``: every station's photo folder when ``ds`` holds part of the database (``related``).
+    Findings come in ledger-table order, then by record code (numbers in a code compared as numbers), files by
+    folder and path: the same page however the database returned the rows.
     """
     index = checks.photo_index(ds)
     found = checks.photo_findings(ds, folders=folders, **limits)
     keep = set(ds.descendants(stations))
     f = found.findings
-    f = f[f["station_code"].isin(keep) & (pd.to_datetime(f["date"]) <= pd.Timestamp(as_of))].reset_index(drop=True)
-    unused = found.unused[found.unused["station_code"].isin(keep)].reset_index(drop=True)
+    f = f[f["station_code"].isin(keep) & (pd.to_datetime(f["date"]) <= pd.Timestamp(as_of))]
+    tables = {t[0]: k for k, t in enumerate(checks.PHOTO_TABLES)}
+    f = f.assign(_t=f["table"].map(tables), _r=f["record_id"].astype(str).map(_natural)).sort_values(
+        ["_t", "_r"], kind="stable").drop(columns=["_t", "_r"]).reset_index(drop=True)
+    unused = found.unused[found.unused["station_code"].isin(keep)]
+    unused = unused.sort_values(["station_code", "path"], kind="stable").reset_index(drop=True)
     return PhotoEvidence(f, unused, bool(len(index[index["station_code"].isin(keep)])), limit=limit)
+
+
+def _natural(code: str) -> str:
+    """A sort key that puts YL01-C01/2 before YL01-C01/10."""
+    return re.sub(r"\d+", lambda m: m.group().zfill(12), code)
