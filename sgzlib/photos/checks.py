@@ -154,7 +154,9 @@ def content_groups(index: pd.DataFrame, threshold: int = hashing.THRESHOLD) -> t
             parent[max(a, b)] = min(a, b)
 
     dist: dict = {}
-    for _, rows in index.groupby("sha256").indices.items() if n else ():
+    shared = np.flatnonzero(index["sha256"].duplicated(keep=False).to_numpy()) if n else np.array([], dtype=int)
+    for _, at in index.iloc[shared].groupby("sha256").indices.items() if len(shared) else ():
+        rows = shared[at]  # positions in ``index``, ascending
         for j in rows[1:]:
             join(rows[0], j)
             dist[(int(rows[0]), int(j))] = 0

@@ -50,8 +50,8 @@ def content_index(engine: sa.Engine) -> pd.DataFrame:
     """Every indexed file's folder, path and content hashes: the compact index re-use is looked for in."""
     t = PHOTO_FILES
     with connected(engine) as conn:
-        frame = pd.DataFrame(conn.execute(sa.select(*[t.c[c] for c in CONTENT_COLUMNS])).fetchall(),
-                             columns=CONTENT_COLUMNS)
+        rows = conn.execute(sa.select(*[t.c[c] for c in CONTENT_COLUMNS])).fetchall()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=CONTENT_COLUMNS)  # tuples: pandas probes Row objects slowly
     frame["readable"] = frame["readable"].fillna(False).astype(bool)
     return frame
 
