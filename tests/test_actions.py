@@ -20,9 +20,10 @@ from ledger_books import write_book
 from sgzlib.actions import gate, reports, upload
 from sgzlib.dashboards import pages
 from sgzlib.dashboards.session import local_login, resolve_user
-from sgzlib.dashboards.voila_main import report_file
+from sgzlib.dashboards.voila_main import download_bytes, report_file
 from sgzlib.errors import ConfigError, DataError, Problem
 from sgzlib.reports import index
+from sgzlib.reports.html import plotly_file, plotly_js, plotly_tag, write_plotly
 from sgzlib.runtime import resources
 from sgzlib.store import audit, storage
 from sgzlib.store.access import User
@@ -245,6 +246,22 @@ def test_only_report_files_inside_the_user_s_folder_are_handed_out(tmp_path):
     for bad in ("../access.yaml", "station/../../access.yaml", ".sgz-reports.json", "station/YL01.ipynb",
                 "station/link.html", "/etc/passwd", ""):
         assert report_file(mine, bad) is None, bad
+
+
+def test_a_downloaded_html_report_carries_its_plotly(tmp_path):
+    folder = tmp_path / "station"
+    shared = write_plotly(folder)
+    assert shared.name == plotly_file() and shared.read_bytes() == plotly_js().encode("utf-8")
+    page = folder / "YL01.html"
+    page.write_text(f"<html><head>{plotly_tag()}</head><body>报告</body></html>", encoding="utf-8")
+    sent = download_bytes(page).decode("utf-8")
+    # the one file a browser saves opens offline alone: the script inlined, no src left
+    assert sent == f'<html><head><script type="text/javascript">{plotly_js()}</script></head><body>报告</body></html>'
+    (folder / "YL01.pdf").write_bytes(b"%PDF-1.4 x")
+    assert download_bytes(folder / "YL01.pdf") == b"%PDF-1.4 x"
+    stamp = shared.stat().st_mtime_ns
+    write_plotly(folder)  # already there, whole: not written again
+    assert shared.stat().st_mtime_ns == stamp
 
 
 def test_a_refused_check_says_what_where_why_in_chinese():

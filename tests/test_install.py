@@ -82,6 +82,8 @@ def test_report_station_renders_html_in_the_fresh_venv(venv):
           "--out", work / "out"], env=env, cwd=work)
     page = (work / "out" / "station" / "YL01_2025-10-31.html").read_text(encoding="utf-8")
     assert "东湖街道社会工作服务站督导报告" in page and "Plotly.newPlot" in page
+    shared = re.findall(r'<script[^>]*\bsrc="([^"]+\.js)"', page)  # plotly.js, once, next to the report
+    assert len(shared) == 1 and (work / "out" / "station" / shared[0]).stat().st_size > 1_000_000
 
 
 def _serve(command, env, cwd, log: Path):

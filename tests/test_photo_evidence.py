@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -12,11 +13,13 @@ import pytest
 from sgzlib.demo import district as demo
 from sgzlib.demo import photogen
 from sgzlib.demo import photos as demo_photos
-from sgzlib.domain.dataset import Dataset
+from sgzlib.domain.dataset import LIST_SEPARATOR, Dataset
 from sgzlib.photos import checks
 from sgzlib.photos import scan as photo_scan
 from sgzlib.reports import photo_evidence
+from sgzlib.store import photo_index, storage
 from sgzlib.store.photo_index import tidy_index
+from sgzlib.workbench import open_workbench
 
 D = dt.date.fromisoformat
 STATION = {"code": "S1", "name": "测试街道社会工作服务站", "level": "乡镇街道站", "parent_code": None, "district": "测试区"}
@@ -113,3 +116,83 @@ def test_maybe_shared_flags_exactly_the_repeated_files():
         files = np.array([f"T0-S{int(i):07d}.jpg" for i in rng.integers(0, 3 * n + 1, n)], dtype=object)
         expected = pd.Series(files, dtype=object).duplicated(keep=False).to_numpy()
         assert (_maybe_shared(files) == expected).all()
+
+
+def _exact_reuse(ds, as_of, stations) -> set[tuple[str, str]]:
+    """(record, first record) of every use of a byte-identical file some other record used earlier, by a
+    pandas group-by on SHA-256 over the whole photo index (names matched to files by their base name)."""
+    index = ds.frames["photo_files"].assign(base=lambda f: f["path"].str.rsplit("/", n=1).str[-1])
+    index = index[~index.duplicated(["station_code", "base"], keep=False)]
+    indexed, parent = set(index["station_code"]), ds.stations.set_index("code")["parent_code"]
+    uses = []
+    for table, sheet, ids, _ in checks.PHOTO_TABLES:
+        frame = ds[table]
+        rid = frame[list(ids)].astype("string").agg("/".join, axis=1) if len(ids) > 1 else frame[ids[0]]
+        names = frame["photos"].dropna().str.split(LIST_SEPARATOR).explode().str.strip()
+        names = names[names != ""]
+        uses.append(pd.DataFrame({"table": table, "sheet": sheet, "record_id": rid.loc[names.index].to_numpy(),
+                                  "station": ds.station_column(table).loc[names.index].to_numpy(),
+                                  "date": pd.to_datetime(frame["date"].loc[names.index]).to_numpy(),
+                                  "base": names.to_numpy()}))
+    uses = pd.concat(uses, ignore_index=True).drop_duplicates(["table", "record_id", "base"])
+    # the folder: the station's own, else its parent's (the demo tree: county → township → village room)
+    uses["folder"] = [s if s in indexed else parent.get(s) for s in uses["station"]]
+    uses = uses.merge(index[["station_code", "base", "sha256"]], left_on=["folder", "base"],
+                      right_on=["station_code", "base"])
+    found = set()
+    for _, g in uses.sort_values(["date", "table", "record_id"], kind="stable").groupby("sha256"):
+        first = g.iloc[0]
+        later = g[(g["record_id"] != first["record_id"]) | (g["table"] != first["table"])]
+        found |= {(r, f"{first['sheet']} {first['record_id']}") for r, s, d in
+                  zip(later["record_id"], later["station"], later["date"]) if s in stations and d <= as_of}
+    return found
+
+
+@pytest.mark.slow
+def test_a_report_reads_its_station_and_finds_the_reuse_the_whole_database_shows(tmp_path):
+    """``build`` reads the station and the stations sharing its pictures, and finds what the whole-database
+    path finds: planted here, a picture YL02-S0100 uses is in YL01's folder, named by an earlier YL01 record."""
+    ds = demo.build()
+    borrowed = ds.services[ds.services["station_code"] == "YL01"].iloc[[0]].assign(
+        code="YL01-S9999", date=pd.Timestamp("2025-01-02"), photos="借用.jpg")
+    ds.frames["services"] = pd.concat([ds.services, borrowed], ignore_index=True)
+    demo_photos.write_photos(ds, tmp_path / "photos")
+    taken = ds.services.set_index("code").at[demo_photos.PHOTO_PLANTED.copied_by[0], "photos"]
+    source = next((tmp_path / "photos" / "YL02").rglob(taken.split(LIST_SEPARATOR)[0].strip()))
+    (tmp_path / "photos" / "YL01").mkdir()
+    shutil.copy(source, tmp_path / "photos" / "YL01" / "借用.jpg")
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    engine = storage.connect(url)
+    storage.write_dataset(engine, ds, prune=True, scope=None)
+    for code in ("YL01", "YL02"):
+        photo_index.write_scan(engine, code, photo_scan.scan_folder(tmp_path / "photos" / code, {}))
+    as_of = pd.Timestamp("2025-12-31")
+    whole = open_workbench(url, masked=True, output="photo_evidence").ds
+    townships = ds.stations.loc[ds.stations["level"] == "乡镇街道站", "code"].tolist()
+    for code in townships:
+        old = photo_evidence.from_dataset(whole, code, as_of)
+        part, folders = photo_evidence.related(engine, code)
+        new = photo_evidence.from_dataset(part, code, as_of, folders=folders)
+        # "row" is the record's position in the frame read (the whole database, or the part): not shown
+        pd.testing.assert_frame_equal(old.findings.drop(columns="row"), new.findings.drop(columns="row"),
+                                      check_dtype=len(old.findings) > 0)
+        pd.testing.assert_frame_equal(old.unused, new.unused, check_dtype=len(old.unused) > 0)
+        reused = new.findings[(new.findings["finding"] == checks.REUSED_CONTENT)
+                              & new.findings["reason"].str.contains("内容完全相同")]
+        assert set(zip(reused["record_id"], reused["first_record"])) == _exact_reuse(
+            whole, as_of, set(ds.descendants(code))), code
+        read = set(part.services["station_code"])
+        if code in ("YL01", "YL02"):  # they share a picture: each reads the other, and nothing else
+            assert read == set(ds.descendants(["YL01", "YL02"])) & set(ds.services["station_code"]), code
+        else:  # no picture shared: only its own records
+            assert read <= set(ds.descendants(code)), code
+    page = photo_evidence.build(url, "YL02", as_of)
+    reuse = page.findings[page.findings["finding"] == checks.REUSED_CONTENT].set_index("record_id")["first_record"]
+    # the group's first use is now YL01's: S0100 re-uses it byte for byte, S0120 (its re-saved copy) too
+    copied = demo_photos.PHOTO_PLANTED.copied_by
+    assert {code: reuse[code] for code in copied} == {code: "服务记录 YL01-S9999" for code in copied}
+    assert ("YL01", "借用.jpg") in page.thumbs  # the other station's picture shown beside this one's
+    # the files no record uses are the planted ones, though YL01's 931 demo photo names find no file in its
+    # folder (a use with no file once shifted the pairing of folders and paths: 605 "unused" files)
+    assert sorted(page.unused["path"]) == sorted(demo_photos.PHOTO_PLANTED.unused)
+    engine.dispose()

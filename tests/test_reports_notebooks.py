@@ -23,7 +23,7 @@ from test_supervision import hand_station
 from sgzlib.demo import district as demo
 from sgzlib.indicators import evaluate
 from sgzlib.reports import batch, jobs
-from sgzlib.reports.html import external_resources
+from sgzlib.reports.html import external_resources, plotly_file, plotly_js
 from sgzlib.store import privacy, storage
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -82,6 +82,24 @@ def test_html_is_offline(run):
         assert external_resources(page) == []
         assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=[\"']?(https?:)?//", page, re.IGNORECASE)
         assert "Plotly.newPlot" in page and "<pre" not in page.split("<body", 1)[1][:2000]
+
+
+MAX_HTML_BYTES = 1_500_000  # issue 33: a report's HTML at most 1.5 MB (it was 5.2 MB with plotly.js inside)
+
+
+def test_html_is_small_and_its_plotly_is_next_to_it(run):
+    for target in GOOD:
+        path = run[target].files["html"]
+        page = path.read_text(encoding="utf-8")
+        assert path.stat().st_size <= MAX_HTML_BYTES, (target, path.stat().st_size)
+        scripts = re.findall(r'<script[^>]*\bsrc="([^"]+)"', page)
+        assert scripts == [plotly_file()], target  # the one script fetched: the shared file, by a relative path
+        shared = path.parent / scripts[0]
+        assert shared.read_bytes() == plotly_js().encode("utf-8"), target  # whole, next to the report
+        assert plotly_js()[:2000] not in page  # and not embedded as well
+    folders = {run[t].files["html"].parent for t in GOOD}
+    for folder in folders:  # once per folder, however many reports it holds
+        assert [p.name for p in folder.glob("*.js")] == [plotly_file()]
 
 
 def test_station_report_matches_library(run, demo_ds):

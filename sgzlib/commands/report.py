@@ -28,7 +28,8 @@ KINDS = {
 def register(sub) -> None:
     p = sub.add_parser("report", help=summary("report"),
                        description="用 papermill 运行报告笔记本，为一个或全部站点生成报告：执行后的 .ipynb、"
-                                   "可离线打开的单文件 HTML（不访问任何外部网址）和 PDF。多份报告按 CPU 核数并行。"
+                                   "可离线打开的 HTML（不访问任何外部网址；图表脚本 plotly.js 每个文件夹只存一份，"
+                                   "复制报告时连同所在文件夹一起复制）和 PDF。多份报告按 CPU 核数并行。"
                                    "离开站点的报告（区县概览、年终评估）中的姓名、电话、身份证号一律脱敏。")
     kinds = p.add_subparsers(dest="kind", metavar="报告类型", title="报告类型", required=True)
     for kind, (help_text, metavar, target_help) in KINDS.items():

@@ -28,8 +28,8 @@ while the render is unfinished is cut: the kernel is shut down and the pool star
 **Only the user's pages.** ``/`` and Voila's tree lead to the home page (``home.ipynb``); the pages the
 server's user may not use (``SGZ_REFUSED_PAGES``, set by the server from the registry ``pages``) are refused
 with 403 and a Chinese page, and their notebooks are not in the served folder at all (``pages.prepare_root``).
-``sgz/files/<path>`` serves the user's own reports (``SGZ_REPORTS_DIR``) as downloads: HTML, PDF and Excel
-only, inside that folder only (symlinks resolved first), never shown in the page's origin. Websocket
+``sgz/files/<path>`` serves the user's own reports (``SGZ_REPORTS_DIR``) as downloads: HTML (the folder's
+shared plotly.js inlined, so the one file opens offline), PDF and Excel only, inside that folder only (symlinks resolved first), never shown in the page's origin. Websocket
 messages may be as large as the upload limit needs (``actions.upload_limit_bytes``: the workbook travels
 over the page's websocket).
 
@@ -75,6 +75,7 @@ from voila.voila_identity_provider import VoilaLoginHandler
 from voila.voila_kernel_manager import voila_kernel_manager_factory
 
 from ..actions import upload_limit_bytes
+from ..reports.html import standalone
 from . import REFUSED_ENV, REPORTS_ENV
 
 MAX_KERNELS_ENV = "SGZ_DASHBOARD_MAX_KERNELS"
@@ -468,6 +469,13 @@ def report_file(root: str | os.PathLike, relative: str) -> Path | None:
     return target
 
 
+def download_bytes(target: Path) -> bytes:
+    """What a download of ``target`` sends: an HTML report with the folder's shared plotly.js inlined (it travels alone)."""
+    if target.suffix.lower() != ".html":
+        return target.read_bytes()
+    return standalone(target.read_text(encoding="utf-8"), target.parent).encode("utf-8")
+
+
 class ReportFileHandler(JupyterHandler):
     """``sgz/files/<path>``: one of the user's reports, as a download (never rendered in this origin)."""
 
@@ -482,7 +490,7 @@ class ReportFileHandler(JupyterHandler):
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Content-Security-Policy", "sandbox")
         self.set_header("Cache-Control", "no-store")
-        self.finish(target.read_bytes())
+        self.finish(download_bytes(target))
 
 
 class ForeignHostHandler(tornado.web.RequestHandler):

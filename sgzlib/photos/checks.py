@@ -69,18 +69,24 @@ def photo_index(ds) -> pd.DataFrame:
 
 
 def photo_findings(ds, max_days: float = DEFAULT_MAX_DAYS, max_km: float = DEFAULT_MAX_KM,
-                   threshold: int = hashing.THRESHOLD) -> PhotoFindings:
-    """Every use of a photo in ``ds``, matched and checked; files nobody uses."""
+                   threshold: int = hashing.THRESHOLD, folders: dict[str, str] | None = None) -> PhotoFindings:
+    """Every use of a photo in ``ds``, matched and checked; files nobody uses.
+
+    ``folders``: station → its photo folder, when ``ds`` holds only part of the index (``folder_of`` over the
+    whole database); uses whose folder is not in ``ds``'s index are left out.
+    """
     index = photo_index(ds).reset_index(drop=True)
     uses = _uses(ds)
-    folders = _folder_of(ds, set(index["station_code"]))
+    indexed = set(index["station_code"])
+    folders = _folder_of(ds, indexed) if folders is None else folders
     uses["folder"] = uses["station_code"].map(folders)
-    uses = uses[uses["folder"].notna()].reset_index(drop=True)
+    uses = uses[uses["folder"].isin(indexed)].reset_index(drop=True)
     _match(uses, index)
     _own(uses, index, threshold)
     _time_place(uses, ds, index)
     findings = _findings(uses, max_days, max_km)
-    used = set(zip(uses["folder"], uses["path"].dropna())) | {
+    # (folder, path) of every use that found its file: paired row by row (a use with no file has no path)
+    used = {(f, p) for f, p in zip(uses["folder"], uses["path"]) if isinstance(p, str)} | {
         (f, p) for f, c in zip(uses["folder"], uses["candidates"]) for p in (c or ())}
     keys = list(zip(index["station_code"], index["path"]))
     unused = index[np.array([k not in used for k in keys], dtype=bool)][["station_code", "path", "taken_at", "size"]].reset_index(drop=True)
@@ -106,10 +112,14 @@ def _uses(ds) -> pd.DataFrame:
 
 
 def _folder_of(ds, indexed: set[str]) -> dict[str, str]:
+    return folder_of(ds.stations, indexed)
+
+
+def folder_of(stations: pd.DataFrame, indexed: set[str]) -> dict[str, str]:
     """Station → the nearest station up the tree (itself first) whose folder was scanned."""
-    parent = ds.stations.set_index("code")["parent_code"].to_dict()
+    parent = stations.set_index("code")["parent_code"].to_dict()
     out = {}
-    for code in ds.stations["code"]:
+    for code in stations["code"]:
         at, seen = code, set()
         while isinstance(at, str) and at not in indexed and at not in seen:
             seen.add(at)
@@ -144,7 +154,9 @@ def content_groups(index: pd.DataFrame, threshold: int = hashing.THRESHOLD) -> t
             parent[max(a, b)] = min(a, b)
 
     dist: dict = {}
-    for _, rows in index.groupby("sha256").indices.items() if n else ():
+    shared = np.flatnonzero(index["sha256"].duplicated(keep=False).to_numpy()) if n else np.array([], dtype=int)
+    for _, at in index.iloc[shared].groupby("sha256").indices.items() if len(shared) else ():
+        rows = shared[at]  # positions in ``index``, ascending
         for j in rows[1:]:
             join(rows[0], j)
             dist[(int(rows[0]), int(j))] = 0

@@ -24,7 +24,7 @@ from pathlib import Path
 from ..runtime.browser import chromium_path, find_chromium
 from ..store import audit, outputs, storage
 from .engine import KernelSession, notebook_path
-from .html import _exporter, external_resources, plotly_js, to_html
+from .html import _exporter, external_resources, plotly_js, to_html, write_plotly
 from .jobs import KIND_NAMES, Job
 from .pdf import PdfRenderer
 
@@ -108,6 +108,7 @@ def run_one(session: KernelSession, job: Job, out_dir: Path, formats=FORMATS) ->
         if remote:
             result.error = f"HTML 引用了外部网络资源（离线无法打开）：{'、'.join(remote[:5])}"
         path = job.path(out_dir, ".html")
+        write_plotly(path.parent)  # the report's plotly.js, once per folder, before the report that names it
         outputs.write_text(path, html)
         result.files["html"] = path
     if "ipynb" not in formats:

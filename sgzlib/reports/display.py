@@ -1,7 +1,7 @@
 """What notebook cells call to show things: tables, figures, headline figures, banners.
 
-Figures go out as HTML without plotly.js (the report's ``<head>`` carries it
-once) and as plotly JSON for JupyterLab; tables as plain escaped HTML with
+Figures go out as HTML without plotly.js (the report's ``<head>`` names the
+folder's shared copy, ``html.write_plotly``) and as plotly JSON for JupyterLab; tables as plain escaped HTML with
 Chinese headers. Nothing here computes anything.
 """
 

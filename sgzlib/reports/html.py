@@ -1,10 +1,19 @@
-"""Executed notebook → one self-contained HTML file: code hidden, plotly.js embedded, nothing fetched online."""
+"""Executed notebook → an offline HTML file: code hidden, nothing fetched online.
+
+plotly.js (about 4.6 MB) is not embedded in every report: each report names
+``plotly-<version>.min.js`` by a relative ``<script src>``, and ``write_plotly``
+puts that file once into the report's folder. A copied folder still opens
+offline; ``standalone`` inlines the script again where one file travels alone
+(a download from the workbench).
+"""
 
 from __future__ import annotations
 
+import os
 import re
 from functools import lru_cache
 from html.parser import HTMLParser
+from pathlib import Path
 
 from ..runtime import resources
 
@@ -18,10 +27,44 @@ _CSS_URL = re.compile(r"""(?:url\(\s*["']?|@import\s+["'])\s*((?:https?:)?//[^"'
 
 @lru_cache(maxsize=1)
 def plotly_js() -> str:
-    """The plotly.js bundle shipped with the plotly package (embedded once per report)."""
+    """The plotly.js bundle shipped with the plotly package (written once per report folder)."""
     from plotly.offline import get_plotlyjs
 
     return get_plotlyjs()
+
+
+@lru_cache(maxsize=1)
+def plotly_file() -> str:
+    """The shared script's file name, with plotly.js's version (a folder may keep reports of two versions)."""
+    from plotly.offline import get_plotlyjs_version
+
+    return f"plotly-{get_plotlyjs_version()}.min.js"
+
+
+def plotly_tag() -> str:
+    """The ``<script>`` a report's head carries: the shared file next to it, by a relative path."""
+    return f'<script type="text/javascript" src="{plotly_file()}" charset="utf-8"></script>'
+
+
+def write_plotly(folder: str | os.PathLike) -> Path:
+    """Write the shared plotly.js into ``folder`` unless it is there already, whole; returns its path."""
+    from ..store import outputs
+
+    path = Path(folder) / plotly_file()
+    data = plotly_js().encode("utf-8")
+    if not (path.is_file() and path.stat().st_size == len(data)):
+        with outputs.atomic(path) as partial:
+            Path(partial).write_bytes(data)
+    return path
+
+
+def standalone(page: str, folder: str | os.PathLike) -> str:
+    """``page`` (a report of ``folder``) with the shared plotly.js inlined: one file that opens offline alone."""
+    tag = plotly_tag()
+    if tag not in page or not (Path(folder) / plotly_file()).is_file():
+        return page
+    inline = f'<script type="text/javascript">{plotly_js()}</script>'
+    return page.replace(tag, inline, 1)
 
 
 @lru_cache(maxsize=1)
@@ -33,9 +76,9 @@ def _exporter():
 
 
 def to_html(nb, title: str) -> str:
-    """The HTML report of an executed notebook (``title`` goes into ``<title>``)."""
+    """The HTML report of an executed notebook (``title`` goes into ``<title>``); plotly.js by ``write_plotly``."""
     nb.metadata["title"] = title
-    html, _ = _exporter().from_notebook_node(nb, resources={"sgz_plotly_js": plotly_js(),
+    html, _ = _exporter().from_notebook_node(nb, resources={"sgz_plotly_tag": plotly_tag(),
                                                             "metadata": {"name": title}})
     return html
 

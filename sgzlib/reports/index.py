@@ -137,8 +137,8 @@ def render(entries: list[Entry], others: list[str] = (), generated: dt.datetime 
     cell = nbformat.v4.new_code_cell("")
     cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": body})]
     nb.cells = [cell]
-    page, _ = _exporter().from_notebook_node(nb, resources={"sgz_plotly_js": "", "metadata": {"name": TITLE}})
-    return page.replace('<script type="text/javascript"></script>', "", 1)
+    page, _ = _exporter().from_notebook_node(nb, resources={"sgz_plotly_tag": "", "metadata": {"name": TITLE}})
+    return page
 
 
 # What each kind of report is for: the index tells a supervision report (the year's progress on a day)

@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from ..runtime.browser import CHROMIUM_ARGS, chromium_path
-from .html import plotly_js
+from .html import plotly_js, plotly_tag
 
 # A4 less 10 mm margins each side, in CSS pixels (96 per inch): what charts are laid out to.
 PRINT_WIDTH_PX = 718
@@ -71,14 +71,15 @@ class PdfRenderer:
     def render(self, html_path: str | os.PathLike, pdf_path: str | os.PathLike) -> list[str]:
         """Print ``html_path`` to ``pdf_path`` (A4, page numbers); returns the URLs it tried to fetch (refused).
 
-        A report that embeds the same plotly.js as the renderer's page is swapped into that page; any other
-        HTML file is opened on its own.
+        A report that names the shared plotly.js (``html.plotly_tag``) or embeds the same plotly.js as the
+        renderer's page is swapped into that page; any other HTML file is opened on its own.
         """
         if self._browser is None:
             self.start()
         html = Path(html_path).read_text(encoding="utf-8")
-        script = f'<script type="text/javascript">{self.plotly_js}</script>'
-        if script in html:
+        script = next((s for s in (plotly_tag(), f'<script type="text/javascript">{self.plotly_js}</script>')
+                       if s in html), None)
+        if script is not None:
             page = self._shell()
             self._blocked.clear()
             page.evaluate(SWAP, html.replace(script, "", 1))

@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
+from ..domain.dataset import Dataset
 from ..indicators import load_catalogue
 from ..photos import checks
 from ..store import storage
-from ..store.photo_index import thumbnails
-from ..workbench import open_workbench
+from ..store.photo_index import content_index, load_index, thumbnails
 from .display import table_html
 
 LIMIT = 50
@@ -133,32 +135,72 @@ def build(db_url: str | None, stations: str | list[str], as_of, catalogue: str |
           limit: int = LIMIT) -> PhotoEvidence:
     """The page for ``stations`` (and below) up to ``as_of``, with the limits of ``catalogue``.
 
-    Re-use is looked for in the whole database (a picture may first have been
-    used by another station, project or year), so the whole dataset is loaded, masked as
-    everything that leaves a station (a masked workbench; codes and file names are kept).
+    Re-use is looked for in the whole database (a picture may first have been used by another station,
+    project or year), but only what can matter is read (``related``): the stations' own data, and the data
+    of the stations whose photo folders hold a picture of the same content, found in the compact index of
+    every file's hashes. It is masked as everything that leaves a station (codes and file names are kept).
     """
     cat = load_catalogue(catalogue) if catalogue else None
     limits = {"max_days": cat.photo_max_days, "max_km": cat.photo_max_km} if cat else {}
-    ds = open_workbench(db_url, masked=True, as_of=as_of, output="photo_evidence").ds
-    page = from_dataset(ds, stations, as_of, limit=limit, **limits)
-    keys = set(zip(page.findings["folder"], page.findings["path"])) | set(
-        zip(page.findings["first_folder"], page.findings["first_path"]))
-    keys = [k for k in keys if isinstance(k[1], str)]
-    if keys:
-        engine = storage.connect(db_url)
-        try:
+    engine = storage.connect(db_url)
+    try:
+        ds, folders = related(engine, stations)
+        page = from_dataset(ds, stations, as_of, limit=limit, folders=folders, **limits)
+        keys = set(zip(page.findings["folder"], page.findings["path"])) | set(
+            zip(page.findings["first_folder"], page.findings["first_path"]))
+        keys = [k for k in keys if isinstance(k[1], str)]
+        if keys:
             page.thumbs = thumbnails(engine, keys)
-        finally:
-            engine.dispose()
+    finally:
+        engine.dispose()
     return page
 
 
-def from_dataset(ds, stations: str | list[str], as_of, limit: int = LIMIT, **limits) -> PhotoEvidence:
-    """The page's findings from a dataset (no thumbnails: ``build`` adds them from the database)."""
+def related(engine, stations: str | list[str]) -> tuple[Dataset, dict[str, str]]:
+    """The masked data the page of ``stations`` needs, and every station's photo folder (``checks.folder_of``).
+
+    A use of a picture is a re-use when an earlier record anywhere used the same content (same SHA-256, or
+    fingerprints linked within the threshold). The content groups are formed over the whole compact index;
+    the folders holding any picture of the stations' groups are *involved*, and the data read is that of the
+    stations (and below) plus every station whose photos live in an involved folder, with those folders'
+    whole index. Every group of the stations' pictures is then complete, with all its uses.
+    """
+    every = Dataset(storage.load_tables(engine, ["stations"]))
+    mine = every.descendants(stations)
+    compact = content_index(engine)
+    folders = checks.folder_of(every.stations, set(compact["station_code"]))
+    own = {folders[c] for c in mine if c in folders}
+    groups, _ = checks.content_groups(compact)
+    touched = np.isin(groups, groups[compact["station_code"].isin(own).to_numpy()])
+    involved = own | set(compact["station_code"][touched])
+    read = list(dict.fromkeys(mine + [c for c, f in folders.items() if f in involved]))
+    ds = storage.shared_dataset(engine, read, "photo_evidence")
+    ds.frames["stations"] = every.stations  # the whole tree: folders and positions are looked up above the stations
+    ds.frames["photo_files"] = load_index(engine, sorted(involved))
+    return ds, {c: f for c, f in folders.items() if f in involved}
+
+
+def from_dataset(ds, stations: str | list[str], as_of, limit: int = LIMIT, folders: dict | None = None,
+                 **limits) -> PhotoEvidence:
+    """The page's findings from a dataset (no thumbnails: ``build`` adds them from the database).
+
+    ``folders``: every station's photo folder when ``ds`` holds part of the database (``related``).
+    Findings come in ledger-table order, then by record code (numbers in a code compared as numbers), files by
+    folder and path: the same page however the database returned the rows.
+    """
     index = checks.photo_index(ds)
-    found = checks.photo_findings(ds, **limits)
+    found = checks.photo_findings(ds, folders=folders, **limits)
     keep = set(ds.descendants(stations))
     f = found.findings
-    f = f[f["station_code"].isin(keep) & (pd.to_datetime(f["date"]) <= pd.Timestamp(as_of))].reset_index(drop=True)
-    unused = found.unused[found.unused["station_code"].isin(keep)].reset_index(drop=True)
+    f = f[f["station_code"].isin(keep) & (pd.to_datetime(f["date"]) <= pd.Timestamp(as_of))]
+    tables = {t[0]: k for k, t in enumerate(checks.PHOTO_TABLES)}
+    f = f.assign(_t=f["table"].map(tables), _r=f["record_id"].astype(str).map(_natural)).sort_values(
+        ["_t", "_r"], kind="stable").drop(columns=["_t", "_r"]).reset_index(drop=True)
+    unused = found.unused[found.unused["station_code"].isin(keep)]
+    unused = unused.sort_values(["station_code", "path"], kind="stable").reset_index(drop=True)
     return PhotoEvidence(f, unused, bool(len(index[index["station_code"].isin(keep)])), limit=limit)
+
+
+def _natural(code: str) -> str:
+    """A sort key that puts YL01-C01/2 before YL01-C01/10."""
+    return re.sub(r"\d+", lambda m: m.group().zfill(12), code)

@@ -43,6 +43,19 @@ def load_index(engine: sa.Engine | sa.Connection, stations: list[str] | None = N
     return tidy_index(frame)
 
 
+CONTENT_COLUMNS = ["station_code", "path", "sha256", "phash", "readable"]
+
+
+def content_index(engine: sa.Engine) -> pd.DataFrame:
+    """Every indexed file's folder, path and content hashes: the compact index re-use is looked for in."""
+    t = PHOTO_FILES
+    with connected(engine) as conn:
+        rows = conn.execute(sa.select(*[t.c[c] for c in CONTENT_COLUMNS])).fetchall()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=CONTENT_COLUMNS)  # tuples: pandas probes Row objects slowly
+    frame["readable"] = frame["readable"].fillna(False).astype(bool)
+    return frame
+
+
 def tidy_index(frame: pd.DataFrame) -> pd.DataFrame:
     """The index with its dtypes fixed (also for frames built by hand in tests)."""
     frame = frame.reindex(columns=INDEX_COLUMNS)

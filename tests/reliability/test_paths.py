@@ -184,5 +184,6 @@ def test_reports_for_hostile_data_write_only_inside_out(tmp_path):
     assert [r.error for r in results] == [None, None, None]
     assert _files_outside(tmp_path, out) == []
     written = sorted(p.relative_to(out).parts[0] for p in out.rglob("*") if p.is_file())
-    # station: ipynb + html + its record workbook (xlsx); assessment: ipynb + html + xlsx; district: ipynb + html.
-    assert written == ["assessment"] * 3 + ["district"] * 2 + ["station"] * 3
+    # station: ipynb + html + 督导记录 xlsx; assessment: ipynb + html + xlsx; district: ipynb + html;
+    # and each folder its plotly.js.
+    assert written == ["assessment"] * 4 + ["district"] * 3 + ["station"] * 4
