@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from ..runtime import resources
+from ..store import outputs
 
 TEMPLATES = resources.path("reports", "templates")
 # Tags whose URL attributes a browser fetches by itself (a plain link <a href> is not fetched).
@@ -48,8 +49,6 @@ def plotly_tag() -> str:
 
 def write_plotly(folder: str | os.PathLike) -> Path:
     """Write the shared plotly.js into ``folder`` unless it is there already, whole; returns its path."""
-    from ..store import outputs
-
     path = Path(folder) / plotly_file()
     data = plotly_js().encode("utf-8")
     if not (path.is_file() and path.stat().st_size == len(data)):
