@@ -42,6 +42,12 @@ the periods met, expects the periods ended, targets all the project's
 periods, and is 落后 as soon as an ended period was missed. A whole-period
 row expects the target times the elapsed share of the project.
 
+Every expected value is rounded up to its unit's precision before the status
+is judged against it, as docs/counting-rules.md「数字的取整」asks (written here
+from that text, not from ``domain.figures``): whole things to 1, % to 0.1,
+元 to 0.01. A month or quarter row of the per-person rule is a share of
+people (%). An indicator in a unit that text does not name is skipped.
+
 The tables reach DuckDB as Arrow tables (``load``), timed apart from the
 queries (``run``). List cells are split on ``、`` and trimmed of white space.
 """
@@ -74,6 +80,9 @@ TABLES = ("stations", "services", "beneficiaries", "assessments", "groups", "gro
 MONEY_SOURCES = ("charity_aid", "charity_funds")  # dated, with station_code and amount
 POPULATION_DATE = {"beneficiaries": "joined", "volunteers": "registered_on", "community_orgs": "started"}
 WHITE = " \t\n\r\x0b\x0c\u3000\xa0"
+# The precision of each unit (docs/counting-rules.md, 数字的取整): whole things, shares, money
+STEP = {**dict.fromkeys(("个", "人", "次", "项", "份", "节", "名", "户", "场", "天", "个月", "个季度"), 1.0),
+        "%": 0.1, "元": 0.01}
 SEP = LIST_SEPARATOR
 EPS = 1e-9
 WHOLE = "全期"
@@ -92,6 +101,12 @@ class Job:
     projects: list[str]
     photo: bool
     upload: bool
+    unit: str = ""
+
+    def steps(self) -> tuple[float, float]:
+        """The precision of the expected value of (a month or quarter row, a 全期 row of a whole-period
+        indicator): the per-person rule's period value is a share of people (%)."""
+        return STEP["%" if self.rule == "per_person_period" else self.unit], STEP.get(self.unit, STEP["%"])
 
 
 @dataclass(frozen=True)
@@ -139,9 +154,12 @@ def jobs_of(ds, as_of) -> tuple[pd.DataFrame, list[Job], list[str]]:
                         or params.get("source", "services") not in ("services", *MONEY_SOURCES):
                     skipped.append(f"{cat_id} {ind.id}（参数 {params}）")
                     continue
+                if ind.rule != "per_person_period" and ind.unit not in STEP:
+                    skipped.append(f"{cat_id} {ind.id}（单位 {ind.unit}：取整精度未定）")
+                    continue
                 jobs.append(Job(cat_id, ind.id, ind.rule, ind.period, params, float(target),
                                 tier_projects["code"].tolist(), cat.photo_required,
-                                cat.upload_required or bool(params.get("require_upload"))))
+                                cat.upload_required or bool(params.get("require_upload")), ind.unit))
     return projects, jobs, skipped
 
 
@@ -387,6 +405,11 @@ def _status(actual: str, expected: str, met: str, ended: str, not_started: str =
             f"WHEN {actual} >= {expected} - {EPS} THEN '{ON_TRACK}' ELSE '{BEHIND}' END")
 
 
+def _up(value: str, step: str) -> str:
+    """SQL: ``value`` rounded up to a multiple of ``step`` (a value within EPS of a step is on it)."""
+    return f"round(ceil({value} / {step} - {EPS}) * {step}, 6)"
+
+
 def _share(since: str, until: str, as_of: str) -> str:
     """SQL: the elapsed share of the days ``since``–``until`` on ``as_of`` (0 before, 1 after)."""
     return (f"least(greatest((date_diff('day', {since}, {as_of}) + 1)::DOUBLE "
@@ -411,7 +434,9 @@ def collect(con, jobs: list[Job], as_of: dt.date) -> None:
         "target": pa.array([job.target for job in jobs], pa.float64()),
         # the per-person rule's period is met when everyone tracked got their visits: its target is 100 %
         "period_target": pa.array([100.0 if j.rule == "per_person_period" else j.target for j in jobs], pa.float64()),
-        "roster": pa.array([job.rule == "coverage" for job in jobs], pa.bool_())}))
+        "roster": pa.array([job.rule == "coverage" for job in jobs], pa.bool_()),
+        "period_step": pa.array([job.steps()[0] for job in jobs], pa.float64()),
+        "whole_step": pa.array([job.steps()[1] for job in jobs], pa.float64())}))
     con.register("job_projects", pa.table({
         "job": pa.array([n for n, job in enumerate(jobs) for _ in job.projects], pa.int32()),
         "project_code": pa.array([code for job in jobs for code in job.projects], pa.string())}))
@@ -428,13 +453,14 @@ def finish(con, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     CREATE OR REPLACE TEMP TABLE period_rows AS
     WITH r AS (
         SELECT j.job, g.project_code, g.pnum, coalesce(x.actual, 0.0) AS actual, j.period_target AS target,
+               j.period_step AS step,
                g.pend::DATE <= {a} AS ended, {_share('g.pstart::DATE', 'g.pend::DATE', a)} AS share,
                coalesce(x.met, coalesce(x.actual, 0) >= j.period_target - {EPS}) AS met
         FROM job_list j JOIN job_projects jp ON jp.job = j.job
         JOIN grid g ON g.project_code = jp.project_code AND g.k = j.k
         LEFT JOIN period_actual x ON x.job = j.job AND x.project_code = g.project_code AND x.pnum = g.pnum
         WHERE j.k > 0),
-    e AS (SELECT *, CASE WHEN ended THEN target ELSE target * share END AS expected FROM r)
+    e AS (SELECT *, {_up('CASE WHEN ended THEN target ELSE target * share END', 'step')} AS expected FROM r)
     SELECT job, project_code, pnum, actual, target, expected, met, ended,
            {_status('actual', 'expected', 'met', 'ended')} AS status FROM e""")
     periods = con.execute("SELECT job, project_code, pnum, actual, target, expected, status FROM period_rows").df()
@@ -456,7 +482,7 @@ def finish(con, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     whole = con.execute(f"""
     WITH r AS (
         SELECT j.job, p.code AS project_code, p.start, p.pend, coalesce(x.actual, 0.0) AS actual, j.target,
-               j.target * {_share('p.start', 'p.pend', a)} AS expected,
+               {_up(f"j.target * {_share('p.start', 'p.pend', a)}", 'j.whole_step')} AS expected,
                j.roster AND coalesce(x.roster, 0) = 0 AS empty
         FROM job_list j JOIN job_projects jp ON jp.job = j.job JOIN projects p ON p.code = jp.project_code
         LEFT JOIN whole_actual x ON x.job = j.job AND x.project_code = p.code

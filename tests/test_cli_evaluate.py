@@ -39,14 +39,21 @@ def run(capsys, *args):
     return code, out, err
 
 
-def test_table_of_one_project(capsys, db_url, expected):
+def test_table_of_one_project(capsys, db_url, expected, demo_ds):
     code, out, _ = run(capsys, "evaluate", "--db", db_url, "--as-of", AS_OF, "--project", "P2025-YL04")
     assert code == 0
-    assert "评估日期：2025-10-31" in out and "项目 P2025-YL04  北岭街道社会工作服务站  指标清单 jiuyuan-2024" in out
-    for header in ("指标编号", "指标名称", "实际", "目标", "截至评估日应达", "状态", "说明"):
+    # the catalogue by its Chinese title (the `title:` line of sgzlib/catalogues/jiuyuan-2024.yaml), not its id
+    title = "2024年包头市九原区民政领域社会工作服务项目任务和服务标准指导目录"
+    assert "评估日期：2025-10-31" in out and f"项目 P2025-YL04  北岭街道社会工作服务站  指标清单 {title}" in out
+    assert "jiuyuan-2024" not in out
+    for header in ("指标编号", "指标名称", "实际", "目标", "截至评估日应达", "状态", "预测", "说明"):
         assert header in out
     tally = expected.for_project("P2025-YL04").summary["status"].value_counts()
     assert f"落后 {tally['落后']}" in out and f"达标 {tally['达标']}" in out
+    # the year-end forecast beside the status: one flag per indicator the forecast says will miss
+    flagged = forecast(demo_ds, expected)
+    flagged = flagged[flagged["project_code"] == "P2025-YL04"].drop_duplicates("indicator_id")
+    assert out.count(WILL_MISS) == flagged["will_miss"].sum() > 0
     assert "P2025-YL03" not in out
 
 

@@ -77,7 +77,10 @@ def test_time_mismatch_shows_capture_time_beside_record_date(tmp_path):
 
 def test_page_without_an_index_says_so():
     ds = Dataset({"stations": pd.DataFrame([STATION])})
-    assert "尚未建立索引" in photo_evidence.from_dataset(ds, "S1", "2025-12-31").html()
+    text = photo_evidence.from_dataset(ds, "S1", "2025-12-31").html()
+    # in the workers' words (issue 30: no developer words): the folder was not read, so what cannot be checked
+    assert "本站的照片文件夹还没有读入" in text and "只能按文件名核对照片" in text
+    assert "内容重复、拍摄时间和地点无法核查" in text
 
 
 @pytest.mark.slow

@@ -11,6 +11,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from sgzlib import cli
+from sgzlib.domain.dataset import Dataset
+from sgzlib.domain.supervision_records import stations_of_supervisor
 from sgzlib.errors import ConfigError, NotFoundError
 from sgzlib.reports import assessment, batch, jobs
 from sgzlib.reports.engine import notebook_path
@@ -63,12 +65,12 @@ def test_assessment_and_district_jobs(demo_url):
         jobs.district_jobs(demo_url, ["不存在区"], "2025-10-31")
 
 
-def test_digest_jobs(demo_url):
-    # the demo's sessions are led by 王督导 (odd 督导记录, the September recorded session) and 李督导 (even
-    # 督导记录, the October recorded session) at every township station: one digest each, over YL01–YL07
+def test_digest_jobs(demo_url, demo_ds):
+    # the demo's 社工站 sheet names each township station's 督导者 (issue 30): 王督导 YL01–YL04, 李督导 YL05–YL07;
+    # the sessions are led by either of them (a colleague stands in), which does not make a station theirs
     every = jobs.digest_jobs(demo_url, None, "2025-10-31")
-    stations = [f"YL0{i}" for i in range(1, 8)]
-    assert [(j.target, j.parameters["stations"]) for j in every] == [("李督导", stations), ("王督导", stations)]
+    assert [(j.target, j.parameters["stations"]) for j in every] == [
+        ("李督导", ["YL05", "YL06", "YL07"]), ("王督导", ["YL01", "YL02", "YL03", "YL04"])]
     assert every[1].parameters["supervisor"] == "王督导" and every[1].stem == "王督导_2025-10-31"
     picked = jobs.digest_jobs(demo_url, ["YL02", "YL05"], "2025-10-31")
     assert [(j.target, j.parameters["supervisor"], j.parameters["stations"]) for j in picked] == [
@@ -76,9 +78,13 @@ def test_digest_jobs(demo_url):
     json.dumps(every[0].parameters)
     with pytest.raises(NotFoundError, match="督导者「张督导」.*已知的督导者：李督导、王督导"):
         jobs.digest_jobs(demo_url, None, "2025-10-31", ["张督导"])
-    # before any session (the first 督导记录 is on 02-13) nobody supervises yet
+    # before any session (the first 督导记录 is on 02-13) the sheet's assignment alone gives the stations
+    early = jobs.digest_jobs(demo_url, None, "2025-01-31", ["王督导"])
+    assert [(j.target, j.parameters["stations"]) for j in early] == [("王督导", ["YL01", "YL02", "YL03", "YL04"])]
+    # a sheet that names nobody: before any session nobody supervises yet
+    unnamed = Dataset({**demo_ds.frames, "stations": demo_ds.stations.drop(columns="supervisors")})
     with pytest.raises(NotFoundError, match="还没有任何督导记录"):
-        jobs.digest_jobs(demo_url, None, "2025-01-31", ["王督导"])
+        stations_of_supervisor(unnamed, "王督导", "2025-01-31")
     with pytest.raises(NotFoundError, match="NOPE"):
         jobs.digest_jobs(demo_url, ["NOPE"], "2025-10-31")
 
@@ -145,8 +151,10 @@ def test_notebooks_hold_no_logic(name):
             if isinstance(stmt, ast.ImportFrom):
                 assert stmt.module.startswith("sgzlib")
                 continue
+            # a loop, a condition or any other statement is logic: named by its source, not an AttributeError
+            assert isinstance(stmt, (ast.Expr, ast.Assign)), f"{name}: not a single call: {ast.unparse(stmt)}"
             call = stmt.value
-            assert isinstance(stmt, (ast.Expr, ast.Assign)) and isinstance(call, ast.Call), ast.dump(stmt)
+            assert isinstance(call, ast.Call), f"{name}: not a single call: {ast.unparse(stmt)}"
             root = call.func
             while isinstance(root, ast.Attribute):
                 root = root.value
@@ -161,19 +169,22 @@ def test_scoresheet(demo_url, tmp_path):
     assert wb.sheetnames == ["评分表", "证据明细", "前后测", "待完成事项"]
     ws = wb["评分表"]
     header = [c.value for c in ws[4]]
-    assert header[:3] == ["序号", "领域", "指标"] and "评估员得分" in header and "评估员意见" in header
+    # 指标编号 first (issue 30): the key the 评分表 shares with 证据明细
+    assert header[:4] == ["序号", "指标编号", "领域", "指标"] and "评估员得分" in header and "评估员意见" in header
     summary = rep.summary
     rows = list(ws.iter_rows(min_row=5, max_row=4 + len(summary), values_only=True))
     col = {name: i for i, name in enumerate(header)}
     assert [r[col["指标"]] for r in rows] == list(summary["indicator_name"])
-    # no scheme given: no points and no system score anywhere (docs/counting-rules.md rule 12)
+    assert [r[col["指标编号"]] for r in rows] == list(summary["indicator_id"])
+    # no scheme given: no points, no system score and no 合计 row anywhere (docs/counting-rules.md rule 12;
+    # docs/cli.md: 有评分细则时才有分值、系统得分和合计行)
     assert "系统得分" not in header and "分值" not in header and "不计算总分" in ws["A3"].value
     score = get_column_letter(col["评估员得分"] + 1)
-    total = ws.cell(5 + len(summary), col["评估员得分"] + 1).value
-    assert total == f"=SUM({score}5:{score}{4 + len(summary)})"
+    assert ws.max_row == 4 + len(summary) and ws.cell(5 + len(summary), col["指标"] + 1).value is None
     assert str(ws.data_validations.dataValidation[0].sqref) == f"{score}5:{score}{4 + len(summary)}"
     evidence = wb["证据明细"]
     assert evidence.max_row - 3 == len(rep.explanations)
+    assert next(evidence.iter_rows(min_row=3, max_row=3, values_only=True))[0] == "指标编号"
 
 
 def test_report_parameters_are_json(demo_url):

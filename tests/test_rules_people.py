@@ -138,10 +138,12 @@ optional_tasks:
     (None, 0, "落后", {"CHOICE"}),
 ])
 def test_choose_at_least_k_optional_tasks(chosen, actual, status, evaluated):
+    # short names of their own: the derived ones ("测试指标ONLY-O1" cut to 10 characters) would be the same,
+    # which the catalogue check refuses (issue 30: two indicators of a chart must read differently)
     cat = catalogue(indicator("optional_choice", "{}", 2, id="CHOICE")
-                    + indicator("checklist", "{items: [甲]}", 1, id="ONLY-O1", extra="task: O1\n").replace(
+                    + indicator("checklist", "{items: [甲]}", 1, id="ONLY-O1", extra="task: O1\nshort: 任务一\n").replace(
                         "mandatory: true", "mandatory: false")
-                    + indicator("checklist", "{items: [乙]}", 1, id="ONLY-O2", extra="task: O2\n").replace(
+                    + indicator("checklist", "{items: [乙]}", 1, id="ONLY-O2", extra="task: O2\nshort: 任务二\n").replace(
                         "mandatory: true", "mandatory: false"), extra=TASKS)
     ev = run(dataset(projects=[project(tasks=chosen)]), dt.date(2025, 6, 30), cat)
     assert (row(ev, "CHOICE")["actual"], row(ev, "CHOICE")["status"]) == (actual, status)

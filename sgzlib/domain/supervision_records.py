@@ -206,7 +206,7 @@ def supervisor_stations(ds, as_of=None) -> pd.DataFrame:
 
 def stations_of_supervisor(ds, supervisor: str, as_of=None) -> list[str]:
     """The station codes ``supervisor`` covers (``supervisor_stations``); a Chinese ``NotFoundError`` naming the
-    known supervisors when the name led no session up to ``as_of``."""
+    known supervisors when the 社工站 sheet names them for no station and they led no session up to ``as_of``."""
     cover = supervisor_stations(ds, as_of)
     mine = cover.loc[cover["supervisor"] == supervisor.strip(), "station_code"].tolist()
     if mine:

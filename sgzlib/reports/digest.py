@@ -18,7 +18,7 @@ from functools import cached_property
 import pandas as pd
 
 from ..domain import figures
-from ..domain.labels import DATA_QUALITY, SINCE_CHANGES, WILL_MISS
+from ..domain.labels import DATA_QUALITY, FORECAST_HEADERS, SINCE_CHANGES, WILL_MISS
 from ..domain.supervision_records import INFERRED, stations_of_supervisor, supervisor_stations
 from ..errors import ConfigError
 from ..workbench import open_workbench
@@ -26,9 +26,10 @@ from . import data
 from .display import table_html
 from .station import StationReport
 from .station import build as build_station
+from .tables import forecast_table
 
 TOP_ITEMS = 3  # agenda items per station
-MAX_ROWS = 4  # rows of the other tables per station (the rest is counted: a page stays one page)
+MAX_ROWS = 3  # rows of the other tables per station (the rest is counted: a page stays one page)
 
 
 def _more(frame: pd.DataFrame, shown: int, what: str) -> str:
@@ -107,12 +108,22 @@ class StationPage:
 
     @cached_property
     def will_miss(self) -> pd.DataFrame:
-        """The station report's indicators flagged 按当前进度年底无法达标 (mandatory first)."""
-        return self.report.forecast_table()
+        """The station report's indicators flagged 按当前进度年底无法达标 (mandatory first), each named by its
+        number and short name."""
+        rep = self.report
+        return forecast_table(rep.results, rep.forecast, labels=True)
 
-    def will_miss_table(self) -> pd.DataFrame:
+    def will_miss_text(self) -> str:
+        """The first ``MAX_ROWS`` flagged indicators in one paragraph, each with what it still needs (the station
+        report has their table): a table here would push the page past one page."""
+        if self.will_miss.empty:
+            return '<p class="sgz-empty">按当前进度，各项指标在项目期末都能达标</p>'
         f = self.will_miss.head(MAX_ROWS)
-        return f[[c for c in f.columns if c in ("指标", "类型", "实际", "目标", "预计期末值", "还需")]]
+        needed = f[FORECAST_HEADERS["needed_text"]]
+        items = [f"{label}（{need}）" if need else str(label) for label, need in zip(f["指标"], needed)]
+        rest = len(self.will_miss) - len(f)
+        more = f"；另有 {rest} 项，见本站督导报告" if rest > 0 else ""
+        return f"<p>{html.escape('；'.join(items) + more)}。</p>"
 
     def html(self) -> str:
         att = self.report.attention
@@ -131,9 +142,7 @@ class StationPage:
                 + f"<h3>逾期行动项（{len(self.overdue)}）</h3>"
                 + table_html(self.overdue_table(), "没有逾期的行动项", status_column=None)
                 + _more(self.overdue, min(MAX_ROWS, len(self.overdue)), "项逾期行动项")
-                + f"<h3>{WILL_MISS}（{len(self.will_miss)}）</h3>"
-                + table_html(self.will_miss_table(), "按当前进度，各项指标在项目期末都能达标", status_column=None)
-                + _more(self.will_miss, min(MAX_ROWS, len(self.will_miss)), "项指标")
+                + f"<h3>{WILL_MISS}（{len(self.will_miss)}）</h3>" + self.will_miss_text()
                 + "<h3>自上次督导以来</h3>" + self.changes() + "</section>")
 
 

@@ -129,6 +129,12 @@ def legend(title: str, items: list[tuple[str, str]]) -> None:
     display(HTML(f'<p><b>{html.escape(title)}</b></p><p class="sgz-legend">{body}</p>'))
 
 
+def legends(groups: list[tuple[str, list[tuple[str, str]]]]) -> None:
+    """One ``legend`` per (title, items) group, in order (e.g. the indicator numbers of each catalogue)."""
+    for title, items in groups:
+        legend(title, items)
+
+
 def text(markdown: str) -> None:
     """A paragraph of Markdown computed by the library (titles, sentences with figures)."""
     display(Markdown(markdown))

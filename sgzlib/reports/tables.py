@@ -16,6 +16,7 @@ from ..domain.labels import (
     WILL_MISS,
 )
 from ..indicators import RESULT_COLUMNS
+from ..indicators.catalogue import indicator_labels
 
 INDICATOR_COLUMNS = list(RESULT_COLUMNS)
 
@@ -63,10 +64,12 @@ def _forecast_of(rows: pd.DataFrame, forecast: pd.DataFrame) -> pd.DataFrame:
 
 
 def forecast_table(results: pd.DataFrame, forecast: pd.DataFrame, with_station: bool = False,
-                   brief: bool = False) -> pd.DataFrame:
+                   brief: bool = False, labels: bool = False) -> pd.DataFrame:
     """The indicators flagged 按当前进度年底无法达标, mandatory first: actual, target, what the end of the project
     will see at this pace, the months or quarters projected to be missed, when the target is reached, what each
-    remaining month needs, and how it was worked out (``brief``: without the type and the explanation)."""
+    remaining month needs, and how it was worked out (``brief``: without the type and the explanation;
+    ``labels``: each indicator by its number and short name, as the charts name it). Figures are rounded as
+    everywhere (``domain.figures``: 实际 down, the others to the nearest step of the unit)."""
     if results is None or results.empty or forecast is None or forecast.empty:
         return pd.DataFrame()
     rows = results[results["period"] == PERIOD_WHOLE]
@@ -77,12 +80,16 @@ def forecast_table(results: pd.DataFrame, forecast: pd.DataFrame, with_station: 
         return pd.DataFrame()
     h, fh = RESULT_HEADERS, FORECAST_HEADERS
     out = pd.DataFrame({h["station_name"]: rows["station_name"].to_numpy()} if with_station else {})
-    out["指标"] = rows["indicator_name"].to_numpy()
+    out["指标"] = (indicator_labels(rows) if labels else rows["indicator_name"]).to_numpy()
     out["类型"] = rows["mandatory"].map(MANDATORY).to_numpy()
-    out[h["actual"]] = rows["actual"].round(2).to_numpy()
-    out[h["target"]] = rows["target"].round(2).to_numpy()
+    shown = figures.result_figures(rows[["actual", "target", "unit"]])
+    # the projected value is rounded like a target: to the nearest step of its unit
+    projected = figures.result_figures(pd.DataFrame({"target": f["projected"].to_numpy(dtype=float),
+                                                     "unit": rows["unit"].to_numpy(dtype=object)}))
+    out[h["actual"]] = shown["actual"].to_numpy()
+    out[h["target"]] = shown["target"].to_numpy()
     out[h["unit"]] = rows["unit"].to_numpy()
-    out[fh["projected"]] = f["projected"].round(1).to_numpy()
+    out[fh["projected"]] = projected["target"].to_numpy()
     out[fh["projected_missed"]] = f["projected_missed"].fillna("").to_numpy()
     out[fh["met_by"]] = pd.to_datetime(f["met_by"]).dt.strftime("%Y-%m-%d").fillna("").to_numpy()
     out[fh["needed_text"]] = f["needed_text"].fillna("").to_numpy()
