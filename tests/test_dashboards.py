@@ -50,10 +50,11 @@ def server(chromium, tmp_path_factory, demo_ds, output_dir):
     engine.dispose()
     log = output_dir / "dashboards-voila.log"
     log.unlink(missing_ok=True)
-    # Each dashboard is visited once: a pool refilled after its visit would only compete for the cores with
-    # the tests that follow, so refills wait past the module's lifetime (the first fill is not delayed).
+    # The progress board is visited twice (statuses, then the forecast and data quality): its pool must be
+    # refilled after the first visit, else the second waits for a refill that never comes (503 after the
+    # queue time). A refill starts once the visiting page has had a few seconds to render, as for users.
     srv = DashboardServer(url, port=free_port(), as_of=AS_OF.isoformat(), log_path=log, log_level="INFO",
-                          fill_delay=3600)
+                          fill_delay=10)
     srv.start()
     try:
         srv.wait_ready(timeout=90)
@@ -350,8 +351,13 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
     choose(page, "catalogue", indicators.load_catalogue("jiuyuan-2024").title)
     counts = summary["status"].value_counts()
     wait_kpi(page, "kpis", "指标（站 × 指标）", len(summary))
-    wait_plot(page, "heatmap", "(d, names) => JSON.stringify(d[0].y) === JSON.stringify(names)",
-              list(dict.fromkeys(summary["station_name"])))
+    # indicator × station (h-outputs): a column per station, named without the suffix every station shares,
+    # a row per indicator, named by its number and short name (the catalogue's label)
+    wait_plot(page, "heatmap", "(d, names) => JSON.stringify(d[0].x) === JSON.stringify(names)",
+              [n.removesuffix("社会工作服务站") for n in dict.fromkeys(summary["station_name"])])
+    label = {i.id: i.label for i in indicators.load_catalogue("jiuyuan-2024").indicators}
+    rows = plot_data(page, "heatmap")[0]["y"]
+    assert len(rows) == len(set(rows)) and set(rows) == {label[i] for i in summary["indicator_id"]}
     assert heat_counts(plot_data(page, "heatmap")) == {s: int(n) for s, n in counts.items()}
     behind = summary[(summary["station_code"] == "YL04") & summary["status"].isin(["落后", "未达标"])]
     assert len(behind) > 0  # the planted station is behind on something
@@ -359,7 +365,7 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
     choose(page, "domain", domain)
     in_domain = summary[summary["domain"] == domain]
     wait_kpi(page, "kpis", "指标（站 × 指标）", len(in_domain))
-    wait_plot(page, "heatmap", "(d, n) => d[0].x.length === n", in_domain["indicator_name"].nunique())
+    wait_plot(page, "heatmap", "(d, n) => d[0].y.length === n", in_domain["indicator_name"].nunique())
     assert heat_counts(plot_data(page, "heatmap")) == {
         s: int(n) for s, n in in_domain["status"].value_counts().items()}
     assert_clean(page)
