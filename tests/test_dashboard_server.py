@@ -22,7 +22,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from sgzlib.dashboards import voila_main
+from sgzlib.dashboards import session, voila_main
 from sgzlib.dashboards.server import DashboardServer, free_port, port_free
 from sgzlib.runtime import processes
 from sgzlib.store import storage
@@ -108,8 +108,11 @@ def test_signal_stops_server_and_kernels_without_traceback(demo_url, tmp_path, s
     assert "Traceback" not in stderr, stderr
     printed = (tmp_path / "out.txt").read_text("utf-8")
     assert "看板已停止" in printed
-    # the address printed carries the token (as Jupyter prints it): 24 random bytes, url-safe
-    assert re.search(rf"在浏览器中打开（地址中带令牌，请勿外传）：http://127\.0\.0\.1:{port}/\?token=[\w-]{{32}}\n", printed)
+    # the address printed carries the token (as Jupyter prints it): 24 random bytes, url-safe; then who is served
+    # (without an access file: this computer's login, as 管理员)
+    login = re.escape(session.local_login())
+    assert re.search(rf"在浏览器中打开（地址中带令牌，请勿外传）：http://127\.0\.0\.1:{port}/\?token=[\w-]{{32}}"
+                     rf"（{login}，管理员）\n", printed)
     deadline = time.monotonic() + 10  # the kernels end a moment after the server: wait for that, not a fixed second
     while time.monotonic() < deadline and _alive(family):
         time.sleep(0.1)

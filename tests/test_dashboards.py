@@ -9,6 +9,7 @@ a screenshot under ``test-output/``.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -19,6 +20,7 @@ from figure_json import decoded
 
 from sgzlib import indicators
 from sgzlib.analysis import supervision
+from sgzlib.charts import plots as charts
 from sgzlib.dashboards import progress as progress_view
 from sgzlib.dashboards.server import LAB_EXTENSIONS_LEFT_OUT, DashboardServer, free_port
 from sgzlib.demo import district as demo
@@ -48,10 +50,11 @@ def server(chromium, tmp_path_factory, demo_ds, output_dir):
     engine.dispose()
     log = output_dir / "dashboards-voila.log"
     log.unlink(missing_ok=True)
-    # Each dashboard is visited once: a pool refilled after its visit would only compete for the cores with
-    # the tests that follow, so refills wait past the module's lifetime (the first fill is not delayed).
+    # The progress board is visited twice (statuses, then the forecast and data quality): its pool must be
+    # refilled after the first visit, else the second waits for a refill that never comes (503 after the
+    # queue time). A refill starts once the visiting page has had a few seconds to render, as for users.
     srv = DashboardServer(url, port=free_port(), as_of=AS_OF.isoformat(), log_path=log, log_level="INFO",
-                          fill_delay=3600)
+                          fill_delay=10)
     srv.start()
     try:
         srv.wait_ready(timeout=90)
@@ -177,7 +180,9 @@ def test_the_address_of_the_server_opens_the_home_page_linking_every_page_in_chi
     page.wait_for_selector(".sgz-page-home .sgz-cards")
     assert page.url == f"{server.base_url}voila/render/home.ipynb" and page.title() == "社工站工作台"  # the token: in its cookie
     titles = page.locator(".sgz-cards h2").all_inner_texts()
-    assert titles == ["上传台账", "报告", "项目进度看板", "服务成效看板", "个案与小组督导看板"]  # 管理员: every page
+    # 管理员: every page (docs/workbench.md), the things to do first, then the three boards
+    assert titles == ["上传台账", "督导记录", "评估核验", "评分与签字", "报告",
+                      "项目进度看板", "服务成效看板", "个案与小组督导看板"]
     hrefs = [page.locator(f"#sgz-link-{n}").get_attribute("href") for n in ("progress", "outcomes", "cases")]
     assert hrefs == ["progress.ipynb", "outcomes.ipynb", "cases.ipynb"]  # beside the home page, under any prefix
     assert_clean(page)
@@ -307,9 +312,17 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
     # The bullet chart of the preselected station: one bar per indicator with a target, one trace per status.
     station = re.search(r"（(\w+)）$", selected(page, "station")).group(1)
     mine = summary[(summary["station_code"] == station) & (summary["target"].fillna(0) > 0)]
-    drawn = {y: x for t in plot_data(page, "bullets") if t["type"] == "bar" for y, x in zip(t["y"], t["x"])}
-    expected_share = (100 * mine["actual"].fillna(0) / mine["target"]).clip(upper=150)
-    assert sorted(drawn.values()) == pytest.approx(sorted(expected_share.tolist()))
+    bars = [(y, x, label) for t in plot_data(page, "bullets") if t["type"] == "bar"
+            for y, x, label in zip(t["y"], t["x"], t["text"])]
+    real = 100 * mine["actual"].fillna(0) / mine["target"]
+    # drawn: the share of target, cut at 150 %; a bar at 0 % is a stub (charts.ZERO_STUB wide) of its status colour
+    expected_share = real.clip(upper=charts.PROGRESS_CAP, lower=charts.ZERO_STUB)
+    assert len({y for y, _, _ in bars}) == len(bars) == len(mine)
+    assert sorted(x for _, x, _ in bars) == pytest.approx(sorted(expected_share.tolist()))
+    # the label says the real share, whole percent rounded down, with ↑ when the bar is cut
+    labels = [f"{math.floor(v + 1e-9)}%" + ("↑" if v > charts.PROGRESS_CAP else "") for v in real]
+    assert sorted(label for _, _, label in bars) == sorted(labels)
+    assert (real == 0).sum() == sum(label == "0%" for _, _, label in bars)
     # The monthly series of the preselected per-period indicator.
     name = re.sub(r"（(每月|每季度)）$", "", selected(page, "indicator"))
     periods = results[(results["station_code"] == station) & (results["indicator_name"] == name)
@@ -338,8 +351,13 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
     choose(page, "catalogue", indicators.load_catalogue("jiuyuan-2024").title)
     counts = summary["status"].value_counts()
     wait_kpi(page, "kpis", "指标（站 × 指标）", len(summary))
-    wait_plot(page, "heatmap", "(d, names) => JSON.stringify(d[0].y) === JSON.stringify(names)",
-              list(dict.fromkeys(summary["station_name"])))
+    # indicator × station (h-outputs): a column per station, named without the suffix every station shares,
+    # a row per indicator, named by its number and short name (the catalogue's label)
+    wait_plot(page, "heatmap", "(d, names) => JSON.stringify(d[0].x) === JSON.stringify(names)",
+              [n.removesuffix("社会工作服务站") for n in dict.fromkeys(summary["station_name"])])
+    label = {i.id: i.label for i in indicators.load_catalogue("jiuyuan-2024").indicators}
+    rows = plot_data(page, "heatmap")[0]["y"]
+    assert len(rows) == len(set(rows)) and set(rows) == {label[i] for i in summary["indicator_id"]}
     assert heat_counts(plot_data(page, "heatmap")) == {s: int(n) for s, n in counts.items()}
     behind = summary[(summary["station_code"] == "YL04") & summary["status"].isin(["落后", "未达标"])]
     assert len(behind) > 0  # the planted station is behind on something
@@ -347,7 +365,7 @@ def test_progress_dashboard_shows_statuses_bullets_and_series_and_follows_filter
     choose(page, "domain", domain)
     in_domain = summary[summary["domain"] == domain]
     wait_kpi(page, "kpis", "指标（站 × 指标）", len(in_domain))
-    wait_plot(page, "heatmap", "(d, n) => d[0].x.length === n", in_domain["indicator_name"].nunique())
+    wait_plot(page, "heatmap", "(d, n) => d[0].y.length === n", in_domain["indicator_name"].nunique())
     assert heat_counts(plot_data(page, "heatmap")) == {
         s: int(n) for s, n in in_domain["status"].value_counts().items()}
     assert_clean(page)

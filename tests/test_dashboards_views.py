@@ -549,3 +549,21 @@ def test_dashboard_pages_bring_their_own_plotly_of_the_same_major_version_and_le
     argv = server.voila_argv(8866)
     assert "--VoilaConfiguration.extension_denylist=jupyterlab-plotly" in argv
     assert "--VoilaConfiguration.extension_denylist=jupyterlab_pygments" in argv
+
+
+def test_pages_that_are_not_preheated_are_left_out_of_the_pools_voila_fills_at_start(tmp_path):
+    """Voila's own filter, as it runs at start-up (on each notebook's whole path): only pooled pages are filled."""
+    from types import SimpleNamespace
+
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from voila.voila_kernel_manager import voila_kernel_manager_factory
+
+    mine, unpooled = server.served_pages("管理员")
+    assert set(unpooled) == {"upload.ipynb", "supervision.ipynb", "verify.ipynb", "scoring.ipynb", "reports.ipynb"}
+    argv = server.voila_argv(8866, unpooled=unpooled)
+    prefix = "--VoilaKernelManager.preheat_denylist="
+    manager = SimpleNamespace(preheat_denylist=[a[len(prefix):] for a in argv if a.startswith(prefix)])
+    keep = voila_kernel_manager_factory(AsyncMappingKernelManager, True, 1)._notebook_filter
+    for page in mine:
+        for path in (tmp_path / page.notebook, Path(page.notebook)):
+            assert keep(manager, path) == page.pooled, (path, page.pooled)

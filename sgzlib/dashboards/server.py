@@ -124,7 +124,9 @@ def voila_argv(port: int, pool_size: int = DEFAULT_POOL_SIZE, root: Path = DASHB
         *(f"--VoilaConfiguration.extension_denylist={name}" for name in LAB_EXTENSIONS_LEFT_OUT),
         f"--VoilaConfiguration.preheat_kernel={preheat}",
         f"--VoilaConfiguration.default_pool_size={max(pool_size, 0)}",
-        *(f"--VoilaKernelManager.preheat_denylist=^{re.escape(name)}$" for name in unpooled),
+        # Voila matches these against the notebook's whole path when it fills the pools at start-up
+        # (/tmp/sgz-pages-…/upload.ipynb), and against the name relative to root elsewhere: match either.
+        *(f"--VoilaKernelManager.preheat_denylist=^(?:.*/)?{re.escape(name)}$" for name in unpooled),
         # Kernels of closed pages (no connection) idle for cull_seconds are stopped; pooled kernels are kept.
         f"--MappingKernelManager.cull_idle_timeout={cull_seconds}",
         f"--MappingKernelManager.cull_interval={max(5, min(60, cull_seconds // 2))}",
