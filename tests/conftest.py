@@ -4,6 +4,7 @@ some tests need, and the run's end: what was skipped, and that nothing the tests
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -58,6 +59,22 @@ def _isolated_jupyter(tmp_path_factory):
 def demo_ds():
     """The seeded demo district as a Dataset (built once per run; treat as read-only)."""
     return demo.build()
+
+
+@pytest.fixture(scope="session")
+def demo_db_file(tmp_path_factory, demo_ds):
+    """The demo district in a SQLite file, written once per run (treat as read-only: copy it, ``demo_db_copy``)."""
+    path = tmp_path_factory.mktemp("demo-db") / "sgz.db"
+    storage.write_dataset(storage.connect(f"sqlite:///{path}"), demo_ds)
+    return path
+
+
+@pytest.fixture
+def demo_db_copy(demo_db_file, tmp_path):
+    """A fresh copy of the demo database for one test to write to."""
+    path = tmp_path / "sgz.db"
+    shutil.copyfile(demo_db_file, path)
+    return path
 
 
 @pytest.fixture(scope="session")

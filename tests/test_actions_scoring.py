@@ -8,7 +8,6 @@ ZL-JS-05 (服务内容展示墙) is 待核验 with 0 of 1 item.
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pandas as pd
 import pytest
@@ -36,18 +35,9 @@ indicators:
 """
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory, demo_ds):
-    path = tmp_path_factory.mktemp("demo") / "sgz.db"
-    storage.write_dataset(storage.connect(f"sqlite:///{path}"), demo_ds)
-    return path
-
-
 @pytest.fixture
-def url(demo_file, tmp_path):
-    path = tmp_path / "sgz.db"
-    shutil.copyfile(demo_file, path)
-    return f"sqlite:///{path}"
+def url(demo_db_copy):
+    return f"sqlite:///{demo_db_copy}"
 
 
 def test_a_scheme_is_checked_and_stored_for_its_catalogue(url):

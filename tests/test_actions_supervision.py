@@ -8,7 +8,6 @@ are YL01-W1 吴华, YL01-W2 戴超军, YL01-W3 谭桂秀 (the demo's staff sheet
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 
 import pandas as pd
 import pytest
@@ -25,18 +24,9 @@ WANG = User("wang", "督导", masked=False, stations=("YL01", "YL02"), name="王
 OPEN_ITEMS = ["YL01-D3", "YL01-D4", "YL01-S20251020-04", "YL01-S20250918-02", "YL01-S20251020-03"]
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory, demo_ds):
-    path = tmp_path_factory.mktemp("demo") / "sgz.db"
-    storage.write_dataset(storage.connect(f"sqlite:///{path}"), demo_ds)
-    return path
-
-
 @pytest.fixture
-def engine(demo_file, tmp_path):
-    path = tmp_path / "sgz.db"
-    shutil.copyfile(demo_file, path)
-    return storage.connect(f"sqlite:///{path}")
+def engine(demo_db_copy):
+    return storage.connect(f"sqlite:///{demo_db_copy}")
 
 
 @pytest.fixture(scope="module")

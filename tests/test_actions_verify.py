@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
 
 import pandas as pd
 import pytest
@@ -63,18 +62,9 @@ def test_verdicts_count_from_their_date_and_a_rejection_is_not_met_with_its_note
     assert status(again, "ZL-JS-04") == ("达标", 2)
 
 
-@pytest.fixture(scope="module")
-def demo_file(tmp_path_factory, demo_ds):
-    path = tmp_path_factory.mktemp("demo") / "sgz.db"
-    storage.write_dataset(storage.connect(f"sqlite:///{path}"), demo_ds)
-    return path
-
-
 @pytest.fixture
-def engine(demo_file, tmp_path):
-    path = tmp_path / "sgz.db"
-    shutil.copyfile(demo_file, path)
-    return storage.connect(f"sqlite:///{path}")
+def engine(demo_db_copy):
+    return storage.connect(f"sqlite:///{demo_db_copy}")
 
 
 def png(color=(200, 30, 30)) -> bytes:
