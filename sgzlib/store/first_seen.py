@@ -32,19 +32,11 @@ def new_rows(frames: dict[str, pd.DataFrame], changes: dict, seen_on: dt.date,
     already (``record_table``, ``record_key``, ``first_seen``), used before ``seen_on``.
     """
     out = []
-    for table, column in DATED.items():
-        change = changes.get(table)
-        if change is None or not change.new or table not in frames:
-            continue
-        frame = frames[table].reset_index(drop=True)
-        keys = record_keys(table, frame)
-        new = set(_change_keys(table, change.new))
-        take = keys.isin(new).to_numpy()
+    for table, take, keys, dates in _dated(frames, changes, "new"):
         stations = station_of(table).reset_index(drop=True)
-        out.append(pd.DataFrame({"record_table": table, "record_key": keys[take].to_numpy(),
+        out.append(pd.DataFrame({"record_table": table, "record_key": keys, "record_date": dates,
                                  "station_code": stations[take].astype(object).to_numpy(),
-                                 "first_seen": pd.Timestamp(seen_on),
-                                 "record_date": frame.loc[take, column].to_numpy(dtype="datetime64[s]")}))
+                                 "first_seen": pd.Timestamp(seen_on)})[COLUMNS])
     rows = pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=COLUMNS)
     if given is not None and len(given) and len(rows):
         known = given.drop_duplicates(["record_table", "record_key"]).set_index(["record_table", "record_key"])
@@ -56,18 +48,23 @@ def new_rows(frames: dict[str, pd.DataFrame], changes: dict, seen_on: dt.date,
 def changed_dates(frames: dict[str, pd.DataFrame], changes: dict) -> pd.DataFrame:
     """The current dates of the dated rows ``changes`` changed (``TableChange.changed``): their
     ``first_seen`` row keeps its date and follows the row's own."""
-    out = []
+    out = [pd.DataFrame({"record_table": table, "record_key": keys, "record_date": dates})
+           for table, _, keys, dates in _dated(frames, changes, "changed")]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["record_table", "record_key",
+                                                                             "record_date"])
+
+
+def _dated(frames: dict[str, pd.DataFrame], changes: dict, kind: str):
+    """For each dated table whose ``TableChange`` has ``kind`` rows (``new`` or ``changed``): the table, the
+    mask of those rows in ``frames[table]``, their record keys and their own dates."""
     for table, column in DATED.items():
         change = changes.get(table)
-        if change is None or not change.changed or table not in frames:
+        if change is None or not getattr(change, kind) or table not in frames:
             continue
         frame = frames[table].reset_index(drop=True)
         keys = record_keys(table, frame)
-        take = keys.isin(set(_change_keys(table, change.changed))).to_numpy()
-        out.append(pd.DataFrame({"record_table": table, "record_key": keys[take].to_numpy(),
-                                 "record_date": frame.loc[take, column].to_numpy(dtype="datetime64[s]")}))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=["record_table", "record_key",
-                                                                             "record_date"])
+        take = keys.isin(set(_change_keys(table, getattr(change, kind)))).to_numpy()
+        yield table, take, keys[take].to_numpy(), frame.loc[take, column].to_numpy(dtype="datetime64[s]")
 
 
 def _change_keys(table: str, keys: list[tuple]) -> pd.Series:
